@@ -1,0 +1,55 @@
+# pgmig top-level Makefile: dispatches to extension/ and cli/.
+#
+#   make            build the extension and the client
+#   make install    install both (the client also lands on the PATH)
+#   make test       install missing packages, build, install, run every suite
+#                   on throwaway PostgreSQL instances (run as root or as a
+#                   user allowed to run initdb)
+#   make demo       the same set-up, then the example project in examples/shop
+#   make installcheck   pg_regress against an already running server (PG* env)
+
+PG_CONFIG ?= pg_config
+# The one version number: the control file's default_version.
+PGMIG_VERSION := $(shell sed -n "s/^default_version = '\(.*\)'/\1/p" extension/pgmig.control)
+# Where "make install" links the client so that it is on the PATH
+# (Debian keeps PostgreSQL's own bindir off it).
+PATH_BINDIR ?= /usr/local/bin
+
+export PG_CONFIG PGMIG_VERSION
+
+.PHONY: all extension cli install installcheck test demo bench clean META.json
+
+all: extension cli META.json
+
+extension:
+	$(MAKE) -C extension
+
+cli:
+	$(MAKE) -C cli
+
+META.json: META.json.in extension/pgmig.control
+	sed 's/@VERSION@/$(PGMIG_VERSION)/g' $< > $@
+
+install: all
+	$(MAKE) -C extension install
+	$(MAKE) -C cli install
+	mkdir -p '$(DESTDIR)$(PATH_BINDIR)'
+	ln -sf '$(shell $(PG_CONFIG) --bindir)/pgmig' '$(DESTDIR)$(PATH_BINDIR)/pgmig'
+
+installcheck:
+	$(MAKE) -C extension installcheck
+
+test:
+	bash test/run-tests.sh
+
+demo:
+	bash examples/demo.sh
+
+bench:
+	bash bench/run.sh
+
+clean:
+	$(MAKE) -C extension clean
+	$(MAKE) -C cli clean
+	rm -f META.json
+	rm -rf tmp_check

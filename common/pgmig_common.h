@@ -1,0 +1,169 @@
+/*-------------------------------------------------------------------------
+ *
+ * pgmig_common.h
+ *	  Logic shared by the pgmig extension and the pgmig client.
+ *
+ * Everything here is backend-independent: the same source file is compiled
+ * into the server module and (with -DFRONTEND) into the client, the way
+ * PostgreSQL's own src/common is.  It covers the migration file format, the
+ * checksum of a script, the ordering of revision ids, and the revision graph
+ * with its targets and plans.  Nothing here touches a database.
+ *
+ * Functions that can fail fill in a PgmigError and return false; the caller
+ * turns it into an ereport() (server) or pg_log_error() (client).
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef PGMIG_COMMON_H
+#define PGMIG_COMMON_H
+
+/* hex SHA-256 plus terminator */
+#define PGMIG_CHECKSUM_LEN 65
+
+/* the advisory lock every applier takes (classid, objid of the int4 form) */
+#define PGMIG_LOCK_KEY1 0x70676D69	/* "pgmi" */
+#define PGMIG_LOCK_KEY2 0x67		/* "g" */
+
+typedef enum PgmigErrorKind
+{
+	PGMIG_ERR_NONE = 0,
+	PGMIG_ERR_FILE,				/* malformed migration file */
+	PGMIG_ERR_DUPLICATE,		/* two revisions with the same version */
+	PGMIG_ERR_UNDEFINED,		/* unknown revision or label */
+	PGMIG_ERR_AMBIGUOUS,		/* prefix matches several revisions */
+	PGMIG_ERR_CYCLE,			/* revision graph has a cycle */
+	PGMIG_ERR_HEADS,			/* "head" asked for but there are several */
+	PGMIG_ERR_TARGET			/* malformed target */
+} PgmigErrorKind;
+
+typedef struct PgmigError
+{
+	PgmigErrorKind kind;
+	char	   *message;		/* primary message: lower case, no period */
+	char	   *detail;			/* full sentence, or NULL */
+	char	   *hint;			/* full sentence, or NULL */
+	int			line;			/* line in the file, or 0 */
+} PgmigError;
+
+/* One migration file, parsed. */
+typedef struct PgmigScript
+{
+	char	   *id;				/* version as written in the file name */
+	char	   *sortkey;		/* the version's digits, for ordering */
+	char	   *description;	/* slug with underscores as spaces */
+	char	   *file_name;		/* base name of the file */
+	bool		parents_explicit;	/* a "-- pgmig:revises" line was given */
+	int			nparents;
+	char	  **parents;		/* explicit parent ids (as written) */
+	int			nlabels;
+	char	  **labels;
+	char	   *lock_timeout;	/* "-- pgmig:lock_timeout", or NULL */
+	bool		transactional;	/* false: "transaction:false" on migrate:up */
+	char	   *up;				/* text after "-- migrate:up" */
+	int			up_line;		/* file line where the up text starts */
+	char	   *down;			/* text after "-- migrate:down", or NULL */
+	int			down_line;
+	char		up_checksum[PGMIG_CHECKSUM_LEN];
+	char		down_checksum[PGMIG_CHECKSUM_LEN];	/* "" when no down */
+	char		file_checksum[PGMIG_CHECKSUM_LEN];	/* whole normalized file */
+} PgmigScript;
+
+/* Parse a file name into id, sort key and description. */
+extern bool pgmig_parse_file_name(const char *file_name, char **id,
+								  char **sortkey, char **description,
+								  PgmigError *err);
+
+/*
+ * Parse a migration file.  "content" must be NUL-terminated with "len"
+ * bytes; it is normalized in place (CRLF to LF) and the script texts in
+ * "out" are copies.
+ */
+extern bool pgmig_parse_script(const char *file_name, char *content,
+							   size_t len, PgmigScript *out, PgmigError *err);
+
+/* Turn CRLF and lone CR into LF, in place; returns the new length. */
+extern size_t pgmig_normalize_newlines(char *text, size_t len);
+
+/* Hex SHA-256 of a buffer; false on a hashing failure. */
+extern bool pgmig_checksum(const char *data, size_t len,
+						   char out[PGMIG_CHECKSUM_LEN]);
+
+/* The digits of a version; NULL if it has none or holds other characters. */
+extern char *pgmig_sortkey(const char *version);
+
+/* Order two sort keys numerically (leading zeros do not count). */
+extern int	pgmig_sortkey_cmp(const char *a, const char *b);
+
+/* Line number (1-based) of byte "offset" in "text", counted from "first". */
+extern int	pgmig_line_at(const char *text, int offset, int first);
+
+/*
+ * The revision graph.  Callers fill in an array of PgmigNode (id, sortkey,
+ * parents as declared, labels, applied) and build the graph; building sorts
+ * the nodes by version, resolves parent ids to indexes (an implicit parent
+ * is the previous revision in version order), and checks for duplicates,
+ * unknown parents and cycles.
+ */
+typedef struct PgmigNode
+{
+	/* filled in by the caller */
+	char	   *id;
+	char	   *sortkey;
+	bool		parents_explicit;
+	int			nparents;
+	char	  **parent_ids;
+	int			nlabels;
+	char	  **labels;
+	bool		applied;
+	void	   *data;			/* caller's payload, carried along */
+
+	/* filled in by pgmig_graph_build */
+	int		   *parents;
+	int			nchildren;
+	int		   *children;
+	int			topo;			/* position in topological order */
+} PgmigNode;
+
+typedef struct PgmigGraph
+{
+	int			n;
+	PgmigNode  *nodes;			/* sorted by version */
+	int		   *order;			/* node indexes, parents before children */
+} PgmigGraph;
+
+/* A plan: node indexes in the order they run. */
+typedef struct PgmigPlan
+{
+	bool		revert;
+	int			nsteps;
+	int		   *steps;
+} PgmigPlan;
+
+extern bool pgmig_graph_build(PgmigGraph *g, PgmigNode *nodes, int n,
+							  PgmigError *err);
+
+/* Find a revision by id, version digits or unique prefix; -1 if none. */
+extern int	pgmig_graph_find(const PgmigGraph *g, const char *name,
+							 PgmigError *err);
+
+/* Number of heads, and their indexes into "heads" (palloc'd) if not NULL. */
+extern int	pgmig_graph_heads(const PgmigGraph *g, int **heads);
+
+/* Is "a" an ancestor of (or equal to) "b"? */
+extern bool pgmig_graph_is_ancestor(const PgmigGraph *g, int a, int b);
+
+/*
+ * Plan an upgrade (revert = false) or a downgrade to "target":
+ * head, heads, base, an id or unique prefix, +N, -N, label@head.
+ */
+extern bool pgmig_graph_plan(const PgmigGraph *g, const char *target,
+							 bool revert, PgmigPlan *plan, PgmigError *err);
+
+/* Unapplied revisions older than some applied one; count, and indexes. */
+extern int	pgmig_graph_out_of_order(const PgmigGraph *g, int **nodes);
+
+/* Comma-separated ids of the given nodes, for messages. */
+extern char *pgmig_graph_id_list(const PgmigGraph *g, const int *idx, int n,
+								 int max);
+
+#endif							/* PGMIG_COMMON_H */
