@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Install, with apt-get and only when missing, what building and testing
+# pgmig needs on a fresh Debian 12 machine.  Quiet on success: one line.
+#
+#   bash test/deps.sh            (as root; PG_MAJOR=NN picks another major)
+set -euo pipefail
+
+PG_MAJOR=${PG_MAJOR:-15}
+
+packages=(
+	# the server and the headers, PGXS, pg_regress, pg_isolation_regress
+	# and the PostgreSQL::Test perl modules
+	"postgresql-$PG_MAJOR"
+	"postgresql-server-dev-$PG_MAJOR"
+	# PostgreSQL::Test::Utils runs its commands with IPC::Run
+	libipc-run-perl
+	# the toolchain
+	make
+	gcc
+)
+
+# A package counts as present only when dpkg says "install ok installed".
+missing=()
+for pkg in "${packages[@]}"; do
+	status=$(dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null || true)
+	if [ "$status" != "install ok installed" ]; then
+		missing+=("$pkg")
+	fi
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+	echo "deps: all ${#packages[@]} packages present"
+	exit 0
+fi
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "deps: missing packages: ${missing[*]}" >&2
+	echo "deps: run as root (or install them with: apt-get install ${missing[*]})" >&2
+	exit 1
+fi
+
+export DEBIAN_FRONTEND=noninteractive
+log=$(mktemp /tmp/pgmig-deps.XXXXXX.log)
+# apt-get's own output goes to a log that is shown only if something fails.
+if ! { apt-get update -q && apt-get install -y -q --no-install-recommends "${missing[@]}"; } \
+	>"$log" 2>&1 </dev/null; then
+	cat "$log" >&2
+	echo "deps: apt-get could not install: ${missing[*]} (log: $log)" >&2
+	exit 1
+fi
+rm -f "$log"
+echo "deps: installed ${missing[*]}"
