@@ -17,6 +17,20 @@ packages=(
 	# the toolchain
 	make
 	gcc
+	# PGXS links a PROGRAM (the client) with the libraries of PostgreSQL's
+	# own build, pg_config --libs: -lselinux -lzstd -llz4 -lxslt -lxml2
+	# -lpam -lssl -lcrypto -lgssapi_krb5 -lz -lreadline; ld needs their
+	# development links even where --as-needed drops them.
+	libselinux1-dev
+	libzstd-dev
+	liblz4-dev
+	libxslt1-dev
+	libxml2-dev
+	libpam0g-dev
+	libssl-dev
+	libkrb5-dev
+	zlib1g-dev
+	libreadline-dev
 )
 
 # A package counts as present only when dpkg says "install ok installed".
