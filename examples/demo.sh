@@ -1,0 +1,121 @@
+#!/usr/bin/env bash
+# make demo: what pgmig does, in under a minute.
+#
+# Installs missing packages, builds and installs pgmig, starts a throwaway
+# PostgreSQL instance in a temporary directory, copies the example project
+# (examples/shop) next to it, and runs pgmig's everyday commands on it,
+# showing each command and its output.  The instance is stopped and the
+# temporary directory removed at the end, whatever happens.
+#
+# Runs as root (the server and pgmig then run as the "postgres" OS user,
+# since initdb refuses root) or as a user allowed to run initdb.
+# Environment: PG_CONFIG (default pg_config), PGMIG_DEMO_PORT (default 55433).
+set -euo pipefail
+
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$repo"
+
+work=""			# temporary directory: instance, socket, project copy
+bindir=""
+
+die() {
+	printf 'demo: %s\n' "$*" >&2
+	exit 1
+}
+
+# Run a command as the postgres OS user when we are root.
+if [ "$(id -u)" -eq 0 ]; then
+	as_pg() { runuser -u postgres -- "$@"; }
+else
+	as_pg() { "$@"; }
+fi
+
+cleanup() {
+	set +e
+	if [ -n "$work" ] && [ -f "$work/data/postmaster.pid" ]; then
+		as_pg "$bindir/pg_ctl" -D "$work/data" -m fast -w stop >/dev/null 2>&1 ||
+			kill -KILL "$(head -n 1 "$work/data/postmaster.pid")" 2>/dev/null
+	fi
+	[ -n "$work" ] && rm -rf "$work"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# ---------------------------------------------------------------------------
+# Set-up, quietly: packages, build, install, instance, project.
+bash test/deps.sh
+PG_CONFIG=${PG_CONFIG:-pg_config}
+command -v "$PG_CONFIG" >/dev/null 2>&1 || die "$PG_CONFIG not found; set PG_CONFIG"
+export PG_CONFIG
+bindir=$("$PG_CONFIG" --bindir)
+
+work=$(mktemp -d /tmp/pgmig-demo.XXXXXX)
+if ! { make -s && make -s install; } >"$work/build.log" 2>&1; then
+	cat "$work/build.log" >&2
+	die "building or installing pgmig failed"
+fi
+echo "demo: pgmig built and installed"
+
+port=${PGMIG_DEMO_PORT:-55433}
+mkdir -p "$work/sock"
+cp -r examples/shop "$work/shop"
+if [ "$(id -u)" -eq 0 ]; then
+	chown -R postgres:postgres "$work"
+fi
+cd "$work"		# the postgres user may not be able to enter the clone
+
+if ! as_pg "$bindir/initdb" -D "$work/data" -A trust -E UTF8 --no-locale -N \
+	>"$work/initdb.log" 2>&1; then
+	cat "$work/initdb.log" >&2
+	die "initdb failed"
+fi
+if ! as_pg "$bindir/pg_ctl" -D "$work/data" -l "$work/server.log" -w -t 60 \
+	-o "-k $work/sock -c listen_addresses='' -p $port" start >/dev/null; then
+	cat "$work/server.log" >&2
+	die "the demo server did not start"
+fi
+as_pg "$bindir/createdb" -h "$work/sock" -p "$port" shop
+echo "demo: throwaway PostgreSQL $("$PG_CONFIG" --version | sed 's/^PostgreSQL //'), database \"shop\""
+
+bold="" plain=""
+if [ -t 1 ]; then bold=$'\033[1m' plain=$'\033[0m'; fi
+
+# show COMMAND...: print the command as typed, then run it in the project,
+# as the postgres user, connected to the demo database through PG* variables.
+show() {
+	printf "\n${bold}\$ %s${plain}\n" "$*"
+	as_pg env PATH="$bindir:$PATH" PGHOST="$work/sock" PGPORT="$port" PGDATABASE=shop \
+		bash -c 'cd "$1" && shift && exec "$@"' show "$work/shop" "$@" ||
+		die "\"$*\" failed"
+}
+
+# ---------------------------------------------------------------------------
+# The tour.
+echo
+echo "The example project: five migrations in dbmate's format."
+show ls migrations
+show cat migrations/20240122100000_index_customers_email_concurrently.sql
+
+echo
+echo "Create the extension: the migration catalog lives in the database."
+show pgmig init
+
+echo
+echo "Apply everything pending (the last one runs outside a transaction)."
+show pgmig up
+
+show pgmig status
+show pgmig history
+
+echo
+echo "Step back one revision, then forward again."
+show pgmig down -1
+show pgmig up
+
+echo
+echo "The same state, from SQL."
+show psql -X -c 'SELECT mig_status()'
+
+echo
+echo "demo: done; stopping and removing the throwaway instance."
