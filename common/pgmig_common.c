@@ -60,7 +60,7 @@ set_error(PgmigError *err, PgmigErrorKind kind, int line, const char *detail,
 
 /* ---------- versions ---------- */
 
-/* The digits of a version; NULL if it has none or holds other characters. */
+/* The digits of a version without leading zeros; NULL if it is not one. */
 char *
 pgmig_sortkey(const char *version)
 {
@@ -80,6 +80,12 @@ pgmig_sortkey(const char *version)
 			return NULL;
 		}
 	}
+	/* leading zeros do not count: "007" and "7" are the same version */
+	p = buf.data;
+	while (*p == '0' && p[1] != '\0')
+		p++;
+	if (p != buf.data)
+		memmove(buf.data, p, strlen(p) + 1);
 	return buf.data;
 }
 
@@ -499,6 +505,9 @@ pgmig_parse_script(const char *file_name, char *content, size_t len,
 			}
 			if (!parse_section_options(rest, &down_tx, lineno, file_name, err))
 				return false;
+			/* either section at top level makes the revision no-transaction */
+			if (!down_tx)
+				out->transactional = false;
 			has_down = true;
 			section = DOWN;
 			down_start = down_end = eol ? offset + linelen + 1 : len;

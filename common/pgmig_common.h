@@ -58,7 +58,7 @@ typedef struct PgmigScript
 	int			nlabels;
 	char	  **labels;
 	char	   *lock_timeout;	/* "-- pgmig:lock_timeout", or NULL */
-	bool		transactional;	/* false: "transaction:false" on migrate:up */
+	bool		transactional;	/* false: "transaction:false" on either section */
 	char	   *up;				/* text after "-- migrate:up" */
 	int			up_line;		/* file line where the up text starts */
 	char	   *down;			/* text after "-- migrate:down", or NULL */
@@ -88,7 +88,7 @@ extern size_t pgmig_normalize_newlines(char *text, size_t len);
 extern bool pgmig_checksum(const char *data, size_t len,
 						   char out[PGMIG_CHECKSUM_LEN]);
 
-/* The digits of a version; NULL if it has none or holds other characters. */
+/* The digits of a version without leading zeros; NULL if it is not one. */
 extern char *pgmig_sortkey(const char *version);
 
 /* Order two sort keys numerically (leading zeros do not count). */

@@ -16,7 +16,7 @@ COMMENT ON SCHEMA pgmig IS 'pgmig migration catalog';
 -- Registered revisions: the scripts, their graph edges and checksums.
 CREATE TABLE pgmig.revisions (
 	id text PRIMARY KEY,
-	sortkey text NOT NULL,
+	sortkey text NOT NULL UNIQUE,	-- the version's digits: one revision each
 	description text NOT NULL DEFAULT '',
 	parents text[],				-- NULL: the previous revision in version order
 	labels text[] NOT NULL DEFAULT '{}',
@@ -44,8 +44,11 @@ CREATE TABLE pgmig.schema_migrations (
 	duration interval,
 	method text NOT NULL DEFAULT 'applied'
 		CHECK (method IN ('applied', 'stamped')),
+	-- a no-transaction revision runs statement by statement and may stop
+	-- halfway: running/failed going up, reverting/revert_failed going down
 	state text NOT NULL DEFAULT 'complete'
-		CHECK (state IN ('complete', 'running', 'failed')),
+		CHECK (state IN ('complete', 'running', 'failed',
+						 'reverting', 'revert_failed')),
 	statements_done integer		-- progress of a no-transaction revision
 );
 COMMENT ON TABLE pgmig.schema_migrations IS 'applied migrations, one row per revision';
@@ -174,8 +177,9 @@ CREATE FUNCTION pgmig.statements(revision text, revert boolean DEFAULT false)
 COMMENT ON FUNCTION pgmig.statements(text, boolean) IS
 	'the statements of a script as the server splits them, with file lines';
 
+-- returns how many statements an earlier, interrupted attempt completed
 CREATE FUNCTION pgmig.nontx_begin(revision text, revert boolean)
-	RETURNS void
+	RETURNS integer
 	AS 'MODULE_PATHNAME', 'pgmig_nontx_begin' LANGUAGE C VOLATILE STRICT;
 CREATE FUNCTION pgmig.nontx_progress(revision text, statements_done integer)
 	RETURNS void

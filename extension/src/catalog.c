@@ -1,0 +1,302 @@
+/*-------------------------------------------------------------------------
+ *
+ * catalog.c
+ *	  Reading and writing pgmig's catalog: registered revisions, applied
+ *	  revisions and the audit log.
+ *
+ * Callers are connected to SPI and have pinned search_path with
+ * mig_enter_catalog(); every query here is schema-qualified anyway.
+ * Statements that run once per revision use plans kept for the session.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/timestamp.h"
+
+#include "pgmig.h"
+
+static SPIPlanPtr plan_insert_event = NULL;
+static SPIPlanPtr plan_record_apply = NULL;
+static SPIPlanPtr plan_record_revert = NULL;
+static SPIPlanPtr plan_fetch_up = NULL;
+static SPIPlanPtr plan_fetch_down = NULL;
+
+/* Prepare a statement once per session. */
+static SPIPlanPtr
+kept_plan(SPIPlanPtr *slot, const char *sql, int nargs, Oid *argtypes)
+{
+	if (*slot == NULL)
+	{
+		SPIPlanPtr	plan = SPI_prepare(sql, nargs, argtypes);
+
+		if (plan == NULL)
+			elog(ERROR, "SPI_prepare failed for \"%s\": %s",
+				 sql, SPI_result_code_string(SPI_result));
+		if (SPI_keepplan(plan) != 0)
+			elog(ERROR, "SPI_keepplan failed");
+		*slot = plan;
+	}
+	return *slot;
+}
+
+/* Column "col" of the current SPI row as a C string, or NULL. */
+static char *
+col_text(HeapTuple tup, TupleDesc desc, int col)
+{
+	bool		isnull;
+	Datum		d = SPI_getbinval(tup, desc, col, &isnull);
+
+	return isnull ? NULL : TextDatumGetCString(d);
+}
+
+/* Column "col" as an array of C strings; *n gets the count. */
+static char **
+col_text_array(HeapTuple tup, TupleDesc desc, int col, int *n, bool *isnull)
+{
+	Datum		d = SPI_getbinval(tup, desc, col, isnull);
+	Datum	   *elems;
+	bool	   *nulls;
+	char	  **result;
+	int			i,
+				k = 0;
+
+	*n = 0;
+	if (*isnull)
+		return NULL;
+	deconstruct_array(DatumGetArrayTypeP(d), TEXTOID, -1, false, TYPALIGN_INT,
+					  &elems, &nulls, n);
+	result = palloc((*n > 0 ? *n : 1) * sizeof(char *));
+	for (i = 0; i < *n; i++)
+		if (!nulls[i])
+			result[k++] = TextDatumGetCString(elems[i]);
+	*n = k;
+	return result;
+}
+
+/*
+ * Load every registered and applied revision and build the graph.  Reads
+ * are not read-only SPI calls: they must see what this call just wrote.
+ */
+MigCatalog *
+mig_load_catalog(void)
+{
+	MigCatalog *cat = palloc0(sizeof(MigCatalog));
+	PgmigNode  *nodes;
+	PgmigError	err;
+	uint64		i;
+	int			ret;
+
+	ret = SPI_execute("SELECT coalesce(r.id, m.id), r.sortkey,"
+					  " coalesce(r.description, m.description), r.parents,"
+					  " r.labels, r.transactional, r.down_checksum IS NOT NULL,"
+					  " r.up_checksum, r.source_file, r.lock_timeout,"
+					  " r.id IS NOT NULL, m.state, m.method, m.checksum,"
+					  " m.applied_at, m.statements_done"
+					  " FROM pgmig.revisions r"
+					  " FULL JOIN pgmig.schema_migrations m ON m.id = r.id",
+					  false, 0);
+	if (ret != SPI_OK_SELECT)
+		elog(ERROR, "could not read pgmig catalog: %s",
+			 SPI_result_code_string(ret));
+
+	nodes = palloc0((SPI_processed > 0 ? SPI_processed : 1) * sizeof(PgmigNode));
+	for (i = 0; i < SPI_processed; i++)
+	{
+		HeapTuple	tup = SPI_tuptable->vals[i];
+		TupleDesc	desc = SPI_tuptable->tupdesc;
+		MigRevision *rev = palloc0(sizeof(MigRevision));
+		PgmigNode  *node = &nodes[i];
+		bool		isnull;
+		Datum		d;
+
+		node->id = col_text(tup, desc, 1);
+		node->sortkey = col_text(tup, desc, 2);
+		if (node->sortkey == NULL)
+			node->sortkey = pgmig_sortkey(node->id);
+		if (node->sortkey == NULL)
+			node->sortkey = pstrdup("0");
+		rev->description = col_text(tup, desc, 3);
+		if (rev->description == NULL)
+			rev->description = pstrdup("");
+		node->parent_ids = col_text_array(tup, desc, 4, &node->nparents, &isnull);
+		node->parents_explicit = !isnull;
+		node->labels = col_text_array(tup, desc, 5, &node->nlabels, &isnull);
+		d = SPI_getbinval(tup, desc, 6, &isnull);
+		rev->transactional = isnull ? true : DatumGetBool(d);
+		d = SPI_getbinval(tup, desc, 7, &isnull);
+		rev->reversible = !isnull && DatumGetBool(d);
+		rev->up_checksum = col_text(tup, desc, 8);
+		rev->source_file = col_text(tup, desc, 9);
+		rev->lock_timeout = col_text(tup, desc, 10);
+		rev->registered = DatumGetBool(SPI_getbinval(tup, desc, 11, &isnull));
+		rev->state = col_text(tup, desc, 12);
+		rev->method = col_text(tup, desc, 13);
+		rev->applied_checksum = col_text(tup, desc, 14);
+		d = SPI_getbinval(tup, desc, 15, &isnull);
+		rev->applied_at = isnull ? 0 : DatumGetTimestampTz(d);
+		d = SPI_getbinval(tup, desc, 16, &isnull);
+		rev->statements_done = isnull ? 0 : DatumGetInt32(d);
+
+		node->applied = rev->state != NULL && strcmp(rev->state, "complete") == 0;
+		node->data = rev;
+		if (rev->registered)
+			cat->nregistered++;
+	}
+	SPI_freetuptable(SPI_tuptable);
+
+	if (!pgmig_graph_build(&cat->graph, nodes, (int) i, &err))
+		mig_report(&err);
+	return cat;
+}
+
+/* Fetch a revision's up (or down) script and the file line it starts on. */
+char *
+mig_fetch_script(const char *revision, bool revert, int *first_line)
+{
+	Oid			argtypes[1] = {TEXTOID};
+	Datum		values[1];
+	SPIPlanPtr	plan;
+	char	   *text;
+	bool		isnull;
+	int			ret;
+
+	if (revert)
+		plan = kept_plan(&plan_fetch_down,
+						 "SELECT down_script, down_line FROM pgmig.revisions WHERE id = $1",
+						 1, argtypes);
+	else
+		plan = kept_plan(&plan_fetch_up,
+						 "SELECT up_script, up_line FROM pgmig.revisions WHERE id = $1",
+						 1, argtypes);
+	values[0] = CStringGetTextDatum(revision);
+	ret = SPI_execute_plan(plan, values, NULL, false, 1);
+	if (ret != SPI_OK_SELECT)
+		elog(ERROR, "could not read script of revision %s", revision);
+	if (SPI_processed == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("no script registered for revision %s", revision),
+				 errhint("Register its file with pgmig or mig_register().")));
+	text = col_text(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+	if (text == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("revision %s is irreversible", revision),
+				 errdetail("Its file has no \"-- migrate:down\" section.")));
+	*first_line = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0],
+											  SPI_tuptable->tupdesc, 2, &isnull));
+	if (isnull)
+		*first_line = 1;
+	SPI_freetuptable(SPI_tuptable);
+	return text;
+}
+
+/* Record a revision as applied (or stamped). */
+void
+mig_record_apply(const char *revision, const char *description,
+				 const char *checksum, const char *method, Interval *duration)
+{
+	Oid			argtypes[5] = {TEXTOID, TEXTOID, TEXTOID, INTERVALOID, TEXTOID};
+	Datum		values[5];
+	char		nulls[5] = {' ', ' ', ' ', ' ', ' '};
+	SPIPlanPtr	plan;
+
+	/*
+	 * A leftover row of an interrupted no-transaction run is replaced; a
+	 * complete one is not, and its absence from the result means another
+	 * session applied the revision behind our back.
+	 */
+	plan = kept_plan(&plan_record_apply,
+					 "INSERT INTO pgmig.schema_migrations AS m"
+					 " (id, description, checksum, applied_at, duration, method)"
+					 " VALUES ($1, $2, $3, clock_timestamp(), $4, $5)"
+					 " ON CONFLICT (id) DO UPDATE SET description = excluded.description,"
+					 " checksum = excluded.checksum, applied_at = excluded.applied_at,"
+					 " applied_by = excluded.applied_by, duration = excluded.duration,"
+					 " method = excluded.method, state = 'complete', statements_done = NULL"
+					 " WHERE m.state <> 'complete'",
+					 5, argtypes);
+	values[0] = CStringGetTextDatum(revision);
+	values[1] = CStringGetTextDatum(description ? description : "");
+	if (checksum)
+		values[2] = CStringGetTextDatum(checksum);
+	else
+		nulls[2] = 'n';
+	if (duration)
+		values[3] = IntervalPGetDatum(duration);
+	else
+		nulls[3] = 'n';
+	values[4] = CStringGetTextDatum(method);
+	if (SPI_execute_plan(plan, values, nulls, false, 0) != SPI_OK_INSERT)
+		elog(ERROR, "could not record revision %s", revision);
+	if (SPI_processed != 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNIQUE_VIOLATION),
+				 errmsg("revision %s is already applied", revision),
+				 errdetail("Another session applied it concurrently."),
+				 errhint("Run mig_apply() in a READ COMMITTED transaction.")));
+}
+
+/* Forget that a revision is applied. */
+void
+mig_record_revert(const char *revision)
+{
+	Oid			argtypes[1] = {TEXTOID};
+	Datum		values[1];
+	SPIPlanPtr	plan;
+
+	plan = kept_plan(&plan_record_revert,
+					 "DELETE FROM pgmig.schema_migrations WHERE id = $1",
+					 1, argtypes);
+	values[0] = CStringGetTextDatum(revision);
+	if (SPI_execute_plan(plan, values, NULL, false, 0) != SPI_OK_DELETE)
+		elog(ERROR, "could not record revert of revision %s", revision);
+	if (SPI_processed != 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("revision %s is not applied", revision),
+				 errdetail("Another session reverted it concurrently.")));
+}
+
+/* Append an event to the audit log. */
+void
+mig_log_event(const char *action, const char *revision, Interval *duration,
+			  bool success, const char *sqlstate, const char *message)
+{
+	Oid			argtypes[6] = {TEXTOID, TEXTOID, INTERVALOID, BOOLOID, TEXTOID, TEXTOID};
+	Datum		values[6];
+	char		nulls[6] = {' ', ' ', ' ', ' ', ' ', ' '};
+	SPIPlanPtr	plan;
+
+	plan = kept_plan(&plan_insert_event,
+					 "INSERT INTO pgmig.events"
+					 " (action, revision, duration, success, sqlstate, message)"
+					 " VALUES ($1, $2, $3, $4, $5, $6)",
+					 6, argtypes);
+	values[0] = CStringGetTextDatum(action);
+	if (revision)
+		values[1] = CStringGetTextDatum(revision);
+	else
+		nulls[1] = 'n';
+	if (duration)
+		values[2] = IntervalPGetDatum(duration);
+	else
+		nulls[2] = 'n';
+	values[3] = BoolGetDatum(success);
+	if (sqlstate)
+		values[4] = CStringGetTextDatum(sqlstate);
+	else
+		nulls[4] = 'n';
+	if (message)
+		values[5] = CStringGetTextDatum(message);
+	else
+		nulls[5] = 'n';
+	if (SPI_execute_plan(plan, values, nulls, false, 0) != SPI_OK_INSERT)
+		elog(ERROR, "could not write pgmig event");
+}

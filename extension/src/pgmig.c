@@ -1,0 +1,176 @@
+/*-------------------------------------------------------------------------
+ *
+ * pgmig.c
+ *	  Module entry point of the pgmig extension: settings, the advisory
+ *	  lock, the guarded search_path for catalog queries, error reporting.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "commands/trigger.h"
+#include "funcapi.h"
+#include "miscadmin.h"
+#include "storage/lock.h"
+#include "utils/guc.h"
+
+#include "pgmig.h"
+
+PG_MODULE_MAGIC;
+
+char	   *pgmig_environment = NULL;
+char	   *pgmig_confirm = NULL;
+
+void		_PG_init(void);
+
+/* Define the pgmig.* settings. */
+void
+_PG_init(void)
+{
+	DefineCustomStringVariable("pgmig.environment",
+							   "Names the kind of database; \"production\" guards apply, revert and stamp.",
+							   "Set it with ALTER DATABASE ... SET pgmig.environment = 'production'.",
+							   &pgmig_environment,
+							   "",
+							   PGC_USERSET,
+							   0,
+							   NULL, NULL, NULL);
+	DefineCustomStringVariable("pgmig.confirm",
+							   "Set to \"yes\" to confirm changes to a production database.",
+							   NULL,
+							   &pgmig_confirm,
+							   "",
+							   PGC_USERSET,
+							   0,
+							   NULL, NULL, NULL);
+#if PG_VERSION_NUM >= 150000
+	MarkGUCPrefixReserved("pgmig");
+#else
+	EmitWarningsOnPlaceholders("pgmig");
+#endif
+}
+
+/*
+ * Pin search_path for the catalog queries that follow, so that a hostile
+ * search_path cannot redirect an operator or function.  Returns the GUC
+ * nest level to hand to mig_leave_catalog().
+ */
+int
+mig_enter_catalog(void)
+{
+	int			nestlevel = NewGUCNestLevel();
+
+	(void) set_config_option("search_path", "pg_catalog, pg_temp",
+							 PGC_USERSET, PGC_S_SESSION,
+							 GUC_ACTION_SAVE, true, 0, false);
+	return nestlevel;
+}
+
+/* Restore the caller's settings. */
+void
+mig_leave_catalog(int nestlevel)
+{
+	AtEOXact_GUC(true, nestlevel);
+}
+
+/* Take the transaction-level advisory lock that serializes appliers. */
+void
+mig_lock(void)
+{
+	LOCKTAG		tag;
+
+	SET_LOCKTAG_ADVISORY(tag, MyDatabaseId, PGMIG_LOCK_KEY1, PGMIG_LOCK_KEY2, 2);
+	(void) LockAcquire(&tag, ExclusiveLock, false, false);
+}
+
+/* Turn a PgmigError from the shared code into an ereport. */
+void
+mig_report(PgmigError *err)
+{
+	int			code;
+
+	switch (err->kind)
+	{
+		case PGMIG_ERR_DUPLICATE:
+			code = ERRCODE_DUPLICATE_OBJECT;
+			break;
+		case PGMIG_ERR_UNDEFINED:
+			code = ERRCODE_UNDEFINED_OBJECT;
+			break;
+		case PGMIG_ERR_AMBIGUOUS:
+			code = ERRCODE_AMBIGUOUS_PARAMETER;
+			break;
+		case PGMIG_ERR_CYCLE:
+			code = ERRCODE_INVALID_OBJECT_DEFINITION;
+			break;
+		case PGMIG_ERR_HEADS:
+			code = ERRCODE_CARDINALITY_VIOLATION;
+			break;
+		default:
+			code = ERRCODE_INVALID_PARAMETER_VALUE;
+			break;
+	}
+	ereport(ERROR,
+			(errcode(code),
+			 errmsg_internal("%s", err->message),
+			 err->detail ? errdetail_internal("%s", err->detail) : 0,
+			 err->hint ? errhint("%s", err->hint) : 0));
+	pg_unreachable();
+}
+
+/* Prepare a materialized set-returning function's result. */
+Tuplestorestate *
+mig_init_srf(FunctionCallInfo fcinfo, TupleDesc *tupdesc)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	MemoryContext oldcxt;
+	Tuplestorestate *tupstore;
+
+	if (rsinfo == NULL || !IsA(rsinfo, ReturnSetInfo) ||
+		(rsinfo->allowedModes & SFRM_Materialize) == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("set-valued function called in context that cannot accept a set")));
+	if (get_call_result_type(fcinfo, NULL, tupdesc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "return type must be a row type");
+
+	oldcxt = MemoryContextSwitchTo(rsinfo->econtext->ecxt_per_query_memory);
+	*tupdesc = CreateTupleDescCopy(*tupdesc);
+	tupstore = tuplestore_begin_heap(true, false, work_mem);
+	rsinfo->returnMode = SFRM_Materialize;
+	rsinfo->setResult = tupstore;
+	rsinfo->setDesc = *tupdesc;
+	MemoryContextSwitchTo(oldcxt);
+	return tupstore;
+}
+
+/* Refuse a change to a production database that the session did not confirm. */
+void
+mig_check_confirmed(const char *action)
+{
+	if (pgmig_environment == NULL ||
+		pg_strcasecmp(pgmig_environment, "production") != 0)
+		return;
+	if (pgmig_confirm != NULL && pg_strcasecmp(pgmig_confirm, "yes") == 0)
+		return;
+	ereport(ERROR,
+			(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+			 errmsg("%s refused in a production database", action),
+			 errdetail("This database has pgmig.environment set to \"production\"."),
+			 errhint("Confirm with SET pgmig.confirm = 'yes' in the session, \"pgmig --confirm\", or PGMIG_CONFIRM=yes.")));
+}
+
+PG_FUNCTION_INFO_V1(pgmig_events_append_only);
+
+/* Trigger on pgmig.events: the audit log is never changed or emptied. */
+Datum
+pgmig_events_append_only(PG_FUNCTION_ARGS)
+{
+	if (!CALLED_AS_TRIGGER(fcinfo))
+		elog(ERROR, "pgmig_events_append_only: not called by trigger manager");
+	ereport(ERROR,
+			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+			 errmsg("pgmig.events is append-only"),
+			 errdetail("The audit log keeps every apply, revert and stamp; rows cannot be changed or removed.")));
+	PG_RETURN_NULL();
+}

@@ -1,0 +1,98 @@
+/*-------------------------------------------------------------------------
+ *
+ * pgmig.h
+ *	  Declarations shared by the source files of the pgmig extension.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef PGMIG_H
+#define PGMIG_H
+
+#include "postgres.h"
+
+#include "datatype/timestamp.h"
+#include "access/tupdesc.h"
+#include "fmgr.h"
+#include "utils/tuplestore.h"
+
+#include "pgmig_common.h"
+
+/* What the catalog knows of one revision; hangs off PgmigNode.data. */
+typedef struct MigRevision
+{
+	char	   *description;
+	char	   *source_file;
+	bool		registered;		/* has a row in pgmig.revisions */
+	bool		transactional;
+	bool		reversible;
+	char	   *lock_timeout;
+	char	   *up_checksum;	/* registered script's checksum */
+	/* from pgmig.schema_migrations; state is NULL when not applied */
+	char	   *state;
+	char	   *method;
+	char	   *applied_checksum;
+	TimestampTz applied_at;
+	int			statements_done;
+} MigRevision;
+
+/* The loaded catalog. */
+typedef struct MigCatalog
+{
+	PgmigGraph	graph;
+	int			nregistered;
+} MigCatalog;
+
+#define MIG_REV(g, i) ((MigRevision *) (g)->nodes[(i)].data)
+
+/* One statement of a script: byte offset and length in the script text. */
+typedef struct MigStatement
+{
+	int			offset;
+	int			length;
+} MigStatement;
+
+/* A script split into statements and checked, ready to run. */
+typedef struct MigScript
+{
+	const char *revision;
+	const char *file;
+	bool		revert;
+	char	   *text;
+	int			first_line;		/* file line of the text's first line */
+	int			nstmts;
+	MigStatement *stmts;
+	const char *top_level_stmt; /* first statement that needs top level */
+	int			top_level_line;
+} MigScript;
+
+/* pgmig.c */
+extern char *pgmig_environment;
+extern char *pgmig_confirm;
+extern int	mig_enter_catalog(void);
+extern void mig_leave_catalog(int nestlevel);
+extern void mig_lock(void);
+extern void mig_report(PgmigError *err) pg_attribute_noreturn();
+extern void mig_check_confirmed(const char *action);
+extern Tuplestorestate *mig_init_srf(FunctionCallInfo fcinfo, TupleDesc *tupdesc);
+
+/* catalog.c */
+extern MigCatalog *mig_load_catalog(void);
+extern char *mig_fetch_script(const char *revision, bool revert, int *first_line);
+extern void mig_record_apply(const char *revision, const char *description,
+							 const char *checksum, const char *method,
+							 Interval *duration);
+extern void mig_record_revert(const char *revision);
+extern void mig_log_event(const char *action, const char *revision,
+						  Interval *duration, bool success,
+						  const char *sqlstate, const char *message);
+
+/* script.c */
+extern MigScript *mig_split_script(const char *revision, const char *file,
+								   char *text, int first_line, bool revert);
+extern void mig_run_script(MigScript *script, const char *caller_search_path,
+						   const char *lock_timeout);
+
+/* run.c */
+extern Interval *mig_interval_since(TimestampTz start);
+
+#endif							/* PGMIG_H */

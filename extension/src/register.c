@@ -1,0 +1,402 @@
+/*-------------------------------------------------------------------------
+ *
+ * register.c
+ *	  mig_register and mig_unregister: the scripts pgmig knows.
+ *
+ * Files arrive whole (name and content) and are parsed here with the same
+ * shared code the client uses, so a script registered from psql and one
+ * sent by the client are treated alike.  A batch of any size is one call.
+ * An applied revision whose up script changed is refused unless the caller
+ * forces it, which is logged as an override.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "funcapi.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+
+#include "pgmig.h"
+
+static SPIPlanPtr plan_upsert = NULL;
+
+/* What the catalog already has for a version. */
+typedef struct Existing
+{
+	char	   *id;
+	char	   *sortkey;
+	char	   *file_checksum;
+	char	   *up_checksum;
+	char	   *source_file;
+	char	   *applied_checksum;	/* NULL when not applied */
+	bool		applied;
+} Existing;
+
+static int
+script_cmp(const void *a, const void *b)
+{
+	return pgmig_sortkey_cmp(((const PgmigScript *) a)->sortkey,
+							 ((const PgmigScript *) b)->sortkey);
+}
+
+/* Deconstruct a text[] argument that must hold no NULLs. */
+static int
+text_array_arg(ArrayType *arr, const char *what, Datum **elems)
+{
+	bool	   *nulls;
+	int			n,
+				i;
+
+	if (ARR_NDIM(arr) > 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+				 errmsg("%s must be a one-dimensional array", what)));
+	deconstruct_array(arr, TEXTOID, -1, false, TYPALIGN_INT, elems, &nulls, &n);
+	for (i = 0; i < n; i++)
+		if (nulls[i])
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("%s must not contain nulls", what)));
+	return n;
+}
+
+/* A text[] datum of C strings. */
+static Datum
+cstring_array(char **items, int n)
+{
+	Datum	   *d = palloc((n > 0 ? n : 1) * sizeof(Datum));
+	int			i;
+
+	for (i = 0; i < n; i++)
+		d[i] = CStringGetTextDatum(items[i]);
+	return PointerGetDatum(construct_array(d, n, TEXTOID, -1, false, TYPALIGN_INT));
+}
+
+/* Read the existing registrations for the batch's versions, sorted. */
+static Existing *
+load_existing(PgmigScript *scripts, int n, int *nexisting)
+{
+	char	  **keys = palloc((n > 0 ? n : 1) * sizeof(char *));
+	Oid			argtypes[1] = {TEXTARRAYOID};
+	Datum		values[1];
+	Existing   *ex;
+	uint64		i;
+
+	for (i = 0; i < (uint64) n; i++)
+		keys[i] = scripts[i].sortkey;
+	values[0] = cstring_array(keys, n);
+	if (SPI_execute_with_args("SELECT r.id, r.sortkey, r.file_checksum, r.up_checksum,"
+							  " r.source_file, m.checksum, m.id IS NOT NULL"
+							  " FROM pgmig.revisions r"
+							  " LEFT JOIN pgmig.schema_migrations m ON m.id = r.id"
+							  " WHERE r.sortkey = ANY ($1)",
+							  1, argtypes, values, NULL, false, 0) != SPI_OK_SELECT)
+		elog(ERROR, "could not read registered revisions");
+
+	ex = palloc((SPI_processed > 0 ? SPI_processed : 1) * sizeof(Existing));
+	for (i = 0; i < SPI_processed; i++)
+	{
+		HeapTuple	tup = SPI_tuptable->vals[i];
+		TupleDesc	desc = SPI_tuptable->tupdesc;
+		bool		isnull;
+
+		ex[i].id = SPI_getvalue(tup, desc, 1);
+		ex[i].sortkey = SPI_getvalue(tup, desc, 2);
+		ex[i].file_checksum = SPI_getvalue(tup, desc, 3);
+		ex[i].up_checksum = SPI_getvalue(tup, desc, 4);
+		ex[i].source_file = SPI_getvalue(tup, desc, 5);
+		ex[i].applied_checksum = SPI_getvalue(tup, desc, 6);
+		ex[i].applied = DatumGetBool(SPI_getbinval(tup, desc, 7, &isnull));
+	}
+	*nexisting = (int) SPI_processed;
+	return ex;
+}
+
+/* Insert or update one revision's registration. */
+static void
+upsert_script(PgmigScript *s)
+{
+	Oid			argtypes[15] = {TEXTOID, TEXTOID, TEXTOID, TEXTARRAYOID, TEXTARRAYOID,
+		BOOLOID, TEXTOID, TEXTOID, INT4OID, TEXTOID, INT4OID,
+	TEXTOID, TEXTOID, TEXTOID, TEXTOID};
+	Datum		values[15];
+	char		nulls[15];
+
+	if (plan_upsert == NULL)
+	{
+		SPIPlanPtr	plan = SPI_prepare("INSERT INTO pgmig.revisions AS r"
+									   " (id, sortkey, description, parents, labels,"
+									   "  transactional, lock_timeout, up_script, up_line,"
+									   "  down_script, down_line, up_checksum, down_checksum,"
+									   "  file_checksum, source_file)"
+									   " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10,"
+									   "  $11, $12, $13, $14, $15)"
+									   " ON CONFLICT (id) DO UPDATE SET"
+									   "  sortkey = excluded.sortkey,"
+									   "  description = excluded.description,"
+									   "  parents = excluded.parents, labels = excluded.labels,"
+									   "  transactional = excluded.transactional,"
+									   "  lock_timeout = excluded.lock_timeout,"
+									   "  up_script = excluded.up_script, up_line = excluded.up_line,"
+									   "  down_script = excluded.down_script,"
+									   "  down_line = excluded.down_line,"
+									   "  up_checksum = excluded.up_checksum,"
+									   "  down_checksum = excluded.down_checksum,"
+									   "  file_checksum = excluded.file_checksum,"
+									   "  source_file = excluded.source_file,"
+									   "  registered_at = now()",
+									   15, argtypes);
+
+		if (plan == NULL || SPI_keepplan(plan) != 0)
+			elog(ERROR, "could not prepare registration statement");
+		plan_upsert = plan;
+	}
+
+	memset(nulls, ' ', sizeof(nulls));
+	values[0] = CStringGetTextDatum(s->id);
+	values[1] = CStringGetTextDatum(s->sortkey);
+	values[2] = CStringGetTextDatum(s->description);
+	if (s->parents_explicit)
+		values[3] = cstring_array(s->parents, s->nparents);
+	else
+		nulls[3] = 'n';
+	values[4] = cstring_array(s->labels, s->nlabels);
+	values[5] = BoolGetDatum(s->transactional);
+	if (s->lock_timeout)
+		values[6] = CStringGetTextDatum(s->lock_timeout);
+	else
+		nulls[6] = 'n';
+	values[7] = CStringGetTextDatum(s->up);
+	values[8] = Int32GetDatum(s->up_line);
+	if (s->down)
+	{
+		values[9] = CStringGetTextDatum(s->down);
+		values[10] = Int32GetDatum(s->down_line);
+		values[12] = CStringGetTextDatum(s->down_checksum);
+	}
+	else
+		nulls[9] = nulls[10] = nulls[12] = 'n';
+	values[11] = CStringGetTextDatum(s->up_checksum);
+	values[13] = CStringGetTextDatum(s->file_checksum);
+	values[14] = CStringGetTextDatum(s->file_name);
+	if (SPI_execute_plan(plan_upsert, values, nulls, false, 0) != SPI_OK_INSERT)
+		elog(ERROR, "could not register revision %s", s->id);
+}
+
+/* Accept an edited applied script: the applied checksum follows it. */
+static void
+override_applied(PgmigScript *s, Existing *e)
+{
+	Oid			argtypes[2] = {TEXTOID, TEXTOID};
+	Datum		values[2];
+
+	values[0] = CStringGetTextDatum(s->id);
+	values[1] = CStringGetTextDatum(s->up_checksum);
+	if (SPI_execute_with_args("UPDATE pgmig.schema_migrations SET checksum = $2 WHERE id = $1",
+							  2, argtypes, values, NULL, false, 0) != SPI_OK_UPDATE)
+		elog(ERROR, "could not update checksum of revision %s", s->id);
+	mig_log_event("override", s->id, NULL, true, NULL,
+				  psprintf("up script of file \"%s\" accepted with checksum %s (applied as %s)",
+						   s->file_name, s->up_checksum,
+						   e->applied_checksum ? e->applied_checksum : "unknown"));
+}
+
+/* Register a batch of files; shared by both forms of mig_register. */
+static void
+register_files(FunctionCallInfo fcinfo, Datum *names, Datum *contents, int n,
+			   bool force)
+{
+	TupleDesc	tupdesc;
+	Tuplestorestate *tupstore = mig_init_srf(fcinfo, &tupdesc);
+	PgmigScript *scripts = palloc((n > 0 ? n : 1) * sizeof(PgmigScript));
+	Existing   *ex;
+	int			nex;
+	int			nestlevel;
+	int			i,
+				j;
+
+	/* parse everything before touching the catalog */
+	for (i = 0; i < n; i++)
+	{
+		char	   *name = TextDatumGetCString(names[i]);
+		char	   *content = TextDatumGetCString(contents[i]);
+		PgmigError	err;
+
+		if (strchr(name, '/') != NULL)
+			name = strrchr(name, '/') + 1;
+		if (!pgmig_parse_script(name, content, strlen(content), &scripts[i], &err))
+			mig_report(&err);
+		pfree(content);
+	}
+	if (n > 1)
+		qsort(scripts, n, sizeof(PgmigScript), script_cmp);
+	for (i = 1; i < n; i++)
+		if (pgmig_sortkey_cmp(scripts[i - 1].sortkey, scripts[i].sortkey) == 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_DUPLICATE_OBJECT),
+					 errmsg("duplicate revision %s", scripts[i].id),
+					 errdetail("Files \"%s\" and \"%s\" have the same version.",
+							   scripts[i - 1].file_name, scripts[i].file_name),
+					 errhint("Give one of them a new version number.")));
+
+	mig_lock();
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	nestlevel = mig_enter_catalog();
+
+	ex = load_existing(scripts, n, &nex);
+	for (i = 0; i < n; i++)
+	{
+		PgmigScript *s = &scripts[i];
+		Existing   *e = NULL;
+		const char *action;
+		Datum		values[2];
+		bool		nulls[2] = {false, false};
+
+		for (j = 0; j < nex && e == NULL; j++)
+			if (strcmp(ex[j].sortkey, s->sortkey) == 0)
+				e = &ex[j];
+
+		if (e != NULL && strcmp(e->id, s->id) != 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_DUPLICATE_OBJECT),
+					 errmsg("duplicate revision %s", s->id),
+					 errdetail("File \"%s\" has the same version as registered revision %s (file \"%s\").",
+							   s->file_name, e->id, e->source_file),
+					 errhint("Give the new file another version number.")));
+
+		if (e == NULL)
+			action = "new";
+		else if (strcmp(e->file_checksum, s->file_checksum) == 0 &&
+				 strcmp(e->source_file, s->file_name) == 0)
+			action = "unchanged";
+		else if (e->applied && e->applied_checksum != NULL &&
+				 strcmp(e->applied_checksum, s->up_checksum) != 0)
+		{
+			if (!force)
+				ereport(ERROR,
+						(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+						 errmsg("revision %s was changed after it was applied", s->id),
+						 errdetail("The up script in file \"%s\" has checksum %s; it was applied with checksum %s.",
+								   s->file_name, s->up_checksum, e->applied_checksum),
+						 errhint("Put the file back as it was and write a new migration for the change. To record the edited file as applied without running it, register it again with force => true.")));
+			action = "override";
+		}
+		else
+			action = "updated";
+
+		if (strcmp(action, "unchanged") != 0)
+			upsert_script(s);
+		if (strcmp(action, "override") == 0)
+			override_applied(s, e);
+
+		values[0] = CStringGetTextDatum(s->id);
+		values[1] = CStringGetTextDatum(action);
+		tuplestore_putvalues(tupstore, tupdesc, values, nulls);
+	}
+
+	/* the graph must still hold together: known parents, no cycles */
+	(void) mig_load_catalog();
+
+	mig_leave_catalog(nestlevel);
+	SPI_finish();
+}
+
+PG_FUNCTION_INFO_V1(pgmig_register);
+
+/* mig_register(file_names text[], contents text[], force boolean) */
+Datum
+pgmig_register(PG_FUNCTION_ARGS)
+{
+	Datum	   *names;
+	Datum	   *contents;
+	int			n,
+				m;
+
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("file names and contents must not be null")));
+	n = text_array_arg(PG_GETARG_ARRAYTYPE_P(0), "file_names", &names);
+	m = text_array_arg(PG_GETARG_ARRAYTYPE_P(1), "contents", &contents);
+	if (n != m)
+		ereport(ERROR,
+				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+				 errmsg("file_names and contents differ in length"),
+				 errdetail("There are %d file names and %d contents.", n, m)));
+	register_files(fcinfo, names, contents, n,
+				   PG_ARGISNULL(2) ? false : PG_GETARG_BOOL(2));
+	return (Datum) 0;
+}
+
+PG_FUNCTION_INFO_V1(pgmig_register_one);
+
+/* mig_register(file_name text, content text, force boolean) */
+Datum
+pgmig_register_one(PG_FUNCTION_ARGS)
+{
+	Datum		name;
+	Datum		content;
+
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("file name and content must not be null")));
+	name = PG_GETARG_DATUM(0);
+	content = PG_GETARG_DATUM(1);
+	register_files(fcinfo, &name, &content, 1,
+				   PG_ARGISNULL(2) ? false : PG_GETARG_BOOL(2));
+	return (Datum) 0;
+}
+
+PG_FUNCTION_INFO_V1(pgmig_unregister);
+
+/* mig_unregister(revisions text[]): forget revisions that are not applied. */
+Datum
+pgmig_unregister(PG_FUNCTION_ARGS)
+{
+	Datum	   *ids;
+	int			n = text_array_arg(PG_GETARG_ARRAYTYPE_P(0), "revisions", &ids);
+	Oid			argtypes[1] = {TEXTOID};
+	int			nestlevel;
+	int			removed = 0;
+	int			i;
+
+	mig_lock();
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	nestlevel = mig_enter_catalog();
+
+	for (i = 0; i < n; i++)
+	{
+		Datum		values[1];
+
+		values[0] = ids[i];
+		if (SPI_execute_with_args("SELECT 1 FROM pgmig.schema_migrations WHERE id = $1",
+								  1, argtypes, values, NULL, false, 1) != SPI_OK_SELECT)
+			elog(ERROR, "could not read applied revisions");
+		if (SPI_processed > 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 errmsg("revision %s is applied", TextDatumGetCString(ids[i])),
+					 errhint("Revert it first, or stamp the database below it.")));
+		if (SPI_execute_with_args("DELETE FROM pgmig.revisions WHERE id = $1",
+								  1, argtypes, values, NULL, false, 0) != SPI_OK_DELETE)
+			elog(ERROR, "could not unregister revision");
+		if (SPI_processed > 0)
+		{
+			removed++;
+			mig_log_event("unregister", TextDatumGetCString(ids[i]), NULL, true,
+						  NULL, NULL);
+		}
+	}
+	/* what is left must still hold together */
+	(void) mig_load_catalog();
+
+	mig_leave_catalog(nestlevel);
+	SPI_finish();
+	PG_RETURN_INT32(removed);
+}

@@ -1,0 +1,492 @@
+/*-------------------------------------------------------------------------
+ *
+ * script.c
+ *	  Splitting, checking and running a migration script.
+ *
+ * A script is split into statements with PostgreSQL's own scanner (the
+ * same rule psql uses: a semicolon outside parentheses ends a statement,
+ * except inside the BEGIN ... END body of a SQL-standard routine).  Every
+ * statement is then parsed once before anything runs, so syntax errors,
+ * transaction control, psql meta-commands and statements that cannot run
+ * in a transaction block are reported first.  Parse trees are thrown away
+ * as soon as they are checked: only the statement boundaries are kept, so
+ * a script of a million statements costs memory in proportion to its text.
+ *
+ * Running re-parses one statement at a time through SPI.  Errors keep
+ * PostgreSQL's message, detail, hint and SQLSTATE; a context line names the
+ * revision, its file and the line of the failing statement in that file.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "commands/defrem.h"
+#include "common/keywords.h"
+#include "executor/spi.h"
+#include "mb/pg_wchar.h"
+#include "miscadmin.h"
+#include "nodes/parsenodes.h"
+#include "parser/parser.h"
+#include "parser/scanner.h"
+#include "tcop/dest.h"
+#include "utils/guc.h"
+#include "utils/memutils.h"
+
+#include "pgmig.h"
+
+/* Keyword tokens we hand the scanner: KW_BASE + keyword number. */
+#define KW_BASE 20000
+
+static uint16 *kw_tokens = NULL;
+static int	kw_create,
+			kw_function,
+			kw_procedure,
+			kw_begin,
+			kw_case,
+			kw_end;
+
+/* What the error context callback knows. */
+typedef struct ScriptErrorContext
+{
+	MigScript  *script;
+	int			stmt;			/* statement index, or -1 */
+	const char *stmt_text;		/* its NUL-terminated text */
+	bool		own_parse;		/* error position is ours to convert */
+} ScriptErrorContext;
+
+/* Set up the keyword token table once per session. */
+static void
+init_keywords(void)
+{
+	int			i;
+
+	if (kw_tokens != NULL)
+		return;
+	kw_tokens = MemoryContextAlloc(TopMemoryContext,
+								   ScanKeywords.num_keywords * sizeof(uint16));
+	for (i = 0; i < ScanKeywords.num_keywords; i++)
+		kw_tokens[i] = (uint16) (KW_BASE + i);
+	kw_create = ScanKeywordLookup("create", &ScanKeywords);
+	kw_function = ScanKeywordLookup("function", &ScanKeywords);
+	kw_procedure = ScanKeywordLookup("procedure", &ScanKeywords);
+	kw_begin = ScanKeywordLookup("begin", &ScanKeywords);
+	kw_case = ScanKeywordLookup("case", &ScanKeywords);
+	kw_end = ScanKeywordLookup("end", &ScanKeywords);
+}
+
+/* Byte offset of character position "charpos" (0-based) in "s". */
+static int
+char_to_byte(const char *s, int charpos)
+{
+	int			b = 0;
+
+	while (charpos-- > 0 && s[b] != '\0')
+		b += pg_mblen(s + b);
+	return b;
+}
+
+/* Context line for errors in a script: revision, file, line. */
+static void
+script_error_callback(void *arg)
+{
+	ScriptErrorContext *ctx = (ScriptErrorContext *) arg;
+	MigScript  *script = ctx->script;
+	int			line = script->first_line;
+
+	if (ctx->stmt >= 0)
+	{
+		int			pos;
+
+		line = pgmig_line_at(script->text, script->stmts[ctx->stmt].offset,
+							 script->first_line);
+		if (ctx->own_parse && (pos = geterrposition()) > 0)
+		{
+			errposition(0);
+			internalerrposition(pos);
+			internalerrquery(ctx->stmt_text);
+		}
+		pos = getinternalerrposition();
+		if (pos > 0)
+			line = pgmig_line_at(ctx->stmt_text,
+								 char_to_byte(ctx->stmt_text, pos - 1), line);
+	}
+	else
+	{
+		int			pos = geterrposition();
+
+		/* a scanner error: its position is in the whole script */
+		if (pos > 0)
+		{
+			line = pgmig_line_at(script->text,
+								 char_to_byte(script->text, pos - 1),
+								 script->first_line);
+			errposition(0);
+		}
+	}
+	errcontext("%s script of revision %s, file \"%s\" line %d",
+			   script->revert ? "down" : "up", script->revision,
+			   script->file ? script->file : "(none)", line);
+}
+
+/* Install the error context callback for a script. */
+static void
+push_script_context(ScriptErrorContext *ctx, ErrorContextCallback *errcb,
+					MigScript *script)
+{
+	ctx->script = script;
+	ctx->stmt = -1;
+	ctx->stmt_text = NULL;
+	ctx->own_parse = false;
+	errcb->callback = script_error_callback;
+	errcb->arg = ctx;
+	errcb->previous = error_context_stack;
+	error_context_stack = errcb;
+}
+
+/* Name of a statement that cannot run in a transaction block, or NULL. */
+static const char *
+needs_top_level(Node *stmt)
+{
+	switch (nodeTag(stmt))
+	{
+		case T_VacuumStmt:
+			if (((VacuumStmt *) stmt)->is_vacuumcmd)
+				return "VACUUM";
+			break;
+		case T_IndexStmt:
+			if (((IndexStmt *) stmt)->concurrent)
+				return "CREATE INDEX CONCURRENTLY";
+			break;
+		case T_ReindexStmt:
+			{
+				ReindexStmt *r = (ReindexStmt *) stmt;
+
+				if (r->kind != REINDEX_OBJECT_INDEX &&
+					r->kind != REINDEX_OBJECT_TABLE)
+					return "REINDEX SCHEMA, SYSTEM or DATABASE";
+#if PG_VERSION_NUM >= 140000
+				{
+					ListCell   *lc;
+
+					foreach(lc, r->params)
+					{
+						DefElem    *opt = (DefElem *) lfirst(lc);
+
+						if (strcmp(opt->defname, "concurrently") == 0 &&
+							defGetBoolean(opt))
+							return "REINDEX CONCURRENTLY";
+					}
+				}
+#else
+				if (r->concurrent)
+					return "REINDEX CONCURRENTLY";
+#endif
+				break;
+			}
+		case T_DropStmt:
+			if (((DropStmt *) stmt)->concurrent)
+				return "DROP INDEX CONCURRENTLY";
+			break;
+		case T_CreatedbStmt:
+			return "CREATE DATABASE";
+		case T_DropdbStmt:
+			return "DROP DATABASE";
+		case T_CreateTableSpaceStmt:
+			return "CREATE TABLESPACE";
+		case T_DropTableSpaceStmt:
+			return "DROP TABLESPACE";
+		case T_AlterSystemStmt:
+			return "ALTER SYSTEM";
+		case T_CreateSubscriptionStmt:
+			return "CREATE SUBSCRIPTION";
+		case T_DropSubscriptionStmt:
+			return "DROP SUBSCRIPTION";
+		case T_ClusterStmt:
+			if (((ClusterStmt *) stmt)->relation == NULL)
+				return "CLUSTER without a table";
+			break;
+		case T_DiscardStmt:
+			if (((DiscardStmt *) stmt)->target == DISCARD_ALL)
+				return "DISCARD ALL";
+			break;
+		case T_AlterDatabaseStmt:
+			{
+				ListCell   *lc;
+
+				foreach(lc, ((AlterDatabaseStmt *) stmt)->options)
+					if (strcmp(((DefElem *) lfirst(lc))->defname, "tablespace") == 0)
+						return "ALTER DATABASE SET TABLESPACE";
+				break;
+			}
+#if PG_VERSION_NUM >= 140000
+		case T_AlterTableStmt:
+			{
+				ListCell   *lc;
+
+				foreach(lc, ((AlterTableStmt *) stmt)->cmds)
+				{
+					AlterTableCmd *cmd = (AlterTableCmd *) lfirst(lc);
+
+					if (cmd->subtype == AT_DetachPartition &&
+						((PartitionCmd *) cmd->def)->concurrent)
+						return "ALTER TABLE ... DETACH PARTITION CONCURRENTLY";
+				}
+				break;
+			}
+#endif
+		default:
+			break;
+	}
+	return NULL;
+}
+
+/* Add a statement boundary, growing the array as needed. */
+static void
+add_statement(MigScript *script, int *cap, int offset, int length)
+{
+	if (script->nstmts == *cap)
+	{
+		*cap *= 2;
+		script->stmts = repalloc_huge(script->stmts, *cap * sizeof(MigStatement));
+	}
+	script->stmts[script->nstmts].offset = offset;
+	script->stmts[script->nstmts].length = length;
+	script->nstmts++;
+}
+
+/* Find the statement boundaries of the script with the core scanner. */
+static void
+split_statements(MigScript *script)
+{
+	core_yy_extra_type yyextra;
+	core_yyscan_t scanner;
+	core_YYSTYPE yylval;
+	YYLTYPE		yylloc;
+	int			cap = 64;
+	int			start = -1;
+	int			ntokens = 0;
+	int			depth = 0;
+	int			begin_depth = 0;
+	bool		is_create = false;
+	bool		is_routine = false;
+
+	init_keywords();
+	script->stmts = palloc(cap * sizeof(MigStatement));
+	scanner = scanner_init(script->text, &yyextra, &ScanKeywords, kw_tokens);
+
+	for (;;)
+	{
+		int			tok = core_yylex(&yylval, &yylloc, scanner);
+
+		if (tok == 0)
+			break;
+		if (start < 0)
+		{
+			start = yylloc;
+			ntokens = depth = begin_depth = 0;
+			is_create = is_routine = false;
+		}
+		ntokens++;
+
+		if (tok == '\\')
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("psql meta-commands are not supported in migration scripts"),
+					 errdetail("Scripts run inside the server, where there is no psql."),
+					 errhint("Write the statements out in the script instead."),
+					 scanner_errposition(yylloc, scanner)));
+		else if (tok == '(' || tok == '[')
+			depth++;
+		else if (tok == ')' || tok == ']')
+			depth--;
+		else if (tok >= KW_BASE)
+		{
+			int			kw = tok - KW_BASE;
+
+			if (ntokens == 1)
+				is_create = (kw == kw_create);
+			else if (is_create && ntokens <= 4 &&
+					 (kw == kw_function || kw == kw_procedure))
+				is_routine = true;
+			else if (is_routine)
+			{
+				if (kw == kw_begin || (kw == kw_case && begin_depth > 0))
+					begin_depth++;
+				else if (kw == kw_end && begin_depth > 0)
+					begin_depth--;
+			}
+		}
+		else if (tok == ';' && depth <= 0 && begin_depth == 0)
+		{
+			add_statement(script, &cap, start, yylloc + 1 - start);
+			start = -1;
+		}
+	}
+	if (start >= 0)
+		add_statement(script, &cap, start, (int) strlen(script->text) - start);
+	scanner_finish(scanner);
+}
+
+/* Parse each statement once and refuse what cannot run here. */
+static void
+check_statements(MigScript *script, ScriptErrorContext *ctx)
+{
+	MemoryContext parsecxt = AllocSetContextCreate(CurrentMemoryContext,
+												   "pgmig parse check",
+												   ALLOCSET_DEFAULT_SIZES);
+	MemoryContext oldcxt;
+	int			i,
+				kept = 0;
+
+	ctx->own_parse = true;
+	for (i = 0; i < script->nstmts; i++)
+	{
+		MigStatement *st = &script->stmts[i];
+		List	   *parsed;
+		char	   *buf;
+		Node	   *stmt;
+		const char *what;
+		ListCell   *lc;
+
+		CHECK_FOR_INTERRUPTS();
+		oldcxt = MemoryContextSwitchTo(parsecxt);
+		buf = pnstrdup(script->text + st->offset, st->length);
+		ctx->stmt = i;
+		ctx->stmt_text = buf;
+#if PG_VERSION_NUM >= 140000
+		parsed = raw_parser(buf, RAW_PARSE_DEFAULT);
+#else
+		parsed = raw_parser(buf);
+#endif
+		MemoryContextSwitchTo(oldcxt);
+
+		/* a statement of nothing but comments: drop it */
+		if (parsed == NIL)
+		{
+			MemoryContextReset(parsecxt);
+			continue;
+		}
+		foreach(lc, parsed)
+		{
+			stmt = lfirst_node(RawStmt, lc)->stmt;
+
+			if (IsA(stmt, TransactionStmt))
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_TRANSACTION_TERMINATION),
+						 errmsg("transaction control statements are not allowed in migration scripts"),
+						 errdetail("pgmig runs every script inside a transaction of its own."),
+						 errhint("Remove BEGIN, COMMIT and ROLLBACK from the script; mark it \"transaction:false\" if it must not run in a transaction.")));
+			if (IsA(stmt, CopyStmt) && ((CopyStmt *) stmt)->filename == NULL &&
+				!((CopyStmt *) stmt)->is_program)
+				ereport(ERROR,
+						(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+						 errmsg("COPY FROM STDIN and COPY TO STDOUT are not supported in migration scripts"),
+						 errhint("Load data with INSERT, or COPY from a file the server can read.")));
+			what = needs_top_level(stmt);
+			if (what != NULL && script->top_level_stmt == NULL)
+			{
+				script->top_level_stmt = what;
+				script->top_level_line = pgmig_line_at(script->text, st->offset,
+													   script->first_line);
+			}
+		}
+
+		script->stmts[kept++] = *st;
+		MemoryContextReset(parsecxt);
+	}
+	script->nstmts = kept;
+	ctx->stmt = -1;
+	ctx->own_parse = false;
+	MemoryContextDelete(parsecxt);
+}
+
+/*
+ * Split and check a script (see file header).  Errors name the revision,
+ * file and line.
+ */
+MigScript *
+mig_split_script(const char *revision, const char *file, char *text,
+				 int first_line, bool revert)
+{
+	MigScript  *script = palloc0(sizeof(MigScript));
+	ScriptErrorContext ctx;
+	ErrorContextCallback errcb;
+
+	script->revision = revision;
+	script->file = file;
+	script->text = text;
+	script->first_line = first_line;
+	script->revert = revert;
+
+	push_script_context(&ctx, &errcb, script);
+
+	split_statements(script);
+	check_statements(script, &ctx);
+
+	error_context_stack = errcb.previous;
+	return script;
+}
+
+/*
+ * Run a checked script statement by statement, with the caller's
+ * search_path.  Settings the script changes end with it.
+ */
+void
+mig_run_script(MigScript *script, const char *caller_search_path,
+			   const char *lock_timeout)
+{
+	MemoryContext stmtcxt = AllocSetContextCreate(CurrentMemoryContext,
+												  "pgmig statement",
+												  ALLOCSET_DEFAULT_SIZES);
+	ScriptErrorContext ctx;
+	ErrorContextCallback errcb;
+	int			nestlevel = NewGUCNestLevel();
+	int			i;
+#if PG_VERSION_NUM >= 140000
+	SPIExecuteOptions options;
+
+	memset(&options, 0, sizeof(options));
+	options.read_only = false;
+	options.dest = None_Receiver;
+#endif
+
+	(void) set_config_option("search_path", caller_search_path,
+							 PGC_USERSET, PGC_S_SESSION,
+							 GUC_ACTION_SAVE, true, 0, false);
+	if (lock_timeout != NULL)
+		(void) set_config_option("lock_timeout", lock_timeout,
+								 PGC_USERSET, PGC_S_SESSION,
+								 GUC_ACTION_SAVE, true, 0, false);
+
+	push_script_context(&ctx, &errcb, script);
+
+	for (i = 0; i < script->nstmts; i++)
+	{
+		MigStatement *st = &script->stmts[i];
+		MemoryContext oldcxt;
+		char	   *buf;
+		int			ret;
+
+		CHECK_FOR_INTERRUPTS();
+		MemoryContextReset(stmtcxt);
+		oldcxt = MemoryContextSwitchTo(stmtcxt);
+		buf = pnstrdup(script->text + st->offset, st->length);
+		ctx.stmt = i;
+		ctx.stmt_text = buf;
+#if PG_VERSION_NUM >= 140000
+		ret = SPI_execute_extended(buf, &options);
+#else
+		ret = SPI_execute(buf, false, 0);
+		SPI_freetuptable(SPI_tuptable);
+#endif
+		MemoryContextSwitchTo(oldcxt);
+		if (ret < 0)
+			elog(ERROR, "SPI_execute failed: %s", SPI_result_code_string(ret));
+	}
+
+	error_context_stack = errcb.previous;
+	MemoryContextDelete(stmtcxt);
+
+	/* discard whatever the script SET, SET LOCAL included */
+	AtEOXact_GUC(false, nestlevel);
+}

@@ -1,0 +1,267 @@
+/*-------------------------------------------------------------------------
+ *
+ * status.c
+ *	  Read-only views of the catalog: mig_status, mig_plan, mig_revisions.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "funcapi.h"
+#include "lib/stringinfo.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/timestamp.h"
+
+#include "pgmig.h"
+
+/* Load the catalog inside SPI with a pinned search_path. */
+static MigCatalog *
+load_readonly(int *nestlevel)
+{
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	*nestlevel = mig_enter_catalog();
+	return mig_load_catalog();
+}
+
+/* Done with the catalog. */
+static void
+finish_readonly(int nestlevel)
+{
+	mig_leave_catalog(nestlevel);
+	SPI_finish();
+}
+
+/* Has the applied script changed since it was applied? */
+static bool
+rev_changed(MigRevision *rev)
+{
+	return rev->state != NULL && rev->registered && rev->applied_checksum != NULL &&
+		rev->up_checksum != NULL && strcmp(rev->applied_checksum, rev->up_checksum) != 0;
+}
+
+/* Append "label: a, b, c" for the nodes matching a condition. */
+static void
+append_list(StringInfo buf, const char *label, const PgmigGraph *g,
+			int *idx, int n)
+{
+	if (n == 0)
+		return;
+	appendStringInfo(buf, "; %s: %s", label, pgmig_graph_id_list(g, idx, n, 5));
+}
+
+PG_FUNCTION_INFO_V1(pgmig_status);
+
+/*
+ * mig_status(): one line for psql, e.g.
+ *   at 003 (create orders); 2 pending, head 005
+ * followed by warnings: several heads, changed scripts, out-of-order or
+ * half-done revisions, applied revisions without a registered script.
+ */
+Datum
+pgmig_status(PG_FUNCTION_ARGS)
+{
+	int			nestlevel;
+	MigCatalog *cat = load_readonly(&nestlevel);
+	PgmigGraph *g = &cat->graph;
+	StringInfoData buf;
+	int		   *current = palloc((g->n > 0 ? g->n : 1) * sizeof(int));
+	int		   *changed = palloc((g->n > 0 ? g->n : 1) * sizeof(int));
+	int		   *halfdone = palloc((g->n > 0 ? g->n : 1) * sizeof(int));
+	int		   *missing = palloc((g->n > 0 ? g->n : 1) * sizeof(int));
+	int			ncurrent = 0,
+				nchanged = 0,
+				nhalf = 0,
+				nmissing = 0,
+				npending = 0;
+	int		   *heads;
+	int		   *ooo;
+	int			nheads,
+				nooo;
+	int			i,
+				j;
+	text	   *result;
+
+	initStringInfo(&buf);
+	if (pgmig_environment && pgmig_environment[0] != '\0')
+		appendStringInfo(&buf, "[%s] ", pgmig_environment);
+	if (g->n == 0)
+	{
+		appendStringInfoString(&buf, "no revisions registered");
+		finish_readonly(nestlevel);
+		PG_RETURN_TEXT_P(cstring_to_text(buf.data));
+	}
+
+	for (i = 0; i < g->n; i++)
+	{
+		PgmigNode  *node = &g->nodes[i];
+		MigRevision *rev = (MigRevision *) node->data;
+
+		if (!node->applied)
+			npending++;
+		if (rev_changed(rev))
+			changed[nchanged++] = i;
+		if (rev->state != NULL && !node->applied)
+			halfdone[nhalf++] = i;
+		if (node->applied && !rev->registered)
+			missing[nmissing++] = i;
+		if (node->applied)
+		{
+			bool		child_applied = false;
+
+			for (j = 0; j < node->nchildren; j++)
+				if (g->nodes[node->children[j]].applied)
+					child_applied = true;
+			if (!child_applied)
+				current[ncurrent++] = i;
+		}
+	}
+	nheads = pgmig_graph_heads(g, &heads);
+	nooo = pgmig_graph_out_of_order(g, &ooo);
+
+	if (ncurrent == 0)
+		appendStringInfoString(&buf, "at base");
+	else if (ncurrent == 1)
+		appendStringInfo(&buf, "at %s (%s)", g->nodes[current[0]].id,
+						 MIG_REV(g, current[0])->description);
+	else
+		appendStringInfo(&buf, "at %s", pgmig_graph_id_list(g, current, ncurrent, 5));
+
+	if (npending == 0)
+		appendStringInfoString(&buf, ", up to date");
+	else
+		appendStringInfo(&buf, "; %d pending", npending);
+	if (nheads == 1 && npending > 0)
+		appendStringInfo(&buf, ", head %s", g->nodes[heads[0]].id);
+
+	if (nheads > 1)
+		appendStringInfo(&buf, "; WARNING %d heads: %s", nheads,
+						 pgmig_graph_id_list(g, heads, nheads, 5));
+	append_list(&buf, "WARNING changed since applied", g, changed, nchanged);
+	append_list(&buf, "WARNING out of order", g, ooo, nooo);
+	append_list(&buf, "WARNING half-done", g, halfdone, nhalf);
+	append_list(&buf, "WARNING no script registered", g, missing, nmissing);
+
+	result = cstring_to_text(buf.data);
+	finish_readonly(nestlevel);
+	PG_RETURN_TEXT_P(result);
+}
+
+PG_FUNCTION_INFO_V1(pgmig_plan);
+
+/* mig_plan(target, revert): the steps mig_apply or mig_revert would run. */
+Datum
+pgmig_plan(PG_FUNCTION_ARGS)
+{
+	char	   *target = PG_ARGISNULL(0) ? "head" : text_to_cstring(PG_GETARG_TEXT_PP(0));
+	bool		revert = PG_ARGISNULL(1) ? false : PG_GETARG_BOOL(1);
+	TupleDesc	tupdesc;
+	Tuplestorestate *tupstore = mig_init_srf(fcinfo, &tupdesc);
+	int			nestlevel;
+	MigCatalog *cat = load_readonly(&nestlevel);
+	PgmigPlan	plan;
+	PgmigError	err;
+	int			i;
+
+	if (!pgmig_graph_plan(&cat->graph, target, revert, &plan, &err))
+		mig_report(&err);
+	for (i = 0; i < plan.nsteps; i++)
+	{
+		PgmigNode  *node = &cat->graph.nodes[plan.steps[i]];
+		MigRevision *rev = (MigRevision *) node->data;
+		Datum		values[6];
+		bool		nulls[6] = {false, false, false, false, false, false};
+
+		values[0] = Int32GetDatum(i + 1);
+		values[1] = CStringGetTextDatum(node->id);
+		values[2] = CStringGetTextDatum(rev->description);
+		values[3] = CStringGetTextDatum(revert ? "revert" : "apply");
+		values[4] = BoolGetDatum(rev->transactional);
+		if (rev->source_file)
+			values[5] = CStringGetTextDatum(rev->source_file);
+		else
+			nulls[5] = true;
+		tuplestore_putvalues(tupstore, tupdesc, values, nulls);
+	}
+	finish_readonly(nestlevel);
+	return (Datum) 0;
+}
+
+/* A text[] of C strings. */
+static Datum
+text_array(char **items, int n)
+{
+	Datum	   *d = palloc((n > 0 ? n : 1) * sizeof(Datum));
+	int			i;
+
+	for (i = 0; i < n; i++)
+		d[i] = CStringGetTextDatum(items[i]);
+	return PointerGetDatum(construct_array(d, n, TEXTOID, -1, false, TYPALIGN_INT));
+}
+
+PG_FUNCTION_INFO_V1(pgmig_revisions);
+
+/* mig_revisions(): every revision in the order upgrades run them. */
+Datum
+pgmig_revisions(PG_FUNCTION_ARGS)
+{
+	TupleDesc	tupdesc;
+	Tuplestorestate *tupstore = mig_init_srf(fcinfo, &tupdesc);
+	int			nestlevel;
+	MigCatalog *cat = load_readonly(&nestlevel);
+	PgmigGraph *g = &cat->graph;
+	bool	   *ooo = palloc0((g->n > 0 ? g->n : 1) * sizeof(bool));
+	int		   *ooo_idx;
+	int			nooo = pgmig_graph_out_of_order(g, &ooo_idx);
+	int			i,
+				j;
+
+	for (i = 0; i < nooo; i++)
+		ooo[ooo_idx[i]] = true;
+
+	for (i = 0; i < g->n; i++)
+	{
+		int			x = g->order[i];
+		PgmigNode  *node = &g->nodes[x];
+		MigRevision *rev = (MigRevision *) node->data;
+		char	  **parents = palloc((node->nparents > 0 ? node->nparents : 1) * sizeof(char *));
+		Datum		values[14];
+		bool		nulls[14];
+
+		memset(nulls, 0, sizeof(nulls));
+		for (j = 0; j < node->nparents; j++)
+			parents[j] = g->nodes[node->parents[j]].id;
+		values[0] = CStringGetTextDatum(node->id);
+		values[1] = CStringGetTextDatum(rev->description);
+		values[2] = text_array(parents, node->nparents);
+		values[3] = text_array(node->labels, node->nlabels);
+		values[4] = BoolGetDatum(node->applied);
+		if (rev->state)
+			values[5] = CStringGetTextDatum(rev->state);
+		else
+			nulls[5] = true;
+		if (rev->state)
+			values[6] = TimestampTzGetDatum(rev->applied_at);
+		else
+			nulls[6] = true;
+		if (rev->method)
+			values[7] = CStringGetTextDatum(rev->method);
+		else
+			nulls[7] = true;
+		values[8] = BoolGetDatum(node->nchildren == 0);
+		values[9] = BoolGetDatum(ooo[x]);
+		values[10] = BoolGetDatum(rev_changed(rev));
+		values[11] = BoolGetDatum(rev->reversible);
+		values[12] = BoolGetDatum(rev->transactional);
+		if (rev->source_file)
+			values[13] = CStringGetTextDatum(rev->source_file);
+		else
+			nulls[13] = true;
+		tuplestore_putvalues(tupstore, tupdesc, values, nulls);
+	}
+	finish_readonly(nestlevel);
+	return (Datum) 0;
+}

@@ -1,0 +1,65 @@
+-- Security: scripts run with the caller's rights, changing functions are
+-- not PUBLIC, the catalog is not writable by PUBLIC, the audit log is
+-- append-only, and a hostile search_path does not redirect pgmig.
+CREATE EXTENSION pgmig;
+CREATE ROLE pgmig_nobody;
+CREATE ROLE pgmig_deployer;
+
+SELECT count(*) FROM mig_register('1_t.sql',
+  E'-- migrate:up\nCREATE TABLE sec_t (a int);\n-- migrate:down\nDROP TABLE sec_t;\n');
+
+SET ROLE pgmig_nobody;
+-- reading works
+SELECT mig_status();
+SELECT revision, applied FROM mig_revisions();
+-- changing does not
+SELECT revision FROM mig_apply();
+SELECT * FROM mig_stamp('head');
+SELECT * FROM mig_register('2_x.sql', E'-- migrate:up\n');
+INSERT INTO pgmig.schema_migrations (id) VALUES ('1');
+DELETE FROM pgmig.events;
+-- scripts may hold secrets: their text is not readable
+SELECT up_script FROM pgmig.revisions;
+RESET ROLE;
+
+-- what a deploy role needs (as in the README); scripts run with its rights
+GRANT EXECUTE ON FUNCTION mig_apply(text, boolean), mig_revert(text, boolean),
+  mig_register(text[], text[], boolean) TO pgmig_deployer;
+GRANT SELECT, INSERT, UPDATE, DELETE ON pgmig.revisions, pgmig.schema_migrations
+  TO pgmig_deployer;
+GRANT SELECT, INSERT ON pgmig.events TO pgmig_deployer;
+SET ROLE pgmig_deployer;
+-- no CREATE on schema public for this role: the script fails with its rights
+SELECT revision FROM mig_apply();
+RESET ROLE;
+GRANT CREATE ON SCHEMA public TO pgmig_deployer;
+SET ROLE pgmig_deployer;
+SELECT revision FROM mig_apply();
+SELECT tableowner FROM pg_tables WHERE tablename = 'sec_t';
+RESET ROLE;
+
+-- the audit log is append-only, even for its owner
+UPDATE pgmig.events SET success = false;
+DELETE FROM pgmig.events;
+TRUNCATE pgmig.events;
+
+-- a hostile search_path: a schema earlier in the path shadows = for text
+CREATE SCHEMA evil;
+CREATE FUNCTION evil.texteq_always(text, text) RETURNS boolean
+  LANGUAGE sql AS 'SELECT true';
+CREATE OPERATOR evil.= (LEFTARG = text, RIGHTARG = text, FUNCTION = evil.texteq_always);
+CREATE TABLE evil.schema_migrations (id text);
+SET search_path = evil, pg_catalog, public;
+SELECT 'a'::text = 'b'::text AS shadowed;
+SELECT mig_status();
+SELECT revision FROM mig_revert('base');
+SELECT count(*) AS applied FROM pgmig.schema_migrations;
+SELECT revision, action FROM mig_register('1_t.sql',
+  E'-- migrate:up\nCREATE TABLE sec_t (a int);\n-- migrate:down\nDROP TABLE sec_t;\n');
+RESET search_path;
+
+DROP SCHEMA evil CASCADE;
+DROP EXTENSION pgmig;
+REVOKE CREATE ON SCHEMA public FROM pgmig_deployer;
+DROP ROLE pgmig_nobody;
+DROP ROLE pgmig_deployer;
