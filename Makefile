@@ -17,9 +17,13 @@ PATH_BINDIR ?= /usr/local/bin
 
 export PG_CONFIG PGMIG_VERSION
 
+# The client is built when its sources are in the tree (it lands after the
+# extension); until then everything else still builds and tests.
+HAVE_CLI := $(wildcard cli/Makefile)
+
 .PHONY: all extension cli install installcheck test demo bench clean META.json
 
-all: extension cli META.json
+all: extension $(if $(HAVE_CLI),cli) META.json
 
 extension:
 	$(MAKE) -C extension
@@ -32,9 +36,11 @@ META.json: META.json.in extension/pgmig.control
 
 install: all
 	$(MAKE) -C extension install
+ifneq ($(HAVE_CLI),)
 	$(MAKE) -C cli install
 	mkdir -p '$(DESTDIR)$(PATH_BINDIR)'
 	ln -sf '$(shell $(PG_CONFIG) --bindir)/pgmig' '$(DESTDIR)$(PATH_BINDIR)/pgmig'
+endif
 
 installcheck:
 	$(MAKE) -C extension installcheck
@@ -50,6 +56,6 @@ bench:
 
 clean:
 	$(MAKE) -C extension clean
-	$(MAKE) -C cli clean
+	$(if $(HAVE_CLI),$(MAKE) -C cli clean)
 	rm -f META.json
 	rm -rf tmp_check
