@@ -1,0 +1,319 @@
+/*-------------------------------------------------------------------------
+ *
+ * catalog.c
+ *	  What the database knows, and bringing it in step with the files.
+ *
+ * The client reads the catalog once (registered and applied revisions, in
+ * one query), compares it with the files by checksum, and sends only the
+ * new and changed files in one mig_register() call; registered revisions
+ * whose file is gone and that are not applied are forgotten with one
+ * mig_unregister() call.  A run over thousands of unchanged files costs one
+ * query.
+ *
+ * The "view" merges files and catalog into one revision graph, built with
+ * the shared core: every file, plus the applied revisions whose file is
+ * gone.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "pgmig.h"
+
+#include "fe_utils/string_utils.h"
+
+/* Order catalog rows by id. */
+static int
+dbrev_cmp(const void *a, const void *b)
+{
+	return strcmp(((const DbRev *) a)->id, ((const DbRev *) b)->id);
+}
+
+/* A copy of a result field, NULL for SQL NULL. */
+static char *
+field(PGresult *res, int row, int col)
+{
+	if (PQgetisnull(res, row, col))
+		return NULL;
+	return pg_strdup(PQgetvalue(res, row, col));
+}
+
+/* Parse a text[] field into a malloc'd array (free with free()). */
+static bool
+array_field(PGresult *res, int row, int col, char ***items, int *n)
+{
+	*items = NULL;
+	*n = 0;
+	if (PQgetisnull(res, row, col))
+		return true;
+	if (!parsePGArray(PQgetvalue(res, row, col), items, n))
+	{
+		pg_log_error("could not parse array \"%s\" from the catalog",
+					 PQgetvalue(res, row, col));
+		return false;
+	}
+	return true;
+}
+
+/*
+ * Read the catalog: every registered or applied revision, in one query.
+ * Marks the rows that have a local file.  False (reported) on error.
+ */
+bool
+read_catalog(Conn *c, Project *project, Catalog *cat)
+{
+	PGresult   *res;
+	int			i;
+
+	res = query(c,
+				"SELECT COALESCE(r.id, m.id), r.id IS NOT NULL,"
+				" m.id IS NOT NULL,"
+				" COALESCE(r.description, m.description),"
+				" r.file_checksum, r.up_checksum, r.source_file, r.parents,"
+				" r.labels, COALESCE(r.transactional, true),"
+				" m.checksum, m.state, m.applied_at, m.applied_by, m.method,"
+				" pg_catalog.date_part('epoch', m.duration) * 1000,"
+				" m.statements_done"
+				" FROM pgmig.revisions r"
+				" FULL JOIN pgmig.schema_migrations m ON m.id = r.id",
+				0, NULL);
+	if (res == NULL)
+		return false;
+	cat->n = PQntuples(res);
+	cat->revs = pg_malloc0((cat->n > 0 ? cat->n : 1) * sizeof(DbRev));
+	for (i = 0; i < cat->n; i++)
+	{
+		DbRev	   *d = &cat->revs[i];
+
+		d->id = field(res, i, 0);
+		d->registered = PQgetvalue(res, i, 1)[0] == 't';
+		d->applied = PQgetvalue(res, i, 2)[0] == 't';
+		d->description = field(res, i, 3);
+		d->file_checksum = field(res, i, 4);
+		d->up_checksum = field(res, i, 5);
+		d->source_file = field(res, i, 6);
+		d->parents_explicit = d->registered && !PQgetisnull(res, i, 7);
+		if (!array_field(res, i, 7, &d->parents, &d->nparents) ||
+			!array_field(res, i, 8, &d->labels, &d->nlabels))
+		{
+			PQclear(res);
+			return false;
+		}
+		d->transactional = PQgetvalue(res, i, 9)[0] == 't';
+		d->applied_checksum = field(res, i, 10);
+		d->state = field(res, i, 11);
+		d->applied_at = field(res, i, 12);
+		d->applied_by = field(res, i, 13);
+		d->method = field(res, i, 14);
+		d->duration = field(res, i, 15);
+		d->statements_done = PQgetisnull(res, i, 16) ? -1 :
+			atoi(PQgetvalue(res, i, 16));
+	}
+	PQclear(res);
+	if (cat->n > 1)
+		qsort(cat->revs, cat->n, sizeof(DbRev), dbrev_cmp);
+
+	for (i = 0; i < project->nfiles; i++)
+	{
+		DbRev	   *d = catalog_find(cat, project->files[i].script.id);
+
+		if (d)
+			d->has_file = true;
+	}
+	return true;
+}
+
+/* The catalog row of a revision, or NULL. */
+DbRev *
+catalog_find(const Catalog *cat, const char *id)
+{
+	DbRev		key;
+
+	if (cat == NULL || cat->n == 0)
+		return NULL;
+	key.id = (char *) id;
+	return bsearch(&key, cat->revs, cat->n, sizeof(DbRev), dbrev_cmp);
+}
+
+/* Does the database need this file (new, changed, or renamed)? */
+static bool
+needs_register(const MigFile *f, const DbRev *d)
+{
+	return d == NULL || !d->registered ||
+		d->file_checksum == NULL ||
+		strcmp(d->file_checksum, f->script.file_checksum) != 0 ||
+		d->source_file == NULL ||
+		strcmp(d->source_file, f->script.file_name) != 0;
+}
+
+/*
+ * Bring the catalog in step with the files: register new and changed
+ * files in one call, forget unapplied revisions whose file is gone.  Runs
+ * in the caller's transaction.  False (reported) on error.
+ */
+bool
+sync_catalog(Conn *c, Project *project, Catalog *cat)
+{
+	PQExpBufferData names,
+				contents,
+				gone;
+	int			nsend = 0,
+				ngone = 0;
+	int			i;
+	bool		ok = true;
+
+	initPQExpBuffer(&names);
+	initPQExpBuffer(&contents);
+	initPQExpBuffer(&gone);
+	appendPQExpBufferChar(&names, '{');
+	appendPQExpBufferChar(&contents, '{');
+	appendPQExpBufferChar(&gone, '{');
+
+	for (i = 0; i < project->nfiles; i++)
+	{
+		MigFile    *f = &project->files[i];
+
+		if (!needs_register(f, catalog_find(cat, f->script.id)))
+			continue;
+		appendPGArray(&names, f->script.file_name);
+		appendPGArray(&contents, f->content);
+		nsend++;
+	}
+	for (i = 0; i < cat->n; i++)
+	{
+		DbRev	   *d = &cat->revs[i];
+
+		if (d->registered && !d->applied && !d->has_file)
+		{
+			appendPGArray(&gone, d->id);
+			ngone++;
+		}
+	}
+	appendPQExpBufferChar(&names, '}');
+	appendPQExpBufferChar(&contents, '}');
+	appendPQExpBufferChar(&gone, '}');
+
+	if (nsend > 0)
+	{
+		char	   *sql = psprintf("SELECT revision, action FROM %s.mig_register($1::pg_catalog.text[], $2::pg_catalog.text[])",
+								   c->extschema);
+		const char *values[2] = {names.data, contents.data};
+		PGresult   *res = query(c, sql, 2, values);
+
+		pfree(sql);
+		if (res == NULL)
+			ok = false;
+		else
+		{
+			if (c->opts->verbose)
+				for (i = 0; i < PQntuples(res); i++)
+					info(c->opts, "%s %s", PQgetvalue(res, i, 1),
+						 PQgetvalue(res, i, 0));
+			PQclear(res);
+		}
+	}
+	if (ok && ngone > 0)
+	{
+		char	   *sql = psprintf("SELECT %s.mig_unregister($1::pg_catalog.text[])",
+								   c->extschema);
+		const char *values[1] = {gone.data};
+		PGresult   *res = query(c, sql, 1, values);
+
+		pfree(sql);
+		if (res == NULL)
+			ok = false;
+		else
+		{
+			info(c->opts, "forgot %d registered revision%s whose file is gone",
+				 ngone, ngone == 1 ? "" : "s");
+			PQclear(res);
+			for (i = 0; i < cat->n; i++)
+				if (cat->revs[i].registered && !cat->revs[i].applied &&
+					!cat->revs[i].has_file)
+					cat->revs[i].registered = false;
+		}
+	}
+	termPQExpBuffer(&names);
+	termPQExpBuffer(&contents);
+	termPQExpBuffer(&gone);
+	return ok;
+}
+
+/*
+ * Build the merged revision graph: every file, plus the applied revisions
+ * whose file is gone (cat may be NULL: files only).  False (reported) on a
+ * graph error.
+ */
+bool
+build_view(Project *project, Catalog *cat, View *view)
+{
+	int			max = project->nfiles + (cat ? cat->n : 0);
+	PgmigNode  *nodes = pg_malloc0((max > 0 ? max : 1) * sizeof(PgmigNode));
+	int			n = 0;
+	int			i;
+	PgmigError	err;
+
+	view->revs = pg_malloc0((max > 0 ? max : 1) * sizeof(Rev));
+	for (i = 0; i < project->nfiles; i++)
+	{
+		MigFile    *f = &project->files[i];
+		PgmigNode  *node = &nodes[n];
+		Rev		   *rev = &view->revs[n];
+
+		rev->id = f->script.id;
+		rev->description = f->script.description;
+		rev->file = f;
+		rev->db = catalog_find(cat, f->script.id);
+		node->id = f->script.id;
+		node->sortkey = f->script.sortkey;
+		node->parents_explicit = f->script.parents_explicit;
+		node->nparents = f->script.nparents;
+		node->parent_ids = f->script.parents;
+		node->nlabels = f->script.nlabels;
+		node->labels = f->script.labels;
+		node->applied = rev->db != NULL && rev->db->applied;
+		node->data = rev;
+		n++;
+	}
+	for (i = 0; cat && i < cat->n; i++)
+	{
+		DbRev	   *d = &cat->revs[i];
+		PgmigNode  *node = &nodes[n];
+		Rev		   *rev = &view->revs[n];
+
+		if (d->has_file || !d->applied)
+			continue;
+		node->sortkey = pgmig_sortkey(d->id);
+		if (node->sortkey == NULL)
+		{
+			pg_log_warning("ignoring applied revision \"%s\": it is not a version",
+						   d->id);
+			continue;
+		}
+		rev->id = d->id;
+		rev->description = d->description ? d->description : "";
+		rev->db = d;
+		node->id = d->id;
+		node->parents_explicit = d->parents_explicit;
+		node->nparents = d->nparents;
+		node->parent_ids = d->parents;
+		node->nlabels = d->nlabels;
+		node->labels = d->labels;
+		node->applied = true;
+		node->data = rev;
+		n++;
+	}
+
+	memset(&err, 0, sizeof(err));
+	if (!pgmig_graph_build(&view->graph, nodes, n, &err))
+	{
+		report_pgmig_error(&err);
+		return false;
+	}
+	return true;
+}
+
+/* The revision of a graph node. */
+Rev *
+view_rev(const View *view, int node)
+{
+	return (Rev *) view->graph.nodes[node].data;
+}

@@ -1,0 +1,350 @@
+/*-------------------------------------------------------------------------
+ *
+ * connection.c
+ *	  Connecting to the database, the version handshake with the pgmig
+ *	  extension, running queries and reporting their errors, and the
+ *	  session advisory lock.
+ *
+ * The connection is made the way PostgreSQL's own tools make it (see
+ * fe_utils/connect_utils.c), except that the search_path is left alone:
+ * migration scripts run with the session's settings.  Every query the
+ * client sends names its functions with their schema and passes values as
+ * parameters.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "pgmig.h"
+
+#include "common/string.h"
+#include "fe_utils/cancel.h"
+#include "fe_utils/string_utils.h"
+
+/* Ask for a password on the terminal (malloc'd). */
+static char *
+prompt_password(void)
+{
+#if PG_VERSION_NUM >= 140000
+	return simple_prompt("Password: ", false);
+#else
+	char	   *password = pg_malloc(100);
+
+	simple_prompt("Password: ", password, 100, false);
+	return password;
+#endif
+}
+
+/* Connect with the command line's options; exits on failure. */
+void
+connect_db(const Options *opts, Conn *c)
+{
+	const char *keywords[8];
+	const char *values[8];
+	const char *dbname = opts->dbname;
+	char	   *password = NULL;
+	bool		new_pass;
+	PGconn	   *conn;
+
+	memset(c, 0, sizeof(*c));
+	c->opts = opts;
+
+	/* DATABASE_URL stands in for -d when neither -d nor PGDATABASE is set */
+	if (dbname == NULL && getenv("PGDATABASE") == NULL &&
+		getenv("PGSERVICE") == NULL)
+	{
+		const char *url = getenv("DATABASE_URL");
+
+		if (url != NULL && url[0] != '\0')
+			dbname = url;
+	}
+
+	if (opts->prompt_password == TRI_YES)
+		password = prompt_password();
+
+	do
+	{
+		int			i = 0;
+
+		/* the connection string's values override -h/-p/-U, as in psql */
+		keywords[i] = "host";
+		values[i++] = opts->host;
+		keywords[i] = "port";
+		values[i++] = opts->port;
+		keywords[i] = "user";
+		values[i++] = opts->username;
+		keywords[i] = "password";
+		values[i++] = password;
+		keywords[i] = "dbname";
+		values[i++] = dbname;
+		keywords[i] = "fallback_application_name";
+		values[i++] = progname;
+		/* migration files are UTF-8, whatever the environment says */
+		keywords[i] = "client_encoding";
+		values[i++] = "UTF8";
+		keywords[i] = NULL;
+		values[i] = NULL;
+
+		new_pass = false;
+		conn = PQconnectdbParams(keywords, values, true);
+		if (conn == NULL)
+			pg_fatal("could not connect to database: out of memory");
+
+		if (PQstatus(conn) == CONNECTION_BAD &&
+			PQconnectionNeedsPassword(conn) &&
+			password == NULL &&
+			opts->prompt_password != TRI_NO)
+		{
+			PQfinish(conn);
+			password = prompt_password();
+			new_pass = true;
+		}
+	} while (new_pass);
+
+	if (password)
+		pg_free(password);
+
+	if (PQstatus(conn) == CONNECTION_BAD)
+	{
+		pg_log_error("%s", PQerrorMessage(conn));
+		PQfinish(conn);
+		exit(EXIT_ERROR);
+	}
+	c->conn = conn;
+
+	/* Ctrl-C cancels the running statement */
+	setup_cancel_handler(NULL);
+	SetCancelConn(conn);
+}
+
+/* Close the connection. */
+void
+disconnect_db(Conn *c)
+{
+	ResetCancelConn();
+	if (c->conn)
+		PQfinish(c->conn);
+	c->conn = NULL;
+	if (c->extschema)
+		pg_free(c->extschema);
+	c->extschema = NULL;
+}
+
+/*
+ * Report a failed query like PostgreSQL's tools do: "pgmig: error: " and
+ * the message, then the server's DETAIL, HINT and CONTEXT lines.  "context"
+ * adds a CONTEXT line of the client's own.
+ */
+void
+report_error(const PGresult *res, PGconn *conn, const char *context)
+{
+	char	   *full = NULL;
+	const char *msg;
+	PQExpBufferData buf;
+
+	if (res && PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) != NULL)
+	{
+		full = PQresultVerboseErrorMessage(res, PQERRORS_DEFAULT,
+										   PQSHOW_CONTEXT_ALWAYS);
+		msg = full;
+	}
+	else
+		msg = PQerrorMessage(conn);
+
+	initPQExpBuffer(&buf);
+	/* drop the "ERROR:  " that libpq puts first; pg_log_error says it */
+	if (res && PQresultErrorField(res, PG_DIAG_SEVERITY_NONLOCALIZED))
+	{
+		const char *colon = strstr(msg, ":  ");
+
+		if (colon)
+			msg = colon + 3;
+	}
+	appendPQExpBufferStr(&buf, msg);
+	while (buf.len > 0 && buf.data[buf.len - 1] == '\n')
+		buf.data[--buf.len] = '\0';
+	if (context)
+		appendPQExpBuffer(&buf, "\nCONTEXT:  %s", context);
+	pg_log_error("%s", buf.data);
+	termPQExpBuffer(&buf);
+	if (full)
+		PQfreemem(full);
+}
+
+/*
+ * Run a query with text parameters.  Returns the result, or NULL after
+ * reporting the error.
+ */
+PGresult *
+query(Conn *c, const char *sql, int nparams, const char *const *values)
+{
+	PGresult   *res = PQexecParams(c->conn, sql, nparams, NULL, values,
+								   NULL, NULL, 0);
+
+	if (PQresultStatus(res) == PGRES_TUPLES_OK ||
+		PQresultStatus(res) == PGRES_COMMAND_OK)
+		return res;
+	report_error(res, c->conn, NULL);
+	PQclear(res);
+	return NULL;
+}
+
+/* Run a command without parameters (BEGIN, COMMIT, ...); false on error. */
+bool
+command(Conn *c, const char *sql)
+{
+	PGresult   *res = PQexec(c->conn, sql);
+	bool		ok = PQresultStatus(res) == PGRES_COMMAND_OK ||
+	PQresultStatus(res) == PGRES_TUPLES_OK;
+
+	if (!ok)
+		report_error(res, c->conn, NULL);
+	PQclear(res);
+	return ok;
+}
+
+/* Order two dotted version numbers. */
+static int
+version_cmp(const char *a, const char *b)
+{
+	while (*a || *b)
+	{
+		long		x = strtol(a, (char **) &a, 10);
+		long		y = strtol(b, (char **) &b, 10);
+
+		if (x != y)
+			return x < y ? -1 : 1;
+		while (*a && !isdigit((unsigned char) *a))
+			a++;
+		while (*b && !isdigit((unsigned char) *b))
+			b++;
+	}
+	return 0;
+}
+
+/*
+ * Check that the database has the pgmig extension in the version this
+ * client speaks, and learn its schema.  With "create", a missing extension
+ * is created (pgmig init).  False (reported) on failure.
+ */
+bool
+handshake(Conn *c, bool create)
+{
+	static const char *sql =
+		"SELECT e.extversion, n.nspname"
+		" FROM pg_catalog.pg_extension e"
+		" JOIN pg_catalog.pg_namespace n ON n.oid = e.extnamespace"
+		" WHERE e.extname = 'pgmig'";
+	PGresult   *res = query(c, sql, 0, NULL);
+	const char *version;
+
+	if (res == NULL)
+		return false;
+	if (PQntuples(res) == 0 && create)
+	{
+		PQclear(res);
+		if (!command(c, "CREATE EXTENSION pgmig"))
+			return false;
+		info(c->opts, "created extension pgmig in database \"%s\"",
+			 PQdb(c->conn));
+		res = query(c, sql, 0, NULL);
+		if (res == NULL)
+			return false;
+	}
+	if (PQntuples(res) == 0)
+	{
+		pg_log_error("extension \"pgmig\" is not installed in database \"%s\"",
+					 PQdb(c->conn));
+		pg_log_error_hint("Run \"%s init\", or \"CREATE EXTENSION pgmig;\" in that database.",
+						  progname);
+		PQclear(res);
+		return false;
+	}
+	version = PQgetvalue(res, 0, 0);
+	if (strcmp(version, PGMIG_VERSION) != 0)
+	{
+		pg_log_error("this pgmig client (version %s) cannot work with extension pgmig version %s in database \"%s\"",
+					 PGMIG_VERSION, version, PQdb(c->conn));
+		if (version_cmp(version, PGMIG_VERSION) < 0)
+			pg_log_error_hint("Update the extension with \"ALTER EXTENSION pgmig UPDATE TO '%s';\", or use a pgmig client of version %s.",
+							  PGMIG_VERSION, version);
+		else
+			pg_log_error_hint("Install the pgmig client of version %s, the extension's.",
+							  version);
+		PQclear(res);
+		return false;
+	}
+	c->extschema = pg_strdup(fmtId(PQgetvalue(res, 0, 1)));
+	PQclear(res);
+	return true;
+}
+
+/* Session settings from the command line (--confirm); false on error. */
+bool
+set_session_options(Conn *c)
+{
+	const char *values[2] = {"pgmig.confirm", "yes"};
+	PGresult   *res;
+
+	if (!c->opts->confirm)
+		return true;
+	res = query(c, "SELECT pg_catalog.set_config($1, $2, false)", 2, values);
+	if (res == NULL)
+		return false;
+	PQclear(res);
+	return true;
+}
+
+/*
+ * Take the session advisory lock that serializes appliers.  Only ever a
+ * pg_try_advisory_lock loop, outside any transaction: a session blocked on
+ * the lock inside a statement would hold a snapshot that CREATE INDEX
+ * CONCURRENTLY in the lock holder waits for.  Exits on error or Ctrl-C.
+ */
+void
+take_lock(Conn *c)
+{
+	char		key1[16],
+				key2[16];
+	const char *values[2] = {key1, key2};
+	long		delay_us = 20000;
+	bool		told = false;
+
+	snprintf(key1, sizeof(key1), "%d", PGMIG_LOCK_KEY1);
+	snprintf(key2, sizeof(key2), "%d", PGMIG_LOCK_KEY2);
+	for (;;)
+	{
+		PGresult   *res = query(c, "SELECT pg_catalog.pg_try_advisory_lock($1::pg_catalog.int4, $2::pg_catalog.int4)",
+								2, values);
+		bool		got;
+
+		if (res == NULL)
+			exit(EXIT_ERROR);
+		got = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+		PQclear(res);
+		if (got)
+			return;
+		if (!told && !c->opts->quiet)
+		{
+			res = query(c, "SELECT pg_catalog.string_agg(pid::pg_catalog.text, ', ')"
+						" FROM pg_catalog.pg_locks"
+						" WHERE locktype = 'advisory' AND granted"
+						" AND classid = $1::pg_catalog.oid"
+						" AND objid = $2::pg_catalog.oid AND objsubid = 2",
+						2, values);
+			if (res == NULL)
+				exit(EXIT_ERROR);
+			if (!PQgetisnull(res, 0, 0))
+				pg_log_info("waiting for another migration run to finish (server process %s)",
+							PQgetvalue(res, 0, 0));
+			else
+				pg_log_info("waiting for another migration run to finish");
+			PQclear(res);
+			told = true;
+		}
+		if (CancelRequested)
+			pg_fatal("canceled while waiting for the migration lock");
+		pg_usleep(delay_us);
+		if (CancelRequested)
+			pg_fatal("canceled while waiting for the migration lock");
+		delay_us = Min(delay_us * 2, 1000000);
+	}
+}

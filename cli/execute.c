@@ -1,0 +1,673 @@
+/*-------------------------------------------------------------------------
+ *
+ * execute.c
+ *	  Running a plan: applying or reverting revisions through the
+ *	  extension, and running no-transaction revisions at top level.
+ *
+ * The server plans (mig_plan) and runs the scripts (pgmig.apply /
+ * pgmig.revert, which apply at most N steps of the plan for a target).
+ * The client only cuts the plan into chunks:
+ *
+ * - by default one transaction for everything: all or nothing;
+ * - with --commit-each one transaction per revision;
+ * - a no-transaction revision always splits the run: what came before is
+ *	 committed, then its statements (as the server splits them,
+ *	 pgmig.statements) run one by one outside any transaction, with their
+ *	 progress recorded (pgmig.nontx_begin / _progress / _end), then the run
+ *	 goes on in a new transaction.
+ *
+ * A failed transactional chunk is rolled back, then its failure is written
+ * to the audit log (pgmig.log_failure), which the rolled-back transaction
+ * could not keep.  The caller holds the session advisory lock throughout.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "pgmig.h"
+
+#include "fe_utils/cancel.h"
+
+/* State of one run. */
+typedef struct Run
+{
+	Conn	   *c;
+	Project    *project;
+	const Options *opts;
+	bool		in_tx;			/* a transaction is open */
+	bool		rollback;		/* end with ROLLBACK (--dry-run) */
+	bool		engine_dry_run; /* pass dry_run to pgmig.apply/revert */
+	bool		commit_each;
+	int			nrun;			/* revisions run so far */
+	int			ncommitted;		/* of which committed */
+} Run;
+
+/* "heads"/"base" for a relative target, whose meaning moves as steps run. */
+static const char *
+chunk_target(const char *target, bool revert)
+{
+	const char *p = target;
+
+	if (*p != '+' && *p != '-')
+		return target;
+	for (p++; *p; p++)
+		if (!isdigit((unsigned char) *p))
+			return target;
+	/* the first N steps of "+N" are those of "heads", and so on */
+	return revert ? "base" : "heads";
+}
+
+/* Open a transaction unless one is open; false on error. */
+static bool
+ensure_tx(Run *run)
+{
+	if (run->in_tx)
+		return true;
+	if (!command(run->c, "BEGIN"))
+		return false;
+	run->in_tx = true;
+	return true;
+}
+
+/* Commit (or, for a dry run, roll back) the open transaction. */
+static bool
+end_tx(Run *run)
+{
+	bool		ok;
+
+	if (!run->in_tx)
+		return true;
+	ok = command(run->c, run->rollback ? "ROLLBACK" : "COMMIT");
+	run->in_tx = false;
+	if (ok && !run->rollback)
+		run->ncommitted = run->nrun;
+	return ok;
+}
+
+/* Roll back after an error, ignoring a second error. */
+static void
+abort_tx(Run *run)
+{
+	PGresult   *res;
+
+	if (!run->in_tx)
+		return;
+	res = PQexec(run->c->conn, "ROLLBACK");
+	PQclear(res);
+	run->in_tx = false;
+}
+
+/* Does "text" mention "word" as a whole word (not inside another id)? */
+static bool
+mentions(const char *text, const char *word)
+{
+	size_t		len = strlen(word);
+	const char *p = text;
+
+	if (len == 0)
+		return false;
+	while ((p = strstr(p, word)) != NULL)
+	{
+		char		before = p == text ? ' ' : p[-1];
+		char		after = p[len];
+
+		if (!isalnum((unsigned char) before) &&
+			!isalnum((unsigned char) after) && after != '.' && after != '-')
+			return true;
+		p++;
+	}
+	return false;
+}
+
+/*
+ * Which revision of a chunk failed, from the error's context (the engine
+ * names revision and file there); NULL if it cannot be told.
+ */
+static const char *
+failed_revision(const PGresult *res, Step *steps, int k)
+{
+	const char *ctx = PQresultErrorField(res, PG_DIAG_CONTEXT);
+	const char *msg = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+	int			j;
+
+	if (k == 1)
+		return steps[0].id;
+	for (j = 0; j < k; j++)
+		if (steps[j].source_file &&
+			((ctx && strstr(ctx, steps[j].source_file)) ||
+			 (msg && strstr(msg, steps[j].source_file))))
+			return steps[j].id;
+	for (j = 0; j < k; j++)
+		if ((ctx && mentions(ctx, steps[j].id)) ||
+			(msg && mentions(msg, steps[j].id)))
+			return steps[j].id;
+	return NULL;
+}
+
+/* Write a failure to the audit log, outside the rolled-back transaction. */
+static void
+log_failure(Run *run, bool revert, const char *revision, double ms,
+			const PGresult *res)
+{
+	char	   *interval = ms_interval(ms);
+	const char *values[5];
+	PGresult   *lres;
+
+	values[0] = revert ? "revert" : "apply";
+	values[1] = revision;
+	values[2] = interval;
+	values[3] = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+	values[4] = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+	lres = PQexecParams(run->c->conn,
+						"SELECT pgmig.log_failure($1, $2, $3::pg_catalog.interval, $4, $5)",
+						5, NULL, values, NULL, NULL, 0);
+	if (PQresultStatus(lres) != PGRES_TUPLES_OK)
+	{
+		pg_log_warning("could not record the failure in the audit log: %s",
+					   PQresultErrorField(lres, PG_DIAG_MESSAGE_PRIMARY) ?
+					   PQresultErrorField(lres, PG_DIAG_MESSAGE_PRIMARY) :
+					   PQerrorMessage(run->c->conn));
+	}
+	PQclear(lres);
+	pfree(interval);
+}
+
+/* Say what a failure left behind. */
+static void
+report_aftermath(Run *run, bool revert)
+{
+	const char *verb = revert ? "reverted" : "applied";
+
+	if (run->rollback)
+		pg_log_info("dry run: everything was rolled back");
+	else if (run->ncommitted == 0)
+		pg_log_info("nothing was %s: the transaction was rolled back", verb);
+	else
+		pg_log_info("%d revision%s %s and committed before the failure stay%s so; the rest was rolled back",
+					run->ncommitted, run->ncommitted == 1 ? "" : "s", verb,
+					run->ncommitted == 1 ? "s" : "");
+}
+
+/* Print the progress line of one revision. */
+static void
+progress(Run *run, const Step *step, const char *ms, const char *extra)
+{
+	char	   *dur = format_ms(ms);
+
+	info(run->opts, "%s %s %s (%s%s%s)",
+		 step->revert ? "reverted" : "applied", step->id, step->description,
+		 dur, extra ? ", " : "", extra ? extra : "");
+	pfree(dur);
+}
+
+/* Run k transactional steps with one pgmig.apply/revert call. */
+static bool
+run_chunk(Run *run, Step *steps, int k)
+{
+	bool		revert = steps[0].revert;
+	char		nsteps[16];
+	const char *values[3];
+	PGresult   *res;
+	instr_time	start;
+	int			j;
+
+	snprintf(nsteps, sizeof(nsteps), "%d", k);
+	values[0] = steps[0].call_target;
+	values[1] = nsteps;
+	values[2] = run->engine_dry_run ? "t" : "f";
+
+	INSTR_TIME_SET_CURRENT(start);
+	res = PQexecParams(run->c->conn, revert ?
+					   "SELECT revision, description, pg_catalog.date_part('epoch', duration) * 1000"
+					   " FROM pgmig.revert($1, $2::pg_catalog.int4, $3::pg_catalog.bool)" :
+					   "SELECT revision, description, pg_catalog.date_part('epoch', duration) * 1000"
+					   " FROM pgmig.apply($1, $2::pg_catalog.int4, $3::pg_catalog.bool)",
+					   3, NULL, values, NULL, NULL, 0);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK)
+	{
+		double		ms = elapsed_ms(start);
+		const char *failed = failed_revision(res, steps, k);
+
+		report_error(res, run->c->conn, NULL);
+		abort_tx(run);
+		if (!run->rollback)
+			log_failure(run, revert, failed, ms, res);
+		PQclear(res);
+		report_aftermath(run, revert);
+		return false;
+	}
+
+	/* the server plans; it must have run exactly the steps we expect */
+	for (j = 0; j < PQntuples(res) || j < k; j++)
+	{
+		if (j >= PQntuples(res) || j >= k ||
+			strcmp(PQgetvalue(res, j, 0), steps[j].id) != 0)
+		{
+			pg_log_error("the server %s %s where revision %s was planned",
+						 revert ? "reverted" : "applied",
+						 j < PQntuples(res) ? PQgetvalue(res, j, 0) : "nothing",
+						 j < k ? steps[j].id : "none");
+			pg_log_error_hint("The catalog changed during the run; run the command again.");
+			PQclear(res);
+			abort_tx(run);
+			report_aftermath(run, revert);
+			return false;
+		}
+		progress(run, &steps[j], PQgetvalue(res, j, 2),
+				 run->rollback ? "dry run" : NULL);
+		run->nrun++;
+	}
+	PQclear(res);
+	return true;
+}
+
+/* Run a statement at top level; false if it failed (res kept for the caller). */
+static bool
+run_toplevel(PGconn *conn, const char *sql, PGresult **resp)
+{
+	PGresult   *res = PQexec(conn, sql);
+	ExecStatusType st = PQresultStatus(res);
+
+	if (st == PGRES_COPY_IN)
+	{
+		/* nobody can feed COPY FROM STDIN here */
+		PQputCopyEnd(conn, "COPY FROM STDIN is not supported in migrations");
+		PQclear(res);
+		res = PQgetResult(conn);
+		st = PQresultStatus(res);
+	}
+	else if (st == PGRES_COPY_OUT)
+	{
+		char	   *buf;
+
+		while (PQgetCopyData(conn, &buf, 0) > 0)
+			PQfreemem(buf);
+		PQclear(res);
+		res = PQgetResult(conn);
+		st = PQresultStatus(res);
+	}
+	/* drain anything left (there should be nothing) */
+	{
+		PGresult   *extra;
+
+		while ((extra = PQgetResult(conn)) != NULL)
+			PQclear(extra);
+	}
+	*resp = res;
+	return st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK ||
+		st == PGRES_EMPTY_QUERY;
+}
+
+/* Call a pgmig.nontx_* function; false (reported) on error. */
+static bool
+nontx_call(Run *run, const char *sql, int n, const char *const *values)
+{
+	PGresult   *res = query(run->c, sql, n, values);
+
+	if (res == NULL)
+		return false;
+	PQclear(res);
+	return true;
+}
+
+/* Undo the session settings a no-transaction script may have made. */
+static bool
+reset_session(Run *run)
+{
+	return command(run->c, "RESET ALL") && set_session_options(run->c);
+}
+
+/* The lock_timeout directive of a revision's file, or NULL. */
+static const char *
+file_lock_timeout(Run *run, const char *id)
+{
+	int			i;
+
+	for (i = 0; i < run->project->nfiles; i++)
+		if (strcmp(run->project->files[i].script.id, id) == 0)
+			return run->project->files[i].script.lock_timeout;
+	return NULL;
+}
+
+/*
+ * Run a no-transaction revision: its statements one by one at top level,
+ * recording progress.  A revision that failed halfway before resumes at
+ * the statement that failed.
+ */
+static bool
+run_nontx(Run *run, Step *step)
+{
+	const char *revert = step->revert ? "t" : "f";
+	const char *values[6];
+	PGresult   *stmts;
+	PGresult   *res;
+	int			nstmts;
+	int			first = 0;
+	int			i;
+	instr_time	start;
+	const char *lock_timeout = file_lock_timeout(run, step->id);
+	char	   *dur;
+	char		count[32];
+
+	values[0] = step->id;
+	values[1] = revert;
+	stmts = query(run->c, "SELECT stmt, line, sql FROM pgmig.statements($1, $2::pg_catalog.bool) ORDER BY stmt",
+				  2, values);
+	if (stmts == NULL)
+		return false;
+	nstmts = PQntuples(stmts);
+
+	/* nontx_begin says how far an interrupted earlier attempt got */
+	res = query(run->c, "SELECT pgmig.nontx_begin($1, $2::pg_catalog.bool)",
+				2, values);
+	if (res == NULL)
+	{
+		PQclear(stmts);
+		return false;
+	}
+	if (!PQgetisnull(res, 0, 0))
+		first = Min(atoi(PQgetvalue(res, 0, 0)), nstmts);
+	PQclear(res);
+	if (first > 0)
+		info(run->opts, "resuming %s at statement %d of %d", step->id,
+			 first + 1, nstmts);
+	if (lock_timeout)
+	{
+		const char *lt[2] = {"lock_timeout", lock_timeout};
+
+		if (!nontx_call(run, "SELECT pg_catalog.set_config($1, $2, false)", 2, lt))
+		{
+			PQclear(stmts);
+			return false;
+		}
+	}
+
+	INSTR_TIME_SET_CURRENT(start);
+	for (i = first; i < nstmts; i++)
+	{
+		const char *stmt_no = PQgetvalue(stmts, i, 0);
+		const char *progress_values[2] = {step->id, stmt_no};
+
+		res = NULL;
+		if (CancelRequested || !run_toplevel(run->c->conn,
+											 PQgetvalue(stmts, i, 2), &res))
+		{
+			char	   *interval = ms_interval(elapsed_ms(start));
+			char	   *context = psprintf("%s script of revision %s, file \"%s\" line %s (no transaction: statement %s of %d)",
+										   step->revert ? "down" : "up", step->id,
+										   step->source_file ? step->source_file : "?",
+										   PQgetvalue(stmts, i, 1), stmt_no, nstmts);
+			const char *sqlstate = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : "57014";
+			const char *message = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) :
+			"canceling statement due to user request";
+
+			if (res)
+				report_error(res, run->c->conn, context);
+			else
+				pg_log_error("%s\nCONTEXT:  %s", message, context);
+			values[2] = "f";
+			values[3] = interval;
+			values[4] = sqlstate;
+			values[5] = message ? message : PQerrorMessage(run->c->conn);
+			(void) nontx_call(run, "SELECT pgmig.nontx_end($1, $2::pg_catalog.bool, $3::pg_catalog.bool, $4::pg_catalog.interval, $5, $6)",
+							  6, values);
+			(void) reset_session(run);
+			pg_log_info("no-transaction revision %s stopped after %d of %d statements; \"%s status\" shows it, \"%s up\" resumes it",
+						step->id, i, nstmts, progname, progname);
+			if (res)
+				PQclear(res);
+			PQclear(stmts);
+			pfree(interval);
+			pfree(context);
+			return false;
+		}
+		PQclear(res);
+		res = NULL;
+		if (!nontx_call(run, "SELECT pgmig.nontx_progress($1, $2::pg_catalog.int4)",
+						2, progress_values))
+		{
+			PQclear(stmts);
+			return false;
+		}
+	}
+
+	{
+		double		ms = elapsed_ms(start);
+		char	   *interval = ms_interval(ms);
+		char		msbuf[32];
+
+		values[2] = "t";
+		values[3] = interval;
+		values[4] = NULL;
+		values[5] = NULL;
+		if (!nontx_call(run, "SELECT pgmig.nontx_end($1, $2::pg_catalog.bool, $3::pg_catalog.bool, $4::pg_catalog.interval, $5, $6)",
+						6, values) ||
+			!reset_session(run))
+		{
+			pfree(interval);
+			PQclear(stmts);
+			return false;
+		}
+		pfree(interval);
+		snprintf(msbuf, sizeof(msbuf), "%.3f", ms);
+		snprintf(count, sizeof(count), "no transaction, %d statement%s",
+				 nstmts - first, nstmts - first == 1 ? "" : "s");
+		dur = msbuf;
+		progress(run, step, dur, count);
+	}
+	PQclear(stmts);
+	run->nrun++;
+	run->ncommitted = run->nrun;
+	return true;
+}
+
+/* Run the steps in order, cutting them into transactions. */
+static bool
+run_steps(Run *run, Step *steps, int n)
+{
+	int			i = 0;
+
+	while (i < n)
+	{
+		if (CancelRequested)
+		{
+			pg_log_error("canceled");
+			abort_tx(run);
+			report_aftermath(run, steps[i].revert);
+			return false;
+		}
+		if (steps[i].transactional)
+		{
+			int			k = 1;
+
+			if (!run->commit_each)
+				while (i + k < n && steps[i + k].transactional &&
+					   steps[i + k].revert == steps[i].revert &&
+					   strcmp(steps[i + k].call_target, steps[i].call_target) == 0)
+					k++;
+			if (!ensure_tx(run) || !run_chunk(run, &steps[i], k))
+				return false;
+			if (run->commit_each && !end_tx(run))
+				return false;
+			i += k;
+		}
+		else
+		{
+			if (run->rollback)
+			{
+				pg_log_warning("dry run stops before no-transaction revision %s: its statements cannot run in a transaction that is rolled back",
+							   steps[i].id);
+				break;
+			}
+			if (!end_tx(run) || !run_nontx(run, &steps[i]))
+			{
+				if (!steps[i].transactional)
+					report_aftermath(run, steps[i].revert);
+				return false;
+			}
+			i++;
+		}
+	}
+	if (!end_tx(run))
+	{
+		report_aftermath(run, n > 0 && steps[0].revert);
+		return false;
+	}
+	if (run->rollback)
+		info(run->opts, "dry run: rolled back");
+	return true;
+}
+
+/* Read the server's plan for target into steps; false (reported) on error. */
+static bool
+get_plan(Run *run, const char *target, bool revert, Step **steps, int *n)
+{
+	const char *values[2] = {target, revert ? "t" : "f"};
+	char	   *sql = psprintf("SELECT revision, description, transactional, source_file"
+							   " FROM %s.mig_plan($1, $2::pg_catalog.bool) ORDER BY step",
+							   run->c->extschema);
+	PGresult   *res = query(run->c, sql, 2, values);
+	int			i;
+
+	pfree(sql);
+	if (res == NULL)
+		return false;
+	*n = PQntuples(res);
+	*steps = pg_malloc0((*n > 0 ? *n : 1) * 2 * sizeof(Step));
+	for (i = 0; i < *n; i++)
+	{
+		Step	   *s = &(*steps)[i];
+
+		s->id = pg_strdup(PQgetvalue(res, i, 0));
+		s->description = pg_strdup(PQgetvalue(res, i, 1));
+		s->transactional = PQgetvalue(res, i, 2)[0] != 'f';
+		s->source_file = PQgetisnull(res, i, 3) ? NULL :
+			pg_strdup(PQgetvalue(res, i, 3));
+		s->revert = revert;
+		s->call_target = pg_strdup(chunk_target(target, revert));
+	}
+	PQclear(res);
+	return true;
+}
+
+/* Free the steps of a plan. */
+static void
+free_steps(Step *steps, int n)
+{
+	int			i;
+
+	for (i = 0; i < n; i++)
+	{
+		pg_free(steps[i].id);
+		pg_free(steps[i].description);
+		pg_free(steps[i].source_file);
+		pg_free(steps[i].call_target);
+	}
+	pg_free(steps);
+}
+
+/*
+ * Start a run: check the graph, register the files, and (unless it is a
+ * dry run, which keeps everything in one transaction to roll back) commit
+ * the registration.  False (reported) on error.
+ */
+static bool
+start_run(Run *run, Conn *c, Project *project, bool dry_run)
+{
+	Catalog		cat;
+	View		view;
+
+	memset(run, 0, sizeof(*run));
+	run->c = c;
+	run->project = project;
+	run->opts = c->opts;
+	run->rollback = dry_run;
+	run->commit_each = c->opts->commit_each;
+
+	if (!ensure_tx(run))
+		return false;
+	if (!read_catalog(c, project, &cat) ||
+		!build_view(project, &cat, &view) ||
+		!sync_catalog(c, project, &cat))
+	{
+		abort_tx(run);
+		return false;
+	}
+	if (!dry_run && !end_tx(run))
+		return false;
+	return true;
+}
+
+/* Apply (or revert) up to target; returns the exit status. */
+int
+run_plan(Conn *c, Project *project, const char *target, bool revert)
+{
+	Run			run;
+	Step	   *steps;
+	int			n;
+	bool		ok;
+
+	if (!start_run(&run, c, project, c->opts->dry_run))
+		return EXIT_ERROR;
+	run.engine_dry_run = c->opts->dry_run;
+	if (!get_plan(&run, target, revert, &steps, &n))
+	{
+		abort_tx(&run);
+		return EXIT_ERROR;
+	}
+	if (n == 0)
+	{
+		info(c->opts, "nothing to %s", revert ? "revert" : "apply");
+		ok = end_tx(&run);
+	}
+	else
+		ok = run_steps(&run, steps, n);
+	free_steps(steps, n);
+	return ok ? EXIT_OK : EXIT_ERROR;
+}
+
+/*
+ * Revert down to target, then apply the same revisions again, in one
+ * transaction (split only by no-transaction revisions).
+ */
+int
+run_redo(Conn *c, Project *project, const char *target)
+{
+	Run			run;
+	Step	   *steps;
+	int			n;
+	int			i;
+	bool		ok;
+
+	if (!start_run(&run, c, project, c->opts->dry_run))
+		return EXIT_ERROR;
+	/* the up half must see the down half: the client rolls back a dry run */
+	run.engine_dry_run = false;
+	run.commit_each = false;
+	if (!get_plan(&run, target, true, &steps, &n))
+	{
+		abort_tx(&run);
+		return EXIT_ERROR;
+	}
+	if (n == 0)
+	{
+		info(c->opts, "nothing to redo");
+		ok = end_tx(&run);
+		free_steps(steps, n);
+		return ok ? EXIT_OK : EXIT_ERROR;
+	}
+	/* the up half: the same revisions, parents first, one call each */
+	for (i = 0; i < n; i++)
+	{
+		Step	   *from = &steps[n - 1 - i];
+		Step	   *to = &steps[n + i];
+
+		to->id = pg_strdup(from->id);
+		to->description = pg_strdup(from->description);
+		to->source_file = from->source_file ? pg_strdup(from->source_file) : NULL;
+		to->transactional = from->transactional;
+		to->revert = false;
+		to->call_target = pg_strdup(from->id);
+	}
+	ok = run_steps(&run, steps, 2 * n);
+	free_steps(steps, 2 * n);
+	return ok ? EXIT_OK : EXIT_ERROR;
+}

@@ -1,0 +1,144 @@
+/*-------------------------------------------------------------------------
+ *
+ * output.c
+ *	  Output helpers of the pgmig client: error reports from the shared
+ *	  core, progress lines, durations, and a small JSON writer.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "pgmig.h"
+
+/* Report an error of the shared core (message, then detail and hint). */
+void
+report_pgmig_error(const PgmigError *err)
+{
+	pg_log_error("%s", err->message ? err->message : "unknown error");
+	if (err->detail)
+		pg_log_error_detail("%s", err->detail);
+	if (err->hint)
+		pg_log_error_hint("%s", err->hint);
+}
+
+/* Print a progress line on stdout unless --quiet. */
+void
+info(const Options *opts, const char *fmt,...)
+{
+	va_list		ap;
+
+	if (opts->quiet)
+		return;
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	putchar('\n');
+	fflush(stdout);
+}
+
+/* Milliseconds since "start". */
+double
+elapsed_ms(instr_time start)
+{
+	instr_time	now;
+
+	INSTR_TIME_SET_CURRENT(now);
+	INSTR_TIME_SUBTRACT(now, start);
+	return INSTR_TIME_GET_MILLISEC(now);
+}
+
+/* A duration in milliseconds (as text, from the server) made readable. */
+char *
+format_ms(const char *ms)
+{
+	double		v;
+
+	if (ms == NULL || ms[0] == '\0')
+		return pg_strdup("?");
+	v = strtod(ms, NULL);
+	if (v < 1000.0)
+		return psprintf("%.1f ms", v);
+	if (v < 60000.0)
+		return psprintf("%.2f s", v / 1000.0);
+	return psprintf("%d min %.0f s", (int) (v / 60000.0),
+					(v - 60000.0 * (int) (v / 60000.0)) / 1000.0);
+}
+
+/* An interval literal for a duration in milliseconds. */
+char *
+ms_interval(double ms)
+{
+	return psprintf("%.3f ms", ms);
+}
+
+/* Append a JSON string (quoted, escaped) to buf; NULL becomes null. */
+void
+json_string(PQExpBuffer buf, const char *s)
+{
+	const unsigned char *p;
+
+	if (s == NULL)
+	{
+		appendPQExpBufferStr(buf, "null");
+		return;
+	}
+	appendPQExpBufferChar(buf, '"');
+	for (p = (const unsigned char *) s; *p; p++)
+	{
+		switch (*p)
+		{
+			case '"':
+				appendPQExpBufferStr(buf, "\\\"");
+				break;
+			case '\\':
+				appendPQExpBufferStr(buf, "\\\\");
+				break;
+			case '\n':
+				appendPQExpBufferStr(buf, "\\n");
+				break;
+			case '\r':
+				appendPQExpBufferStr(buf, "\\r");
+				break;
+			case '\t':
+				appendPQExpBufferStr(buf, "\\t");
+				break;
+			case '\b':
+				appendPQExpBufferStr(buf, "\\b");
+				break;
+			case '\f':
+				appendPQExpBufferStr(buf, "\\f");
+				break;
+			default:
+				if (*p < 0x20)
+					appendPQExpBuffer(buf, "\\u%04x", *p);
+				else
+					appendPQExpBufferChar(buf, (char) *p);
+		}
+	}
+	appendPQExpBufferChar(buf, '"');
+}
+
+/* Append "key": to an object, with a comma unless it is the first. */
+void
+json_key(PQExpBuffer buf, bool *first, const char *key)
+{
+	if (!*first)
+		appendPQExpBufferChar(buf, ',');
+	*first = false;
+	json_string(buf, key);
+	appendPQExpBufferChar(buf, ':');
+}
+
+/* Append a JSON array of strings. */
+void
+json_string_array(PQExpBuffer buf, int n, char *const *items)
+{
+	int			i;
+
+	appendPQExpBufferChar(buf, '[');
+	for (i = 0; i < n; i++)
+	{
+		if (i > 0)
+			appendPQExpBufferChar(buf, ',');
+		json_string(buf, items[i]);
+	}
+	appendPQExpBufferChar(buf, ']');
+}

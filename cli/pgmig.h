@@ -1,0 +1,288 @@
+/*-------------------------------------------------------------------------
+ *
+ * pgmig.h
+ *	  Declarations shared by the source files of the pgmig client.
+ *
+ * The client reads migration files, registers them with the pgmig
+ * extension and asks the extension to apply or revert them.  Files are
+ * parsed and planned with the shared core (common/pgmig_common.c), the
+ * same code the extension runs, so that both sides agree on ids, parents,
+ * checksums and plans.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef PGMIG_CLIENT_H
+#define PGMIG_CLIENT_H
+
+#include "postgres_fe.h"
+
+#include <unistd.h>
+
+#include "common/logging.h"
+#include "fe_utils/connect_utils.h"
+#include "libpq-fe.h"
+#include "portability/instr_time.h"
+#include "pqexpbuffer.h"
+
+#include "pgmig_common.h"
+
+#ifndef PGMIG_VERSION
+#error "PGMIG_VERSION must be defined (cli/Makefile passes it)"
+#endif
+
+/* Logging helpers that PostgreSQL 15 added; older releases get stand-ins. */
+#if PG_VERSION_NUM < 150000
+#define pg_log_error_detail(...) \
+	do { fprintf(stderr, "DETAIL:  "); fprintf(stderr, __VA_ARGS__); \
+		 fputc('\n', stderr); } while (0)
+#define pg_log_error_hint(...) \
+	do { fprintf(stderr, "HINT:  "); fprintf(stderr, __VA_ARGS__); \
+		 fputc('\n', stderr); } while (0)
+#define pg_fatal(...) \
+	do { pg_log_error(__VA_ARGS__); exit(1); } while (0)
+#endif
+
+/* Exit statuses. */
+#define EXIT_OK		0
+#define EXIT_ERROR	1
+#define EXIT_USAGE	2
+
+typedef enum Command
+{
+	CMD_NONE = 0,
+	CMD_HELP,
+	CMD_INIT,
+	CMD_NEW,
+	CMD_UP,
+	CMD_DOWN,
+	CMD_REDO,
+	CMD_STATUS,
+	CMD_CURRENT,
+	CMD_HEADS,
+	CMD_HISTORY,
+	CMD_SHOW,
+	CMD_STAMP,
+	CMD_MERGE,
+	CMD_CHECK
+} Command;
+
+/* Options, as bits, so that each command can say which ones it takes. */
+#define OPT_CONN		(1 << 0)	/* -d -h -p -U -w -W */
+#define OPT_SQL			(1 << 1)
+#define OPT_DRY_RUN		(1 << 2)
+#define OPT_COMMIT_EACH	(1 << 3)
+#define OPT_JSON		(1 << 4)
+#define OPT_CONFIRM		(1 << 5)
+#define OPT_MESSAGE		(1 << 6)
+#define OPT_REVISION	(1 << 7)
+#define OPT_VERBOSE		(1 << 8)
+#define OPT_OFFLINE		(1 << 9)
+
+/* One command of the command line: name, arguments, options, help. */
+typedef struct CommandInfo
+{
+	const char *name;
+	Command		cmd;
+	int			min_args;
+	int			max_args;
+	int			options;		/* OPT_* bits it accepts */
+	const char *synopsis;		/* arguments and options, for usage */
+	const char *summary;		/* one line, for --help */
+	const char *help;			/* paragraphs, for "pgmig help CMD" */
+} CommandInfo;
+
+/* The parsed command line. */
+typedef struct Options
+{
+	const CommandInfo *command;
+	int			nargs;
+	char	  **args;			/* positional arguments after the command */
+
+	/* connection */
+	const char *dbname;
+	const char *host;
+	const char *port;
+	const char *username;
+	enum trivalue prompt_password;
+
+	/* project */
+	const char *dir;			/* --dir: the migrations folder */
+
+	/* behaviour */
+	bool		sql;
+	bool		dry_run;
+	bool		commit_each;
+	bool		quiet;
+	bool		json;
+	bool		confirm;
+	bool		verbose;
+	bool		offline;
+	const char *message;
+	int			nrevisions;
+	const char **revisions;		/* merge -r */
+} Options;
+
+/* One migration file, parsed and checksummed. */
+typedef struct MigFile
+{
+	char	   *path;			/* path as shown to the user */
+	char	   *content;		/* normalized text, as it is registered */
+	PgmigScript script;
+} MigFile;
+
+/* The project: where its migrations are, and the files found there. */
+typedef struct Project
+{
+	char	   *root;			/* folder holding migrations/ or pgmig.conf */
+	char	   *dir;			/* the migrations folder */
+	bool		found;			/* false: nothing found, defaults used */
+	int			nfiles;
+	MigFile    *files;			/* sorted by version */
+} Project;
+
+/* What the database knows about one revision. */
+typedef struct DbRev
+{
+	char	   *id;
+	bool		registered;		/* has a pgmig.revisions row */
+	bool		applied;		/* has a pgmig.schema_migrations row */
+	bool		has_file;		/* a local file has this id */
+	char	   *description;
+	char	   *file_checksum;
+	char	   *up_checksum;
+	char	   *source_file;
+	bool		parents_explicit;
+	int			nparents;
+	char	  **parents;
+	int			nlabels;
+	char	  **labels;
+	bool		transactional;
+	char	   *applied_checksum;	/* up script's checksum as applied */
+	char	   *state;			/* complete, running, failed */
+	char	   *applied_at;
+	char	   *applied_by;
+	char	   *method;			/* applied, stamped */
+	char	   *duration;		/* milliseconds as text, or NULL */
+	int			statements_done;	/* -1: NULL */
+} DbRev;
+
+/* The catalog as read in one query, sorted by id. */
+typedef struct Catalog
+{
+	int			n;
+	DbRev	   *revs;
+} Catalog;
+
+/* A revision of the merged view: a file, a catalog row, or both. */
+typedef struct Rev
+{
+	const char *id;
+	const char *description;
+	MigFile    *file;			/* NULL: the file is gone */
+	DbRev	   *db;				/* NULL: unknown to the database */
+} Rev;
+
+/* The merged revision graph; node->data points at a Rev. */
+typedef struct View
+{
+	PgmigGraph	graph;
+	Rev		   *revs;
+} View;
+
+/* A connection with what the handshake learned. */
+typedef struct Conn
+{
+	PGconn	   *conn;
+	char	   *extschema;		/* quoted schema of the mig_* functions */
+	const Options *opts;
+} Conn;
+
+/* One step of a run: a revision to apply or revert. */
+typedef struct Step
+{
+	char	   *id;
+	char	   *description;
+	char	   *source_file;
+	bool		transactional;
+	bool		revert;
+	char	   *call_target;	/* target passed to pgmig.apply/revert */
+} Step;
+
+extern const char *progname;
+
+/* help.c */
+extern const CommandInfo *find_command(const char *name);
+extern void usage(void);
+extern void command_usage(const CommandInfo *cmd);
+extern const char *option_name(int opt);
+
+/* project.c */
+extern bool find_project(const Options *opts, bool must_exist, Project *project);
+extern const char *display_path(const char *path);
+
+/* files.c */
+extern bool load_files(Project *project);
+extern bool check_duplicates(const Project *project);
+extern char *new_version(const Project *project);
+extern char *make_slug(const char *message);
+extern bool write_migration(const Project *project, const char *version,
+							const char *slug, int nparents,
+							const char *const *parents, const char *comment,
+							bool quiet);
+
+/* connection.c */
+extern void connect_db(const Options *opts, Conn *c);
+extern bool handshake(Conn *c, bool create);
+extern void report_error(const PGresult *res, PGconn *conn,
+						 const char *context);
+extern PGresult *query(Conn *c, const char *sql, int nparams,
+					   const char *const *values);
+extern bool command(Conn *c, const char *sql);
+extern void take_lock(Conn *c);
+extern bool set_session_options(Conn *c);
+extern void disconnect_db(Conn *c);
+
+/* catalog.c */
+extern bool read_catalog(Conn *c, Project *project, Catalog *cat);
+extern DbRev *catalog_find(const Catalog *cat, const char *id);
+extern bool sync_catalog(Conn *c, Project *project, Catalog *cat);
+extern bool build_view(Project *project, Catalog *cat, View *view);
+extern Rev *view_rev(const View *view, int node);
+
+/* execute.c */
+extern int	run_plan(Conn *c, Project *project, const char *target,
+					 bool revert);
+extern int	run_redo(Conn *c, Project *project, const char *target);
+
+/* commands.c */
+extern int	cmd_init(const Options *opts);
+extern int	cmd_new(const Options *opts);
+extern int	cmd_merge(const Options *opts);
+extern int	cmd_up(const Options *opts);
+extern int	cmd_down(const Options *opts);
+extern int	cmd_redo(const Options *opts);
+extern int	cmd_stamp(const Options *opts);
+
+/* inspect.c */
+extern int	cmd_status(const Options *opts);
+extern int	cmd_current(const Options *opts);
+extern int	cmd_heads(const Options *opts);
+extern int	cmd_history(const Options *opts);
+extern int	cmd_show(const Options *opts);
+extern int	cmd_check(const Options *opts);
+
+/* sqlscript.c */
+extern int	print_sql_script(const Options *opts, Project *project,
+							 const char *target, bool revert);
+
+/* output.c */
+extern void report_pgmig_error(const PgmigError *err);
+extern void json_string(PQExpBuffer buf, const char *s);
+extern void json_key(PQExpBuffer buf, bool *first, const char *key);
+extern void json_string_array(PQExpBuffer buf, int n, char *const *items);
+extern char *format_ms(const char *ms);
+extern double elapsed_ms(instr_time start);
+extern char *ms_interval(double ms);
+extern void info(const Options *opts, const char *fmt,...) pg_attribute_printf(2, 3);
+
+#endif							/* PGMIG_CLIENT_H */

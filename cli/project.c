@@ -1,0 +1,222 @@
+/*-------------------------------------------------------------------------
+ *
+ * project.c
+ *	  Finding the project: its root folder and its migrations folder.
+ *
+ * The root is the nearest folder, walking up from the current directory,
+ * that holds a migrations/ folder or a pgmig.conf file, so that pgmig works
+ * from nested folders of a project.  pgmig.conf is optional; its only
+ * setting is "dir = PATH", the migrations folder relative to the root.
+ * --dir names the migrations folder directly.  Paths are kept relative to
+ * the current directory (../../migrations) so that messages stay short.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "pgmig.h"
+
+#include <sys/stat.h>
+
+#define MAX_DEPTH 64
+
+/* Is "path" a directory? */
+static bool
+is_dir(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/* Is "path" a regular file? */
+static bool
+is_file(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+/* "a/b", or just "b" when a is "." (palloc'd). */
+static char *
+join_path(const char *a, const char *b)
+{
+	if (strcmp(a, ".") == 0 || is_absolute_path(b))
+		return pg_strdup(b);
+	return psprintf("%s/%s", a, b);
+}
+
+/* Strip leading and trailing white space in place. */
+static char *
+trim(char *s)
+{
+	char	   *end;
+
+	while (*s == ' ' || *s == '\t')
+		s++;
+	end = s + strlen(s);
+	while (end > s && (end[-1] == ' ' || end[-1] == '\t' ||
+					   end[-1] == '\n' || end[-1] == '\r'))
+		*--end = '\0';
+	return s;
+}
+
+/* Read pgmig.conf in "root"; sets project->dir.  False on errors. */
+static bool
+read_conf(const char *root, Project *project)
+{
+	char	   *path = join_path(root, "pgmig.conf");
+	FILE	   *f = fopen(path, "r");
+	char		line[4096];
+	int			lineno = 0;
+	bool		ok = true;
+
+	project->dir = join_path(root, "migrations");
+	if (f == NULL)
+	{
+		pg_log_error("could not open file \"%s\": %m", path);
+		pfree(path);
+		return false;
+	}
+	while (fgets(line, sizeof(line), f) != NULL)
+	{
+		char	   *s = trim(line);
+		char	   *eq;
+		char	   *key;
+		char	   *value;
+
+		lineno++;
+		if (*s == '\0' || *s == '#')
+			continue;
+		eq = strchr(s, '=');
+		if (eq == NULL)
+		{
+			pg_log_error("syntax error in file \"%s\" line %d", path, lineno);
+			pg_log_error_detail("Settings are written as: dir = db/migrations");
+			ok = false;
+			break;
+		}
+		*eq = '\0';
+		key = trim(s);
+		value = trim(eq + 1);
+		if (value[0] == '"' && strlen(value) >= 2 &&
+			value[strlen(value) - 1] == '"')
+		{
+			value[strlen(value) - 1] = '\0';
+			value++;
+		}
+		if (strcmp(key, "dir") == 0 && value[0] != '\0')
+		{
+			pfree(project->dir);
+			project->dir = join_path(root, value);
+		}
+		else
+		{
+			pg_log_error("unknown setting \"%s\" in file \"%s\" line %d",
+						 key, path, lineno);
+			pg_log_error_hint("The only setting is \"dir\", the migrations folder.");
+			ok = false;
+			break;
+		}
+	}
+	fclose(f);
+	pfree(path);
+	return ok;
+}
+
+/*
+ * Find the project.  With must_exist, a missing migrations folder is an
+ * error; otherwise (init) the defaults are filled in.
+ */
+bool
+find_project(const Options *opts, bool must_exist, Project *project)
+{
+	char	   *cur = pg_strdup(".");
+	int			depth;
+
+	memset(project, 0, sizeof(*project));
+	if (opts->dir)
+	{
+		size_t		len = strlen(opts->dir);
+
+		project->dir = pg_strdup(opts->dir);
+		while (len > 1 && project->dir[len - 1] == '/')
+			project->dir[--len] = '\0';
+		project->root = pg_strdup(".");
+		project->found = true;
+	}
+	else
+	{
+		for (depth = 0; depth < MAX_DEPTH; depth++)
+		{
+			char	   *conf = join_path(cur, "pgmig.conf");
+			char	   *mig = join_path(cur, "migrations");
+			char		real[MAXPGPATH];
+			bool		has_conf = is_file(conf);
+			bool		has_mig = is_dir(mig);
+
+			pfree(conf);
+			pfree(mig);
+			if (has_conf || has_mig)
+			{
+				project->root = cur;
+				project->found = true;
+				if (has_conf)
+				{
+					if (!read_conf(cur, project))
+						return false;
+				}
+				else
+					project->dir = join_path(cur, "migrations");
+				break;
+			}
+			if (realpath(cur, real) == NULL || strcmp(real, "/") == 0)
+				break;
+			if (strcmp(cur, ".") == 0)
+			{
+				pfree(cur);
+				cur = pg_strdup("..");
+			}
+			else
+			{
+				char	   *up = psprintf("%s/..", cur);
+
+				pfree(cur);
+				cur = up;
+			}
+		}
+		if (!project->found)
+		{
+			pfree(cur);
+			project->root = pg_strdup(".");
+			project->dir = pg_strdup("migrations");
+		}
+	}
+
+	if (must_exist && !is_dir(project->dir))
+	{
+		if (opts->dir || project->found)
+			pg_log_error("migrations folder \"%s\" does not exist", project->dir);
+		else
+		{
+			char		cwd[MAXPGPATH];
+
+			if (getcwd(cwd, sizeof(cwd)) == NULL)
+				strlcpy(cwd, ".", sizeof(cwd));
+			pg_log_error("no migrations folder in \"%s\" or any folder above it",
+						 cwd);
+		}
+		pg_log_error_hint("Create it with \"%s init\", or name it with --dir.",
+						  progname);
+		return false;
+	}
+	return true;
+}
+
+/* A path as shown in messages (no leading "./"). */
+const char *
+display_path(const char *path)
+{
+	while (strncmp(path, "./", 2) == 0)
+		path += 2;
+	return path;
+}
