@@ -148,7 +148,7 @@ say "built and installed into $("$PG_CONFIG" --pkglibdir) and $bindir"
 # The stage: a copy of the test inputs that the postgres user owns.
 stage=$(mktemp -d /tmp/pgmig-test.XXXXXX)
 for d in sql expected test examples; do
-	[ -d "$d" ] && cp -r "$d" "$stage/"
+	if [ -d "$d" ]; then cp -r "$d" "$stage/"; fi
 done
 rm -rf "$stage/test/tmp_check"		# a developer's leftovers, if any
 mkdir -p "$stage/sock"
