@@ -84,7 +84,14 @@ if [ -t 1 ]; then bold=$'\033[1m' plain=$'\033[0m'; fi
 # show COMMAND...: print the command as typed, then run it in the project,
 # as the postgres user, connected to the demo database through PG* variables.
 show() {
-	printf "\n${bold}\$ %s${plain}\n" "$*"
+	local arg typed=""
+	for arg in "$@"; do
+		case $arg in
+		*[!A-Za-z0-9_./:=@+-]*) typed+=" '$arg'" ;;
+		*) typed+=" $arg" ;;
+		esac
+	done
+	printf "\n${bold}\$%s${plain}\n" "$typed"
 	as_pg env PATH="$bindir:$PATH" PGHOST="$work/sock" PGPORT="$port" PGDATABASE=shop \
 		bash -c 'cd "$1" && shift && exec "$@"' show "$work/shop" "$@" ||
 		die "\"$*\" failed"
@@ -115,7 +122,7 @@ show pgmig up
 
 echo
 echo "The same state, from SQL."
-show psql -X -c 'SELECT mig_status()'
+show psql -c 'SELECT mig_status()'
 
 echo
 echo "demo: done; stopping and removing the throwaway instance."
