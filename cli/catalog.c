@@ -251,6 +251,8 @@ build_view(Project *project, Catalog *cat, View *view)
 	int			i;
 	PgmigError	err;
 
+	memset(view, 0, sizeof(*view));
+	view->graph.nodes = nodes;
 	view->revs = pg_malloc0((max > 0 ? max : 1) * sizeof(Rev));
 	for (i = 0; i < project->nfiles; i++)
 	{
@@ -316,4 +318,55 @@ Rev *
 view_rev(const View *view, int node)
 {
 	return (Rev *) view->graph.nodes[node].data;
+}
+
+/* Free what read_catalog read. */
+void
+free_catalog(Catalog *cat)
+{
+	int			i;
+
+	for (i = 0; i < cat->n; i++)
+	{
+		DbRev	   *d = &cat->revs[i];
+
+		pg_free(d->id);
+		pg_free(d->description);
+		pg_free(d->file_checksum);
+		pg_free(d->up_checksum);
+		pg_free(d->source_file);
+		/* parsePGArray makes one block per array */
+		free(d->parents);
+		free(d->labels);
+		pg_free(d->applied_checksum);
+		pg_free(d->state);
+		pg_free(d->applied_at);
+		pg_free(d->applied_by);
+		pg_free(d->method);
+		pg_free(d->duration);
+	}
+	pg_free(cat->revs);
+	memset(cat, 0, sizeof(*cat));
+}
+
+/* Free the graph of a view (the files and catalog rows stay). */
+void
+free_view(View *view)
+{
+	int			i;
+
+	for (i = 0; i < view->graph.n; i++)
+	{
+		PgmigNode  *node = &view->graph.nodes[i];
+
+		pg_free(node->parents);
+		pg_free(node->children);
+		/* the sort key of a revision without a file is ours */
+		if (node->data && ((Rev *) node->data)->file == NULL)
+			pg_free(node->sortkey);
+	}
+	pg_free(view->graph.nodes);
+	pg_free(view->graph.order);
+	pg_free(view->revs);
+	memset(view, 0, sizeof(*view));
 }

@@ -15,6 +15,17 @@
 
 #include <sys/stat.h>
 
+/*
+ * What a command works on.  File-scope, so that what they point to stays
+ * reachable when an error exits the program from deep inside a call.
+ */
+static Project project;
+static View view;
+static Catalog cat;
+static Conn conn;
+
+static void fail(Conn *c) pg_attribute_noreturn();
+
 /* Find the project and read its files; exits on any error. */
 static void
 prepare(const Options *opts, Project *project)
@@ -36,29 +47,33 @@ open_db(const Options *opts, Conn *c)
 {
 	connect_db(opts, c);
 	if (!handshake(c, false) || !set_session_options(c))
-	{
+		fail(c);
+}
+
+/* Disconnect (if connected) and exit with status 1. */
+static void
+fail(Conn *c)
+{
+	if (c && c->conn)
 		disconnect_db(c);
-		exit(EXIT_ERROR);
-	}
+	exit(EXIT_ERROR);
 }
 
 /* pgmig init: create the migrations folder and the extension. */
 int
 cmd_init(const Options *opts)
 {
-	Project		project;
-	Conn		c;
 	struct stat st;
 
 	if (!find_project(opts, false, &project))
-		return EXIT_ERROR;
+		fail(NULL);
 	if (stat(project.dir, &st) == 0)
 	{
 		if (!S_ISDIR(st.st_mode))
 		{
 			pg_log_error("\"%s\" exists but is not a folder",
 						 display_path(project.dir));
-			return EXIT_ERROR;
+			fail(NULL);
 		}
 		info(opts, "migrations folder %s exists", display_path(project.dir));
 	}
@@ -68,111 +83,123 @@ cmd_init(const Options *opts)
 		{
 			pg_log_error("could not create folder \"%s\": %m",
 						 display_path(project.dir));
-			return EXIT_ERROR;
+			fail(NULL);
 		}
 		info(opts, "created migrations folder %s", display_path(project.dir));
 	}
 
-	connect_db(opts, &c);
-	if (!handshake(&c, true))
-	{
-		disconnect_db(&c);
-		return EXIT_ERROR;
-	}
-	info(opts, "database \"%s\" has extension pgmig %s", PQdb(c.conn),
+	connect_db(opts, &conn);
+	if (!handshake(&conn, true))
+		fail(&conn);
+	info(opts, "database \"%s\" has extension pgmig %s", PQdb(conn.conn),
 		 PGMIG_VERSION);
-	disconnect_db(&c);
+	disconnect_db(&conn);
+	free_project(&project);
 	return EXIT_OK;
+}
+
+/* Write a new file with the given parents; exits on error. */
+static void
+write_new(const Options *opts, Project *project, View *view,
+		  const int *parent_nodes, int nparents, const char *comment)
+{
+	const char **parents = pg_malloc((nparents > 0 ? nparents : 1) * sizeof(char *));
+	char	   *version = new_version(project);
+	char	   *slug = make_slug(opts->message);
+	int			i;
+
+	for (i = 0; i < nparents; i++)
+		parents[i] = view->graph.nodes[parent_nodes[i]].id;
+	if (!write_migration(project, version, slug, nparents, parents, comment,
+						 opts->quiet))
+		fail(NULL);
+	pg_free(parents);
+	pg_free(version);
+	pg_free(slug);
 }
 
 /* pgmig new -m MSG: a new file whose parents are the current heads. */
 int
 cmd_new(const Options *opts)
 {
-	Project		project;
-	View		view;
 	int		   *heads;
 	int			nheads;
-	const char **parents;
-	char	   *version;
-	char	   *slug;
-	int			i;
-	bool		ok;
 
 	prepare(opts, &project);
 	if (!build_view(&project, NULL, &view))
-		return EXIT_ERROR;
+		fail(NULL);
 	nheads = pgmig_graph_heads(&view.graph, &heads);
-	parents = pg_malloc((nheads > 0 ? nheads : 1) * sizeof(char *));
-	for (i = 0; i < nheads; i++)
-		parents[i] = view.graph.nodes[heads[i]].id;
-	version = new_version(&project);
-	slug = make_slug(opts->message);
-	ok = write_migration(&project, version, slug, nheads, parents, NULL,
-						 opts->quiet);
-	if (ok && nheads > 1)
-		pg_log_warning("the new revision joins %d heads: %s", nheads,
-					   pgmig_graph_id_list(&view.graph, heads, nheads, 10));
-	pg_free(parents);
-	pg_free(version);
-	pg_free(slug);
-	return ok ? EXIT_OK : EXIT_ERROR;
+	write_new(opts, &project, &view, heads, nheads, NULL);
+	if (nheads > 1)
+	{
+		char	   *list = pgmig_graph_id_list(&view.graph, heads, nheads, 10);
+
+		pg_log_warning("the new revision joins %d heads: %s", nheads, list);
+		pg_free(list);
+	}
+	pg_free(heads);
+	free_view(&view);
+	free_project(&project);
+	return EXIT_OK;
+}
+
+/* The nodes named by -r, checked to be on different branches; exits on error. */
+static int
+merge_revisions(const Options *opts, View *view, int **join)
+{
+	int			njoin = 0;
+	int			i,
+				j;
+
+	*join = pg_malloc(opts->nrevisions * sizeof(int));
+	for (i = 0; i < opts->nrevisions; i++)
+	{
+		PgmigError	err;
+		int			x;
+
+		memset(&err, 0, sizeof(err));
+		x = pgmig_graph_find(&view->graph, opts->revisions[i], &err);
+		if (x < 0)
+		{
+			report_pgmig_error(&err);
+			fail(NULL);
+		}
+		for (j = 0; j < njoin; j++)
+			if ((*join)[j] == x)
+				break;
+		if (j == njoin)
+			(*join)[njoin++] = x;
+	}
+	/* a revision that is an ancestor of another one is already joined */
+	for (i = 0; i < njoin; i++)
+		for (j = 0; j < njoin; j++)
+			if (i != j && pgmig_graph_is_ancestor(&view->graph, (*join)[i], (*join)[j]))
+			{
+				pg_log_error("revision %s is an ancestor of revision %s",
+							 view->graph.nodes[(*join)[i]].id,
+							 view->graph.nodes[(*join)[j]].id);
+				pg_log_error_hint("Merge revisions of different branches.");
+				fail(NULL);
+			}
+	return njoin;
 }
 
 /* pgmig merge -m MSG [-r REV]...: a revision joining several heads. */
 int
 cmd_merge(const Options *opts)
 {
-	Project		project;
-	View		view;
 	int		   *join;
-	int			njoin = 0;
-	const char **parents;
-	char	   *version;
-	char	   *slug;
+	int			njoin;
+	char	   *list;
 	char	   *comment;
-	int			i,
-				j;
-	bool		ok;
 
 	prepare(opts, &project);
 	if (!build_view(&project, NULL, &view))
-		return EXIT_ERROR;
+		fail(NULL);
 	if (opts->nrevisions == 0)
 		njoin = pgmig_graph_heads(&view.graph, &join);
 	else
-	{
-		join = pg_malloc(opts->nrevisions * sizeof(int));
-		for (i = 0; i < opts->nrevisions; i++)
-		{
-			PgmigError	err;
-			int			x;
-
-			memset(&err, 0, sizeof(err));
-			x = pgmig_graph_find(&view.graph, opts->revisions[i], &err);
-			if (x < 0)
-			{
-				report_pgmig_error(&err);
-				return EXIT_ERROR;
-			}
-			for (j = 0; j < njoin; j++)
-				if (join[j] == x)
-					break;
-			if (j == njoin)
-				join[njoin++] = x;
-		}
-		/* a revision that is an ancestor of another one is already joined */
-		for (i = 0; i < njoin; i++)
-			for (j = 0; j < njoin; j++)
-				if (i != j && pgmig_graph_is_ancestor(&view.graph, join[i], join[j]))
-				{
-					pg_log_error("revision %s is an ancestor of revision %s",
-								 view.graph.nodes[join[i]].id,
-								 view.graph.nodes[join[j]].id);
-					pg_log_error_hint("Merge revisions of different branches.");
-					return EXIT_ERROR;
-				}
-	}
+		njoin = merge_revisions(opts, &view, &join);
 	if (njoin < 2)
 	{
 		if (opts->nrevisions == 0)
@@ -181,39 +208,36 @@ cmd_merge(const Options *opts)
 		else
 			pg_log_error("a merge needs at least two revisions");
 		pg_log_error_hint("A merge joins branches: revisions with the same parent, made on different branches.");
-		return EXIT_ERROR;
+		fail(NULL);
 	}
-	parents = pg_malloc(njoin * sizeof(char *));
-	for (i = 0; i < njoin; i++)
-		parents[i] = view.graph.nodes[join[i]].id;
-	version = new_version(&project);
-	slug = make_slug(opts->message);
-	comment = psprintf("Merges %s.",
-					   pgmig_graph_id_list(&view.graph, join, njoin, njoin));
-	ok = write_migration(&project, version, slug, njoin, parents, comment,
-						 opts->quiet);
-	pg_free(parents);
-	pg_free(version);
-	pg_free(slug);
-	pfree(comment);
-	return ok ? EXIT_OK : EXIT_ERROR;
+	list = pgmig_graph_id_list(&view.graph, join, njoin, njoin);
+	comment = psprintf("Merges %s.", list);
+	write_new(opts, &project, &view, join, njoin, comment);
+	pg_free(list);
+	pg_free(comment);
+	pg_free(join);
+	free_view(&view);
+	free_project(&project);
+	return EXIT_OK;
 }
 
 /* Shared by up and down: --sql, or connect, lock and run. */
 static int
 up_or_down(const Options *opts, const char *target, bool revert)
 {
-	Project		project;
-	Conn		c;
 	int			status;
 
 	prepare(opts, &project);
 	if (opts->sql)
-		return print_sql_script(opts, &project, target, revert);
-	open_db(opts, &c);
-	take_lock(&c);
-	status = run_plan(&c, &project, target, revert);
-	disconnect_db(&c);
+		status = print_sql_script(opts, &project, target, revert);
+	else
+	{
+		open_db(opts, &conn);
+		take_lock(&conn);
+		status = run_plan(&conn, &project, target, revert);
+		disconnect_db(&conn);
+	}
+	free_project(&project);
 	return status;
 }
 
@@ -235,15 +259,14 @@ cmd_down(const Options *opts)
 int
 cmd_redo(const Options *opts)
 {
-	Project		project;
-	Conn		c;
 	int			status;
 
 	prepare(opts, &project);
-	open_db(opts, &c);
-	take_lock(&c);
-	status = run_redo(&c, &project, opts->nargs > 0 ? opts->args[0] : "-1");
-	disconnect_db(&c);
+	open_db(opts, &conn);
+	take_lock(&conn);
+	status = run_redo(&conn, &project, opts->nargs > 0 ? opts->args[0] : "-1");
+	disconnect_db(&conn);
+	free_project(&project);
 	return status;
 }
 
@@ -251,41 +274,32 @@ cmd_redo(const Options *opts)
 int
 cmd_stamp(const Options *opts)
 {
-	Project		project;
-	Conn		c;
-	Catalog		cat;
-	View		view;
 	PGresult   *res;
 	char	   *sql;
 	const char *values[1] = {opts->args[0]};
 	int			i;
 
 	prepare(opts, &project);
-	open_db(opts, &c);
-	take_lock(&c);
-	if (!command(&c, "BEGIN") ||
-		!read_catalog(&c, &project, &cat) ||
+	open_db(opts, &conn);
+	take_lock(&conn);
+	if (!command(&conn, "BEGIN") ||
+		!read_catalog(&conn, &project, &cat) ||
 		!build_view(&project, &cat, &view) ||
-		!sync_catalog(&c, &project, &cat))
-	{
-		disconnect_db(&c);
-		return EXIT_ERROR;
-	}
-	sql = psprintf("SELECT revision, action FROM %s.mig_stamp($1)", c.extschema);
-	res = query(&c, sql, 1, values);
+		!sync_catalog(&conn, &project, &cat))
+		fail(&conn);
+	sql = psprintf("SELECT revision, action FROM %s.mig_stamp($1)", conn.extschema);
+	res = query(&conn, sql, 1, values);
 	pfree(sql);
-	if (res == NULL || !command(&c, "COMMIT"))
-	{
-		if (res)
-			PQclear(res);
-		disconnect_db(&c);
-		return EXIT_ERROR;
-	}
+	if (res == NULL || !command(&conn, "COMMIT"))
+		fail(&conn);
 	for (i = 0; i < PQntuples(res); i++)
 		info(opts, "%s %s", PQgetvalue(res, i, 1), PQgetvalue(res, i, 0));
 	if (PQntuples(res) == 0)
 		info(opts, "nothing to stamp");
 	PQclear(res);
-	disconnect_db(&c);
+	disconnect_db(&conn);
+	free_view(&view);
+	free_catalog(&cat);
+	free_project(&project);
 	return EXIT_OK;
 }

@@ -574,6 +574,7 @@ start_run(Run *run, Conn *c, Project *project, bool dry_run)
 {
 	Catalog		cat;
 	View		view;
+	bool		ok;
 
 	memset(run, 0, sizeof(*run));
 	run->c = c;
@@ -584,9 +585,15 @@ start_run(Run *run, Conn *c, Project *project, bool dry_run)
 
 	if (!ensure_tx(run))
 		return false;
-	if (!read_catalog(c, project, &cat) ||
-		!build_view(project, &cat, &view) ||
-		!sync_catalog(c, project, &cat))
+	memset(&cat, 0, sizeof(cat));
+	memset(&view, 0, sizeof(view));
+	/* the graph is built first only to report its errors before sending */
+	ok = read_catalog(c, project, &cat) &&
+		build_view(project, &cat, &view) &&
+		sync_catalog(c, project, &cat);
+	free_view(&view);
+	free_catalog(&cat);
+	if (!ok)
 	{
 		abort_tx(run);
 		return false;

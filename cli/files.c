@@ -168,6 +168,7 @@ load_files(Project *project)
 		{
 			report_pgmig_error(&err);
 			ok = false;
+			free_script(&f->script);
 			pfree(f->path);
 			pg_free(content);
 			continue;
@@ -183,6 +184,46 @@ load_files(Project *project)
 	if (project->nfiles > 1)
 		qsort(project->files, project->nfiles, sizeof(MigFile), file_cmp);
 	return ok;
+}
+
+/* Free what the shared parser allocated for a script. */
+void
+free_script(PgmigScript *script)
+{
+	int			i;
+
+	pg_free(script->id);
+	pg_free(script->sortkey);
+	pg_free(script->description);
+	pg_free(script->file_name);
+	for (i = 0; i < script->nparents; i++)
+		pg_free(script->parents[i]);
+	pg_free(script->parents);
+	for (i = 0; i < script->nlabels; i++)
+		pg_free(script->labels[i]);
+	pg_free(script->labels);
+	pg_free(script->lock_timeout);
+	pg_free(script->up);
+	pg_free(script->down);
+	memset(script, 0, sizeof(*script));
+}
+
+/* Free the files of a project and its paths. */
+void
+free_project(Project *project)
+{
+	int			i;
+
+	for (i = 0; i < project->nfiles; i++)
+	{
+		free_script(&project->files[i].script);
+		pg_free(project->files[i].path);
+		pg_free(project->files[i].content);
+	}
+	pg_free(project->files);
+	pg_free(project->root);
+	pg_free(project->dir);
+	memset(project, 0, sizeof(*project));
 }
 
 /* Report files that share a version; false if there are any. */

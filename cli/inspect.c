@@ -27,6 +27,9 @@ typedef struct Inspect
 	bool	   *current;		/* by node: applied, no applied child */
 } Inspect;
 
+/* What the command looks at; file-scope so that it stays reachable on exit. */
+static Inspect in;
+
 /* Per-revision facts derived from file and catalog. */
 typedef struct RevFacts
 {
@@ -40,8 +43,19 @@ typedef struct RevFacts
 	const char *state;
 } RevFacts;
 
-/* Read files and, when online, the catalog; build the graph. */
-static bool
+/* Disconnect and exit with status 1. */
+static void inspect_fail(Inspect *in) pg_attribute_noreturn();
+
+static void
+inspect_fail(Inspect *in)
+{
+	if (in->online && in->c.conn)
+		disconnect_db(&in->c);
+	exit(EXIT_ERROR);
+}
+
+/* Read files and, when online, the catalog; build the graph.  Exits on error. */
+static void
 inspect_open(const Options *opts, Inspect *in, bool online)
 {
 	int			n,
@@ -55,20 +69,20 @@ inspect_open(const Options *opts, Inspect *in, bool online)
 	in->opts = opts;
 	in->online = online;
 	if (!find_project(opts, true, &in->project))
-		return false;
+		exit(EXIT_ERROR);
 	ok = load_files(&in->project);
 	ok = check_duplicates(&in->project) && ok;
 	if (!ok)
-		return false;
+		exit(EXIT_ERROR);
 	if (online)
 	{
 		connect_db(opts, &in->c);
 		if (!handshake(&in->c, false) ||
 			!read_catalog(&in->c, &in->project, &in->cat))
-			return false;
+			inspect_fail(in);
 	}
 	if (!build_view(&in->project, online ? &in->cat : NULL, &in->view))
-		return false;
+		inspect_fail(in);
 
 	n = in->view.graph.n;
 	in->out_of_order = pg_malloc0((n > 0 ? n : 1) * sizeof(bool));
@@ -88,17 +102,20 @@ inspect_open(const Options *opts, Inspect *in, bool online)
 			if (in->view.graph.nodes[node->children[j]].applied)
 				in->current[i] = false;
 	}
-	return true;
 }
 
-/* Close what inspect_open opened. */
+/* Close what inspect_open opened, and free it. */
 static void
 inspect_close(Inspect *in)
 {
-	if (in->online)
+	if (in->online && in->c.conn)
 		disconnect_db(&in->c);
 	pg_free(in->out_of_order);
 	pg_free(in->current);
+	free_view(&in->view);
+	if (in->online)
+		free_catalog(&in->cat);
+	free_project(&in->project);
 }
 
 /* The facts of node i. */
@@ -213,7 +230,6 @@ json_id_list(PQExpBuffer buf, const PgmigGraph *g, const bool *mask)
 int
 cmd_status(const Options *opts)
 {
-	Inspect		in;
 	PgmigGraph *g;
 	PQExpBufferData buf;
 	int			napplied = 0,
@@ -228,8 +244,7 @@ cmd_status(const Options *opts)
 	int			i;
 	bool		first = true;
 
-	if (!inspect_open(opts, &in, true))
-		return EXIT_ERROR;
+	inspect_open(opts, &in, true);
 	g = &in.view.graph;
 	env = environment(&in);
 	heads = head_list(&in, &nheads);
@@ -363,11 +378,9 @@ cmd_status(const Options *opts)
 int
 cmd_current(const Options *opts)
 {
-	Inspect		in;
 	int			i;
 
-	if (!inspect_open(opts, &in, true))
-		return EXIT_ERROR;
+	inspect_open(opts, &in, true);
 	for (i = 0; i < in.view.graph.n; i++)
 		if (in.current[i])
 		{
@@ -386,13 +399,11 @@ cmd_current(const Options *opts)
 int
 cmd_heads(const Options *opts)
 {
-	Inspect		in;
 	int		   *heads;
 	int			nheads;
 	int			i;
 
-	if (!inspect_open(opts, &in, !opts->offline))
-		return EXIT_ERROR;
+	inspect_open(opts, &in, !opts->offline);
 	nheads = pgmig_graph_heads(&in.view.graph, &heads);
 	for (i = 0; i < nheads; i++)
 	{
@@ -527,20 +538,15 @@ state_line(const Inspect *in, const Rev *rev, const RevFacts *f)
 int
 cmd_history(const Options *opts)
 {
-	Inspect		in;
 	PgmigGraph *g;
 	PGresult   *ev = NULL;
 	PQExpBufferData buf;
 	int			k;
 
-	if (!inspect_open(opts, &in, !opts->offline))
-		return EXIT_ERROR;
+	inspect_open(opts, &in, !opts->offline);
 	g = &in.view.graph;
 	if (in.online && opts->verbose && (ev = read_events(&in)) == NULL)
-	{
-		inspect_close(&in);
-		return EXIT_ERROR;
-	}
+		inspect_fail(&in);
 	initPQExpBuffer(&buf);
 	if (opts->json)
 		appendPQExpBufferChar(&buf, '[');
@@ -673,7 +679,6 @@ print_script(const char *title, const char *text, int line)
 int
 cmd_show(const Options *opts)
 {
-	Inspect		in;
 	PgmigGraph *g;
 	PgmigError	err;
 	int			i,
@@ -684,16 +689,14 @@ cmd_show(const Options *opts)
 	char	   *parents;
 	char	   *state;
 
-	if (!inspect_open(opts, &in, !opts->offline))
-		return EXIT_ERROR;
+	inspect_open(opts, &in, !opts->offline);
 	g = &in.view.graph;
 	memset(&err, 0, sizeof(err));
 	i = pgmig_graph_find(g, opts->args[0], &err);
 	if (i < 0)
 	{
 		report_pgmig_error(&err);
-		inspect_close(&in);
-		return EXIT_ERROR;
+		inspect_fail(&in);
 	}
 	rev = view_rev(&in.view, i);
 	f = facts(&in, i);
@@ -747,7 +750,6 @@ cmd_show(const Options *opts)
 int
 cmd_check(const Options *opts)
 {
-	Inspect		in;
 	PgmigGraph *g;
 	int			problems = 0,
 				warnings = 0,
@@ -757,11 +759,7 @@ cmd_check(const Options *opts)
 	char	   *heads;
 	int			i;
 
-	if (!inspect_open(opts, &in, !opts->offline))
-	{
-		pg_log_error("check failed");
-		return EXIT_ERROR;
-	}
+	inspect_open(opts, &in, !opts->offline);
 	g = &in.view.graph;
 	heads = head_list(&in, &nheads);
 	if (nheads > 1)

@@ -137,8 +137,9 @@ parse_arguments(int argc, char **argv, Options *opts)
 	}
 
 	/*
-	 * "pgmig down -1": hide relative targets from getopt_long behind a
-	 * marker byte, so that they stay arguments; the marker goes below.
+	 * "pgmig down -1": hide relative targets from getopt_long by turning
+	 * their "-" into a marker byte, so that they stay arguments; the "-"
+	 * comes back below.
 	 */
 	for (c = 1; c < argc; c++)
 	{
@@ -147,11 +148,12 @@ parse_arguments(int argc, char **argv, Options *opts)
 		if (takes_value(argv[c]))
 			c++;
 		else if (is_relative_target(argv[c]))
-			argv[c] = psprintf("%c%s", RELATIVE_MARK, argv[c]);
+			argv[c][0] = RELATIVE_MARK;
 	}
 
 	opts->prompt_password = TRI_DEFAULT;
 	opts->revisions = pg_malloc(argc * sizeof(char *));
+	opts->positional = positional;
 
 	/*
 	 * getopt_long (glibc's, and PostgreSQL's own since 16) moves the
@@ -243,7 +245,9 @@ parse_arguments(int argc, char **argv, Options *opts)
 	{
 		char	   *arg = argv[optind++];
 
-		positional[npositional++] = arg[0] == RELATIVE_MARK ? arg + 1 : arg;
+		if (arg[0] == RELATIVE_MARK)
+			arg[0] = '-';
+		positional[npositional++] = arg;
 	}
 
 	if (npositional == 0)
@@ -294,58 +298,86 @@ parse_arguments(int argc, char **argv, Options *opts)
 		opts->confirm = true;
 }
 
+/* Free what parse_arguments allocated. */
+static void
+free_options(Options *opts)
+{
+	int			i;
+
+	pg_free((char *) opts->dbname);
+	pg_free((char *) opts->host);
+	pg_free((char *) opts->port);
+	pg_free((char *) opts->username);
+	pg_free((char *) opts->dir);
+	pg_free((char *) opts->message);
+	for (i = 0; i < opts->nrevisions; i++)
+		pg_free((char *) opts->revisions[i]);
+	pg_free(opts->revisions);
+	pg_free(opts->positional);
+}
+
+/* Run the command; returns the exit status. */
+static int
+dispatch(const Options *opts)
+{
+	switch (opts->command->cmd)
+	{
+		case CMD_HELP:
+			if (opts->nargs == 0)
+				usage();
+			else
+			{
+				const CommandInfo *cmd = find_command(opts->args[0]);
+
+				if (cmd == NULL)
+					usage_error(NULL, "unknown command \"%s\"", opts->args[0]);
+				command_usage(cmd);
+			}
+			return EXIT_OK;
+		case CMD_INIT:
+			return cmd_init(opts);
+		case CMD_NEW:
+			return cmd_new(opts);
+		case CMD_MERGE:
+			return cmd_merge(opts);
+		case CMD_UP:
+			return cmd_up(opts);
+		case CMD_DOWN:
+			return cmd_down(opts);
+		case CMD_REDO:
+			return cmd_redo(opts);
+		case CMD_STAMP:
+			return cmd_stamp(opts);
+		case CMD_STATUS:
+			return cmd_status(opts);
+		case CMD_CURRENT:
+			return cmd_current(opts);
+		case CMD_HEADS:
+			return cmd_heads(opts);
+		case CMD_HISTORY:
+			return cmd_history(opts);
+		case CMD_SHOW:
+			return cmd_show(opts);
+		case CMD_CHECK:
+			return cmd_check(opts);
+		case CMD_NONE:
+			break;
+	}
+	return EXIT_USAGE;
+}
+
 int
 main(int argc, char **argv)
 {
-	Options		opts;
+	/* static: what it points to stays reachable when an error exits */
+	static Options opts;
+	int			status;
 
 	pg_logging_init(argv[0]);
 	progname = get_progname(argv[0]);
 
 	parse_arguments(argc, argv, &opts);
-
-	switch (opts.command->cmd)
-	{
-		case CMD_HELP:
-			if (opts.nargs == 0)
-				usage();
-			else
-			{
-				const CommandInfo *cmd = find_command(opts.args[0]);
-
-				if (cmd == NULL)
-					usage_error(NULL, "unknown command \"%s\"", opts.args[0]);
-				command_usage(cmd);
-			}
-			return EXIT_OK;
-		case CMD_INIT:
-			return cmd_init(&opts);
-		case CMD_NEW:
-			return cmd_new(&opts);
-		case CMD_MERGE:
-			return cmd_merge(&opts);
-		case CMD_UP:
-			return cmd_up(&opts);
-		case CMD_DOWN:
-			return cmd_down(&opts);
-		case CMD_REDO:
-			return cmd_redo(&opts);
-		case CMD_STAMP:
-			return cmd_stamp(&opts);
-		case CMD_STATUS:
-			return cmd_status(&opts);
-		case CMD_CURRENT:
-			return cmd_current(&opts);
-		case CMD_HEADS:
-			return cmd_heads(&opts);
-		case CMD_HISTORY:
-			return cmd_history(&opts);
-		case CMD_SHOW:
-			return cmd_show(&opts);
-		case CMD_CHECK:
-			return cmd_check(&opts);
-		case CMD_NONE:
-			break;
-	}
-	return EXIT_USAGE;
+	status = dispatch(&opts);
+	free_options(&opts);
+	return status;
 }

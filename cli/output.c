@@ -8,15 +8,19 @@
  */
 #include "pgmig.h"
 
-/* Report an error of the shared core (message, then detail and hint). */
+/* Report an error of the shared core (message, detail, hint), then free it. */
 void
-report_pgmig_error(const PgmigError *err)
+report_pgmig_error(PgmigError *err)
 {
 	pg_log_error("%s", err->message ? err->message : "unknown error");
 	if (err->detail)
 		pg_log_error_detail("%s", err->detail);
 	if (err->hint)
 		pg_log_error_hint("%s", err->hint);
+	pg_free(err->message);
+	pg_free(err->detail);
+	pg_free(err->hint);
+	memset(err, 0, sizeof(*err));
 }
 
 /* Print a progress line on stdout unless --quiet. */

@@ -97,6 +97,7 @@ typedef struct Options
 	const CommandInfo *command;
 	int			nargs;
 	char	  **args;			/* positional arguments after the command */
+	char	  **positional;		/* all of them, the command first */
 
 	/* connection */
 	const char *dbname;
@@ -223,6 +224,8 @@ extern const char *display_path(const char *path);
 /* files.c */
 extern bool load_files(Project *project);
 extern bool check_duplicates(const Project *project);
+extern void free_script(PgmigScript *script);
+extern void free_project(Project *project);
 extern char *new_version(const Project *project);
 extern char *make_slug(const char *message);
 extern bool write_migration(const Project *project, const char *version,
@@ -248,6 +251,8 @@ extern DbRev *catalog_find(const Catalog *cat, const char *id);
 extern bool sync_catalog(Conn *c, Project *project, Catalog *cat);
 extern bool build_view(Project *project, Catalog *cat, View *view);
 extern Rev *view_rev(const View *view, int node);
+extern void free_catalog(Catalog *cat);
+extern void free_view(View *view);
 
 /* execute.c */
 extern int	run_plan(Conn *c, Project *project, const char *target,
@@ -276,7 +281,7 @@ extern int	print_sql_script(const Options *opts, Project *project,
 							 const char *target, bool revert);
 
 /* output.c */
-extern void report_pgmig_error(const PgmigError *err);
+extern void report_pgmig_error(PgmigError *err);
 extern void json_string(PQExpBuffer buf, const char *s);
 extern void json_key(PQExpBuffer buf, bool *first, const char *key);
 extern void json_string_array(PQExpBuffer buf, int n, char *const *items);

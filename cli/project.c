@@ -130,7 +130,7 @@ read_conf(const char *root, Project *project)
 bool
 find_project(const Options *opts, bool must_exist, Project *project)
 {
-	char	   *cur = pg_strdup(".");
+	char	   *cur;
 	int			depth;
 
 	memset(project, 0, sizeof(*project));
@@ -146,13 +146,15 @@ find_project(const Options *opts, bool must_exist, Project *project)
 	}
 	else
 	{
+		cur = pg_strdup(".");
 		for (depth = 0; depth < MAX_DEPTH; depth++)
 		{
 			char	   *conf = join_path(cur, "pgmig.conf");
 			char	   *mig = join_path(cur, "migrations");
-			char		real[MAXPGPATH];
 			bool		has_conf = is_file(conf);
 			bool		has_mig = is_dir(mig);
+			char	   *real;
+			bool		at_top;
 
 			pfree(conf);
 			pfree(mig);
@@ -169,7 +171,10 @@ find_project(const Options *opts, bool must_exist, Project *project)
 					project->dir = join_path(cur, "migrations");
 				break;
 			}
-			if (realpath(cur, real) == NULL || strcmp(real, "/") == 0)
+			real = realpath(cur, NULL);
+			at_top = real == NULL || strcmp(real, "/") == 0;
+			free(real);
+			if (at_top)
 				break;
 			if (strcmp(cur, ".") == 0)
 			{

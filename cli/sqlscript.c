@@ -115,7 +115,7 @@ int
 print_sql_script(const Options *opts, Project *project, const char *target,
 				 bool revert)
 {
-	View		view;
+	static View view;
 	PgmigGraph *g;
 	PgmigPlan	plan;
 	PgmigError	err;
@@ -125,7 +125,7 @@ print_sql_script(const Options *opts, Project *project, const char *target,
 	int			i;
 
 	if (!build_view(project, NULL, &view))
-		return EXIT_ERROR;
+		exit(EXIT_ERROR);
 	g = &view.graph;
 
 	/*
@@ -141,7 +141,7 @@ print_sql_script(const Options *opts, Project *project, const char *target,
 	if (!pgmig_graph_plan(g, step_target, revert, &plan, &err))
 	{
 		report_pgmig_error(&err);
-		return EXIT_ERROR;
+		exit(EXIT_ERROR);
 	}
 	for (i = 0; i < plan.nsteps; i++)
 		if (!view_rev(&view, plan.steps[i])->file->script.transactional)
@@ -209,5 +209,7 @@ print_sql_script(const Options *opts, Project *project, const char *target,
 	}
 	fputs(buf.data, stdout);
 	termPQExpBuffer(&buf);
+	pg_free(plan.steps);
+	free_view(&view);
 	return EXIT_OK;
 }

@@ -1,0 +1,195 @@
+
+# The pgmig client without a database: help, version, usage errors (exit
+# status 2), project discovery, and the commands that only need the files
+# (new, merge, check --offline, heads/history/show --offline).
+use strict;
+use warnings;
+
+use PgmigTest;
+use PostgreSQL::Test::Utils;
+use Test::More;
+
+# No server here: make sure nothing could reach one by accident.
+my %nodb = (env => { PGHOST => '/nonexistent', PGPORT => '1', DATABASE_URL => undef });
+
+my $dir = new_project('usage');
+
+# --help lists every command, and the help of each one works both ways
+my @commands = qw(init new up down redo status current heads history show stamp merge check help);
+my $help = pgmig_ok(undef, $dir, ['--help'], qr/Usage:/, '--help');
+foreach my $cmd (@commands)
+{
+	like($help, qr/^  \Q$cmd\E\s+\S/m, "--help lists $cmd");
+	my $h1 = pgmig_ok(undef, $dir, [ 'help', $cmd ], qr/^pgmig \Q$cmd\E: .*\n\nUsage:\n  pgmig \Q$cmd\E/s,
+		"help $cmd");
+	next if $cmd eq 'help';
+	my $h2 = pgmig_ok(undef, $dir, [ $cmd, '--help' ], undef, "$cmd --help");
+	is($h2, $h1, "\"$cmd --help\" is \"help $cmd\"");
+}
+like(pgmig_ok(undef, $dir, ['-?'], undef, '-?'), qr/^Commands:/m, '-? is --help');
+like(pgmig_ok(undef, $dir, [ 'up', '--help' ], undef, 'up --help'),
+	qr/--commit-each.*--dry-run.*--sql.*--confirm/s, 'up --help lists its options');
+like(pgmig_ok(undef, $dir, [ 'status', '--help' ], undef, 'status --help'),
+	qr/--dbname=DBNAME/, 'status --help lists the connection options');
+
+# --version says the version of the control file
+my $sharedir = `pg_config --sharedir`;
+chomp $sharedir;
+my ($version) = read_file_text("$sharedir/extension/pgmig.control") =~ /^default_version = '([^']+)'/m;
+my $v = pgmig_ok(undef, $dir, ['--version'], qr/^pgmig \(pgmig\) \d+\.\d+\.\d+\n\z/, '--version');
+is($v, "pgmig (pgmig) $version\n", '--version matches the installed control file');
+
+# usage errors exit with 2 and a hint
+pgmig_fails(undef, $dir, [], qr/error: no command given\n.*hint: Try "pgmig --help"/s,
+	'no command', status => 2);
+pgmig_fails(undef, $dir, ['frobnicate'], qr/unknown command "frobnicate"/, 'unknown command',
+	status => 2);
+pgmig_fails(undef, $dir, [ 'up', '--bogus' ], qr/unrecognized option.*\n.*hint: Try/s,
+	'unknown option', status => 2);
+pgmig_fails(undef, $dir, [ 'up', 'a', 'b' ], qr/too many arguments for command "up": "b"/,
+	'too many arguments', status => 2);
+pgmig_fails(undef, $dir, ['down'], qr/command "down" needs an argument.*hint: Try "pgmig help down"/s,
+	'down needs a target', status => 2);
+pgmig_fails(undef, $dir, ['show'], qr/command "show" needs an argument/, 'show needs a revision',
+	status => 2);
+pgmig_fails(undef, $dir, [ 'status', '--sql' ], qr/--sql cannot be used with command "status"/,
+	'option of another command', status => 2);
+pgmig_fails(undef, $dir, [ 'new', '-d', 'x', '-m', 'x' ],
+	qr/a connection option cannot be used with command "new"/, 'new takes no connection', status => 2);
+pgmig_fails(undef, $dir, ['new'], qr/command "new" needs -m MESSAGE/, 'new needs -m', status => 2);
+pgmig_fails(undef, $dir, [ 'merge', '-m', '' ], qr/command "merge" needs -m MESSAGE/,
+	'merge needs a non-empty -m', status => 2);
+pgmig_fails(undef, $dir, [ 'up', '--sql', '--dry-run' ], qr/--sql and --dry-run cannot be used together/,
+	'--sql with --dry-run', status => 2);
+pgmig_fails(undef, $dir, [ 'up', '--dry-run', '--commit-each' ],
+	qr/--dry-run and --commit-each cannot be used together/, '--dry-run with --commit-each', status => 2);
+pgmig_fails(undef, $dir, [ 'help', 'nope' ], qr/unknown command "nope"/, 'help of an unknown command',
+	status => 2);
+
+# new: sequential numbering continues, parents are the heads
+my $empty = new_project('empty');
+my $out = pgmig_ok(undef, $empty, [ 'new', '-m', 'Create customers: table!' ],
+	qr{^created migrations/(\d{14})_create_customers_table\.sql$}, 'new in an empty project');
+my ($first) = $out =~ /(\d{14})/;
+ok($first, 'new uses a timestamp in an empty project');
+like(read_file_text("$empty/migrations/${first}_create_customers_table.sql"),
+	qr/\A-- migrate:up\n\n\n-- migrate:down\n\n\z/, 'the first file has no parents');
+$out = pgmig_ok(undef, $empty, [ 'new', '-m', 'add orders', '--quiet' ], qr/^\z/, 'new --quiet prints nothing');
+my @files = sort glob("$empty/migrations/*.sql");
+is(scalar @files, 2, 'new wrote a second file');
+like($files[1], qr{/\d{14}_add_orders\.sql$}, 'its name');
+cmp_ok(($files[1] =~ m{/(\d+)_})[0], '>', $first, 'its version is greater');
+like(read_file_text($files[1]), qr/\A-- pgmig:revises $first\n-- migrate:up\n/,
+	'its parent is the head');
+
+write_migration($dir, '001_create_a.sql', migration('CREATE TABLE a (id int);', 'DROP TABLE a;'));
+write_migration($dir, '002_create_b.sql', migration('CREATE TABLE b (id int);', 'DROP TABLE b;'));
+pgmig_ok(undef, $dir, [ 'new', '-m', 'create c' ], qr{^created migrations/003_create_c\.sql$},
+	'new continues the numbering 001, 002');
+like(read_file_text("$dir/migrations/003_create_c.sql"), qr/^-- pgmig:revises 002$/m, 'parent 002');
+
+# project root discovery: from a nested folder, and --dir
+mkdir "$dir/src";
+mkdir "$dir/src/deep";
+pgmig_ok(undef, "$dir/src/deep", [ 'heads', '--offline' ], qr/^003 create c$/m,
+	'found from a nested folder');
+pgmig_ok(undef, "$dir/src/deep", [ 'history', '--offline' ],
+	qr/^002 -> 003 \(head\), create c\n001 -> 002, create b\n<base> -> 001, create a\n\z/,
+	'history --offline, newest first');
+pgmig_ok(undef, $empty, [ 'heads', '--offline', '--dir', "$dir/migrations" ], qr/^003 create c\n\z/,
+	'--dir names the migrations folder');
+my $nowhere = PostgreSQL::Test::Utils::tempdir('nowhere');
+pgmig_fails(undef, $nowhere, [ 'heads', '--offline' ],
+	qr/no migrations folder in ".*" or any folder above it\n.*hint: Create it with "pgmig init", or name it with --dir/s,
+	'no project');
+pgmig_fails(undef, $nowhere, [ 'check', '--offline', '--dir', 'missing' ],
+	qr/migrations folder "missing" does not exist/, '--dir that does not exist');
+
+# pgmig.conf marks the root and may move the folder
+my $conf = PostgreSQL::Test::Utils::tempdir('conf');
+mkdir "$conf/db";
+mkdir "$conf/db/migrations";
+mkdir "$conf/app";
+open my $fh, '>', "$conf/pgmig.conf" or die;
+print $fh "# where the migrations are\ndir = db/migrations\n";
+close $fh;
+pgmig_ok(undef, "$conf/app", [ 'new', '-m', 'first' ], qr{^created \.\./db/migrations/\d{14}_first\.sql$},
+	'pgmig.conf: dir');
+open $fh, '>>', "$conf/pgmig.conf" or die;
+print $fh "colour = blue\n";
+close $fh;
+pgmig_fails(undef, "$conf/app", [ 'heads', '--offline' ],
+	qr/unknown setting "colour" in file "\.\.\/pgmig\.conf" line 3/, 'pgmig.conf: unknown setting');
+
+# show --offline
+pgmig_fails(undef, $dir, [ 'show', '--offline', '00' ],
+	qr/revision prefix "00" is ambiguous\n.*detail: It matches 001, 002, 003\./s, 'show with an ambiguous prefix');
+my $show = pgmig_ok(undef, $dir, [ 'show', '--offline', '2' ],
+	qr/^Revision: 002\nDescription: create b\nFile: migrations\/002_create_b\.sql\nParents: 001\nChildren: 003\n/,
+	'show 2 (the version digits)');
+like($show, qr/-- migrate:up \(line 2\)\nCREATE TABLE b \(id int\);\n\n-- migrate:down \(line 4\)\nDROP TABLE b;\n/,
+	'show prints the scripts with their lines');
+pgmig_fails(undef, $dir, [ 'show', '--offline', '9' ], qr/revision "9" does not exist/, 'show unknown');
+
+# check --offline
+pgmig_ok(undef, $dir, [ 'check', '--offline' ], qr/^ok: 3 revisions, head 003$/, 'check --offline');
+
+# merge joins heads; without two heads there is nothing to merge
+pgmig_fails(undef, $dir, [ 'merge', '-m', 'nothing' ], qr/nothing to merge: there is 1 head/,
+	'merge with one head');
+write_migration($dir, '004_branch_x.sql', migration('SELECT 1;', '', revises => '003'));
+write_migration($dir, '005_branch_y.sql', migration('SELECT 1;', '', revises => '003'));
+pgmig_fails(undef, $dir, [ 'check', '--offline' ], qr/error: 2 heads: 004, 005\n.*hint: Join them with "pgmig merge/s,
+	'check finds two heads');
+pgmig_fails(undef, $dir, [ 'merge', '-m', 'join', '-r', '003', '-r', '004' ],
+	qr/revision 003 is an ancestor of revision 004/, 'merge of a revision and its child');
+pgmig_ok(undef, $dir, [ 'merge', '-m', 'join x and y' ], qr{^created migrations/006_join_x_and_y\.sql$}, 'merge');
+like(read_file_text("$dir/migrations/006_join_x_and_y.sql"), qr/^-- Merges 004, 005\.\n-- pgmig:revises 004 005\n-- migrate:up\n/,
+	'the merge revises both heads');
+pgmig_ok(undef, $dir, [ 'heads', '--offline' ], qr/^006 join x and y\n\z/, 'one head after the merge');
+pgmig_ok(undef, $dir, [ 'history', '--offline' ],
+	qr/^\(004, 005\) -> 006 \(head\) \(mergepoint\), join x and y\n.*^002 -> 003 \(branchpoint\), create c$/ms,
+	'history marks merge and branch points');
+
+# malformed files: each reported with file and line, all of them, before
+# any connection is tried (the connection would fail: PGHOST is bogus)
+my $bad = new_project('bad');
+write_migration($bad, '001_ok.sql', migration('SELECT 1;'));
+write_migration($bad, '002_no_up.sql', "-- just a comment\n");
+write_migration($bad, '003_directive.sql', "-- pgmig:frobnicate yes\n-- migrate:up\nSELECT 1;\n");
+write_migration($bad, '004_utf8.sql', "-- migrate:up\nSELECT 'caf\xe9';\n");
+write_migration($bad, '005_binary.sql', "-- migrate:up\n\x00\x01\x02\xff");
+write_migration($bad, '006_statement_first.sql', "SELECT 1;\n-- migrate:up\n");
+write_migration($bad, '7_dup.sql', migration('SELECT 1;'));
+write_migration($bad, '007_dup.sql', migration('SELECT 1;'));
+write_migration($bad, 'notes.sql', migration('SELECT 1;'));
+write_migration($bad, '008_two_ups.sql', "-- migrate:up\nSELECT 1;\n-- migrate:up\nSELECT 2;\n");
+my $err = pgmig_fails(undef, $bad, ['up'], qr/file "002_no_up.sql" has no "-- migrate:up" section/,
+	'up with malformed files', %nodb);
+like($err, qr/unknown directive "pgmig:frobnicate" in file "003_directive.sql" line 1/, 'unknown directive: file and line');
+like($err, qr/invalid UTF-8 in file "004_utf8.sql" line 2/, 'invalid UTF-8: file and line');
+like($err, qr/file "005_binary.sql" is not a text file/, 'binary file');
+like($err, qr/statement before "-- migrate:up" in file "006_statement_first.sql" line 1/, 'statement before up');
+like($err, qr/duplicate version 0*7 in files "migrations\/0*7_dup.sql" and "migrations\/0*7_dup.sql"/, 'duplicate versions');
+like($err, qr/file name "notes.sql" does not start with a version/, 'file name without a version');
+like($err, qr/second "-- migrate:up" in file "008_two_ups.sql" line 3/, 'second up section: file and line');
+unlike($err, qr/connect|nonexistent/, 'nothing tried to connect');
+pgmig_fails(undef, $bad, [ 'check', '--offline' ], qr/file "002_no_up.sql" has no "-- migrate:up" section/,
+	'check --offline reports malformed files');
+pgmig_fails(undef, $bad, [ 'up', '--sql' ], qr/unknown directive/, 'up --sql refuses malformed files');
+
+# a file name with spaces works
+my $spaces = new_project('spaces');
+write_migration($spaces, '1_with some spaces.sql', migration('SELECT 1;'));
+pgmig_ok(undef, $spaces, [ 'heads', '--offline' ], qr/^1 with some spaces\n\z/, 'a file name with spaces');
+
+# unknown parents and cycles are graph errors
+my $graph = new_project('graph');
+write_migration($graph, '1_a.sql', migration('SELECT 1;', undef, revises => '9'));
+pgmig_fails(undef, $graph, [ 'check', '--offline' ], qr/unknown parent revision 9\n.*detail: Revision 1 revises 9, which does not exist/s,
+	'unknown parent');
+write_migration($graph, '1_a.sql', migration('SELECT 1;', undef, revises => '2'));
+write_migration($graph, '2_b.sql', migration('SELECT 1;', undef, revises => '1'));
+pgmig_fails(undef, $graph, [ 'check', '--offline' ], qr/revision graph has a cycle/, 'cycle');
+
+pgmig_done();
