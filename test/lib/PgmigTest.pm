@@ -152,14 +152,15 @@ sub read_file_text
 	return $text;
 }
 
-# The environment that points pgmig at the node.
+# The environment that points pgmig at the node (PGDATABASE is the
+# test's, "postgres" unless it changes it).
 sub node_env
 {
 	my ($node) = @_;
 	return (
 		PGHOST     => $node->host,
 		PGPORT     => $node->port,
-		PGDATABASE => 'postgres');
+		PGDATABASE => $ENV{PGDATABASE} // 'postgres');
 }
 
 # Run pgmig in "dir" against "node" (undef: no server); returns
