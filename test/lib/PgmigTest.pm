@@ -165,7 +165,8 @@ sub node_env
 
 # Run pgmig in "dir" against "node" (undef: no server); returns
 # (exit status, stdout, stderr).  %opts: env => {VAR => value or undef},
-# stdin => text.
+# stdin => text, setsid => 1 (no controlling terminal, so that a password
+# prompt reads stdin).
 sub pgmig
 {
 	my ($node, $dir, $args, %opts) = @_;
@@ -173,6 +174,7 @@ sub pgmig
 	my $in = $opts{stdin} // '';
 	my @cmd = (pgmig_command(), @$args);
 
+	unshift @cmd, 'setsid', '--wait' if $opts{setsid};
 	local %ENV = %ENV;
 	%ENV = (%ENV, node_env($node)) if $node;
 	foreach my $k (keys %{ $opts{env} || {} })
