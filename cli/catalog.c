@@ -237,6 +237,14 @@ sync_catalog(Conn *c, Project *project, Catalog *cat)
 	return ok;
 }
 
+/* Is the revision applied, and not a half-done no-transaction one? */
+static bool
+applied_complete(const DbRev *d)
+{
+	return d != NULL && d->applied &&
+		(d->state == NULL || strcmp(d->state, "complete") == 0);
+}
+
 /*
  * Build the merged revision graph: every file, plus the applied revisions
  * whose file is gone (cat may be NULL: files only).  False (reported) on a
@@ -271,7 +279,8 @@ build_view(Project *project, Catalog *cat, View *view)
 		node->parent_ids = f->script.parents;
 		node->nlabels = f->script.nlabels;
 		node->labels = f->script.labels;
-		node->applied = rev->db != NULL && rev->db->applied;
+		/* as in the server: half-done is not applied */
+		node->applied = applied_complete(rev->db);
 		node->data = rev;
 		n++;
 	}
@@ -299,7 +308,7 @@ build_view(Project *project, Catalog *cat, View *view)
 		node->parent_ids = d->parents;
 		node->nlabels = d->nlabels;
 		node->labels = d->labels;
-		node->applied = true;
+		node->applied = applied_complete(d);
 		node->data = rev;
 		n++;
 	}

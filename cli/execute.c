@@ -25,6 +25,7 @@
 #include "pgmig.h"
 
 #include "fe_utils/cancel.h"
+#include "mb/pg_wchar.h"
 
 /* State of one run. */
 typedef struct Run
@@ -296,6 +297,29 @@ run_toplevel(PGconn *conn, const char *sql, PGresult **resp)
 		st == PGRES_EMPTY_QUERY;
 }
 
+/*
+ * The file line of an error in a statement that starts on "first_line":
+ * the server gives the error's position in characters.
+ */
+static int
+error_line(const PGresult *res, const char *sql, int first_line)
+{
+	const char *pos = res ? PQresultErrorField(res, PG_DIAG_STATEMENT_POSITION) : NULL;
+	const unsigned char *p = (const unsigned char *) sql;
+	int			line = first_line;
+	int			c;
+
+	if (pos == NULL)
+		return line;
+	for (c = atoi(pos); c > 1 && *p; c--)
+	{
+		if (*p == '\n')
+			line++;
+		p += pg_utf_mblen(p);
+	}
+	return line;
+}
+
 /* Call a pgmig.nontx_* function; false (reported) on error. */
 static bool
 nontx_call(Run *run, const char *sql, int n, const char *const *values)
@@ -391,10 +415,12 @@ run_nontx(Run *run, Step *step)
 											 PQgetvalue(stmts, i, 2), &res))
 		{
 			char	   *interval = ms_interval(elapsed_ms(start));
-			char	   *context = psprintf("%s script of revision %s, file \"%s\" line %s (no transaction: statement %s of %d)",
+			char	   *context = psprintf("%s script of revision %s, file \"%s\" line %d (no transaction: statement %s of %d)",
 										   step->revert ? "down" : "up", step->id,
 										   step->source_file ? step->source_file : "?",
-										   PQgetvalue(stmts, i, 1), stmt_no, nstmts);
+										   error_line(res, PQgetvalue(stmts, i, 2),
+													  atoi(PQgetvalue(stmts, i, 1))),
+										   stmt_no, nstmts);
 			const char *sqlstate = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : "57014";
 			const char *message = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) :
 			"canceling statement due to user request";
@@ -499,7 +525,8 @@ run_steps(Run *run, Step *steps, int n)
 			}
 			if (!end_tx(run) || !run_nontx(run, &steps[i]))
 			{
-				if (!steps[i].transactional)
+				/* run_nontx said where it stopped; say what came before */
+				if (run->ncommitted > 0)
 					report_aftermath(run, steps[i].revert);
 				return false;
 			}

@@ -130,7 +130,7 @@ facts(const Inspect *in, int i)
 	f.applied = d != NULL && d->applied;
 	f.state = f.applied ? d->state : NULL;
 	f.complete = f.applied && (d->state == NULL || strcmp(d->state, "complete") == 0);
-	f.changed = f.applied && rev->file != NULL && d->applied_checksum != NULL &&
+	f.changed = f.complete && rev->file != NULL && d->applied_checksum != NULL &&
 		strcmp(d->applied_checksum, rev->file->script.up_checksum) != 0;
 	f.missing = rev->file == NULL;
 	f.head = in->view.graph.nodes[i].nchildren == 0;
