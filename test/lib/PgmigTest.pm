@@ -15,6 +15,7 @@ use warnings;
 
 use Cwd qw(getcwd);
 use Exporter 'import';
+use File::Basename qw(basename);
 use File::Path qw(make_path);
 use File::Spec;
 use IPC::Run;
@@ -68,6 +69,13 @@ my $suppressions = <<'EOS';
    ...
    fun:pgmig_graph_plan
 }
+{
+   glibc: tcsetattr passes the padding of its termios copy (password prompt)
+   Memcheck:Param
+   ioctl(TCSET{S,SW,SF})
+   ...
+   fun:tcsetattr
+}
 EOS
 
 # The command that runs pgmig: the installed binary, under valgrind if asked.
@@ -79,7 +87,8 @@ sub pgmig_command
 		my $supp;
 		if (!$valgrind_dir)
 		{
-			$valgrind_dir = "$PostgreSQL::Test::Utils::tmp_check/valgrind";
+			my $test = basename($0, '.pl');
+			$valgrind_dir = "$PostgreSQL::Test::Utils::tmp_check/valgrind/$test";
 			make_path($valgrind_dir);
 		}
 		$supp = "$valgrind_dir/pgmig.supp";
