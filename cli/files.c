@@ -317,8 +317,8 @@ make_slug(const char *message)
 
 			if (n + l > MAX_SLUG)
 				break;
-			if (pg_encoding_verifymbchar(PG_UTF8, (const char *) p,
-										 strlen((const char *) p)) != l)
+			if (strnlen((const char *) p, l) < (size_t) l ||
+				pg_encoding_verifymbstr(PG_UTF8, (const char *) p, l) != l)
 				continue;
 			memcpy(slug + n, p, l);
 			n += l;

@@ -39,7 +39,7 @@ static const CommandInfo commands[] = {
 		"No database is needed.\n"
 		"\n"
 		"  -m, --message=MESSAGE     description; it becomes the file's slug\n"},
-	{"up", CMD_UP, 0, 1, OPT_CONN | OPT_SQL | OPT_DRY_RUN | OPT_COMMIT_EACH | OPT_CONFIRM,
+	{"up", CMD_UP, 0, 1, OPT_CONN | OPT_SQL | OPT_DRY_RUN | OPT_COMMIT_EACH | OPT_CONFIRM | OPT_VERBOSE,
 		"[TARGET] [OPTION]...",
 		"apply pending revisions up to TARGET (default: head)",
 		"Registers new and changed migration files with the database, then applies\n"
@@ -55,8 +55,9 @@ static const CommandInfo commands[] = {
 		"      --dry-run             run the migrations, then roll everything back\n"
 		"      --sql                 print the SQL for psql instead of connecting\n"
 		"      --confirm             confirm a run on a production database\n"
-		"                            (also PGMIG_CONFIRM=yes)\n"},
-	{"down", CMD_DOWN, 1, 1, OPT_CONN | OPT_SQL | OPT_DRY_RUN | OPT_COMMIT_EACH | OPT_CONFIRM,
+		"                            (also PGMIG_CONFIRM=yes)\n"
+		"  -v, --verbose             list the files registered (new, updated)\n"},
+	{"down", CMD_DOWN, 1, 1, OPT_CONN | OPT_SQL | OPT_DRY_RUN | OPT_COMMIT_EACH | OPT_CONFIRM | OPT_VERBOSE,
 		"TARGET [OPTION]...",
 		"revert applied revisions down to TARGET",
 		"Reverts, children before parents, every applied revision that is not an\n"
@@ -66,8 +67,9 @@ static const CommandInfo commands[] = {
 		"      --commit-each         commit after each revision\n"
 		"      --dry-run             run the down scripts, then roll everything back\n"
 		"      --sql                 print the SQL for psql instead of connecting\n"
-		"      --confirm             confirm a run on a production database\n"},
-	{"redo", CMD_REDO, 0, 1, OPT_CONN | OPT_DRY_RUN | OPT_CONFIRM,
+		"      --confirm             confirm a run on a production database\n"
+		"  -v, --verbose             list the files registered (new, updated)\n"},
+	{"redo", CMD_REDO, 0, 1, OPT_CONN | OPT_DRY_RUN | OPT_CONFIRM | OPT_VERBOSE,
 		"[TARGET] [OPTION]...",
 		"revert down to TARGET (default: -1), then apply the same revisions again",
 		"Reverts the revisions that \"pgmig down TARGET\" would revert and applies\n"
@@ -75,7 +77,8 @@ static const CommandInfo commands[] = {
 		"TARGET defaults to -1, the last applied revision.\n"
 		"\n"
 		"      --dry-run             run it, then roll everything back\n"
-		"      --confirm             confirm a run on a production database\n"},
+		"      --confirm             confirm a run on a production database\n"
+		"  -v, --verbose             list the files registered (new, updated)\n"},
 	{"status", CMD_STATUS, 0, 0, OPT_CONN | OPT_JSON,
 		"[OPTION]...",
 		"list revisions: applied, pending, changed, half-done",
@@ -114,13 +117,14 @@ static const CommandInfo commands[] = {
 		"children, labels, state in the database, checksums and its scripts.\n"
 		"\n"
 		"      --offline             read the folder only, do not connect\n"},
-	{"stamp", CMD_STAMP, 1, 1, OPT_CONN | OPT_CONFIRM,
+	{"stamp", CMD_STAMP, 1, 1, OPT_CONN | OPT_CONFIRM | OPT_VERBOSE,
 		"REV [OPTION]...",
 		"mark the database as being at REV without running scripts",
 		"Registers the files, then records REV and its ancestors as applied (or,\n"
 		"for base, forgets applied revisions) without running any script.\n"
 		"\n"
-		"      --confirm             confirm on a production database\n"},
+		"      --confirm             confirm on a production database\n"
+		"  -v, --verbose             list the files registered (new, updated)\n"},
 	{"merge", CMD_MERGE, 0, 0, OPT_MESSAGE | OPT_REVISION,
 		"-m MESSAGE [-r REV]... [OPTION]...",
 		"write a revision that joins several heads",

@@ -134,7 +134,7 @@ is(sql_value($node, "SELECT string_agg(action || ' ' || revision, ',' ORDER BY e
 # a broken down script: redo fails and changes nothing
 write_migration($dir, '004_add_phone.sql',
 	migration("ALTER TABLE customers ADD COLUMN phone text;", "ALTER TABLE customers DROP COLUMN no_such_column;"));
-pgmig_ok($node, $dir, ['up'], qr/^applied 004 add phone/, 'up 004');
+pgmig_ok($node, $dir, [ 'up', '-v' ], qr/^new 004\napplied 004 add phone \([\d.]+ ms\)\n\z/, 'up -v lists the file registered');
 my $err = pgmig_fails($node, $dir, ['redo'],
 	qr/error: column "no_such_column" of relation "customers" does not exist\nCONTEXT:  .*down script of revision 004, file "004_add_phone.sql" line 4\n/s,
 	'redo with a broken down script');
@@ -157,7 +157,9 @@ is(sql_value($node, "SELECT string_agg(id, ',' ORDER BY id) FROM pgmig.revisions
 	'005 and 006 are registered');
 write_migration($dir, '005_add_city.sql', migration("ALTER TABLE customers ADD COLUMN city text;", ""));
 unlink "$dir/migrations/006_gone.sql";
-pgmig_ok($node, $dir, ['up'], qr/^forgot 1 registered revision whose file is gone\napplied 005 add city/, 'up');
+pgmig_ok($node, $dir, [ 'up', '--verbose' ],
+	qr/^updated 005\nforgot 1 registered revision whose file is gone\napplied 005 add city \([\d.]+ ms\)\n\z/,
+	'up --verbose: a changed file, a file gone');
 is(sql_value($node, "SELECT count(*) FROM information_schema.columns WHERE table_name = 'customers' AND column_name = 'city'"),
 	'1', 'the changed script ran');
 is(sql_value($node, "SELECT count(*) FROM pgmig.revisions WHERE id = '006'"), '0', '006 was forgotten');
