@@ -352,6 +352,51 @@ file_lock_timeout(Run *run, const char *id)
 }
 
 /*
+ * A statement of a no-transaction revision failed (res), or Ctrl-C came
+ * between statements (res NULL): report it with the file line, and record
+ * the failure.
+ */
+static void
+nontx_failed(Run *run, Step *step, PGresult *stmts, int i, PGresult *res,
+			 double ms)
+{
+	const char *stmt_no = PQgetvalue(stmts, i, 0);
+	int			nstmts = PQntuples(stmts);
+	char	   *interval = ms_interval(ms);
+	char	   *context = psprintf("%s script of revision %s, file \"%s\" line %d (no transaction: statement %s of %d)",
+								   step->revert ? "down" : "up", step->id,
+								   step->source_file ? step->source_file : "?",
+								   error_line(res, PQgetvalue(stmts, i, 2),
+											  atoi(PQgetvalue(stmts, i, 1))),
+								   stmt_no, nstmts);
+	const char *message = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) :
+	"canceling statement due to user request";
+	const char *values[6];
+
+	if (res)
+		report_error(res, run->c->conn, context);
+	else
+		pg_log_error("%s\nCONTEXT:  %s", message, context);
+	values[0] = step->id;
+	values[1] = step->revert ? "t" : "f";
+	values[2] = "f";
+	values[3] = interval;
+	values[4] = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : "57014";
+	values[5] = message ? message : PQerrorMessage(run->c->conn);
+	(void) nontx_call(run, "SELECT pgmig.nontx_end($1, $2::pg_catalog.bool, $3::pg_catalog.bool, $4::pg_catalog.interval, $5, $6)",
+					  6, values);
+	(void) reset_session(run);
+	if (step->revert)
+		pg_log_info("no-transaction revision %s stopped reverting after %d of %d statements; \"%s status\" shows it",
+					step->id, i, nstmts, progname);
+	else
+		pg_log_info("no-transaction revision %s stopped after %d of %d statements; \"%s status\" shows it, \"%s up\" resumes it",
+					step->id, i, nstmts, progname, progname);
+	pfree(interval);
+	pfree(context);
+}
+
+/*
  * Run a no-transaction revision: its statements one by one at top level,
  * recording progress.  A revision that failed halfway before resumes at
  * the statement that failed.
@@ -407,42 +452,16 @@ run_nontx(Run *run, Step *step)
 	INSTR_TIME_SET_CURRENT(start);
 	for (i = first; i < nstmts; i++)
 	{
-		const char *stmt_no = PQgetvalue(stmts, i, 0);
-		const char *progress_values[2] = {step->id, stmt_no};
+		const char *progress_values[2] = {step->id, PQgetvalue(stmts, i, 0)};
 
 		res = NULL;
 		if (CancelRequested || !run_toplevel(run->c->conn,
 											 PQgetvalue(stmts, i, 2), &res))
 		{
-			char	   *interval = ms_interval(elapsed_ms(start));
-			char	   *context = psprintf("%s script of revision %s, file \"%s\" line %d (no transaction: statement %s of %d)",
-										   step->revert ? "down" : "up", step->id,
-										   step->source_file ? step->source_file : "?",
-										   error_line(res, PQgetvalue(stmts, i, 2),
-													  atoi(PQgetvalue(stmts, i, 1))),
-										   stmt_no, nstmts);
-			const char *sqlstate = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : "57014";
-			const char *message = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) :
-			"canceling statement due to user request";
-
-			if (res)
-				report_error(res, run->c->conn, context);
-			else
-				pg_log_error("%s\nCONTEXT:  %s", message, context);
-			values[2] = "f";
-			values[3] = interval;
-			values[4] = sqlstate;
-			values[5] = message ? message : PQerrorMessage(run->c->conn);
-			(void) nontx_call(run, "SELECT pgmig.nontx_end($1, $2::pg_catalog.bool, $3::pg_catalog.bool, $4::pg_catalog.interval, $5, $6)",
-							  6, values);
-			(void) reset_session(run);
-			pg_log_info("no-transaction revision %s stopped after %d of %d statements; \"%s status\" shows it, \"%s up\" resumes it",
-						step->id, i, nstmts, progname, progname);
+			nontx_failed(run, step, stmts, i, res, elapsed_ms(start));
 			if (res)
 				PQclear(res);
 			PQclear(stmts);
-			pfree(interval);
-			pfree(context);
 			return false;
 		}
 		PQclear(res);

@@ -126,6 +126,19 @@ $node->safe_psql('postgres', 'CREATE TABLE go_on ()');
 pgmig_ok($node, $dir, ['up'], qr/^resuming 7 at statement 2 of 2\napplied 7 slow \([\d.]+ ms, no transaction, 1 statement\)\n\z/,
 	'up resumes the canceled statement');
 
+# the lock_timeout directive holds for the statements the client runs
+my $locker = $node->background_psql('postgres');
+$locker->query_safe('BEGIN; LOCK TABLE t IN ACCESS EXCLUSIVE MODE;');
+write_migration($dir, '8_timeout.sql',
+	"-- pgmig:lock_timeout 100ms\n-- migrate:up transaction:false\nCREATE INDEX CONCURRENTLY t_ab2 ON t (a, b);\n");
+$err = pgmig_fails($node, $dir, ['up'],
+	qr/error: canceling statement due to lock timeout\nCONTEXT:  up script of revision 8, file "8_timeout.sql" line 3/,
+	'lock_timeout: a waiting statement gives up');
+$locker->query_safe('ROLLBACK');
+$locker->quit;
+$node->safe_psql('postgres', 'DROP INDEX IF EXISTS t_ab2');
+pgmig_ok($node, $dir, ['up'], qr/^applied 8 timeout /, 'lock_timeout: up once the lock is free');
+
 # two "pgmig up" at once: every revision applied exactly once
 $node->safe_psql('postgres', 'CREATE DATABASE race');
 $ENV{PGDATABASE} = 'race';
