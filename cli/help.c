@@ -51,6 +51,12 @@ static const CommandInfo commands[] = {
 		"TARGET is head (the default; an error if there are several heads), heads,\n"
 		"a revision id or unique prefix, +N (the next N revisions) or LABEL@head.\n"
 		"\n"
+		"With --sql nothing connects: the output is a script for\n"
+		"\"psql -v ON_ERROR_STOP=1 -f FILE\" that registers every file and calls\n"
+		"mig_apply(TARGET) in one transaction; when a no-transaction revision may\n"
+		"be involved, it has the server plan the run and runs it step by step with\n"
+		"psql's \\gexec, splitting it as this command does.\n"
+		"\n"
 		"      --commit-each         commit after each revision\n"
 		"      --dry-run             run the migrations, then roll everything back\n"
 		"      --sql                 print the SQL for psql instead of connecting\n"
@@ -71,7 +77,7 @@ static const CommandInfo commands[] = {
 		"  -v, --verbose             list the files registered (new, updated)\n"},
 	{"redo", CMD_REDO, 0, 1, OPT_CONN | OPT_DRY_RUN | OPT_CONFIRM | OPT_VERBOSE,
 		"[TARGET] [OPTION]...",
-		"revert down to TARGET (default: -1), then apply the same revisions again",
+		"revert to TARGET (default: -1), then apply the same revisions again",
 		"Reverts the revisions that \"pgmig down TARGET\" would revert and applies\n"
 		"them again, in one transaction: this proves that their down scripts work.\n"
 		"TARGET defaults to -1, the last applied revision.\n"

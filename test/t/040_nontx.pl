@@ -160,4 +160,40 @@ like($waiters[0][2], qr/^pgmig: waiting for another migration run to finish \(se
 is($node->safe_psql('race', "SELECT string_agg(revision || ':' || n, ',' ORDER BY revision) FROM (SELECT revision, count(*) AS n FROM pgmig.events WHERE action = 'apply' GROUP BY revision) e"),
 	'1:1,2:1,3:1,4:1', 'each revision was applied exactly once');
 
+# another session holding the lock: pgmig waits (Ctrl-C stops the wait),
+# then goes on once the lock is free
+my ($key1, $key2) = (0x70676D69, 0x67);	# PGMIG_LOCK_KEY1/2 of pgmig_common.h
+my $holder = $node->background_psql('race');
+$holder->query_safe("SELECT pg_advisory_lock($key1, $key2)");
+write_migration($race, '5_five.sql', migration('CREATE TABLE r5 (id int);'));
+
+# Pump a background pgmig until its stderr matches, for at most a minute.
+sub wait_for_stderr
+{
+	my ($h, $re) = @_;
+	foreach (1 .. 1200)
+	{
+		$h->{run}->pump_nb;
+		return 1 if $h->{err} =~ $re;
+		usleep(50_000);
+	}
+	return 0;
+}
+$h = pgmig_start($node, $race, ['up']);
+ok(wait_for_stderr($h, qr/waiting for another migration run to finish \(server process \d+\)/),
+	'pgmig waits for a lock held by another session, and names it');
+$h->{run}->signal('INT');
+($status, $sout, $serr) = pgmig_finish($h);
+is($status, 1, 'Ctrl-C while waiting: exit status 1');
+like($serr, qr/error: canceled while waiting for the migration lock/, 'Ctrl-C while waiting: the message');
+is($node->safe_psql('race', "SELECT count(*) FROM pgmig.revisions WHERE id = '5'"), '0',
+	'Ctrl-C while waiting: nothing was registered');
+$h = pgmig_start($node, $race, ['up']);
+ok(wait_for_stderr($h, qr/waiting for another migration run/), 'waiting again');
+$holder->query_safe("SELECT pg_advisory_unlock($key1, $key2)");
+$holder->quit;
+($status, $sout, $serr) = pgmig_finish($h);
+is($status, 0, 'the run goes on once the lock is free');
+like($sout, qr/^applied 5 five /, 'and applies');
+
 pgmig_done();
