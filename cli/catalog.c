@@ -69,11 +69,12 @@ read_catalog(Conn *c, Project *project, Catalog *cat)
 				" COALESCE(r.description, m.description),"
 				" r.file_checksum, r.up_checksum, r.source_file, r.parents,"
 				" r.labels, COALESCE(r.transactional, true),"
-				" m.checksum, m.state, m.applied_at, m.applied_by, m.method,"
-				" pg_catalog.date_part('epoch', m.duration) * 1000,"
+				" m.checksum, m.state, " ISO_TIME("m.applied_at") ","
+				" m.applied_by, m.method, " MILLISECONDS("m.duration") ","
 				" m.statements_done"
 				" FROM pgmig.revisions r"
-				" FULL JOIN pgmig.schema_migrations m ON m.id = r.id",
+				" FULL JOIN pgmig.schema_migrations m"
+				" ON m.id OPERATOR(pg_catalog.=) r.id",
 				0, NULL);
 	if (res == NULL)
 		return false;

@@ -231,8 +231,9 @@ handshake(Conn *c, bool create)
 	static const char *sql =
 		"SELECT e.extversion, n.nspname"
 		" FROM pg_catalog.pg_extension e"
-		" JOIN pg_catalog.pg_namespace n ON n.oid = e.extnamespace"
-		" WHERE e.extname = 'pgmig'";
+		" JOIN pg_catalog.pg_namespace n"
+		" ON n.oid OPERATOR(pg_catalog.=) e.extnamespace"
+		" WHERE e.extname OPERATOR(pg_catalog.=) 'pgmig'";
 	PGresult   *res = query(c, sql, 0, NULL);
 	const char *version;
 
@@ -326,9 +327,10 @@ take_lock(Conn *c)
 		{
 			res = query(c, "SELECT pg_catalog.string_agg(pid::pg_catalog.text, ', ')"
 						" FROM pg_catalog.pg_locks"
-						" WHERE locktype = 'advisory' AND granted"
-						" AND classid = $1::pg_catalog.oid"
-						" AND objid = $2::pg_catalog.oid AND objsubid = 2",
+						" WHERE locktype OPERATOR(pg_catalog.=) 'advisory' AND granted"
+						" AND classid OPERATOR(pg_catalog.=) $1::pg_catalog.oid"
+						" AND objid OPERATOR(pg_catalog.=) $2::pg_catalog.oid"
+						" AND objsubid OPERATOR(pg_catalog.=) 2",
 						2, values);
 			if (res == NULL)
 				exit(EXIT_ERROR);

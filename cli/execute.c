@@ -217,9 +217,9 @@ run_chunk(Run *run, Step *steps, int k)
 
 	INSTR_TIME_SET_CURRENT(start);
 	res = PQexecParams(run->c->conn, revert ?
-					   "SELECT revision, description, pg_catalog.date_part('epoch', duration) * 1000"
+					   "SELECT revision, description, " MILLISECONDS("duration")
 					   " FROM pgmig.revert($1, $2::pg_catalog.int4, $3::pg_catalog.bool)" :
-					   "SELECT revision, description, pg_catalog.date_part('epoch', duration) * 1000"
+					   "SELECT revision, description, " MILLISECONDS("duration")
 					   " FROM pgmig.apply($1, $2::pg_catalog.int4, $3::pg_catalog.bool)",
 					   3, NULL, values, NULL, NULL, 0);
 	if (PQresultStatus(res) != PGRES_TUPLES_OK)

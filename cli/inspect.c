@@ -441,8 +441,8 @@ static PGresult *
 read_events(Inspect *in)
 {
 	return query(&in->c,
-				 "SELECT revision, at, action, role, success,"
-				 " pg_catalog.date_part('epoch', duration) * 1000, sqlstate, message"
+				 "SELECT revision, " ISO_TIME("at") ", action, role, success, "
+				 MILLISECONDS("duration") ", sqlstate, message"
 				 " FROM pgmig.events ORDER BY event_id", 0, NULL);
 }
 

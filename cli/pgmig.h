@@ -42,6 +42,16 @@
 	do { pg_log_error(__VA_ARGS__); exit(1); } while (0)
 #endif
 
+/*
+ * SQL of the client's own queries, safe under any search_path (operators
+ * named with their schema too): a timestamptz as ISO 8601 in UTC, whatever
+ * the session's DateStyle, and an interval in milliseconds.
+ */
+#define ISO_TIME(col) \
+	"pg_catalog.to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
+#define MILLISECONDS(col) \
+	"(pg_catalog.date_part('epoch', " col ") OPERATOR(pg_catalog.*) 1000::pg_catalog.float8)"
+
 /* Exit statuses. */
 #define EXIT_OK		0
 #define EXIT_ERROR	1

@@ -78,7 +78,7 @@ pgmig_ok($node, $dir, ['heads'], qr/^003 add name \(applied\)\n\z/, 'heads');
 pgmig_ok($node, $dir, ['history'],
 	qr/^002 -> 003 \(head\) \(current\), add name\n001 -> 002, create orders\n<base> -> 001, create customers\n\z/,
 	'history');
-my $hv = pgmig_ok($node, $dir, [ 'history', '-v' ], qr/^Rev: 003 \(head\) \(current\)\nParent: 002\nLabels: crm\nPath: migrations\/003_add_name.sql\nState: applied \S+ \S+ by \S+ in [\d.]+ ms\nLog:\n    \S+ \S+  apply by \S+ in [\d.]+ ms\n/,
+my $hv = pgmig_ok($node, $dir, [ 'history', '-v' ], qr/^Rev: 003 \(head\) \(current\)\nParent: 002\nLabels: crm\nPath: migrations\/003_add_name.sql\nState: applied \d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z by \S+ in [\d.]+ ms\nLog:\n    \d{4}-\d\d-\d\dT[\d:.]+Z  apply by \S+ in [\d.]+ ms\n/,
 	'history -v');
 like($hv, qr/^Rev: 001\nParent: <base>\n/m, 'history -v: the root');
 my $show = pgmig_ok($node, $dir, [ 'show', '002' ],
@@ -104,6 +104,8 @@ is_deeply($json->[1]{parents}, ['001'], 'history --json: parents');
 is_deeply($json->[1]{children}, ['003'], 'history --json: children');
 is_deeply($json->[0]{labels}, ['crm'], 'history --json: labels');
 is($json->[0]{events}[0]{action}, 'apply', 'history --json -v: events');
+like($json->[0]{events}[0]{at}, qr/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z\z/, 'history --json -v: ISO 8601 times');
+like($json->[0]{applied_at}, qr/^\d{4}-\d\d-\d\dT[\d:.]+Z\z/, 'history --json: applied_at in ISO 8601');
 ok($json->[0]{events}[0]{success}, 'history --json -v: success');
 
 # a no-op "up" reads the catalog once and sends nothing
