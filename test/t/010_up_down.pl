@@ -221,4 +221,19 @@ pgmig_fails($node, $fail, ['check'], qr/applied revision 1 \(1_one.sql\) has no 
 	'check: file missing');
 pgmig_ok($node, $fail, ['heads'], qr/^3 three \(applied\)\n\z/, 'the graph still has it');
 
+# what the server refuses in a script, it names with file and line
+write_migration($fail, '4_tx.sql', migration("CREATE TABLE four (id int);\nBEGIN;\nSELECT 1;\nCOMMIT;"));
+pgmig_fails($node, $fail, ['up'],
+	qr/error: transaction control statements are not allowed in migration scripts\n.*CONTEXT:  up script of revision 4, file "4_tx.sql" line 3\n/s,
+	'BEGIN in a script');
+write_migration($fail, '4_tx.sql', migration("\\i other.sql"));
+pgmig_fails($node, $fail, ['up'],
+	qr/error: psql meta-commands are not supported in migration scripts\n.*CONTEXT:  up script of revision 4, file "4_tx.sql" line 2\n/s,
+	'a psql meta-command in a script');
+write_migration($fail, '4_tx.sql', migration("CREATE INDEX CONCURRENTLY three_id ON three (id);"));
+pgmig_fails($node, $fail, ['up'],
+	qr/error: CREATE INDEX CONCURRENTLY cannot run inside a transaction block\nDETAIL:  Revision 4, file "4_tx.sql" line 2\.\nHINT:  Mark the revision with "-- migrate:up transaction:false"/,
+	'a statement that needs transaction:false');
+is(fail_value("SELECT count(*) FROM pgmig.schema_migrations WHERE id = '4'"), '0', 'none of them was applied');
+
 pgmig_done();
