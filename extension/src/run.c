@@ -212,32 +212,35 @@ pgmig_revert(PG_FUNCTION_ARGS)
 					PG_GETARG_BOOL(1));
 }
 
-PG_FUNCTION_INFO_V1(pgmig_apply_steps);
-
-/* pgmig.apply(target, max_steps, dry_run): the first steps of the plan. */
-Datum
-pgmig_apply_steps(PG_FUNCTION_ARGS)
+/* Shared body of pgmig.apply and pgmig.revert: the first steps of a plan. */
+static Datum
+run_plan_steps(FunctionCallInfo fcinfo, bool revert)
 {
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(2))
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("arguments of pgmig.apply must not be null")));
-	return run_plan(fcinfo, text_to_cstring(PG_GETARG_TEXT_PP(0)), false,
+				 errmsg("arguments of pgmig.%s must not be null",
+						revert ? "revert" : "apply")));
+	return run_plan(fcinfo, text_to_cstring(PG_GETARG_TEXT_PP(0)), revert,
 					PG_GETARG_INT32(1), PG_GETARG_BOOL(2));
+}
+
+PG_FUNCTION_INFO_V1(pgmig_apply_steps);
+
+/* pgmig.apply(target, max_steps, dry_run) */
+Datum
+pgmig_apply_steps(PG_FUNCTION_ARGS)
+{
+	return run_plan_steps(fcinfo, false);
 }
 
 PG_FUNCTION_INFO_V1(pgmig_revert_steps);
 
-/* pgmig.revert(target, max_steps, dry_run): the first steps of the plan. */
+/* pgmig.revert(target, max_steps, dry_run) */
 Datum
 pgmig_revert_steps(PG_FUNCTION_ARGS)
 {
-	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(2))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("arguments of pgmig.revert must not be null")));
-	return run_plan(fcinfo, text_to_cstring(PG_GETARG_TEXT_PP(0)), true,
-					PG_GETARG_INT32(1), PG_GETARG_BOOL(2));
+	return run_plan_steps(fcinfo, true);
 }
 
 PG_FUNCTION_INFO_V1(pgmig_stamp);
