@@ -53,6 +53,21 @@ DROP INDEX CONCURRENTLY nt_a;
 SELECT pgmig.nontx_end('2', true, true, NULL, NULL, NULL);
 SELECT mig_status();
 SELECT pgmig.nontx_progress('2', 1);
+
+-- a revision that failed going up is not applied: its file may be fixed,
+-- and the fixed script starts over
+SELECT pgmig.nontx_begin('2', false);
+SELECT pgmig.nontx_end('2', false, false, NULL, '42P07', 'relation "nt_a" already exists');
+SELECT revision, action FROM mig_register('2_index.sql', $f$-- migrate:up transaction:false
+CREATE INDEX CONCURRENTLY IF NOT EXISTS nt_a ON nt (a);
+CREATE INDEX CONCURRENTLY nt_b
+  ON nt (b);
+-- migrate:down
+DROP INDEX CONCURRENTLY nt_b;
+DROP INDEX CONCURRENTLY nt_a;
+$f$);
+SELECT id, state, statements_done FROM pgmig.schema_migrations ORDER BY id;
+SELECT pgmig.nontx_begin('2', false);
 SELECT pg_advisory_unlock(1885826409, 103);
 
 -- the client logs failures of transactional runs after rolling back

@@ -89,7 +89,8 @@ load_existing(PgmigScript *scripts, int n, int *nexisting)
 		keys[i] = scripts[i].sortkey;
 	values[0] = cstring_array(keys, n);
 	if (SPI_execute_with_args("SELECT r.id, r.sortkey, r.file_checksum, r.up_checksum,"
-							  " r.source_file, m.checksum, m.id IS NOT NULL"
+							  " r.source_file, m.checksum,"
+							  " m.id IS NOT NULL AND m.state NOT IN ('running', 'failed')"
 							  " FROM pgmig.revisions r"
 							  " LEFT JOIN pgmig.schema_migrations m ON m.id = r.id"
 							  " WHERE r.sortkey = ANY ($1)",
@@ -229,6 +230,8 @@ register_files(FunctionCallInfo fcinfo, Datum *names, Datum *contents, int n,
 			name = strrchr(name, '/') + 1;
 		if (!pgmig_parse_script(name, content, strlen(content), &scripts[i], &err))
 			mig_report(&err);
+		if (scripts[i].lock_timeout != NULL)
+			(void) mig_lock_timeout_ms(scripts[i].lock_timeout, name);
 		pfree(content);
 	}
 	if (n > 1)
