@@ -24,10 +24,11 @@ RESET ROLE;
 
 -- what a deploy role needs (as in the README); scripts run with its rights
 GRANT EXECUTE ON FUNCTION mig_apply(text, boolean), mig_revert(text, boolean),
-  mig_register(text[], text[], boolean) TO pgmig_deployer;
+  mig_register(text[], text[], boolean), pgmig.record_snapshot(text) TO pgmig_deployer;
 GRANT SELECT, INSERT, UPDATE, DELETE ON pgmig.revisions, pgmig.schema_migrations
   TO pgmig_deployer;
 GRANT SELECT, INSERT ON pgmig.events TO pgmig_deployer;
+GRANT SELECT, INSERT, UPDATE ON pgmig.snapshots TO pgmig_deployer;
 SET ROLE pgmig_deployer;
 -- no CREATE on schema public for this role: the script fails with its rights
 SELECT revision FROM mig_apply();

@@ -306,6 +306,8 @@ pgmig_nontx_end(PG_FUNCTION_ARGS)
 				 errhint("Call pgmig.nontx_begin() first.")));
 	mig_log_event(revert ? "revert" : "apply", id, duration, success,
 				  sqlstate, message);
+	if (success)
+		mig_record_snapshot(revert ? "revert" : "apply");
 	mig_leave_catalog(nestlevel);
 	SPI_finish();
 	PG_RETURN_VOID();

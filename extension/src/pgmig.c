@@ -20,6 +20,10 @@ PG_MODULE_MAGIC;
 
 char	   *pgmig_environment = NULL;
 char	   *pgmig_confirm = NULL;
+int			pgmig_lock_timeout = 5000;
+int			pgmig_lock_retries = 3;
+int			pgmig_lock_retry_delay = 1000;
+bool		pgmig_track_drift = true;
 
 void		_PG_init(void);
 
@@ -43,6 +47,38 @@ _PG_init(void)
 							   PGC_USERSET,
 							   0,
 							   NULL, NULL, NULL);
+	DefineCustomIntVariable("pgmig.lock_timeout",
+							"Longest wait for a lock by a statement of a migration script.",
+							"A revision's \"-- pgmig:lock_timeout\" directive overrides it; 0 waits indefinitely, -1 keeps the session's lock_timeout.",
+							&pgmig_lock_timeout,
+							5000, -1, INT_MAX,
+							PGC_USERSET,
+							GUC_UNIT_MS,
+							NULL, NULL, NULL);
+	DefineCustomIntVariable("pgmig.lock_retries",
+							"How many times a revision that timed out waiting for a lock is retried.",
+							NULL,
+							&pgmig_lock_retries,
+							3, 0, 1000,
+							PGC_USERSET,
+							0,
+							NULL, NULL, NULL);
+	DefineCustomIntVariable("pgmig.lock_retry_delay",
+							"Pause before the first retry of a revision that timed out waiting for a lock; it doubles with each retry.",
+							NULL,
+							&pgmig_lock_retry_delay,
+							1000, 0, 3600000,
+							PGC_USERSET,
+							GUC_UNIT_MS,
+							NULL, NULL, NULL);
+	DefineCustomBoolVariable("pgmig.track_drift",
+							 "Records a fingerprint of the schema after each run and warns of changes made outside migrations.",
+							 NULL,
+							 &pgmig_track_drift,
+							 true,
+							 PGC_USERSET,
+							 0,
+							 NULL, NULL, NULL);
 #if PG_VERSION_NUM >= 150000
 	MarkGUCPrefixReserved("pgmig");
 #else

@@ -13,6 +13,7 @@
 #include "datatype/timestamp.h"
 #include "access/tupdesc.h"
 #include "fmgr.h"
+#include "lib/stringinfo.h"
 #include "utils/tuplestore.h"
 
 #include "pgmig_common.h"
@@ -63,11 +64,16 @@ typedef struct MigScript
 	MigStatement *stmts;
 	const char *top_level_stmt; /* first statement that needs top level */
 	int			top_level_line;
+	int			current;		/* statement running, or -1 */
 } MigScript;
 
 /* pgmig.c */
 extern char *pgmig_environment;
 extern char *pgmig_confirm;
+extern int	pgmig_lock_timeout;
+extern int	pgmig_lock_retries;
+extern int	pgmig_lock_retry_delay;
+extern bool pgmig_track_drift;
 extern int	mig_enter_catalog(void);
 extern void mig_leave_catalog(int nestlevel);
 extern void mig_lock(void);
@@ -91,8 +97,21 @@ extern MigScript *mig_split_script(const char *revision, const char *file,
 								   char *text, int first_line, bool revert);
 extern void mig_run_script(MigScript *script, const char *caller_search_path,
 						   const char *lock_timeout);
+extern int	mig_statement_line(MigScript *script, int stmt);
+
+/* locks.c */
+extern int	mig_lock_timeout_ms(const char *value, const char *file);
+extern void mig_run_script_retrying(MigScript *script,
+									const char *caller_search_path,
+									const char *lock_timeout);
+
+/* snapshot.c */
+extern void mig_record_snapshot(const char *action);
+extern void mig_warn_drift(void);
+extern int	mig_drift_summary(StringInfo buf, int max);
 
 /* run.c */
 extern Interval *mig_interval_since(TimestampTz start);
+extern char *mig_caller_search_path(void);
 
 #endif							/* PGMIG_H */

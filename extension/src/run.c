@@ -39,8 +39,8 @@ mig_interval_since(TimestampTz start)
 }
 
 /* The caller's search_path, for running scripts with it. */
-static char *
-caller_search_path(void)
+char *
+mig_caller_search_path(void)
 {
 	const char *path = GetConfigOption("search_path", false, false);
 
@@ -112,7 +112,7 @@ run_step(MigCatalog *cat, PgmigPlan *plan, int step, MigScript *script,
 	TimestampTz start = GetCurrentTimestamp();
 	Interval   *duration;
 
-	mig_run_script(script, search_path, rev->lock_timeout);
+	mig_run_script_retrying(script, search_path, rev->lock_timeout);
 	duration = mig_interval_since(start);
 	if (plan->revert)
 		mig_record_revert(node->id);
@@ -133,7 +133,7 @@ run_plan(FunctionCallInfo fcinfo, const char *target, bool revert,
 {
 	TupleDesc	tupdesc;
 	Tuplestorestate *tupstore = mig_init_srf(fcinfo, &tupdesc);
-	char	   *search_path = caller_search_path();
+	char	   *search_path = mig_caller_search_path();
 	MemoryContext oldcxt = CurrentMemoryContext;
 	ResourceOwner oldowner = CurrentResourceOwner;
 	MigCatalog *cat;
@@ -156,6 +156,8 @@ run_plan(FunctionCallInfo fcinfo, const char *target, bool revert,
 	if (max_steps >= 0 && plan.nsteps > max_steps)
 		plan.nsteps = max_steps;
 	scripts = prepare_scripts(cat, &plan, false);
+	if (plan.nsteps > 0)
+		mig_warn_drift();
 
 	if (dry_run)
 	{
@@ -184,6 +186,8 @@ run_plan(FunctionCallInfo fcinfo, const char *target, bool revert,
 		MemoryContextSwitchTo(oldcxt);
 		CurrentResourceOwner = oldowner;
 	}
+	else if (plan.nsteps > 0)
+		mig_record_snapshot(revert ? "revert" : "apply");
 
 	mig_leave_catalog(nestlevel);
 	SPI_finish();
@@ -273,6 +277,8 @@ pgmig_stamp(PG_FUNCTION_ARGS)
 	if (target[0] != '-' &&
 		!pgmig_graph_plan(&cat->graph, target, false, &up, &err))
 		mig_report(&err);
+	if (down.nsteps + up.nsteps > 0)
+		mig_warn_drift();
 
 	for (i = 0; i < down.nsteps + up.nsteps; i++)
 	{
@@ -294,6 +300,8 @@ pgmig_stamp(PG_FUNCTION_ARGS)
 		values[1] = CStringGetTextDatum(unstamp ? "unstamped" : "stamped");
 		tuplestore_putvalues(tupstore, tupdesc, values, nulls);
 	}
+	if (down.nsteps + up.nsteps > 0)
+		mig_record_snapshot("stamp");
 
 	mig_leave_catalog(nestlevel);
 	SPI_finish();
@@ -313,7 +321,7 @@ pgmig_apply_each(PG_FUNCTION_ARGS)
 {
 	char	   *target = PG_ARGISNULL(0) ? "head" : text_to_cstring(PG_GETARG_TEXT_PP(0));
 	MemoryContext proccxt;
-	char	   *search_path = caller_search_path();
+	char	   *search_path = mig_caller_search_path();
 	LOCKTAG		tag;
 	MigCatalog *volatile cat = NULL;
 	PgmigPlan	plan;
@@ -344,6 +352,8 @@ pgmig_apply_each(PG_FUNCTION_ARGS)
 			mig_report(&err);
 		/* the lock is ours for the whole run: check everything up front */
 		(void) prepare_scripts(cat, &plan, false);
+		if (plan.nsteps > 0)
+			mig_warn_drift();
 		mig_leave_catalog(nestlevel);
 		SPI_commit();
 
@@ -383,6 +393,8 @@ pgmig_apply_each(PG_FUNCTION_ARGS)
 
 				mig_log_event("apply", node->id, NULL, false,
 							  unpack_sql_state(edata->sqlerrcode), edata->message);
+				if (i > 0)
+					mig_record_snapshot("apply");
 				mig_leave_catalog(nestlevel);
 				SPI_commit();
 				ReThrowError(edata);
@@ -395,6 +407,13 @@ pgmig_apply_each(PG_FUNCTION_ARGS)
 					(errmsg("applied revision %s (%s) in %.3f ms",
 							node->id, MIG_REV(&cat->graph, plan.steps[i])->description,
 							duration->time / 1000.0)));
+		}
+		if (plan.nsteps > 0)
+		{
+			nestlevel = mig_enter_catalog();
+			mig_record_snapshot("apply");
+			mig_leave_catalog(nestlevel);
+			SPI_commit();
 		}
 	}
 	PG_FINALLY();

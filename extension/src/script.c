@@ -128,6 +128,14 @@ script_error_callback(void *arg)
 			   script->file ? script->file : "(none)", line);
 }
 
+/* File line where statement "stmt" of a script starts. */
+int
+mig_statement_line(MigScript *script, int stmt)
+{
+	return pgmig_line_at(script->text, script->stmts[stmt].offset,
+						 script->first_line);
+}
+
 /* Install the error context callback for a script. */
 static void
 push_script_context(ScriptErrorContext *ctx, ErrorContextCallback *errcb,
@@ -417,6 +425,7 @@ mig_split_script(const char *revision, const char *file, char *text,
 	script->text = text;
 	script->first_line = first_line;
 	script->revert = revert;
+	script->current = -1;
 
 	push_script_context(&ctx, &errcb, script);
 
@@ -473,6 +482,7 @@ mig_run_script(MigScript *script, const char *caller_search_path,
 		buf = pnstrdup(script->text + st->offset, st->length);
 		ctx.stmt = i;
 		ctx.stmt_text = buf;
+		script->current = i;
 #if PG_VERSION_NUM >= 140000
 		ret = SPI_execute_extended(buf, &options);
 #else
@@ -486,6 +496,7 @@ mig_run_script(MigScript *script, const char *caller_search_path,
 
 	error_context_stack = errcb.previous;
 	MemoryContextDelete(stmtcxt);
+	script->current = -1;
 
 	/* discard whatever the script SET, SET LOCAL included */
 	AtEOXact_GUC(false, nestlevel);

@@ -84,8 +84,11 @@ pgmig_status(PG_FUNCTION_ARGS)
 	int			i,
 				j;
 	text	   *result;
+	StringInfoData drift;
+	int			ndrift;
 
 	initStringInfo(&buf);
+	initStringInfo(&drift);
 	if (pgmig_environment && pgmig_environment[0] != '\0')
 		appendStringInfo(&buf, "[%s] ", pgmig_environment);
 	if (g->n == 0)
@@ -144,6 +147,9 @@ pgmig_status(PG_FUNCTION_ARGS)
 	append_list(&buf, "WARNING out of order", g, ooo, nooo);
 	append_list(&buf, "WARNING half-done", g, halfdone, nhalf);
 	append_list(&buf, "WARNING no script registered", g, missing, nmissing);
+	ndrift = mig_drift_summary(&drift, 3);
+	if (ndrift > 0)
+		appendStringInfo(&buf, "; WARNING drift: %s", drift.data);
 
 	result = cstring_to_text(buf.data);
 	finish_readonly(nestlevel);

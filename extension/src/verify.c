@@ -1,0 +1,314 @@
+/*-------------------------------------------------------------------------
+ *
+ * verify.c
+ *	  mig_verify: prove down scripts before they are needed.
+ *
+ * For each revision checked, in plan order: fingerprint the schema, run
+ * the up script, the down script, fingerprint again and compare, then run
+ * the up script once more (later revisions build on it) and compare with
+ * the first up.  Everything happens in a subtransaction that is rolled
+ * back at the end: nothing is left changed, the catalog included.
+ *
+ * Without "redo", the revisions checked are the pending ones on the way
+ * to the target.  With "redo", they are the applied revisions above the
+ * target (as mig_revert would revert them): their down scripts run first,
+ * children before parents, then each is checked as above.
+ *
+ * The first failure ends the check; the revisions after it are reported
+ * "not checked", since they build on it.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/xact.h"
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "lib/stringinfo.h"
+#include "utils/builtins.h"
+#include "utils/datum.h"
+#include "utils/memutils.h"
+#include "utils/resowner.h"
+
+#include "pgmig.h"
+
+/* Most differing objects a result lists. */
+#define DIFF_LIST_MAX 20
+
+/* What one verification run needs. */
+typedef struct Verify
+{
+	MigCatalog *cat;
+	const char *search_path;
+	MemoryContext cxt;			/* outlives the subtransactions */
+	Tuplestorestate *tupstore;
+	TupleDesc	tupdesc;
+	bool	   *reported;		/* by node index: has a result row */
+} Verify;
+
+/* Add a result row. */
+static void
+put_result(Verify *v, int idx, const char *result, const char *detail)
+{
+	PgmigNode  *node = &v->cat->graph.nodes[idx];
+	MigRevision *rev = (MigRevision *) node->data;
+	Datum		values[4];
+	bool		nulls[4] = {false, rev->source_file == NULL, false, detail == NULL};
+
+	values[0] = CStringGetTextDatum(node->id);
+	values[1] = rev->source_file ? CStringGetTextDatum(rev->source_file) : (Datum) 0;
+	values[2] = CStringGetTextDatum(result);
+	values[3] = detail ? CStringGetTextDatum(detail) : (Datum) 0;
+	tuplestore_putvalues(v->tupstore, v->tupdesc, values, nulls);
+	v->reported[idx] = true;
+}
+
+/* An error as one line: message, then where (the last context line). */
+static char *
+describe_error(ErrorData *edata)
+{
+	const char *where = NULL;
+
+	if (edata->context != NULL)
+	{
+		where = strrchr(edata->context, '\n');
+		where = where ? where + 1 : edata->context;
+	}
+	return where ? psprintf("%s (%s)", edata->message, where)
+		: pstrdup(edata->message);
+}
+
+/*
+ * Run the up or down script of revision "idx" in a subtransaction.  On an
+ * error, the subtransaction is rolled back and the error described in
+ * *error; a cancel or shutdown is raised again.
+ */
+static bool
+run_script(Verify *v, int idx, bool revert, char **error)
+{
+	PgmigNode  *node = &v->cat->graph.nodes[idx];
+	MigRevision *rev = (MigRevision *) node->data;
+	ResourceOwner owner = CurrentResourceOwner;
+	ErrorData  *volatile edata = NULL;
+
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(v->cxt);
+	PG_TRY();
+	{
+		int			first_line;
+		char	   *text = mig_fetch_script(node->id, revert, &first_line);
+		MigScript  *script = mig_split_script(node->id, rev->source_file, text,
+											  first_line, revert);
+
+		mig_run_script_retrying(script, v->search_path, rev->lock_timeout);
+		ReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(v->cxt);
+		CurrentResourceOwner = owner;
+	}
+	PG_CATCH();
+	{
+		MemoryContextSwitchTo(v->cxt);
+		edata = CopyErrorData();
+		FlushErrorState();
+		RollbackAndReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(v->cxt);
+		CurrentResourceOwner = owner;
+	}
+	PG_END_TRY();
+
+	if (edata == NULL)
+		return true;
+	if (edata->sqlerrcode == ERRCODE_QUERY_CANCELED ||
+		edata->sqlerrcode == ERRCODE_ADMIN_SHUTDOWN)
+		ReThrowError(edata);
+	*error = describe_error(edata);
+	return false;
+}
+
+/* The schema's object map now, copied out of SPI. */
+static Datum
+object_map(Verify *v)
+{
+	MemoryContext oldcxt;
+	Datum		map;
+	bool		isnull;
+
+	if (SPI_execute("SELECT pgmig.object_map()", false, 1) != SPI_OK_SELECT ||
+		SPI_processed != 1)
+		elog(ERROR, "object map query failed");
+	map = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+	oldcxt = MemoryContextSwitchTo(v->cxt);
+	map = datumCopy(map, false, -1);
+	MemoryContextSwitchTo(oldcxt);
+	SPI_freetuptable(SPI_tuptable);
+	return map;
+}
+
+/* What differs between two object maps, as a list; NULL when nothing. */
+static char *
+map_diff(Verify *v, Datum before, Datum after)
+{
+	Oid			argtypes[2] = {JSONBOID, JSONBOID};
+	Datum		args[2] = {before, after};
+	StringInfoData buf;
+	uint64		i;
+
+	if (SPI_execute_with_args("SELECT object, change FROM pgmig.map_diff($1, $2)",
+							  2, argtypes, args, NULL, true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "object map comparison failed");
+	if (SPI_processed == 0)
+	{
+		SPI_freetuptable(SPI_tuptable);
+		return NULL;
+	}
+	initStringInfo(&buf);
+	for (i = 0; i < SPI_processed && i < DIFF_LIST_MAX; i++)
+		appendStringInfo(&buf, "%s%s (%s)", i > 0 ? ", " : "",
+						 SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1),
+						 SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2));
+	if (SPI_processed > DIFF_LIST_MAX)
+		appendStringInfo(&buf, " and " UINT64_FORMAT " more",
+						 SPI_processed - DIFF_LIST_MAX);
+	SPI_freetuptable(SPI_tuptable);
+	return buf.data;
+}
+
+/* Up, down, up of one revision; false ends the check. */
+static bool
+round_trip(Verify *v, int idx)
+{
+	PgmigNode  *node = &v->cat->graph.nodes[idx];
+	MigRevision *rev = (MigRevision *) node->data;
+	Datum		before,
+				after_up,
+				after_down;
+	char	   *error;
+	char	   *diff;
+
+	if (!rev->registered)
+	{
+		put_result(v, idx, "not checked", "No script is registered for it.");
+		return false;
+	}
+	if (!rev->transactional)
+	{
+		put_result(v, idx, "not checked",
+				   "It is marked transaction:false, so it cannot run inside the check's transaction.");
+		return false;
+	}
+
+	before = object_map(v);
+	if (!run_script(v, idx, false, &error))
+	{
+		put_result(v, idx, "up failed", error);
+		return false;
+	}
+	if (!rev->reversible)
+	{
+		put_result(v, idx, "irreversible", "It has no down script; its up script ran.");
+		return true;
+	}
+	after_up = object_map(v);
+	if (!run_script(v, idx, true, &error))
+	{
+		put_result(v, idx, "down failed", error);
+		return false;
+	}
+	after_down = object_map(v);
+	if ((diff = map_diff(v, before, after_down)) != NULL)
+	{
+		put_result(v, idx, "down differs",
+				   psprintf("After up and down, the schema differs from before up: %s.",
+							diff));
+		return false;
+	}
+	if (!run_script(v, idx, false, &error))
+	{
+		put_result(v, idx, "up failed",
+				   psprintf("The second run of the up script, after the down script: %s", error));
+		return false;
+	}
+	if ((diff = map_diff(v, after_up, object_map(v))) != NULL)
+	{
+		put_result(v, idx, "up differs",
+				   psprintf("Up after down gives another schema than the first up: %s.",
+							diff));
+		return false;
+	}
+	put_result(v, idx, "ok", NULL);
+	return true;
+}
+
+PG_FUNCTION_INFO_V1(pgmig_verify);
+
+/*
+ * mig_verify(target, redo): prove the down scripts of the pending revisions
+ * up to target (redo: of the applied revisions above target).
+ */
+Datum
+pgmig_verify(PG_FUNCTION_ARGS)
+{
+	char	   *target = PG_ARGISNULL(0) ? "heads" : text_to_cstring(PG_GETARG_TEXT_PP(0));
+	bool		redo = PG_ARGISNULL(1) ? false : PG_GETARG_BOOL(1);
+	MemoryContext oldcxt = CurrentMemoryContext;
+	ResourceOwner oldowner = CurrentResourceOwner;
+	Verify		v;
+	PgmigPlan	plan;
+	PgmigError	err;
+	int		   *order;
+	int			nestlevel;
+	int			i;
+	bool		ok = true;
+
+	v.tupstore = mig_init_srf(fcinfo, &v.tupdesc);
+	v.search_path = mig_caller_search_path();
+	mig_lock();
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	v.cxt = CurrentMemoryContext;
+	nestlevel = mig_enter_catalog();
+	v.cat = mig_load_catalog();
+	v.reported = palloc0((v.cat->graph.n > 0 ? v.cat->graph.n : 1) * sizeof(bool));
+	if (!pgmig_graph_plan(&v.cat->graph, target, redo, &plan, &err))
+		mig_report(&err);
+
+	/* the order to check in: parents first */
+	order = palloc((plan.nsteps > 0 ? plan.nsteps : 1) * sizeof(int));
+	for (i = 0; i < plan.nsteps; i++)
+		order[i] = redo ? plan.steps[plan.nsteps - 1 - i] : plan.steps[i];
+
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(v.cxt);
+
+	/* redo: take the applied revisions down first, children first */
+	for (i = 0; redo && i < plan.nsteps && ok; i++)
+	{
+		char	   *error;
+
+		if (!MIG_REV(&v.cat->graph, plan.steps[i])->reversible)
+		{
+			put_result(&v, plan.steps[i], "irreversible",
+					   "It has no down script, so it and the revisions below it cannot be taken down.");
+			ok = false;
+		}
+		else if (!run_script(&v, plan.steps[i], true, &error))
+		{
+			put_result(&v, plan.steps[i], "down failed", error);
+			ok = false;
+		}
+	}
+	for (i = 0; ok && i < plan.nsteps; i++)
+		ok = round_trip(&v, order[i]);
+	for (i = 0; i < plan.nsteps; i++)
+		if (!v.reported[order[i]])
+			put_result(&v, order[i], "not checked",
+					   "An earlier step of the check failed.");
+
+	RollbackAndReleaseCurrentSubTransaction();
+	MemoryContextSwitchTo(oldcxt);
+	CurrentResourceOwner = oldowner;
+
+	mig_leave_catalog(nestlevel);
+	SPI_finish();
+	return (Datum) 0;
+}

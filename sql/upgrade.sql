@@ -1,0 +1,59 @@
+--
+-- The upgrade path: a database that used 0.1.0 keeps its history through
+-- ALTER EXTENSION pgmig UPDATE, and gets the same objects as a fresh
+-- install of the current version.
+--
+CREATE EXTENSION pgmig VERSION '0.1.0';
+SELECT extversion FROM pg_extension WHERE extname = 'pgmig';
+SELECT revision, action FROM mig_register(ARRAY['1_items.sql', '2_prices.sql'], ARRAY[
+$$-- migrate:up
+CREATE TABLE items (id int PRIMARY KEY);
+-- migrate:down
+DROP TABLE items;
+$$,
+$$-- migrate:up
+ALTER TABLE items ADD COLUMN price numeric;
+-- migrate:down
+ALTER TABLE items DROP COLUMN price;
+$$]);
+SELECT revision FROM mig_apply('1');
+
+ALTER EXTENSION pgmig UPDATE;
+SELECT extversion FROM pg_extension WHERE extname = 'pgmig';
+
+-- the history is kept
+SELECT id, method, state FROM pgmig.schema_migrations;
+SELECT action, revision, success FROM mig_history();
+SELECT mig_status();
+-- the update recorded the schema as it was: no drift
+SELECT action FROM pgmig.snapshots;
+SELECT change, object FROM mig_drift();
+-- the new functions work on the old data
+SELECT revision, result FROM mig_verify();
+SELECT revision FROM mig_apply();
+SELECT revision, result FROM mig_verify('base', redo => true);
+SELECT mig_status();
+-- pg_dump keeps the catalog
+SELECT unnest(extconfig)::regclass AS dumped FROM pg_extension WHERE extname = 'pgmig' ORDER BY 1::text;
+
+-- the members of an updated extension and of a fresh install are the same
+CREATE TEMP TABLE updated AS
+SELECT pg_describe_object(classid, objid, objsubid) AS member
+FROM pg_depend
+WHERE refclassid = 'pg_extension'::regclass AND deptype = 'e'
+  AND refobjid = (SELECT oid FROM pg_extension WHERE extname = 'pgmig');
+SELECT revision FROM mig_revert('base');
+DROP EXTENSION pgmig;
+CREATE EXTENSION pgmig;
+SELECT extversion FROM pg_extension WHERE extname = 'pgmig';
+CREATE TEMP TABLE fresh AS
+SELECT pg_describe_object(classid, objid, objsubid) AS member
+FROM pg_depend
+WHERE refclassid = 'pg_extension'::regclass AND deptype = 'e'
+  AND refobjid = (SELECT oid FROM pg_extension WHERE extname = 'pgmig');
+SELECT count(*) > 30 AS many_members FROM fresh;
+(SELECT * FROM updated EXCEPT SELECT * FROM fresh)
+UNION ALL
+(SELECT * FROM fresh EXCEPT SELECT * FROM updated);
+
+DROP EXTENSION pgmig;
