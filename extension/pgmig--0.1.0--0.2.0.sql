@@ -280,3 +280,47 @@ REVOKE EXECUTE ON FUNCTION
 
 -- the baseline: the schema as it is now
 SELECT pgmig.record_snapshot('install');
+
+/*
+ * The status line, kept by the functions that change the catalog so that
+ * mig_status() need not load every revision.  A change made any other way
+ * clears it, and mig_status() computes the line until the next change.
+ */
+CREATE TABLE pgmig.status_cache (
+	singleton boolean PRIMARY KEY DEFAULT true CHECK (singleton),
+	status text					-- NULL: compute it
+);
+INSERT INTO pgmig.status_cache VALUES (true, NULL);
+COMMENT ON TABLE pgmig.status_cache IS 'the status line, NULL when it must be computed';
+CREATE FUNCTION pgmig.status_invalidate() RETURNS trigger
+	AS 'MODULE_PATHNAME', 'pgmig_status_invalidate' LANGUAGE C;
+CREATE TRIGGER status_invalidate AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE
+	ON pgmig.revisions
+	FOR EACH STATEMENT EXECUTE FUNCTION pgmig.status_invalidate();
+CREATE TRIGGER status_invalidate AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE
+	ON pgmig.schema_migrations
+	FOR EACH STATEMENT EXECUTE FUNCTION pgmig.status_invalidate();
+GRANT SELECT ON pgmig.status_cache TO PUBLIC;
+
+/*
+ * Roles that could record migrations under 0.1.0 keep doing so: they get
+ * what 0.2.0 adds to every run (the fingerprint and the status line).
+ */
+DO $$
+DECLARE
+	r name;
+BEGIN
+	FOR r IN
+		SELECT DISTINCT a.grantee::regrole::name
+		FROM pg_catalog.pg_class c,
+			 LATERAL pg_catalog.aclexplode(c.relacl) a
+		WHERE c.oid = 'pgmig.schema_migrations'::pg_catalog.regclass
+		  AND a.privilege_type = 'INSERT' AND a.grantee <> 0
+		  AND a.grantee <> c.relowner
+	LOOP
+		EXECUTE pg_catalog.format('GRANT SELECT, INSERT, UPDATE ON pgmig.snapshots TO %I', r);
+		EXECUTE pg_catalog.format('GRANT UPDATE ON pgmig.status_cache TO %I', r);
+		EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION pgmig.record_snapshot(text) TO %I', r);
+	END LOOP;
+END
+$$;

@@ -29,6 +29,7 @@ GRANT SELECT, INSERT, UPDATE, DELETE ON pgmig.revisions, pgmig.schema_migrations
   TO pgmig_deployer;
 GRANT SELECT, INSERT ON pgmig.events TO pgmig_deployer;
 GRANT SELECT, INSERT, UPDATE ON pgmig.snapshots TO pgmig_deployer;
+GRANT UPDATE ON pgmig.status_cache TO pgmig_deployer;
 SET ROLE pgmig_deployer;
 -- no CREATE on schema public for this role: the script fails with its rights
 SELECT revision FROM mig_apply();

@@ -106,6 +106,20 @@ DROP TABLE untracked;
 SELECT change, object FROM mig_drift();
 
 --
+-- mig_status() reads the line that pgmig keeps up to date; a change made
+-- by hand clears it, and the line is computed from the catalog again
+--
+SELECT status AS kept_line FROM pgmig.status_cache \gset
+SELECT :'kept_line' = mig_status() AS status_is_kept_line;
+UPDATE pgmig.schema_migrations SET duration = duration WHERE id = '1';
+SELECT status IS NULL AS cleared FROM pgmig.status_cache;
+SELECT mig_status() = :'kept_line' AS computed_the_same;
+DELETE FROM pgmig.schema_migrations WHERE id = '3';
+SELECT mig_status();
+SELECT * FROM mig_stamp('3');
+SELECT status = mig_status() AS kept_again FROM pgmig.status_cache;
+
+--
 -- mig_verify: up, down, up of each revision, then everything rolled back
 --
 SELECT * FROM mig_register(ARRAY['4_good.sql', '5_leaves_index.sql', '6_after.sql'], ARRAY[

@@ -17,8 +17,19 @@ ALTER TABLE items ADD COLUMN price numeric;
 ALTER TABLE items DROP COLUMN price;
 $$]);
 SELECT revision FROM mig_apply('1');
+-- a deploy role with the grants 0.1.0 needed
+CREATE ROLE pgmig_upgrade_deployer;
+GRANT SELECT, INSERT, UPDATE, DELETE ON pgmig.revisions, pgmig.schema_migrations
+  TO pgmig_upgrade_deployer;
 
 ALTER EXTENSION pgmig UPDATE;
+-- it gets what 0.2.0 needs
+SELECT has_table_privilege('pgmig_upgrade_deployer', 'pgmig.snapshots', 'INSERT') AS snapshots,
+	   has_table_privilege('pgmig_upgrade_deployer', 'pgmig.status_cache', 'UPDATE') AS status_cache,
+	   has_function_privilege('pgmig_upgrade_deployer', 'pgmig.record_snapshot(text)', 'EXECUTE') AS record;
+REVOKE ALL ON ALL TABLES IN SCHEMA pgmig FROM pgmig_upgrade_deployer;
+REVOKE ALL ON FUNCTION pgmig.record_snapshot(text) FROM pgmig_upgrade_deployer;
+DROP ROLE pgmig_upgrade_deployer;
 SELECT extversion FROM pg_extension WHERE extname = 'pgmig';
 
 -- the history is kept

@@ -211,6 +211,7 @@ pgmig_nontx_begin(PG_FUNCTION_ARGS)
 					 1, argtypes, values, NULL, SPI_OK_UPDATE_RETURNING);
 	done = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0],
 									   SPI_tuptable->tupdesc, 1, &isnull));
+	mig_refresh_status();
 	mig_leave_catalog(nestlevel);
 	SPI_finish();
 	PG_RETURN_INT32(isnull ? 0 : done);
@@ -306,6 +307,7 @@ pgmig_nontx_end(PG_FUNCTION_ARGS)
 				 errhint("Call pgmig.nontx_begin() first.")));
 	mig_log_event(revert ? "revert" : "apply", id, duration, success,
 				  sqlstate, message);
+	mig_refresh_status();
 	if (success)
 		mig_record_snapshot(revert ? "revert" : "apply");
 	mig_leave_catalog(nestlevel);

@@ -79,6 +79,7 @@ _PG_init(void)
 							 PGC_USERSET,
 							 0,
 							 NULL, NULL, NULL);
+	mig_status_cache_init();
 #if PG_VERSION_NUM >= 150000
 	MarkGUCPrefixReserved("pgmig");
 #else
@@ -99,6 +100,7 @@ mig_enter_catalog(void)
 	(void) set_config_option("search_path", "pg_catalog, pg_temp",
 							 PGC_USERSET, PGC_S_SESSION,
 							 GUC_ACTION_SAVE, true, 0, false);
+	mig_catalog_entered();
 	return nestlevel;
 }
 
@@ -107,6 +109,7 @@ void
 mig_leave_catalog(int nestlevel)
 {
 	AtEOXact_GUC(true, nestlevel);
+	mig_catalog_left();
 }
 
 /* Take the transaction-level advisory lock that serializes appliers. */

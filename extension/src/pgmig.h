@@ -105,6 +105,17 @@ extern void mig_run_script_retrying(MigScript *script,
 									const char *caller_search_path,
 									const char *lock_timeout);
 
+/* status.c */
+extern char *mig_status_line(MigCatalog *cat);
+
+/* statuscache.c */
+extern void mig_status_cache_init(void);
+extern void mig_catalog_entered(void);
+extern void mig_catalog_left(void);
+extern char *mig_cached_status(void);
+extern void mig_store_status(MigCatalog *cat);
+extern void mig_refresh_status(void);
+
 /* snapshot.c */
 extern void mig_record_snapshot(const char *action);
 extern void mig_warn_drift(void);

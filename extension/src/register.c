@@ -302,7 +302,7 @@ register_files(FunctionCallInfo fcinfo, Datum *names, Datum *contents, int n,
 	}
 
 	/* the graph must still hold together: known parents, no cycles */
-	(void) mig_load_catalog();
+	mig_store_status(mig_load_catalog());
 
 	mig_leave_catalog(nestlevel);
 	SPI_finish();
@@ -397,7 +397,7 @@ pgmig_unregister(PG_FUNCTION_ARGS)
 		}
 	}
 	/* what is left must still hold together */
-	(void) mig_load_catalog();
+	mig_store_status(mig_load_catalog());
 
 	mig_leave_catalog(nestlevel);
 	SPI_finish();

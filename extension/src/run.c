@@ -123,6 +123,9 @@ run_step(MigCatalog *cat, PgmigPlan *plan, int step, MigScript *script,
 		mig_log_event(plan->revert ? "revert" : "apply", node->id, duration,
 					  true, NULL, NULL);
 	node->applied = !plan->revert;
+	/* keep the loaded catalog current, for the status line */
+	rev->state = plan->revert ? NULL : "complete";
+	rev->applied_checksum = plan->revert ? NULL : rev->up_checksum;
 	return duration;
 }
 
@@ -187,7 +190,10 @@ run_plan(FunctionCallInfo fcinfo, const char *target, bool revert,
 		CurrentResourceOwner = oldowner;
 	}
 	else if (plan.nsteps > 0)
+	{
+		mig_store_status(cat);
 		mig_record_snapshot(revert ? "revert" : "apply");
+	}
 
 	mig_leave_catalog(nestlevel);
 	SPI_finish();
@@ -294,6 +300,9 @@ pgmig_stamp(PG_FUNCTION_ARGS)
 		else
 			mig_record_apply(node->id, rev->description, rev->up_checksum,
 							 "stamped", NULL);
+		node->applied = !unstamp;
+		rev->state = unstamp ? NULL : "complete";
+		rev->applied_checksum = unstamp ? NULL : rev->up_checksum;
 		mig_log_event(unstamp ? "unstamp" : "stamp", node->id, NULL, true,
 					  NULL, NULL);
 		values[0] = CStringGetTextDatum(node->id);
@@ -301,7 +310,10 @@ pgmig_stamp(PG_FUNCTION_ARGS)
 		tuplestore_putvalues(tupstore, tupdesc, values, nulls);
 	}
 	if (down.nsteps + up.nsteps > 0)
+	{
+		mig_store_status(cat);
 		mig_record_snapshot("stamp");
+	}
 
 	mig_leave_catalog(nestlevel);
 	SPI_finish();
@@ -393,6 +405,7 @@ pgmig_apply_each(PG_FUNCTION_ARGS)
 
 				mig_log_event("apply", node->id, NULL, false,
 							  unpack_sql_state(edata->sqlerrcode), edata->message);
+				mig_store_status(cat);
 				if (i > 0)
 					mig_record_snapshot("apply");
 				mig_leave_catalog(nestlevel);
@@ -411,6 +424,7 @@ pgmig_apply_each(PG_FUNCTION_ARGS)
 		if (plan.nsteps > 0)
 		{
 			nestlevel = mig_enter_catalog();
+			mig_store_status(cat);
 			mig_record_snapshot("apply");
 			mig_leave_catalog(nestlevel);
 			SPI_commit();

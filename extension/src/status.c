@@ -53,19 +53,27 @@ append_list(StringInfo buf, const char *label, const PgmigGraph *g,
 	appendStringInfo(buf, "; %s: %s", label, pgmig_graph_id_list(g, idx, n, 5));
 }
 
-PG_FUNCTION_INFO_V1(pgmig_status);
+/* The status line as text that outlives SPI_finish(). */
+static text *
+status_result(const char *line)
+{
+	text	   *t = cstring_to_text(line);
+	text	   *result = SPI_palloc(VARSIZE(t));
+
+	memcpy(result, t, VARSIZE(t));
+	return result;
+}
 
 /*
- * mig_status(): one line for psql, e.g.
+ * The status line of a loaded catalog, without the environment and drift
+ * parts, e.g.
  *   at 003 (create orders); 2 pending, head 005
  * followed by warnings: several heads, changed scripts, out-of-order or
  * half-done revisions, applied revisions without a registered script.
  */
-Datum
-pgmig_status(PG_FUNCTION_ARGS)
+char *
+mig_status_line(MigCatalog *cat)
 {
-	int			nestlevel;
-	MigCatalog *cat = load_readonly(&nestlevel);
 	PgmigGraph *g = &cat->graph;
 	StringInfoData buf;
 	int		   *current = palloc((g->n > 0 ? g->n : 1) * sizeof(int));
@@ -83,19 +91,12 @@ pgmig_status(PG_FUNCTION_ARGS)
 				nooo;
 	int			i,
 				j;
-	text	   *result;
-	StringInfoData drift;
-	int			ndrift;
 
 	initStringInfo(&buf);
-	initStringInfo(&drift);
-	if (pgmig_environment && pgmig_environment[0] != '\0')
-		appendStringInfo(&buf, "[%s] ", pgmig_environment);
 	if (g->n == 0)
 	{
 		appendStringInfoString(&buf, "no revisions registered");
-		finish_readonly(nestlevel);
-		PG_RETURN_TEXT_P(cstring_to_text(buf.data));
+		return buf.data;
 	}
 
 	for (i = 0; i < g->n; i++)
@@ -147,12 +148,44 @@ pgmig_status(PG_FUNCTION_ARGS)
 	append_list(&buf, "WARNING out of order", g, ooo, nooo);
 	append_list(&buf, "WARNING half-done", g, halfdone, nhalf);
 	append_list(&buf, "WARNING no script registered", g, missing, nmissing);
-	ndrift = mig_drift_summary(&drift, 3);
-	if (ndrift > 0)
+	return buf.data;
+}
+
+PG_FUNCTION_INFO_V1(pgmig_status);
+
+/*
+ * mig_status(): one line for psql: the environment, the status line (kept
+ * up to date by the functions that change the catalog, else computed), and
+ * drift.
+ */
+Datum
+pgmig_status(PG_FUNCTION_ARGS)
+{
+	int			nestlevel;
+	StringInfoData buf;
+	char	   *line;
+	StringInfoData drift;
+	text	   *result;
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	nestlevel = mig_enter_catalog();
+
+	initStringInfo(&buf);
+	if (pgmig_environment && pgmig_environment[0] != '\0')
+		appendStringInfo(&buf, "[%s] ", pgmig_environment);
+	line = mig_cached_status();
+	if (line == NULL)
+		line = mig_status_line(mig_load_catalog());
+	appendStringInfoString(&buf, line);
+
+	initStringInfo(&drift);
+	if (mig_drift_summary(&drift, 3) > 0)
 		appendStringInfo(&buf, "; WARNING drift: %s", drift.data);
 
-	result = cstring_to_text(buf.data);
-	finish_readonly(nestlevel);
+	result = status_result(buf.data);
+	mig_leave_catalog(nestlevel);
+	SPI_finish();
 	PG_RETURN_TEXT_P(result);
 }
 

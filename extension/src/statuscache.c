@@ -1,0 +1,146 @@
+/*-------------------------------------------------------------------------
+ *
+ * statuscache.c
+ *	  The status line, kept in pgmig.status_cache by the functions that
+ *	  change the catalog, so that mig_status() answers without loading
+ *	  every revision.
+ *
+ * Every function that changes pgmig.revisions or pgmig.schema_migrations
+ * stores the new status line before it returns, in the same transaction.
+ * A change made any other way (by hand, by a restore) fires a statement
+ * trigger that clears the line, and mig_status() computes it again from
+ * the catalog until the next change through pgmig.  pgmig's own writes
+ * happen between mig_enter_catalog() and mig_leave_catalog(), and the
+ * trigger lets those pass.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/xact.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_type.h"
+#include "commands/trigger.h"
+#include "executor/spi.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+
+#include "pgmig.h"
+
+/* Catalog sections entered and not yet left, in this transaction. */
+static int	catalog_depth = 0;
+
+/* Forget the depth when a transaction or subtransaction aborts. */
+static void
+reset_on_abort(XactEvent event, void *arg)
+{
+	if (event == XACT_EVENT_ABORT || event == XACT_EVENT_PARALLEL_ABORT)
+		catalog_depth = 0;
+}
+
+/* Same for subtransactions: clearing too often is safe, never too little. */
+static void
+reset_on_subabort(SubXactEvent event, SubTransactionId mySubid,
+				  SubTransactionId parentSubid, void *arg)
+{
+	if (event == SUBXACT_EVENT_ABORT_SUB)
+		catalog_depth = 0;
+}
+
+/* Register the callbacks; called once from _PG_init(). */
+void
+mig_status_cache_init(void)
+{
+	RegisterXactCallback(reset_on_abort, NULL);
+	RegisterSubXactCallback(reset_on_subabort, NULL);
+}
+
+/* pgmig's own catalog work begins (mig_enter_catalog). */
+void
+mig_catalog_entered(void)
+{
+	catalog_depth++;
+}
+
+/* ... and ends (mig_leave_catalog). */
+void
+mig_catalog_left(void)
+{
+	if (catalog_depth > 0)
+		catalog_depth--;
+}
+
+/* Does this database have the cache (not before 0.2.0)? */
+static bool
+have_cache(void)
+{
+	Oid			nsp = get_namespace_oid("pgmig", true);
+
+	return OidIsValid(nsp) && OidIsValid(get_relname_relid("status_cache", nsp));
+}
+
+/* The stored status line, or NULL when it must be computed. */
+char *
+mig_cached_status(void)
+{
+	char	   *line = NULL;
+
+	if (!have_cache())
+		return NULL;
+	if (SPI_execute("SELECT status FROM pgmig.status_cache", true, 1) != SPI_OK_SELECT)
+		elog(ERROR, "status cache query failed");
+	if (SPI_processed == 1)
+		line = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+	SPI_freetuptable(SPI_tuptable);
+	return line;
+}
+
+/* Store the status line of a catalog that is up to date. */
+void
+mig_store_status(MigCatalog *cat)
+{
+	static SPIPlanPtr plan = NULL;
+	Datum		args[1];
+
+	if (!have_cache())
+		return;
+	if (plan == NULL)
+	{
+		Oid			argtypes[1] = {TEXTOID};
+
+		plan = SPI_prepare("UPDATE pgmig.status_cache SET status = $1", 1, argtypes);
+		if (plan == NULL || SPI_keepplan(plan) != 0)
+			elog(ERROR, "could not prepare the status cache update");
+	}
+	args[0] = CStringGetTextDatum(mig_status_line(cat));
+	if (SPI_execute_plan(plan, args, NULL, false, 0) != SPI_OK_UPDATE)
+		elog(ERROR, "status cache update failed");
+}
+
+/* Reload the catalog and store its status line. */
+void
+mig_refresh_status(void)
+{
+	if (have_cache())
+		mig_store_status(mig_load_catalog());
+}
+
+PG_FUNCTION_INFO_V1(pgmig_status_invalidate);
+
+/* Statement trigger on the catalog: a change not made by pgmig clears it. */
+Datum
+pgmig_status_invalidate(PG_FUNCTION_ARGS)
+{
+	if (!CALLED_AS_TRIGGER(fcinfo))
+		elog(ERROR, "pgmig_status_invalidate: not called by trigger manager");
+	if (catalog_depth == 0)
+	{
+		if (SPI_connect() != SPI_OK_CONNECT)
+			elog(ERROR, "SPI_connect failed");
+		if (SPI_execute("UPDATE pgmig.status_cache SET status = NULL"
+						" WHERE status IS NOT NULL", false, 0) != SPI_OK_UPDATE)
+			elog(ERROR, "status cache update failed");
+		SPI_finish();
+	}
+	return PointerGetDatum(NULL);
+}
