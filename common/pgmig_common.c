@@ -6,7 +6,10 @@
  *	  graph with its targets and plans.
  *
  * Compiled into the server module and, with -DFRONTEND, into the client.
- * Memory comes from palloc (the client gets it from libpgcommon).
+ * Memory comes from palloc (the client gets it from libpgcommon, which is
+ * plain malloc: no memory context cleans up after us).  So every function
+ * frees its scratch memory, on error paths too, and what it returns belongs
+ * to the caller.
  *
  *-------------------------------------------------------------------------
  */
@@ -295,6 +298,18 @@ split_words(const char *s, char ***words)
 	return n;
 }
 
+/* Free an array of split_words and the words not handed on (set to NULL). */
+static void
+free_words(char **words, int n)
+{
+	int			i;
+
+	for (i = 0; i < n; i++)
+		if (words[i] != NULL)
+			pfree(words[i]);
+	pfree(words);
+}
+
 /* If "line" is a comment starting with "prefix", return what follows. */
 static const char *
 comment_directive(const char *line, const char *prefix)
@@ -329,87 +344,112 @@ parse_section_options(const char *rest, bool *transactional, int lineno,
 {
 	char	  **words;
 	int			n = split_words(rest, &words);
+	bool		ok = true;
 	int			i;
 
 	*transactional = true;
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n && ok; i++)
 	{
 		if (strcmp(words[i], "transaction:false") == 0)
 			*transactional = false;
 		else if (strcmp(words[i], "transaction:true") == 0)
 			*transactional = true;
 		else
-			return set_error(err, PGMIG_ERR_FILE, lineno,
-							 "The only option of a migrate:up or migrate:down line is transaction:false.",
-							 NULL, "unknown option \"%s\" in file \"%s\" line %d",
-							 words[i], file_name, lineno);
+			ok = set_error(err, PGMIG_ERR_FILE, lineno,
+						   "The only option of a migrate:up or migrate:down line is transaction:false.",
+						   NULL, "unknown option \"%s\" in file \"%s\" line %d",
+						   words[i], file_name, lineno);
 	}
-	return true;
+	free_words(words, n);
+	return ok;
 }
 
-/* Handle one "-- pgmig:" header directive. */
+/*
+ * Handle one "-- pgmig:" header directive.  The words kept in "out" are
+ * handed on (NULL in the array); the rest are freed, on errors too.
+ */
 static bool
 parse_directive(const char *rest, PgmigScript *out, int lineno,
 				const char *file_name, PgmigError *err)
 {
 	char	  **words;
 	int			n = split_words(rest, &words);
+	bool		ok = true;
 	int			i;
 
 	if (n == 0)
-		return set_error(err, PGMIG_ERR_FILE, lineno, NULL,
-						 "Directives are revises, label and lock_timeout.",
-						 "empty pgmig directive in file \"%s\" line %d",
-						 file_name, lineno);
-	if (strcmp(words[0], "revises") == 0)
+		ok = set_error(err, PGMIG_ERR_FILE, lineno, NULL,
+					   "Directives are revises, label and lock_timeout.",
+					   "empty pgmig directive in file \"%s\" line %d",
+					   file_name, lineno);
+	else if (strcmp(words[0], "revises") == 0)
 	{
 		if (out->parents_explicit)
-			return set_error(err, PGMIG_ERR_FILE, lineno, NULL,
-							 "List every parent on one revises line.",
-							 "duplicate revises directive in file \"%s\" line %d",
-							 file_name, lineno);
-		out->parents_explicit = true;
-		out->parents = palloc((n > 1 ? n : 1) * sizeof(char *));
-		for (i = 1; i < n; i++)
+			ok = set_error(err, PGMIG_ERR_FILE, lineno, NULL,
+						   "List every parent on one revises line.",
+						   "duplicate revises directive in file \"%s\" line %d",
+						   file_name, lineno);
+		else
 		{
-			if (strcmp(words[i], "base") == 0 && n == 2)
-				break;			/* "revises base": a root revision */
-			out->parents[out->nparents++] = words[i];
+			out->parents_explicit = true;
+			out->parents = palloc((n > 1 ? n - 1 : 1) * sizeof(char *));
+			for (i = 1; i < n; i++)
+			{
+				if (strcmp(words[i], "base") == 0 && n == 2)
+					break;		/* "revises base": a root revision */
+				out->parents[out->nparents++] = words[i];
+				words[i] = NULL;
+			}
 		}
 	}
 	else if (strcmp(words[0], "label") == 0)
 	{
 		if (n < 2)
-			return set_error(err, PGMIG_ERR_FILE, lineno, NULL, NULL,
-							 "label directive without a name in file \"%s\" line %d",
-							 file_name, lineno);
-		out->labels = out->labels ?
-			repalloc(out->labels, (out->nlabels + n - 1) * sizeof(char *)) :
-			palloc((n - 1) * sizeof(char *));
-		for (i = 1; i < n; i++)
+			ok = set_error(err, PGMIG_ERR_FILE, lineno, NULL, NULL,
+						   "label directive without a name in file \"%s\" line %d",
+						   file_name, lineno);
+		else
 		{
-			if (strchr(words[i], '@') != NULL)
-				return set_error(err, PGMIG_ERR_FILE, lineno, NULL, NULL,
-								 "label \"%s\" contains \"@\" in file \"%s\" line %d",
-								 words[i], file_name, lineno);
-			out->labels[out->nlabels++] = words[i];
+			out->labels = out->labels ?
+				repalloc(out->labels, (out->nlabels + n - 1) * sizeof(char *)) :
+				palloc((n - 1) * sizeof(char *));
+			for (i = 1; i < n && ok; i++)
+			{
+				if (strchr(words[i], '@') != NULL)
+					ok = set_error(err, PGMIG_ERR_FILE, lineno, NULL, NULL,
+								   "label \"%s\" contains \"@\" in file \"%s\" line %d",
+								   words[i], file_name, lineno);
+				else
+				{
+					out->labels[out->nlabels++] = words[i];
+					words[i] = NULL;
+				}
+			}
 		}
 	}
 	else if (strcmp(words[0], "lock_timeout") == 0)
 	{
 		if (n != 2)
-			return set_error(err, PGMIG_ERR_FILE, lineno,
-							 "Write it as: -- pgmig:lock_timeout 5s",
-							 NULL, "lock_timeout directive needs one value in file \"%s\" line %d",
-							 file_name, lineno);
-		out->lock_timeout = words[1];
+			ok = set_error(err, PGMIG_ERR_FILE, lineno,
+						   "Write it as: -- pgmig:lock_timeout 5s",
+						   NULL, "lock_timeout directive needs one value in file \"%s\" line %d",
+						   file_name, lineno);
+		else
+		{
+			/* the last lock_timeout line counts */
+			if (out->lock_timeout != NULL)
+				pfree(out->lock_timeout);
+			out->lock_timeout = words[1];
+			words[1] = NULL;
+		}
 	}
 	else
-		return set_error(err, PGMIG_ERR_FILE, lineno, NULL,
-						 "Directives are revises, label and lock_timeout.",
-						 "unknown directive \"pgmig:%s\" in file \"%s\" line %d",
-						 words[0], file_name, lineno);
-	return true;
+		ok = set_error(err, PGMIG_ERR_FILE, lineno, NULL,
+					   "Directives are revises, label and lock_timeout.",
+					   "unknown directive \"pgmig:%s\" in file \"%s\" line %d",
+					   words[0], file_name, lineno);
+	free_words(words, n);
+	return ok;
 }
 
 /* Parse a migration file (see header). */
@@ -653,7 +693,33 @@ heap_pop(IntHeap *h)
 	return top;
 }
 
-/* Build the graph (see header). */
+/* Free what pgmig_graph_build allocated, after one of its errors. */
+static void
+graph_unbuild(PgmigGraph *g)
+{
+	int			i;
+
+	for (i = 0; i < g->n; i++)
+	{
+		PgmigNode  *node = &g->nodes[i];
+
+		if (node->parents != NULL)
+			pfree(node->parents);
+		if (node->children != NULL)
+			pfree(node->children);
+		node->parents = NULL;
+		node->children = NULL;
+		node->nchildren = 0;
+	}
+	if (g->order != NULL)
+		pfree(g->order);
+	g->order = NULL;
+}
+
+/*
+ * Build the graph (see header).  On an error nothing it allocated is left
+ * but *err: the order, parents and children are NULL.
+ */
 bool
 pgmig_graph_build(PgmigGraph *g, PgmigNode *nodes, int n, PgmigError *err)
 {
@@ -666,7 +732,13 @@ pgmig_graph_build(PgmigGraph *g, PgmigNode *nodes, int n, PgmigError *err)
 
 	g->n = n;
 	g->nodes = nodes;
-	g->order = palloc((n > 0 ? n : 1) * sizeof(int));
+	g->order = NULL;
+	for (i = 0; i < n; i++)
+	{
+		nodes[i].parents = NULL;
+		nodes[i].nchildren = 0;
+		nodes[i].children = NULL;
+	}
 	if (n > 1)
 		qsort(nodes, n, sizeof(PgmigNode), node_cmp);
 
@@ -676,17 +748,19 @@ pgmig_graph_build(PgmigGraph *g, PgmigNode *nodes, int n, PgmigError *err)
 			char	   *detail = psprintf("Revisions \"%s\" and \"%s\" have the same version.",
 										  nodes[i - 1].id, nodes[i].id);
 
-			return set_error(err, PGMIG_ERR_DUPLICATE, 0, detail,
-							 "Give one of them a new version number.",
-							 "duplicate revision %s", nodes[i].id);
+			set_error(err, PGMIG_ERR_DUPLICATE, 0, detail,
+					  "Give one of them a new version number.",
+					  "duplicate revision %s", nodes[i].id);
+			pfree(detail);
+			return false;
 		}
 
+	g->order = palloc((n > 0 ? n : 1) * sizeof(int));
 	indeg = palloc0((n > 0 ? n : 1) * sizeof(int));
 	for (i = 0; i < n; i++)
 	{
 		PgmigNode  *node = &nodes[i];
 
-		node->nchildren = 0;
 		if (!node->parents_explicit)
 		{
 			node->nparents = i > 0 ? 1 : 0;
@@ -706,13 +780,22 @@ pgmig_graph_build(PgmigGraph *g, PgmigNode *nodes, int n, PgmigError *err)
 					char	   *detail = psprintf("Revision %s revises %s, which does not exist.",
 												  node->id, node->parent_ids[j]);
 
-					return set_error(err, PGMIG_ERR_UNDEFINED, 0, detail, NULL,
-									 "unknown parent revision %s",
-									 node->parent_ids[j]);
+					set_error(err, PGMIG_ERR_UNDEFINED, 0, detail, NULL,
+							  "unknown parent revision %s",
+							  node->parent_ids[j]);
+					pfree(detail);
+					pfree(indeg);
+					graph_unbuild(g);
+					return false;
 				}
 				if (p == i)
-					return set_error(err, PGMIG_ERR_CYCLE, 0, NULL, NULL,
-									 "revision %s revises itself", node->id);
+				{
+					set_error(err, PGMIG_ERR_CYCLE, 0, NULL, NULL,
+							  "revision %s revises itself", node->id);
+					pfree(indeg);
+					graph_unbuild(g);
+					return false;
+				}
 				node->parents[j] = p;
 			}
 		}
@@ -732,6 +815,7 @@ pgmig_graph_build(PgmigGraph *g, PgmigNode *nodes, int n, PgmigError *err)
 
 			nodes[p].children[childpos[p]++] = i;
 		}
+	pfree(childpos);
 
 	/* Kahn's algorithm, lowest version first among the ready ones */
 	heap.n = 0;
@@ -752,23 +836,30 @@ pgmig_graph_build(PgmigGraph *g, PgmigNode *nodes, int n, PgmigError *err)
 			if (--indeg[nodes[x].children[j]] == 0)
 				heap_push(&heap, nodes[x].children[j]);
 	}
+	pfree(heap.v);
 	if (done < n)
 	{
 		int			k = 0;
 		int		   *cyc = palloc(n * sizeof(int));
+		char	   *list;
+		char	   *detail;
 
 		for (i = 0; i < n; i++)
 			if (indeg[i] > 0)
 				cyc[k++] = i;
-		return set_error(err, PGMIG_ERR_CYCLE, 0,
-						 psprintf("Revisions %s revise each other.",
-								  pgmig_graph_id_list(g, cyc, k, 10)),
-						 "Fix the revises lines of these files.",
-						 "revision graph has a cycle");
+		list = pgmig_graph_id_list(g, cyc, k, 10);
+		detail = psprintf("Revisions %s revise each other.", list);
+		set_error(err, PGMIG_ERR_CYCLE, 0, detail,
+				  "Fix the revises lines of these files.",
+				  "revision graph has a cycle");
+		pfree(detail);
+		pfree(list);
+		pfree(cyc);
+		pfree(indeg);
+		graph_unbuild(g);
+		return false;
 	}
 	pfree(indeg);
-	pfree(childpos);
-	pfree(heap.v);
 	return true;
 }
 
@@ -806,6 +897,7 @@ pgmig_graph_find(const PgmigGraph *g, const char *name, PgmigError *err)
 		return found;
 
 	/* a prefix of the id as written, or of its digits */
+	found = -1;
 	digits = pgmig_sortkey(name);
 	matches = palloc((g->n > 0 ? g->n : 1) * sizeof(int));
 	for (i = 0; i < g->n && len > 0; i++)
@@ -813,17 +905,26 @@ pgmig_graph_find(const PgmigGraph *g, const char *name, PgmigError *err)
 			(digits && strncmp(g->nodes[i].sortkey, digits, strlen(digits)) == 0))
 			matches[nmatch++] = i;
 	if (nmatch == 1)
-		return matches[0];
-	if (nmatch == 0)
+		found = matches[0];
+	else if (nmatch == 0)
 		set_error(err, PGMIG_ERR_UNDEFINED, 0, NULL,
 				  "Run \"pgmig status\" or \"SELECT * FROM mig_revisions()\" to list the revisions.",
 				  "revision \"%s\" does not exist", name);
 	else
-		set_error(err, PGMIG_ERR_AMBIGUOUS, 0,
-				  psprintf("It matches %s.", pgmig_graph_id_list(g, matches, nmatch, 5)),
+	{
+		char	   *list = pgmig_graph_id_list(g, matches, nmatch, 5);
+		char	   *detail = psprintf("It matches %s.", list);
+
+		set_error(err, PGMIG_ERR_AMBIGUOUS, 0, detail,
 				  "Give more digits of the version.",
 				  "revision prefix \"%s\" is ambiguous", name);
-	return -1;
+		pfree(detail);
+		pfree(list);
+	}
+	if (digits != NULL)
+		pfree(digits);
+	pfree(matches);
+	return found;
 }
 
 /* Number of heads, and their indexes into "heads" (palloc'd) if not NULL. */
@@ -899,6 +1000,7 @@ find_label_head(const PgmigGraph *g, const char *label, PgmigError *err)
 	int		   *heads;
 	int		   *match;
 	bool		any = false;
+	int			result = -1;
 
 	nheads = pgmig_graph_heads(g, &heads);
 	match = palloc((nheads > 0 ? nheads : 1) * sizeof(int));
@@ -931,22 +1033,25 @@ find_label_head(const PgmigGraph *g, const char *label, PgmigError *err)
 				any = true;
 	}
 	if (!any)
-	{
 		set_error(err, PGMIG_ERR_UNDEFINED, 0, NULL,
 				  "Labels are set with a \"-- pgmig:label\" line.",
 				  "label \"%s\" does not exist", label);
-		return -1;
-	}
-	if (k > 1)
+	else if (k > 1)
 	{
-		set_error(err, PGMIG_ERR_HEADS, 0,
-				  psprintf("Branch \"%s\" has heads %s.", label,
-						   pgmig_graph_id_list(g, match, k, 10)),
+		char	   *list = pgmig_graph_id_list(g, match, k, 10);
+		char	   *detail = psprintf("Branch \"%s\" has heads %s.", label, list);
+
+		set_error(err, PGMIG_ERR_HEADS, 0, detail,
 				  "Name one of them, or merge them with \"pgmig merge\".",
 				  "label \"%s\" has %d heads", label, k);
-		return -1;
+		pfree(detail);
+		pfree(list);
 	}
-	return match[0];
+	else
+		result = match[0];
+	pfree(heads);
+	pfree(match);
+	return result;
 }
 
 /* Parse "+N" / "-N"; returns N, or -1 when "s" is not of that form. */
@@ -969,12 +1074,16 @@ parse_relative(const char *s, char sign)
 	return (int) v;
 }
 
-/* Plan an upgrade or a downgrade to "target" (see header). */
+/*
+ * Plan an upgrade or a downgrade to "target" (see header).  On an error
+ * plan->steps is NULL and nothing else stays allocated but *err.
+ */
 bool
 pgmig_graph_plan(const PgmigGraph *g, const char *target, bool revert,
 				 PgmigPlan *plan, PgmigError *err)
 {
 	bool	   *want = palloc0((g->n > 0 ? g->n : 1) * sizeof(bool));
+	bool		ok = true;
 	int			limit = -1;
 	int			i,
 				rel;
@@ -982,7 +1091,7 @@ pgmig_graph_plan(const PgmigGraph *g, const char *target, bool revert,
 
 	plan->revert = revert;
 	plan->nsteps = 0;
-	plan->steps = palloc((g->n > 0 ? g->n : 1) * sizeof(int));
+	plan->steps = NULL;
 
 	/*
 	 * "want" is the set of revisions that should be applied afterwards
@@ -994,13 +1103,19 @@ pgmig_graph_plan(const PgmigGraph *g, const char *target, bool revert,
 		int			nheads = pgmig_graph_heads(g, &heads);
 
 		if (nheads > 1)
-			return set_error(err, PGMIG_ERR_HEADS, 0,
-							 psprintf("The heads are %s.",
-									  pgmig_graph_id_list(g, heads, nheads, 10)),
-							 "Name one of them, use \"heads\" to include all of them, or join them with \"pgmig merge\".",
-							 "there are %d heads", nheads);
-		if (nheads == 1)
+		{
+			char	   *list = pgmig_graph_id_list(g, heads, nheads, 10);
+			char	   *detail = psprintf("The heads are %s.", list);
+
+			ok = set_error(err, PGMIG_ERR_HEADS, 0, detail,
+						   "Name one of them, use \"heads\" to include all of them, or join them with \"pgmig merge\".",
+						   "there are %d heads", nheads);
+			pfree(detail);
+			pfree(list);
+		}
+		else if (nheads == 1)
 			mark_ancestors(g, heads[0], want);
+		pfree(heads);
 	}
 	else if (strcmp(target, "heads") == 0)
 	{
@@ -1015,40 +1130,54 @@ pgmig_graph_plan(const PgmigGraph *g, const char *target, bool revert,
 			 (rel = parse_relative(target, '-')) >= 0)
 	{
 		if ((target[0] == '+') == revert)
-			return set_error(err, PGMIG_ERR_TARGET, 0, NULL,
-							 revert ? "Downgrade with -N, upgrade with +N." :
-							 "Upgrade with +N, downgrade with -N.",
-							 "relative target \"%s\" goes the wrong way", target);
-		limit = rel;
-		if (revert)
-			memset(want, 0, g->n * sizeof(bool));
+			ok = set_error(err, PGMIG_ERR_TARGET, 0, NULL,
+						   revert ? "Downgrade with -N, upgrade with +N." :
+						   "Upgrade with +N, downgrade with -N.",
+						   "relative target \"%s\" goes the wrong way", target);
 		else
-			for (i = 0; i < g->n; i++)
-				want[i] = true;
+		{
+			limit = rel;
+			if (revert)
+				memset(want, 0, g->n * sizeof(bool));
+			else
+				for (i = 0; i < g->n; i++)
+					want[i] = true;
+		}
 	}
 	else if ((at = strchr(target, '@')) != NULL)
 	{
-		char	   *label = pnstrdup(target, at - target);
-		int			x;
-
 		if (strcmp(at + 1, "head") != 0)
-			return set_error(err, PGMIG_ERR_TARGET, 0, NULL,
-							 "Branch targets are written label@head.",
-							 "invalid target \"%s\"", target);
-		x = find_label_head(g, label, err);
-		if (x < 0)
-			return false;
-		mark_ancestors(g, x, want);
+			ok = set_error(err, PGMIG_ERR_TARGET, 0, NULL,
+						   "Branch targets are written label@head.",
+						   "invalid target \"%s\"", target);
+		else
+		{
+			char	   *label = pnstrdup(target, at - target);
+			int			x = find_label_head(g, label, err);
+
+			if (x < 0)
+				ok = false;
+			else
+				mark_ancestors(g, x, want);
+			pfree(label);
+		}
 	}
 	else
 	{
 		int			x = pgmig_graph_find(g, target, err);
 
 		if (x < 0)
-			return false;
-		mark_ancestors(g, x, want);
+			ok = false;
+		else
+			mark_ancestors(g, x, want);
+	}
+	if (!ok)
+	{
+		pfree(want);
+		return false;
 	}
 
+	plan->steps = palloc((g->n > 0 ? g->n : 1) * sizeof(int));
 	if (!revert)
 	{
 		for (i = 0; i < g->n; i++)
