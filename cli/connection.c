@@ -115,11 +115,34 @@ connect_db(const Options *opts, Conn *c)
 	SetCancelConn(conn);
 }
 
-/* Close the connection. */
+/* The keys of the session advisory lock that serializes appliers, as text. */
+static void
+lock_keys(char *key1, char *key2, size_t size)
+{
+	snprintf(key1, size, "%d", PGMIG_LOCK_KEY1);
+	snprintf(key2, size, "%d", PGMIG_LOCK_KEY2);
+}
+
+/*
+ * Close the connection.  The session advisory lock is released first: the
+ * server would release it only once the backend is gone, a moment after
+ * the client, and a run started right after this one would wait for it.
+ */
 void
 disconnect_db(Conn *c)
 {
 	ResetCancelConn();
+	if (c->conn && c->locked && PQtransactionStatus(c->conn) == PQTRANS_IDLE)
+	{
+		char		key1[16],
+					key2[16];
+		const char *values[2] = {key1, key2};
+
+		lock_keys(key1, key2, sizeof(key1));
+		PQclear(PQexecParams(c->conn, "SELECT pg_catalog.pg_advisory_unlock($1::pg_catalog.int4, $2::pg_catalog.int4)",
+							 2, NULL, values, NULL, NULL, 0));
+	}
+	c->locked = false;
 	if (c->conn)
 		PQfinish(c->conn);
 	c->conn = NULL;
@@ -309,8 +332,7 @@ take_lock(Conn *c)
 	long		delay_us = 20000;
 	bool		told = false;
 
-	snprintf(key1, sizeof(key1), "%d", PGMIG_LOCK_KEY1);
-	snprintf(key2, sizeof(key2), "%d", PGMIG_LOCK_KEY2);
+	lock_keys(key1, key2, sizeof(key1));
 	for (;;)
 	{
 		PGresult   *res = query(c, "SELECT pg_catalog.pg_try_advisory_lock($1::pg_catalog.int4, $2::pg_catalog.int4)",
@@ -322,7 +344,10 @@ take_lock(Conn *c)
 		got = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
 		PQclear(res);
 		if (got)
+		{
+			c->locked = true;
 			return;
+		}
 		if (!told && !c->opts->quiet)
 		{
 			res = query(c, "SELECT pg_catalog.string_agg(pid::pg_catalog.text, ', ')"

@@ -206,6 +206,7 @@ typedef struct Conn
 	PGconn	   *conn;
 	char	   *extschema;		/* quoted schema of the mig_* functions */
 	const Options *opts;
+	bool		locked;			/* holds the session advisory lock */
 } Conn;
 
 /* One step of a run: a revision to apply or revert. */
