@@ -2,7 +2,7 @@
  *
  * commands.c
  *	  The commands that change something: init, new, merge, up, down, redo
- *	  and stamp.
+ *	  and stamp; and verify, which runs scripts but changes nothing.
  *
  * Every command reads and checks all migration files before it connects,
  * so a malformed file is reported (with its name and line) before anything
@@ -255,19 +255,34 @@ cmd_down(const Options *opts)
 	return up_or_down(opts, opts->args[0], true);
 }
 
-/* pgmig redo [TARGET] */
-int
-cmd_redo(const Options *opts)
+/* Shared by redo and verify: connect, lock and run "fn" for target. */
+static int
+run_locked(const Options *opts, const char *target,
+		   int (*fn) (Conn *c, Project *project, const char *target))
 {
 	int			status;
 
 	prepare(opts, &project);
 	open_db(opts, &conn);
 	take_lock(&conn);
-	status = run_redo(&conn, &project, opts->nargs > 0 ? opts->args[0] : "-1");
+	status = fn(&conn, &project, target);
 	disconnect_db(&conn);
 	free_project(&project);
 	return status;
+}
+
+/* pgmig redo [TARGET] */
+int
+cmd_redo(const Options *opts)
+{
+	return run_locked(opts, opts->nargs > 0 ? opts->args[0] : "-1", run_redo);
+}
+
+/* pgmig verify [TARGET]: check the round trip of pending revisions. */
+int
+cmd_verify(const Options *opts)
+{
+	return run_locked(opts, opts->nargs > 0 ? opts->args[0] : "heads", run_verify);
 }
 
 /* pgmig stamp REV: register the files, then mark the database as at REV. */

@@ -301,19 +301,32 @@ handshake(Conn *c, bool create)
 	return true;
 }
 
-/* Session settings from the command line (--confirm); false on error. */
+/*
+ * Session settings from the command line: pgmig.confirm (--confirm) and
+ * the lock settings (--lock-timeout, --lock-retries).  False on error.
+ */
 bool
 set_session_options(Conn *c)
 {
-	const char *values[2] = {"pgmig.confirm", "yes"};
-	PGresult   *res;
+	const char *settings[3][2] = {
+		{"pgmig.confirm", c->opts->confirm ? "yes" : NULL},
+		{"pgmig.lock_timeout", c->opts->lock_timeout},
+		{"pgmig.lock_retries", c->opts->lock_retries}
+	};
+	int			i;
 
-	if (!c->opts->confirm)
-		return true;
-	res = query(c, "SELECT pg_catalog.set_config($1, $2, false)", 2, values);
-	if (res == NULL)
-		return false;
-	PQclear(res);
+	for (i = 0; i < (int) lengthof(settings); i++)
+	{
+		PGresult   *res;
+
+		if (settings[i][1] == NULL)
+			continue;
+		res = query(c, "SELECT pg_catalog.set_config($1, $2, false)", 2,
+					settings[i]);
+		if (res == NULL)
+			return false;
+		PQclear(res);
+	}
 	return true;
 }
 

@@ -20,12 +20,24 @@
  * to the audit log (pgmig.log_failure), which the rolled-back transaction
  * could not keep.  The caller holds the session advisory lock throughout.
  *
+ * Lock safety: the server runs transactional revisions with a lock_timeout
+ * and retries them when it expires.  The client does the same for the
+ * statements of a no-transaction revision, with the same settings
+ * (pgmig.lock_timeout, pgmig.lock_retries, pgmig.lock_retry_delay).
+ *
+ * "pgmig verify" and "pgmig redo" check the round trip (up, down, up) of
+ * revisions with mig_verify, which runs it all in a subtransaction that it
+ * rolls back.
+ *
  *-------------------------------------------------------------------------
  */
 #include "pgmig.h"
 
 #include "fe_utils/cancel.h"
 #include "mb/pg_wchar.h"
+
+/* Longest pause between two attempts of a statement (as the server's). */
+#define MAX_RETRY_DELAY_MS 60000
 
 /* State of one run. */
 typedef struct Run
@@ -339,26 +351,138 @@ reset_session(Run *run)
 	return command(run->c, "RESET ALL") && set_session_options(run->c);
 }
 
-/* The lock_timeout directive of a revision's file, or NULL. */
-static const char *
-file_lock_timeout(Run *run, const char *id)
+/* The local file of a revision, or NULL. */
+static MigFile *
+find_file(Run *run, const char *id)
 {
 	int			i;
 
 	for (i = 0; i < run->project->nfiles; i++)
 		if (strcmp(run->project->files[i].script.id, id) == 0)
-			return run->project->files[i].script.lock_timeout;
+			return &run->project->files[i];
 	return NULL;
 }
 
+/* How the statements of a no-transaction revision wait for locks. */
+typedef struct LockPolicy
+{
+	char	   *timeout;		/* lock_timeout in effect ("0": none) */
+	int			retries;		/* times a statement that timed out runs again */
+	long		delay_ms;		/* pause before the first retry */
+} LockPolicy;
+
 /*
- * A statement of a no-transaction revision failed (res), or Ctrl-C came
- * between statements (res NULL): report it with the file line, and record
- * the failure.
+ * Give a no-transaction revision its lock_timeout, as the server gives one
+ * to the others: the file's directive, else pgmig.lock_timeout (-1 keeps
+ * the session's).  Read how often and after what pause a statement that
+ * timed out runs again.  False (reported) on error.
+ */
+static bool
+set_lock_policy(Run *run, Step *step, LockPolicy *lp)
+{
+	const char *names[1] = {"{lock_timeout,pgmig.lock_timeout,pgmig.lock_retries,pgmig.lock_retry_delay}"};
+	MigFile    *file = find_file(run, step->id);
+	const char *directive = file ? file->script.lock_timeout : NULL;
+	long		session_ms = 0;
+	long		pgmig_ms = -1;
+	PGresult   *res;
+	int			i;
+
+	memset(lp, 0, sizeof(*lp));
+	/* settings in their base unit, ms; pgmig's exist once its module is loaded */
+	res = query(run->c, "SELECT name, setting FROM pg_catalog.pg_settings"
+				" WHERE name OPERATOR(pg_catalog.=) ANY ($1::pg_catalog.text[])",
+				1, names);
+	if (res == NULL)
+		return false;
+	for (i = 0; i < PQntuples(res); i++)
+	{
+		const char *name = PQgetvalue(res, i, 0);
+		long		value = atol(PQgetvalue(res, i, 1));
+
+		if (strcmp(name, "lock_timeout") == 0)
+			session_ms = value;
+		else if (strcmp(name, "pgmig.lock_timeout") == 0)
+			pgmig_ms = value;
+		else if (strcmp(name, "pgmig.lock_retries") == 0)
+			lp->retries = (int) value;
+		else
+			lp->delay_ms = value;
+	}
+	PQclear(res);
+
+	if (directive || pgmig_ms >= 0)
+	{
+		char	   *value = directive ? pg_strdup(directive) : psprintf("%ldms", pgmig_ms);
+		const char *lt[2] = {"lock_timeout", value};
+
+		res = query(run->c, "SELECT pg_catalog.set_config($1, $2, false)", 2, lt);
+		pg_free(value);
+		if (res == NULL)
+			return false;
+		/* as the server shows it: "5s", "100ms", "0" */
+		lp->timeout = pg_strdup(PQgetvalue(res, 0, 0));
+		PQclear(res);
+	}
+	else
+		lp->timeout = session_ms > 0 ? psprintf("%ldms", session_ms) : pg_strdup("0");
+	/* without a lock_timeout there is no timeout to retry after */
+	if (strcmp(lp->timeout, "0") == 0)
+		lp->retries = 0;
+	return true;
+}
+
+/* Did a statement fail waiting for a lock (lock_timeout, NOWAIT)? */
+static bool
+lock_not_available(const PGresult *res)
+{
+	const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+
+	return state != NULL && strcmp(state, "55P03") == 0;
+}
+
+/*
+ * Statement i of a no-transaction revision timed out waiting for a lock on
+ * its "attempt": unless that was the last one, say so, pause and return
+ * true to run it again.  Ctrl-C during the pause clears *res and returns
+ * false.
+ */
+static bool
+retry_after_lock_timeout(Run *run, Step *step, PGresult *stmts, int i,
+						 PGresult **res, int attempt, const LockPolicy *lp)
+{
+	long		delay = lp->delay_ms;
+	long		waited;
+	int			k;
+
+	if (!lock_not_available(*res) || attempt > lp->retries)
+		return false;
+	for (k = 1; k < attempt; k++)
+		delay = Min(delay * 2, MAX_RETRY_DELAY_MS);
+	pg_log_info("revision %s timed out waiting for a lock (file \"%s\" line %s, attempt %d of %d), retrying in %ld ms",
+				step->id, step->source_file ? step->source_file : "?",
+				PQgetvalue(stmts, i, 1), attempt, lp->retries + 1, delay);
+	for (waited = 0; waited < delay && !CancelRequested; waited += 50)
+		pg_usleep(Min(delay - waited, 50) * 1000L);
+	if (CancelRequested)
+	{
+		PQclear(*res);
+		*res = NULL;
+		return false;
+	}
+	PQclear(*res);
+	*res = NULL;
+	return true;
+}
+
+/*
+ * A statement of a no-transaction revision failed (res) on its "attempts"th
+ * run, or Ctrl-C came between statements (res NULL): report it with the
+ * file line, and record the failure.
  */
 static void
 nontx_failed(Run *run, Step *step, PGresult *stmts, int i, PGresult *res,
-			 double ms)
+			 double ms, int attempts, const LockPolicy *lp)
 {
 	const char *stmt_no = PQgetvalue(stmts, i, 0);
 	int			nstmts = PQntuples(stmts);
@@ -369,11 +493,21 @@ nontx_failed(Run *run, Step *step, PGresult *stmts, int i, PGresult *res,
 								   error_line(res, PQgetvalue(stmts, i, 2),
 											  atoi(PQgetvalue(stmts, i, 1))),
 								   stmt_no, nstmts);
+	char	   *gave_up = NULL;
 	const char *message = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) :
 	"canceling statement due to user request";
 	const char *values[6];
 
-	if (res)
+	if (attempts > 1 && lock_not_available(res))
+	{
+		/* as the server says it of the revisions it retries */
+		gave_up = psprintf("revision %s gave up waiting for a lock", step->id);
+		pg_log_error("%s\nDETAIL:  %d attempts each timed out after lock_timeout %s: %s.\nHINT:  Find the session holding a lock on the table in pg_locks; let it finish or end it, then run \"%s %s\" again.\nCONTEXT:  %s",
+					 gave_up, attempts, lp->timeout, message, progname,
+					 step->revert ? "down" : "up", context);
+		message = gave_up;
+	}
+	else if (res)
 		report_error(res, run->c->conn, context);
 	else
 		pg_log_error("%s\nCONTEXT:  %s", message, context);
@@ -394,6 +528,7 @@ nontx_failed(Run *run, Step *step, PGresult *stmts, int i, PGresult *res,
 					step->id, i, nstmts, progname, progname);
 	pfree(interval);
 	pfree(context);
+	pg_free(gave_up);
 }
 
 /*
@@ -412,9 +547,8 @@ run_nontx(Run *run, Step *step)
 	int			first = 0;
 	int			i;
 	instr_time	start;
-	const char *lock_timeout = file_lock_timeout(run, step->id);
-	char	   *dur;
-	char		count[32];
+	LockPolicy	lp;
+	bool		ok = false;
 
 	values[0] = step->id;
 	values[1] = revert;
@@ -423,85 +557,79 @@ run_nontx(Run *run, Step *step)
 	if (stmts == NULL)
 		return false;
 	nstmts = PQntuples(stmts);
+	memset(&lp, 0, sizeof(lp));
 
 	/* nontx_begin says how far an interrupted earlier attempt got */
 	res = query(run->c, "SELECT pgmig.nontx_begin($1, $2::pg_catalog.bool)",
 				2, values);
 	if (res == NULL)
-	{
-		PQclear(stmts);
-		return false;
-	}
+		goto done;
 	if (!PQgetisnull(res, 0, 0))
 		first = Min(atoi(PQgetvalue(res, 0, 0)), nstmts);
 	PQclear(res);
 	if (first > 0)
 		info(run->opts, "resuming %s at statement %d of %d", step->id,
 			 first + 1, nstmts);
-	if (lock_timeout)
-	{
-		const char *lt[2] = {"lock_timeout", lock_timeout};
-
-		if (!nontx_call(run, "SELECT pg_catalog.set_config($1, $2, false)", 2, lt))
-		{
-			PQclear(stmts);
-			return false;
-		}
-	}
+	if (!set_lock_policy(run, step, &lp))
+		goto done;
 
 	INSTR_TIME_SET_CURRENT(start);
 	for (i = first; i < nstmts; i++)
 	{
 		const char *progress_values[2] = {step->id, PQgetvalue(stmts, i, 0)};
+		int			attempt;
 
-		res = NULL;
-		if (CancelRequested || !run_toplevel(run->c->conn,
-											 PQgetvalue(stmts, i, 2), &res))
+		for (attempt = 1;; attempt++)
 		{
-			nontx_failed(run, step, stmts, i, res, elapsed_ms(start));
-			if (res)
-				PQclear(res);
-			PQclear(stmts);
-			return false;
+			res = NULL;
+			if (!CancelRequested &&
+				run_toplevel(run->c->conn, PQgetvalue(stmts, i, 2), &res))
+				break;
+			if (CancelRequested ||
+				!retry_after_lock_timeout(run, step, stmts, i, &res, attempt, &lp))
+			{
+				nontx_failed(run, step, stmts, i, res, elapsed_ms(start),
+							 attempt, &lp);
+				if (res)
+					PQclear(res);
+				goto done;
+			}
 		}
 		PQclear(res);
-		res = NULL;
 		if (!nontx_call(run, "SELECT pgmig.nontx_progress($1, $2::pg_catalog.int4)",
 						2, progress_values))
-		{
-			PQclear(stmts);
-			return false;
-		}
+			goto done;
 	}
 
 	{
 		double		ms = elapsed_ms(start);
 		char	   *interval = ms_interval(ms);
 		char		msbuf[32];
+		char		count[32];
 
 		values[2] = "t";
 		values[3] = interval;
 		values[4] = NULL;
 		values[5] = NULL;
-		if (!nontx_call(run, "SELECT pgmig.nontx_end($1, $2::pg_catalog.bool, $3::pg_catalog.bool, $4::pg_catalog.interval, $5, $6)",
-						6, values) ||
-			!reset_session(run))
-		{
-			pfree(interval);
-			PQclear(stmts);
-			return false;
-		}
+		ok = nontx_call(run, "SELECT pgmig.nontx_end($1, $2::pg_catalog.bool, $3::pg_catalog.bool, $4::pg_catalog.interval, $5, $6)",
+						6, values) &&
+			reset_session(run);
 		pfree(interval);
-		snprintf(msbuf, sizeof(msbuf), "%.3f", ms);
-		snprintf(count, sizeof(count), "no transaction, %d statement%s",
-				 nstmts - first, nstmts - first == 1 ? "" : "s");
-		dur = msbuf;
-		progress(run, step, dur, count);
+		if (ok)
+		{
+			snprintf(msbuf, sizeof(msbuf), "%.3f", ms);
+			snprintf(count, sizeof(count), "no transaction, %d statement%s",
+					 nstmts - first, nstmts - first == 1 ? "" : "s");
+			progress(run, step, msbuf, count);
+			run->nrun++;
+			run->ncommitted = run->nrun;
+		}
 	}
+
+done:
 	PQclear(stmts);
-	run->nrun++;
-	run->ncommitted = run->nrun;
-	return true;
+	pg_free(lp.timeout);
+	return ok;
 }
 
 /* Run the steps in order, cutting them into transactions. */
@@ -611,9 +739,9 @@ free_steps(Step *steps, int n)
 }
 
 /*
- * Start a run: check the graph, register the files, and (unless it is a
- * dry run, which keeps everything in one transaction to roll back) commit
- * the registration.  False (reported) on error.
+ * Start a run: check the graph and register the files, in a transaction
+ * that stays open: the caller commits it, or for a dry run rolls it back
+ * with everything else.  False (reported) on error.
  */
 static bool
 start_run(Run *run, Conn *c, Project *project, bool dry_run)
@@ -640,13 +768,129 @@ start_run(Run *run, Conn *c, Project *project, bool dry_run)
 	free_view(&view);
 	free_catalog(&cat);
 	if (!ok)
-	{
 		abort_tx(run);
-		return false;
+	return ok;
+}
+
+/*
+ * Report the revision that failed the round trip check, as the server
+ * reports errors.  mig_verify gives a script's error as "MESSAGE (up script
+ * of revision X, file "F" line N)", and what differs as a sentence.
+ */
+static void
+report_round_trip(const char *id, const char *file, const char *result,
+				  const char *detail)
+{
+	const char *where = NULL;
+	const char *p;
+	size_t		len = detail ? strlen(detail) : 0;
+
+	if (strcmp(result, "down differs") == 0 || strcmp(result, "up differs") == 0)
+	{
+		pg_log_error(result[0] == 'd' ?
+					 "down script of revision %s does not restore the schema" :
+					 "up script of revision %s does not give the same schema after its down script",
+					 id);
+		pg_log_error_detail("%s", detail);
+		pg_log_error_hint("Make the down script in file \"%s\" undo exactly what its up script does.",
+						  file);
+		return;
 	}
-	if (!dry_run && !end_tx(run))
-		return false;
-	return true;
+	if (strcmp(result, "irreversible") == 0)
+	{
+		/* only a failure for redo, which must take it down */
+		pg_log_error("revision %s cannot be reverted: file \"%s\" has no down script", id, file);
+		if (detail)
+			pg_log_error_detail("%s", detail);
+		return;
+	}
+	if (strcmp(result, "up failed") != 0 && strcmp(result, "down failed") != 0)
+	{
+		pg_log_error("revision %s was not checked", id);
+		if (detail)
+			pg_log_error_detail("%s", detail);
+		return;
+	}
+	/* the last " (... script of revision" that runs to the end is where */
+	if (len > 0 && detail[len - 1] == ')')
+		for (p = detail; (p = strstr(p, " (")) != NULL; p++)
+			if (strncmp(p + 2, "up script of revision ", 22) == 0 ||
+				strncmp(p + 2, "down script of revision ", 24) == 0)
+				where = p;
+	if (where)
+		pg_log_error("%.*s\nCONTEXT:  %.*s", (int) (where - detail), detail,
+					 (int) (len - (where - detail) - 3), where + 2);
+	else
+		pg_log_error("%s script of revision %s failed: %s",
+					 result[0] == 'u' ? "up" : "down", id, detail ? detail : "?");
+}
+
+/*
+ * Check the round trip (up, down, up) of the revisions up to target with
+ * mig_verify; with "redo", of the applied revisions above target, after
+ * taking them down.  "print" lists the result of each revision.  Returns
+ * how many failed (irreversible ones only count for redo), -1 on error.
+ */
+static int
+check_round_trip(Run *run, const char *target, bool redo, bool print)
+{
+	const char *values[2] = {target, redo ? "t" : "f"};
+	char	   *sql = psprintf("SELECT revision, source_file, result, detail"
+							   " FROM %s.mig_verify($1, $2::pg_catalog.bool)",
+							   run->c->extschema);
+	PGresult   *res = query(run->c, sql, 2, values);
+	int			nfailed = 0;
+	int			i;
+
+	pfree(sql);
+	if (res == NULL)
+		return -1;
+	for (i = 0; i < PQntuples(res); i++)
+	{
+		const char *id = PQgetvalue(res, i, 0);
+		const char *file = PQgetisnull(res, i, 1) ? "?" : PQgetvalue(res, i, 1);
+		const char *result = PQgetvalue(res, i, 2);
+		MigFile    *f = find_file(run, id);
+
+		if (print)
+			info(run->opts, "%-12s %s %s", result, id,
+				 f ? f->script.description : file);
+		if (strcmp(result, "ok") == 0 ||
+			(!redo && strcmp(result, "irreversible") == 0))
+			continue;
+		/* the check stops at the first failure: the rest is not checked */
+		if (nfailed++ == 0)
+			report_round_trip(id, file, result,
+							  PQgetisnull(res, i, 3) ? NULL : PQgetvalue(res, i, 3));
+	}
+	if (print && nfailed == 0)
+	{
+		if (PQntuples(res) == 0)
+			info(run->opts, "nothing to verify");
+		else
+			info(run->opts, "round trip ok for %d revision%s; the check changed nothing",
+				 PQntuples(res), PQntuples(res) == 1 ? "" : "s");
+	}
+	PQclear(res);
+	return nfailed;
+}
+
+/*
+ * pgmig verify: register the files and check the round trip of the pending
+ * revisions up to target, in a transaction that is rolled back.
+ */
+int
+run_verify(Conn *c, Project *project, const char *target)
+{
+	Run			run;
+	int			nfailed;
+
+	if (!start_run(&run, c, project, true))
+		return EXIT_ERROR;
+	nfailed = check_round_trip(&run, target, false, true);
+	if (!end_tx(&run))
+		return EXIT_ERROR;
+	return nfailed == 0 ? EXIT_OK : EXIT_ERROR;
 }
 
 /* Apply (or revert) up to target; returns the exit status. */
@@ -659,6 +903,8 @@ run_plan(Conn *c, Project *project, const char *target, bool revert)
 	bool		ok;
 
 	if (!start_run(&run, c, project, c->opts->dry_run))
+		return EXIT_ERROR;
+	if (!run.rollback && !end_tx(&run))
 		return EXIT_ERROR;
 	run.engine_dry_run = c->opts->dry_run;
 	if (!get_plan(&run, target, revert, &steps, &n))
@@ -678,8 +924,37 @@ run_plan(Conn *c, Project *project, const char *target, bool revert)
 }
 
 /*
- * Revert down to target, then apply the same revisions again, in one
- * transaction (split only by no-transaction revisions).
+ * Before a redo, check the round trip of its revisions (the steps of the
+ * revert) with mig_verify: true if it works, or cannot be checked.
+ */
+static bool
+check_redo(Run *run, const char *target, Step *steps, int n)
+{
+	int			i;
+
+	for (i = 0; i < n; i++)
+		if (!steps[i].transactional)
+		{
+			pg_log_warning("the round trip cannot be checked before the redo: revision %s is a no-transaction revision",
+						   steps[i].id);
+			return true;
+		}
+	switch (check_round_trip(run, target, true, run->opts->verbose))
+	{
+		case 0:
+			return true;
+		case -1:
+			return false;
+		default:
+			pg_log_info("nothing was reverted: the check before the redo failed");
+			return false;
+	}
+}
+
+/*
+ * Check the round trip of the revisions above target, then revert them and
+ * apply them again, in one transaction (split only by no-transaction
+ * revisions).
  */
 int
 run_redo(Conn *c, Project *project, const char *target)
@@ -706,6 +981,14 @@ run_redo(Conn *c, Project *project, const char *target)
 		ok = end_tx(&run);
 		free_steps(steps, n);
 		return ok ? EXIT_OK : EXIT_ERROR;
+	}
+	/* a refused redo rolls the registration back too: nothing changes */
+	if (!check_redo(&run, target, steps, n) ||
+		(!run.rollback && !end_tx(&run)))
+	{
+		abort_tx(&run);
+		free_steps(steps, n);
+		return EXIT_ERROR;
 	}
 	/* the up half: the same revisions, parents first, one call each */
 	for (i = 0; i < n; i++)

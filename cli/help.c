@@ -22,6 +22,15 @@
 "Without -d, PGDATABASE and the other PG* variables apply; when neither -d\n" \
 "nor PGDATABASE is set, DATABASE_URL is used as the connection string.\n"
 
+#define LOCK_HELP \
+"      --lock-timeout=DURATION  longest wait for a lock by a statement, e.g. 5s\n" \
+"                            (pgmig.lock_timeout; 0 waits indefinitely, -1 keeps\n" \
+"                            the session's lock_timeout; a file's\n" \
+"                            \"-- pgmig:lock_timeout\" comes first)\n" \
+"      --lock-retries=N      times a revision that timed out waiting for a lock\n" \
+"                            is tried again, after a pause that doubles each\n" \
+"                            time (pgmig.lock_retries, pgmig.lock_retry_delay)\n"
+
 static const CommandInfo commands[] = {
 	{"init", CMD_INIT, 0, 0, OPT_CONN,
 		"[OPTION]...",
@@ -39,7 +48,7 @@ static const CommandInfo commands[] = {
 		"No database is needed.\n"
 		"\n"
 		"  -m, --message=MESSAGE     description; it becomes the file's slug\n"},
-	{"up", CMD_UP, 0, 1, OPT_CONN | OPT_SQL | OPT_DRY_RUN | OPT_COMMIT_EACH | OPT_CONFIRM | OPT_VERBOSE,
+	{"up", CMD_UP, 0, 1, OPT_CONN | OPT_SQL | OPT_DRY_RUN | OPT_COMMIT_EACH | OPT_CONFIRM | OPT_LOCK | OPT_VERBOSE,
 		"[TARGET] [OPTION]...",
 		"apply pending revisions up to TARGET (default: head)",
 		"Registers new and changed migration files with the database, then applies\n"
@@ -57,13 +66,19 @@ static const CommandInfo commands[] = {
 		"be involved, it has the server plan the run and runs it step by step with\n"
 		"psql's \\gexec, splitting it as this command does.\n"
 		"\n"
+		"A statement waits for a lock at most the lock timeout (default 5s).  When\n"
+		"it times out, its revision is rolled back and tried again after a pause,\n"
+		"so that application queries are not stuck behind it; a no-transaction\n"
+		"revision tries the statement again.\n"
+		"\n"
 		"      --commit-each         commit after each revision\n"
 		"      --dry-run             run the migrations, then roll everything back\n"
 		"      --sql                 print the SQL for psql instead of connecting\n"
 		"      --confirm             confirm a run on a production database\n"
 		"                            (also PGMIG_CONFIRM=yes)\n"
+		LOCK_HELP
 		"  -v, --verbose             list the files registered (new, updated)\n"},
-	{"down", CMD_DOWN, 1, 1, OPT_CONN | OPT_SQL | OPT_DRY_RUN | OPT_COMMIT_EACH | OPT_CONFIRM | OPT_VERBOSE,
+	{"down", CMD_DOWN, 1, 1, OPT_CONN | OPT_SQL | OPT_DRY_RUN | OPT_COMMIT_EACH | OPT_CONFIRM | OPT_LOCK | OPT_VERBOSE,
 		"TARGET [OPTION]...",
 		"revert applied revisions down to TARGET",
 		"Reverts, children before parents, every applied revision that is not an\n"
@@ -74,16 +89,43 @@ static const CommandInfo commands[] = {
 		"      --dry-run             run the down scripts, then roll everything back\n"
 		"      --sql                 print the SQL for psql instead of connecting\n"
 		"      --confirm             confirm a run on a production database\n"
+		LOCK_HELP
 		"  -v, --verbose             list the files registered (new, updated)\n"},
-	{"redo", CMD_REDO, 0, 1, OPT_CONN | OPT_DRY_RUN | OPT_CONFIRM | OPT_VERBOSE,
+	{"redo", CMD_REDO, 0, 1, OPT_CONN | OPT_DRY_RUN | OPT_CONFIRM | OPT_LOCK | OPT_VERBOSE,
 		"[TARGET] [OPTION]...",
 		"revert to TARGET (default: -1), then apply the same revisions again",
 		"Reverts the revisions that \"pgmig down TARGET\" would revert and applies\n"
 		"them again, in one transaction: this proves that their down scripts work.\n"
 		"TARGET defaults to -1, the last applied revision.\n"
 		"\n"
-		"      --dry-run             run it, then roll everything back\n"
+		"First it checks the round trip as \"pgmig verify\" does, in a transaction\n"
+		"that is rolled back: it takes the revisions down, then runs up, down, up\n"
+		"of each, comparing the schema.  If a down script fails or does not restore\n"
+		"the schema, redo refuses and changes nothing.  No-transaction revisions\n"
+		"cannot be checked in advance.\n"
+		"\n"
+		"      --dry-run             check, run it, then roll everything back\n"
 		"      --confirm             confirm a run on a production database\n"
+		LOCK_HELP
+		"  -v, --verbose             list the files registered and the check's results\n"},
+	{"verify", CMD_VERIFY, 0, 1, OPT_CONN | OPT_LOCK | OPT_VERBOSE,
+		"[TARGET] [OPTION]...",
+		"prove the down scripts of pending revisions, changing nothing",
+		"Registers the migration files as \"pgmig up\" does, then, for each pending\n"
+		"revision up to TARGET, parents first, runs its up script, its down script\n"
+		"and its up script again, comparing a fingerprint of the schema: after down\n"
+		"it must be as before up, and the second up must give what the first gave.\n"
+		"Everything runs in one transaction that is rolled back at the end: nothing\n"
+		"is changed, not even the registration.\n"
+		"\n"
+		"Prints one line per revision: ok, irreversible (no down script), up failed,\n"
+		"down failed, down differs, up differs, or not checked (no-transaction\n"
+		"revisions, and those after a failure).  Exits 1 unless every revision is\n"
+		"ok or irreversible, with the error, its file and line, or the objects that\n"
+		"differ.  TARGET is as for \"pgmig up\"; the default, heads, checks every\n"
+		"pending revision.\n"
+		"\n"
+		LOCK_HELP
 		"  -v, --verbose             list the files registered (new, updated)\n"},
 	{"status", CMD_STATUS, 0, 0, OPT_CONN | OPT_JSON,
 		"[OPTION]...",
@@ -91,7 +133,8 @@ static const CommandInfo commands[] = {
 		"Lists every revision of the folder and of the database with its state:\n"
 		"[X] applied, [ ] pending, [!] failed or running no-transaction revision,\n"
 		"then counts, heads and warnings (several heads, out-of-order revisions,\n"
-		"files changed after they were applied, files missing).  Read only.\n"
+		"files changed after they were applied, files missing), and drift: objects\n"
+		"of the schema changed outside migrations since the last run.  Read only.\n"
 		"\n"
 		"      --json                print JSON instead\n"},
 	{"current", CMD_CURRENT, 0, 0, OPT_CONN,
@@ -140,7 +183,7 @@ static const CommandInfo commands[] = {
 		"\n"
 		"  -m, --message=MESSAGE     description; it becomes the file's slug\n"
 		"  -r, --revision=REV        a revision to join (repeat it)\n"},
-	{"check", CMD_CHECK, 0, 0, OPT_CONN | OPT_OFFLINE,
+	{"check", CMD_CHECK, 0, 0, OPT_CONN | OPT_OFFLINE | OPT_DRIFT,
 		"[OPTION]...",
 		"validate the folder and its agreement with the database",
 		"Parses every file and builds the revision graph (duplicate versions,\n"
@@ -149,6 +192,8 @@ static const CommandInfo commands[] = {
 		"applied, applied revisions whose file is missing, out-of-order and\n"
 		"half-done revisions.  Exits 1 if it finds a problem.\n"
 		"\n"
+		"      --drift               also list the objects of the schema changed outside\n"
+		"                            migrations since the last run (a problem too)\n"
 		"      --offline             read the folder only, do not connect\n"},
 	{"help", CMD_HELP, 0, 1, 0,
 		"[COMMAND]",
@@ -195,6 +240,10 @@ option_name(int opt)
 			return "-v/--verbose";
 		case OPT_OFFLINE:
 			return "--offline";
+		case OPT_DRIFT:
+			return "--drift";
+		case OPT_LOCK:
+			return "--lock-timeout/--lock-retries";
 	}
 	return "?";
 }

@@ -177,6 +177,59 @@ environment(Inspect *in)
 	return env;
 }
 
+/* Most drifted objects the status names. */
+#define DRIFT_SHOWN 5
+
+/* Changes of the schema made outside migrations since the last run. */
+typedef struct Drift
+{
+	bool		tracked;		/* pgmig.track_drift is on */
+	PGresult   *rows;			/* change, object, since (ISO 8601); NULL if
+								 * not tracked */
+} Drift;
+
+/* Read mig_drift(), unless the database does not track drift; exits on error. */
+static void
+read_drift(Inspect *in, Drift *drift)
+{
+	PGresult   *res;
+	char	   *sql;
+
+	memset(drift, 0, sizeof(*drift));
+	/* before the module is loaded the setting may be unset: its default is on */
+	res = query(&in->c, "SELECT COALESCE(pg_catalog.current_setting('pgmig.track_drift', true), 'on')::pg_catalog.bool",
+				0, NULL);
+	if (res == NULL)
+		inspect_fail(in);
+	drift->tracked = PQgetvalue(res, 0, 0)[0] == 't';
+	PQclear(res);
+	if (!drift->tracked)
+		return;
+	sql = psprintf("SELECT change, object, " ISO_TIME("since")
+				   " FROM %s.mig_drift() ORDER BY object COLLATE pg_catalog.\"C\"",
+				   in->c.extschema);
+	drift->rows = query(&in->c, sql, 0, NULL);
+	pfree(sql);
+	if (drift->rows == NULL)
+		inspect_fail(in);
+}
+
+/* How many objects drifted. */
+static int
+drift_count(const Drift *drift)
+{
+	return drift->rows ? PQntuples(drift->rows) : 0;
+}
+
+/* Free what read_drift read. */
+static void
+free_drift(Drift *drift)
+{
+	if (drift->rows)
+		PQclear(drift->rows);
+	drift->rows = NULL;
+}
+
 /* The notes of a status line, e.g. "head, changed since it was applied". */
 static void
 status_notes(PQExpBuffer buf, const Rev *rev, const RevFacts *f)
@@ -241,12 +294,16 @@ cmd_status(const Options *opts)
 				nheads;
 	char	   *heads;
 	char	   *env;
+	Drift		drift;
+	int			ndrift;
 	int			i;
 	bool		first = true;
 
 	inspect_open(opts, &in, true);
 	g = &in.view.graph;
 	env = environment(&in);
+	read_drift(&in, &drift);
+	ndrift = drift_count(&drift);
 	heads = head_list(&in, &nheads);
 	initPQExpBuffer(&buf);
 
@@ -341,6 +398,30 @@ cmd_status(const Options *opts)
 		appendPQExpBuffer(&buf, "%d", nooo);
 		json_key(&buf, &first, "files_missing");
 		appendPQExpBuffer(&buf, "%d", nmissing);
+		/* null when the database does not track drift */
+		json_key(&buf, &first, "drift");
+		if (!drift.tracked)
+			appendPQExpBufferStr(&buf, "null");
+		else
+		{
+			appendPQExpBufferChar(&buf, '[');
+			for (i = 0; i < ndrift; i++)
+			{
+				bool		dfirst = true;
+
+				if (i > 0)
+					appendPQExpBufferChar(&buf, ',');
+				appendPQExpBufferChar(&buf, '{');
+				json_key(&buf, &dfirst, "change");
+				json_string(&buf, PQgetvalue(drift.rows, i, 0));
+				json_key(&buf, &dfirst, "object");
+				json_string(&buf, PQgetvalue(drift.rows, i, 1));
+				appendPQExpBufferChar(&buf, '}');
+			}
+			appendPQExpBufferChar(&buf, ']');
+		}
+		json_key(&buf, &first, "drift_since");
+		json_string(&buf, ndrift > 0 ? PQgetvalue(drift.rows, 0, 2) : NULL);
 		appendPQExpBufferStr(&buf, "}\n");
 		fputs(buf.data, stdout);
 	}
@@ -351,6 +432,18 @@ cmd_status(const Options *opts)
 			printf("Head%s: %s\n", nheads > 1 ? "s" : "", heads);
 		if (env)
 			printf("Environment: %s\n", env);
+		if (ndrift > 0)
+		{
+			printf("Drift: %d object%s changed outside migrations since %s: ",
+				   ndrift, ndrift == 1 ? "" : "s", PQgetvalue(drift.rows, 0, 2));
+			for (i = 0; i < ndrift && i < DRIFT_SHOWN; i++)
+				printf("%s%s (%s)", i > 0 ? ", " : "",
+					   PQgetvalue(drift.rows, i, 1), PQgetvalue(drift.rows, i, 0));
+			if (ndrift > DRIFT_SHOWN)
+				printf(" and %d more; \"%s check --drift\" lists them",
+					   ndrift - DRIFT_SHOWN, progname);
+			printf("\n");
+		}
 		if (nheads > 1)
 			printf("warning: %d heads; \"%s up\" needs one: merge them with \"%s merge\", or run \"%s up heads\"\n",
 				   nheads, progname, progname, progname);
@@ -368,6 +461,7 @@ cmd_status(const Options *opts)
 				   nooo, nooo == 1 ? "" : "s");
 	}
 	termPQExpBuffer(&buf);
+	free_drift(&drift);
 	pg_free(env);
 	pg_free(heads);
 	inspect_close(&in);
@@ -746,6 +840,43 @@ cmd_show(const Options *opts)
 	return EXIT_OK;
 }
 
+/*
+ * check --drift: report the objects changed outside migrations as an error,
+ * one detail line each.  Returns how many there are, -1 when the database
+ * does not track drift.
+ */
+static int
+check_drift(Inspect *in)
+{
+	Drift		drift;
+	int			n;
+	int			i;
+
+	read_drift(in, &drift);
+	n = drift_count(&drift);
+	if (!drift.tracked)
+	{
+		pg_log_warning("drift is not tracked in this database: pgmig.track_drift is off");
+		n = -1;
+	}
+	else if (n > 0)
+	{
+		pg_log_error("the schema changed outside migrations");
+		for (i = 0; i < n; i++)
+		{
+			const char *object = PQgetvalue(drift.rows, i, 1);
+
+			pg_log_error_detail("%c%s was %s.", pg_toupper((unsigned char) object[0]),
+								object + 1, PQgetvalue(drift.rows, i, 0));
+		}
+		pg_log_error_hint("%s differ%s from the fingerprint recorded after the last migration run, at %s. Put the change into a migration, or undo it.",
+						  n == 1 ? "It" : "They", n == 1 ? "s" : "",
+						  PQgetvalue(drift.rows, 0, 2));
+	}
+	free_drift(&drift);
+	return n;
+}
+
 /* pgmig check: validate the folder and, unless --offline, the database. */
 int
 cmd_check(const Options *opts)
@@ -755,6 +886,7 @@ cmd_check(const Options *opts)
 				warnings = 0,
 				napplied = 0,
 				npending = 0,
+				ndrift = -1,
 				nheads;
 	char	   *heads;
 	int			i;
@@ -807,6 +939,12 @@ cmd_check(const Options *opts)
 			warnings++;
 		}
 	}
+	if (opts->drift)
+	{
+		ndrift = check_drift(&in);
+		if (ndrift > 0)
+			problems++;
+	}
 	if (problems == 0)
 	{
 		if (in.online)
@@ -817,6 +955,8 @@ cmd_check(const Options *opts)
 			info(opts, "ok: %d revision%s, head %s", g->n, g->n == 1 ? "" : "s",
 				 nheads > 0 ? heads : "(none)");
 	}
+	if (ndrift == 0)
+		info(opts, "no drift: the schema is as the last migration run left it");
 	pg_free(heads);
 	inspect_close(&in);
 	return problems > 0 ? EXIT_ERROR : EXIT_OK;

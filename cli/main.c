@@ -27,7 +27,10 @@ enum
 	LONGOPT_COMMIT_EACH,
 	LONGOPT_JSON,
 	LONGOPT_CONFIRM,
-	LONGOPT_OFFLINE
+	LONGOPT_OFFLINE,
+	LONGOPT_DRIFT,
+	LONGOPT_LOCK_TIMEOUT,
+	LONGOPT_LOCK_RETRIES
 };
 
 /* Report a usage error with a hint, and exit with status 2. */
@@ -72,20 +75,68 @@ is_relative_target(const char *s)
 		strspn(s + 1, "0123456789") == strlen(s + 1);
 }
 
+/* Is s one of the words of a NULL-terminated list? */
+static bool
+one_of(const char *s, const char *const *words)
+{
+	int			i;
+
+	for (i = 0; words[i]; i++)
+		if (strcmp(s, words[i]) == 0)
+			return true;
+	return false;
+}
+
 /* Is this an option whose value is the next argument? */
 static bool
 takes_value(const char *s)
 {
 	static const char *const with_value[] = {
 		"-d", "-h", "-p", "-U", "-m", "-r", "--dbname", "--host", "--port",
-		"--username", "--message", "--revision", "--dir", NULL
+		"--username", "--message", "--revision", "--dir", "--lock-timeout",
+		"--lock-retries", NULL
 	};
-	int			i;
 
-	for (i = 0; with_value[i]; i++)
-		if (strcmp(s, with_value[i]) == 0)
-			return true;
-	return false;
+	return one_of(s, with_value);
+}
+
+/*
+ * Is this a value PostgreSQL takes for a setting in milliseconds, such as
+ * pgmig.lock_timeout: -1, or a number with an optional unit ("500", "100ms",
+ * "1.5s", "2 min")?
+ */
+static bool
+valid_duration(const char *s)
+{
+	static const char *const units[] = {"us", "ms", "s", "min", "h", "d", NULL};
+	const char *p = s;
+
+	if (strcmp(s, "-1") == 0)
+		return true;
+	if (!isdigit((unsigned char) *p))
+		return false;
+	while (isdigit((unsigned char) *p))
+		p++;
+	if (*p == '.')
+		for (p++; isdigit((unsigned char) *p); p++)
+			;
+	while (*p == ' ')
+		p++;
+	return *p == '\0' || one_of(p, units);
+}
+
+/* Is this a whole number from 0 to max? */
+static bool
+valid_count(const char *s, long max)
+{
+	char	   *end;
+	long		v;
+
+	if (!isdigit((unsigned char) s[0]))
+		return false;
+	errno = 0;
+	v = strtol(s, &end, 10);
+	return errno == 0 && *end == '\0' && v <= max;
 }
 
 /* Parse argv into *opts; exits on usage errors and on --help/--version. */
@@ -111,6 +162,9 @@ parse_arguments(int argc, char **argv, Options *opts)
 		{"json", no_argument, NULL, LONGOPT_JSON},
 		{"confirm", no_argument, NULL, LONGOPT_CONFIRM},
 		{"offline", no_argument, NULL, LONGOPT_OFFLINE},
+		{"drift", no_argument, NULL, LONGOPT_DRIFT},
+		{"lock-timeout", required_argument, NULL, LONGOPT_LOCK_TIMEOUT},
+		{"lock-retries", required_argument, NULL, LONGOPT_LOCK_RETRIES},
 		{NULL, 0, NULL, 0}
 	};
 	char	  **positional = pg_malloc(argc * sizeof(char *));
@@ -237,6 +291,20 @@ parse_arguments(int argc, char **argv, Options *opts)
 				opts->offline = true;
 				seen |= OPT_OFFLINE;
 				break;
+			case LONGOPT_DRIFT:
+				opts->drift = true;
+				seen |= OPT_DRIFT;
+				break;
+			case LONGOPT_LOCK_TIMEOUT:
+				pg_free((char *) opts->lock_timeout);
+				opts->lock_timeout = pg_strdup(optarg);
+				seen |= OPT_LOCK;
+				break;
+			case LONGOPT_LOCK_RETRIES:
+				pg_free((char *) opts->lock_retries);
+				opts->lock_retries = pg_strdup(optarg);
+				seen |= OPT_LOCK;
+				break;
 			default:
 				usage_error(NULL, "invalid command line option");
 		}
@@ -278,7 +346,7 @@ parse_arguments(int argc, char **argv, Options *opts)
 	if (opts->nargs > opts->command->max_args)
 		usage_error(opts, "too many arguments for command \"%s\": \"%s\"",
 					opts->command->name, opts->args[opts->command->max_args]);
-	for (bit = 1; bit <= OPT_OFFLINE; bit <<= 1)
+	for (bit = 1; bit <= OPT_LAST; bit <<= 1)
 		if ((seen & bit) && !(opts->command->options & bit))
 			usage_error(opts, "%s cannot be used with command \"%s\"",
 						option_name(bit), opts->command->name);
@@ -293,6 +361,14 @@ parse_arguments(int argc, char **argv, Options *opts)
 					opts->command->name);
 	if (opts->sql && opts->commit_each && opts->command->cmd == CMD_DOWN)
 		usage_error(opts, "--sql and --commit-each cannot be used together with \"down\"");
+	if (opts->drift && opts->offline)
+		usage_error(opts, "--drift and --offline cannot be used together");
+	if (opts->lock_timeout && !valid_duration(opts->lock_timeout))
+		usage_error(opts, "invalid value \"%s\" for option --lock-timeout: not a duration such as \"5s\" or \"200ms\", 0 or -1",
+					opts->lock_timeout);
+	if (opts->lock_retries && !valid_count(opts->lock_retries, 1000))
+		usage_error(opts, "invalid value \"%s\" for option --lock-retries: not a number from 0 to 1000",
+					opts->lock_retries);
 
 	if (env_yes("PGMIG_CONFIRM"))
 		opts->confirm = true;
@@ -310,6 +386,8 @@ free_options(Options *opts)
 	pg_free((char *) opts->username);
 	pg_free((char *) opts->dir);
 	pg_free((char *) opts->message);
+	pg_free((char *) opts->lock_timeout);
+	pg_free((char *) opts->lock_retries);
 	for (i = 0; i < opts->nrevisions; i++)
 		pg_free((char *) opts->revisions[i]);
 	pg_free(opts->revisions);
@@ -360,6 +438,8 @@ dispatch(const Options *opts)
 			return cmd_show(opts);
 		case CMD_CHECK:
 			return cmd_check(opts);
+		case CMD_VERIFY:
+			return cmd_verify(opts);
 		case CMD_NONE:
 			break;
 	}

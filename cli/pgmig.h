@@ -73,7 +73,8 @@ typedef enum Command
 	CMD_SHOW,
 	CMD_STAMP,
 	CMD_MERGE,
-	CMD_CHECK
+	CMD_CHECK,
+	CMD_VERIFY
 } Command;
 
 /* Options, as bits, so that each command can say which ones it takes. */
@@ -87,6 +88,9 @@ typedef enum Command
 #define OPT_REVISION	(1 << 7)
 #define OPT_VERBOSE		(1 << 8)
 #define OPT_OFFLINE		(1 << 9)
+#define OPT_DRIFT		(1 << 10)
+#define OPT_LOCK		(1 << 11)	/* --lock-timeout --lock-retries */
+#define OPT_LAST		OPT_LOCK
 
 /* One command of the command line: name, arguments, options, help. */
 typedef struct CommandInfo
@@ -128,6 +132,9 @@ typedef struct Options
 	bool		confirm;
 	bool		verbose;
 	bool		offline;
+	bool		drift;
+	const char *lock_timeout;	/* --lock-timeout, or NULL */
+	const char *lock_retries;	/* --lock-retries, or NULL */
 	const char *message;
 	int			nrevisions;
 	const char **revisions;		/* merge -r */
@@ -269,6 +276,7 @@ extern void free_view(View *view);
 extern int	run_plan(Conn *c, Project *project, const char *target,
 					 bool revert);
 extern int	run_redo(Conn *c, Project *project, const char *target);
+extern int	run_verify(Conn *c, Project *project, const char *target);
 
 /* commands.c */
 extern int	cmd_init(const Options *opts);
@@ -278,6 +286,7 @@ extern int	cmd_up(const Options *opts);
 extern int	cmd_down(const Options *opts);
 extern int	cmd_redo(const Options *opts);
 extern int	cmd_stamp(const Options *opts);
+extern int	cmd_verify(const Options *opts);
 
 /* inspect.c */
 extern int	cmd_status(const Options *opts);

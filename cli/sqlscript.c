@@ -157,6 +157,14 @@ print_sql_script(const Options *opts, Project *project, const char *target,
 					  project->nfiles == 1 ? "" : "s");
 	if (opts->confirm)
 		appendPQExpBufferStr(&buf, "SET pgmig.confirm = 'yes';\n");
+	if (opts->lock_timeout)
+	{
+		appendPQExpBufferStr(&buf, "SET pgmig.lock_timeout = ");
+		literal(&buf, opts->lock_timeout);
+		appendPQExpBufferStr(&buf, ";\n");
+	}
+	if (opts->lock_retries)
+		appendPQExpBuffer(&buf, "SET pgmig.lock_retries = %s;\n", opts->lock_retries);
 
 	/* registration: every file; the server keeps what it already has */
 	appendPQExpBufferStr(&buf, "BEGIN;\nSELECT revision, action FROM mig_register(\n  ARRAY[");

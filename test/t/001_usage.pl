@@ -15,7 +15,7 @@ my %nodb = (env => { PGHOST => '/nonexistent', PGPORT => '1', DATABASE_URL => un
 my $dir = new_project('usage');
 
 # --help lists every command, and the help of each one works both ways
-my @commands = qw(init new up down redo status current heads history show stamp merge check help);
+my @commands = qw(init new up down redo verify status current heads history show stamp merge check help);
 my $help = pgmig_ok(undef, $dir, ['--help'], qr/Usage:/, '--help');
 foreach my $cmd (@commands)
 {
@@ -31,6 +31,12 @@ like(pgmig_ok(undef, $dir, [ 'up', '--help' ], undef, 'up --help'),
 	qr/--commit-each.*--dry-run.*--sql.*--confirm/s, 'up --help lists its options');
 like(pgmig_ok(undef, $dir, [ 'status', '--help' ], undef, 'status --help'),
 	qr/--dbname=DBNAME/, 'status --help lists the connection options');
+foreach my $cmd (qw(up down redo verify))
+{
+	like(pgmig_ok(undef, $dir, [ $cmd, '--help' ], undef, "$cmd --help"),
+		qr/--lock-timeout=DURATION.*--lock-retries=N/s, "$cmd --help lists the lock options");
+}
+like(pgmig_ok(undef, $dir, [ 'check', '--help' ], undef, 'check --help'), qr/--drift/, 'check --help lists --drift');
 
 # --version says the version of the control file
 my $sharedir = `pg_config --sharedir`;
@@ -65,6 +71,28 @@ pgmig_fails(undef, $dir, [ 'up', '--dry-run', '--commit-each' ],
 	qr/--dry-run and --commit-each cannot be used together/, '--dry-run with --commit-each', status => 2);
 pgmig_fails(undef, $dir, [ 'help', 'nope' ], qr/unknown command "nope"/, 'help of an unknown command',
 	status => 2);
+pgmig_fails(undef, $dir, [ 'verify', 'a', 'b' ], qr/too many arguments for command "verify": "b"/,
+	'verify takes one target', status => 2);
+pgmig_fails(undef, $dir, [ 'verify', '--dry-run' ], qr/--dry-run cannot be used with command "verify"/,
+	'verify has no --dry-run', status => 2);
+pgmig_fails(undef, $dir, [ 'check', '--drift', '--offline' ], qr/--drift and --offline cannot be used together/,
+	'check --drift needs the database', status => 2);
+pgmig_fails(undef, $dir, [ 'status', '--drift' ], qr/--drift cannot be used with command "status"/,
+	'--drift is for check', status => 2);
+pgmig_fails(undef, $dir, [ 'status', '--lock-timeout=1s' ],
+	qr/--lock-timeout\/--lock-retries cannot be used with command "status"/, '--lock-timeout is for runs', status => 2);
+foreach my $bad ('abc', '5 parsecs', '-2', '1.5.2s', '')
+{
+	pgmig_fails(undef, $dir, [ 'up', "--lock-timeout=$bad" ],
+		qr/invalid value "\Q$bad\E" for option --lock-timeout.*\n.*hint: Try "pgmig help up"/s,
+		"--lock-timeout=$bad", status => 2);
+}
+foreach my $bad ('x', '-1', '1001', '2.5')
+{
+	pgmig_fails(undef, $dir, [ 'redo', '--lock-retries', $bad ],
+		qr/invalid value "\Q$bad\E" for option --lock-retries: not a number from 0 to 1000/,
+		"--lock-retries $bad", status => 2);
+}
 
 # new: sequential numbering continues, parents are the heads
 my $empty = new_project('empty');
@@ -133,6 +161,12 @@ pgmig_fails(undef, $dir, [ 'show', '--offline', '9' ], qr/revision "9" does not 
 
 # check --offline
 pgmig_ok(undef, $dir, [ 'check', '--offline' ], qr/^ok: 3 revisions, head 003$/, 'check --offline');
+
+# --sql passes the lock options on to the server's settings
+my $sql = pgmig_ok(undef, $dir, [ 'up', '--sql', '--lock-timeout', '-1', '--lock-retries=7' ], undef,
+	'up --sql with the lock options');
+like($sql, qr/^SET pgmig\.lock_timeout = '-1';\nSET pgmig\.lock_retries = 7;\nBEGIN;$/m, 'up --sql: the lock settings come first');
+unlike(pgmig_ok(undef, $dir, [ 'up', '--sql' ], undef, 'up --sql'), qr/lock_/, 'up --sql: no lock settings unless asked');
 
 # merge joins heads; without two heads there is nothing to merge
 pgmig_fails(undef, $dir, [ 'merge', '-m', 'nothing' ], qr/nothing to merge: there is 1 head/,
