@@ -245,6 +245,7 @@ AS $fn$
 	SELECT d.change, d.object, s.taken_at
 	FROM (SELECT * FROM pgmig.snapshots ORDER BY snapshot_id DESC LIMIT 1) s,
 		 pgmig.map_diff(s.objects, pgmig.object_map()) d
+	WHERE current_setting('pgmig.track_drift', true) IS DISTINCT FROM 'off'
 $fn$;
 
 CREATE FUNCTION mig_fingerprint() RETURNS text

@@ -98,6 +98,7 @@ SELECT action FROM pgmig.snapshots ORDER BY snapshot_id DESC LIMIT 1;
 SET pgmig.track_drift = off;
 CREATE TABLE untracked (id int);
 SELECT mig_status();
+SELECT count(*) AS drift_rows FROM mig_drift();
 SELECT count(*) AS snapshots_before FROM pgmig.snapshots \gset
 SELECT * FROM mig_stamp('3');
 SELECT count(*) = :snapshots_before AS none_recorded FROM pgmig.snapshots;
@@ -193,6 +194,15 @@ SELECT revision FROM mig_apply();
 SELECT * FROM mig_verify('3', redo => true);
 SELECT * FROM mig_verify('-1', redo => true);
 SELECT mig_status();
+-- a down script of an applied revision that drops too much, where the
+-- round trip of its own up and down cannot see it
+SELECT * FROM mig_register('6_after.sql', $$-- migrate:up
+CREATE TABLE audit (id int);
+-- migrate:down
+DROP TABLE audit;
+ALTER TABLE accounts DROP COLUMN IF EXISTS name;
+$$);
+SELECT * FROM mig_verify('-1', redo => true);
 -- a down script of an applied revision that fails
 SELECT * FROM mig_register('6_after.sql', $$-- migrate:up
 CREATE TABLE audit (id int);

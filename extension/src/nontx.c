@@ -308,8 +308,8 @@ pgmig_nontx_end(PG_FUNCTION_ARGS)
 	mig_log_event(revert ? "revert" : "apply", id, duration, success,
 				  sqlstate, message);
 	mig_refresh_status();
-	if (success)
-		mig_record_snapshot(revert ? "revert" : "apply");
+	/* what the completed statements did came from the migration, not drift */
+	mig_record_snapshot(revert ? "revert" : "apply");
 	mig_leave_catalog(nestlevel);
 	SPI_finish();
 	PG_RETURN_VOID();

@@ -12,7 +12,10 @@
  * Without "redo", the revisions checked are the pending ones on the way
  * to the target.  With "redo", they are the applied revisions above the
  * target (as mig_revert would revert them): their down scripts run first,
- * children before parents, then each is checked as above.
+ * children before parents, then each is checked as above, and the schema
+ * after its last up must also equal the schema before its down script (a
+ * down script that drops too much, or leaves behind what the up script
+ * recreates with IF NOT EXISTS, is caught there).
  *
  * The first failure ends the check; the revisions after it are reported
  * "not checked", since they build on it.
@@ -44,6 +47,8 @@ typedef struct Verify
 	Tuplestorestate *tupstore;
 	TupleDesc	tupdesc;
 	bool	   *reported;		/* by node index: has a result row */
+	Datum	   *before_down;	/* redo: by node index, the map before its
+								 * down script, or 0 */
 } Verify;
 
 /* Add a result row. */
@@ -181,7 +186,8 @@ round_trip(Verify *v, int idx)
 	MigRevision *rev = (MigRevision *) node->data;
 	Datum		before,
 				after_up,
-				after_down;
+				after_down,
+				after_up2;
 	char	   *error;
 	char	   *diff;
 
@@ -228,14 +234,55 @@ round_trip(Verify *v, int idx)
 				   psprintf("The second run of the up script, after the down script: %s", error));
 		return false;
 	}
-	if ((diff = map_diff(v, after_up, object_map(v))) != NULL)
+	after_up2 = object_map(v);
+	if ((diff = map_diff(v, after_up, after_up2)) != NULL)
 	{
 		put_result(v, idx, "up differs",
 				   psprintf("Up after down gives another schema than the first up: %s.",
 							diff));
 		return false;
 	}
+	if (v->before_down[idx] != (Datum) 0 &&
+		(diff = map_diff(v, v->before_down[idx], after_up2)) != NULL)
+	{
+		put_result(v, idx, "down differs",
+				   psprintf("After the applied revision's down and up scripts, the schema differs from before: %s.",
+							diff));
+		return false;
+	}
 	put_result(v, idx, "ok", NULL);
+	return true;
+}
+
+/*
+ * Redo: run the down script of applied revision "idx", keeping the schema's
+ * map from before it to compare with after the round trip; false ends the
+ * check.
+ */
+static bool
+take_down(Verify *v, int idx)
+{
+	MigRevision *rev = MIG_REV(&v->cat->graph, idx);
+	char	   *error;
+
+	if (!rev->transactional)
+	{
+		put_result(v, idx, "not checked",
+				   "It is marked transaction:false, so it cannot run inside the check's transaction.");
+		return false;
+	}
+	if (!rev->reversible)
+	{
+		put_result(v, idx, "irreversible",
+				   "It has no down script, so it and the revisions below it cannot be taken down.");
+		return false;
+	}
+	v->before_down[idx] = object_map(v);
+	if (!run_script(v, idx, true, &error))
+	{
+		put_result(v, idx, "down failed", error);
+		return false;
+	}
 	return true;
 }
 
@@ -269,6 +316,7 @@ pgmig_verify(PG_FUNCTION_ARGS)
 	nestlevel = mig_enter_catalog();
 	v.cat = mig_load_catalog();
 	v.reported = palloc0((v.cat->graph.n > 0 ? v.cat->graph.n : 1) * sizeof(bool));
+	v.before_down = palloc0((v.cat->graph.n > 0 ? v.cat->graph.n : 1) * sizeof(Datum));
 	if (!pgmig_graph_plan(&v.cat->graph, target, redo, &plan, &err))
 		mig_report(&err);
 
@@ -282,21 +330,7 @@ pgmig_verify(PG_FUNCTION_ARGS)
 
 	/* redo: take the applied revisions down first, children first */
 	for (i = 0; redo && i < plan.nsteps && ok; i++)
-	{
-		char	   *error;
-
-		if (!MIG_REV(&v.cat->graph, plan.steps[i])->reversible)
-		{
-			put_result(&v, plan.steps[i], "irreversible",
-					   "It has no down script, so it and the revisions below it cannot be taken down.");
-			ok = false;
-		}
-		else if (!run_script(&v, plan.steps[i], true, &error))
-		{
-			put_result(&v, plan.steps[i], "down failed", error);
-			ok = false;
-		}
-	}
+		ok = take_down(&v, plan.steps[i]);
 	for (i = 0; ok && i < plan.nsteps; i++)
 		ok = round_trip(&v, order[i]);
 	for (i = 0; i < plan.nsteps; i++)
