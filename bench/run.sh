@@ -401,9 +401,11 @@ samples[mem/apply]="$((($(now) - t0) / 1000))"
 say "memory: psql -1 -f on the same statements"
 fresh_db pgmig_bench_mem
 t0=$(now)
-mem_kb[psql]=$(/usr/bin/time -o "$work/time_psql.txt" -v \
-	psql -X -q -A -t -v ON_ERROR_STOP=1 -1 -d pgmig_bench_mem -f "$work/mem/all.sql" -c "$vmhwm_sql" | tail -n 1)
+/usr/bin/time -o "$work/time_psql.txt" -v \
+	psql -X -q -A -t -v ON_ERROR_STOP=1 -1 -d pgmig_bench_mem -f "$work/mem/all.sql" -c "$vmhwm_sql" \
+	>"$work/psql_mem.out" || die "memory: psql failed"
 samples[mem/psql]="$((($(now) - t0) / 1000))"
+mem_kb[psql]=$(tail -n 1 "$work/psql_mem.out")
 mem_kb[psql_client]=$(sed -n 's/.*Maximum resident set size (kbytes): //p' "$work/time_psql.txt")
 
 say "memory: pgmig up on the same file"
@@ -437,7 +439,14 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 # verdict OK-CONDITION (awk expression over a and b) A B
 verdict() { awk -v a="$2" -v b="$3" "BEGIN { exit !($1) }" && echo met || echo MISSED; }
 
-row() { printf '%-18s %-40s %12s %9s  %s\n' "$@"; }
+row() { printf '%-18s %-40s %-22s %9s  %s\n' "$@"; }
+
+# secs KEY: the median of samples[KEY] in seconds, then min-max.
+secs() {
+	tr ' ' '\n' <<<"${samples[$1]}" | grep . | sort -n |
+		awk -v med="$(median "${samples[$1]}")" '{ v[NR] = $1 / 1e6 }
+			END { if (NR > 1) printf "%.3f s (%.3f-%.3f)", med, v[1], v[NR]; else printf "%.1f s", med }'
+}
 
 mb() { awk -v kb="$1" 'BEGIN { printf "%.1f MB", kb / 1024 }'; }
 
@@ -449,13 +458,14 @@ status_row() {
 		return
 	fi
 	med=$(median "${samples[$2]}")
-	row "$1" "$3" "$(awk -v s="$med" 'BEGIN { printf "%.2f ms", s * 1000 }')" "" \
+	row "$1" "$3" "$(tr ' ' '\n' <<<"${samples[$2]}" | grep . | sort -n |
+		awk -v med="$med" '{ v[NR] = $1 / 1e3 } END { printf "%.2f ms (%.1f-%.1f)", med * 1000, v[1], v[NR] }')" "" \
 		"${4:+$4$(verdict "a < 0.020" "$med" 0) }(median of $status_calls calls)"
 }
 
 print_table() {
 	local wl n limit m med base dbm ratio_s target
-	printf '\npgmig %s benchmark: PostgreSQL %s, %s CPUs, %s runs per figure (median)\n\n' \
+	printf '\npgmig %s benchmark: PostgreSQL %s, %s CPUs, %s runs per figure: median (min-max)\n\n' \
 		"$(pgmig --version | awk '{ print $NF }')" "$server_version" "$(nproc)" "$runs"
 	row "workload" "method" "time" "÷ psql -1" "target"
 	row "--------" "------" "----" "---------" "------"
@@ -472,14 +482,14 @@ print_table() {
 				target="≤ ${limit}×: $(verdict "a / b <= $limit" "$med" "$base"); faster than dbmate: $(verdict "a < b" "$med" "$dbm")"
 				;;
 			esac
-			row "$n" "${method_label[$m]}" "$(printf '%.3f s' "$med")" "$(ratio "$med" "$base")" "$target"
+			row "$n" "${method_label[$m]}" "$(secs "$wl/$m")" "$(ratio "$med" "$base")" "$target"
 			n=""
 		done
 	done
 	med=$(median "${samples[noop/pgmig]}")
-	row "no-op ($n_noop)" "pgmig up, nothing to do" "$(printf '%.3f s' "$med")" "" "< 0.1 s: $(verdict "a < 0.1" "$med" 0)"
+	row "no-op ($n_noop)" "pgmig up, nothing to do" "$(secs noop/pgmig)" "" "< 0.1 s: $(verdict "a < 0.1" "$med" 0)"
 	dbm=$(median "${samples[noop/dbmate]}")
-	row "" "dbmate up, nothing to do" "$(printf '%.3f s' "$dbm")" "" "pgmig faster: $(verdict "a < b" "$med" "$dbm")"
+	row "" "dbmate up, nothing to do" "$(secs noop/dbmate)" "" "pgmig faster: $(verdict "a < b" "$med" "$dbm")"
 	status_row "status ($n_status)" status/call "SELECT mig_status(), per call" "< 20 ms: "
 	status_row "" status/ddl "the same after ddl ($n_ddl tables)" ""
 	printf '\n'
@@ -512,10 +522,10 @@ print_table() {
 	done
 	printf '%s\n' "(backends: peak minus the baseline backend's, ÷ the script's size; clients: peak ÷ size)"
 	printf '\n'
-	row "memory (time)" "SELECT mig_apply()" "$(printf '%.1f s' "$(median "${samples[mem/apply]}")")" \
+	row "memory (time)" "SELECT mig_apply()" "$(secs mem/apply)" \
 		"$(ratio "$(median "${samples[mem/apply]}")" "$(median "${samples[mem/psql]}")")" "one run each"
-	row "" "psql -1 -f all.sql" "$(printf '%.1f s' "$(median "${samples[mem/psql]}")")" "1.00" ""
-	row "" "pgmig up" "$(printf '%.1f s' "$(median "${samples[mem/pgmig]}")")" \
+	row "" "psql -1 -f all.sql" "$(secs mem/psql)" "1.00" ""
+	row "" "pgmig up" "$(secs mem/pgmig)" \
 		"$(ratio "$(median "${samples[mem/pgmig]}")" "$(median "${samples[mem/psql]}")")" ""
 	printf '\nset-up, one run each: pgmig up of %s revisions %.1f s, dbmate up of the same %.1f s;\n' \
 		"$n_noop" "$(median "${samples[setup/noop_pgmig]}")" "$(median "${samples[setup/noop_dbmate]}")"
@@ -524,3 +534,6 @@ print_table() {
 }
 
 print_table | tee "$work/results.txt"
+for key in "${!samples[@]}"; do
+	printf '%s %s\n' "$key" "${samples[$key]}"
+done | sort >"$work/samples.txt"
