@@ -120,9 +120,10 @@ static const CommandInfo commands[] = {
 		"\n"
 		"Prints one line per revision: ok, irreversible (no down script), up failed,\n"
 		"down failed, down differs, up differs, or not checked (no-transaction\n"
-		"revisions, and those after a failure).  Exits 1 unless every revision is\n"
-		"ok or irreversible, with the error, its file and line, or the objects that\n"
-		"differ.  TARGET is as for \"pgmig up\"; the default, heads, checks every\n"
+		"revisions, which cannot run inside the check, and those after them or\n"
+		"after a failure).  Exits 1 if a revision failed, with the error, its file\n"
+		"and line, or the objects that differ; revisions not checked only warn.\n"
+		"TARGET is as for \"pgmig up\"; the default, heads, checks every\n"
 		"pending revision.\n"
 		"\n"
 		LOCK_HELP
