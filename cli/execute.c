@@ -51,6 +51,7 @@ typedef struct Run
 	bool		commit_each;
 	int			nrun;			/* revisions run so far */
 	int			ncommitted;		/* of which committed */
+	bool		nothing_to_do;	/* the catalog read under the lock says so */
 } Run;
 
 /* "heads"/"base" for a relative target, whose meaning moves as steps run. */
@@ -374,8 +375,13 @@ typedef struct LockPolicy
 /*
  * Give a no-transaction revision its lock_timeout, as the server gives one
  * to the others: the file's directive, else pgmig.lock_timeout (-1 keeps
- * the session's).  Read how often and after what pause a statement that
- * timed out runs again.  False (reported) on error.
+ * the session's) if it was set rather than left at its default.  The
+ * default is meant for statements that take strong locks; a no-transaction
+ * revision typically builds indexes CONCURRENTLY, which waits for older
+ * transactions by design without blocking anyone, and which a timeout in
+ * its later phases would leave behind as an invalid index.  Read how often
+ * and after what pause a statement that timed out runs again.  False
+ * (reported) on error.
  */
 static bool
 set_lock_policy(Run *run, Step *step, LockPolicy *lp)
@@ -390,7 +396,7 @@ set_lock_policy(Run *run, Step *step, LockPolicy *lp)
 
 	memset(lp, 0, sizeof(*lp));
 	/* settings in their base unit, ms; pgmig's exist once its module is loaded */
-	res = query(run->c, "SELECT name, setting FROM pg_catalog.pg_settings"
+	res = query(run->c, "SELECT name, setting, source FROM pg_catalog.pg_settings"
 				" WHERE name OPERATOR(pg_catalog.=) ANY ($1::pg_catalog.text[])",
 				1, names);
 	if (res == NULL)
@@ -403,7 +409,10 @@ set_lock_policy(Run *run, Step *step, LockPolicy *lp)
 		if (strcmp(name, "lock_timeout") == 0)
 			session_ms = value;
 		else if (strcmp(name, "pgmig.lock_timeout") == 0)
-			pgmig_ms = value;
+		{
+			if (strcmp(PQgetvalue(res, i, 2), "default") != 0)
+				pgmig_ms = value;
+		}
 		else if (strcmp(name, "pgmig.lock_retries") == 0)
 			lp->retries = (int) value;
 		else
@@ -739,12 +748,38 @@ free_steps(Step *steps, int n)
 }
 
 /*
+ * Does the merged graph (files and catalog, read under the migration lock)
+ * plan nothing for target?  Then the server need not be asked: a no-op
+ * "pgmig up" costs one catalog query.  An error (a bad target, several
+ * heads) is left for the server to report.
+ */
+static bool
+plan_is_empty(View *view, const char *target, bool revert)
+{
+	PgmigPlan	plan;
+	PgmigError	err;
+
+	memset(&plan, 0, sizeof(plan));
+	memset(&err, 0, sizeof(err));
+	if (!pgmig_graph_plan(&view->graph, target, revert, &plan, &err))
+	{
+		pg_free(err.message);
+		pg_free(err.detail);
+		pg_free(err.hint);
+		return false;
+	}
+	pg_free(plan.steps);
+	return plan.nsteps == 0;
+}
+
+/*
  * Start a run: check the graph and register the files, in a transaction
  * that stays open: the caller commits it, or for a dry run rolls it back
  * with everything else.  False (reported) on error.
  */
 static bool
-start_run(Run *run, Conn *c, Project *project, bool dry_run)
+start_run(Run *run, Conn *c, Project *project, bool dry_run,
+		  const char *target, bool revert)
 {
 	Catalog		cat;
 	View		view;
@@ -765,6 +800,8 @@ start_run(Run *run, Conn *c, Project *project, bool dry_run)
 	ok = read_catalog(c, project, &cat) &&
 		build_view(project, &cat, &view) &&
 		sync_catalog(c, project, &cat);
+	if (ok && target != NULL)
+		run->nothing_to_do = plan_is_empty(&view, target, revert);
 	free_view(&view);
 	free_catalog(&cat);
 	if (!ok)
@@ -840,6 +877,8 @@ check_round_trip(Run *run, const char *target, bool redo, bool print)
 							   run->c->extschema);
 	PGresult   *res = query(run->c, sql, 2, values);
 	int			nfailed = 0;
+	int			nunchecked = 0;
+	int			first_unchecked = -1;
 	int			i;
 
 	pfree(sql);
@@ -858,18 +897,35 @@ check_round_trip(Run *run, const char *target, bool redo, bool print)
 		if (strcmp(result, "ok") == 0 ||
 			(!redo && strcmp(result, "irreversible") == 0))
 			continue;
+		/* no-transaction revisions cannot be checked: not a failure */
+		if (strcmp(result, "not checked") == 0 && nfailed == 0)
+		{
+			if (nunchecked++ == 0)
+				first_unchecked = i;
+			continue;
+		}
 		/* the check stops at the first failure: the rest is not checked */
 		if (nfailed++ == 0)
 			report_round_trip(id, file, result,
 							  PQgetisnull(res, i, 3) ? NULL : PQgetvalue(res, i, 3));
 	}
+	if (nfailed == 0 && nunchecked > 0)
+	{
+		pg_log_warning("%d revision%s not checked, from revision %s on",
+					   nunchecked, nunchecked == 1 ? " was" : "s were",
+					   PQgetvalue(res, first_unchecked, 0));
+		if (!PQgetisnull(res, first_unchecked, 3))
+			pg_log_warning_detail("%s", PQgetvalue(res, first_unchecked, 3));
+	}
 	if (print && nfailed == 0)
 	{
+		int			nchecked = PQntuples(res) - nunchecked;
+
 		if (PQntuples(res) == 0)
 			info(run->opts, "nothing to verify");
 		else
 			info(run->opts, "round trip ok for %d revision%s; the check changed nothing",
-				 PQntuples(res), PQntuples(res) == 1 ? "" : "s");
+				 nchecked, nchecked == 1 ? "" : "s");
 	}
 	PQclear(res);
 	return nfailed;
@@ -885,7 +941,7 @@ run_verify(Conn *c, Project *project, const char *target)
 	Run			run;
 	int			nfailed;
 
-	if (!start_run(&run, c, project, true))
+	if (!start_run(&run, c, project, true, NULL, false))
 		return EXIT_ERROR;
 	nfailed = check_round_trip(&run, target, false, true);
 	if (!end_tx(&run))
@@ -902,10 +958,15 @@ run_plan(Conn *c, Project *project, const char *target, bool revert)
 	int			n;
 	bool		ok;
 
-	if (!start_run(&run, c, project, c->opts->dry_run))
+	if (!start_run(&run, c, project, c->opts->dry_run, target, revert))
 		return EXIT_ERROR;
 	if (!run.rollback && !end_tx(&run))
 		return EXIT_ERROR;
+	if (run.nothing_to_do)
+	{
+		info(c->opts, "nothing to %s", revert ? "revert" : "apply");
+		return end_tx(&run) ? EXIT_OK : EXIT_ERROR;
+	}
 	run.engine_dry_run = c->opts->dry_run;
 	if (!get_plan(&run, target, revert, &steps, &n))
 	{
@@ -965,7 +1026,7 @@ run_redo(Conn *c, Project *project, const char *target)
 	int			i;
 	bool		ok;
 
-	if (!start_run(&run, c, project, c->opts->dry_run))
+	if (!start_run(&run, c, project, c->opts->dry_run, NULL, true))
 		return EXIT_ERROR;
 	/* the up half must see the down half: the client rolls back a dry run */
 	run.engine_dry_run = false;
