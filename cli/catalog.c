@@ -18,6 +18,9 @@
  */
 #include "pgmig.h"
 
+#include <math.h>
+#include <time.h>
+
 #include "fe_utils/string_utils.h"
 
 /* Order catalog rows by id. */
@@ -34,6 +37,38 @@ field(PGresult *res, int row, int col)
 	if (PQgetisnull(res, row, col))
 		return NULL;
 	return pg_strdup(PQgetvalue(res, row, col));
+}
+
+/*
+ * A time sent as seconds since the epoch, as ISO 8601 in UTC with
+ * microseconds (what ISO_TIME() gives), NULL for SQL NULL.  Formatting it
+ * here rather than with to_char() halves the cost of the catalog query.
+ */
+static char *
+epoch_iso_time(PGresult *res, int row, int col)
+{
+	double		epoch;
+	time_t		secs;
+	long		usecs;
+	struct tm	tm;
+	char		buf[64];
+
+	if (PQgetisnull(res, row, col))
+		return NULL;
+	epoch = strtod(PQgetvalue(res, row, col), NULL);
+	secs = (time_t) floor(epoch);
+	usecs = lround((epoch - (double) secs) * 1000000.0);
+	if (usecs >= 1000000)
+	{
+		secs++;
+		usecs -= 1000000;
+	}
+	if (gmtime_r(&secs, &tm) == NULL)
+		return pg_strdup(PQgetvalue(res, row, col));
+	snprintf(buf, sizeof(buf), "%04d-%02d-%02dT%02d:%02d:%02d.%06ldZ",
+			 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+			 tm.tm_hour, tm.tm_min, tm.tm_sec, usecs);
+	return pg_strdup(buf);
 }
 
 /* Parse a text[] field into a malloc'd array (free with free()). */
@@ -60,22 +95,33 @@ array_field(PGresult *res, int row, int col, char ***items, int *n)
 bool
 read_catalog(Conn *c, Project *project, Catalog *cat)
 {
+	bool		full = project->inspecting;
 	PGresult   *res;
+	char	   *sql;
 	int			i;
 
-	res = query(c,
-				"SELECT COALESCE(r.id, m.id), r.id IS NOT NULL,"
-				" m.id IS NOT NULL,"
-				" COALESCE(r.description, m.description),"
-				" r.file_checksum, r.up_checksum, r.source_file, r.parents,"
-				" r.labels, COALESCE(r.transactional, true),"
-				" m.checksum, m.state, " ISO_TIME("m.applied_at") ","
-				" m.applied_by, m.method, " MILLISECONDS("m.duration") ","
-				" m.statements_done"
-				" FROM pgmig.revisions r"
-				" FULL JOIN pgmig.schema_migrations m"
-				" ON m.id OPERATOR(pg_catalog.=) r.id",
-				0, NULL);
+	/*
+	 * What only the inspecting commands show (checksums, when and by whom,
+	 * how long) is left out otherwise: a no-op "pgmig up" over thousands of
+	 * revisions then reads half as much.
+	 */
+	sql = psprintf("SELECT COALESCE(r.id, m.id), r.id IS NOT NULL,"
+				   " m.id IS NOT NULL,"
+				   " COALESCE(r.description, m.description),"
+				   " r.file_checksum, %s, r.source_file, r.parents,"
+				   " r.labels, COALESCE(r.transactional, true),"
+				   " %s, m.state, %s, %s, %s, %s, m.statements_done"
+				   " FROM pgmig.revisions r"
+				   " FULL JOIN pgmig.schema_migrations m"
+				   " ON m.id OPERATOR(pg_catalog.=) r.id",
+				   full ? "r.up_checksum" : "NULL",
+				   full ? "m.checksum" : "NULL",
+				   full ? "pg_catalog.date_part('epoch', m.applied_at)" : "NULL",
+				   full ? "m.applied_by" : "NULL",
+				   full ? "m.method" : "NULL",
+				   full ? MILLISECONDS("m.duration") : "NULL");
+	res = query(c, sql, 0, NULL);
+	pfree(sql);
 	if (res == NULL)
 		return false;
 	cat->n = PQntuples(res);
@@ -101,7 +147,7 @@ read_catalog(Conn *c, Project *project, Catalog *cat)
 		d->transactional = PQgetvalue(res, i, 9)[0] == 't';
 		d->applied_checksum = field(res, i, 10);
 		d->state = field(res, i, 11);
-		d->applied_at = field(res, i, 12);
+		d->applied_at = epoch_iso_time(res, i, 12);
 		d->applied_by = field(res, i, 13);
 		d->method = field(res, i, 14);
 		d->duration = field(res, i, 15);

@@ -113,13 +113,22 @@ load_files(Project *project)
 		if (de->d_name[0] == '.' || len < 4 ||
 			strcmp(de->d_name + len - 4, ".sql") != 0)
 			continue;
-		path = psprintf("%s/%s", project->dir, de->d_name);
-		if (stat(path, &st) != 0 || !S_ISREG(st.st_mode))
-		{
-			pfree(path);
+#ifdef DT_REG
+		/* the directory entry tells, mostly: one system call less a file */
+		if (de->d_type != DT_REG && de->d_type != DT_UNKNOWN &&
+			de->d_type != DT_LNK)
 			continue;
+		if (de->d_type != DT_REG)
+#endif
+		{
+			path = psprintf("%s/%s", project->dir, de->d_name);
+			if (stat(path, &st) != 0 || !S_ISREG(st.st_mode))
+			{
+				pfree(path);
+				continue;
+			}
+			pfree(path);
 		}
-		pfree(path);
 		if (nnames == cap)
 		{
 			cap = cap ? cap * 2 : 64;
@@ -173,6 +182,8 @@ load_files(Project *project)
 			pg_free(content);
 			continue;
 		}
+		if (project->inspecting)
+			pgmig_section_checksums(&f->script);
 		/* the parser normalized the text in place; that is what we send */
 		f->content = content;
 		project->nfiles++;

@@ -70,6 +70,8 @@ inspect_open(const Options *opts, Inspect *in, bool online)
 	in->online = online;
 	if (!find_project(opts, true, &in->project))
 		exit(EXIT_ERROR);
+	/* status, show and check compare applied scripts with the files */
+	in->project.inspecting = true;
 	ok = load_files(&in->project);
 	ok = check_duplicates(&in->project) && ok;
 	if (!ok)

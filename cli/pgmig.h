@@ -154,6 +154,8 @@ typedef struct Project
 	char	   *root;			/* folder holding migrations/ or pgmig.conf */
 	char	   *dir;			/* the migrations folder */
 	bool		found;			/* false: nothing found, defaults used */
+	bool		inspecting;	/* status, show, check: hash the up and
+								 * down scripts, read the whole catalog */
 	int			nfiles;
 	MigFile    *files;			/* sorted by version */
 } Project;

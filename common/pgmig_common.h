@@ -81,6 +81,9 @@ extern bool pgmig_parse_file_name(const char *file_name, char **id,
 extern bool pgmig_parse_script(const char *file_name, char *content,
 							   size_t len, PgmigScript *out, PgmigError *err);
 
+/* Fill in up_checksum and down_checksum of a parsed script. */
+extern void pgmig_section_checksums(PgmigScript *script);
+
 /* Turn CRLF and lone CR into LF, in place; returns the new length. */
 extern size_t pgmig_normalize_newlines(char *text, size_t len);
 

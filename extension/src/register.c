@@ -230,6 +230,7 @@ register_files(FunctionCallInfo fcinfo, Datum *names, Datum *contents, int n,
 			name = strrchr(name, '/') + 1;
 		if (!pgmig_parse_script(name, content, strlen(content), &scripts[i], &err))
 			mig_report(&err);
+		pgmig_section_checksums(&scripts[i]);
 		if (scripts[i].lock_timeout != NULL)
 			(void) mig_lock_timeout_ms(scripts[i].lock_timeout, name);
 		pfree(content);
