@@ -284,12 +284,17 @@ sync_catalog(Conn *c, Project *project, Catalog *cat)
 	return ok;
 }
 
-/* Is the revision applied, and not a half-done no-transaction one? */
+/*
+ * Is the revision applied, as the server plans: complete, or on its way
+ * down (a half-reverted one is still applied, so "down" resumes it), not
+ * one that stopped on its way up?
+ */
 static bool
 applied_complete(const DbRev *d)
 {
 	return d != NULL && d->applied &&
-		(d->state == NULL || strcmp(d->state, "complete") == 0);
+		(d->state == NULL || (strcmp(d->state, "running") != 0 &&
+							  strcmp(d->state, "failed") != 0));
 }
 
 /*

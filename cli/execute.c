@@ -530,8 +530,8 @@ nontx_failed(Run *run, Step *step, PGresult *stmts, int i, PGresult *res,
 					  6, values);
 	(void) reset_session(run);
 	if (step->revert)
-		pg_log_info("no-transaction revision %s stopped reverting after %d of %d statements; \"%s status\" shows it",
-					step->id, i, nstmts, progname);
+		pg_log_info("no-transaction revision %s stopped reverting after %d of %d statements; \"%s status\" shows it, \"%s down\" resumes it",
+					step->id, i, nstmts, progname, progname);
 	else
 		pg_log_info("no-transaction revision %s stopped after %d of %d statements; \"%s status\" shows it, \"%s up\" resumes it",
 					step->id, i, nstmts, progname, progname);

@@ -450,8 +450,8 @@ cmd_status(const Options *opts)
 			printf("warning: %d heads; \"%s up\" needs one: merge them with \"%s merge\", or run \"%s up heads\"\n",
 				   nheads, progname, progname, progname);
 		if (nhalf > 0)
-			printf("warning: %d no-transaction revision%s stopped halfway; \"%s up\" resumes\n",
-				   nhalf, nhalf == 1 ? "" : "s", progname);
+			printf("warning: %d no-transaction revision%s stopped halfway; \"%s up\" resumes one going up, \"%s down\" one going down\n",
+				   nhalf, nhalf == 1 ? "" : "s", progname, progname);
 		if (nchanged > 0)
 			printf("warning: %d file%s changed since applied; restore %s, or put the change in a new revision\n",
 				   nchanged, nchanged == 1 ? "" : "s", nchanged == 1 ? "it" : "them");
@@ -931,7 +931,8 @@ cmd_check(const Options *opts)
 		{
 			pg_log_error("no-transaction revision %s stopped halfway (%s after %d statements)",
 						 rev->id, f.state, rev->db->statements_done);
-			pg_log_error_hint("Fix the cause, then run \"%s up\" to resume it.", progname);
+			pg_log_error_hint("Fix the cause, then run \"%s %s\" to resume it.", progname,
+							  strncmp(f.state, "revert", 6) == 0 ? "down" : "up");
 			problems++;
 		}
 		if (f.out_of_order)

@@ -154,15 +154,15 @@ pgmig_nontx_begin(PG_FUNCTION_ARGS)
 				 errmsg("no script registered for revision %s", node->id)));
 	if (!revert)
 	{
-		if (node->applied)
-			ereport(ERROR,
-					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-					 errmsg("revision %s is already applied", node->id)));
 		if (rev->state != NULL && strncmp(rev->state, "revert", 6) == 0)
 			ereport(ERROR,
 					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 					 errmsg("revision %s is half reverted", node->id),
 					 errhint("Finish reverting it, or repair the schema by hand and use mig_stamp().")));
+		if (node->applied)
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 errmsg("revision %s is already applied", node->id)));
 		for (j = 0; j < node->nparents; j++)
 			if (!cat->graph.nodes[node->parents[j]].applied)
 				ereport(ERROR,
@@ -172,8 +172,7 @@ pgmig_nontx_begin(PG_FUNCTION_ARGS)
 	}
 	else
 	{
-		if (rev->state == NULL ||
-			(!node->applied && strncmp(rev->state, "revert", 6) != 0))
+		if (!node->applied)
 			ereport(ERROR,
 					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 					 errmsg("revision %s is not applied", node->id)));

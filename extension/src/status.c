@@ -108,7 +108,7 @@ mig_status_line(MigCatalog *cat)
 			npending++;
 		if (rev_changed(rev))
 			changed[nchanged++] = i;
-		if (rev->state != NULL && !node->applied)
+		if (rev->state != NULL && strcmp(rev->state, "complete") != 0)
 			halfdone[nhalf++] = i;
 		if (node->applied && !rev->registered)
 			missing[nmissing++] = i;

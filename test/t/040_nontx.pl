@@ -72,7 +72,7 @@ is(sql_value($node, "SELECT format('%s %s %s', success, sqlstate, message) FROM 
 	'f 42P01 relation "later" does not exist', 'the audit log has the failure');
 # (what its first statement did is in no fingerprint yet: it may show as drift)
 pgmig_ok($node, $dir, ['status'],
-	qr/^\[!\] 5_half.sql  \(no transaction: failed after 1 statement\)\n\[ \] 6_next.sql  \(head\)\n\nApplied: 4\nPending: 1\nHead: 6\n(?:Drift: .*\n)?warning: 1 no-transaction revision stopped halfway; "pgmig up" resumes\n\z/m,
+	qr/^\[!\] 5_half.sql  \(no transaction: failed after 1 statement\)\n\[ \] 6_next.sql  \(head\)\n\nApplied: 4\nPending: 1\nHead: 6\n(?:Drift: .*\n)?warning: 1 no-transaction revision stopped halfway; "pgmig up" resumes one going up, "pgmig down" one going down\n\z/m,
 	'status shows it half-done');
 pgmig_fails($node, $dir, ['check'], qr/no-transaction revision 5 stopped halfway \(failed after 1 statements\)\n.*hint: Fix the cause, then run "pgmig up" to resume it/s,
 	'check reports it');
@@ -141,6 +141,30 @@ $locker->query_safe('ROLLBACK');
 $locker->quit;
 $node->safe_psql('postgres', 'DROP INDEX IF EXISTS t_ab2');
 pgmig_ok($node, $dir, ['up'], qr/^applied 8 timeout /, 'lock_timeout: up once the lock is free');
+
+# a down script failing halfway: the revision is still applied, half
+# reverted, and "down" resumes it where it stopped
+write_migration($dir, '9_resume.sql',
+	migration("CREATE INDEX CONCURRENTLY t_r1 ON t (a);\nCREATE INDEX CONCURRENTLY t_r2 ON t (b);",
+		"DROP INDEX CONCURRENTLY t_r2;\nSELECT count(*) FROM needed_by_down;\nDROP INDEX CONCURRENTLY t_r1;",
+		notx => 1));
+pgmig_ok($node, $dir, ['up'], qr/^applied 9 resume /, 'half reverted: applied');
+$err = pgmig_fails($node, $dir, [ 'down', '-1' ], qr/relation "needed_by_down" does not exist/,
+	'half reverted: the down script fails at its second statement');
+like($err, qr/stopped reverting after 1 of 3 statements; "pgmig status" shows it, "pgmig down" resumes it/,
+	'half reverted: says how to resume');
+is(sql_value($node, "SELECT state || ' ' || statements_done FROM pgmig.schema_migrations WHERE id = '9'"),
+	'revert_failed 1', 'half reverted: recorded');
+pgmig_fails($node, $dir, ['check'], qr/stopped halfway \(revert_failed after 1 statements\)\n.*hint: Fix the cause, then run "pgmig down" to resume it/s,
+	'half reverted: check says down resumes it');
+pgmig_ok($node, $dir, ['up'], qr/^nothing to apply\n\z/, 'half reverted: up leaves it alone');
+$node->safe_psql('postgres', 'CREATE TABLE needed_by_down ()');
+pgmig_ok($node, $dir, [ 'down', '-1' ], qr/reverted 9 resume .*no transaction, 2 statements/,
+	'half reverted: down resumes at the statement that failed');
+is(sql_value($node, "SELECT count(*) FROM pgmig.schema_migrations WHERE id = '9'"), '0', 'half reverted: now reverted');
+is(sql_value($node, "SELECT count(*) FROM pg_class WHERE relname IN ('t_r1', 't_r2')"), '0',
+	'half reverted: both indexes are gone');
+unlink("$dir/migrations/9_resume.sql");
 
 # two "pgmig up" at once: every revision applied exactly once
 $node->safe_psql('postgres', 'CREATE DATABASE race');
