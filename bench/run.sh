@@ -339,9 +339,16 @@ gen mem "$n_mem" "$work/mem"
 [ "$(id -u)" -eq 0 ] && chown -R postgres: "$work"
 
 # Methods interleave, run after run, so that drift hits all of them alike.
+# Raw psql pays one client/server round trip per statement, and what a
+# round trip costs on a small VM moves with the host's load (threefold
+# within an hour here), so the bench measures it next to the workloads:
+# n_tiny times SELECT 1 in one psql session.
+for ((i = 0; i < n_tiny; i++)); do echo 'SELECT 1;'; done >"$work/roundtrip.sql"
+
 for wl in tiny ddl; do
 	for ((r = 1; r <= runs; r++)); do
 		say "$wl: run $r of $runs"
+		[ "$wl" = tiny ] && timed roundtrip psql_run -d "$maintenance_db" -o /dev/null -f "$work/roundtrip.sql"
 		for m in "${methods[@]}"; do
 			apply_workload "$wl" "$work/$wl" "$m"
 		done
@@ -469,6 +476,9 @@ print_table() {
 		"$(pgmig --version | awk '{ print $NF }')" "$server_version" "$(nproc)" "$runs"
 	row "workload" "method" "time" "÷ psql -1" "target"
 	row "--------" "------" "----" "---------" "------"
+	row "round trip" "psql, $n_tiny x SELECT 1, per statement" "$(tr ' ' '\n' <<<"${samples[roundtrip]}" | grep . | sort -n |
+		awk -v med="$(median "${samples[roundtrip]}")" -v n="$n_tiny" '{ v[NR] = $1 / n }
+			END { printf "%.0f us (%.0f-%.0f)", med * 1e6 / n, v[1], v[NR] }')" "" "what raw psql pays per statement"
 	for wl in tiny ddl; do
 		if [ "$wl" = tiny ]; then n="$wl ($n_tiny)" limit=1.5; else n="$wl ($n_ddl)" limit=1.05; fi
 		base=$(median "${samples[$wl/psql1]}")
