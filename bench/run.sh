@@ -137,6 +137,12 @@ if [ "${BENCH_BUILD:-1}" = 1 ]; then
 	fi
 fi
 command -v pgmig >/dev/null 2>&1 || die "pgmig is not installed (make install)"
+# What was measured: the commit, and whether the tree had changes.
+revision=$(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo "no git")
+if [ -n "$(git -C "$repo" status --porcelain --untracked-files=no 2>/dev/null)" ]; then
+	revision="$revision with uncommitted changes"
+fi
+[ "${BENCH_BUILD:-1}" = 1 ] || revision="installed pgmig, not built by the bench"
 pgmig=$(command -v pgmig)
 
 # ---------------------------------------------------------------------------
@@ -472,8 +478,8 @@ status_row() {
 
 print_table() {
 	local wl n limit m med base dbm ratio_s target
-	printf '\npgmig %s benchmark: PostgreSQL %s, %s CPUs, %s runs per figure: median (min-max)\n\n' \
-		"$(pgmig --version | awk '{ print $NF }')" "$server_version" "$(nproc)" "$runs"
+	printf '\npgmig %s (%s) benchmark: PostgreSQL %s, %s CPUs, %s runs per figure: median (min-max)\n\n' \
+		"$(pgmig --version | awk '{ print $NF }')" "$revision" "$server_version" "$(nproc)" "$runs"
 	row "workload" "method" "time" "÷ psql -1" "target"
 	row "--------" "------" "----" "---------" "------"
 	row "round trip" "psql, $n_tiny x SELECT 1, per statement" "$(tr ' ' '\n' <<<"${samples[roundtrip]}" | grep . | sort -n |
