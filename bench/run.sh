@@ -458,7 +458,7 @@ row() { printf '%-18s %-40s %-22s %9s  %s\n' "$@"; }
 secs() {
 	tr ' ' '\n' <<<"${samples[$1]}" | grep . | sort -n |
 		awk -v med="$(median "${samples[$1]}")" '{ v[NR] = $1 / 1e6 }
-			END { if (NR > 1) printf "%.3f s (%.3f-%.3f)", med, v[1], v[NR]; else printf "%.1f s", med }'
+			END { if (NR > 1) printf "%.3f s (%.3f-%.3f)", med, v[1], v[NR]; else printf "%.3f s", med }'
 }
 
 mb() { awk -v kb="$1" 'BEGIN { printf "%.1f MB", kb / 1024 }'; }
