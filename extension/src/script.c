@@ -268,6 +268,7 @@ split_statements(MigScript *script)
 {
 	core_yy_extra_type yyextra;
 	core_yyscan_t scanner;
+	MemoryContext tokcxt;
 	core_YYSTYPE yylval;
 	YYLTYPE		yylloc;
 	int			cap = 64;
@@ -278,14 +279,24 @@ split_statements(MigScript *script)
 	bool		is_create = false;
 	bool		is_routine = false;
 
+	/*
+	 * The scanner pallocs every identifier (downcased) and literal it
+	 * returns; they live in a token context, emptied at each statement's
+	 * end, so a script of a million statements does not keep them all.  Its
+	 * own buffers stay in the caller's context.
+	 */
+	tokcxt = AllocSetContextCreate(CurrentMemoryContext, "pgmig tokens",
+								   ALLOCSET_SMALL_SIZES);
 	init_keywords();
 	script->stmts = palloc(cap * sizeof(MigStatement));
 	scanner = scanner_init(script->text, &yyextra, &ScanKeywords, kw_tokens);
 
 	for (;;)
 	{
+		MemoryContext oldcxt = MemoryContextSwitchTo(tokcxt);
 		int			tok = core_yylex(&yylval, &yylloc, scanner);
 
+		MemoryContextSwitchTo(oldcxt);
 		if (tok == 0)
 			break;
 		if (start < 0)
@@ -328,11 +339,13 @@ split_statements(MigScript *script)
 		{
 			add_statement(script, &cap, start, yylloc + 1 - start);
 			start = -1;
+			MemoryContextReset(tokcxt);
 		}
 	}
 	if (start >= 0)
 		add_statement(script, &cap, start, (int) strlen(script->text) - start);
 	scanner_finish(scanner);
+	MemoryContextDelete(tokcxt);
 }
 
 /* Parse each statement once and refuse what cannot run here. */
