@@ -306,3 +306,181 @@ mig_log_event(const char *action, const char *revision, Interval *duration,
 	if (SPI_execute_plan(plan, values, nulls, false, 0) != SPI_OK_INSERT)
 		elog(ERROR, "could not write pgmig event");
 }
+
+/*
+ * Batched bookkeeping for a run in one transaction: what each step did is
+ * collected, then written with one statement per table, instead of two
+ * executor start-ups (and the catalog's CHECK constraints parsed again)
+ * for every revision.
+ */
+MigBatch *
+mig_batch_create(void)
+{
+	return palloc0(sizeof(MigBatch));
+}
+
+/* "arr" (or nothing yet) with room for "cap" Datums. */
+static Datum *
+grow(Datum *arr, int cap)
+{
+	return arr ? repalloc(arr, cap * sizeof(Datum)) : palloc(cap * sizeof(Datum));
+}
+
+/* Note that a step did "action" (apply, revert, stamp, unstamp) to a revision. */
+void
+mig_batch_add(MigBatch *b, const char *action, const char *revision,
+			  const char *description, const char *checksum,
+			  Interval *duration)
+{
+	if (b->n == b->cap)
+	{
+		b->cap = b->cap ? b->cap * 2 : 16;
+		b->actions = grow(b->actions, b->cap);
+		b->ids = grow(b->ids, b->cap);
+		b->descriptions = grow(b->descriptions, b->cap);
+		b->checksums = grow(b->checksums, b->cap);
+		b->durations = grow(b->durations, b->cap);
+		b->ats = grow(b->ats, b->cap);
+	}
+	b->actions[b->n] = CStringGetTextDatum(action);
+	b->ids[b->n] = CStringGetTextDatum(revision);
+	b->descriptions[b->n] = CStringGetTextDatum(description ? description : "");
+	b->checksums[b->n] = checksum ? CStringGetTextDatum(checksum) : (Datum) 0;
+	b->durations[b->n] = duration ? IntervalPGetDatum(duration) : (Datum) 0;
+	b->ats[b->n] = TimestampTzGetDatum(GetCurrentTimestamp());
+	b->n++;
+}
+
+/* An array Datum of the first n of "elems" (NULL where 0). */
+static Datum
+batch_array(Datum *elems, int n, Oid type)
+{
+	bool	   *nulls = palloc(n * sizeof(bool));
+	int16		typlen;
+	bool		typbyval;
+	char		typalign;
+	int			dims[1] = {n};
+	int			lbs[1] = {1};
+	int			i;
+
+	for (i = 0; i < n; i++)
+		nulls[i] = (type != TIMESTAMPTZOID && elems[i] == (Datum) 0);
+	get_typlenbyvalalign(type, &typlen, &typbyval, &typalign);
+	return PointerGetDatum(construct_md_array(elems, nulls, 1, dims, lbs, type,
+											  typlen, typbyval, typalign));
+}
+
+/*
+ * Write what the batch holds: applied revisions recorded ("method"
+ * applied or stamped), reverted ones forgotten, and one event each when
+ * "log_events".  A revision that another session applied or reverted
+ * behind our back is an error, as in mig_record_apply().
+ */
+void
+mig_batch_flush(MigBatch *b, const char *method, bool log_events)
+{
+	static SPIPlanPtr plan_apply = NULL;
+	static SPIPlanPtr plan_revert = NULL;
+	static SPIPlanPtr plan_events = NULL;
+	Datum	   *up_ids = palloc((b->n > 0 ? b->n : 1) * sizeof(Datum));
+	Datum	   *up_desc = palloc((b->n > 0 ? b->n : 1) * sizeof(Datum));
+	Datum	   *up_sum = palloc((b->n > 0 ? b->n : 1) * sizeof(Datum));
+	Datum	   *up_at = palloc((b->n > 0 ? b->n : 1) * sizeof(Datum));
+	Datum	   *up_dur = palloc((b->n > 0 ? b->n : 1) * sizeof(Datum));
+	Datum	   *down_ids = palloc((b->n > 0 ? b->n : 1) * sizeof(Datum));
+	SPIPlanPtr	plan;
+	int			nup = 0,
+				ndown = 0;
+	int			i;
+
+	if (b->n == 0)
+		return;
+	for (i = 0; i < b->n; i++)
+	{
+		char	   *action = TextDatumGetCString(b->actions[i]);
+
+		if (strcmp(action, "apply") == 0 || strcmp(action, "stamp") == 0)
+		{
+			up_ids[nup] = b->ids[i];
+			up_desc[nup] = b->descriptions[i];
+			up_sum[nup] = b->checksums[i];
+			up_at[nup] = b->ats[i];
+			up_dur[nup] = b->durations[i];
+			nup++;
+		}
+		else
+			down_ids[ndown++] = b->ids[i];
+	}
+
+	if (nup > 0)
+	{
+		Oid			argtypes[6] = {TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID,
+		TIMESTAMPTZARRAYOID, INTERVALARRAYOID, TEXTOID};
+		Datum		args[6];
+
+		plan = kept_plan(&plan_apply,
+						 "INSERT INTO pgmig.schema_migrations AS m"
+						 " (id, description, checksum, applied_at, duration, method)"
+						 " SELECT u.id, u.description, u.checksum, u.at, u.duration, $6"
+						 " FROM unnest($1, $2, $3, $4, $5)"
+						 "   AS u(id, description, checksum, at, duration)"
+						 " ON CONFLICT (id) DO UPDATE SET description = excluded.description,"
+						 " checksum = excluded.checksum, applied_at = excluded.applied_at,"
+						 " applied_by = excluded.applied_by, duration = excluded.duration,"
+						 " method = excluded.method, state = 'complete', statements_done = NULL"
+						 " WHERE m.state <> 'complete'",
+						 6, argtypes);
+		args[0] = batch_array(up_ids, nup, TEXTOID);
+		args[1] = batch_array(up_desc, nup, TEXTOID);
+		args[2] = batch_array(up_sum, nup, TEXTOID);
+		args[3] = batch_array(up_at, nup, TIMESTAMPTZOID);
+		args[4] = batch_array(up_dur, nup, INTERVALOID);
+		args[5] = CStringGetTextDatum(method);
+		if (SPI_execute_plan(plan, args, NULL, false, 0) != SPI_OK_INSERT)
+			elog(ERROR, "could not record applied revisions");
+		if (SPI_processed != (uint64) nup)
+			ereport(ERROR,
+					(errcode(ERRCODE_UNIQUE_VIOLATION),
+					 errmsg("a revision of this run is already applied"),
+					 errdetail("Another session applied it concurrently."),
+					 errhint("Run mig_apply() in a READ COMMITTED transaction.")));
+	}
+	if (ndown > 0)
+	{
+		Oid			argtypes[1] = {TEXTARRAYOID};
+		Datum		args[1];
+
+		plan = kept_plan(&plan_revert,
+						 "DELETE FROM pgmig.schema_migrations WHERE id = ANY ($1)",
+						 1, argtypes);
+		args[0] = batch_array(down_ids, ndown, TEXTOID);
+		if (SPI_execute_plan(plan, args, NULL, false, 0) != SPI_OK_DELETE)
+			elog(ERROR, "could not record reverted revisions");
+		if (SPI_processed != (uint64) ndown)
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 errmsg("a revision of this run is not applied"),
+					 errdetail("Another session reverted it concurrently.")));
+	}
+	if (log_events)
+	{
+		Oid			argtypes[4] = {TEXTARRAYOID, TEXTARRAYOID, TIMESTAMPTZARRAYOID,
+		INTERVALARRAYOID};
+		Datum		args[4];
+
+		plan = kept_plan(&plan_events,
+						 "INSERT INTO pgmig.events (action, revision, at, duration)"
+						 " SELECT u.action, u.revision, u.at, u.duration"
+						 " FROM unnest($1, $2, $3, $4) WITH ORDINALITY"
+						 "   AS u(action, revision, at, duration, n)"
+						 " ORDER BY u.n",
+						 4, argtypes);
+		args[0] = batch_array(b->actions, b->n, TEXTOID);
+		args[1] = batch_array(b->ids, b->n, TEXTOID);
+		args[2] = batch_array(b->ats, b->n, TIMESTAMPTZOID);
+		args[3] = batch_array(b->durations, b->n, INTERVALOID);
+		if (SPI_execute_plan(plan, args, NULL, false, 0) != SPI_OK_INSERT)
+			elog(ERROR, "could not write pgmig events");
+	}
+	b->n = 0;
+}

@@ -81,6 +81,19 @@ extern void mig_report(PgmigError *err) pg_attribute_noreturn();
 extern void mig_check_confirmed(const char *action);
 extern Tuplestorestate *mig_init_srf(FunctionCallInfo fcinfo, TupleDesc *tupdesc);
 
+/* What the steps of a run did, to be written to the catalog at once. */
+typedef struct MigBatch
+{
+	int			n;
+	int			cap;
+	Datum	   *actions;		/* text: apply, revert, stamp, unstamp */
+	Datum	   *ids;			/* text */
+	Datum	   *descriptions;	/* text */
+	Datum	   *checksums;		/* text, 0 for NULL */
+	Datum	   *durations;		/* interval, 0 for NULL */
+	Datum	   *ats;			/* timestamptz */
+} MigBatch;
+
 /* catalog.c */
 extern MigCatalog *mig_load_catalog(void);
 extern char *mig_fetch_script(const char *revision, bool revert, int *first_line);
@@ -88,6 +101,11 @@ extern void mig_record_apply(const char *revision, const char *description,
 							 const char *checksum, const char *method,
 							 Interval *duration);
 extern void mig_record_revert(const char *revision);
+extern MigBatch *mig_batch_create(void);
+extern void mig_batch_add(MigBatch *b, const char *action, const char *revision,
+						  const char *description, const char *checksum,
+						  Interval *duration);
+extern void mig_batch_flush(MigBatch *b, const char *method, bool log_events);
 extern void mig_log_event(const char *action, const char *revision,
 						  Interval *duration, bool success,
 						  const char *sqlstate, const char *message);
@@ -112,6 +130,7 @@ extern char *mig_status_line(MigCatalog *cat);
 extern void mig_status_cache_init(void);
 extern void mig_catalog_entered(void);
 extern void mig_catalog_left(void);
+extern bool mig_in_catalog(void);
 extern char *mig_cached_status(void);
 extern void mig_store_status(MigCatalog *cat);
 extern void mig_refresh_status(void);

@@ -102,10 +102,13 @@ prepare_scripts(MigCatalog *cat, PgmigPlan *plan, bool client_split)
 	return scripts;
 }
 
-/* Run one step of a plan and record it. */
+/*
+ * Run one step of a plan and record it: in "batch" if given (written at
+ * the end of the run), else at once, with an event if "log_events".
+ */
 static Interval *
 run_step(MigCatalog *cat, PgmigPlan *plan, int step, MigScript *script,
-		 const char *search_path, bool log_events)
+		 const char *search_path, MigBatch *batch, bool log_events)
 {
 	PgmigNode  *node = &cat->graph.nodes[plan->steps[step]];
 	MigRevision *rev = (MigRevision *) node->data;
@@ -114,14 +117,20 @@ run_step(MigCatalog *cat, PgmigPlan *plan, int step, MigScript *script,
 
 	mig_run_script_retrying(script, search_path, rev->lock_timeout);
 	duration = mig_interval_since(start);
-	if (plan->revert)
-		mig_record_revert(node->id);
+	if (batch != NULL)
+		mig_batch_add(batch, plan->revert ? "revert" : "apply", node->id,
+					  rev->description, rev->up_checksum, duration);
 	else
-		mig_record_apply(node->id, rev->description, rev->up_checksum,
-						 "applied", duration);
-	if (log_events)
-		mig_log_event(plan->revert ? "revert" : "apply", node->id, duration,
-					  true, NULL, NULL);
+	{
+		if (plan->revert)
+			mig_record_revert(node->id);
+		else
+			mig_record_apply(node->id, rev->description, rev->up_checksum,
+							 "applied", duration);
+		if (log_events)
+			mig_log_event(plan->revert ? "revert" : "apply", node->id, duration,
+						  true, NULL, NULL);
+	}
 	node->applied = !plan->revert;
 	/* keep the loaded catalog current, for the status line */
 	rev->state = plan->revert ? NULL : "complete";
@@ -141,6 +150,7 @@ run_plan(FunctionCallInfo fcinfo, const char *target, bool revert,
 	ResourceOwner oldowner = CurrentResourceOwner;
 	MigCatalog *cat;
 	MigScript **scripts;
+	MigBatch   *batch = mig_batch_create();
 	PgmigPlan	plan;
 	PgmigError	err;
 	int			nestlevel;
@@ -175,7 +185,8 @@ run_plan(FunctionCallInfo fcinfo, const char *target, bool revert,
 		Datum		values[3];
 		bool		nulls[3] = {false, false, false};
 
-		duration = run_step(cat, &plan, i, scripts[i], search_path, !dry_run);
+		duration = run_step(cat, &plan, i, scripts[i], search_path,
+							dry_run ? NULL : batch, false);
 		values[0] = CStringGetTextDatum(node->id);
 		values[1] = CStringGetTextDatum(MIG_REV(&cat->graph, plan.steps[i])->description);
 		values[2] = IntervalPGetDatum(duration);
@@ -191,6 +202,7 @@ run_plan(FunctionCallInfo fcinfo, const char *target, bool revert,
 	}
 	else if (plan.nsteps > 0)
 	{
+		mig_batch_flush(batch, "applied", true);
 		mig_store_status(cat);
 		mig_record_snapshot(revert ? "revert" : "apply");
 	}
@@ -263,6 +275,7 @@ pgmig_stamp(PG_FUNCTION_ARGS)
 	TupleDesc	tupdesc;
 	Tuplestorestate *tupstore = mig_init_srf(fcinfo, &tupdesc);
 	MigCatalog *cat;
+	MigBatch   *batch = mig_batch_create();
 	PgmigPlan	down,
 				up;
 	PgmigError	err;
@@ -295,22 +308,18 @@ pgmig_stamp(PG_FUNCTION_ARGS)
 		Datum		values[2];
 		bool		nulls[2] = {false, false};
 
-		if (unstamp)
-			mig_record_revert(node->id);
-		else
-			mig_record_apply(node->id, rev->description, rev->up_checksum,
-							 "stamped", NULL);
+		mig_batch_add(batch, unstamp ? "unstamp" : "stamp", node->id,
+					  rev->description, rev->up_checksum, NULL);
 		node->applied = !unstamp;
 		rev->state = unstamp ? NULL : "complete";
 		rev->applied_checksum = unstamp ? NULL : rev->up_checksum;
-		mig_log_event(unstamp ? "unstamp" : "stamp", node->id, NULL, true,
-					  NULL, NULL);
 		values[0] = CStringGetTextDatum(node->id);
 		values[1] = CStringGetTextDatum(unstamp ? "unstamped" : "stamped");
 		tuplestore_putvalues(tupstore, tupdesc, values, nulls);
 	}
 	if (down.nsteps + up.nsteps > 0)
 	{
+		mig_batch_flush(batch, "stamped", true);
 		mig_store_status(cat);
 		mig_record_snapshot("stamp");
 	}
@@ -387,7 +396,7 @@ pgmig_apply_each(PG_FUNCTION_ARGS)
 				text = mig_fetch_script(node->id, false, &first_line);
 				script = mig_split_script(node->id, MIG_REV(&cat->graph, plan.steps[i])->source_file,
 										  text, first_line, false);
-				duration = run_step(cat, &plan, i, script, search_path, true);
+				duration = run_step(cat, &plan, i, script, search_path, NULL, true);
 				ReleaseCurrentSubTransaction();
 				MemoryContextSwitchTo(proccxt);
 				CurrentResourceOwner = oldowner;
