@@ -223,11 +223,48 @@ COMMENT ON TABLE pgmig.snapshots IS 'schema fingerprints recorded after each run
 SELECT pg_catalog.pg_extension_config_dump('pgmig.snapshots', 'WHERE action <> ''install''');
 SELECT pg_catalog.pg_extension_config_dump('pgmig.snapshots_snapshot_id_seq', '');
 
+/*
+ * The status line, kept by the functions that change the catalog so that
+ * mig_status() need not load every revision.  A change made any other way
+ * clears it, and mig_status() computes the line until the next change.
+ */
+CREATE TABLE pgmig.status_cache (
+	singleton boolean PRIMARY KEY DEFAULT true CHECK (singleton),
+	status text,				-- NULL: compute it
+	-- DDL ran outside pgmig since the last fingerprint: compute drift
+	schema_changed boolean NOT NULL DEFAULT true
+);
+INSERT INTO pgmig.status_cache VALUES (true, NULL, true);
+COMMENT ON TABLE pgmig.status_cache IS 'the status line, NULL when it must be computed';
+CREATE FUNCTION pgmig.status_invalidate() RETURNS trigger
+	AS 'MODULE_PATHNAME', 'pgmig_status_invalidate' LANGUAGE C;
+CREATE TRIGGER status_invalidate AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE
+	ON pgmig.revisions
+	FOR EACH STATEMENT EXECUTE FUNCTION pgmig.status_invalidate();
+CREATE TRIGGER status_invalidate AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE
+	ON pgmig.schema_migrations
+	FOR EACH STATEMENT EXECUTE FUNCTION pgmig.status_invalidate();
+GRANT SELECT ON pgmig.status_cache TO PUBLIC;
+
+/*
+ * Drift is computed only when DDL ran outside pgmig since the last
+ * fingerprint: an event trigger notes it.  The function only sets that
+ * flag, as the extension's owner, so any role's DDL may set it.
+ */
+CREATE FUNCTION pgmig.ddl_seen() RETURNS event_trigger
+	AS 'MODULE_PATHNAME', 'pgmig_ddl_seen' LANGUAGE C SECURITY DEFINER;
+CREATE EVENT TRIGGER pgmig_ddl_seen ON ddl_command_end
+	EXECUTE FUNCTION pgmig.ddl_seen();
+CREATE EVENT TRIGGER pgmig_drop_seen ON sql_drop
+	EXECUTE FUNCTION pgmig.ddl_seen();
+REVOKE EXECUTE ON FUNCTION pgmig.ddl_seen() FROM PUBLIC;
+
 CREATE FUNCTION pgmig.record_snapshot(action text) RETURNS text
 	LANGUAGE sql VOLATILE
 	SET search_path = pg_catalog, pg_temp
 AS $fn$
 	UPDATE pgmig.snapshots SET objects = NULL WHERE objects IS NOT NULL;
+	UPDATE pgmig.status_cache SET schema_changed = false WHERE schema_changed;
 	INSERT INTO pgmig.snapshots (action, fingerprint, objects)
 	SELECT $1, pgmig.fingerprint_of(m.objects), m.objects
 	FROM (SELECT pgmig.object_map() AS objects) m
@@ -281,27 +318,6 @@ REVOKE EXECUTE ON FUNCTION
 
 -- the baseline: the schema as it is now
 SELECT pgmig.record_snapshot('install');
-
-/*
- * The status line, kept by the functions that change the catalog so that
- * mig_status() need not load every revision.  A change made any other way
- * clears it, and mig_status() computes the line until the next change.
- */
-CREATE TABLE pgmig.status_cache (
-	singleton boolean PRIMARY KEY DEFAULT true CHECK (singleton),
-	status text					-- NULL: compute it
-);
-INSERT INTO pgmig.status_cache VALUES (true, NULL);
-COMMENT ON TABLE pgmig.status_cache IS 'the status line, NULL when it must be computed';
-CREATE FUNCTION pgmig.status_invalidate() RETURNS trigger
-	AS 'MODULE_PATHNAME', 'pgmig_status_invalidate' LANGUAGE C;
-CREATE TRIGGER status_invalidate AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE
-	ON pgmig.revisions
-	FOR EACH STATEMENT EXECUTE FUNCTION pgmig.status_invalidate();
-CREATE TRIGGER status_invalidate AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE
-	ON pgmig.schema_migrations
-	FOR EACH STATEMENT EXECUTE FUNCTION pgmig.status_invalidate();
-GRANT SELECT ON pgmig.status_cache TO PUBLIC;
 
 /*
  * Roles that could record migrations under 0.1.0 keep doing so: they get

@@ -63,9 +63,16 @@ INSERT INTO accounts VALUES (1, 'a@example.com');
 ANALYZE accounts;
 VACUUM orders;
 SELECT * FROM mig_drift();
+-- drift is computed only after DDL outside pgmig, which an event trigger
+-- notes; temporary objects do not count
+SELECT schema_changed FROM pgmig.status_cache;
+CREATE TEMP TABLE scratch (id int);
+DROP TABLE scratch;
+SELECT schema_changed FROM pgmig.status_cache;
 
 -- out-of-band changes are
 ALTER TABLE accounts ADD COLUMN phone text;
+SELECT schema_changed FROM pgmig.status_cache;
 DROP INDEX orders_account_idx;
 CREATE FUNCTION account_count() RETURNS bigint LANGUAGE sql AS 'SELECT count(*) FROM accounts';
 SELECT change, object FROM mig_drift();

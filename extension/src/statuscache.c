@@ -70,6 +70,13 @@ mig_catalog_left(void)
 		catalog_depth--;
 }
 
+/* Is pgmig's own catalog work (a run, a check) under way? */
+bool
+mig_in_catalog(void)
+{
+	return catalog_depth > 0;
+}
+
 /* Does this database have the cache (not before 0.2.0)? */
 static bool
 have_cache(void)
