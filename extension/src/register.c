@@ -128,7 +128,11 @@ upsert_script(PgmigScript *s)
 
 	if (plan_upsert == NULL)
 	{
-		SPIPlanPtr	plan = SPI_prepare("INSERT INTO pgmig.revisions AS r"
+		/*
+		 * A generic plan: a custom one would copy the script texts into the
+		 * plan as constants, one more copy of a large file.
+		 */
+		SPIPlanPtr	plan = SPI_prepare_cursor("INSERT INTO pgmig.revisions AS r"
 									   " (id, sortkey, description, parents, labels,"
 									   "  transactional, lock_timeout, up_script, up_line,"
 									   "  down_script, down_line, up_checksum, down_checksum,"
@@ -149,7 +153,7 @@ upsert_script(PgmigScript *s)
 									   "  file_checksum = excluded.file_checksum,"
 									   "  source_file = excluded.source_file,"
 									   "  registered_at = now()",
-									   15, argtypes);
+									   15, argtypes, CURSOR_OPT_GENERIC_PLAN);
 
 		if (plan == NULL || SPI_keepplan(plan) != 0)
 			elog(ERROR, "could not prepare registration statement");
