@@ -121,6 +121,12 @@ show pgmig down -1
 show pgmig up
 
 echo
+echo "A change made outside migrations is drift: status and mig_drift() say what."
+show psql -c 'ALTER TABLE customers ADD COLUMN note text'
+show pgmig status
+show psql -c 'SELECT change, object FROM mig_drift()'
+
+echo
 echo "The same state, from SQL."
 show psql -c 'SELECT mig_status()'
 
