@@ -55,17 +55,13 @@ die() {
 	exit 1
 }
 
-if [ "$(id -u)" -eq 0 ]; then
-	as_pg() { runuser -u postgres -- "$@"; }
-else
-	as_pg() { "$@"; }
-fi
+# as_pg, instance_start, instance_stop
+. "$repo/test/instance.sh"
 
 cleanup() {
 	set +e
-	if [ "$started" = 1 ] && [ -f "$work/data/postmaster.pid" ]; then
-		as_pg "$bindir/pg_ctl" -D "$work/data" -m fast -w stop >/dev/null 2>&1 ||
-			kill -KILL "$(head -n 1 "$work/data/postmaster.pid")" 2>/dev/null
+	if [ "$started" = 1 ]; then
+		instance_stop "$work"
 	fi
 	if [ "$external" = 1 ] && [ -n "$bindir" ]; then
 		drop_all_dbs 2>/dev/null
@@ -155,13 +151,10 @@ if [ "$external" = 0 ]; then
 	fi
 	mkdir -p "$work/sock"
 	[ "$(id -u)" -eq 0 ] && chown postgres: "$work/sock"
-	as_pg "$bindir/initdb" -D "$work/data" -A trust -E UTF8 --no-locale -N \
-		>"$work/initdb.log" 2>&1 || { cat "$work/initdb.log" >&2; die "initdb failed"; }
 	# Defaults, except that no checkpoint lands in the middle of a
 	# measurement (the bench checkpoints before each one instead).
-	as_pg "$bindir/pg_ctl" -D "$work/data" -l "$work/server.log" -w -t 60 \
-		-o "-k $work/sock -c listen_addresses='' -p $port -c max_wal_size=20GB -c checkpoint_timeout=1h" \
-		start >/dev/null || { cat "$work/server.log" >&2; die "the bench server did not start"; }
+	instance_start "$work" "$port" max_wal_size=20GB checkpoint_timeout=1h ||
+		die "the bench server did not start"
 	started=1
 	export PGHOST=$work/sock PGPORT=$port PGUSER=postgres
 	unset PGPASSWORD PGSERVICE PGOPTIONS || true

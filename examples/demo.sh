@@ -23,19 +23,12 @@ die() {
 	exit 1
 }
 
-# Run a command as the postgres OS user when we are root.
-if [ "$(id -u)" -eq 0 ]; then
-	as_pg() { runuser -u postgres -- "$@"; }
-else
-	as_pg() { "$@"; }
-fi
+# as_pg, instance_start, instance_stop
+. "$repo/test/instance.sh"
 
 cleanup() {
 	set +e
-	if [ -n "$work" ] && [ -f "$work/data/postmaster.pid" ]; then
-		as_pg "$bindir/pg_ctl" -D "$work/data" -m fast -w stop >/dev/null 2>&1 ||
-			kill -KILL "$(head -n 1 "$work/data/postmaster.pid")" 2>/dev/null
-	fi
+	[ -n "$work" ] && instance_stop "$work"
 	[ -n "$work" ] && rm -rf "$work"
 }
 trap cleanup EXIT
@@ -65,16 +58,7 @@ if [ "$(id -u)" -eq 0 ]; then
 fi
 cd "$work"		# the postgres user may not be able to enter the clone
 
-if ! as_pg "$bindir/initdb" -D "$work/data" -A trust -E UTF8 --no-locale -N \
-	>"$work/initdb.log" 2>&1; then
-	cat "$work/initdb.log" >&2
-	die "initdb failed"
-fi
-if ! as_pg "$bindir/pg_ctl" -D "$work/data" -l "$work/server.log" -w -t 60 \
-	-o "-k $work/sock -c listen_addresses='' -p $port" start >/dev/null; then
-	cat "$work/server.log" >&2
-	die "the demo server did not start"
-fi
+instance_start "$work" "$port" || die "the demo server did not start"
 as_pg "$bindir/createdb" -h "$work/sock" -p "$port" shop
 echo "demo: throwaway PostgreSQL $("$PG_CONFIG" --version | sed 's/^PostgreSQL //'), database \"shop\""
 

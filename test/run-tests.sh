@@ -45,12 +45,8 @@ record() {
 	summary+=("$(printf '%-12s %4d passed, %4d failed%s' "$1" "$2" "$3" "${4:+  ($4)}")")
 }
 
-# Run a command as the postgres OS user when we are root.
-if [ "$(id -u)" -eq 0 ]; then
-	as_pg() { runuser -u postgres -- "$@"; }
-else
-	as_pg() { "$@"; }
-fi
+# as_pg, instance_start, instance_stop
+. "$repo/test/instance.sh"
 
 # Stop every server whose data directory lies in the stage: the
 # pg_regress/isolation instance and any node a TAP test left behind.
@@ -162,16 +158,7 @@ cd "$stage"		# the postgres user may not be able to enter the clone
 port=${PGMIG_TEST_PORT:-55432}
 sockdir=$stage/sock
 heading "instance"
-if ! as_pg "$bindir/initdb" -D "$stage/data" -A trust -E UTF8 --no-locale -N \
-	>"$stage/initdb.log" 2>&1; then
-	cat "$stage/initdb.log" >&2
-	die "initdb failed"
-fi
-if ! as_pg "$bindir/pg_ctl" -D "$stage/data" -l "$stage/server.log" -w -t 60 \
-	-o "-k $sockdir -c listen_addresses='' -p $port -c fsync=off" start >/dev/null; then
-	cat "$stage/server.log" >&2
-	die "the test server did not start"
-fi
+instance_start "$stage" "$port" fsync=off || die "the test server did not start"
 say "PostgreSQL $("$PG_CONFIG" --version | sed 's/^PostgreSQL //') on socket $sockdir, port $port"
 
 # Count a pg_regress-style log: prints "PASSED FAILED".  PG15 and older
