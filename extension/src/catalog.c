@@ -22,8 +22,6 @@
 #include "pgmig.h"
 
 static SPIPlanPtr plan_insert_event = NULL;
-static SPIPlanPtr plan_record_apply = NULL;
-static SPIPlanPtr plan_record_revert = NULL;
 static SPIPlanPtr plan_fetch_up = NULL;
 static SPIPlanPtr plan_fetch_down = NULL;
 
@@ -203,73 +201,6 @@ mig_fetch_script(const char *revision, bool revert, int *first_line)
 	return text;
 }
 
-/* Record a revision as applied (or stamped). */
-void
-mig_record_apply(const char *revision, const char *description,
-				 const char *checksum, const char *method, Interval *duration)
-{
-	Oid			argtypes[5] = {TEXTOID, TEXTOID, TEXTOID, INTERVALOID, TEXTOID};
-	Datum		values[5];
-	char		nulls[5] = {' ', ' ', ' ', ' ', ' '};
-	SPIPlanPtr	plan;
-
-	/*
-	 * A leftover row of an interrupted no-transaction run is replaced; a
-	 * complete one is not, and its absence from the result means another
-	 * session applied the revision behind our back.
-	 */
-	plan = kept_plan(&plan_record_apply,
-					 "INSERT INTO pgmig.schema_migrations AS m"
-					 " (id, description, checksum, applied_at, duration, method)"
-					 " VALUES ($1, $2, $3, clock_timestamp(), $4, $5)"
-					 " ON CONFLICT (id) DO UPDATE SET description = excluded.description,"
-					 " checksum = excluded.checksum, applied_at = excluded.applied_at,"
-					 " applied_by = excluded.applied_by, duration = excluded.duration,"
-					 " method = excluded.method, state = 'complete', statements_done = NULL"
-					 " WHERE m.state <> 'complete'",
-					 5, argtypes);
-	values[0] = CStringGetTextDatum(revision);
-	values[1] = CStringGetTextDatum(description ? description : "");
-	if (checksum)
-		values[2] = CStringGetTextDatum(checksum);
-	else
-		nulls[2] = 'n';
-	if (duration)
-		values[3] = IntervalPGetDatum(duration);
-	else
-		nulls[3] = 'n';
-	values[4] = CStringGetTextDatum(method);
-	if (SPI_execute_plan(plan, values, nulls, false, 0) != SPI_OK_INSERT)
-		elog(ERROR, "could not record revision %s", revision);
-	if (SPI_processed != 1)
-		ereport(ERROR,
-				(errcode(ERRCODE_UNIQUE_VIOLATION),
-				 errmsg("revision %s is already applied", revision),
-				 errdetail("Another session applied it concurrently."),
-				 errhint("Run mig_apply() in a READ COMMITTED transaction.")));
-}
-
-/* Forget that a revision is applied. */
-void
-mig_record_revert(const char *revision)
-{
-	Oid			argtypes[1] = {TEXTOID};
-	Datum		values[1];
-	SPIPlanPtr	plan;
-
-	plan = kept_plan(&plan_record_revert,
-					 "DELETE FROM pgmig.schema_migrations WHERE id = $1",
-					 1, argtypes);
-	values[0] = CStringGetTextDatum(revision);
-	if (SPI_execute_plan(plan, values, NULL, false, 0) != SPI_OK_DELETE)
-		elog(ERROR, "could not record revert of revision %s", revision);
-	if (SPI_processed != 1)
-		ereport(ERROR,
-				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("revision %s is not applied", revision),
-				 errdetail("Another session reverted it concurrently.")));
-}
-
 /* Append an event to the audit log. */
 void
 mig_log_event(const char *action, const char *revision, Interval *duration,
@@ -372,12 +303,12 @@ batch_array(Datum *elems, int n, Oid type)
 
 /*
  * Write what the batch holds: applied revisions recorded ("method"
- * applied or stamped), reverted ones forgotten, and one event each when
- * "log_events".  A revision that another session applied or reverted
- * behind our back is an error, as in mig_record_apply().
+ * applied or stamped), reverted ones forgotten, and one event each.  A
+ * revision that another session applied or reverted behind our back is an
+ * error (it cannot happen under the pgmig lock; it is checked anyway).
  */
 void
-mig_batch_flush(MigBatch *b, const char *method, bool log_events)
+mig_batch_flush(MigBatch *b, const char *method)
 {
 	static SPIPlanPtr plan_apply = NULL;
 	static SPIPlanPtr plan_revert = NULL;
@@ -462,7 +393,7 @@ mig_batch_flush(MigBatch *b, const char *method, bool log_events)
 					 errmsg("a revision of this run is not applied"),
 					 errdetail("Another session reverted it concurrently.")));
 	}
-	if (log_events)
+	/* one event each, in the order of the steps */
 	{
 		Oid			argtypes[4] = {TEXTARRAYOID, TEXTARRAYOID, TIMESTAMPTZARRAYOID,
 		INTERVALARRAYOID};

@@ -20,7 +20,6 @@
  */
 #include "postgres.h"
 
-#include "access/xact.h"
 #include "catalog/namespace.h"
 #include "executor/spi.h"
 #include "miscadmin.h"
@@ -32,7 +31,6 @@
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
-#include "utils/resowner.h"
 #include "utils/wait_event.h"
 
 #include "pgmig.h"
@@ -370,41 +368,21 @@ report_gave_up(MigScript *script, int stmt, ErrorData *edata, int attempts,
 						script->file ? script->file : "(none)", line)));
 }
 
-/*
- * Run a script in a subtransaction.  Returns NULL when it succeeds;
- * otherwise the subtransaction is rolled back and the error returned, with
- * the failing statement's index in *stmt.
- */
-static ErrorData *
-try_script(MigScript *script, const char *caller_search_path,
-		   const char *timeout, int *stmt)
+/* What one attempt at a script needs. */
+typedef struct Attempt
 {
-	MemoryContext cxt = CurrentMemoryContext;
-	ResourceOwner owner = CurrentResourceOwner;
-	ErrorData  *volatile edata = NULL;
+	MigScript  *script;
+	const char *search_path;
+	const char *timeout;
+} Attempt;
 
-	BeginInternalSubTransaction(NULL);
-	MemoryContextSwitchTo(cxt);
-	PG_TRY();
-	{
-		mig_run_script(script, caller_search_path, timeout);
-		ReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(cxt);
-		CurrentResourceOwner = owner;
-	}
-	PG_CATCH();
-	{
-		MemoryContextSwitchTo(cxt);
-		edata = CopyErrorData();
-		FlushErrorState();
-		RollbackAndReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(cxt);
-		CurrentResourceOwner = owner;
-		*stmt = script->current;
-		script->current = -1;
-	}
-	PG_END_TRY();
-	return edata;
+/* One attempt, for mig_try_in_subxact(). */
+static void
+attempt_script(void *arg)
+{
+	Attempt    *a = (Attempt *) arg;
+
+	mig_run_script(a->script, a->search_path, a->timeout);
 }
 
 /*
@@ -430,13 +408,15 @@ mig_run_script_retrying(MigScript *script, const char *caller_search_path,
 
 	for (attempt = 1;; attempt++)
 	{
-		int			stmt = -1;
-		ErrorData  *edata = try_script(script, caller_search_path, timeout, &stmt);
+		Attempt		a = {script, caller_search_path, timeout};
+		ErrorData  *edata = mig_try_in_subxact(attempt_script, &a);
+		int			stmt = script->current;	/* the statement that failed */
 		LockHolder	holder;
 		bool		found;
 
 		if (edata == NULL)
 			break;				/* done */
+		script->current = -1;
 		if (edata->sqlerrcode != ERRCODE_LOCK_NOT_AVAILABLE)
 			ReThrowError(edata);
 

@@ -8,11 +8,15 @@
  */
 #include "postgres.h"
 
+#include "access/xact.h"
+#include "catalog/namespace.h"
 #include "commands/trigger.h"
 #include "funcapi.h"
 #include "miscadmin.h"
 #include "storage/lock.h"
 #include "utils/guc.h"
+#include "utils/lsyscache.h"
+#include "utils/resowner.h"
 
 #include "pgmig.h"
 
@@ -120,6 +124,50 @@ mig_lock(void)
 
 	SET_LOCKTAG_ADVISORY(tag, MyDatabaseId, PGMIG_LOCK_KEY1, PGMIG_LOCK_KEY2, 2);
 	(void) LockAcquire(&tag, ExclusiveLock, false, false);
+}
+
+/*
+ * Run fn(arg) in an internal subtransaction.  Returns NULL when it
+ * succeeds; otherwise the subtransaction is rolled back and the error is
+ * returned, copied into the caller's memory context.
+ */
+ErrorData *
+mig_try_in_subxact(void (*fn) (void *arg), void *arg)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+	ResourceOwner owner = CurrentResourceOwner;
+	ErrorData  *volatile edata = NULL;
+
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(cxt);
+	PG_TRY();
+	{
+		fn(arg);
+		ReleaseCurrentSubTransaction();
+	}
+	PG_CATCH();
+	{
+		MemoryContextSwitchTo(cxt);
+		edata = CopyErrorData();
+		FlushErrorState();
+		RollbackAndReleaseCurrentSubTransaction();
+	}
+	PG_END_TRY();
+	MemoryContextSwitchTo(cxt);
+	CurrentResourceOwner = owner;
+	return edata;
+}
+
+/*
+ * Does schema pgmig have relation "relname"?  Tables added by a later
+ * version are missing while a database still runs an older one.
+ */
+bool
+mig_catalog_has(const char *relname)
+{
+	Oid			nsp = get_namespace_oid("pgmig", true);
+
+	return OidIsValid(nsp) && OidIsValid(get_relname_relid(relname, nsp));
 }
 
 /* Turn a PgmigError from the shared code into an ereport. */

@@ -78,6 +78,8 @@ extern int	mig_enter_catalog(void);
 extern void mig_leave_catalog(int nestlevel);
 extern void mig_lock(void);
 extern void mig_report(PgmigError *err) pg_attribute_noreturn();
+extern bool mig_catalog_has(const char *relname);
+extern ErrorData *mig_try_in_subxact(void (*fn) (void *arg), void *arg);
 extern void mig_check_confirmed(const char *action);
 extern Tuplestorestate *mig_init_srf(FunctionCallInfo fcinfo, TupleDesc *tupdesc);
 
@@ -97,15 +99,11 @@ typedef struct MigBatch
 /* catalog.c */
 extern MigCatalog *mig_load_catalog(void);
 extern char *mig_fetch_script(const char *revision, bool revert, int *first_line);
-extern void mig_record_apply(const char *revision, const char *description,
-							 const char *checksum, const char *method,
-							 Interval *duration);
-extern void mig_record_revert(const char *revision);
 extern MigBatch *mig_batch_create(void);
 extern void mig_batch_add(MigBatch *b, const char *action, const char *revision,
 						  const char *description, const char *checksum,
 						  Interval *duration);
-extern void mig_batch_flush(MigBatch *b, const char *method, bool log_events);
+extern void mig_batch_flush(MigBatch *b, const char *method);
 extern void mig_log_event(const char *action, const char *revision,
 						  Interval *duration, bool success,
 						  const char *sqlstate, const char *message);

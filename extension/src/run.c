@@ -103,12 +103,12 @@ prepare_scripts(MigCatalog *cat, PgmigPlan *plan, bool client_split)
 }
 
 /*
- * Run one step of a plan and record it: in "batch" if given (written at
- * the end of the run), else at once, with an event if "log_events".
+ * Run one step of a plan and note it in "batch", which the caller writes
+ * to the catalog (mig_batch_flush), or drops in a dry run.
  */
 static Interval *
 run_step(MigCatalog *cat, PgmigPlan *plan, int step, MigScript *script,
-		 const char *search_path, MigBatch *batch, bool log_events)
+		 const char *search_path, MigBatch *batch)
 {
 	PgmigNode  *node = &cat->graph.nodes[plan->steps[step]];
 	MigRevision *rev = (MigRevision *) node->data;
@@ -117,20 +117,8 @@ run_step(MigCatalog *cat, PgmigPlan *plan, int step, MigScript *script,
 
 	mig_run_script_retrying(script, search_path, rev->lock_timeout);
 	duration = mig_interval_since(start);
-	if (batch != NULL)
-		mig_batch_add(batch, plan->revert ? "revert" : "apply", node->id,
-					  rev->description, rev->up_checksum, duration);
-	else
-	{
-		if (plan->revert)
-			mig_record_revert(node->id);
-		else
-			mig_record_apply(node->id, rev->description, rev->up_checksum,
-							 "applied", duration);
-		if (log_events)
-			mig_log_event(plan->revert ? "revert" : "apply", node->id, duration,
-						  true, NULL, NULL);
-	}
+	mig_batch_add(batch, plan->revert ? "revert" : "apply", node->id,
+				  rev->description, rev->up_checksum, duration);
 	node->applied = !plan->revert;
 	/* keep the loaded catalog current, for the status line */
 	rev->state = plan->revert ? NULL : "complete";
@@ -185,8 +173,7 @@ run_plan(FunctionCallInfo fcinfo, const char *target, bool revert,
 		Datum		values[3];
 		bool		nulls[3] = {false, false, false};
 
-		duration = run_step(cat, &plan, i, scripts[i], search_path,
-							dry_run ? NULL : batch, false);
+		duration = run_step(cat, &plan, i, scripts[i], search_path, batch);
 		values[0] = CStringGetTextDatum(node->id);
 		values[1] = CStringGetTextDatum(MIG_REV(&cat->graph, plan.steps[i])->description);
 		values[2] = IntervalPGetDatum(duration);
@@ -202,7 +189,7 @@ run_plan(FunctionCallInfo fcinfo, const char *target, bool revert,
 	}
 	else if (plan.nsteps > 0)
 	{
-		mig_batch_flush(batch, "applied", true);
+		mig_batch_flush(batch, "applied");
 		mig_store_status(cat);
 		mig_record_snapshot(revert ? "revert" : "apply");
 	}
@@ -319,7 +306,7 @@ pgmig_stamp(PG_FUNCTION_ARGS)
 	}
 	if (down.nsteps + up.nsteps > 0)
 	{
-		mig_batch_flush(batch, "stamped", true);
+		mig_batch_flush(batch, "stamped");
 		mig_store_status(cat);
 		mig_record_snapshot("stamp");
 	}
@@ -327,6 +314,33 @@ pgmig_stamp(PG_FUNCTION_ARGS)
 	mig_leave_catalog(nestlevel);
 	SPI_finish();
 	return (Datum) 0;
+}
+
+/* One revision of mig_apply_each: what apply_one needs, and its duration. */
+typedef struct EachStep
+{
+	MigCatalog *cat;
+	PgmigPlan  *plan;
+	int			step;
+	const char *search_path;
+	MigBatch   *batch;
+	Interval   *duration;
+} EachStep;
+
+/* Fetch, split, run and record one revision, for mig_try_in_subxact(). */
+static void
+apply_one(void *arg)
+{
+	EachStep   *e = (EachStep *) arg;
+	PgmigNode  *node = &e->cat->graph.nodes[e->plan->steps[e->step]];
+	int			first_line;
+	char	   *text = mig_fetch_script(node->id, false, &first_line);
+	MigScript  *script = mig_split_script(node->id, MIG_REV(&e->cat->graph, e->plan->steps[e->step])->source_file,
+										  text, first_line, false);
+
+	e->duration = run_step(e->cat, e->plan, e->step, script, e->search_path,
+						   e->batch);
+	mig_batch_flush(e->batch, "applied");
 }
 
 PG_FUNCTION_INFO_V1(pgmig_apply_each);
@@ -344,6 +358,7 @@ pgmig_apply_each(PG_FUNCTION_ARGS)
 	MemoryContext proccxt;
 	char	   *search_path = mig_caller_search_path();
 	LOCKTAG		tag;
+	MigBatch   *batch;
 	MigCatalog *volatile cat = NULL;
 	PgmigPlan	plan;
 	PgmigError	err;
@@ -361,6 +376,7 @@ pgmig_apply_each(PG_FUNCTION_ARGS)
 	if (SPI_connect_ext(SPI_OPT_NONATOMIC) != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	proccxt = CurrentMemoryContext;
+	batch = mig_batch_create();
 
 	SET_LOCKTAG_ADVISORY(tag, MyDatabaseId, PGMIG_LOCK_KEY1, PGMIG_LOCK_KEY2, 2);
 	(void) LockAcquire(&tag, ExclusiveLock, true, false);
@@ -381,37 +397,18 @@ pgmig_apply_each(PG_FUNCTION_ARGS)
 		for (i = 0; i < plan.nsteps; i++)
 		{
 			PgmigNode  *node = &cat->graph.nodes[plan.steps[i]];
-			MigScript  *script;
-			Interval   *volatile duration = NULL;
-			int			first_line;
-			char	   *text;
-			ResourceOwner oldowner = CurrentResourceOwner;
+			EachStep	step = {cat, &plan, i, search_path, batch, NULL};
+			ErrorData  *edata;
+			Interval   *duration;
 
 			nestlevel = mig_enter_catalog();
 			MemoryContextSwitchTo(proccxt);
-			BeginInternalSubTransaction(NULL);
-			MemoryContextSwitchTo(proccxt);
-			PG_TRY();
+			edata = mig_try_in_subxact(apply_one, &step);
+			if (edata != NULL)
 			{
-				text = mig_fetch_script(node->id, false, &first_line);
-				script = mig_split_script(node->id, MIG_REV(&cat->graph, plan.steps[i])->source_file,
-										  text, first_line, false);
-				duration = run_step(cat, &plan, i, script, search_path, NULL, true);
-				ReleaseCurrentSubTransaction();
-				MemoryContextSwitchTo(proccxt);
-				CurrentResourceOwner = oldowner;
-			}
-			PG_CATCH();
-			{
-				ErrorData  *edata;
-
-				MemoryContextSwitchTo(proccxt);
-				edata = CopyErrorData();
-				FlushErrorState();
-				RollbackAndReleaseCurrentSubTransaction();
-				MemoryContextSwitchTo(proccxt);
-				CurrentResourceOwner = oldowner;
-
+				/* as it was: not applied (no-transaction ones are refused) */
+				node->applied = false;
+				MIG_REV(&cat->graph, plan.steps[i])->state = NULL;
 				mig_log_event("apply", node->id, NULL, false,
 							  unpack_sql_state(edata->sqlerrcode), edata->message);
 				mig_store_status(cat);
@@ -421,7 +418,7 @@ pgmig_apply_each(PG_FUNCTION_ARGS)
 				SPI_commit();
 				ReThrowError(edata);
 			}
-			PG_END_TRY();
+			duration = step.duration;
 
 			mig_leave_catalog(nestlevel);
 			SPI_commit();

@@ -13,13 +13,11 @@
  */
 #include "postgres.h"
 
-#include "catalog/namespace.h"
 #include "catalog/pg_type.h"
 #include "commands/event_trigger.h"
 #include "executor/spi.h"
 #include "lib/stringinfo.h"
 #include "utils/builtins.h"
-#include "utils/lsyscache.h"
 
 #include "pgmig.h"
 
@@ -34,12 +32,7 @@
 static bool
 tracking(void)
 {
-	Oid			nsp;
-
-	if (!pgmig_track_drift)
-		return false;
-	nsp = get_namespace_oid("pgmig", true);
-	return OidIsValid(nsp) && OidIsValid(get_relname_relid("snapshots", nsp));
+	return pgmig_track_drift && mig_catalog_has("snapshots");
 }
 
 /*

@@ -18,12 +18,10 @@
 #include "postgres.h"
 
 #include "access/xact.h"
-#include "catalog/namespace.h"
 #include "catalog/pg_type.h"
 #include "commands/trigger.h"
 #include "executor/spi.h"
 #include "utils/builtins.h"
-#include "utils/lsyscache.h"
 
 #include "pgmig.h"
 
@@ -81,9 +79,7 @@ mig_in_catalog(void)
 static bool
 have_cache(void)
 {
-	Oid			nsp = get_namespace_oid("pgmig", true);
-
-	return OidIsValid(nsp) && OidIsValid(get_relname_relid("status_cache", nsp));
+	return mig_catalog_has("status_cache");
 }
 
 /* The stored status line, or NULL when it must be computed. */

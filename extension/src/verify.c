@@ -83,6 +83,29 @@ describe_error(ErrorData *edata)
 		: pstrdup(edata->message);
 }
 
+/* What running one script of a revision needs. */
+typedef struct ScriptRun
+{
+	Verify	   *v;
+	int			idx;
+	bool		revert;
+} ScriptRun;
+
+/* Fetch, split and run one script, for mig_try_in_subxact(). */
+static void
+fetch_and_run(void *arg)
+{
+	ScriptRun  *r = (ScriptRun *) arg;
+	PgmigNode  *node = &r->v->cat->graph.nodes[r->idx];
+	MigRevision *rev = (MigRevision *) node->data;
+	int			first_line;
+	char	   *text = mig_fetch_script(node->id, r->revert, &first_line);
+	MigScript  *script = mig_split_script(node->id, rev->source_file, text,
+										  first_line, r->revert);
+
+	mig_run_script_retrying(script, r->v->search_path, rev->lock_timeout);
+}
+
 /*
  * Run the up or down script of revision "idx" in a subtransaction.  On an
  * error, the subtransaction is rolled back and the error described in
@@ -91,36 +114,11 @@ describe_error(ErrorData *edata)
 static bool
 run_script(Verify *v, int idx, bool revert, char **error)
 {
-	PgmigNode  *node = &v->cat->graph.nodes[idx];
-	MigRevision *rev = (MigRevision *) node->data;
-	ResourceOwner owner = CurrentResourceOwner;
-	ErrorData  *volatile edata = NULL;
+	ScriptRun	r = {v, idx, revert};
+	ErrorData  *edata;
 
-	BeginInternalSubTransaction(NULL);
 	MemoryContextSwitchTo(v->cxt);
-	PG_TRY();
-	{
-		int			first_line;
-		char	   *text = mig_fetch_script(node->id, revert, &first_line);
-		MigScript  *script = mig_split_script(node->id, rev->source_file, text,
-											  first_line, revert);
-
-		mig_run_script_retrying(script, v->search_path, rev->lock_timeout);
-		ReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(v->cxt);
-		CurrentResourceOwner = owner;
-	}
-	PG_CATCH();
-	{
-		MemoryContextSwitchTo(v->cxt);
-		edata = CopyErrorData();
-		FlushErrorState();
-		RollbackAndReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(v->cxt);
-		CurrentResourceOwner = owner;
-	}
-	PG_END_TRY();
-
+	edata = mig_try_in_subxact(fetch_and_run, &r);
 	if (edata == NULL)
 		return true;
 	if (edata->sqlerrcode == ERRCODE_QUERY_CANCELED ||
