@@ -16,7 +16,10 @@
 #
 # Environment: PG_CONFIG (default pg_config), PGMIG_TEST_PORT (port of the
 # pg_regress/isolation instance, default 55432), PGMIG_TEST_JOBS (parallel
-# TAP files, default 1).  TAP tests get PGMIG_SRCDIR, the staged copy of
+# TAP files, default 1), PGMIG_TEST_INSTALL=temp (install into a private
+# copy of the server under the stage instead of the system's, so that
+# several trees can be tested at once), PGMIG_TEST_ONLY (a regular
+# expression: run only the tests whose names match it).  TAP tests get PGMIG_SRCDIR, the staged copy of
 # the source tree (sql/ expected/ test/ examples/).
 set -euo pipefail
 
@@ -134,15 +137,31 @@ if ! make -s >"$checkdir/build.log" 2>&1; then
 	cat "$checkdir/build.log" >&2
 	die "make failed (log: tmp_check/build.log)"
 fi
-if ! make -s install >"$checkdir/install.log" 2>&1; then
-	cat "$checkdir/install.log" >&2
-	die "make install failed (log: tmp_check/install.log)"
-fi
-say "built and installed into $("$PG_CONFIG" --pkglibdir) and $bindir"
-
-# ---------------------------------------------------------------------------
 # The stage: a copy of the test inputs that the postgres user owns.
 stage=$(mktemp -d /tmp/pgmig-test.XXXXXX)
+if [ "${PGMIG_TEST_INSTALL:-system}" = temp ]; then
+	# A private copy of the server with pgmig installed into it, as
+	# PostgreSQL's own "make check" does (the binaries find their share and
+	# lib directories relative to themselves): several trees can then be
+	# tested at once without overwriting each other's installation.
+	inst=$stage/install
+	for d in "$bindir" "$("$PG_CONFIG" --pkglibdir)" "$("$PG_CONFIG" --sharedir)"; do
+		mkdir -p "$inst$(dirname "$d")"
+		cp -a "$d" "$inst$(dirname "$d")/"
+	done
+	if ! make -s install DESTDIR="$inst" PATH_BINDIR=/usr/local/bin >"$checkdir/install.log" 2>&1; then
+		cat "$checkdir/install.log" >&2
+		die "make install failed (log: tmp_check/install.log)"
+	fi
+	bindir=$inst$bindir
+	say "built and installed into a private copy of the server in $inst"
+else
+	if ! make -s install >"$checkdir/install.log" 2>&1; then
+		cat "$checkdir/install.log" >&2
+		die "make install failed (log: tmp_check/install.log)"
+	fi
+	say "built and installed into $("$PG_CONFIG" --pkglibdir) and $bindir"
+fi
 for d in sql expected test examples; do
 	if [ -d "$d" ]; then cp -r "$d" "$stage/"; fi
 done
@@ -242,7 +261,8 @@ run_suite() {
 	mapfile -t tests < <(
 		[ -d "$dir" ] || exit 0
 		find "$dir" -maxdepth 1 -type f -name "*.$ext" -printf '%f\n' |
-			LC_ALL=C sort | sed "s/\.$ext\$//"
+			LC_ALL=C sort | sed "s/\.$ext\$//" |
+			{ if [ -n "${PGMIG_TEST_ONLY:-}" ]; then grep -E -- "$PGMIG_TEST_ONLY" || true; else cat; fi; }
 	)
 	if [ ${#tests[@]} -eq 0 ]; then
 		say "no *.$ext files in ${dir#"$stage"/}/, skipped"
