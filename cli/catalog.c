@@ -180,6 +180,18 @@ catalog_find(const Catalog *cat, const char *id)
 	return bsearch(&key, cat->revs, cat->n, sizeof(DbRev), dbrev_cmp);
 }
 
+/* The local file of a revision, or NULL. */
+MigFile *
+project_file(Project *project, const char *id)
+{
+	int			i;
+
+	for (i = 0; i < project->nfiles; i++)
+		if (strcmp(project->files[i].script.id, id) == 0)
+			return &project->files[i];
+	return NULL;
+}
+
 /* Does the database need this file (new, changed, or renamed)? */
 static bool
 needs_register(const MigFile *f, const DbRev *d)
@@ -284,17 +296,13 @@ sync_catalog(Conn *c, Project *project, Catalog *cat)
 	return ok;
 }
 
-/*
- * Is the revision applied, as the server plans: complete, or on its way
- * down (a half-reverted one is still applied, so "down" resumes it), not
- * one that stopped on its way up?
- */
-static bool
-applied_complete(const DbRev *d)
+/* The state of a revision's catalog row, NULL without one. */
+static const char *
+row_state(const DbRev *d)
 {
-	return d != NULL && d->applied &&
-		(d->state == NULL || (strcmp(d->state, "running") != 0 &&
-							  strcmp(d->state, "failed") != 0));
+	if (d == NULL || !d->applied)
+		return NULL;
+	return d->state ? d->state : "complete";
 }
 
 /*
@@ -331,8 +339,8 @@ build_view(Project *project, Catalog *cat, View *view)
 		node->parent_ids = f->script.parents;
 		node->nlabels = f->script.nlabels;
 		node->labels = f->script.labels;
-		/* as in the server: half-done is not applied */
-		node->applied = applied_complete(rev->db);
+		node->applied = pgmig_state_applied(row_state(rev->db));
+		node->partial = pgmig_state_partial(row_state(rev->db));
 		node->data = rev;
 		n++;
 	}
@@ -360,7 +368,8 @@ build_view(Project *project, Catalog *cat, View *view)
 		node->parent_ids = d->parents;
 		node->nlabels = d->nlabels;
 		node->labels = d->labels;
-		node->applied = applied_complete(d);
+		node->applied = pgmig_state_applied(row_state(d));
+		node->partial = pgmig_state_partial(row_state(d));
 		node->data = rev;
 		n++;
 	}

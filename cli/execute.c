@@ -34,10 +34,6 @@
 #include "pgmig.h"
 
 #include "fe_utils/cancel.h"
-#include "mb/pg_wchar.h"
-
-/* Longest pause between two attempts of a statement (as the server's). */
-#define MAX_RETRY_DELAY_MS 60000
 
 /* State of one run. */
 typedef struct Run
@@ -273,379 +269,15 @@ run_chunk(Run *run, Step *steps, int k)
 	return true;
 }
 
-/* Run a statement at top level; false if it failed (res kept for the caller). */
-static bool
-run_toplevel(PGconn *conn, const char *sql, PGresult **resp)
-{
-	PGresult   *res = PQexec(conn, sql);
-	ExecStatusType st = PQresultStatus(res);
-
-	if (st == PGRES_COPY_IN)
-	{
-		/* nobody can feed COPY FROM STDIN here */
-		PQputCopyEnd(conn, "COPY FROM STDIN is not supported in migrations");
-		PQclear(res);
-		res = PQgetResult(conn);
-		st = PQresultStatus(res);
-	}
-	else if (st == PGRES_COPY_OUT)
-	{
-		char	   *buf;
-
-		while (PQgetCopyData(conn, &buf, 0) > 0)
-			PQfreemem(buf);
-		PQclear(res);
-		res = PQgetResult(conn);
-		st = PQresultStatus(res);
-	}
-	/* drain anything left (there should be nothing) */
-	{
-		PGresult   *extra;
-
-		while ((extra = PQgetResult(conn)) != NULL)
-			PQclear(extra);
-	}
-	*resp = res;
-	return st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK ||
-		st == PGRES_EMPTY_QUERY;
-}
-
-/*
- * The file line of an error in a statement that starts on "first_line":
- * the server gives the error's position in characters.
- */
-static int
-error_line(const PGresult *res, const char *sql, int first_line)
-{
-	const char *pos = res ? PQresultErrorField(res, PG_DIAG_STATEMENT_POSITION) : NULL;
-	const unsigned char *p = (const unsigned char *) sql;
-	int			line = first_line;
-	int			c;
-
-	if (pos == NULL)
-		return line;
-	for (c = atoi(pos); c > 1 && *p; c--)
-	{
-		if (*p == '\n')
-			line++;
-		p += pg_utf_mblen(p);
-	}
-	return line;
-}
-
-/* Call a pgmig.nontx_* function; false (reported) on error. */
-static bool
-nontx_call(Run *run, const char *sql, int n, const char *const *values)
-{
-	PGresult   *res = query(run->c, sql, n, values);
-
-	if (res == NULL)
-		return false;
-	PQclear(res);
-	return true;
-}
-
-/* Undo the session settings a no-transaction script may have made. */
-static bool
-reset_session(Run *run)
-{
-	return command(run->c, "RESET ALL") && set_session_options(run->c);
-}
-
-/* The local file of a revision, or NULL. */
-static MigFile *
-find_file(Run *run, const char *id)
-{
-	int			i;
-
-	for (i = 0; i < run->project->nfiles; i++)
-		if (strcmp(run->project->files[i].script.id, id) == 0)
-			return &run->project->files[i];
-	return NULL;
-}
-
-/* How the statements of a no-transaction revision wait for locks. */
-typedef struct LockPolicy
-{
-	char	   *timeout;		/* lock_timeout in effect ("0": none) */
-	int			retries;		/* times a statement that timed out runs again */
-	long		delay_ms;		/* pause before the first retry */
-} LockPolicy;
-
-/*
- * Give a no-transaction revision its lock_timeout, as the server gives one
- * to the others: the file's directive, else pgmig.lock_timeout (-1 keeps
- * the session's) if it was set rather than left at its default.  The
- * default is meant for statements that take strong locks; a no-transaction
- * revision typically builds indexes CONCURRENTLY, which waits for older
- * transactions by design without blocking anyone, and which a timeout in
- * its later phases would leave behind as an invalid index.  Read how often
- * and after what pause a statement that timed out runs again.  False
- * (reported) on error.
- */
-static bool
-set_lock_policy(Run *run, Step *step, LockPolicy *lp)
-{
-	const char *names[1] = {"{lock_timeout,pgmig.lock_timeout,pgmig.lock_retries,pgmig.lock_retry_delay}"};
-	MigFile    *file = find_file(run, step->id);
-	const char *directive = file ? file->script.lock_timeout : NULL;
-	long		session_ms = 0;
-	long		pgmig_ms = -1;
-	PGresult   *res;
-	int			i;
-
-	memset(lp, 0, sizeof(*lp));
-	/* settings in their base unit, ms; pgmig's exist once its module is loaded */
-	res = query(run->c, "SELECT name, setting, source FROM pg_catalog.pg_settings"
-				" WHERE name OPERATOR(pg_catalog.=) ANY ($1::pg_catalog.text[])",
-				1, names);
-	if (res == NULL)
-		return false;
-	for (i = 0; i < PQntuples(res); i++)
-	{
-		const char *name = PQgetvalue(res, i, 0);
-		long		value = atol(PQgetvalue(res, i, 1));
-
-		if (strcmp(name, "lock_timeout") == 0)
-			session_ms = value;
-		else if (strcmp(name, "pgmig.lock_timeout") == 0)
-		{
-			if (strcmp(PQgetvalue(res, i, 2), "default") != 0)
-				pgmig_ms = value;
-		}
-		else if (strcmp(name, "pgmig.lock_retries") == 0)
-			lp->retries = (int) value;
-		else
-			lp->delay_ms = value;
-	}
-	PQclear(res);
-
-	if (directive || pgmig_ms >= 0)
-	{
-		char	   *value = directive ? pg_strdup(directive) : psprintf("%ldms", pgmig_ms);
-		const char *lt[2] = {"lock_timeout", value};
-
-		res = query(run->c, "SELECT pg_catalog.set_config($1, $2, false)", 2, lt);
-		pg_free(value);
-		if (res == NULL)
-			return false;
-		/* as the server shows it: "5s", "100ms", "0" */
-		lp->timeout = pg_strdup(PQgetvalue(res, 0, 0));
-		PQclear(res);
-	}
-	else
-		lp->timeout = session_ms > 0 ? psprintf("%ldms", session_ms) : pg_strdup("0");
-	/* without a lock_timeout there is no timeout to retry after */
-	if (strcmp(lp->timeout, "0") == 0)
-		lp->retries = 0;
-	return true;
-}
-
-/* Did a statement fail waiting for a lock (lock_timeout, NOWAIT)? */
-static bool
-lock_not_available(const PGresult *res)
-{
-	const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
-
-	return state != NULL && strcmp(state, "55P03") == 0;
-}
-
-/*
- * Statement i of a no-transaction revision timed out waiting for a lock on
- * its "attempt": unless that was the last one, say so, pause and return
- * true to run it again.  Ctrl-C during the pause clears *res and returns
- * false.
- */
-static bool
-retry_after_lock_timeout(Run *run, Step *step, PGresult *stmts, int i,
-						 PGresult **res, int attempt, const LockPolicy *lp)
-{
-	long		delay = lp->delay_ms;
-	long		waited;
-	int			k;
-
-	if (!lock_not_available(*res) || attempt > lp->retries)
-		return false;
-	for (k = 1; k < attempt; k++)
-		delay = Min(delay * 2, MAX_RETRY_DELAY_MS);
-	pg_log_info("revision %s timed out waiting for a lock (file \"%s\" line %s, attempt %d of %d), retrying in %ld ms",
-				step->id, step->source_file ? step->source_file : "?",
-				PQgetvalue(stmts, i, 1), attempt, lp->retries + 1, delay);
-	for (waited = 0; waited < delay && !CancelRequested; waited += 50)
-		pg_usleep(Min(delay - waited, 50) * 1000L);
-	if (CancelRequested)
-	{
-		PQclear(*res);
-		*res = NULL;
-		return false;
-	}
-	PQclear(*res);
-	*res = NULL;
-	return true;
-}
-
-/*
- * A statement of a no-transaction revision failed (res) on its "attempts"th
- * run, or Ctrl-C came between statements (res NULL): report it with the
- * file line, and record the failure.
- */
-static void
-nontx_failed(Run *run, Step *step, PGresult *stmts, int i, PGresult *res,
-			 double ms, int attempts, const LockPolicy *lp)
-{
-	const char *stmt_no = PQgetvalue(stmts, i, 0);
-	int			nstmts = PQntuples(stmts);
-	char	   *interval = ms_interval(ms);
-	char	   *context = psprintf("%s script of revision %s, file \"%s\" line %d (no transaction: statement %s of %d)",
-								   step->revert ? "down" : "up", step->id,
-								   step->source_file ? step->source_file : "?",
-								   error_line(res, PQgetvalue(stmts, i, 2),
-											  atoi(PQgetvalue(stmts, i, 1))),
-								   stmt_no, nstmts);
-	char	   *gave_up = NULL;
-	const char *message = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) :
-	"canceling statement due to user request";
-	const char *values[6];
-
-	if (attempts > 1 && lock_not_available(res))
-	{
-		/* as the server says it of the revisions it retries */
-		gave_up = psprintf("revision %s gave up waiting for a lock", step->id);
-		pg_log_error("%s\nDETAIL:  %d attempts each timed out after lock_timeout %s: %s.\nHINT:  Find the session holding a lock on the table in pg_locks; let it finish or end it, then run \"%s %s\" again.\nCONTEXT:  %s",
-					 gave_up, attempts, lp->timeout, message, progname,
-					 step->revert ? "down" : "up", context);
-		message = gave_up;
-	}
-	else if (res)
-		report_error(res, run->c->conn, context);
-	else
-		pg_log_error("%s\nCONTEXT:  %s", message, context);
-	values[0] = step->id;
-	values[1] = step->revert ? "t" : "f";
-	values[2] = "f";
-	values[3] = interval;
-	values[4] = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : "57014";
-	values[5] = message ? message : PQerrorMessage(run->c->conn);
-	(void) nontx_call(run, "SELECT pgmig.nontx_end($1, $2::pg_catalog.bool, $3::pg_catalog.bool, $4::pg_catalog.interval, $5, $6)",
-					  6, values);
-	(void) reset_session(run);
-	if (step->revert)
-		pg_log_info("no-transaction revision %s stopped reverting after %d of %d statements; \"%s status\" shows it, \"%s down\" resumes it",
-					step->id, i, nstmts, progname, progname);
-	else
-		pg_log_info("no-transaction revision %s stopped after %d of %d statements; \"%s status\" shows it, \"%s up\" resumes it",
-					step->id, i, nstmts, progname, progname);
-	pfree(interval);
-	pfree(context);
-	pg_free(gave_up);
-}
-
-/*
- * Run a no-transaction revision: its statements one by one at top level,
- * recording progress.  A revision that failed halfway before resumes at
- * the statement that failed.
- */
-static bool
-run_nontx(Run *run, Step *step)
-{
-	const char *revert = step->revert ? "t" : "f";
-	const char *values[6];
-	PGresult   *stmts;
-	PGresult   *res;
-	int			nstmts;
-	int			first = 0;
-	int			i;
-	instr_time	start;
-	LockPolicy	lp;
-	bool		ok = false;
-
-	values[0] = step->id;
-	values[1] = revert;
-	stmts = query(run->c, "SELECT stmt, line, sql FROM pgmig.statements($1, $2::pg_catalog.bool) ORDER BY stmt",
-				  2, values);
-	if (stmts == NULL)
-		return false;
-	nstmts = PQntuples(stmts);
-	memset(&lp, 0, sizeof(lp));
-
-	/* nontx_begin says how far an interrupted earlier attempt got */
-	res = query(run->c, "SELECT pgmig.nontx_begin($1, $2::pg_catalog.bool)",
-				2, values);
-	if (res == NULL)
-		goto done;
-	if (!PQgetisnull(res, 0, 0))
-		first = Min(atoi(PQgetvalue(res, 0, 0)), nstmts);
-	PQclear(res);
-	if (first > 0)
-		info(run->opts, "resuming %s at statement %d of %d", step->id,
-			 first + 1, nstmts);
-	if (!set_lock_policy(run, step, &lp))
-		goto done;
-
-	INSTR_TIME_SET_CURRENT(start);
-	for (i = first; i < nstmts; i++)
-	{
-		const char *progress_values[2] = {step->id, PQgetvalue(stmts, i, 0)};
-		int			attempt;
-
-		for (attempt = 1;; attempt++)
-		{
-			res = NULL;
-			if (!CancelRequested &&
-				run_toplevel(run->c->conn, PQgetvalue(stmts, i, 2), &res))
-				break;
-			if (CancelRequested ||
-				!retry_after_lock_timeout(run, step, stmts, i, &res, attempt, &lp))
-			{
-				nontx_failed(run, step, stmts, i, res, elapsed_ms(start),
-							 attempt, &lp);
-				if (res)
-					PQclear(res);
-				goto done;
-			}
-		}
-		PQclear(res);
-		if (!nontx_call(run, "SELECT pgmig.nontx_progress($1, $2::pg_catalog.int4)",
-						2, progress_values))
-			goto done;
-	}
-
-	{
-		double		ms = elapsed_ms(start);
-		char	   *interval = ms_interval(ms);
-		char		msbuf[32];
-		char		count[32];
-
-		values[2] = "t";
-		values[3] = interval;
-		values[4] = NULL;
-		values[5] = NULL;
-		ok = nontx_call(run, "SELECT pgmig.nontx_end($1, $2::pg_catalog.bool, $3::pg_catalog.bool, $4::pg_catalog.interval, $5, $6)",
-						6, values) &&
-			reset_session(run);
-		pfree(interval);
-		if (ok)
-		{
-			snprintf(msbuf, sizeof(msbuf), "%.3f", ms);
-			snprintf(count, sizeof(count), "no transaction, %d statement%s",
-					 nstmts - first, nstmts - first == 1 ? "" : "s");
-			progress(run, step, msbuf, count);
-			run->nrun++;
-			run->ncommitted = run->nrun;
-		}
-	}
-
-done:
-	PQclear(stmts);
-	pg_free(lp.timeout);
-	return ok;
-}
-
 /* Run the steps in order, cutting them into transactions. */
 static bool
 run_steps(Run *run, Step *steps, int n)
 {
 	int			i = 0;
+	double		ms;
+	int			nstatements;
+	char		msbuf[32];
+	char		count[64];
 
 	while (i < n)
 	{
@@ -679,13 +311,19 @@ run_steps(Run *run, Step *steps, int n)
 							   steps[i].id);
 				break;
 			}
-			if (!end_tx(run) || !run_nontx(run, &steps[i]))
+			if (!end_tx(run) || !run_nontx(run->c, run->project, &steps[i], &ms, &nstatements))
 			{
 				/* run_nontx said where it stopped; say what came before */
 				if (run->ncommitted > 0)
 					report_aftermath(run, steps[i].revert);
 				return false;
 			}
+			snprintf(msbuf, sizeof(msbuf), "%.3f", ms);
+			snprintf(count, sizeof(count), "no transaction, %d statement%s",
+					 nstatements, nstatements == 1 ? "" : "s");
+			progress(run, &steps[i], msbuf, count);
+			run->nrun++;
+			run->ncommitted = run->nrun;
 			i++;
 		}
 	}
@@ -889,7 +527,7 @@ check_round_trip(Run *run, const char *target, bool redo, bool print)
 		const char *id = PQgetvalue(res, i, 0);
 		const char *file = PQgetisnull(res, i, 1) ? "?" : PQgetvalue(res, i, 1);
 		const char *result = PQgetvalue(res, i, 2);
-		MigFile    *f = find_file(run, id);
+		MigFile    *f = project_file(run->project, id);
 
 		if (print)
 			info(run->opts, "%-12s %s %s", result, id,

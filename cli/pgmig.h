@@ -268,11 +268,16 @@ extern void disconnect_db(Conn *c);
 /* catalog.c */
 extern bool read_catalog(Conn *c, Project *project, Catalog *cat);
 extern DbRev *catalog_find(const Catalog *cat, const char *id);
+extern MigFile *project_file(Project *project, const char *id);
 extern bool sync_catalog(Conn *c, Project *project, Catalog *cat);
 extern bool build_view(Project *project, Catalog *cat, View *view);
 extern Rev *view_rev(const View *view, int node);
 extern void free_catalog(Catalog *cat);
 extern void free_view(View *view);
+
+/* nontx.c */
+extern bool run_nontx(Conn *c, Project *project, Step *step, double *ms,
+					  int *nstatements);
 
 /* execute.c */
 extern int	run_plan(Conn *c, Project *project, const char *target,

@@ -8,23 +8,35 @@
  * connection the client cannot know what is applied, so the script does
  * what the client does, with the server deciding at run time:
  *
- * 1. In one transaction, register every file (mig_register with the file
- *	  names and their text as dollar-quoted literals) and forget registered,
- *	  unapplied revisions whose file is not in the folder (mig_unregister).
- * 2. When no revision the run could touch is a no-transaction one (the
+ * 1. It checks that the database has the extension in the client's
+ *	  version, and learns the extension's schema into a psql variable.
+ * 2. In one transaction, it registers every file (mig_register with the
+ *	  file names and their text as dollar-quoted literals) and forgets
+ *	  registered, unapplied revisions whose file is not in the folder
+ *	  (mig_unregister).
+ * 3. When no revision the run could touch is a no-transaction one (the
  *	  common case), "SELECT * FROM mig_apply(TARGET)" (or mig_revert, or
  *	  "CALL mig_apply_each(TARGET)" for --commit-each) in that same
- *	  transaction: all or nothing, plain SQL that any client can run.
- * 3. Otherwise the run must be split around those revisions as the client
- *	  splits it, which plain SQL cannot do: the script takes the session
- *	  advisory lock and asks the server for the plan (mig_plan) and for the
- *	  statements of each no-transaction revision (pgmig.statements), turning
- *	  them into the commands to run, which psql's \gexec runs one by one:
- *	  transactional stretches as BEGIN; pgmig.apply(TARGET, 1)...; COMMIT,
- *	  no-transaction revisions statement by statement at top level with
- *	  their progress recorded.  Unlike the client, psql waits for the lock
- *	  with a blocking pg_advisory_lock call, and a failed statement stops
- *	  the script (ON_ERROR_STOP) leaving its revision "running" in status.
+ *	  transaction: all or nothing.
+ * 4. Otherwise the run must be split around those revisions as the client
+ *	  splits it, which plain SQL cannot do: the script first takes the
+ *	  session-level migration lock with CALL pgmig.lock(), which waits
+ *	  without holding a snapshot (an index build of another run would wait
+ *	  for one), then asks the server for the plan (mig_plan) and for what
+ *	  each no-transaction revision runs (pgmig.nontx_plan), turning them
+ *	  into commands that psql's \gexec runs one by one: transactional
+ *	  stretches as BEGIN; pgmig.apply(TARGET, 1)...; COMMIT, no-transaction
+ *	  revisions as the client runs them (each statement that can run in a
+ *	  transaction block in one with its progress record, the others after
+ *	  an intent).  A failed statement stops the script (ON_ERROR_STOP),
+ *	  leaving its revision half-done in the status; the next run resumes
+ *	  it.
+ *
+ * Every name the script uses is schema-qualified, operators included, and
+ * pgmig's functions are called in the extension's own schema, so that
+ * objects other roles create (a schema named after the user running the
+ * script, first on its search_path) cannot stand in for them.  The
+ * migration statements themselves run with the session's search_path.
  *
  *-------------------------------------------------------------------------
  */
@@ -40,6 +52,36 @@ literal(PQExpBuffer buf, const char *s)
 	appendStringLiteral(buf, s, PG_UTF8, false);
 }
 
+/*
+ * Check the extension and its version, and set the psql variable
+ * pgmig_schema to the schema of its functions.
+ */
+static void
+append_handshake(PQExpBuffer buf)
+{
+	appendPQExpBuffer(buf,
+					  "DO $pgmig$\n"
+					  "DECLARE\n"
+					  "  v pg_catalog.text;\n"
+					  "BEGIN\n"
+					  "  SELECT e.extversion INTO v FROM pg_catalog.pg_extension e\n"
+					  "  WHERE e.extname OPERATOR(pg_catalog.=) 'pgmig';\n"
+					  "  IF v IS NULL THEN\n"
+					  "    RAISE EXCEPTION 'extension \"pgmig\" is not installed in database %%', pg_catalog.current_database()\n"
+					  "      USING HINT = 'Run \"%s init\", or \"CREATE EXTENSION pgmig;\" in that database.';\n"
+					  "  ELSIF v OPERATOR(pg_catalog.<>) '%s' THEN\n"
+					  "    RAISE EXCEPTION 'this script is for extension pgmig version %s, but database %% has version %%', pg_catalog.current_database(), v\n"
+					  "      USING HINT = 'Write the script with the pgmig client of the extension''s version, or update the extension.';\n"
+					  "  END IF;\n"
+					  "END\n"
+					  "$pgmig$;\n"
+					  "SELECT n.nspname AS pgmig_schema\n"
+					  "FROM pg_catalog.pg_extension e\n"
+					  "JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) e.extnamespace\n"
+					  "WHERE e.extname OPERATOR(pg_catalog.=) 'pgmig' \\gset\n",
+					  progname, PGMIG_VERSION, PGMIG_VERSION);
+}
+
 /* The commands of a run split around no-transaction revisions (see header). */
 static void
 append_split_run(PQExpBuffer buf, const Options *opts, const char *target,
@@ -48,29 +90,25 @@ append_split_run(PQExpBuffer buf, const Options *opts, const char *target,
 	const char *rv = revert ? "true" : "false";
 	const char *fn = revert ? "pgmig.revert" : "pgmig.apply";
 
-	appendPQExpBuffer(buf,
-					  "-- The run is split around no-transaction revisions: this takes the\n"
-					  "-- migration lock and runs, through psql's \\gexec, the commands that the\n"
-					  "-- query below makes from the server's plan.\n"
-					  "SELECT pg_catalog.pg_advisory_lock(%d, %d);\n",
-					  PGMIG_LOCK_KEY1, PGMIG_LOCK_KEY2);
 	appendPQExpBufferStr(buf,
+						 "-- The run is split around no-transaction revisions: psql's \\gexec runs\n"
+						 "-- the commands that the query below makes from the server's plan.\n"
 						 "SELECT c.cmd\n"
 						 "FROM (SELECT p.step, p.revision, p.transactional,\n"
 						 "             pg_catalog.lag(p.transactional) OVER w AS prev_tx,\n"
 						 "             pg_catalog.lead(p.transactional) OVER w AS next_tx\n"
-						 "      FROM mig_plan(");
+						 "      FROM :\"pgmig_schema\".mig_plan(");
 	literal(buf, target);
 	appendPQExpBuffer(buf, ", %s) AS p\n"
 					  "      WINDOW w AS (ORDER BY p.step)) AS p,\n"
 					  "LATERAL (\n", rv);
 	if (!opts->commit_each)
 		appendPQExpBufferStr(buf,
-							 "  SELECT 0 AS sub, 'BEGIN' AS cmd\n"
+							 "  SELECT 0 AS sub, 0::pg_catalog.int8 AS n, 'BEGIN' AS cmd\n"
 							 "  WHERE p.transactional AND p.prev_tx IS NOT TRUE\n"
 							 "  UNION ALL\n");
 	appendPQExpBuffer(buf,
-					  "  SELECT 1, pg_catalog.format('SELECT revision, description, duration FROM %s(%%L, 1, false)', ",
+					  "  SELECT 1, 0, pg_catalog.format('SELECT revision, description, duration FROM %s(%%L, 1, false)', ",
 					  fn);
 	literal(buf, step_target);
 	appendPQExpBufferStr(buf, ")\n"
@@ -78,36 +116,32 @@ append_split_run(PQExpBuffer buf, const Options *opts, const char *target,
 						 "  UNION ALL\n");
 	if (!opts->commit_each)
 		appendPQExpBufferStr(buf,
-							 "  SELECT 2, 'COMMIT'\n"
+							 "  SELECT 2, 0, 'COMMIT'\n"
 							 "  WHERE p.transactional AND p.next_tx IS NOT TRUE\n"
 							 "  UNION ALL\n");
 	appendPQExpBuffer(buf,
-					  "  SELECT 1, pg_catalog.format('SELECT pgmig.nontx_begin(%%L, %s)', p.revision)\n"
+					  "  SELECT 1, 0, pg_catalog.format('SELECT pgmig.nontx_begin(%%L, %s)', p.revision)\n"
 					  "  WHERE NOT p.transactional\n"
 					  "  UNION ALL\n"
-					  "  SELECT 2 + 2 * s.stmt, s.sql\n"
-					  "  FROM pgmig.statements(p.revision, %s) AS s\n"
-					  "  WHERE NOT p.transactional%s\n"
+					  "  SELECT 2, 10 * s.n + k.k, k.cmd\n"
+					  "  FROM pgmig.nontx_plan(p.revision, %s) WITH ORDINALITY AS s(stmt, line, sql, mode, total, n),\n"
+					  "  LATERAL (VALUES\n"
+					  "    (1, CASE WHEN s.mode OPERATOR(pg_catalog.=) 'transaction' THEN 'BEGIN'\n"
+					  "             WHEN s.mode OPERATOR(pg_catalog.=) 'top level'\n"
+					  "             THEN pg_catalog.format('SELECT pgmig.nontx_intent(%%L, %%s, %%L)', p.revision, s.stmt, s.sql) END),\n"
+					  "    (2, CASE WHEN s.mode OPERATOR(pg_catalog.<>) 'done' THEN s.sql END),\n"
+					  "    (3, CASE WHEN s.mode OPERATOR(pg_catalog.<>) 'replay' AND s.mode OPERATOR(pg_catalog.<>) 'cleanup'\n"
+					  "             THEN pg_catalog.format('SELECT pgmig.nontx_progress(%%L, %%s)', p.revision, s.stmt) END),\n"
+					  "    (4, CASE WHEN s.mode OPERATOR(pg_catalog.=) 'transaction' THEN 'COMMIT' END)) AS k(k, cmd)\n"
+					  "  WHERE NOT p.transactional AND k.cmd IS NOT NULL\n"
 					  "  UNION ALL\n"
-					  "  SELECT 3 + 2 * s.stmt, pg_catalog.format('SELECT pgmig.nontx_progress(%%L, %%s)', p.revision, s.stmt)\n"
-					  "  FROM pgmig.statements(p.revision, %s) AS s\n"
-					  "  WHERE NOT p.transactional%s\n"
-					  "  UNION ALL\n"
-					  "  SELECT 2147483647, pg_catalog.format('SELECT pgmig.nontx_end(%%L, %s, true, NULL, NULL, NULL)', p.revision)\n"
+					  "  SELECT 3, 0, pg_catalog.format('SELECT pgmig.nontx_end(%%L, %s, true, NULL, NULL, NULL)', p.revision)\n"
 					  "  WHERE NOT p.transactional\n"
 					  ") AS c\n"
-					  "ORDER BY p.step, c.sub\n"
+					  "ORDER BY p.step, c.sub, c.n\n"
 					  "\\gexec\n"
-					  "SELECT pg_catalog.pg_advisory_unlock(%d, %d);\n",
-					  rv, rv,
-					  revert ? "" :
-					  "\n    AND s.stmt > COALESCE((SELECT m.statements_done FROM pgmig.schema_migrations m\n"
-					  "                                      WHERE m.id = p.revision AND m.state <> 'complete'), 0)",
-					  rv,
-					  revert ? "" :
-					  "\n    AND s.stmt > COALESCE((SELECT m.statements_done FROM pgmig.schema_migrations m\n"
-					  "                                      WHERE m.id = p.revision AND m.state <> 'complete'), 0)",
-					  rv, PGMIG_LOCK_KEY1, PGMIG_LOCK_KEY2);
+					  "SELECT pgmig.unlock();\n",
+					  rv, rv, rv);
 }
 
 /* Print the SQL of "pgmig up/down TARGET"; returns the exit status. */
@@ -155,6 +189,7 @@ print_sql_script(const Options *opts, Project *project, const char *target,
 					  progname, revert ? "down" : "up", target, PGMIG_VERSION,
 					  display_path(project->dir), project->nfiles,
 					  project->nfiles == 1 ? "" : "s");
+	append_handshake(&buf);
 	if (opts->confirm)
 		appendPQExpBufferStr(&buf, "SET pgmig.confirm = 'yes';\n");
 	if (opts->lock_timeout)
@@ -166,8 +201,11 @@ print_sql_script(const Options *opts, Project *project, const char *target,
 	if (opts->lock_retries)
 		appendPQExpBuffer(&buf, "SET pgmig.lock_retries = %s;\n", opts->lock_retries);
 
+	/* a split run waits for the lock before anything else, without a snapshot */
+	if (split)
+		appendPQExpBufferStr(&buf, "CALL pgmig.lock();\n");
 	/* registration: every file; the server keeps what it already has */
-	appendPQExpBufferStr(&buf, "BEGIN;\nSELECT revision, action FROM mig_register(\n  ARRAY[");
+	appendPQExpBufferStr(&buf, "BEGIN;\nSELECT revision, action FROM :\"pgmig_schema\".mig_register(\n  ARRAY[");
 	for (i = 0; i < project->nfiles; i++)
 	{
 		appendPQExpBufferStr(&buf, i > 0 ? ",\n    " : "\n    ");
@@ -180,9 +218,9 @@ print_sql_script(const Options *opts, Project *project, const char *target,
 		appendStringLiteralDQ(&buf, project->files[i].content, "pgmig");
 	}
 	appendPQExpBufferStr(&buf, "]::pg_catalog.text[]);\n"
-						 "SELECT mig_unregister(ARRAY(\n"
+						 "SELECT :\"pgmig_schema\".mig_unregister(ARRAY(\n"
 						 "  SELECT r.id FROM pgmig.revisions r\n"
-						 "  WHERE r.id <> ALL (ARRAY[");
+						 "  WHERE r.id OPERATOR(pg_catalog.<>) ALL (ARRAY[");
 	for (i = 0; i < project->nfiles; i++)
 	{
 		if (i > 0)
@@ -190,7 +228,8 @@ print_sql_script(const Options *opts, Project *project, const char *target,
 		literal(&buf, project->files[i].script.id);
 	}
 	appendPQExpBufferStr(&buf, "]::pg_catalog.text[])\n"
-						 "    AND NOT EXISTS (SELECT FROM pgmig.schema_migrations m WHERE m.id = r.id)));\n");
+						 "    AND NOT EXISTS (SELECT FROM pgmig.schema_migrations m\n"
+						 "                    WHERE m.id OPERATOR(pg_catalog.=) r.id)));\n");
 
 	if (split)
 	{
@@ -199,19 +238,19 @@ print_sql_script(const Options *opts, Project *project, const char *target,
 	}
 	else if (revert)
 	{
-		appendPQExpBufferStr(&buf, "SELECT revision, description, duration FROM mig_revert(");
+		appendPQExpBufferStr(&buf, "SELECT revision, description, duration FROM :\"pgmig_schema\".mig_revert(");
 		literal(&buf, target);
 		appendPQExpBufferStr(&buf, ");\nCOMMIT;\n");
 	}
 	else if (opts->commit_each)
 	{
-		appendPQExpBufferStr(&buf, "COMMIT;\nCALL mig_apply_each(");
+		appendPQExpBufferStr(&buf, "COMMIT;\nCALL :\"pgmig_schema\".mig_apply_each(");
 		literal(&buf, target);
 		appendPQExpBufferStr(&buf, ");\n");
 	}
 	else
 	{
-		appendPQExpBufferStr(&buf, "SELECT revision, description, duration FROM mig_apply(");
+		appendPQExpBufferStr(&buf, "SELECT revision, description, duration FROM :\"pgmig_schema\".mig_apply(");
 		literal(&buf, target);
 		appendPQExpBufferStr(&buf, ");\nCOMMIT;\n");
 	}

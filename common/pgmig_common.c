@@ -61,6 +61,21 @@ set_error(PgmigError *err, PgmigErrorKind kind, int line, const char *detail,
 
 /* ---------- versions ---------- */
 
+/* Is a revision whose catalog row is in "state" applied?  (See header.) */
+bool
+pgmig_state_applied(const char *state)
+{
+	return state != NULL && !pgmig_state_partial(state);
+}
+
+/* Did a revision whose catalog row is in "state" stop halfway going up? */
+bool
+pgmig_state_partial(const char *state)
+{
+	return state != NULL &&
+		(strcmp(state, "running") == 0 || strcmp(state, "failed") == 0);
+}
+
 /* The digits of a version without leading zeros; NULL if it is not one. */
 char *
 pgmig_sortkey(const char *version)
@@ -1261,7 +1276,7 @@ pgmig_graph_plan(const PgmigGraph *g, const char *target, bool revert,
 		{
 			int			x = g->order[i];
 
-			if (!want[x] && g->nodes[x].applied)
+			if (!want[x] && (g->nodes[x].applied || g->nodes[x].partial))
 				plan->steps[plan->nsteps++] = x;
 		}
 	}

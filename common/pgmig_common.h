@@ -68,6 +68,17 @@ typedef struct PgmigScript
 	char		file_checksum[PGMIG_CHECKSUM_LEN];	/* whole normalized file */
 } PgmigScript;
 
+/*
+ * The state of an applied revision's catalog row (schema_migrations.state).
+ * A no-transaction revision runs statement by statement and may stop
+ * halfway: "running" or "failed" going up, "reverting" or "revert_failed"
+ * going down.  A revision is applied when its row is complete or on its way
+ * down (so that "down" resumes it); one that stopped on its way up is
+ * partial (an upgrade resumes it, a downgrade reverts it).  NULL: no row.
+ */
+extern bool pgmig_state_applied(const char *state);
+extern bool pgmig_state_partial(const char *state);
+
 /* Parse a file name into id, sort key and description. */
 extern bool pgmig_parse_file_name(const char *file_name, char **id,
 								  char **sortkey, char **description,
@@ -118,6 +129,8 @@ typedef struct PgmigNode
 	int			nlabels;
 	char	  **labels;
 	bool		applied;
+	bool		partial;		/* stopped halfway going up: not applied for
+								 * an upgrade, applied for a downgrade */
 	void	   *data;			/* caller's payload, carried along */
 
 	/* filled in by pgmig_graph_build */
@@ -157,7 +170,9 @@ extern bool pgmig_graph_is_ancestor(const PgmigGraph *g, int a, int b);
 
 /*
  * Plan an upgrade (revert = false) or a downgrade to "target":
- * head, heads, base, an id or unique prefix, +N, -N, label@head.
+ * head, heads, base, an id or unique prefix, +N, -N, label@head.  A
+ * downgrade reverts partial revisions too (children first, so never a
+ * parent under a half-applied child); an upgrade resumes them.
  */
 extern bool pgmig_graph_plan(const PgmigGraph *g, const char *target,
 							 bool revert, PgmigPlan *plan, PgmigError *err);

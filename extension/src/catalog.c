@@ -141,13 +141,8 @@ mig_load_catalog(void)
 		d = SPI_getbinval(tup, desc, 16, &isnull);
 		rev->statements_done = isnull ? 0 : DatumGetInt32(d);
 
-		/*
-		 * Applied: complete, or on its way down (a half-reverted
-		 * no-transaction revision is still applied, so "down" resumes it);
-		 * one that stopped on its way up is not.
-		 */
-		node->applied = rev->state != NULL &&
-			strcmp(rev->state, "running") != 0 && strcmp(rev->state, "failed") != 0;
+		node->applied = pgmig_state_applied(rev->state);
+		node->partial = pgmig_state_partial(rev->state);
 		node->data = rev;
 		if (rev->registered)
 			cat->nregistered++;

@@ -16,21 +16,44 @@
  * names the relations it touches, and pg_locks tells which of them another
  * process holds.
  *
+ * The migration lock, an advisory lock, serializes appliers.  A run of a
+ * no-transaction revision holds it at session level while its statements
+ * run outside any transaction, and CREATE INDEX CONCURRENTLY there waits
+ * for every transaction that holds an older snapshot: a caller of
+ * SELECT mig_apply() waiting for the lock holds one, so each would wait
+ * for the other, and the deadlock detector would cancel the index build.
+ * So a waiter waits in slices shorter than deadlock_timeout, and between
+ * them looks whether the holder waits for it; if so it steps aside with
+ * an error that names the other run.  Waiters that can let go of their
+ * snapshot (CALL mig_apply_each(), CALL pgmig.lock()) commit first: then
+ * nothing waits for them, and they simply wait their turn.
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
 
+#include "access/xact.h"
 #include "catalog/namespace.h"
+#include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "miscadmin.h"
 #include "nodes/parsenodes.h"
 #include "parser/parser.h"
 #include "storage/latch.h"
+#include "storage/lock.h"
 #include "storage/proc.h"
+#if PG_VERSION_NUM < 170000
+#include "storage/sinvaladt.h"
+#endif
+#include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/fmgrprotos.h"
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
+#include "utils/resowner.h"
+#include "utils/snapmgr.h"
+#include "utils/timestamp.h"
 #include "utils/wait_event.h"
 
 #include "pgmig.h"
@@ -46,17 +69,6 @@ typedef struct LockHolder
 	char	   *mode;
 	char	   *description;	/* user, application, state, query */
 } LockHolder;
-
-/* The lock_timeout value to run a script with: directive, pgmig's, or NULL. */
-static const char *
-script_lock_timeout(const char *directive)
-{
-	if (directive != NULL)
-		return directive;
-	if (pgmig_lock_timeout >= 0)
-		return psprintf("%dms", pgmig_lock_timeout);
-	return NULL;				/* the session's own */
-}
 
 /*
  * The lock_timeout in milliseconds that a value means, 0 for none; NULL
@@ -368,71 +380,313 @@ report_gave_up(MigScript *script, int stmt, ErrorData *edata, int attempts,
 						script->file ? script->file : "(none)", line)));
 }
 
-/* What one attempt at a script needs. */
-typedef struct Attempt
-{
-	MigScript  *script;
-	const char *search_path;
-	const char *timeout;
-} Attempt;
-
-/* One attempt, for mig_try_in_subxact(). */
-static void
-attempt_script(void *arg)
-{
-	Attempt    *a = (Attempt *) arg;
-
-	mig_run_script(a->script, a->search_path, a->timeout);
-}
-
 /*
- * Run a script like mig_run_script(), with the revision's lock_timeout
- * (its directive, else pgmig.lock_timeout).  When a statement times out
- * waiting for a lock, everything the script did is rolled back and it
- * runs again after a pause, up to pgmig.lock_retries times.
+ * Run "fn(arg)", which runs scripts (mig_run_script) and points *current
+ * at each one as it starts it, as one attempt: when a script times out
+ * waiting for a lock, everything fn did is rolled back and it runs again
+ * after a pause, up to pgmig.lock_retries times.  One subtransaction for
+ * the whole attempt, not one per script: a run of many revisions would
+ * overflow the backend's cache of subtransactions, which slows every
+ * other session's visibility checks until it commits.  Scripts that wait
+ * indefinitely (lock_timeout 0) are not retried; with "may_retry" false,
+ * or no retries, fn runs without a subtransaction.
  */
 void
-mig_run_script_retrying(MigScript *script, const char *caller_search_path,
-						const char *directive)
+mig_run_retrying(void (*fn) (void *arg), void *arg, MigScript **current,
+				 const char *search_path, bool may_retry)
 {
-	const char *timeout = script_lock_timeout(directive);
-	int			retries = mig_lock_timeout_ms(timeout, script->file) > 0 ? pgmig_lock_retries : 0;
 	long		delay = pgmig_lock_retry_delay;
 	int			attempt;
 
-	if (retries == 0)
+	if (!may_retry || pgmig_lock_retries == 0)
 	{
-		mig_run_script(script, caller_search_path, timeout);
+		fn(arg);
 		return;
 	}
 
 	for (attempt = 1;; attempt++)
 	{
-		Attempt		a = {script, caller_search_path, timeout};
-		ErrorData  *edata = mig_try_in_subxact(attempt_script, &a);
-		int			stmt = script->current;	/* the statement that failed */
+		ErrorData  *edata;
+		MigScript  *script;
+		int			stmt;
 		LockHolder	holder;
 		bool		found;
 
+		*current = NULL;
+		edata = mig_try_in_subxact(fn, arg);
 		if (edata == NULL)
 			break;				/* done */
-		script->current = -1;
-		if (edata->sqlerrcode != ERRCODE_LOCK_NOT_AVAILABLE)
+		script = *current;
+		if (edata->sqlerrcode != ERRCODE_LOCK_NOT_AVAILABLE || script == NULL ||
+			mig_lock_timeout_ms(script->lock_timeout, script->file) == 0)
 			ReThrowError(edata);
+		stmt = script->current; /* the statement that failed */
+		script->current = -1;
 
-		found = find_blocker(script, stmt, caller_search_path, &holder);
-		if (attempt > retries)
-			report_gave_up(script, stmt, edata, attempt, timeout, found, &holder);
+		found = find_blocker(script, stmt, search_path, &holder);
+		if (attempt > pgmig_lock_retries)
+			report_gave_up(script, stmt, edata, attempt, script->lock_timeout,
+						   found, &holder);
 		ereport(NOTICE,
 				(errmsg("revision %s timed out waiting for a lock%s%s, retrying in %ld ms",
 						script->revision, found ? " on table " : "",
 						found ? holder.relation : "", delay),
 				 found ?
 				 errdetail("Attempt %d of %d; process %d holds %s on the table.",
-						   attempt, retries + 1, holder.pid, holder.mode) :
-				 errdetail("Attempt %d of %d.", attempt, retries + 1)));
+						   attempt, pgmig_lock_retries + 1, holder.pid, holder.mode) :
+				 errdetail("Attempt %d of %d.", attempt, pgmig_lock_retries + 1)));
 		pause_ms(delay);
 		delay = Min(delay * 2, MAX_RETRY_DELAY_MS);
 		FreeErrorData(edata);
 	}
+}
+
+/*
+ * The lock_timeout a revision's scripts run with: its directive, else
+ * pgmig.lock_timeout, else (NULL) the session's.
+ */
+char *
+mig_script_lock_timeout(const char *directive)
+{
+	if (directive != NULL)
+		return pstrdup(directive);
+	if (pgmig_lock_timeout >= 0)
+		return psprintf("%dms", pgmig_lock_timeout);
+	return NULL;
+}
+
+/* The advisory lock that serializes appliers. */
+static void
+migration_locktag(LOCKTAG *tag)
+{
+	SET_LOCKTAG_ADVISORY(*tag, MyDatabaseId, PGMIG_LOCK_KEY1, PGMIG_LOCK_KEY2, 2);
+}
+
+/*
+ * Wait up to "ms" milliseconds for the migration lock, in a real lock wait
+ * (pg_locks and pg_blocking_pids show it); true if it was granted.
+ */
+static bool
+lock_within(const LOCKTAG *tag, bool session, int ms)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+	ResourceOwner owner = CurrentResourceOwner;
+	int			saved = LockTimeout;
+	ErrorData  *volatile edata = NULL;
+
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(cxt);
+	PG_TRY();
+	{
+		LockTimeout = ms;
+		(void) LockAcquire(tag, ExclusiveLock, session, false);
+		LockTimeout = saved;
+		ReleaseCurrentSubTransaction();
+	}
+	PG_CATCH();
+	{
+		LockTimeout = saved;
+		MemoryContextSwitchTo(cxt);
+		edata = CopyErrorData();
+		FlushErrorState();
+		RollbackAndReleaseCurrentSubTransaction();
+	}
+	PG_END_TRY();
+	MemoryContextSwitchTo(cxt);
+	CurrentResourceOwner = owner;
+	if (edata == NULL)
+		return true;
+	/* the slice's own timeout; a cancel or anything else goes on up */
+	if (edata->sqlerrcode != ERRCODE_LOCK_NOT_AVAILABLE)
+		ReThrowError(edata);
+	FreeErrorData(edata);
+	return false;
+}
+
+/* The pid of the backend of a virtual transaction, or 0. */
+static int
+vxid_pid(VirtualTransactionId vxid)
+{
+#if PG_VERSION_NUM >= 170000
+	PGPROC	   *proc = ProcNumberGetProc(vxid.procNumber);
+#else
+	PGPROC	   *proc = BackendIdGetProc(vxid.backendId);
+#endif
+
+	return proc ? proc->pid : 0;
+}
+
+/* Does process "pid" wait for a lock that this backend holds? */
+static bool
+waits_for_me(int pid)
+{
+	ArrayType  *blockers = DatumGetArrayTypeP(DirectFunctionCall1(pg_blocking_pids,
+																  Int32GetDatum(pid)));
+	Datum	   *pids;
+	int			n;
+	int			i;
+
+	deconstruct_array(blockers, INT4OID, sizeof(int32), true, TYPALIGN_INT,
+					  &pids, NULL, &n);
+	for (i = 0; i < n; i++)
+		if (DatumGetInt32(pids[i]) == MyProcPid)
+			return true;
+	return false;
+}
+
+/*
+ * If a holder of the migration lock waits for this transaction (CREATE
+ * INDEX CONCURRENTLY waits for older snapshots, any statement for the
+ * locks we hold), waiting for it would deadlock: step aside.
+ */
+static void
+step_aside_if_waited_for(const LOCKTAG *tag)
+{
+	int			n;
+	VirtualTransactionId *holders = GetLockConflicts(tag, ExclusiveLock, &n);
+	int			i;
+
+	for (i = 0; i < n; i++)
+	{
+		int			pid = vxid_pid(holders[i]);
+
+		if (pid != 0 && waits_for_me(pid))
+			ereport(ERROR,
+					(errcode(ERRCODE_LOCK_NOT_AVAILABLE),
+					 errmsg("the migration run of process %d is waiting for this transaction", pid),
+					 errdetail("Process %d holds the pgmig migration lock and waits for this transaction to end (CREATE INDEX CONCURRENTLY waits for every older transaction); waiting for its lock here would deadlock.",
+							   pid),
+					 errhint("Run the migration again once process %d has finished. The pgmig client and CALL mig_apply_each() wait for the lock without holding anything that another run waits for.",
+							 pid)));
+	}
+	pfree(holders);
+}
+
+/*
+ * Wait for the migration lock in slices shorter than deadlock_timeout,
+ * stepping aside when its holder waits for us, and honouring the session's
+ * lock_timeout.
+ */
+static void
+wait_for_lock(const LOCKTAG *tag, bool session)
+{
+	TimestampTz start = GetCurrentTimestamp();
+	int			slice = Max(1, Min(200, DeadlockTimeout / 2));
+
+	for (;;)
+	{
+		int			wait = slice;
+
+		if (LockTimeout > 0)
+		{
+			long		left = LockTimeout -
+				TimestampDifferenceMilliseconds(start, GetCurrentTimestamp());
+
+			if (left <= 0)
+				ereport(ERROR,
+						(errcode(ERRCODE_LOCK_NOT_AVAILABLE),
+						 errmsg("canceling statement due to lock timeout"),
+						 errdetail("Another migration run held the pgmig migration lock for longer than lock_timeout %dms.",
+								   LockTimeout)));
+			wait = Min(wait, (int) left);
+		}
+		if (lock_within(tag, session, wait))
+			return;
+		step_aside_if_waited_for(tag);
+	}
+}
+
+/*
+ * Take the transaction-level migration lock, for a caller inside a
+ * transaction (mig_apply and the other functions).
+ */
+void
+mig_lock(void)
+{
+	LOCKTAG		tag;
+
+	migration_locktag(&tag);
+	if (LockAcquire(&tag, ExclusiveLock, false, true) != LOCKACQUIRE_NOT_AVAIL)
+		return;
+	wait_for_lock(&tag, false);
+}
+
+/*
+ * Take the session-level migration lock in a procedure that has just
+ * committed (SPI_commit): it waits without a snapshot, so no index build
+ * of the run holding it waits for it.
+ */
+void
+mig_lock_session(void)
+{
+	LOCKTAG		tag;
+
+	migration_locktag(&tag);
+	if (LockAcquire(&tag, ExclusiveLock, true, true) != LOCKACQUIRE_NOT_AVAIL)
+		return;
+	InvalidateCatalogSnapshot();
+	wait_for_lock(&tag, true);
+}
+
+/* Release the session-level migration lock; false if it was not held. */
+bool
+mig_unlock_session(void)
+{
+	LOCKTAG		tag;
+
+	migration_locktag(&tag);
+	return LockRelease(&tag, ExclusiveLock, true);
+}
+
+/* Does this session hold the session-level migration lock? */
+bool
+mig_holds_session_lock(void)
+{
+	LOCKTAG		tag;
+
+	migration_locktag(&tag);
+#if PG_VERSION_NUM >= 170000
+	return LockHeldByMe(&tag, ExclusiveLock, false);
+#else
+	return LockHeldByMe(&tag, ExclusiveLock);
+#endif
+}
+
+/* Refuse a procedure called inside a transaction block or from a function. */
+void
+mig_require_nonatomic(FunctionCallInfo fcinfo, const char *call, const char *hint)
+{
+	if (fcinfo->context == NULL || !IsA(fcinfo->context, CallContext) ||
+		castNode(CallContext, fcinfo->context)->atomic)
+		ereport(ERROR,
+				(errcode(ERRCODE_ACTIVE_SQL_TRANSACTION),
+				 errmsg("%s must be called with CALL outside a transaction block", call),
+				 hint ? errhint("%s", hint) : 0));
+}
+
+PG_FUNCTION_INFO_V1(pgmig_lock);
+
+/*
+ * CALL pgmig.lock(): take the session-level migration lock, waiting
+ * without holding a snapshot (the way "pgmig up --sql" scripts take it).
+ */
+Datum
+pgmig_lock(PG_FUNCTION_ARGS)
+{
+	mig_require_nonatomic(fcinfo, "pgmig.lock()", NULL);
+	if (SPI_connect_ext(SPI_OPT_NONATOMIC) != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	SPI_commit();
+	mig_lock_session();
+	SPI_finish();
+	PG_RETURN_VOID();
+}
+
+PG_FUNCTION_INFO_V1(pgmig_unlock);
+
+/* pgmig.unlock(): release it; false if this session did not hold it. */
+Datum
+pgmig_unlock(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_BOOL(mig_unlock_session());
 }

@@ -5,10 +5,15 @@
  *	  CONCURRENTLY and the like) at top level, one statement at a time,
  *	  and to log failures after it rolled back.
  *
- * The server still does the splitting (pgmig.statements), so there is one
- * parser of scripts.  Progress is committed after every statement, so a
- * revision that stops halfway shows as such in mig_status() and a later
- * attempt resumes after the last statement that completed.
+ * The server still does the splitting, so there is one parser of
+ * scripts: pgmig.nontx_plan gives the runner (the client, or psql running
+ * "pgmig up --sql") the commands to run, from where an earlier attempt
+ * stopped.  A statement that can run in a transaction block is run in one
+ * together with its progress record (pgmig.nontx_progress), so it happens
+ * exactly once; one that cannot is preceded by an intent
+ * (pgmig.nontx_intent) so that a later attempt can tell what it left
+ * (resume.c).  A revision that stops halfway shows as such in mig_status()
+ * and a later attempt resumes it.
  *
  *-------------------------------------------------------------------------
  */
@@ -18,8 +23,8 @@
 #include "executor/spi.h"
 #include "funcapi.h"
 #include "miscadmin.h"
-#include "storage/lock.h"
 #include "utils/builtins.h"
+#include "utils/timestamp.h"
 
 #include "pgmig.h"
 
@@ -95,24 +100,16 @@ pgmig_statements(PG_FUNCTION_ARGS)
 	return (Datum) 0;
 }
 
-/* Refuse unless this session holds the pgmig session-level advisory lock. */
+/* Refuse unless this session holds the session-level migration lock. */
 static void
 require_session_lock(void)
 {
-	LOCKTAG		tag;
-
-	SET_LOCKTAG_ADVISORY(tag, MyDatabaseId, PGMIG_LOCK_KEY1, PGMIG_LOCK_KEY2, 2);
-#if PG_VERSION_NUM >= 170000
-	if (!LockHeldByMe(&tag, ExclusiveLock, false))
-#else
-	if (!LockHeldByMe(&tag, ExclusiveLock))
-#endif
+	if (!mig_holds_session_lock())
 		ereport(ERROR,
 				(errcode(ERRCODE_LOCK_NOT_AVAILABLE),
 				 errmsg("no-transaction revisions need the pgmig session lock"),
 				 errdetail("Statements of such a revision run in transactions of their own; the lock must outlive them."),
-				 errhint("Take it first with SELECT pg_advisory_lock(%d, %d).",
-						 PGMIG_LOCK_KEY1, PGMIG_LOCK_KEY2)));
+				 errhint("Take it first with CALL pgmig.lock().")));
 }
 
 PG_FUNCTION_INFO_V1(pgmig_nontx_begin);
@@ -172,7 +169,8 @@ pgmig_nontx_begin(PG_FUNCTION_ARGS)
 	}
 	else
 	{
-		if (!node->applied)
+		/* a partial one is reverted too: its down script undoes it */
+		if (!node->applied && !node->partial)
 			ereport(ERROR,
 					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 					 errmsg("revision %s is not applied", node->id)));
@@ -181,16 +179,29 @@ pgmig_nontx_begin(PG_FUNCTION_ARGS)
 					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 					 errmsg("revision %s is irreversible", node->id)));
 		for (j = 0; j < node->nchildren; j++)
-			if (cat->graph.nodes[node->children[j]].applied)
+		{
+			PgmigNode  *child = &cat->graph.nodes[node->children[j]];
+
+			if (child->applied || child->partial)
 				ereport(ERROR,
 						(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 						 errmsg("child %s of revision %s is applied",
-								cat->graph.nodes[node->children[j]].id, node->id)));
+								child->id, node->id)));
+		}
 	}
+
+	/* a run that stopped without a word: say so in the audit log */
+	if (rev->state != NULL && (strcmp(rev->state, "running") == 0 ||
+							   strcmp(rev->state, "reverting") == 0))
+		mig_log_event(rev->state[0] == 'r' && rev->state[1] == 'u' ? "apply" : "revert",
+					  node->id, NULL, false, NULL,
+					  psprintf("interrupted: the attempt ended without recording why (its client, connection or server went away); statements done: %d",
+							   rev->statements_done));
 
 	values[0] = CStringGetTextDatum(node->id);
 	values[1] = CStringGetTextDatum(rev->description);
 	values[2] = CStringGetTextDatum(rev->up_checksum);
+	/* what nontx_plan reads: where to resume, what was cut short */
 	if (!revert)
 		catalog_exec("INSERT INTO pgmig.schema_migrations AS m"
 					 " (id, description, checksum, state, statements_done)"
@@ -198,13 +209,17 @@ pgmig_nontx_begin(PG_FUNCTION_ARGS)
 					 " ON CONFLICT (id) DO UPDATE SET state = 'running',"
 					 " statements_done = CASE WHEN m.checksum = excluded.checksum"
 					 " THEN m.statements_done ELSE 0 END,"
+					 " pending = CASE WHEN m.checksum = excluded.checksum"
+					 " THEN m.pending END,"
 					 " checksum = excluded.checksum"
 					 " RETURNING statements_done",
 					 3, argtypes, values, NULL, SPI_OK_INSERT_RETURNING);
 	else
 		catalog_exec("UPDATE pgmig.schema_migrations SET"
-					 " statements_done = CASE WHEN state = 'complete' THEN 0"
-					 " ELSE coalesce(statements_done, 0) END,"
+					 " statements_done = CASE WHEN state IN ('reverting', 'revert_failed')"
+					 " THEN coalesce(statements_done, 0) ELSE 0 END,"
+					 " pending = CASE WHEN state IN ('reverting', 'revert_failed')"
+					 " THEN pending END,"
 					 " state = 'reverting'"
 					 " WHERE id = $1 RETURNING statements_done",
 					 1, argtypes, values, NULL, SPI_OK_UPDATE_RETURNING);
@@ -218,13 +233,19 @@ pgmig_nontx_begin(PG_FUNCTION_ARGS)
 
 PG_FUNCTION_INFO_V1(pgmig_nontx_progress);
 
-/* pgmig.nontx_progress(revision, statements_done) */
+/*
+ * pgmig.nontx_progress(revision, statements_done): statements up to
+ * "statements_done" have run.  For a statement that builds a named index
+ * concurrently, the index must be valid (IF NOT EXISTS may have skipped an
+ * invalid one).
+ */
 Datum
 pgmig_nontx_progress(PG_FUNCTION_ARGS)
 {
 	Oid			argtypes[2] = {TEXTOID, INT4OID};
 	Datum		values[2];
 	int			nestlevel;
+	char	   *invalid = NULL;
 	uint64		n;
 
 	values[0] = PG_GETARG_DATUM(0);
@@ -232,18 +253,193 @@ pgmig_nontx_progress(PG_FUNCTION_ARGS)
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	nestlevel = mig_enter_catalog();
-	n = catalog_exec("UPDATE pgmig.schema_migrations SET statements_done = $2"
-					 " WHERE id = $1 AND state IN ('running', 'reverting')",
-					 2, argtypes, values, NULL, SPI_OK_UPDATE);
+	n = catalog_exec("UPDATE pgmig.schema_migrations m SET statements_done = $2,"
+					 " pending = NULL"
+					 " FROM (SELECT pending FROM pgmig.schema_migrations WHERE id = $1) o"
+					 " WHERE m.id = $1 AND m.state IN ('running', 'reverting')"
+					 " RETURNING (SELECT c.oid::regclass::text"
+					 "   FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid"
+					 "   WHERE i.indexrelid = to_regclass(o.pending->>'index')"
+					 "     AND (o.pending->>'statement')::integer = $2"
+					 "     AND NOT i.indisvalid)",
+					 2, argtypes, values, NULL, SPI_OK_UPDATE_RETURNING);
 	if (n == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("revision %s is not running",
 						TextDatumGetCString(values[0])),
 				 errhint("Call pgmig.nontx_begin() first.")));
+	invalid = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+	if (invalid != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("index %s is invalid", invalid),
+				 errdetail("The statement did not leave a usable index: CREATE INDEX ... IF NOT EXISTS skips an index of that name even when an earlier build left it invalid."),
+				 errhint("Drop it with DROP INDEX CONCURRENTLY %s; then run the migration again.",
+						 invalid)));
 	mig_leave_catalog(nestlevel);
 	SPI_finish();
 	PG_RETURN_VOID();
+}
+
+PG_FUNCTION_INFO_V1(pgmig_nontx_intent);
+
+/*
+ * pgmig.nontx_intent(revision, stmt, sql): top-level statement "stmt",
+ * whose text is "sql", is about to run (see resume.c).
+ */
+Datum
+pgmig_nontx_intent(PG_FUNCTION_ARGS)
+{
+	char	   *id = text_to_cstring(PG_GETARG_TEXT_PP(0));
+
+	require_session_lock();
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (!mig_record_intent(id, PG_GETARG_INT32(1),
+						   text_to_cstring(PG_GETARG_TEXT_PP(2))))
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("revision %s is not running", id),
+				 errhint("Call pgmig.nontx_begin() first.")));
+	SPI_finish();
+	PG_RETURN_VOID();
+}
+
+/* Add a row to nontx_plan's result. */
+static void
+plan_row(Tuplestorestate *tupstore, TupleDesc tupdesc, MigScript *script,
+		 int stmt, const char *sql, const char *mode)
+{
+	Datum		values[5];
+	bool		nulls[5] = {false, false, false, false, false};
+
+	values[0] = Int32GetDatum(stmt + 1);
+	values[1] = Int32GetDatum(mig_statement_line(script, stmt));
+	values[2] = PointerGetDatum(sql ? cstring_to_text(sql) :
+								cstring_to_text_with_len(script->text + script->stmts[stmt].offset,
+														 script->stmts[stmt].length));
+	values[3] = CStringGetTextDatum(mode);
+	values[4] = Int32GetDatum(script->nstmts);
+	tuplestore_putvalues(tupstore, tupdesc, values, nulls);
+}
+
+/* Where an earlier attempt of a revision stopped, and the intent it left. */
+static int
+resume_point(MigRevision *rev, const char *id, bool revert, Datum *pending,
+			 bool *has_pending)
+{
+	Oid			argtypes[1] = {TEXTOID};
+	Datum		values[1];
+	bool		same_direction;
+
+	*has_pending = false;
+	if (rev->state == NULL)
+		return 0;
+	same_direction = revert ?
+		(strcmp(rev->state, "reverting") == 0 || strcmp(rev->state, "revert_failed") == 0) :
+		pgmig_state_partial(rev->state);
+	/* an edited up script starts again (as nontx_begin records it) */
+	if (!revert && same_direction && rev->applied_checksum && rev->up_checksum &&
+		strcmp(rev->applied_checksum, rev->up_checksum) != 0)
+		same_direction = false;
+	if (!same_direction)
+		return 0;
+
+	values[0] = CStringGetTextDatum(id);
+	catalog_exec("SELECT pending FROM pgmig.schema_migrations"
+				 " WHERE id = $1 AND (pending->>'statement')::integer = coalesce(statements_done, 0) + 1",
+				 1, argtypes, values, NULL, SPI_OK_SELECT);
+	if (SPI_processed == 1)
+	{
+		*pending = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1,
+								 has_pending);
+		*has_pending = !*has_pending;
+	}
+	return rev->statements_done;
+}
+
+PG_FUNCTION_INFO_V1(pgmig_nontx_plan);
+
+/*
+ * pgmig.nontx_plan(revision, revert): the commands that run the up (or
+ * down) script of a no-transaction revision from where an earlier attempt
+ * stopped, in order: (stmt, line, sql, mode, total).  "mode" says how:
+ *
+ * - replay: a SET of an earlier statement, run again for this session;
+ * - cleanup: what the interrupted statement left, to run first;
+ * - done: the interrupted statement took effect; only record it;
+ * - transaction: run it in a transaction with its progress record;
+ * - top level: record the intent, run it outside a transaction block,
+ *	 record its progress.
+ *
+ * It reads the catalog only; pgmig.nontx_begin may run before or after.
+ */
+Datum
+pgmig_nontx_plan(PG_FUNCTION_ARGS)
+{
+	char	   *id = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	bool		revert = PG_GETARG_BOOL(1);
+	char	   *search_path = mig_caller_search_path();
+	TupleDesc	tupdesc;
+	Tuplestorestate *tupstore = mig_init_srf(fcinfo, &tupdesc);
+	MigCatalog *cat;
+	MigRevision *rev;
+	MigScript  *script;
+	Datum		pending = (Datum) 0;
+	bool		has_pending;
+	char	   *text;
+	int			first_line;
+	int			nestlevel;
+	int			start;
+	int			x,
+				i;
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	nestlevel = mig_enter_catalog();
+	cat = mig_load_catalog();
+	x = find_revision(cat, id);
+	rev = MIG_REV(&cat->graph, x);
+	text = mig_fetch_script(cat->graph.nodes[x].id, revert, &first_line);
+	script = mig_split_script(cat->graph.nodes[x].id, rev->source_file, text,
+							  first_line, revert);
+	start = Min(resume_point(rev, cat->graph.nodes[x].id, revert, &pending,
+							 &has_pending), script->nstmts);
+
+	for (i = 0; i < start; i++)
+		if (script->stmts[i].flags & MIG_STMT_SESSION_SET)
+			plan_row(tupstore, tupdesc, script, i, NULL, "replay");
+	if (has_pending && start < script->nstmts)
+	{
+		List	   *cleanup = NIL;
+		char	   *sql = pnstrdup(script->text + script->stmts[start].offset,
+								   script->stmts[start].length);
+		bool		done = mig_resolve_intent(sql, pending, &cleanup);
+		ListCell   *lc;
+
+		foreach(lc, cleanup)
+			plan_row(tupstore, tupdesc, script, start, lfirst(lc), "cleanup");
+		if (done)
+			plan_row(tupstore, tupdesc, script, start++, NULL, "done");
+	}
+	for (i = start; i < script->nstmts; i++)
+	{
+		MigStatement *st = &script->stmts[i];
+		bool		top_level = (st->flags & MIG_STMT_TOP_LEVEL) != 0;
+
+		if (!top_level && (st->flags & MIG_STMT_MAINTENANCE))
+		{
+			char	   *sql = pnstrdup(script->text + st->offset, st->length);
+
+			top_level = mig_partitioned_maintenance(sql, search_path);
+		}
+		plan_row(tupstore, tupdesc, script, i, NULL,
+				 top_level ? "top level" : "transaction");
+	}
+	mig_leave_catalog(nestlevel);
+	SPI_finish();
+	return (Datum) 0;
 }
 
 PG_FUNCTION_INFO_V1(pgmig_nontx_end);

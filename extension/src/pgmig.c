@@ -1,8 +1,8 @@
 /*-------------------------------------------------------------------------
  *
  * pgmig.c
- *	  Module entry point of the pgmig extension: settings, the advisory
- *	  lock, the guarded search_path for catalog queries, error reporting.
+ *	  Module entry point of the pgmig extension: settings, the guarded
+ *	  search_path for catalog queries, error reporting.
  *
  *-------------------------------------------------------------------------
  */
@@ -114,16 +114,6 @@ mig_leave_catalog(int nestlevel)
 {
 	AtEOXact_GUC(true, nestlevel);
 	mig_catalog_left();
-}
-
-/* Take the transaction-level advisory lock that serializes appliers. */
-void
-mig_lock(void)
-{
-	LOCKTAG		tag;
-
-	SET_LOCKTAG_ADVISORY(tag, MyDatabaseId, PGMIG_LOCK_KEY1, PGMIG_LOCK_KEY2, 2);
-	(void) LockAcquire(&tag, ExclusiveLock, false, false);
 }
 
 /*

@@ -45,11 +45,18 @@ typedef struct MigCatalog
 
 #define MIG_REV(g, i) ((MigRevision *) (g)->nodes[(i)].data)
 
+/* What a statement of a no-transaction revision needs when it runs. */
+#define MIG_STMT_TOP_LEVEL	0x01	/* cannot run in a transaction block */
+#define MIG_STMT_SESSION_SET 0x02	/* SET or RESET of a session setting */
+#define MIG_STMT_MAINTENANCE 0x04	/* REINDEX or CLUSTER of a relation: top
+									 * level when it is partitioned */
+
 /* One statement of a script: byte offset and length in the script text. */
 typedef struct MigStatement
 {
 	int			offset;
 	int			length;
+	int			flags;			/* MIG_STMT_*, set by the parse check */
 } MigStatement;
 
 /* A script split into statements and checked, ready to run. */
@@ -64,6 +71,7 @@ typedef struct MigScript
 	MigStatement *stmts;
 	const char *top_level_stmt; /* first statement that needs top level */
 	int			top_level_line;
+	char	   *lock_timeout;	/* what it runs with; NULL: the session's */
 	int			current;		/* statement running, or -1 */
 } MigScript;
 
@@ -76,7 +84,6 @@ extern int	pgmig_lock_retry_delay;
 extern bool pgmig_track_drift;
 extern int	mig_enter_catalog(void);
 extern void mig_leave_catalog(int nestlevel);
-extern void mig_lock(void);
 extern void mig_report(PgmigError *err) pg_attribute_noreturn();
 extern bool mig_catalog_has(const char *relname);
 extern ErrorData *mig_try_in_subxact(void (*fn) (void *arg), void *arg);
@@ -111,15 +118,22 @@ extern void mig_log_event(const char *action, const char *revision,
 /* script.c */
 extern MigScript *mig_split_script(const char *revision, const char *file,
 								   char *text, int first_line, bool revert);
-extern void mig_run_script(MigScript *script, const char *caller_search_path,
-						   const char *lock_timeout);
+extern void mig_run_script(MigScript *script, const char *caller_search_path);
+extern void mig_check_deferred(MigScript *script);
 extern int	mig_statement_line(MigScript *script, int stmt);
 
 /* locks.c */
+extern void mig_lock(void);
+extern void mig_lock_session(void);
+extern bool mig_unlock_session(void);
+extern bool mig_holds_session_lock(void);
+extern void mig_require_nonatomic(FunctionCallInfo fcinfo, const char *call,
+								  const char *hint);
 extern int	mig_lock_timeout_ms(const char *value, const char *file);
-extern void mig_run_script_retrying(MigScript *script,
-									const char *caller_search_path,
-									const char *lock_timeout);
+extern char *mig_script_lock_timeout(const char *directive);
+extern void mig_run_retrying(void (*fn) (void *arg), void *arg,
+							 MigScript **current, const char *search_path,
+							 bool may_retry);
 
 /* status.c */
 extern char *mig_status_line(MigCatalog *cat);
@@ -137,6 +151,11 @@ extern void mig_refresh_status(void);
 extern void mig_record_snapshot(const char *action);
 extern void mig_warn_drift(void);
 extern int	mig_drift_summary(StringInfo buf, int max);
+
+/* resume.c */
+extern bool mig_partitioned_maintenance(const char *sql, const char *search_path);
+extern bool mig_record_intent(const char *revision, int stmt, const char *sql);
+extern bool mig_resolve_intent(const char *sql, Datum pending, List **cleanup);
 
 /* run.c */
 extern Interval *mig_interval_since(TimestampTz start);

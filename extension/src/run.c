@@ -89,6 +89,7 @@ prepare_scripts(MigCatalog *cat, PgmigPlan *plan, bool client_split)
 		MigScript  *script = mig_split_script(node->id, rev->source_file, text,
 											  first_line, plan->revert);
 
+		script->lock_timeout = mig_script_lock_timeout(rev->lock_timeout);
 		if (script->top_level_stmt != NULL && rev->transactional)
 			ereport(ERROR,
 					(errcode(ERRCODE_ACTIVE_SQL_TRANSACTION),
@@ -102,28 +103,99 @@ prepare_scripts(MigCatalog *cat, PgmigPlan *plan, bool client_split)
 	return scripts;
 }
 
-/*
- * Run one step of a plan and note it in "batch", which the caller writes
- * to the catalog (mig_batch_flush), or drops in a dry run.
- */
-static Interval *
-run_step(MigCatalog *cat, PgmigPlan *plan, int step, MigScript *script,
-		 const char *search_path, MigBatch *batch)
+/* The steps of a plan being run. */
+typedef struct Steps
 {
-	PgmigNode  *node = &cat->graph.nodes[plan->steps[step]];
-	MigRevision *rev = (MigRevision *) node->data;
-	TimestampTz start = GetCurrentTimestamp();
-	Interval   *duration;
+	MigCatalog *cat;
+	PgmigPlan  *plan;
+	MigScript **scripts;
+	const char *search_path;
+	MigBatch   *batch;
+	Interval  **durations;		/* by step */
+	MigScript  *current;		/* the script running */
+} Steps;
 
-	mig_run_script_retrying(script, search_path, rev->lock_timeout);
-	duration = mig_interval_since(start);
-	mig_batch_add(batch, plan->revert ? "revert" : "apply", node->id,
-				  rev->description, rev->up_checksum, duration);
-	node->applied = !plan->revert;
+/*
+ * Run one step of a plan (its script, then the deferred constraints it
+ * touched) and note it in the batch, which the caller writes to the
+ * catalog (mig_batch_flush), or drops in a dry run.
+ */
+static void
+run_step(Steps *s, int step)
+{
+	PgmigNode  *node = &s->cat->graph.nodes[s->plan->steps[step]];
+	MigRevision *rev = (MigRevision *) node->data;
+	MigScript  *script = s->scripts[step];
+	TimestampTz start = GetCurrentTimestamp();
+
+	s->current = script;
+	mig_run_script(script, s->search_path);
+	mig_check_deferred(script);
+	s->durations[step] = mig_interval_since(start);
+	mig_batch_add(s->batch, s->plan->revert ? "revert" : "apply", node->id,
+				  rev->description, rev->up_checksum, s->durations[step]);
+	node->applied = !s->plan->revert;
+	node->partial = false;
 	/* keep the loaded catalog current, for the status line */
-	rev->state = plan->revert ? NULL : "complete";
-	rev->applied_checksum = plan->revert ? NULL : rev->up_checksum;
-	return duration;
+	rev->state = s->plan->revert ? NULL : "complete";
+	rev->applied_checksum = s->plan->revert ? NULL : rev->up_checksum;
+}
+
+/* Run every step: one attempt, for mig_run_retrying(). */
+static void
+run_all_steps(void *arg)
+{
+	Steps	   *s = (Steps *) arg;
+	int			i;
+
+	s->batch->n = 0;
+	for (i = 0; i < s->plan->nsteps; i++)
+		run_step(s, i);
+}
+
+/* Can a lock timeout in one of the scripts be retried? */
+static bool
+can_retry(MigScript **scripts, int n)
+{
+	int			i;
+
+	for (i = 0; i < n; i++)
+		if (mig_lock_timeout_ms(scripts[i]->lock_timeout, scripts[i]->file) > 0)
+			return true;
+	return false;
+}
+
+/*
+ * Run the steps of a plan, retrying the whole run after a lock timeout.
+ * A run that fills the lock table gets a hint on what pgmig can do.
+ */
+static void
+run_steps(Steps *s)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+
+	PG_TRY();
+	{
+		mig_run_retrying(run_all_steps, s, &s->current, s->search_path,
+						 can_retry(s->scripts, s->plan->nsteps));
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(cxt);
+		edata = CopyErrorData();
+		if (edata->sqlerrcode != ERRCODE_OUT_OF_MEMORY || edata->hint == NULL ||
+			strstr(edata->hint, "max_locks_per_transaction") == NULL ||
+			s->plan->nsteps < 2)
+			PG_RE_THROW();
+		FlushErrorState();
+		edata->hint = s->plan->revert ?
+			pstrdup("Revert fewer revisions per transaction: \"pgmig down --commit-each\" reverts each one in a transaction of its own. Or raise max_locks_per_transaction.") :
+			pstrdup("Apply fewer revisions per transaction: \"pgmig up --commit-each\" (or CALL mig_apply_each()) applies each one in a transaction of its own. Or raise max_locks_per_transaction.");
+		ReThrowError(edata);
+	}
+	PG_END_TRY();
 }
 
 /* Shared body of mig_apply, mig_revert, pgmig.apply and pgmig.revert. */
@@ -133,17 +205,18 @@ run_plan(FunctionCallInfo fcinfo, const char *target, bool revert,
 {
 	TupleDesc	tupdesc;
 	Tuplestorestate *tupstore = mig_init_srf(fcinfo, &tupdesc);
-	char	   *search_path = mig_caller_search_path();
 	MemoryContext oldcxt = CurrentMemoryContext;
 	ResourceOwner oldowner = CurrentResourceOwner;
-	MigCatalog *cat;
-	MigScript **scripts;
-	MigBatch   *batch = mig_batch_create();
+	Steps		s;
 	PgmigPlan	plan;
 	PgmigError	err;
 	int			nestlevel;
 	int			i;
 
+	memset(&s, 0, sizeof(s));
+	s.search_path = mig_caller_search_path();
+	s.batch = mig_batch_create();
+	s.plan = &plan;
 	if (!dry_run)
 		mig_check_confirmed(revert ? "revert" : "apply");
 	mig_lock();
@@ -151,12 +224,13 @@ run_plan(FunctionCallInfo fcinfo, const char *target, bool revert,
 		elog(ERROR, "SPI_connect failed");
 	nestlevel = mig_enter_catalog();
 
-	cat = mig_load_catalog();
-	if (!pgmig_graph_plan(&cat->graph, target, revert, &plan, &err))
+	s.cat = mig_load_catalog();
+	if (!pgmig_graph_plan(&s.cat->graph, target, revert, &plan, &err))
 		mig_report(&err);
 	if (max_steps >= 0 && plan.nsteps > max_steps)
 		plan.nsteps = max_steps;
-	scripts = prepare_scripts(cat, &plan, false);
+	s.scripts = prepare_scripts(s.cat, &plan, false);
+	s.durations = palloc0((plan.nsteps > 0 ? plan.nsteps : 1) * sizeof(Interval *));
 	if (plan.nsteps > 0)
 		mig_warn_drift();
 
@@ -166,19 +240,16 @@ run_plan(FunctionCallInfo fcinfo, const char *target, bool revert,
 		MemoryContextSwitchTo(oldcxt);
 	}
 
+	run_steps(&s);
 	for (i = 0; i < plan.nsteps; i++)
 	{
-		PgmigNode  *node = &cat->graph.nodes[plan.steps[i]];
-		Interval   *duration;
 		Datum		values[3];
 		bool		nulls[3] = {false, false, false};
 
-		duration = run_step(cat, &plan, i, scripts[i], search_path, batch);
-		values[0] = CStringGetTextDatum(node->id);
-		values[1] = CStringGetTextDatum(MIG_REV(&cat->graph, plan.steps[i])->description);
-		values[2] = IntervalPGetDatum(duration);
+		values[0] = CStringGetTextDatum(s.cat->graph.nodes[plan.steps[i]].id);
+		values[1] = CStringGetTextDatum(MIG_REV(&s.cat->graph, plan.steps[i])->description);
+		values[2] = IntervalPGetDatum(s.durations[i]);
 		tuplestore_putvalues(tupstore, tupdesc, values, nulls);
-		pfree(scripts[i]->text);
 	}
 
 	if (dry_run)
@@ -189,8 +260,8 @@ run_plan(FunctionCallInfo fcinfo, const char *target, bool revert,
 	}
 	else if (plan.nsteps > 0)
 	{
-		mig_batch_flush(batch, "applied");
-		mig_store_status(cat);
+		mig_batch_flush(s.batch, "applied");
+		mig_store_status(s.cat);
 		mig_record_snapshot(revert ? "revert" : "apply");
 	}
 
@@ -316,31 +387,41 @@ pgmig_stamp(PG_FUNCTION_ARGS)
 	return (Datum) 0;
 }
 
-/* One revision of mig_apply_each: what apply_one needs, and its duration. */
+/* A step of mig_apply_each. */
 typedef struct EachStep
 {
-	MigCatalog *cat;
-	PgmigPlan  *plan;
+	Steps	   *s;
 	int			step;
-	const char *search_path;
-	MigBatch   *batch;
-	Interval   *duration;
 } EachStep;
 
-/* Fetch, split, run and record one revision, for mig_try_in_subxact(). */
+/* Run the step: one attempt, for mig_run_retrying(). */
+static void
+run_each_step(void *arg)
+{
+	EachStep   *e = (EachStep *) arg;
+
+	e->s->batch->n = 0;
+	run_step(e->s, e->step);
+}
+
+/* Fetch, split, run and record one step, for mig_try_in_subxact(). */
 static void
 apply_one(void *arg)
 {
 	EachStep   *e = (EachStep *) arg;
-	PgmigNode  *node = &e->cat->graph.nodes[e->plan->steps[e->step]];
+	Steps	   *s = e->s;
+	PgmigNode  *node = &s->cat->graph.nodes[s->plan->steps[e->step]];
+	MigRevision *rev = (MigRevision *) node->data;
 	int			first_line;
 	char	   *text = mig_fetch_script(node->id, false, &first_line);
-	MigScript  *script = mig_split_script(node->id, MIG_REV(&e->cat->graph, e->plan->steps[e->step])->source_file,
-										  text, first_line, false);
+	MigScript  *script = mig_split_script(node->id, rev->source_file, text,
+										  first_line, false);
 
-	e->duration = run_step(e->cat, e->plan, e->step, script, e->search_path,
-						   e->batch);
-	mig_batch_flush(e->batch, "applied");
+	script->lock_timeout = mig_script_lock_timeout(rev->lock_timeout);
+	s->scripts[e->step] = script;
+	mig_run_retrying(run_each_step, e, &s->current, s->search_path,
+					 can_retry(&script, 1));
+	mig_batch_flush(s->batch, "applied");
 }
 
 PG_FUNCTION_INFO_V1(pgmig_apply_each);
@@ -349,46 +430,47 @@ PG_FUNCTION_INFO_V1(pgmig_apply_each);
  * CALL mig_apply_each(target): apply up to target, committing after each
  * revision.  A failing revision is rolled back, its failure is logged and
  * committed, and the error is raised again; the ones before it stay.
- * A session-level advisory lock keeps other appliers out between commits.
+ * A session-level advisory lock keeps other appliers out between commits;
+ * it is waited for after committing the CALL's own snapshot away, so that
+ * no index build of another run waits for us meanwhile.
  */
 Datum
 pgmig_apply_each(PG_FUNCTION_ARGS)
 {
 	char	   *target = PG_ARGISNULL(0) ? "head" : text_to_cstring(PG_GETARG_TEXT_PP(0));
 	MemoryContext proccxt;
-	char	   *search_path = mig_caller_search_path();
-	LOCKTAG		tag;
-	MigBatch   *batch;
-	MigCatalog *volatile cat = NULL;
+	Steps		s;
 	PgmigPlan	plan;
 	PgmigError	err;
 	volatile int nestlevel;
 	volatile int i;
 
-	if (fcinfo->context == NULL || !IsA(fcinfo->context, CallContext) ||
-		castNode(CallContext, fcinfo->context)->atomic)
-		ereport(ERROR,
-				(errcode(ERRCODE_ACTIVE_SQL_TRANSACTION),
-				 errmsg("mig_apply_each() must be called with CALL outside a transaction block"),
-				 errhint("Inside a transaction, use SELECT mig_apply(), which applies everything or nothing.")));
+	mig_require_nonatomic(fcinfo, "mig_apply_each()",
+						  "Inside a transaction, use SELECT mig_apply(), which applies everything or nothing.");
 	mig_check_confirmed("apply");
 
 	if (SPI_connect_ext(SPI_OPT_NONATOMIC) != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	proccxt = CurrentMemoryContext;
-	batch = mig_batch_create();
+	memset(&s, 0, sizeof(s));
+	s.search_path = mig_caller_search_path();
+	s.batch = mig_batch_create();
+	s.plan = &plan;
 
-	SET_LOCKTAG_ADVISORY(tag, MyDatabaseId, PGMIG_LOCK_KEY1, PGMIG_LOCK_KEY2, 2);
-	(void) LockAcquire(&tag, ExclusiveLock, true, false);
+	SPI_commit();
+	mig_lock_session();
+	MemoryContextSwitchTo(proccxt);
 
 	PG_TRY();
 	{
 		nestlevel = mig_enter_catalog();
-		cat = mig_load_catalog();
-		if (!pgmig_graph_plan(&cat->graph, target, false, &plan, &err))
+		s.cat = mig_load_catalog();
+		if (!pgmig_graph_plan(&s.cat->graph, target, false, &plan, &err))
 			mig_report(&err);
 		/* the lock is ours for the whole run: check everything up front */
-		(void) prepare_scripts(cat, &plan, false);
+		(void) prepare_scripts(s.cat, &plan, false);
+		s.scripts = palloc0((plan.nsteps > 0 ? plan.nsteps : 1) * sizeof(MigScript *));
+		s.durations = palloc0((plan.nsteps > 0 ? plan.nsteps : 1) * sizeof(Interval *));
 		if (plan.nsteps > 0)
 			mig_warn_drift();
 		mig_leave_catalog(nestlevel);
@@ -396,10 +478,9 @@ pgmig_apply_each(PG_FUNCTION_ARGS)
 
 		for (i = 0; i < plan.nsteps; i++)
 		{
-			PgmigNode  *node = &cat->graph.nodes[plan.steps[i]];
-			EachStep	step = {cat, &plan, i, search_path, batch, NULL};
+			PgmigNode  *node = &s.cat->graph.nodes[plan.steps[i]];
+			EachStep	step = {&s, i};
 			ErrorData  *edata;
-			Interval   *duration;
 
 			nestlevel = mig_enter_catalog();
 			MemoryContextSwitchTo(proccxt);
@@ -408,29 +489,30 @@ pgmig_apply_each(PG_FUNCTION_ARGS)
 			{
 				/* as it was: not applied (no-transaction ones are refused) */
 				node->applied = false;
-				MIG_REV(&cat->graph, plan.steps[i])->state = NULL;
+				MIG_REV(&s.cat->graph, plan.steps[i])->state = NULL;
 				mig_log_event("apply", node->id, NULL, false,
 							  unpack_sql_state(edata->sqlerrcode), edata->message);
-				mig_store_status(cat);
+				mig_store_status(s.cat);
 				if (i > 0)
 					mig_record_snapshot("apply");
 				mig_leave_catalog(nestlevel);
 				SPI_commit();
 				ReThrowError(edata);
 			}
-			duration = step.duration;
+			if (s.scripts[i] != NULL)
+				pfree(s.scripts[i]->text);
 
 			mig_leave_catalog(nestlevel);
 			SPI_commit();
 			ereport(NOTICE,
 					(errmsg("applied revision %s (%s) in %.3f ms",
-							node->id, MIG_REV(&cat->graph, plan.steps[i])->description,
-							duration->time / 1000.0)));
+							node->id, MIG_REV(&s.cat->graph, plan.steps[i])->description,
+							s.durations[i]->time / 1000.0)));
 		}
 		if (plan.nsteps > 0)
 		{
 			nestlevel = mig_enter_catalog();
-			mig_store_status(cat);
+			mig_store_status(s.cat);
 			mig_record_snapshot("apply");
 			mig_leave_catalog(nestlevel);
 			SPI_commit();
@@ -438,7 +520,7 @@ pgmig_apply_each(PG_FUNCTION_ARGS)
 	}
 	PG_FINALLY();
 	{
-		LockRelease(&tag, ExclusiveLock, true);
+		(void) mig_unlock_session();
 	}
 	PG_END_TRY();
 

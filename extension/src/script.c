@@ -20,7 +20,9 @@
  */
 #include "postgres.h"
 
+#include "access/xact.h"
 #include "commands/defrem.h"
+#include "commands/trigger.h"
 #include "common/keywords.h"
 #include "executor/spi.h"
 #include "mb/pg_wchar.h"
@@ -31,6 +33,7 @@
 #include "tcop/dest.h"
 #include "utils/guc.h"
 #include "utils/memutils.h"
+#include "utils/resowner.h"
 
 #include "pgmig.h"
 
@@ -370,6 +373,7 @@ check_statements(MigScript *script, ScriptErrorContext *ctx)
 		ListCell   *lc;
 
 		CHECK_FOR_INTERRUPTS();
+		st->flags = 0;
 		oldcxt = MemoryContextSwitchTo(parsecxt);
 		buf = pnstrdup(script->text + st->offset, st->length);
 		ctx->stmt = i;
@@ -404,12 +408,19 @@ check_statements(MigScript *script, ScriptErrorContext *ctx)
 						 errmsg("COPY FROM STDIN and COPY TO STDOUT are not supported in migration scripts"),
 						 errhint("Load data with INSERT, or COPY from a file the server can read.")));
 			what = needs_top_level(stmt);
+			if (what != NULL)
+				st->flags |= MIG_STMT_TOP_LEVEL;
 			if (what != NULL && script->top_level_stmt == NULL)
 			{
 				script->top_level_stmt = what;
 				script->top_level_line = pgmig_line_at(script->text, st->offset,
 													   script->first_line);
 			}
+			if (IsA(stmt, VariableSetStmt) && !((VariableSetStmt *) stmt)->is_local)
+				st->flags |= MIG_STMT_SESSION_SET;
+			if ((IsA(stmt, ReindexStmt) && ((ReindexStmt *) stmt)->relation != NULL) ||
+				(IsA(stmt, ClusterStmt) && ((ClusterStmt *) stmt)->relation != NULL))
+				st->flags |= MIG_STMT_MAINTENANCE;
 		}
 
 		script->stmts[kept++] = *st;
@@ -451,11 +462,11 @@ mig_split_script(const char *revision, const char *file, char *text,
 
 /*
  * Run a checked script statement by statement, with the caller's
- * search_path.  Settings the script changes end with it.
+ * search_path and the script's lock_timeout.  Settings the script changes
+ * end with it.
  */
 void
-mig_run_script(MigScript *script, const char *caller_search_path,
-			   const char *lock_timeout)
+mig_run_script(MigScript *script, const char *caller_search_path)
 {
 	MemoryContext stmtcxt = AllocSetContextCreate(CurrentMemoryContext,
 												  "pgmig statement",
@@ -475,8 +486,8 @@ mig_run_script(MigScript *script, const char *caller_search_path,
 	(void) set_config_option("search_path", caller_search_path,
 							 PGC_USERSET, PGC_S_SESSION,
 							 GUC_ACTION_SAVE, true, 0, false);
-	if (lock_timeout != NULL)
-		(void) set_config_option("lock_timeout", lock_timeout,
+	if (script->lock_timeout != NULL)
+		(void) set_config_option("lock_timeout", script->lock_timeout,
 								 PGC_USERSET, PGC_S_SESSION,
 								 GUC_ACTION_SAVE, true, 0, false);
 
@@ -513,4 +524,60 @@ mig_run_script(MigScript *script, const char *caller_search_path,
 
 	/* discard whatever the script SET, SET LOCAL included */
 	AtEOXact_GUC(false, nestlevel);
+}
+
+/* Context line for a deferred constraint that a script violated. */
+static void
+deferred_error_callback(void *arg)
+{
+	MigScript  *script = (MigScript *) arg;
+
+	errcontext("deferred constraints checked at the end of the %s script of revision %s, file \"%s\"",
+			   script->revert ? "down" : "up", script->revision,
+			   script->file ? script->file : "(none)");
+}
+
+/*
+ * Check the deferred constraints after a script, as committing its own
+ * transaction would, so that a violation names the revision that caused
+ * it rather than surfacing at the end of the run.  SET CONSTRAINTS ALL
+ * IMMEDIATE runs in a subtransaction that is rolled back either way: the
+ * constraints keep their own timing for the scripts after this one, and
+ * the checks, marked undone again, still run at commit.
+ */
+void
+mig_check_deferred(MigScript *script)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+	ResourceOwner owner = CurrentResourceOwner;
+	ConstraintsSetStmt *stmt = makeNode(ConstraintsSetStmt);
+	ErrorContextCallback errcb;
+	ErrorData  *volatile edata = NULL;
+
+	stmt->constraints = NIL;
+	stmt->deferred = false;
+	errcb.callback = deferred_error_callback;
+	errcb.arg = script;
+	errcb.previous = error_context_stack;
+
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(cxt);
+	error_context_stack = &errcb;
+	PG_TRY();
+	{
+		AfterTriggerSetState(stmt);
+	}
+	PG_CATCH();
+	{
+		MemoryContextSwitchTo(cxt);
+		edata = CopyErrorData();
+		FlushErrorState();
+	}
+	PG_END_TRY();
+	error_context_stack = errcb.previous;
+	RollbackAndReleaseCurrentSubTransaction();
+	MemoryContextSwitchTo(cxt);
+	CurrentResourceOwner = owner;
+	if (edata != NULL)
+		ReThrowError(edata);
 }

@@ -89,7 +89,20 @@ typedef struct ScriptRun
 	Verify	   *v;
 	int			idx;
 	bool		revert;
+	MigScript  *script;
+	MigScript  *current;		/* for mig_run_retrying() */
 } ScriptRun;
+
+/* Run the script and check its deferred constraints: one attempt. */
+static void
+run_checked_script(void *arg)
+{
+	ScriptRun  *r = (ScriptRun *) arg;
+
+	r->current = r->script;
+	mig_run_script(r->script, r->v->search_path);
+	mig_check_deferred(r->script);
+}
 
 /* Fetch, split and run one script, for mig_try_in_subxact(). */
 static void
@@ -103,7 +116,10 @@ fetch_and_run(void *arg)
 	MigScript  *script = mig_split_script(node->id, rev->source_file, text,
 										  first_line, r->revert);
 
-	mig_run_script_retrying(script, r->v->search_path, rev->lock_timeout);
+	script->lock_timeout = mig_script_lock_timeout(rev->lock_timeout);
+	r->script = script;
+	mig_run_retrying(run_checked_script, r, &r->current, r->v->search_path,
+					 mig_lock_timeout_ms(script->lock_timeout, script->file) > 0);
 }
 
 /*
@@ -114,7 +130,7 @@ fetch_and_run(void *arg)
 static bool
 run_script(Verify *v, int idx, bool revert, char **error)
 {
-	ScriptRun	r = {v, idx, revert};
+	ScriptRun	r = {v, idx, revert, NULL, NULL};
 	ErrorData  *edata;
 
 	MemoryContextSwitchTo(v->cxt);

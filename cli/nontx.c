@@ -1,0 +1,440 @@
+/*-------------------------------------------------------------------------
+ *
+ * nontx.c
+ *	  Running a no-transaction revision (CREATE INDEX CONCURRENTLY and the
+ *	  like) at top level, one statement at a time.
+ *
+ * The server says what to run (pgmig.nontx_plan): the statements from
+ * where an earlier attempt stopped, the SET statements before that point
+ * replayed for this session, and what an interrupted statement left
+ * cleaned up first.  Each statement that can run in a transaction block
+ * runs in one together with its progress record, so it takes effect
+ * exactly once whenever the client dies.  Before each one that cannot,
+ * the client records an intent (pgmig.nontx_intent), from which a later
+ * attempt tells whether it took effect (see the extension's resume.c).
+ *
+ * Lock safety: the statements run with the file's lock_timeout, or an
+ * explicitly set pgmig.lock_timeout (not its default: CREATE INDEX
+ * CONCURRENTLY waits for older transactions by design, and a timeout in
+ * its later phases leaves an invalid index).  When one times out, the run
+ * pauses and asks the server for the plan again, which drops what the
+ * timed-out statement left before running it again.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "pgmig.h"
+
+#include "fe_utils/cancel.h"
+#include "mb/pg_wchar.h"
+
+/* Longest pause between two attempts (as the server's). */
+#define MAX_RETRY_DELAY_MS 60000
+
+/* Columns of pgmig.nontx_plan(). */
+enum
+{
+	PLAN_STMT,
+	PLAN_LINE,
+	PLAN_SQL,
+	PLAN_MODE,
+	PLAN_TOTAL
+};
+
+/* How the statements of a no-transaction revision wait for locks. */
+typedef struct LockPolicy
+{
+	char	   *timeout;		/* lock_timeout in effect ("0": none) */
+	int			retries;		/* times the revision runs again after one */
+	long		delay_ms;		/* pause before the first retry */
+} LockPolicy;
+
+/* Run a statement at top level; false if it failed (res kept for the caller). */
+static bool
+run_toplevel(PGconn *conn, const char *sql, PGresult **resp)
+{
+	PGresult   *res = PQexec(conn, sql);
+	ExecStatusType st = PQresultStatus(res);
+
+	if (st == PGRES_COPY_IN)
+	{
+		/* nobody can feed COPY FROM STDIN here */
+		PQputCopyEnd(conn, "COPY FROM STDIN is not supported in migrations");
+		PQclear(res);
+		res = PQgetResult(conn);
+		st = PQresultStatus(res);
+	}
+	else if (st == PGRES_COPY_OUT)
+	{
+		char	   *buf;
+
+		while (PQgetCopyData(conn, &buf, 0) > 0)
+			PQfreemem(buf);
+		PQclear(res);
+		res = PQgetResult(conn);
+		st = PQresultStatus(res);
+	}
+	/* drain anything left (there should be nothing) */
+	{
+		PGresult   *extra;
+
+		while ((extra = PQgetResult(conn)) != NULL)
+			PQclear(extra);
+	}
+	*resp = res;
+	return st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK ||
+		st == PGRES_EMPTY_QUERY;
+}
+
+/* Run one of pgmig's own calls with parameters; false (res kept) on error. */
+static bool
+run_call(PGconn *conn, const char *sql, int n, const char *const *values,
+		 PGresult **resp)
+{
+	*resp = PQexecParams(conn, sql, n, NULL, values, NULL, NULL, 0);
+	return PQresultStatus(*resp) == PGRES_TUPLES_OK ||
+		PQresultStatus(*resp) == PGRES_COMMAND_OK;
+}
+
+/*
+ * The file line of an error in a statement that starts on "first_line":
+ * the server gives the error's position in characters.
+ */
+static int
+error_line(const PGresult *res, const char *sql, int first_line)
+{
+	const char *pos = res ? PQresultErrorField(res, PG_DIAG_STATEMENT_POSITION) : NULL;
+	const unsigned char *p = (const unsigned char *) sql;
+	int			line = first_line;
+	int			c;
+
+	if (pos == NULL)
+		return line;
+	for (c = atoi(pos); c > 1 && *p; c--)
+	{
+		if (*p == '\n')
+			line++;
+		p += pg_utf_mblen(p);
+	}
+	return line;
+}
+
+/* Undo the session settings a no-transaction script may have made. */
+static bool
+reset_session(Conn *c)
+{
+	return command(c, "RESET ALL") && set_session_options(c);
+}
+
+/*
+ * Give a no-transaction revision its lock_timeout, as the server gives one
+ * to the others: the file's directive, else pgmig.lock_timeout (-1 keeps
+ * the session's) if it was set rather than left at its default (see the
+ * file header).  Read how often and after what pause a revision that timed
+ * out runs again.  False (reported) on error.
+ */
+static bool
+set_lock_policy(Conn *c, Project *project, Step *step, LockPolicy *lp)
+{
+	const char *names[1] = {"{lock_timeout,pgmig.lock_timeout,pgmig.lock_retries,pgmig.lock_retry_delay}"};
+	MigFile    *file = project_file(project, step->id);
+	const char *directive = file ? file->script.lock_timeout : NULL;
+	long		session_ms = 0;
+	long		pgmig_ms = -1;
+	PGresult   *res;
+	int			i;
+
+	memset(lp, 0, sizeof(*lp));
+	/* settings in their base unit, ms; pgmig's exist once its module is loaded */
+	res = query(c, "SELECT name, setting, source FROM pg_catalog.pg_settings"
+				" WHERE name OPERATOR(pg_catalog.=) ANY ($1::pg_catalog.text[])",
+				1, names);
+	if (res == NULL)
+		return false;
+	for (i = 0; i < PQntuples(res); i++)
+	{
+		const char *name = PQgetvalue(res, i, 0);
+		long		value = atol(PQgetvalue(res, i, 1));
+
+		if (strcmp(name, "lock_timeout") == 0)
+			session_ms = value;
+		else if (strcmp(name, "pgmig.lock_timeout") == 0)
+		{
+			if (strcmp(PQgetvalue(res, i, 2), "default") != 0)
+				pgmig_ms = value;
+		}
+		else if (strcmp(name, "pgmig.lock_retries") == 0)
+			lp->retries = (int) value;
+		else
+			lp->delay_ms = value;
+	}
+	PQclear(res);
+
+	if (directive || pgmig_ms >= 0)
+	{
+		char	   *value = directive ? pg_strdup(directive) : psprintf("%ldms", pgmig_ms);
+		const char *lt[2] = {"lock_timeout", value};
+
+		res = query(c, "SELECT pg_catalog.set_config($1, $2, false)", 2, lt);
+		pg_free(value);
+		if (res == NULL)
+			return false;
+		/* as the server shows it: "5s", "100ms", "0" */
+		lp->timeout = pg_strdup(PQgetvalue(res, 0, 0));
+		PQclear(res);
+	}
+	else
+		lp->timeout = session_ms > 0 ? psprintf("%ldms", session_ms) : pg_strdup("0");
+	/* without a lock_timeout there is no timeout to retry after */
+	if (strcmp(lp->timeout, "0") == 0)
+		lp->retries = 0;
+	return true;
+}
+
+/* Did a statement fail waiting for a lock (lock_timeout, NOWAIT)? */
+static bool
+lock_not_available(const PGresult *res)
+{
+	const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+
+	return state != NULL && strcmp(state, "55P03") == 0;
+}
+
+/*
+ * Row i of the plan timed out waiting for a lock on its "attempt": unless
+ * that was the last one, say so, pause and return true to run the
+ * revision's plan again.  Ctrl-C during the pause returns false.
+ */
+static bool
+pause_before_retry(Step *step, PGresult *plan, int i, const PGresult *res,
+				   int attempt, const LockPolicy *lp)
+{
+	long		delay = lp->delay_ms;
+	long		waited;
+	int			k;
+
+	if (!lock_not_available(res) || attempt > lp->retries)
+		return false;
+	for (k = 1; k < attempt; k++)
+		delay = Min(delay * 2, MAX_RETRY_DELAY_MS);
+	pg_log_info("revision %s timed out waiting for a lock (file \"%s\" line %s, attempt %d of %d), retrying in %ld ms",
+				step->id, step->source_file ? step->source_file : "?",
+				PQgetvalue(plan, i, PLAN_LINE), attempt, lp->retries + 1, delay);
+	for (waited = 0; waited < delay && !CancelRequested; waited += 50)
+		pg_usleep(Min(delay - waited, 50) * 1000L);
+	return !CancelRequested;
+}
+
+/* The progress record of statement "stmt", optionally followed by COMMIT. */
+static char *
+progress_sql(PGconn *conn, const Step *step, const char *stmt, bool commit)
+{
+	char	   *id = PQescapeLiteral(conn, step->id, strlen(step->id));
+	char	   *sql;
+
+	if (id == NULL)
+		return NULL;
+	sql = psprintf("SELECT pgmig.nontx_progress(%s, %s::pg_catalog.int4)%s",
+				   id, stmt, commit ? "; COMMIT" : "");
+	PQfreemem(id);
+	return sql;
+}
+
+/*
+ * Run row i of a no-transaction plan as its mode says (see the file
+ * header).  False on failure, with the result in *res (NULL if the
+ * connection gave none).
+ */
+static bool
+run_command(Conn *c, Step *step, PGresult *plan, int i, PGresult **res)
+{
+	const char *stmt = PQgetvalue(plan, i, PLAN_STMT);
+	const char *sql = PQgetvalue(plan, i, PLAN_SQL);
+	const char *mode = PQgetvalue(plan, i, PLAN_MODE);
+	char	   *progress;
+	bool		ok;
+
+	*res = NULL;
+	if (strcmp(mode, "replay") == 0 || strcmp(mode, "cleanup") == 0)
+		return run_toplevel(c->conn, sql, res);
+
+	progress = progress_sql(c->conn, step, stmt, strcmp(mode, "transaction") == 0);
+	if (progress == NULL)
+		return false;
+	if (strcmp(mode, "done") == 0)
+		ok = run_toplevel(c->conn, progress, res);
+	else if (strcmp(mode, "transaction") == 0)
+	{
+		/* the statement and its progress record commit together */
+		ok = run_toplevel(c->conn, "BEGIN", res) &&
+			(PQclear(*res), run_toplevel(c->conn, sql, res)) &&
+			(PQclear(*res), run_toplevel(c->conn, progress, res));
+		if (!ok && PQtransactionStatus(c->conn) != PQTRANS_IDLE)
+			PQclear(PQexec(c->conn, "ROLLBACK"));
+	}
+	else
+	{
+		const char *values[3] = {step->id, stmt, sql};
+
+		ok = run_call(c->conn, "SELECT pgmig.nontx_intent($1, $2::pg_catalog.int4, $3)",
+					  3, values, res) &&
+			(PQclear(*res), run_toplevel(c->conn, sql, res)) &&
+			(PQclear(*res), run_toplevel(c->conn, progress, res));
+	}
+	pg_free(progress);
+	return ok;
+}
+
+/*
+ * Row i of the plan failed (res), or Ctrl-C came between commands (res
+ * NULL), on the "attempts"th run: report it with the file line, and record
+ * the failure.
+ */
+static void
+nontx_failed(Conn *c, Step *step, PGresult *plan, int i, PGresult *res,
+			 double ms, int attempts, const LockPolicy *lp)
+{
+	const char *stmt_no = PQgetvalue(plan, i, PLAN_STMT);
+	const char *total = PQgetvalue(plan, i, PLAN_TOTAL);
+	bool		cleanup = strcmp(PQgetvalue(plan, i, PLAN_MODE), "cleanup") == 0;
+	int			done = atoi(stmt_no) - 1;
+	char	   *interval = ms_interval(ms);
+	char	   *context = psprintf("%s script of revision %s, file \"%s\" line %d (no transaction: %s %s of %s)",
+								   step->revert ? "down" : "up", step->id,
+								   step->source_file ? step->source_file : "?",
+								   cleanup ? atoi(PQgetvalue(plan, i, PLAN_LINE)) :
+								   error_line(res, PQgetvalue(plan, i, PLAN_SQL),
+											  atoi(PQgetvalue(plan, i, PLAN_LINE))),
+								   cleanup ? "cleaning up after the interrupted statement" : "statement",
+								   stmt_no, total);
+	char	   *gave_up = NULL;
+	const char *message = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) :
+	"canceling statement due to user request";
+	const char *values[6];
+	PGresult   *end;
+
+	if (attempts > 1 && lock_not_available(res))
+	{
+		/* as the server says it of the revisions it retries */
+		gave_up = psprintf("revision %s gave up waiting for a lock", step->id);
+		pg_log_error("%s\nDETAIL:  %d attempts each timed out after lock_timeout %s: %s.\nHINT:  Find the session holding a lock on the table in pg_locks; let it finish or end it, then run \"%s %s\" again.\nCONTEXT:  %s",
+					 gave_up, attempts, lp->timeout, message, progname,
+					 step->revert ? "down" : "up", context);
+		message = gave_up;
+	}
+	else if (res && PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY))
+		report_error(res, c->conn, context);
+	else if (res)
+		pg_log_error("%s\nCONTEXT:  %s", PQerrorMessage(c->conn), context);
+	else
+		pg_log_error("%s\nCONTEXT:  %s", message, context);
+	values[0] = step->id;
+	values[1] = step->revert ? "t" : "f";
+	values[2] = "f";
+	values[3] = interval;
+	values[4] = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : "57014";
+	values[5] = message ? message : PQerrorMessage(c->conn);
+	end = query(c, "SELECT pgmig.nontx_end($1, $2::pg_catalog.bool, $3::pg_catalog.bool, $4::pg_catalog.interval, $5, $6)",
+				6, values);
+	PQclear(end);
+	(void) reset_session(c);
+	if (step->revert)
+		pg_log_info("no-transaction revision %s stopped reverting after %d of %s statements; \"%s status\" shows it, \"%s down\" resumes it",
+					step->id, done, total, progname, progname);
+	else
+		pg_log_info("no-transaction revision %s stopped after %d of %s statements; \"%s status\" shows it, \"%s up\" resumes it",
+					step->id, done, total, progname, progname);
+	pfree(interval);
+	pfree(context);
+	pg_free(gave_up);
+}
+
+/*
+ * Run a no-transaction revision (see the file header).  On success, *ms and
+ * *nstatements say how long it took and how many of its statements ran.
+ * False (reported, and recorded as failed) on error.
+ */
+bool
+run_nontx(Conn *c, Project *project, Step *step, double *ms, int *nstatements)
+{
+	const char *values[6] = {step->id, step->revert ? "t" : "f"};
+	PGresult   *res;
+	PGresult   *plan = NULL;
+	instr_time	start;
+	LockPolicy	lp;
+	bool		ok = false;
+	int			attempt;
+	int			i;
+
+	memset(&lp, 0, sizeof(lp));
+	res = query(c, "SELECT pgmig.nontx_begin($1, $2::pg_catalog.bool)", 2, values);
+	if (res == NULL)
+		return false;
+	PQclear(res);
+	if (!set_lock_policy(c, project, step, &lp))
+		return false;
+
+	INSTR_TIME_SET_CURRENT(start);
+	*nstatements = 0;
+	for (attempt = 1;; attempt++)
+	{
+		plan = query(c, "SELECT stmt, line, sql, mode, total"
+					 " FROM pgmig.nontx_plan($1, $2::pg_catalog.bool)", 2, values);
+		if (plan == NULL)
+			goto done;
+		/* the first command that is not a replayed SET says where it starts */
+		for (i = 0; i < PQntuples(plan) &&
+			 strcmp(PQgetvalue(plan, i, PLAN_MODE), "replay") == 0; i++)
+			;
+		if (attempt == 1 && i < PQntuples(plan) &&
+			strcmp(PQgetvalue(plan, i, PLAN_STMT), "1") != 0)
+			info(c->opts, "resuming %s at statement %s of %s", step->id,
+				 PQgetvalue(plan, i, PLAN_STMT), PQgetvalue(plan, i, PLAN_TOTAL));
+		for (i = 0; i < PQntuples(plan); i++)
+		{
+			const char *mode = PQgetvalue(plan, i, PLAN_MODE);
+
+			if (CancelRequested)
+			{
+				res = NULL;
+				break;
+			}
+			if (!run_command(c, step, plan, i, &res))
+				break;
+			PQclear(res);
+			res = NULL;
+			if (strcmp(mode, "transaction") == 0 || strcmp(mode, "top level") == 0)
+				(*nstatements)++;
+		}
+		if (i == PQntuples(plan))
+			break;
+		if (CancelRequested || !pause_before_retry(step, plan, i, res, attempt, &lp))
+		{
+			nontx_failed(c, step, plan, i, res, elapsed_ms(start), attempt, &lp);
+			PQclear(res);
+			goto done;
+		}
+		PQclear(res);
+		PQclear(plan);
+		plan = NULL;
+	}
+
+	*ms = elapsed_ms(start);
+	{
+		char	   *interval = ms_interval(*ms);
+
+		values[2] = "t";
+		values[3] = interval;
+		values[4] = NULL;
+		values[5] = NULL;
+		res = query(c, "SELECT pgmig.nontx_end($1, $2::pg_catalog.bool, $3::pg_catalog.bool, $4::pg_catalog.interval, $5, $6)",
+					6, values);
+		ok = res != NULL && reset_session(c);
+		PQclear(res);
+		pfree(interval);
+	}
+
+done:
+	PQclear(plan);
+	pg_free(lp.timeout);
+	return ok;
+}
