@@ -50,6 +50,33 @@ typedef struct Run
 	bool		nothing_to_do;	/* the catalog read under the lock says so */
 } Run;
 
+/*
+ * The progress lines of revisions run in the open transaction: printed
+ * once it commits, dropped if it rolls back, so that "applied" is never
+ * said of work that was rolled back.  File-scope, so that it stays
+ * reachable when an error exits the program.
+ */
+static PQExpBufferData done_lines;
+
+/* Print the progress lines of what was committed. */
+static void
+flush_lines(void)
+{
+	if (done_lines.data == NULL)
+		return;
+	fputs(done_lines.data, stdout);
+	fflush(stdout);
+	resetPQExpBuffer(&done_lines);
+}
+
+/* Forget the progress lines of what was rolled back. */
+static void
+drop_lines(void)
+{
+	if (done_lines.data != NULL)
+		resetPQExpBuffer(&done_lines);
+}
+
 /* "heads"/"base" for a relative target, whose meaning moves as steps run. */
 static const char *
 chunk_target(const char *target, bool revert)
@@ -89,6 +116,13 @@ end_tx(Run *run)
 	run->in_tx = false;
 	if (ok && !run->rollback)
 		run->ncommitted = run->nrun;
+	if (ok)
+		flush_lines();
+	else
+	{
+		drop_lines();
+		run->nrun = run->ncommitted;
+	}
 	return ok;
 }
 
@@ -103,6 +137,8 @@ abort_tx(Run *run)
 	res = PQexec(run->c->conn, "ROLLBACK");
 	PQclear(res);
 	run->in_tx = false;
+	drop_lines();
+	run->nrun = run->ncommitted;
 }
 
 /* Does "text" mention "word" as a whole word (not inside another id)? */
@@ -202,10 +238,16 @@ progress(Run *run, const Step *step, const char *ms, const char *extra)
 {
 	char	   *dur = format_ms(ms);
 
-	info(run->opts, "%s %s %s (%s%s%s)",
-		 step->revert ? "reverted" : "applied", step->id, step->description,
-		 dur, extra ? ", " : "", extra ? extra : "");
+	if (done_lines.data == NULL)
+		initPQExpBuffer(&done_lines);
+	if (!run->opts->quiet)
+		appendPQExpBuffer(&done_lines, "%s %s %s (%s%s%s)\n",
+						  step->revert ? "reverted" : "applied", step->id,
+						  step->description, dur, extra ? ", " : "",
+						  extra ? extra : "");
 	pfree(dur);
+	if (!run->in_tx)
+		flush_lines();
 }
 
 /* Run k transactional steps with one pgmig.apply/revert call. */
