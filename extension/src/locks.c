@@ -634,6 +634,8 @@ mig_unlock_session(void)
 {
 	LOCKTAG		tag;
 
+	if (!mig_holds_session_lock())
+		return false;
 	migration_locktag(&tag);
 	return LockRelease(&tag, ExclusiveLock, true);
 }
