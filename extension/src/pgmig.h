@@ -119,6 +119,7 @@ extern void mig_log_event(const char *action, const char *revision,
 extern MigScript *mig_split_script(const char *revision, const char *file,
 								   char *text, int first_line, bool revert);
 extern void mig_run_script(MigScript *script, const char *caller_search_path);
+extern bool mig_deferred_satisfied(void);
 extern void mig_check_deferred(MigScript *script);
 extern int	mig_statement_line(MigScript *script, int stmt);
 

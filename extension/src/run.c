@@ -112,6 +112,7 @@ typedef struct Steps
 	const char *search_path;
 	MigBatch   *batch;
 	Interval  **durations;		/* by step */
+	bool		check_deferred; /* after each script (mig_check_deferred) */
 	MigScript  *current;		/* the script running */
 } Steps;
 
@@ -130,7 +131,8 @@ run_step(Steps *s, int step)
 
 	s->current = script;
 	mig_run_script(script, s->search_path);
-	mig_check_deferred(script);
+	if (s->check_deferred)
+		mig_check_deferred(script);
 	s->durations[step] = mig_interval_since(start);
 	mig_batch_add(s->batch, s->plan->revert ? "revert" : "apply", node->id,
 				  rev->description, rev->up_checksum, s->durations[step]);
@@ -240,6 +242,7 @@ run_plan(FunctionCallInfo fcinfo, const char *target, bool revert,
 		MemoryContextSwitchTo(oldcxt);
 	}
 
+	s.check_deferred = plan.nsteps > 0 && mig_deferred_satisfied();
 	run_steps(&s);
 	for (i = 0; i < plan.nsteps; i++)
 	{
@@ -456,6 +459,7 @@ pgmig_apply_each(PG_FUNCTION_ARGS)
 	s.search_path = mig_caller_search_path();
 	s.batch = mig_batch_create();
 	s.plan = &plan;
+	s.check_deferred = true;	/* each revision is a transaction of its own */
 
 	SPI_commit();
 	mig_lock_session();

@@ -538,15 +538,14 @@ deferred_error_callback(void *arg)
 }
 
 /*
- * Check the deferred constraints after a script, as committing its own
- * transaction would, so that a violation names the revision that caused
- * it rather than surfacing at the end of the run.  SET CONSTRAINTS ALL
- * IMMEDIATE runs in a subtransaction that is rolled back either way: the
- * constraints keep their own timing for the scripts after this one, and
- * the checks, marked undone again, still run at commit.
+ * Fire the deferred checks pending in this transaction (SET CONSTRAINTS ALL
+ * IMMEDIATE) in a subtransaction that is rolled back either way: the
+ * constraints keep their own timing for what follows, and the checks,
+ * marked undone again, still run at commit.  Returns the error of a
+ * violation (with "script" in its context), or NULL.
  */
-void
-mig_check_deferred(MigScript *script)
+static ErrorData *
+try_deferred_checks(MigScript *script)
 {
 	MemoryContext cxt = CurrentMemoryContext;
 	ResourceOwner owner = CurrentResourceOwner;
@@ -562,7 +561,8 @@ mig_check_deferred(MigScript *script)
 
 	BeginInternalSubTransaction(NULL);
 	MemoryContextSwitchTo(cxt);
-	error_context_stack = &errcb;
+	if (script != NULL)
+		error_context_stack = &errcb;
 	PG_TRY();
 	{
 		AfterTriggerSetState(stmt);
@@ -578,6 +578,35 @@ mig_check_deferred(MigScript *script)
 	RollbackAndReleaseCurrentSubTransaction();
 	MemoryContextSwitchTo(cxt);
 	CurrentResourceOwner = owner;
+	return edata;
+}
+
+/*
+ * Are the deferred constraints of the transaction satisfied before a run?
+ * If the caller's own changes already violate one, the checks after each
+ * script would blame the scripts: the run leaves them to commit.
+ */
+bool
+mig_deferred_satisfied(void)
+{
+	ErrorData  *edata = try_deferred_checks(NULL);
+
+	if (edata == NULL)
+		return true;
+	FreeErrorData(edata);
+	return false;
+}
+
+/*
+ * Check the deferred constraints after a script, as committing its own
+ * transaction would, so that a violation names the revision that caused
+ * it rather than surfacing at the end of the run.
+ */
+void
+mig_check_deferred(MigScript *script)
+{
+	ErrorData  *edata = try_deferred_checks(script);
+
 	if (edata != NULL)
 		ReThrowError(edata);
 }

@@ -49,6 +49,7 @@ typedef struct Verify
 	bool	   *reported;		/* by node index: has a result row */
 	Datum	   *before_down;	/* redo: by node index, the map before its
 								 * down script, or 0 */
+	bool		check_deferred; /* after each script (mig_check_deferred) */
 } Verify;
 
 /* Add a result row. */
@@ -101,7 +102,8 @@ run_checked_script(void *arg)
 
 	r->current = r->script;
 	mig_run_script(r->script, r->v->search_path);
-	mig_check_deferred(r->script);
+	if (r->v->check_deferred)
+		mig_check_deferred(r->script);
 }
 
 /* Fetch, split and run one script, for mig_try_in_subxact(). */
@@ -339,6 +341,7 @@ pgmig_verify(PG_FUNCTION_ARGS)
 	for (i = 0; i < plan.nsteps; i++)
 		order[i] = redo ? plan.steps[plan.nsteps - 1 - i] : plan.steps[i];
 
+	v.check_deferred = plan.nsteps > 0 && mig_deferred_satisfied();
 	BeginInternalSubTransaction(NULL);
 	MemoryContextSwitchTo(v.cxt);
 
