@@ -48,6 +48,7 @@ typedef struct Run
 	int			nrun;			/* revisions run so far */
 	int			ncommitted;		/* of which committed */
 	bool		nothing_to_do;	/* the catalog read under the lock says so */
+	bool		noted;			/* pgmig.runs has this run (note_run_start) */
 } Run;
 
 /*
@@ -139,6 +140,52 @@ abort_tx(Run *run)
 	run->in_tx = false;
 	drop_lines();
 	run->nrun = run->ncommitted;
+}
+
+/*
+ * Note in the catalog, in the open transaction, that a run starts, so that
+ * the next run can tell if this one ends without a word; say what earlier
+ * runs did (pgmig.run_begin records them in the audit log).  False
+ * (reported) on error.
+ */
+static bool
+note_run_start(Run *run, const char *action, const char *target)
+{
+	const char *values[2] = {action, target};
+	PGresult   *res = query(run->c, "SELECT pgmig.run_begin($1, $2)", 2, values);
+	int			i;
+
+	if (res == NULL)
+		return false;
+	for (i = 0; i < PQntuples(res); i++)
+		pg_log_warning("%s", PQgetvalue(res, i, 0));
+	PQclear(res);
+	run->noted = true;
+	return true;
+}
+
+/*
+ * The run ends: remove its note, in the open transaction if there is one,
+ * else on its own (ignoring a lost connection: the next run reports it).
+ */
+static void
+note_run_end(Run *run)
+{
+	PGresult   *res;
+
+	if (!run->noted)
+		return;
+	run->noted = false;
+	if (PQstatus(run->c->conn) != CONNECTION_OK)
+		return;
+	if (run->in_tx)
+	{
+		if (!command(run->c, "SELECT pgmig.run_end()"))
+			run->noted = true;
+		return;
+	}
+	res = PQexec(run->c->conn, "SELECT pgmig.run_end()");
+	PQclear(res);
 }
 
 /* Does "text" mention "word" as a whole word (not inside another id)? */
@@ -369,6 +416,8 @@ run_steps(Run *run, Step *steps, int n)
 			i++;
 		}
 	}
+	if (run->in_tx && !run->rollback)
+		note_run_end(run);
 	if (!end_tx(run))
 	{
 		report_aftermath(run, n > 0 && steps[0].revert);
@@ -640,6 +689,12 @@ run_plan(Conn *c, Project *project, const char *target, bool revert)
 
 	if (!start_run(&run, c, project, c->opts->dry_run, target, revert))
 		return EXIT_ERROR;
+	if (!run.rollback && !run.nothing_to_do &&
+		!note_run_start(&run, revert ? "revert" : "apply", target))
+	{
+		abort_tx(&run);
+		return EXIT_ERROR;
+	}
 	if (!run.rollback && !end_tx(&run))
 		return EXIT_ERROR;
 	if (run.nothing_to_do)
@@ -651,15 +706,18 @@ run_plan(Conn *c, Project *project, const char *target, bool revert)
 	if (!get_plan(&run, target, revert, &steps, &n))
 	{
 		abort_tx(&run);
+		note_run_end(&run);
 		return EXIT_ERROR;
 	}
 	if (n == 0)
 	{
 		info(c->opts, "nothing to %s", revert ? "revert" : "apply");
+		note_run_end(&run);
 		ok = end_tx(&run);
 	}
 	else
 		ok = run_steps(&run, steps, n);
+	note_run_end(&run);
 	free_steps(steps, n);
 	return ok ? EXIT_OK : EXIT_ERROR;
 }
@@ -725,9 +783,11 @@ run_redo(Conn *c, Project *project, const char *target)
 	}
 	/* a refused redo rolls the registration back too: nothing changes */
 	if (!check_redo(&run, target, steps, n) ||
+		(!run.rollback && !note_run_start(&run, "revert", target)) ||
 		(!run.rollback && !end_tx(&run)))
 	{
 		abort_tx(&run);
+		run.noted = false;
 		free_steps(steps, n);
 		return EXIT_ERROR;
 	}
@@ -745,6 +805,7 @@ run_redo(Conn *c, Project *project, const char *target)
 		to->call_target = pg_strdup(from->id);
 	}
 	ok = run_steps(&run, steps, 2 * n);
+	note_run_end(&run);
 	free_steps(steps, 2 * n);
 	return ok ? EXIT_OK : EXIT_ERROR;
 }

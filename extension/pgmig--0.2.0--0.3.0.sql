@@ -69,3 +69,74 @@ BEGIN
 	END LOOP;
 END
 $$;
+
+/*
+ * Runs in progress: the client (and CALL mig_apply_each()) notes its run
+ * when it starts and removes the note when it ends.  A note found by the
+ * next run, which holds the migration lock, belongs to a run that ended
+ * without a word (its client, connection or server went away): the next
+ * run records it in the audit log.
+ */
+CREATE TABLE pgmig.runs (
+	pid integer NOT NULL DEFAULT pg_backend_pid(),
+	action text NOT NULL CHECK (action IN ('apply', 'revert')),
+	target text,
+	started_at timestamptz NOT NULL DEFAULT clock_timestamp(),
+	role name NOT NULL DEFAULT current_user
+);
+COMMENT ON TABLE pgmig.runs IS 'runs in progress: a row left behind is a run that was interrupted';
+GRANT SELECT ON pgmig.runs TO PUBLIC;
+
+-- note this session's run; record (and return) the runs that ended without a word
+CREATE FUNCTION pgmig.run_begin(action text, target text)
+	RETURNS SETOF text
+	LANGUAGE sql VOLATILE
+	SET search_path = pg_catalog, pg_temp
+AS $fn$
+	WITH gone AS (
+		DELETE FROM pgmig.runs RETURNING *
+	), logged AS (
+		INSERT INTO pgmig.events (action, success, message, role, pid)
+		SELECT g.action, false,
+			   format('interrupted: the %s run to %s that process %s started at %s ended without recording how (its client, connection or server went away); what it had not committed was rolled back',
+					  g.action, coalesce(g.target, 'head'), g.pid, g.started_at),
+			   g.role, g.pid
+		FROM gone g
+		RETURNING message
+	), mine AS (
+		INSERT INTO pgmig.runs (action, target) VALUES ($1, $2)
+	)
+	SELECT message FROM logged
+$fn$;
+COMMENT ON FUNCTION pgmig.run_begin(text, text) IS
+	'note that a run starts; returns the runs found interrupted, now in the audit log';
+
+-- the run of this session ended (successfully or with its failure logged)
+CREATE FUNCTION pgmig.run_end() RETURNS void
+	LANGUAGE sql VOLATILE
+	SET search_path = pg_catalog, pg_temp
+AS $fn$
+	DELETE FROM pgmig.runs WHERE pid = pg_backend_pid()
+$fn$;
+COMMENT ON FUNCTION pgmig.run_end() IS 'note that the run of this session ended';
+
+REVOKE EXECUTE ON FUNCTION pgmig.run_begin(text, text), pgmig.run_end() FROM PUBLIC;
+
+-- roles that could record migrations keep doing so
+DO $$
+DECLARE
+	r name;
+BEGIN
+	FOR r IN
+		SELECT DISTINCT a.grantee::regrole::name
+		FROM pg_catalog.pg_class c,
+			 LATERAL pg_catalog.aclexplode(c.relacl) a
+		WHERE c.oid = 'pgmig.schema_migrations'::pg_catalog.regclass
+		  AND a.privilege_type = 'INSERT' AND a.grantee <> 0
+		  AND a.grantee <> c.relowner
+	LOOP
+		EXECUTE pg_catalog.format('GRANT SELECT, INSERT, DELETE ON pgmig.runs TO %I', r);
+		EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION pgmig.run_begin(text, text), pgmig.run_end() TO %I', r);
+	END LOOP;
+END
+$$;

@@ -27,8 +27,12 @@ ALTER EXTENSION pgmig UPDATE;
 SELECT has_table_privilege('pgmig_upgrade_deployer', 'pgmig.snapshots', 'INSERT') AS snapshots,
 	   has_table_privilege('pgmig_upgrade_deployer', 'pgmig.status_cache', 'UPDATE') AS status_cache,
 	   has_function_privilege('pgmig_upgrade_deployer', 'pgmig.record_snapshot(text)', 'EXECUTE') AS record;
+-- and what 0.3.0 adds to every run (the note of a run in progress)
+SELECT has_table_privilege('pgmig_upgrade_deployer', 'pgmig.runs', 'INSERT') AS runs,
+	   has_function_privilege('pgmig_upgrade_deployer', 'pgmig.run_begin(text, text)', 'EXECUTE') AS run_begin;
 REVOKE ALL ON ALL TABLES IN SCHEMA pgmig FROM pgmig_upgrade_deployer;
-REVOKE ALL ON FUNCTION pgmig.record_snapshot(text) FROM pgmig_upgrade_deployer;
+REVOKE ALL ON FUNCTION pgmig.record_snapshot(text), pgmig.run_begin(text, text), pgmig.run_end()
+  FROM pgmig_upgrade_deployer;
 DROP ROLE pgmig_upgrade_deployer;
 SELECT extversion FROM pg_extension WHERE extname = 'pgmig';
 
