@@ -207,7 +207,7 @@ progress(Run *run, const Step *step, const char *ms, const char *extra)
 	char	   *dur = format_ms(ms);
 
 	info(run->opts, "%s %s %s (%s%s%s)",
-		 step->revert ? "reverted" : "applied", step->id, step->description,
+		 step->revert ? "reverted" : "applied", step->id, shown(step->description),
 		 dur, extra ? ", " : "", extra ? extra : "");
 	pfree(dur);
 }
@@ -893,7 +893,7 @@ check_round_trip(Run *run, const char *target, bool redo, bool print)
 
 		if (print)
 			info(run->opts, "%-12s %s %s", result, id,
-				 f ? f->script.description : file);
+				 f ? f->script.description : shown(file));
 		if (strcmp(result, "ok") == 0 ||
 			(!redo && strcmp(result, "irreversible") == 0))
 			continue;

@@ -40,9 +40,12 @@ file_cmp(const void *a, const void *b)
 	return c != 0 ? c : strcmp(fa->script.file_name, fb->script.file_name);
 }
 
-/* Read a whole file into a NUL-terminated buffer; NULL (reported) on error. */
+/*
+ * Read a whole file into a NUL-terminated buffer; NULL (reported, the file
+ * named as "display") on error.
+ */
 static char *
-read_whole_file(const char *path, size_t *len)
+read_whole_file(const char *path, const char *display, size_t *len)
 {
 	int			fd = open(path, O_RDONLY | PG_BINARY, 0);
 	struct stat st;
@@ -51,12 +54,12 @@ read_whole_file(const char *path, size_t *len)
 
 	if (fd < 0)
 	{
-		pg_log_error("could not open file \"%s\": %m", path);
+		pg_log_error("could not open file \"%s\": %m", display);
 		return NULL;
 	}
 	if (fstat(fd, &st) < 0)
 	{
-		pg_log_error("could not stat file \"%s\": %m", path);
+		pg_log_error("could not stat file \"%s\": %m", display);
 		close(fd);
 		return NULL;
 	}
@@ -67,7 +70,7 @@ read_whole_file(const char *path, size_t *len)
 
 		if (r < 0)
 		{
-			pg_log_error("could not read file \"%s\": %m", path);
+			pg_log_error("could not read file \"%s\": %m", display);
 			close(fd);
 			pg_free(buf);
 			return NULL;
@@ -154,9 +157,11 @@ load_files(Project *project)
 		MigFile    *f = &project->files[project->nfiles];
 		PgmigError	err;
 		size_t		len;
+		char	   *path;
 		char	   *content;
 
-		f->path = psprintf("%s/%s", display_path(project->dir), names[i]);
+		/* messages show the path with its control characters escaped */
+		f->path = psprintf("%s/%s", display_path(project->dir), shown(names[i]));
 		if (pg_encoding_verifymbstr(PG_UTF8, names[i], strlen(names[i])) !=
 			(int) strlen(names[i]))
 		{
@@ -165,7 +170,9 @@ load_files(Project *project)
 			pfree(f->path);
 			continue;
 		}
-		content = read_whole_file(f->path, &len);
+		path = psprintf("%s/%s", project->dir, names[i]);
+		content = read_whole_file(path, f->path, &len);
+		pfree(path);
 		if (content == NULL)
 		{
 			ok = false;
@@ -323,16 +330,24 @@ make_slug(const char *message)
 			slug[n++] = pg_tolower(*p);
 		else if (*p >= 0x80)
 		{
-			/* keep whole UTF-8 characters */
+			/* keep whole UTF-8 characters; a control character separates */
 			int			l = pg_utf_mblen(p);
+			char		c[8];
 
 			if (n + l > MAX_SLUG)
 				break;
 			if (strnlen((const char *) p, l) < (size_t) l ||
 				pg_encoding_verifymbstr(PG_UTF8, (const char *) p, l) != l)
 				continue;
-			memcpy(slug + n, p, l);
-			n += l;
+			memcpy(c, p, l);
+			c[l] = '\0';
+			if (pgmig_find_control(c) == NULL)
+			{
+				memcpy(slug + n, p, l);
+				n += l;
+			}
+			else if (n > 0 && slug[n - 1] != '_')
+				slug[n++] = '_';
 			p += l - 1;
 		}
 		else if (n > 0 && slug[n - 1] != '_')
@@ -355,8 +370,8 @@ write_migration(const Project *project, const char *version,
 				const char *slug, int nparents, const char *const *parents,
 				const char *comment, bool quiet)
 {
-	char	   *path = psprintf("%s/%s_%s.sql", display_path(project->dir),
-								version, slug);
+	char	   *path = psprintf("%s/%s_%s.sql", project->dir, version, slug);
+	const char *display = display_path(path);
 	PQExpBufferData buf;
 	int			fd;
 	int			i;
@@ -377,24 +392,24 @@ write_migration(const Project *project, const char *version,
 	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | PG_BINARY, 0644);
 	if (fd < 0)
 	{
-		pg_log_error("could not create file \"%s\": %m", path);
+		pg_log_error("could not create file \"%s\": %m", display);
 		ok = false;
 	}
 	else
 	{
 		if (write(fd, buf.data, buf.len) != (ssize_t) buf.len)
 		{
-			pg_log_error("could not write file \"%s\": %m", path);
+			pg_log_error("could not write file \"%s\": %m", display);
 			ok = false;
 		}
 		if (close(fd) != 0)
 		{
-			pg_log_error("could not close file \"%s\": %m", path);
+			pg_log_error("could not close file \"%s\": %m", display);
 			ok = false;
 		}
 	}
 	if (ok && !quiet)
-		printf("created %s\n", path);
+		printf("created %s\n", display);
 	termPQExpBuffer(&buf);
 	pfree(path);
 	return ok;
