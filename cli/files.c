@@ -22,11 +22,18 @@
 /* Longest slug written by "new", in bytes. */
 #define MAX_SLUG 60
 
-/* Order file names bytewise, so that error reports are stable. */
-static int
-name_cmp(const void *a, const void *b)
+/* A name ending in ".sql" in the migrations folder. */
+typedef struct DirEntry
 {
-	return strcmp(*(char *const *) a, *(char *const *) b);
+	char	   *name;
+	bool		regular;		/* the directory entry says it is a file */
+} DirEntry;
+
+/* Order names bytewise, so that error reports are stable. */
+static int
+entry_cmp(const void *a, const void *b)
+{
+	return strcmp(((const DirEntry *) a)->name, ((const DirEntry *) b)->name);
 }
 
 /* Order files by version. */
@@ -86,6 +93,46 @@ read_whole_file(const char *path, const char *display, size_t *len)
 }
 
 /*
+ * Is the entry "path" (shown as "display") a regular file, following
+ * symbolic links?  Reports it if not: a name ending in ".sql" is a
+ * migration file, so a broken link, a loop or a folder is an error, never
+ * skipped.
+ */
+static bool
+is_migration_file(const char *path, const char *display)
+{
+	struct stat st;
+	const char *hint = "Every name ending in \".sql\" in the migrations folder is a migration file: fix or remove it.";
+
+	if (stat(path, &st) != 0)
+	{
+		int			save_errno = errno;
+		char		target[MAXPGPATH];
+		ssize_t		tlen = readlink(path, target, sizeof(target) - 1);
+
+		errno = save_errno;
+		pg_log_error("could not read migration file \"%s\": %m", display);
+		if (tlen >= 0)
+		{
+			target[tlen] = '\0';
+			pg_log_error_detail("It is a symbolic link to \"%s\".",
+								display_path(target));
+		}
+		pg_log_error_hint("%s", hint);
+		return false;
+	}
+	if (!S_ISREG(st.st_mode))
+	{
+		pg_log_error("migration file \"%s\" is not a regular file", display);
+		if (S_ISDIR(st.st_mode))
+			pg_log_error_detail("It is a directory.");
+		pg_log_error_hint("%s", hint);
+		return false;
+	}
+	return true;
+}
+
+/*
  * Read and parse every migration file of project->dir.  Reports every
  * malformed file; false if there was any.
  */
@@ -94,8 +141,8 @@ load_files(Project *project)
 {
 	DIR		   *dir;
 	struct dirent *de;
-	char	  **names = NULL;
-	int			nnames = 0,
+	DirEntry   *entries = NULL;
+	int			nentries = 0,
 				cap = 0;
 	bool		ok = true;
 	int			i;
@@ -110,83 +157,74 @@ load_files(Project *project)
 	while (errno = 0, (de = readdir(dir)) != NULL)
 	{
 		size_t		len = strlen(de->d_name);
-		char	   *path;
-		struct stat st;
 
 		if (de->d_name[0] == '.' || len < 4 ||
 			strcmp(de->d_name + len - 4, ".sql") != 0)
 			continue;
-#ifdef DT_REG
-		/* the directory entry tells, mostly: one system call less a file */
-		if (de->d_type != DT_REG && de->d_type != DT_UNKNOWN &&
-			de->d_type != DT_LNK)
-			continue;
-		if (de->d_type != DT_REG)
-#endif
-		{
-			path = psprintf("%s/%s", project->dir, de->d_name);
-			if (stat(path, &st) != 0 || !S_ISREG(st.st_mode))
-			{
-				pfree(path);
-				continue;
-			}
-			pfree(path);
-		}
-		if (nnames == cap)
+		if (nentries == cap)
 		{
 			cap = cap ? cap * 2 : 64;
-			names = pg_realloc(names, cap * sizeof(char *));
+			entries = pg_realloc(entries, cap * sizeof(DirEntry));
 		}
-		names[nnames++] = pg_strdup(de->d_name);
+		entries[nentries].name = pg_strdup(de->d_name);
+		entries[nentries].regular = false;
+#ifdef DT_REG
+		/* the directory entry tells, mostly: one system call less a file */
+		entries[nentries].regular = de->d_type == DT_REG;
+#endif
+		nentries++;
 	}
 	if (errno != 0)
 	{
 		pg_log_error("could not read directory \"%s\": %m",
 					 display_path(project->dir));
 		closedir(dir);
+		for (i = 0; i < nentries; i++)
+			pg_free(entries[i].name);
+		pg_free(entries);
 		return false;
 	}
 	closedir(dir);
-	if (nnames > 1)
-		qsort(names, nnames, sizeof(char *), name_cmp);
+	if (nentries > 1)
+		qsort(entries, nentries, sizeof(DirEntry), entry_cmp);
 
-	project->files = pg_malloc0((nnames > 0 ? nnames : 1) * sizeof(MigFile));
+	project->files = pg_malloc0((nentries > 0 ? nentries : 1) * sizeof(MigFile));
 	project->nfiles = 0;
-	for (i = 0; i < nnames; i++)
+	for (i = 0; i < nentries; i++)
 	{
 		MigFile    *f = &project->files[project->nfiles];
+		const char *name = entries[i].name;
+		char	   *path = psprintf("%s/%s", project->dir, name);
 		PgmigError	err;
 		size_t		len;
-		char	   *path;
-		char	   *content;
+		char	   *content = NULL;
 
 		/* messages show the path with its control characters escaped */
-		f->path = psprintf("%s/%s", display_path(project->dir), shown(names[i]));
-		if (pg_encoding_verifymbstr(PG_UTF8, names[i], strlen(names[i])) !=
-			(int) strlen(names[i]))
+		f->path = psprintf("%s/%s", display_path(project->dir), shown(name));
+		if (pg_encoding_verifymbstr(PG_UTF8, name, strlen(name)) !=
+			(int) strlen(name))
 		{
 			pg_log_error("file name \"%s\" is not valid UTF-8", f->path);
 			ok = false;
-			pfree(f->path);
-			continue;
 		}
-		path = psprintf("%s/%s", project->dir, names[i]);
-		content = read_whole_file(path, f->path, &len);
+		else if (entries[i].regular || is_migration_file(path, f->path))
+		{
+			memset(&err, 0, sizeof(err));
+			content = read_whole_file(path, f->path, &len);
+			if (content != NULL &&
+				!pgmig_parse_script(name, content, len, &f->script, &err))
+			{
+				report_pgmig_error(&err);
+				free_script(&f->script);
+				pg_free(content);
+				content = NULL;
+			}
+		}
 		pfree(path);
 		if (content == NULL)
 		{
 			ok = false;
 			pfree(f->path);
-			continue;
-		}
-		memset(&err, 0, sizeof(err));
-		if (!pgmig_parse_script(names[i], content, len, &f->script, &err))
-		{
-			report_pgmig_error(&err);
-			ok = false;
-			free_script(&f->script);
-			pfree(f->path);
-			pg_free(content);
 			continue;
 		}
 		if (project->inspecting)
@@ -195,9 +233,9 @@ load_files(Project *project)
 		f->content = content;
 		project->nfiles++;
 	}
-	for (i = 0; i < nnames; i++)
-		pfree(names[i]);
-	pg_free(names);
+	for (i = 0; i < nentries; i++)
+		pg_free(entries[i].name);
+	pg_free(entries);
 
 	if (project->nfiles > 1)
 		qsort(project->files, project->nfiles, sizeof(MigFile), file_cmp);
