@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "fe_utils/psqlscan.h"
 #include "mb/pg_wchar.h"
 
 /* Longest slug written by "new", in bytes. */
@@ -132,6 +133,111 @@ is_migration_file(const char *path, const char *display)
 	return true;
 }
 
+/* The kind of quote or comment that psql's prompt says is open, or NULL. */
+static const char *
+open_quote(promptStatus_t prompt)
+{
+	switch (prompt)
+	{
+		case PROMPT_SINGLEQUOTE:
+			return "quoted string";
+		case PROMPT_DOUBLEQUOTE:
+			return "quoted identifier";
+		case PROMPT_DOLLARQUOTE:
+			return "dollar-quoted string";
+		case PROMPT_COMMENT:
+			return "/* comment";
+		default:
+			return NULL;
+	}
+}
+
+/*
+ * Scan one script of a file with psql's lexer, fed line by line as psql
+ * feeds it, for what the server refuses before it runs anything: a psql
+ * meta-command, or a quote or comment still open at the end.  Reports
+ * the first with its line in the file, as the server would; false if there
+ * was one.
+ */
+static bool
+scan_script(const MigFile *f, const char *text, int first_line,
+			const char *section)
+{
+	static const PsqlScanCallbacks callbacks = {NULL};
+	PsqlScanState scan = psql_scan_create(&callbacks);
+	PQExpBufferData query;
+	const char *line = text;
+	int			lineno = first_line;
+	promptStatus_t open = PROMPT_READY; /* at the end of the last line */
+	int			open_line = 0;	/* where what is open there began */
+	bool		ok = true;
+
+	initPQExpBuffer(&query);
+	while (*line != '\0')
+	{
+		const char *eol = strchr(line, '\n');
+		int			len = eol ? eol - line : (int) strlen(line);
+		promptStatus_t prompt = PROMPT_READY;
+		PsqlScanResult result;
+		bool		ended = false;
+
+		psql_scan_setup(scan, line, len, PG_UTF8, true);
+		while ((result = psql_scan(scan, &query, &prompt)) == PSCAN_SEMICOLON)
+		{
+			resetPQExpBuffer(&query);
+			ended = true;
+		}
+		psql_scan_finish(scan);
+		if (result == PSCAN_BACKSLASH)
+		{
+			pg_log_error("psql meta-command in file \"%s\" line %d",
+						 f->path, lineno);
+			pg_log_error_detail("psql meta-commands are not supported in migration scripts: the %s script runs inside the server, where there is no psql.",
+								section);
+			pg_log_error_hint("Write the statements out in the script instead.");
+			ok = false;
+			break;
+		}
+
+		/*
+		 * A quote open at the end of this line began on it, unless the one
+		 * open at the end of the line before goes on: same kind, and no
+		 * statement ended in between.
+		 */
+		if (open_quote(prompt) != NULL && (prompt != open || ended))
+			open_line = lineno;
+		open = prompt;
+		lineno++;
+		line = eol ? eol + 1 : line + len;
+	}
+	if (ok && open_quote(open) != NULL)
+	{
+		pg_log_error("unterminated %s in file \"%s\" line %d",
+					 open_quote(open), f->path, open_line);
+		pg_log_error_detail("It is still open at the end of the %s script.",
+							section);
+		ok = false;
+	}
+	termPQExpBuffer(&query);
+	psql_scan_destroy(scan);
+	return ok;
+}
+
+/*
+ * check: find, without a server, what the server would refuse in the
+ * scripts of a file before running them.  False (reported) if anything.
+ */
+static bool
+check_scripts(const MigFile *f)
+{
+	bool		ok;
+
+	ok = scan_script(f, f->script.up, f->script.up_line, "up");
+	if (f->script.down != NULL)
+		ok = scan_script(f, f->script.down, f->script.down_line, "down") && ok;
+	return ok;
+}
+
 /*
  * Read and parse every migration file of project->dir.  Reports every
  * malformed file; false if there was any.
@@ -229,6 +335,8 @@ load_files(Project *project)
 		}
 		if (project->inspecting)
 			pgmig_section_checksums(&f->script);
+		if (project->checking && !check_scripts(f))
+			ok = false;
 		/* the parser normalized the text in place; that is what we send */
 		f->content = content;
 		project->nfiles++;

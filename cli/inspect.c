@@ -72,6 +72,7 @@ inspect_open(const Options *opts, Inspect *in, bool online)
 		exit(EXIT_ERROR);
 	/* status, show and check compare applied scripts with the files */
 	in->project.inspecting = true;
+	in->project.checking = opts->command->cmd == CMD_CHECK;
 	ok = load_files(&in->project);
 	ok = check_duplicates(&in->project) && ok;
 	if (!ok)

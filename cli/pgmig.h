@@ -157,6 +157,8 @@ typedef struct Project
 	bool		found;			/* false: nothing found, defaults used */
 	bool		inspecting;	/* status, show, check: hash the up and
 								 * down scripts, read the whole catalog */
+	bool		checking;		/* check: scan the scripts as the server
+								 * will */
 	int			nfiles;
 	MigFile    *files;			/* sorted by version */
 } Project;
