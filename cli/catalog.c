@@ -356,7 +356,7 @@ build_view(Project *project, Catalog *cat, View *view)
 		if (node->sortkey == NULL)
 		{
 			pg_log_warning("ignoring applied revision \"%s\": it is not a version",
-						   d->id);
+						   shown(d->id));
 			continue;
 		}
 		rev->id = d->id;

@@ -290,7 +290,7 @@ progress(Run *run, const Step *step, const char *ms, const char *extra)
 	if (!run->opts->quiet)
 		appendPQExpBuffer(&done_lines, "%s %s %s (%s%s%s)\n",
 						  step->revert ? "reverted" : "applied", step->id,
-						  step->description, dur, extra ? ", " : "",
+						  shown(step->description), dur, extra ? ", " : "",
 						  extra ? extra : "");
 	pfree(dur);
 	if (!run->in_tx)
@@ -622,7 +622,7 @@ check_round_trip(Run *run, const char *target, bool redo, bool print)
 
 		if (print)
 			info(run->opts, "%-12s %s %s", result, id,
-				 f ? f->script.description : file);
+				 f ? f->script.description : shown(file));
 		if (strcmp(result, "ok") == 0 ||
 			(!redo && strcmp(result, "irreversible") == 0))
 			continue;

@@ -17,16 +17,24 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "fe_utils/psqlscan.h"
 #include "mb/pg_wchar.h"
 
 /* Longest slug written by "new", in bytes. */
 #define MAX_SLUG 60
 
-/* Order file names bytewise, so that error reports are stable. */
-static int
-name_cmp(const void *a, const void *b)
+/* A name ending in ".sql" in the migrations folder. */
+typedef struct DirEntry
 {
-	return strcmp(*(char *const *) a, *(char *const *) b);
+	char	   *name;
+	bool		regular;		/* the directory entry says it is a file */
+} DirEntry;
+
+/* Order names bytewise, so that error reports are stable. */
+static int
+entry_cmp(const void *a, const void *b)
+{
+	return strcmp(((const DirEntry *) a)->name, ((const DirEntry *) b)->name);
 }
 
 /* Order files by version. */
@@ -40,9 +48,12 @@ file_cmp(const void *a, const void *b)
 	return c != 0 ? c : strcmp(fa->script.file_name, fb->script.file_name);
 }
 
-/* Read a whole file into a NUL-terminated buffer; NULL (reported) on error. */
+/*
+ * Read a whole file into a NUL-terminated buffer; NULL (reported, the file
+ * named as "display") on error.
+ */
 static char *
-read_whole_file(const char *path, size_t *len)
+read_whole_file(const char *path, const char *display, size_t *len)
 {
 	int			fd = open(path, O_RDONLY | PG_BINARY, 0);
 	struct stat st;
@@ -51,12 +62,12 @@ read_whole_file(const char *path, size_t *len)
 
 	if (fd < 0)
 	{
-		pg_log_error("could not open file \"%s\": %m", path);
+		pg_log_error("could not open file \"%s\": %m", display);
 		return NULL;
 	}
 	if (fstat(fd, &st) < 0)
 	{
-		pg_log_error("could not stat file \"%s\": %m", path);
+		pg_log_error("could not stat file \"%s\": %m", display);
 		close(fd);
 		return NULL;
 	}
@@ -67,7 +78,7 @@ read_whole_file(const char *path, size_t *len)
 
 		if (r < 0)
 		{
-			pg_log_error("could not read file \"%s\": %m", path);
+			pg_log_error("could not read file \"%s\": %m", display);
 			close(fd);
 			pg_free(buf);
 			return NULL;
@@ -83,6 +94,151 @@ read_whole_file(const char *path, size_t *len)
 }
 
 /*
+ * Is the entry "path" (shown as "display") a regular file, following
+ * symbolic links?  Reports it if not: a name ending in ".sql" is a
+ * migration file, so a broken link, a loop or a folder is an error, never
+ * skipped.
+ */
+static bool
+is_migration_file(const char *path, const char *display)
+{
+	struct stat st;
+	const char *hint = "Every name ending in \".sql\" in the migrations folder is a migration file: fix or remove it.";
+
+	if (stat(path, &st) != 0)
+	{
+		int			save_errno = errno;
+		char		target[MAXPGPATH];
+		ssize_t		tlen = readlink(path, target, sizeof(target) - 1);
+
+		errno = save_errno;
+		pg_log_error("could not read migration file \"%s\": %m", display);
+		if (tlen >= 0)
+		{
+			target[tlen] = '\0';
+			pg_log_error_detail("It is a symbolic link to \"%s\".",
+								display_path(target));
+		}
+		pg_log_error_hint("%s", hint);
+		return false;
+	}
+	if (!S_ISREG(st.st_mode))
+	{
+		pg_log_error("migration file \"%s\" is not a regular file", display);
+		if (S_ISDIR(st.st_mode))
+			pg_log_error_detail("It is a directory.");
+		pg_log_error_hint("%s", hint);
+		return false;
+	}
+	return true;
+}
+
+/* The kind of quote or comment that psql's prompt says is open, or NULL. */
+static const char *
+open_quote(promptStatus_t prompt)
+{
+	switch (prompt)
+	{
+		case PROMPT_SINGLEQUOTE:
+			return "quoted string";
+		case PROMPT_DOUBLEQUOTE:
+			return "quoted identifier";
+		case PROMPT_DOLLARQUOTE:
+			return "dollar-quoted string";
+		case PROMPT_COMMENT:
+			return "/* comment";
+		default:
+			return NULL;
+	}
+}
+
+/*
+ * Scan one script of a file with psql's lexer, fed line by line as psql
+ * feeds it, for what the server refuses before it runs anything: a psql
+ * meta-command, or a quote or comment still open at the end.  Reports
+ * the first with its line in the file, as the server would; false if there
+ * was one.
+ */
+static bool
+scan_script(const MigFile *f, const char *text, int first_line,
+			const char *section)
+{
+	static const PsqlScanCallbacks callbacks = {NULL};
+	PsqlScanState scan = psql_scan_create(&callbacks);
+	PQExpBufferData query;
+	const char *line = text;
+	int			lineno = first_line;
+	promptStatus_t open = PROMPT_READY; /* at the end of the last line */
+	int			open_line = 0;	/* where what is open there began */
+	bool		ok = true;
+
+	initPQExpBuffer(&query);
+	while (*line != '\0')
+	{
+		const char *eol = strchr(line, '\n');
+		int			len = eol ? eol - line : (int) strlen(line);
+		promptStatus_t prompt = PROMPT_READY;
+		PsqlScanResult result;
+		bool		ended = false;
+
+		psql_scan_setup(scan, line, len, PG_UTF8, true);
+		while ((result = psql_scan(scan, &query, &prompt)) == PSCAN_SEMICOLON)
+		{
+			resetPQExpBuffer(&query);
+			ended = true;
+		}
+		psql_scan_finish(scan);
+		if (result == PSCAN_BACKSLASH)
+		{
+			pg_log_error("psql meta-command in file \"%s\" line %d",
+						 f->path, lineno);
+			pg_log_error_detail("psql meta-commands are not supported in migration scripts: the %s script runs inside the server, where there is no psql.",
+								section);
+			pg_log_error_hint("Write the statements out in the script instead.");
+			ok = false;
+			break;
+		}
+
+		/*
+		 * A quote open at the end of this line began on it, unless the one
+		 * open at the end of the line before goes on: same kind, and no
+		 * statement ended in between.
+		 */
+		if (open_quote(prompt) != NULL && (prompt != open || ended))
+			open_line = lineno;
+		open = prompt;
+		lineno++;
+		line = eol ? eol + 1 : line + len;
+	}
+	if (ok && open_quote(open) != NULL)
+	{
+		pg_log_error("unterminated %s in file \"%s\" line %d",
+					 open_quote(open), f->path, open_line);
+		pg_log_error_detail("It is still open at the end of the %s script.",
+							section);
+		ok = false;
+	}
+	termPQExpBuffer(&query);
+	psql_scan_destroy(scan);
+	return ok;
+}
+
+/*
+ * check: find, without a server, what the server would refuse in the
+ * scripts of a file before running them.  False (reported) if anything.
+ */
+static bool
+check_scripts(const MigFile *f)
+{
+	bool		ok;
+
+	ok = scan_script(f, f->script.up, f->script.up_line, "up");
+	if (f->script.down != NULL)
+		ok = scan_script(f, f->script.down, f->script.down_line, "down") && ok;
+	return ok;
+}
+
+/*
  * Read and parse every migration file of project->dir.  Reports every
  * malformed file; false if there was any.
  */
@@ -91,8 +247,8 @@ load_files(Project *project)
 {
 	DIR		   *dir;
 	struct dirent *de;
-	char	  **names = NULL;
-	int			nnames = 0,
+	DirEntry   *entries = NULL;
+	int			nentries = 0,
 				cap = 0;
 	bool		ok = true;
 	int			i;
@@ -107,90 +263,87 @@ load_files(Project *project)
 	while (errno = 0, (de = readdir(dir)) != NULL)
 	{
 		size_t		len = strlen(de->d_name);
-		char	   *path;
-		struct stat st;
 
 		if (de->d_name[0] == '.' || len < 4 ||
 			strcmp(de->d_name + len - 4, ".sql") != 0)
 			continue;
-#ifdef DT_REG
-		/* the directory entry tells, mostly: one system call less a file */
-		if (de->d_type != DT_REG && de->d_type != DT_UNKNOWN &&
-			de->d_type != DT_LNK)
-			continue;
-		if (de->d_type != DT_REG)
-#endif
-		{
-			path = psprintf("%s/%s", project->dir, de->d_name);
-			if (stat(path, &st) != 0 || !S_ISREG(st.st_mode))
-			{
-				pfree(path);
-				continue;
-			}
-			pfree(path);
-		}
-		if (nnames == cap)
+		if (nentries == cap)
 		{
 			cap = cap ? cap * 2 : 64;
-			names = pg_realloc(names, cap * sizeof(char *));
+			entries = pg_realloc(entries, cap * sizeof(DirEntry));
 		}
-		names[nnames++] = pg_strdup(de->d_name);
+		entries[nentries].name = pg_strdup(de->d_name);
+		entries[nentries].regular = false;
+#ifdef DT_REG
+		/* the directory entry tells, mostly: one system call less a file */
+		entries[nentries].regular = de->d_type == DT_REG;
+#endif
+		nentries++;
 	}
 	if (errno != 0)
 	{
 		pg_log_error("could not read directory \"%s\": %m",
 					 display_path(project->dir));
 		closedir(dir);
+		for (i = 0; i < nentries; i++)
+			pg_free(entries[i].name);
+		pg_free(entries);
 		return false;
 	}
 	closedir(dir);
-	if (nnames > 1)
-		qsort(names, nnames, sizeof(char *), name_cmp);
+	if (nentries > 1)
+		qsort(entries, nentries, sizeof(DirEntry), entry_cmp);
 
-	project->files = pg_malloc0((nnames > 0 ? nnames : 1) * sizeof(MigFile));
+	project->files = pg_malloc0((nentries > 0 ? nentries : 1) * sizeof(MigFile));
 	project->nfiles = 0;
-	for (i = 0; i < nnames; i++)
+	for (i = 0; i < nentries; i++)
 	{
 		MigFile    *f = &project->files[project->nfiles];
+		const char *name = entries[i].name;
+		char	   *path = psprintf("%s/%s", project->dir, name);
 		PgmigError	err;
 		size_t		len;
-		char	   *content;
+		char	   *content = NULL;
 
-		f->path = psprintf("%s/%s", display_path(project->dir), names[i]);
-		if (pg_encoding_verifymbstr(PG_UTF8, names[i], strlen(names[i])) !=
-			(int) strlen(names[i]))
+		/* messages show the path with its control characters escaped */
+		f->path = psprintf("%s/%s", display_path(project->dir), shown(name));
+		if (pg_encoding_verifymbstr(PG_UTF8, name, strlen(name)) !=
+			(int) strlen(name))
 		{
 			pg_log_error("file name \"%s\" is not valid UTF-8", f->path);
 			ok = false;
-			pfree(f->path);
-			continue;
 		}
-		content = read_whole_file(f->path, &len);
+		else if (entries[i].regular || is_migration_file(path, f->path))
+		{
+			memset(&err, 0, sizeof(err));
+			content = read_whole_file(path, f->path, &len);
+			if (content != NULL &&
+				!pgmig_parse_script(name, content, len, &f->script, &err))
+			{
+				report_pgmig_error(&err);
+				free_script(&f->script);
+				pg_free(content);
+				content = NULL;
+			}
+		}
+		pfree(path);
 		if (content == NULL)
 		{
 			ok = false;
 			pfree(f->path);
 			continue;
 		}
-		memset(&err, 0, sizeof(err));
-		if (!pgmig_parse_script(names[i], content, len, &f->script, &err))
-		{
-			report_pgmig_error(&err);
-			ok = false;
-			free_script(&f->script);
-			pfree(f->path);
-			pg_free(content);
-			continue;
-		}
 		if (project->inspecting)
 			pgmig_section_checksums(&f->script);
+		if (project->checking && !check_scripts(f))
+			ok = false;
 		/* the parser normalized the text in place; that is what we send */
 		f->content = content;
 		project->nfiles++;
 	}
-	for (i = 0; i < nnames; i++)
-		pfree(names[i]);
-	pg_free(names);
+	for (i = 0; i < nentries; i++)
+		pg_free(entries[i].name);
+	pg_free(entries);
 
 	if (project->nfiles > 1)
 		qsort(project->files, project->nfiles, sizeof(MigFile), file_cmp);
@@ -323,16 +476,24 @@ make_slug(const char *message)
 			slug[n++] = pg_tolower(*p);
 		else if (*p >= 0x80)
 		{
-			/* keep whole UTF-8 characters */
+			/* keep whole UTF-8 characters; a control character separates */
 			int			l = pg_utf_mblen(p);
+			char		c[8];
 
 			if (n + l > MAX_SLUG)
 				break;
 			if (strnlen((const char *) p, l) < (size_t) l ||
 				pg_encoding_verifymbstr(PG_UTF8, (const char *) p, l) != l)
 				continue;
-			memcpy(slug + n, p, l);
-			n += l;
+			memcpy(c, p, l);
+			c[l] = '\0';
+			if (pgmig_find_control(c) == NULL)
+			{
+				memcpy(slug + n, p, l);
+				n += l;
+			}
+			else if (n > 0 && slug[n - 1] != '_')
+				slug[n++] = '_';
 			p += l - 1;
 		}
 		else if (n > 0 && slug[n - 1] != '_')
@@ -355,8 +516,8 @@ write_migration(const Project *project, const char *version,
 				const char *slug, int nparents, const char *const *parents,
 				const char *comment, bool quiet)
 {
-	char	   *path = psprintf("%s/%s_%s.sql", display_path(project->dir),
-								version, slug);
+	char	   *path = psprintf("%s/%s_%s.sql", project->dir, version, slug);
+	const char *display = display_path(path);
 	PQExpBufferData buf;
 	int			fd;
 	int			i;
@@ -377,24 +538,24 @@ write_migration(const Project *project, const char *version,
 	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | PG_BINARY, 0644);
 	if (fd < 0)
 	{
-		pg_log_error("could not create file \"%s\": %m", path);
+		pg_log_error("could not create file \"%s\": %m", display);
 		ok = false;
 	}
 	else
 	{
 		if (write(fd, buf.data, buf.len) != (ssize_t) buf.len)
 		{
-			pg_log_error("could not write file \"%s\": %m", path);
+			pg_log_error("could not write file \"%s\": %m", display);
 			ok = false;
 		}
 		if (close(fd) != 0)
 		{
-			pg_log_error("could not close file \"%s\": %m", path);
+			pg_log_error("could not close file \"%s\": %m", display);
 			ok = false;
 		}
 	}
 	if (ok && !quiet)
-		printf("created %s\n", path);
+		printf("created %s\n", display);
 	termPQExpBuffer(&buf);
 	pfree(path);
 	return ok;

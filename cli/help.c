@@ -187,11 +187,12 @@ static const CommandInfo commands[] = {
 	{"check", CMD_CHECK, 0, 0, OPT_CONN | OPT_OFFLINE | OPT_DRIFT,
 		"[OPTION]...",
 		"validate the folder and its agreement with the database",
-		"Parses every file and builds the revision graph (duplicate versions,\n"
-		"unknown parents, cycles, several heads).  Unless --offline, it also\n"
-		"compares the folder with the database: files changed after they were\n"
-		"applied, applied revisions whose file is missing, out-of-order and\n"
-		"half-done revisions.  Exits 1 if it finds a problem.\n"
+		"Parses every file, scans its scripts as the server will (unterminated\n"
+		"quotes or comments, psql meta-commands) and builds the revision graph\n"
+		"(duplicate versions, unknown parents, cycles, several heads).  Unless\n"
+		"--offline, it also compares the folder with the database: files changed\n"
+		"after they were applied, applied revisions whose file is missing,\n"
+		"out-of-order and half-done revisions.  Exits 1 if it finds a problem.\n"
 		"\n"
 		"      --drift               also list the objects of the schema changed outside\n"
 		"                            migrations since the last run (a problem too)\n"

@@ -72,6 +72,7 @@ inspect_open(const Options *opts, Inspect *in, bool online)
 		exit(EXIT_ERROR);
 	/* status, show and check compare applied scripts with the files */
 	in->project.inspecting = true;
+	in->project.checking = opts->command->cmd == CMD_CHECK;
 	ok = load_files(&in->project);
 	ok = check_duplicates(&in->project) && ok;
 	if (!ok)
@@ -147,7 +148,7 @@ rev_label(const Rev *rev)
 {
 	if (rev->file)
 		return pg_strdup(rev->file->script.file_name);
-	return psprintf("%s %s", rev->id, rev->description);
+	return psprintf("%s %s", rev->id, shown(rev->description));
 }
 
 /* The ids of the heads, comma separated. */
@@ -243,11 +244,11 @@ status_notes(PQExpBuffer buf, const Rev *rev, const RevFacts *f)
 	if (f->applied && !f->complete)
 	{
 		if (rev->db->statements_done >= 0)
-			NOTE("no transaction: %s after %d statement%s", f->state,
+			NOTE("no transaction: %s after %d statement%s", shown(f->state),
 				 rev->db->statements_done,
 				 rev->db->statements_done == 1 ? "" : "s");
 		else
-			NOTE("no transaction: %s", f->state);
+			NOTE("no transaction: %s", shown(f->state));
 	}
 	if (f->applied && rev->db->method && strcmp(rev->db->method, "stamped") == 0)
 		NOTE("stamped");
@@ -433,14 +434,15 @@ cmd_status(const Options *opts)
 		if (nheads > 0)
 			printf("Head%s: %s\n", nheads > 1 ? "s" : "", heads);
 		if (env)
-			printf("Environment: %s\n", env);
+			printf("Environment: %s\n", shown(env));
 		if (ndrift > 0)
 		{
 			printf("Drift: %d object%s changed outside migrations since %s: ",
 				   ndrift, ndrift == 1 ? "" : "s", PQgetvalue(drift.rows, 0, 2));
 			for (i = 0; i < ndrift && i < DRIFT_SHOWN; i++)
 				printf("%s%s (%s)", i > 0 ? ", " : "",
-					   PQgetvalue(drift.rows, i, 1), PQgetvalue(drift.rows, i, 0));
+					   shown(PQgetvalue(drift.rows, i, 1)),
+					   shown(PQgetvalue(drift.rows, i, 0)));
 			if (ndrift > DRIFT_SHOWN)
 				printf(" and %d more; \"%s check --drift\" lists them",
 					   ndrift - DRIFT_SHOWN, progname);
@@ -483,7 +485,7 @@ cmd_current(const Options *opts)
 			Rev		   *rev = view_rev(&in.view, i);
 			RevFacts	f = facts(&in, i);
 
-			printf("%s %s%s%s\n", rev->id, rev->description,
+			printf("%s %s%s%s\n", rev->id, shown(rev->description),
 				   f.head ? " (head)" : "",
 				   f.complete ? "" : " (half-done)");
 		}
@@ -505,7 +507,7 @@ cmd_heads(const Options *opts)
 	{
 		Rev		   *rev = view_rev(&in.view, heads[i]);
 
-		printf("%s %s%s\n", rev->id, rev->description,
+		printf("%s %s%s\n", rev->id, shown(rev->description),
 			   in.online ? (in.view.graph.nodes[heads[i]].applied ?
 							" (applied)" : " (pending)") : "");
 	}
@@ -597,11 +599,12 @@ print_events(PGresult *ev, const char *id)
 		any = true;
 		dur = PQgetisnull(ev, r, 5) ? NULL : format_ms(PQgetvalue(ev, r, 5));
 		printf("    %s  %s by %s%s%s%s%s%s\n",
-			   PQgetvalue(ev, r, 1), PQgetvalue(ev, r, 2), PQgetvalue(ev, r, 3),
+			   PQgetvalue(ev, r, 1), shown(PQgetvalue(ev, r, 2)),
+			   shown(PQgetvalue(ev, r, 3)),
 			   dur ? " in " : "", dur ? dur : "",
 			   PQgetvalue(ev, r, 4)[0] == 't' ? "" : ": failed",
 			   PQgetisnull(ev, r, 7) ? "" : ": ",
-			   PQgetisnull(ev, r, 7) ? "" : PQgetvalue(ev, r, 7));
+			   PQgetisnull(ev, r, 7) ? "" : shown(PQgetvalue(ev, r, 7)));
 		pg_free(dur);
 	}
 }
@@ -619,12 +622,13 @@ state_line(const Inspect *in, const Rev *rev, const RevFacts *f)
 		return pg_strdup("pending");
 	if (!f->complete)
 		return psprintf("%s after %d statement%s (no transaction)",
-						f->state, rev->db->statements_done,
+						shown(f->state), rev->db->statements_done,
 						rev->db->statements_done == 1 ? "" : "s");
 	dur = rev->db->duration ? format_ms(rev->db->duration) : NULL;
-	line = psprintf("%s %s by %s%s%s", rev->db->method ? rev->db->method : "applied",
-					rev->db->applied_at ? rev->db->applied_at : "?",
-					rev->db->applied_by ? rev->db->applied_by : "?",
+	line = psprintf("%s %s by %s%s%s",
+					rev->db->method ? shown(rev->db->method) : "applied",
+					rev->db->applied_at ? shown(rev->db->applied_at) : "?",
+					rev->db->applied_by ? shown(rev->db->applied_by) : "?",
 					dur ? " in " : "", dur ? dur : "");
 	pg_free(dur);
 	return line;
@@ -715,7 +719,7 @@ cmd_history(const Options *opts)
 				   f.current ? " (current)" : "",
 				   node->nchildren > 1 ? " (branchpoint)" : "",
 				   node->nparents > 1 ? " (mergepoint)" : "",
-				   rev->description);
+				   shown(rev->description));
 		else
 		{
 			printf("Rev: %s%s%s%s%s\n", rev->id,
@@ -739,13 +743,13 @@ cmd_history(const Options *opts)
 
 				printf("Labels:");
 				for (j = 0; j < node->nlabels; j++)
-					printf(" %s", node->labels[j]);
+					printf(" %s", shown(node->labels[j]));
 				printf("\n");
 			}
 			printf("Path: %s\n", rev->file ? rev->file->path : "(file missing)");
 			printf("State: %s\n", state);
 			print_events(ev, rev->id);
-			printf("\n    %s\n\n", rev->description);
+			printf("\n    %s\n\n", shown(rev->description));
 		}
 		pg_free(parents);
 		pg_free(state);
@@ -802,7 +806,7 @@ cmd_show(const Options *opts)
 
 	printf("Revision: %s%s%s\n", rev->id, f.head ? " (head)" : "",
 		   f.current ? " (current)" : "");
-	printf("Description: %s\n", rev->description);
+	printf("Description: %s\n", shown(rev->description));
 	printf("File: %s\n", rev->file ? rev->file->path : "(missing)");
 	printf("Parents: %s\n", parents);
 	printf("Children:");
@@ -813,21 +817,21 @@ cmd_show(const Options *opts)
 	{
 		printf("Labels:");
 		for (j = 0; j < node->nlabels; j++)
-			printf(" %s", node->labels[j]);
+			printf(" %s", shown(node->labels[j]));
 		printf("\n");
 	}
 	if (rev->file)
 	{
 		printf("Transaction: %s\n", rev->file->script.transactional ? "yes" : "no");
 		if (rev->file->script.lock_timeout)
-			printf("Lock timeout: %s\n", rev->file->script.lock_timeout);
+			printf("Lock timeout: %s\n", shown(rev->file->script.lock_timeout));
 		printf("Reversible: %s\n", rev->file->script.down ? "yes" : "no");
 	}
 	printf("State: %s\n", state);
 	if (rev->file)
 		printf("Checksum: %s\n", rev->file->script.up_checksum);
 	if (f.applied && rev->db->applied_checksum)
-		printf("Checksum as applied: %s%s\n", rev->db->applied_checksum,
+		printf("Checksum as applied: %s%s\n", shown(rev->db->applied_checksum),
 			   f.changed ? " (the file has changed since)" : "");
 	if (rev->file)
 	{
@@ -866,10 +870,10 @@ check_drift(Inspect *in)
 		pg_log_error("the schema changed outside migrations");
 		for (i = 0; i < n; i++)
 		{
-			const char *object = PQgetvalue(drift.rows, i, 1);
+			const char *object = shown(PQgetvalue(drift.rows, i, 1));
 
 			pg_log_error_detail("%c%s was %s.", pg_toupper((unsigned char) object[0]),
-								object + 1, PQgetvalue(drift.rows, i, 0));
+								object + 1, shown(PQgetvalue(drift.rows, i, 0)));
 		}
 		pg_log_error_hint("%s differ%s from the fingerprint recorded after the last migration run, at %s. Put the change into a migration, or undo it.",
 						  n == 1 ? "It" : "They", n == 1 ? "s" : "",
@@ -922,7 +926,7 @@ cmd_check(const Options *opts)
 		if (f.missing)
 		{
 			pg_log_error("applied revision %s (%s) has no file in %s",
-						 rev->id, rev->db->source_file ? rev->db->source_file : rev->description,
+						 rev->id, shown(rev->db->source_file ? rev->db->source_file : rev->description),
 						 display_path(in.project.dir));
 			pg_log_error_hint("Restore the file from version control.");
 			problems++;
@@ -930,7 +934,7 @@ cmd_check(const Options *opts)
 		if (f.applied && !f.complete)
 		{
 			pg_log_error("no-transaction revision %s stopped halfway (%s after %d statements)",
-						 rev->id, f.state, rev->db->statements_done);
+						 rev->id, shown(f.state), rev->db->statements_done);
 			pg_log_error_hint("Fix the cause, then run \"%s %s\" to resume it.", progname,
 							  strncmp(f.state, "revert", 6) == 0 ? "down" : "up");
 			problems++;

@@ -100,31 +100,6 @@ takes_value(const char *s)
 	return one_of(s, with_value);
 }
 
-/*
- * Is this a value PostgreSQL takes for a setting in milliseconds, such as
- * pgmig.lock_timeout: -1, or a number with an optional unit ("500", "100ms",
- * "1.5s", "2 min")?
- */
-static bool
-valid_duration(const char *s)
-{
-	static const char *const units[] = {"us", "ms", "s", "min", "h", "d", NULL};
-	const char *p = s;
-
-	if (strcmp(s, "-1") == 0)
-		return true;
-	if (!isdigit((unsigned char) *p))
-		return false;
-	while (isdigit((unsigned char) *p))
-		p++;
-	if (*p == '.')
-		for (p++; isdigit((unsigned char) *p); p++)
-			;
-	while (*p == ' ')
-		p++;
-	return *p == '\0' || one_of(p, units);
-}
-
 /* Is this a whole number from 0 to max? */
 static bool
 valid_count(const char *s, long max)
@@ -173,6 +148,7 @@ parse_arguments(int argc, char **argv, Options *opts)
 	bool		want_help = false;
 	int			c;
 	int			bit;
+	int			lock_ms;
 
 	memset(opts, 0, sizeof(*opts));
 
@@ -363,7 +339,9 @@ parse_arguments(int argc, char **argv, Options *opts)
 		usage_error(opts, "--sql and --commit-each cannot be used together with \"down\"");
 	if (opts->drift && opts->offline)
 		usage_error(opts, "--drift and --offline cannot be used together");
-	if (opts->lock_timeout && !valid_duration(opts->lock_timeout))
+	/* pgmig.lock_timeout: what the server takes, -1 and up */
+	if (opts->lock_timeout &&
+		(!pgmig_parse_ms(opts->lock_timeout, &lock_ms) || lock_ms < -1))
 		usage_error(opts, "invalid value \"%s\" for option --lock-timeout: not a duration such as \"5s\" or \"200ms\", 0 or -1",
 					opts->lock_timeout);
 	if (opts->lock_retries && !valid_count(opts->lock_retries, 1000))

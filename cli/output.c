@@ -8,15 +8,44 @@
  */
 #include "pgmig.h"
 
+/* How many results of shown() may be in use at once. */
+#define SHOWN_SLOTS 8
+
+/*
+ * Text from a file name, a path, a directive or the catalog, fit to print
+ * on a terminal or in a comment of a generated script: its control
+ * characters escaped (see pgmig_escape).  Text without any comes back as
+ * it is; escaped text lives in one of SHOWN_SLOTS buffers, used in turn,
+ * so that one message may show several.
+ */
+const char *
+shown(const char *text)
+{
+	static char *slots[SHOWN_SLOTS];
+	static int	next = 0;
+	char	   *escaped = pgmig_escape(text);
+
+	if (strcmp(escaped, text) == 0)
+	{
+		pg_free(escaped);
+		return text;
+	}
+	pg_free(slots[next]);
+	slots[next] = escaped;
+	next = (next + 1) % SHOWN_SLOTS;
+	return escaped;
+}
+
 /* Report an error of the shared core (message, detail, hint), then free it. */
 void
 report_pgmig_error(PgmigError *err)
 {
-	pg_log_error("%s", err->message ? err->message : "unknown error");
+	/* messages may quote ids or labels read from a catalog */
+	pg_log_error("%s", err->message ? shown(err->message) : "unknown error");
 	if (err->detail)
-		pg_log_error_detail("%s", err->detail);
+		pg_log_error_detail("%s", shown(err->detail));
 	if (err->hint)
-		pg_log_error_hint("%s", err->hint);
+		pg_log_error_hint("%s", shown(err->hint));
 	pg_free(err->message);
 	pg_free(err->detail);
 	pg_free(err->hint);

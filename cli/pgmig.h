@@ -143,7 +143,8 @@ typedef struct Options
 /* One migration file, parsed and checksummed. */
 typedef struct MigFile
 {
-	char	   *path;			/* path as shown to the user */
+	char	   *path;			/* path as shown to the user: control
+								 * characters escaped, not for open() */
 	char	   *content;		/* normalized text, as it is registered */
 	PgmigScript script;
 } MigFile;
@@ -156,6 +157,8 @@ typedef struct Project
 	bool		found;			/* false: nothing found, defaults used */
 	bool		inspecting;	/* status, show, check: hash the up and
 								 * down scripts, read the whole catalog */
+	bool		checking;		/* check: scan the scripts as the server
+								 * will */
 	int			nfiles;
 	MigFile    *files;			/* sorted by version */
 } Project;
@@ -308,6 +311,7 @@ extern int	print_sql_script(const Options *opts, Project *project,
 							 const char *target, bool revert);
 
 /* output.c */
+extern const char *shown(const char *text);
 extern void report_pgmig_error(PgmigError *err);
 extern void json_string(PQExpBuffer buf, const char *s);
 extern void json_key(PQExpBuffer buf, bool *first, const char *key);

@@ -73,7 +73,7 @@ read_conf(const char *root, Project *project)
 	project->dir = join_path(root, "migrations");
 	if (f == NULL)
 	{
-		pg_log_error("could not open file \"%s\": %m", path);
+		pg_log_error("could not open file \"%s\": %m", display_path(path));
 		pfree(path);
 		return false;
 	}
@@ -90,7 +90,8 @@ read_conf(const char *root, Project *project)
 		eq = strchr(s, '=');
 		if (eq == NULL)
 		{
-			pg_log_error("syntax error in file \"%s\" line %d", path, lineno);
+			pg_log_error("syntax error in file \"%s\" line %d",
+						 display_path(path), lineno);
 			pg_log_error_detail("Settings are written as: dir = db/migrations");
 			ok = false;
 			break;
@@ -112,7 +113,7 @@ read_conf(const char *root, Project *project)
 		else
 		{
 			pg_log_error("unknown setting \"%s\" in file \"%s\" line %d",
-						 key, path, lineno);
+						 shown(key), display_path(path), lineno);
 			pg_log_error_hint("The only setting is \"dir\", the migrations folder.");
 			ok = false;
 			break;
@@ -200,7 +201,8 @@ find_project(const Options *opts, bool must_exist, Project *project)
 	if (must_exist && !is_dir(project->dir))
 	{
 		if (opts->dir || project->found)
-			pg_log_error("migrations folder \"%s\" does not exist", project->dir);
+			pg_log_error("migrations folder \"%s\" does not exist",
+						 display_path(project->dir));
 		else
 		{
 			char		cwd[MAXPGPATH];
@@ -208,7 +210,7 @@ find_project(const Options *opts, bool must_exist, Project *project)
 			if (getcwd(cwd, sizeof(cwd)) == NULL)
 				strlcpy(cwd, ".", sizeof(cwd));
 			pg_log_error("no migrations folder in \"%s\" or any folder above it",
-						 cwd);
+						 shown(cwd));
 		}
 		pg_log_error_hint("Create it with \"%s init\", or name it with --dir.",
 						  progname);
@@ -217,11 +219,14 @@ find_project(const Options *opts, bool must_exist, Project *project)
 	return true;
 }
 
-/* A path as shown in messages (no leading "./"). */
+/*
+ * A path as shown in messages and in comments of generated scripts: no
+ * leading "./", control characters escaped (see shown()).
+ */
 const char *
 display_path(const char *path)
 {
 	while (strncmp(path, "./", 2) == 0)
 		path += 2;
-	return path;
+	return shown(path);
 }

@@ -181,12 +181,14 @@ print_sql_script(const Options *opts, Project *project, const char *target,
 		if (!view_rev(&view, plan.steps[i])->file->script.transactional)
 			split = true;
 
+	/* a newline in the comment would end it: everything in it is escaped */
 	initPQExpBuffer(&buf);
 	appendPQExpBuffer(&buf,
 					  "-- \"%s %s %s\" as SQL, written by pgmig %s from %s (%d file%s).\n"
 					  "-- Run it with: psql -v ON_ERROR_STOP=1 -f FILE\n"
 					  "SET client_encoding = 'UTF8';\n",
-					  progname, revert ? "down" : "up", target, PGMIG_VERSION,
+					  shown(progname), revert ? "down" : "up", shown(target),
+					  PGMIG_VERSION,
 					  display_path(project->dir), project->nfiles,
 					  project->nfiles == 1 ? "" : "s");
 	append_handshake(&buf);

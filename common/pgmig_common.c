@@ -21,6 +21,7 @@
 
 #include <ctype.h>
 #include <limits.h>
+#include <math.h>
 
 #include "lib/stringinfo.h"
 #include "mb/pg_wchar.h"
@@ -57,6 +58,91 @@ set_error(PgmigError *err, PgmigErrorKind kind, int line, const char *detail,
 	err->hint = hint ? pstrdup(hint) : NULL;
 	err->line = line;
 	return false;
+}
+
+/* ---------- text for messages ---------- */
+
+/*
+ * Text is UTF-8 in the client (migration files must be) and in the server
+ * when the database is; elsewhere only ASCII control characters are known.
+ */
+#ifdef FRONTEND
+#define TEXT_IS_UTF8() true
+#else
+#define TEXT_IS_UTF8() (GetDatabaseEncoding() == PG_UTF8)
+#endif
+
+/* Bytes of the control character at "p" (C0, DEL, C1 in UTF-8), or 0. */
+static int
+control_len(const unsigned char *p, bool utf8)
+{
+	if ((*p > 0 && *p < 0x20) || *p == 0x7f)
+		return 1;
+	if (utf8 && p[0] == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f)
+		return 2;
+	return 0;
+}
+
+/* The first control character of "s" (C0, DEL, C1 in UTF-8), or NULL. */
+const char *
+pgmig_find_control(const char *s)
+{
+	bool		utf8 = TEXT_IS_UTF8();
+	const unsigned char *p;
+
+	for (p = (const unsigned char *) s; *p; p++)
+		if (control_len(p, utf8) > 0)
+			return (const char *) p;
+	return NULL;
+}
+
+/*
+ * "s" with its control characters escaped, palloc'd, so that a file name,
+ * path, label or description from a file or a catalog cannot move the
+ * cursor of a terminal or end a line of a generated script: newline, tab
+ * and carriage return as \n, \t and \r, other control characters (and
+ * bytes that are not UTF-8, where text is UTF-8) as \xNN.  A backslash
+ * stays as it is, so text without control characters is unchanged.
+ */
+char *
+pgmig_escape(const char *s)
+{
+	bool		utf8 = TEXT_IS_UTF8();
+	const unsigned char *p = (const unsigned char *) s;
+	StringInfoData buf;
+
+	initStringInfo(&buf);
+	while (*p)
+	{
+		int			l;
+
+		if (*p == '\n' || *p == '\t' || *p == '\r')
+		{
+			appendStringInfoChar(&buf, '\\');
+			appendStringInfoChar(&buf, *p == '\n' ? 'n' : (*p == '\t' ? 't' : 'r'));
+			p++;
+		}
+		else if ((l = control_len(p, utf8)) > 0)
+		{
+			for (; l > 0; l--, p++)
+				appendStringInfo(&buf, "\\x%02x", *p);
+		}
+		else if (*p >= 0x80 && utf8)
+		{
+			l = pg_utf_mblen(p);
+			if (strnlen((const char *) p, l) == (size_t) l &&
+				pg_utf8_islegal(p, l))
+			{
+				appendBinaryStringInfo(&buf, (const char *) p, l);
+				p += l;
+			}
+			else
+				appendStringInfo(&buf, "\\x%02x", *p++);
+		}
+		else
+			appendStringInfoChar(&buf, *p++);
+	}
+	return buf.data;
 }
 
 /* ---------- versions ---------- */
@@ -137,6 +223,18 @@ pgmig_parse_file_name(const char *file_name, char **id, char **sortkey,
 	char	   *desc;
 	size_t		i;
 
+	/* a newline in a name could end a line of a message or of a script */
+	if (pgmig_find_control(file_name) != NULL)
+	{
+		char	   *shown = pgmig_escape(file_name);
+
+		set_error(err, PGMIG_ERR_FILE, 0,
+				  "Migration file names may not contain newlines or other control characters.",
+				  "Rename the file.",
+				  "file name \"%s\" contains a control character", shown);
+		pfree(shown);
+		return false;
+	}
 	if (len < 4 || strcmp(file_name + len - 4, ".sql") != 0)
 		return set_error(err, PGMIG_ERR_FILE, 0,
 						 "Migration files are named <version>_<description>.sql.",
@@ -411,6 +509,78 @@ line_is_comment(const char *line)
 	return *line == '\0' || strncmp(line, "--", 2) == 0;
 }
 
+/*
+ * Parse a setting in milliseconds (see header) exactly as the server's
+ * parse_int() does with GUC_UNIT_MS, so that what a file's lock_timeout
+ * directive or --lock-timeout passes is what the server takes: strtol
+ * (base 0, so 010 is octal and 0x10 hex), strtod when that stops at a
+ * point or an exponent, white space before and after the unit, a
+ * fractional value rounded to the next smaller unit, then to an integer.
+ * The client never calls setlocale(), so strtod reads a decimal point as
+ * the server does.
+ */
+bool
+pgmig_parse_ms(const char *value, int *ms)
+{
+	/* guc.c's time units for GUC_UNIT_MS, largest first */
+	static const struct
+	{
+		const char *unit;
+		double		multiplier;
+	}			units[] = {
+		{"d", 1000 * 60 * 60 * 24},
+		{"h", 1000 * 60 * 60},
+		{"min", 1000 * 60},
+		{"s", 1000},
+		{"ms", 1},
+		{"us", 1.0 / 1000}
+	};
+	int			nunits = lengthof(units);
+	double		val;
+	char	   *endptr;
+
+	*ms = 0;
+	errno = 0;
+	val = strtol(value, &endptr, 0);
+	if (*endptr == '.' || *endptr == 'e' || *endptr == 'E' || errno == ERANGE)
+	{
+		errno = 0;
+		val = strtod(value, &endptr);
+	}
+	if (endptr == value || errno == ERANGE || isnan(val))
+		return false;
+	while (isspace((unsigned char) *endptr))
+		endptr++;
+	if (*endptr != '\0')
+	{
+		char		unit[4];	/* guc.c's MAX_UNIT_LEN is 3 */
+		int			len = 0;
+		int			i;
+
+		while (*endptr != '\0' && !isspace((unsigned char) *endptr) &&
+			   len < (int) sizeof(unit) - 1)
+			unit[len++] = *endptr++;
+		unit[len] = '\0';
+		while (isspace((unsigned char) *endptr))
+			endptr++;
+		if (*endptr != '\0')
+			return false;
+		for (i = 0; i < nunits; i++)
+			if (strcmp(unit, units[i].unit) == 0)
+				break;
+		if (i == nunits)
+			return false;
+		val *= units[i].multiplier;
+		if (i + 1 < nunits)
+			val = rint(val / units[i + 1].multiplier) * units[i + 1].multiplier;
+	}
+	val = rint(val);
+	if (val > INT_MAX || val < INT_MIN)
+		return false;
+	*ms = (int) val;
+	return true;
+}
+
 /* Parse the options after "-- migrate:up" / "-- migrate:down". */
 static bool
 parse_section_options(const char *rest, bool *transactional, int lineno,
@@ -429,10 +599,15 @@ parse_section_options(const char *rest, bool *transactional, int lineno,
 		else if (strcmp(words[i], "transaction:true") == 0)
 			*transactional = true;
 		else
+		{
+			char	   *shown = pgmig_escape(words[i]);
+
 			ok = set_error(err, PGMIG_ERR_FILE, lineno,
 						   "The only option of a migrate:up or migrate:down line is transaction:false.",
 						   NULL, "unknown option \"%s\" in file \"%s\" line %d",
-						   words[i], file_name, lineno);
+						   shown, file_name, lineno);
+			pfree(shown);
+		}
 	}
 	free_words(words, n);
 	return ok;
@@ -447,10 +622,23 @@ parse_directive(const char *rest, PgmigScript *out, int lineno,
 				const char *file_name, PgmigError *err)
 {
 	char	  **words;
-	int			n = split_words(rest, &words);
+	int			n;
 	bool		ok = true;
+	int			ms;
 	int			i;
+	const char *c;
 
+	/* labels and ids are printed and compared: no control characters */
+	for (c = pgmig_find_control(rest); c != NULL && *c == '\t';
+		 c = pgmig_find_control(c + 1))
+		;
+	if (c != NULL)
+		return set_error(err, PGMIG_ERR_FILE, lineno,
+						 "Labels, revision ids and lock_timeout values may not contain control characters.",
+						 NULL, "control character in pgmig directive in file \"%s\" line %d",
+						 file_name, lineno);
+
+	n = split_words(rest, &words);
 	if (n == 0)
 		ok = set_error(err, PGMIG_ERR_FILE, lineno, NULL,
 					   "Directives are revises, label and lock_timeout.",
@@ -508,6 +696,11 @@ parse_directive(const char *rest, PgmigScript *out, int lineno,
 						   "Write it as: -- pgmig:lock_timeout 5s",
 						   NULL, "lock_timeout directive needs one value in file \"%s\" line %d",
 						   file_name, lineno);
+		else if (!pgmig_parse_ms(words[1], &ms) || ms < 0)
+			ok = set_error(err, PGMIG_ERR_FILE, lineno, NULL,
+						   "Use a duration such as \"5s\" or \"200ms\"; 0 waits indefinitely.",
+						   "invalid lock_timeout \"%s\" in file \"%s\" line %d",
+						   words[1], file_name, lineno);
 		else
 		{
 			/* the last lock_timeout line counts */
@@ -629,10 +822,14 @@ pgmig_parse_script(const char *file_name, char *content, size_t len,
 		}
 		else if ((rest = comment_directive(p, "migrate:")) != NULL)
 		{
-			return set_error(err, PGMIG_ERR_FILE, lineno,
-							 "Sections are \"-- migrate:up\" and \"-- migrate:down\".",
-							 NULL, "unknown section \"migrate:%s\" in file \"%s\" line %d",
-							 rest, file_name, lineno);
+			char	   *shown = pgmig_escape(rest);
+
+			set_error(err, PGMIG_ERR_FILE, lineno,
+					  "Sections are \"-- migrate:up\" and \"-- migrate:down\".",
+					  NULL, "unknown section \"migrate:%s\" in file \"%s\" line %d",
+					  shown, file_name, lineno);
+			pfree(shown);
+			return false;
 		}
 		else if ((rest = comment_directive(p, "pgmig:")) != NULL)
 		{

@@ -84,6 +84,19 @@ extern bool pgmig_parse_file_name(const char *file_name, char **id,
 								  char **sortkey, char **description,
 								  PgmigError *err);
 
+/* The first control character of "s" (C0, DEL, C1 in UTF-8), or NULL. */
+extern const char *pgmig_find_control(const char *s);
+
+/* "s" with control characters escaped (\n, \t, \x1b), palloc'd. */
+extern char *pgmig_escape(const char *s);
+
+/*
+ * Parse a setting in milliseconds as PostgreSQL parses lock_timeout: a
+ * number (decimal, octal, hex or floating point) with an optional unit us,
+ * ms, s, min, h or d.  False if it is not one or does not fit in an int.
+ */
+extern bool pgmig_parse_ms(const char *value, int *ms);
+
 /*
  * Parse a migration file.  "content" must be NUL-terminated with "len"
  * bytes; it is normalized in place (CRLF to LF) and the script texts in
