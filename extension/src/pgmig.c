@@ -31,7 +31,12 @@ bool		pgmig_track_drift = true;
 
 void		_PG_init(void);
 
-/* Define the pgmig.* settings. */
+/*
+ * Define the pgmig.* settings.  The ones that switch off a protection
+ * (the production guard, drift tracking) are superuser settings, which
+ * PostgreSQL 15 and later let an administrator delegate with GRANT SET ON
+ * PARAMETER; the confirmation and the lock settings are the session's own.
+ */
 void
 _PG_init(void)
 {
@@ -40,7 +45,7 @@ _PG_init(void)
 							   "Set it with ALTER DATABASE ... SET pgmig.environment = 'production'.",
 							   &pgmig_environment,
 							   "",
-							   PGC_USERSET,
+							   PGC_SUSET,
 							   0,
 							   NULL, NULL, NULL);
 	DefineCustomStringVariable("pgmig.confirm",
@@ -80,7 +85,7 @@ _PG_init(void)
 							 NULL,
 							 &pgmig_track_drift,
 							 true,
-							 PGC_USERSET,
+							 PGC_SUSET,
 							 0,
 							 NULL, NULL, NULL);
 	mig_status_cache_init();
@@ -89,6 +94,7 @@ _PG_init(void)
 #else
 	EmitWarningsOnPlaceholders("pgmig");
 #endif
+	mig_restore_stored_settings();
 }
 
 /*

@@ -121,6 +121,9 @@ extern void mig_run_script_retrying(MigScript *script,
 									const char *caller_search_path,
 									const char *lock_timeout);
 
+/* guard.c */
+extern void mig_restore_stored_settings(void);
+
 /* status.c */
 extern char *mig_status_line(MigCatalog *cat);
 
