@@ -47,3 +47,20 @@ BEGIN
 	END IF;
 END
 $$;
+
+/*
+ * The drop guard: DROP EXTENSION pgmig, and DROP SCHEMA ... CASCADE or DROP
+ * OWNED BY that would drop it, are refused while the catalog holds history
+ * (applied revisions, events) unless the session sets pgmig.allow_drop.
+ * The trigger fires for these three command tags only, before the command
+ * runs: a sql_drop trigger does not fire for the command that drops it.
+ * Its function reads the catalog as the extension's owner, so any role's
+ * DROP SCHEMA ... CASCADE is checked alike, and the current role's own
+ * right to run the command is left to PostgreSQL to check.
+ */
+CREATE FUNCTION pgmig.drop_guard() RETURNS event_trigger
+	AS 'MODULE_PATHNAME', 'pgmig_drop_guard' LANGUAGE C;
+REVOKE EXECUTE ON FUNCTION pgmig.drop_guard() FROM PUBLIC;
+CREATE EVENT TRIGGER pgmig_drop_guard ON ddl_command_start
+	WHEN TAG IN ('DROP EXTENSION', 'DROP SCHEMA', 'DROP OWNED')
+	EXECUTE FUNCTION pgmig.drop_guard();

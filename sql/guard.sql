@@ -1,7 +1,7 @@
 --
--- Guard: what only pgmig's administrators may switch off.
--- pgmig.environment and pgmig.track_drift are superuser settings; the
--- confirmation and the lock settings are the session's own.
+-- Guard: what only pgmig's administrators may switch off or erase.
+-- pgmig.environment, pgmig.track_drift and pgmig.allow_drop are superuser
+-- settings; the confirmation and the lock settings are the session's own.
 --
 CREATE EXTENSION pgmig;
 SET client_min_messages = warning;
@@ -82,6 +82,7 @@ SET pgmig.track_drift = off;
 RESET pgmig.environment;
 RESET pgmig.track_drift;
 ALTER DATABASE :"db" RESET pgmig.environment;
+\c :as_admin
 
 -- and may let a role set them (PostgreSQL 15 and later)
 GRANT SET ON PARAMETER pgmig.track_drift TO pgmig_guard_user;
@@ -92,8 +93,73 @@ RESET pgmig.track_drift;
 RESET ROLE;
 REVOKE SET ON PARAMETER pgmig.track_drift FROM pgmig_guard_user;
 
+--
+-- The drop guard: DROP EXTENSION pgmig, or a command that would drop it
+-- with it, is refused while the catalog holds history (applied revisions,
+-- events), unless pgmig.allow_drop confirms it.  The event trigger fires
+-- for three command tags only.
+--
+SELECT evtevent, evttags FROM pg_event_trigger WHERE evtname = 'pgmig_drop_guard';
+DROP EXTENSION pgmig;
+DROP EXTENSION pgmig CASCADE;
+DROP EXTENSION IF EXISTS guard_no_such_extension, pgmig;
+DO $$ BEGIN EXECUTE 'DROP EXTENSION pgmig'; END $$;
+-- the schema the extension is in, dropped with CASCADE, would drop it
+BEGIN;
+DROP SCHEMA public CASCADE;
+ROLLBACK;
+-- pgmig's own schema cannot be dropped by itself at all
+BEGIN;
+DROP SCHEMA pgmig CASCADE;
+ROLLBACK;
+-- a hostile search_path changes nothing
+CREATE SCHEMA guard_evil;
+CREATE TABLE guard_evil.schema_migrations (id text);
+CREATE TABLE guard_evil.events (id int);
+SET search_path = guard_evil, public;
+DROP EXTENSION pgmig;
+RESET search_path;
+DROP SCHEMA guard_evil CASCADE;
+-- unapplying everything leaves the audit log
 SELECT * FROM mig_stamp('base');
 DROP EXTENSION pgmig;
-DROP SCHEMA guard_own;
+SET pgmig.allow_drop = on;
+DROP EXTENSION pgmig;
+RESET pgmig.allow_drop;
 DROP TABLE guard_t;
-DROP ROLE pgmig_guard_user;
+
+-- an extension without history drops as before
+CREATE EXTENSION pgmig;
+SELECT * FROM mig_register('1_guard.sql', E'-- migrate:up\nSELECT 1;\n');
+DROP EXTENSION pgmig;
+
+-- installed by another superuser, in a schema that a role without
+-- privileges owns: DROP OWNED BY either of them would drop it
+CREATE ROLE pgmig_guard_admin SUPERUSER;
+CREATE SCHEMA guard_tools AUTHORIZATION pgmig_guard_user;
+SET ROLE pgmig_guard_admin;
+CREATE EXTENSION pgmig SCHEMA guard_tools;
+RESET ROLE;
+SELECT * FROM guard_tools.mig_register('1_guard.sql', E'-- migrate:up\nSELECT 1;\n');
+SELECT revision FROM guard_tools.mig_apply();
+BEGIN;
+DROP OWNED BY pgmig_guard_admin;
+ROLLBACK;
+SET ROLE pgmig_guard_user;
+DROP SCHEMA guard_tools CASCADE;
+DROP OWNED BY pgmig_guard_user CASCADE;
+-- without CASCADE PostgreSQL refuses it
+DROP OWNED BY pgmig_guard_user;
+-- commands it may not run at all are left to PostgreSQL to refuse
+DROP EXTENSION pgmig;
+DROP OWNED BY pgmig_guard_admin;
+-- and only an administrator may confirm
+SET pgmig.allow_drop = on;
+RESET ROLE;
+
+-- the confirmation may come before the library is loaded in the session
+\c :as_admin
+SET pgmig.allow_drop = on;
+DROP EXTENSION pgmig;
+DROP SCHEMA guard_own, guard_tools;
+DROP ROLE pgmig_guard_user, pgmig_guard_admin;

@@ -61,7 +61,11 @@ FROM pg_depend
 WHERE refclassid = 'pg_extension'::regclass AND deptype = 'e'
   AND refobjid = (SELECT oid FROM pg_extension WHERE extname = 'pgmig');
 SELECT revision FROM mig_revert('base');
+-- the updated extension keeps its history from DROP EXTENSION too
 DROP EXTENSION pgmig;
+SET pgmig.allow_drop = on;
+DROP EXTENSION pgmig;
+RESET pgmig.allow_drop;
 CREATE EXTENSION pgmig;
 SELECT extversion FROM pg_extension WHERE extname = 'pgmig';
 CREATE TEMP TABLE fresh AS

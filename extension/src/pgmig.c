@@ -28,14 +28,16 @@ int			pgmig_lock_timeout = 5000;
 int			pgmig_lock_retries = 3;
 int			pgmig_lock_retry_delay = 1000;
 bool		pgmig_track_drift = true;
+bool		pgmig_allow_drop = false;
 
 void		_PG_init(void);
 
 /*
  * Define the pgmig.* settings.  The ones that switch off a protection
- * (the production guard, drift tracking) are superuser settings, which
- * PostgreSQL 15 and later let an administrator delegate with GRANT SET ON
- * PARAMETER; the confirmation and the lock settings are the session's own.
+ * (the production guard, drift tracking, the drop guard) are superuser
+ * settings, which PostgreSQL 15 and later let an administrator delegate
+ * with GRANT SET ON PARAMETER; the confirmation and the lock settings are
+ * the session's own.
  */
 void
 _PG_init(void)
@@ -85,6 +87,14 @@ _PG_init(void)
 							 NULL,
 							 &pgmig_track_drift,
 							 true,
+							 PGC_SUSET,
+							 0,
+							 NULL, NULL, NULL);
+	DefineCustomBoolVariable("pgmig.allow_drop",
+							 "Allows dropping extension pgmig while its catalog holds migration history.",
+							 "Dropping it deletes the applied revisions and the audit log; pg_dump --data-only --table='pgmig.*' saves them.",
+							 &pgmig_allow_drop,
+							 false,
 							 PGC_SUSET,
 							 0,
 							 NULL, NULL, NULL);

@@ -74,6 +74,7 @@ extern int	pgmig_lock_timeout;
 extern int	pgmig_lock_retries;
 extern int	pgmig_lock_retry_delay;
 extern bool pgmig_track_drift;
+extern bool pgmig_allow_drop;
 extern int	mig_enter_catalog(void);
 extern void mig_leave_catalog(int nestlevel);
 extern void mig_lock(void);
