@@ -88,5 +88,6 @@ SELECT to_regclass('t2') IS NOT NULL AS t2_still_there;
 SELECT mig_status();
 SELECT count(*) = :events_before AS no_new_events FROM pgmig.events;
 
+SET pgmig.allow_drop = on;
 DROP EXTENSION pgmig;
 DROP TABLE t1, t2;

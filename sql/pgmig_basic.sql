@@ -86,6 +86,7 @@ SELECT mig_status();
 -- everything above is in the audit log
 SELECT action, revision, success FROM mig_history();
 
+SET pgmig.allow_drop = on;
 DROP EXTENSION pgmig;
 SELECT count(*) FROM pg_namespace WHERE nspname = 'pgmig';
 DROP TABLE public.schema_migrations;

@@ -119,5 +119,6 @@ SELECT mig_status();
 SELECT mig_unregister(ARRAY['1']);
 SELECT mig_unregister(ARRAY['nonesuch']);
 
+SET pgmig.allow_drop = on;
 DROP EXTENSION pgmig;
 DROP TABLE base;

@@ -60,5 +60,6 @@ SELECT revision FROM mig_register(ARRAY['1-0-0_ten.sql', '9.0_nine.sql'],
 SELECT revision FROM mig_plan('heads');
 SELECT revision FROM mig_plan('10');
 
+SET pgmig.allow_drop = on;
 DROP EXTENSION pgmig;
 DROP TABLE g1, g2, g3, g4, g25;

@@ -75,5 +75,6 @@ SELECT pgmig.log_failure('apply', '1', NULL, '22012', 'division by zero');
 SELECT pgmig.log_failure('explode', '1', NULL, NULL, NULL);
 SELECT action, revision, success, sqlstate, message FROM mig_history();
 
+SET pgmig.allow_drop = on;
 DROP EXTENSION pgmig;
 DROP TABLE nt;

@@ -61,6 +61,7 @@ SELECT revision, action FROM mig_register('1_t.sql',
 RESET search_path;
 
 DROP SCHEMA evil CASCADE;
+SET pgmig.allow_drop = on;
 DROP EXTENSION pgmig;
 REVOKE CREATE ON SCHEMA public FROM pgmig_deployer;
 DROP ROLE pgmig_nobody;

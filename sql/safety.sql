@@ -250,5 +250,6 @@ $$);
 SELECT * FROM mig_unregister(ARRAY['7']);
 
 SELECT * FROM mig_stamp('base');
+SET pgmig.allow_drop = on;
 DROP EXTENSION pgmig;
 DROP TABLE orders, accounts, audit;

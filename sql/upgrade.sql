@@ -21,8 +21,15 @@ SELECT revision FROM mig_apply('1');
 CREATE ROLE pgmig_upgrade_deployer;
 GRANT SELECT, INSERT, UPDATE, DELETE ON pgmig.revisions, pgmig.schema_migrations
   TO pgmig_upgrade_deployer;
+-- settings that any role could make before 0.3.0 and that lift a
+-- protection: the update names them
+SELECT current_database() AS db \gset
+ALTER ROLE pgmig_upgrade_deployer SET pgmig.track_drift = off;
+ALTER ROLE pgmig_upgrade_deployer IN DATABASE :"db" SET pgmig.environment = 'staging';
+ALTER DATABASE :"db" SET pgmig.track_drift = on;
 
 ALTER EXTENSION pgmig UPDATE;
+ALTER DATABASE :"db" RESET pgmig.track_drift;
 -- it gets what 0.2.0 needs
 SELECT has_table_privilege('pgmig_upgrade_deployer', 'pgmig.snapshots', 'INSERT') AS snapshots,
 	   has_table_privilege('pgmig_upgrade_deployer', 'pgmig.status_cache', 'UPDATE') AS status_cache,
@@ -58,7 +65,11 @@ FROM pg_depend
 WHERE refclassid = 'pg_extension'::regclass AND deptype = 'e'
   AND refobjid = (SELECT oid FROM pg_extension WHERE extname = 'pgmig');
 SELECT revision FROM mig_revert('base');
+-- the updated extension keeps its history from DROP EXTENSION too
 DROP EXTENSION pgmig;
+SET pgmig.allow_drop = on;
+DROP EXTENSION pgmig;
+RESET pgmig.allow_drop;
 CREATE EXTENSION pgmig;
 SELECT extversion FROM pg_extension WHERE extname = 'pgmig';
 CREATE TEMP TABLE fresh AS

@@ -28,10 +28,17 @@ int			pgmig_lock_timeout = 5000;
 int			pgmig_lock_retries = 3;
 int			pgmig_lock_retry_delay = 1000;
 bool		pgmig_track_drift = true;
+bool		pgmig_allow_drop = false;
 
 void		_PG_init(void);
 
-/* Define the pgmig.* settings. */
+/*
+ * Define the pgmig.* settings.  The ones that switch off a protection
+ * (the production guard, drift tracking, the drop guard) are superuser
+ * settings, which PostgreSQL 15 and later let an administrator delegate
+ * with GRANT SET ON PARAMETER; the confirmation and the lock settings are
+ * the session's own.
+ */
 void
 _PG_init(void)
 {
@@ -40,7 +47,7 @@ _PG_init(void)
 							   "Set it with ALTER DATABASE ... SET pgmig.environment = 'production'.",
 							   &pgmig_environment,
 							   "",
-							   PGC_USERSET,
+							   PGC_SUSET,
 							   0,
 							   NULL, NULL, NULL);
 	DefineCustomStringVariable("pgmig.confirm",
@@ -80,7 +87,15 @@ _PG_init(void)
 							 NULL,
 							 &pgmig_track_drift,
 							 true,
-							 PGC_USERSET,
+							 PGC_SUSET,
+							 0,
+							 NULL, NULL, NULL);
+	DefineCustomBoolVariable("pgmig.allow_drop",
+							 "Allows dropping extension pgmig while its catalog holds migration history.",
+							 "Dropping it deletes the applied revisions and the audit log; pg_dump --data-only --table='pgmig.*' saves them.",
+							 &pgmig_allow_drop,
+							 false,
+							 PGC_SUSET,
 							 0,
 							 NULL, NULL, NULL);
 	mig_status_cache_init();
@@ -89,6 +104,7 @@ _PG_init(void)
 #else
 	EmitWarningsOnPlaceholders("pgmig");
 #endif
+	mig_restore_stored_settings();
 }
 
 /*

@@ -82,6 +82,7 @@ extern int	pgmig_lock_timeout;
 extern int	pgmig_lock_retries;
 extern int	pgmig_lock_retry_delay;
 extern bool pgmig_track_drift;
+extern bool pgmig_allow_drop;
 extern int	mig_enter_catalog(void);
 extern void mig_leave_catalog(int nestlevel);
 extern void mig_report(PgmigError *err) pg_attribute_noreturn();
@@ -135,6 +136,9 @@ extern char *mig_script_lock_timeout(const char *directive);
 extern void mig_run_retrying(void (*fn) (void *arg), void *arg,
 							 MigScript **current, const char *search_path,
 							 bool may_retry);
+
+/* guard.c */
+extern void mig_restore_stored_settings(void);
 
 /* status.c */
 extern char *mig_status_line(MigCatalog *cat);
