@@ -130,5 +130,6 @@ BEGIN;
 CALL pgmig.lock();
 ROLLBACK;
 
+SET pgmig.allow_drop = on;
 DROP EXTENSION pgmig;
 DROP TABLE rt, pt;

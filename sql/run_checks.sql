@@ -52,5 +52,6 @@ SELECT count(*) FROM mig_register(
 SELECT count(*) FROM mig_apply();
 SELECT count(*) AS revisions, max(n) <= 2 AS at_most_two_xids FROM rc_xids;
 
+SET pgmig.allow_drop = on;
 DROP EXTENSION pgmig;
 DROP TABLE rc_child, rc_parent, rc_xids;
