@@ -404,6 +404,12 @@ run_nontx(Conn *c, Project *project, Step *step, double *ms, int *nstatements)
 			res = NULL;
 			if (strcmp(mode, "transaction") == 0 || strcmp(mode, "top level") == 0)
 				(*nstatements)++;
+			else if (strcmp(mode, "cleanup") == 0)
+				info(c->opts, "revision %s: ran \"%s\" to clean up after an interrupted statement",
+					 step->id, shown(PQgetvalue(plan, i, PLAN_SQL)));
+			else if (strcmp(mode, "done") == 0)
+				info(c->opts, "revision %s: statement %s had taken effect before the interruption",
+					 step->id, PQgetvalue(plan, i, PLAN_STMT));
 		}
 		if (i == PQntuples(plan))
 			break;
