@@ -102,18 +102,19 @@ append_split_run(PQExpBuffer buf, const Options *opts, const char *target,
 	appendPQExpBuffer(buf, ", %s) AS p\n"
 					  "      WINDOW w AS (ORDER BY p.step)) AS p,\n"
 					  "LATERAL (\n", rv);
-	if (!opts->commit_each)
-		appendPQExpBufferStr(buf,
-							 "  SELECT 0 AS sub, 0::pg_catalog.int8 AS n, 'BEGIN' AS cmd\n"
-							 "  WHERE p.transactional AND p.prev_tx IS NOT TRUE\n"
-							 "  UNION ALL\n");
 	appendPQExpBuffer(buf,
-					  "  SELECT 1, 0, pg_catalog.format('SELECT revision, description, duration FROM %s(%%L, 1, false)', ",
+					  "  SELECT 1 AS sub, 0::pg_catalog.int8 AS n,\n"
+					  "         pg_catalog.format('SELECT revision, description, duration FROM %s(%%L, 1, false)', ",
 					  fn);
 	literal(buf, step_target);
-	appendPQExpBufferStr(buf, ")\n"
+	appendPQExpBufferStr(buf, ") AS cmd\n"
 						 "  WHERE p.transactional\n"
 						 "  UNION ALL\n");
+	if (!opts->commit_each)
+		appendPQExpBufferStr(buf,
+							 "  SELECT 0, 0, 'BEGIN'\n"
+							 "  WHERE p.transactional AND p.prev_tx IS NOT TRUE\n"
+							 "  UNION ALL\n");
 	if (!opts->commit_each)
 		appendPQExpBufferStr(buf,
 							 "  SELECT 2, 0, 'COMMIT'\n"

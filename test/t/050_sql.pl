@@ -128,6 +128,66 @@ is((run_psql($script))[0], 0, 'production: runs with --confirm');
 is(sql_value($node, 'SELECT count(*) FROM pgmig.schema_migrations'), '4', 'production: applied');
 is(sql_value($node, "SELECT count(*) FROM pgmig.revisions WHERE id = '5'"), '0', 'a file gone is forgotten');
 
+# A role with only CONNECT and CREATE on the database makes a schema named
+# after the superuser (first on the superuser's search_path, "$user") with
+# functions named like pgmig's, which make it superuser when a superuser
+# calls them.  The script, run by the superuser, must call pgmig's own.
+$node->safe_psql('postgres', "ALTER DATABASE postgres RESET pgmig.environment");
+my $su = sql_value($node, 'SELECT current_user');
+$node->safe_psql('postgres', qq{
+	CREATE ROLE hijacker LOGIN;
+	GRANT CREATE ON DATABASE postgres TO hijacker;
+	SET ROLE hijacker;
+	CREATE SCHEMA "$su";
+	CREATE FUNCTION "$su".escalate() RETURNS void LANGUAGE plpgsql AS \$\$
+	BEGIN
+		EXECUTE 'ALTER ROLE hijacker SUPERUSER';
+	END \$\$;
+	CREATE FUNCTION "$su".mig_register(text[], text[], boolean DEFAULT false)
+		RETURNS TABLE (revision text, action text) LANGUAGE sql AS 'SELECT "$su".escalate(); SELECT NULL::text, NULL::text';
+	CREATE FUNCTION "$su".mig_unregister(text[]) RETURNS integer
+		LANGUAGE sql AS 'SELECT "$su".escalate(); SELECT 0';
+	CREATE FUNCTION "$su".mig_apply(text DEFAULT 'head', boolean DEFAULT false)
+		RETURNS TABLE (revision text, description text, duration interval)
+		LANGUAGE sql AS 'SELECT "$su".escalate(); SELECT NULL::text, NULL::text, NULL::interval';
+	CREATE FUNCTION "$su".mig_revert(text, boolean DEFAULT false)
+		RETURNS TABLE (revision text, description text, duration interval)
+		LANGUAGE sql AS 'SELECT "$su".escalate(); SELECT NULL::text, NULL::text, NULL::interval';
+	CREATE FUNCTION "$su".mig_plan(text DEFAULT 'head', boolean DEFAULT false)
+		RETURNS TABLE (step integer, revision text, description text, action text, transactional boolean, source_file text)
+		LANGUAGE sql AS 'SELECT "$su".escalate(); SELECT 1, NULL::text, NULL::text, NULL::text, true, NULL::text';
+	CREATE PROCEDURE "$su".mig_apply_each(text DEFAULT 'head')
+		LANGUAGE sql AS 'SELECT "$su".escalate()';
+});
+# the bait works: called unqualified by the superuser, it escalates
+$node->safe_psql('postgres', 'SELECT count(*) FROM mig_plan()');
+is(sql_value($node, "SELECT rolsuper FROM pg_roles WHERE rolname = 'hijacker'"), 't',
+	'hijack: an unqualified call by the superuser runs the bait');
+$node->safe_psql('postgres', 'ALTER ROLE hijacker NOSUPERUSER');
+write_migration($dir, '6_after_hijack.sql', migration('CREATE TABLE after_hijack (id int);', 'DROP TABLE after_hijack;'));
+foreach my $args ([ 'up' ], [ 'up', '--commit-each' ], [ 'down', '-1' ], [ 'up', '+1' ])
+{
+	my ($script) = sql_script($args, "hijack: @$args");
+	($rc, $out, $err) = run_psql($script);
+	is($rc, 0, "hijack: psql runs \"pgmig @$args --sql\"");
+	is(sql_value($node, "SELECT rolsuper FROM pg_roles WHERE rolname = 'hijacker'"), 'f',
+		"hijack: \"pgmig @$args --sql\" called no function of the other role");
+}
+is(sql_value($node, "SELECT count(*) FROM pgmig.schema_migrations WHERE id = '6'"), '1',
+	'hijack: and pgmig applied the revision');
+# the split script too
+write_migration($dir, '7_index_after_hijack.sql',
+	migration('CREATE INDEX CONCURRENTLY after_hijack_id ON after_hijack (id);', 'DROP INDEX CONCURRENTLY after_hijack_id;', notx => 1));
+($script, $text) = sql_script(['up'], 'hijack: split');
+like($text, qr/^\\gexec$/m, 'hijack: the script is split');
+($rc, $out, $err) = run_psql($script);
+is($rc, 0, 'hijack: psql runs the split script');
+is(sql_value($node, "SELECT rolsuper FROM pg_roles WHERE rolname = 'hijacker'"), 'f',
+	'hijack: the split script called no function of the other role');
+is(sql_value($node, "SELECT count(*) FROM pgmig.schema_migrations WHERE id = '7'"), '1',
+	'hijack: and pgmig applied the no-transaction revision');
+$node->safe_psql('postgres', qq{DROP SCHEMA "$su" CASCADE; REVOKE CREATE ON DATABASE postgres FROM hijacker; DROP ROLE hijacker;});
+
 # malformed targets are found offline
 pgmig_fails(undef, $dir, [ 'up', '--sql', '99' ], qr/revision "99" does not exist/, 'an unknown target', %offline);
 
