@@ -327,6 +327,13 @@ nontx_failed(Conn *c, Step *step, PGresult *plan, int i, PGresult *res,
 		pg_log_error("%s\nCONTEXT:  %s", PQerrorMessage(c->conn), context);
 	else
 		pg_log_error("%s\nCONTEXT:  %s", message, context);
+	if (PQstatus(c->conn) != CONNECTION_OK)
+	{
+		/* nothing more can be recorded: the next run finds it running */
+		pg_log_info("the connection to the server was lost; the next run finds revision %s interrupted and resumes it",
+					step->id);
+		goto out;
+	}
 	values[0] = step->id;
 	values[1] = step->revert ? "t" : "f";
 	values[2] = "f";
@@ -343,6 +350,7 @@ nontx_failed(Conn *c, Step *step, PGresult *plan, int i, PGresult *res,
 	else
 		pg_log_info("no-transaction revision %s stopped after %d of %s statements; \"%s status\" shows it, \"%s up\" resumes it",
 					step->id, done, total, progname, progname);
+out:
 	pfree(interval);
 	pfree(context);
 	pg_free(gave_up);

@@ -410,3 +410,43 @@ mig_batch_flush(MigBatch *b, const char *method)
 	}
 	b->n = 0;
 }
+
+/*
+ * Note that a run starts (pgmig.run_begin), for a caller that commits as
+ * it goes; the runs found interrupted, now in the audit log, are warned
+ * of.  Nothing before 0.3.0.
+ */
+void
+mig_note_run_start(const char *action, const char *target)
+{
+	Oid			argtypes[2] = {TEXTOID, TEXTOID};
+	Datum		values[2];
+	char		nulls[2] = {' ', ' '};
+	uint64		i;
+
+	if (!mig_catalog_has("runs"))
+		return;
+	values[0] = CStringGetTextDatum(action);
+	if (target)
+		values[1] = CStringGetTextDatum(target);
+	else
+		nulls[1] = 'n';
+	if (SPI_execute_with_args("SELECT m FROM pgmig.run_begin($1, $2) m", 2,
+							  argtypes, values, nulls, false, 0) != SPI_OK_SELECT)
+		elog(ERROR, "could not note the run");
+	for (i = 0; i < SPI_processed; i++)
+		ereport(WARNING,
+				(errcode(ERRCODE_WARNING),
+				 errmsg("%s", SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1))));
+	SPI_freetuptable(SPI_tuptable);
+}
+
+/* The run of this session ended (pgmig.run_end). */
+void
+mig_note_run_end(void)
+{
+	if (!mig_catalog_has("runs"))
+		return;
+	if (SPI_execute("SELECT pgmig.run_end()", false, 0) != SPI_OK_SELECT)
+		elog(ERROR, "could not note the end of the run");
+}

@@ -115,6 +115,8 @@ extern void mig_batch_flush(MigBatch *b, const char *method);
 extern void mig_log_event(const char *action, const char *revision,
 						  Interval *duration, bool success,
 						  const char *sqlstate, const char *message);
+extern void mig_note_run_start(const char *action, const char *target);
+extern void mig_note_run_end(void);
 
 /* script.c */
 extern MigScript *mig_split_script(const char *revision, const char *file,

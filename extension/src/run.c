@@ -476,7 +476,10 @@ pgmig_apply_each(PG_FUNCTION_ARGS)
 		s.scripts = palloc0((plan.nsteps > 0 ? plan.nsteps : 1) * sizeof(MigScript *));
 		s.durations = palloc0((plan.nsteps > 0 ? plan.nsteps : 1) * sizeof(Interval *));
 		if (plan.nsteps > 0)
+		{
 			mig_warn_drift();
+			mig_note_run_start("apply", target);
+		}
 		mig_leave_catalog(nestlevel);
 		SPI_commit();
 
@@ -499,6 +502,7 @@ pgmig_apply_each(PG_FUNCTION_ARGS)
 				mig_store_status(s.cat);
 				if (i > 0)
 					mig_record_snapshot("apply");
+				mig_note_run_end();
 				mig_leave_catalog(nestlevel);
 				SPI_commit();
 				ReThrowError(edata);
@@ -518,6 +522,7 @@ pgmig_apply_each(PG_FUNCTION_ARGS)
 			nestlevel = mig_enter_catalog();
 			mig_store_status(s.cat);
 			mig_record_snapshot("apply");
+			mig_note_run_end();
 			mig_leave_catalog(nestlevel);
 			SPI_commit();
 		}

@@ -296,4 +296,35 @@ sub wait_clients_gone
 	is(value('SELECT count(*) FROM marks'), '1', 'kill tx: the statement took effect once');
 }
 
+# ---------------------------------------------------------------------------
+# CALL mig_apply_each() whose backend is terminated during its second
+# revision: the first stays applied, and the next run records the
+# interrupted one.
+{
+	my $dir = new_case('kill_each');
+	write_migration($dir, '2_slow.sql', migration("INSERT INTO marks VALUES (2);\nSELECT pg_sleep(60);", 'DELETE FROM marks;'));
+	pgmig_ok($node, $dir, [ 'stamp', 'base' ], undef, 'kill each: the files are registered');
+	my ($out, $err) = ('', '');
+	my $psql = IPC::Run::start([ 'psql', '-X', '-d', $node->connstr($ENV{PGDATABASE}), '-c', 'CALL mig_apply_each()' ],
+		'<', \'', '>', \$out, '2>', \$err);
+	my $pid;
+	ok(wait_for("SELECT count(*) > 0 FROM pg_stat_activity WHERE datname = current_database() AND wait_event = 'PgSleep'"),
+		'kill each: the second revision runs');
+	$pid = value("SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND wait_event = 'PgSleep'");
+	$node->safe_psql('postgres', "SELECT pg_terminate_backend($pid)");
+	$psql->finish;
+	is(value('SELECT string_agg(id, \',\') FROM pgmig.schema_migrations'), '1', 'kill each: the first revision stays applied');
+	write_migration($dir, '2_slow.sql', migration('INSERT INTO marks VALUES (2);', 'DELETE FROM marks;'));
+	pgmig_ok($node, $dir, [ 'stamp', '1' ], undef, 'kill each: the edited file is registered');
+	($out, $err) = ('', '');
+	IPC::Run::run([ 'psql', '-X', '-d', $node->connstr($ENV{PGDATABASE}), '-c', 'CALL mig_apply_each()' ],
+		'<', \'', '>', \$out, '2>', \$err);
+	like($err, qr/WARNING:  interrupted: the apply run to head that process $pid started at /,
+		'kill each: the next run warns of the interrupted one');
+	is(value("SELECT count(*) FROM pgmig.events WHERE NOT success AND pid = $pid AND message LIKE 'interrupted:%'"), '1',
+		'kill each: and records it in the audit log');
+	is(value('SELECT string_agg(id, \',\' ORDER BY id) FROM pgmig.schema_migrations'), '1,2', 'kill each: then applies the rest');
+	is(value('SELECT count(*) FROM pgmig.runs'), '0', 'kill each: no run left noted');
+}
+
 pgmig_done();
