@@ -38,7 +38,6 @@
 #include "executor/spi.h"
 #include "miscadmin.h"
 #include "nodes/parsenodes.h"
-#include "parser/parser.h"
 #include "storage/latch.h"
 #include "storage/lock.h"
 #include "storage/proc.h"
@@ -290,29 +289,23 @@ static bool
 find_blocker(MigScript *script, int stmt, const char *search_path,
 			 LockHolder *holder)
 {
-	char	   *text;
-	List	   *parsed;
+	Node	   *parsed;
 	ListCell   *lc;
 	int			nestlevel;
 	bool		found = false;
 
 	if (stmt < 0)
 		return false;
-	text = pnstrdup(script->text + script->stmts[stmt].offset,
-					script->stmts[stmt].length);
-#if PG_VERSION_NUM >= 140000
-	parsed = raw_parser(text, RAW_PARSE_DEFAULT);
-#else
-	parsed = raw_parser(text);
-#endif
-	if (list_length(parsed) != 1)
+	parsed = mig_parse_one(pnstrdup(script->text + script->stmts[stmt].offset,
+									script->stmts[stmt].length));
+	if (parsed == NULL)
 		return false;
 
 	nestlevel = NewGUCNestLevel();
 	(void) set_config_option("search_path", search_path,
 							 PGC_USERSET, PGC_S_SESSION,
 							 GUC_ACTION_SAVE, true, 0, false);
-	foreach(lc, statement_relations(linitial_node(RawStmt, parsed)->stmt))
+	foreach(lc, statement_relations(parsed))
 	{
 		Oid			relid = RangeVarGetRelid((RangeVar *) lfirst(lc), NoLock, true);
 
@@ -462,6 +455,22 @@ migration_locktag(LOCKTAG *tag)
 	SET_LOCKTAG_ADVISORY(*tag, MyDatabaseId, PGMIG_LOCK_KEY1, PGMIG_LOCK_KEY2, 2);
 }
 
+/* What one slice of waiting for the migration lock takes. */
+typedef struct LockRequest
+{
+	const LOCKTAG *tag;
+	bool		session;
+} LockRequest;
+
+/* Acquire the lock, waiting up to LockTimeout; for mig_try_in_subxact(). */
+static void
+acquire_lock(void *arg)
+{
+	LockRequest *r = (LockRequest *) arg;
+
+	(void) LockAcquire(r->tag, ExclusiveLock, r->session, false);
+}
+
 /*
  * Wait up to "ms" milliseconds for the migration lock, in a real lock wait
  * (pg_locks and pg_blocking_pids show it); true if it was granted.
@@ -469,31 +478,13 @@ migration_locktag(LOCKTAG *tag)
 static bool
 lock_within(const LOCKTAG *tag, bool session, int ms)
 {
-	MemoryContext cxt = CurrentMemoryContext;
-	ResourceOwner owner = CurrentResourceOwner;
+	LockRequest r = {tag, session};
 	int			saved = LockTimeout;
-	ErrorData  *volatile edata = NULL;
+	ErrorData  *edata;
 
-	BeginInternalSubTransaction(NULL);
-	MemoryContextSwitchTo(cxt);
-	PG_TRY();
-	{
-		LockTimeout = ms;
-		(void) LockAcquire(tag, ExclusiveLock, session, false);
-		LockTimeout = saved;
-		ReleaseCurrentSubTransaction();
-	}
-	PG_CATCH();
-	{
-		LockTimeout = saved;
-		MemoryContextSwitchTo(cxt);
-		edata = CopyErrorData();
-		FlushErrorState();
-		RollbackAndReleaseCurrentSubTransaction();
-	}
-	PG_END_TRY();
-	MemoryContextSwitchTo(cxt);
-	CurrentResourceOwner = owner;
+	LockTimeout = ms;
+	edata = mig_try_in_subxact(acquire_lock, &r);
+	LockTimeout = saved;
 	if (edata == NULL)
 		return true;
 	/* the slice's own timeout; a cancel or anything else goes on up */

@@ -54,6 +54,24 @@ find_revision(MigCatalog *cat, const char *id)
 	return x;
 }
 
+/*
+ * Load the catalog and the up (or down) script of revision "id", split and
+ * checked; *rev gets what the catalog knows of it.
+ */
+static MigScript *
+load_script(const char *id, bool revert, MigRevision **rev)
+{
+	MigCatalog *cat = mig_load_catalog();
+	int			x = find_revision(cat, id);
+	int			first_line;
+	char	   *text;
+
+	*rev = MIG_REV(&cat->graph, x);
+	text = mig_fetch_script(cat->graph.nodes[x].id, revert, &first_line);
+	return mig_split_script(cat->graph.nodes[x].id, (*rev)->source_file, text,
+							first_line, revert);
+}
+
 PG_FUNCTION_INFO_V1(pgmig_statements);
 
 /* pgmig.statements(revision, revert): the server's split of a script. */
@@ -64,24 +82,15 @@ pgmig_statements(PG_FUNCTION_ARGS)
 	bool		revert = PG_GETARG_BOOL(1);
 	TupleDesc	tupdesc;
 	Tuplestorestate *tupstore = mig_init_srf(fcinfo, &tupdesc);
-	MigCatalog *cat;
 	MigScript  *script;
 	MigRevision *rev;
-	char	   *text;
-	int			first_line;
 	int			nestlevel;
-	int			x,
-				i;
+	int			i;
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	nestlevel = mig_enter_catalog();
-	cat = mig_load_catalog();
-	x = find_revision(cat, id);
-	rev = MIG_REV(&cat->graph, x);
-	text = mig_fetch_script(cat->graph.nodes[x].id, revert, &first_line);
-	script = mig_split_script(cat->graph.nodes[x].id, rev->source_file, text,
-							  first_line, revert);
+	script = load_script(id, revert, &rev);
 
 	for (i = 0; i < script->nstmts; i++)
 	{
@@ -383,28 +392,19 @@ pgmig_nontx_plan(PG_FUNCTION_ARGS)
 	char	   *search_path = mig_caller_search_path();
 	TupleDesc	tupdesc;
 	Tuplestorestate *tupstore = mig_init_srf(fcinfo, &tupdesc);
-	MigCatalog *cat;
 	MigRevision *rev;
 	MigScript  *script;
 	Datum		pending = (Datum) 0;
 	bool		has_pending;
-	char	   *text;
-	int			first_line;
 	int			nestlevel;
 	int			start;
-	int			x,
-				i;
+	int			i;
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	nestlevel = mig_enter_catalog();
-	cat = mig_load_catalog();
-	x = find_revision(cat, id);
-	rev = MIG_REV(&cat->graph, x);
-	text = mig_fetch_script(cat->graph.nodes[x].id, revert, &first_line);
-	script = mig_split_script(cat->graph.nodes[x].id, rev->source_file, text,
-							  first_line, revert);
-	start = Min(resume_point(rev, cat->graph.nodes[x].id, revert, &pending,
+	script = load_script(id, revert, &rev);
+	start = Min(resume_point(rev, script->revision, revert, &pending,
 							 &has_pending), script->nstmts);
 
 	for (i = 0; i < start; i++)

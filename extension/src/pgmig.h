@@ -119,6 +119,8 @@ extern void mig_note_run_start(const char *action, const char *target);
 extern void mig_note_run_end(void);
 
 /* script.c */
+extern List *mig_raw_parse(const char *sql);
+extern Node *mig_parse_one(const char *sql);
 extern MigScript *mig_split_script(const char *revision, const char *file,
 								   char *text, int first_line, bool revert);
 extern void mig_run_script(MigScript *script, const char *caller_search_path);

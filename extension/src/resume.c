@@ -46,7 +46,6 @@
 #include "commands/defrem.h"
 #include "executor/spi.h"
 #include "nodes/parsenodes.h"
-#include "parser/parser.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
@@ -73,22 +72,6 @@ typedef struct ResumeTarget
 	const char *index;			/* CREATE INDEX: the index's name, or NULL */
 	bool		index_is_relation;	/* REINDEX INDEX: relation is an index */
 } ResumeTarget;
-
-/* The one raw statement of "sql". */
-static Node *
-parse_one(const char *sql)
-{
-	List	   *parsed;
-
-#if PG_VERSION_NUM >= 140000
-	parsed = raw_parser(sql, RAW_PARSE_DEFAULT);
-#else
-	parsed = raw_parser(sql);
-#endif
-	if (list_length(parsed) != 1)
-		return NULL;
-	return linitial_node(RawStmt, parsed)->stmt;
-}
 
 /* Is this REINDEX one that runs CONCURRENTLY? */
 static bool
@@ -187,7 +170,7 @@ classify(Node *stmt, ResumeTarget *t)
 bool
 mig_partitioned_maintenance(const char *sql, const char *search_path)
 {
-	Node	   *stmt = parse_one(sql);
+	Node	   *stmt = mig_parse_one(sql);
 	RangeVar   *rv = NULL;
 	Oid			relid;
 	char		relkind;
@@ -233,7 +216,7 @@ mig_record_intent(const char *revision, int stmt, const char *sql)
 	int			nestlevel;
 	uint64		n;
 
-	classify(parse_one(sql), &t);
+	classify(mig_parse_one(sql), &t);
 	if (t.relation != NULL)
 		relid = RangeVarGetRelid(t.relation, NoLock, true);
 	switch (t.kind)
@@ -331,7 +314,7 @@ mig_resolve_intent(const char *sql, Datum pending, List **cleanup)
 	ResumeTarget t;
 	bool		done = false;
 
-	classify(parse_one(sql), &t);
+	classify(mig_parse_one(sql), &t);
 	switch (t.kind)
 	{
 		case RESUME_CREATE_INDEX:

@@ -251,6 +251,28 @@ needs_top_level(Node *stmt)
 	return NULL;
 }
 
+/* The raw parse trees of "sql" (a list of RawStmt). */
+List *
+mig_raw_parse(const char *sql)
+{
+#if PG_VERSION_NUM >= 140000
+	return raw_parser(sql, RAW_PARSE_DEFAULT);
+#else
+	return raw_parser(sql);
+#endif
+}
+
+/* The one raw statement of "sql", or NULL if it holds not exactly one. */
+Node *
+mig_parse_one(const char *sql)
+{
+	List	   *parsed = mig_raw_parse(sql);
+
+	if (list_length(parsed) != 1)
+		return NULL;
+	return linitial_node(RawStmt, parsed)->stmt;
+}
+
 /* Add a statement boundary, growing the array as needed. */
 static void
 add_statement(MigScript *script, int *cap, int offset, int length)
@@ -378,11 +400,7 @@ check_statements(MigScript *script, ScriptErrorContext *ctx)
 		buf = pnstrdup(script->text + st->offset, st->length);
 		ctx->stmt = i;
 		ctx->stmt_text = buf;
-#if PG_VERSION_NUM >= 140000
-		parsed = raw_parser(buf, RAW_PARSE_DEFAULT);
-#else
-		parsed = raw_parser(buf);
-#endif
+		parsed = mig_raw_parse(buf);
 		MemoryContextSwitchTo(oldcxt);
 
 		/* a statement of nothing but comments: drop it */
