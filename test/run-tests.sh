@@ -128,12 +128,17 @@ if [ "$(id -u)" -eq 0 ]; then
 	id postgres >/dev/null 2>&1 || die "there is no \"postgres\" OS user to run the servers as (it comes with the PostgreSQL server package)"
 fi
 
+make -s clean >/dev/null 2>&1 || true
 rm -rf "$checkdir"
 mkdir -p "$checkdir"
 
 # ---------------------------------------------------------------------------
 heading "build and install"
-if ! make -s >"$checkdir/build.log" 2>&1; then
+# Warnings are errors here (as in PostgreSQL's build farm), and the code's
+# Assert()s are checked: the server need not be an --enable-cassert build
+# for an extension's own assertions to work.  The build is a clean one
+# (made above), so that every object is built so.
+if ! make -s COPT="-Werror -DUSE_ASSERT_CHECKING" >"$checkdir/build.log" 2>&1; then
 	cat "$checkdir/build.log" >&2
 	die "make failed (log: tmp_check/build.log)"
 fi

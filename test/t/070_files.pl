@@ -10,6 +10,7 @@ use strict;
 use warnings;
 
 use IPC::Run;
+use File::Basename qw(dirname);
 use PgmigTest;
 use PostgreSQL::Test::Utils;
 use Test::More;
@@ -258,7 +259,7 @@ pgmig_ok(undef, $clean, [ 'check', '--offline' ], qr/^ok: 1 revision, head 1\n\z
 new_database('cleandb');
 pgmig_ok($node, $clean, [ 'up', '-d', 'cleandb' ], qr/^applied 1 tricky/m, 'the server agrees: it runs',
 	allow_stderr => 1);
-pgmig_ok(undef, "$ENV{PGMIG_SRCDIR}/examples/shop", [ 'check', '--offline' ], qr/^ok: 5 revisions/,
+pgmig_ok(undef, ($ENV{PGMIG_SRCDIR} // dirname(__FILE__) . '/../..') . '/examples/shop', [ 'check', '--offline' ], qr/^ok: 5 revisions/,
 	'check --offline: the example project is fine', %offline);
 
 #
