@@ -6,7 +6,9 @@
 #                   on throwaway PostgreSQL instances (run as root or as a
 #                   user allowed to run initdb)
 #   make demo       the same set-up, then the example project in examples/shop
-#   make installcheck   pg_regress against an already running server (PG* env)
+#   make installcheck   pg_regress and the isolation specs against an already
+#                       running server (PG* env), then the TAP tests, with the
+#                       installed pgmig (as a user allowed to run initdb)
 
 PG_CONFIG ?= pg_config
 # The one version number: the control file's default_version.
