@@ -1,8 +1,8 @@
 /*-------------------------------------------------------------------------
  *
  * pgmig.c
- *	  Module entry point of the pgmig extension: settings, the guarded
- *	  search_path for catalog queries, error reporting.
+ *	  Module entry point of the pgmig extension: loading the library, the
+ *	  guarded search_path for catalog queries, error reporting.
  *
  *-------------------------------------------------------------------------
  */
@@ -22,88 +22,18 @@
 
 PG_MODULE_MAGIC;
 
-char	   *pgmig_environment = NULL;
-char	   *pgmig_confirm = NULL;
-int			pgmig_lock_timeout = 5000;
-int			pgmig_lock_retries = 3;
-int			pgmig_lock_retry_delay = 1000;
-bool		pgmig_track_drift = true;
-bool		pgmig_allow_drop = false;
-
 void		_PG_init(void);
 
 /*
- * Define the pgmig.* settings.  The ones that switch off a protection
- * (the production guard, drift tracking, the drop guard) are superuser
- * settings, which PostgreSQL 15 and later let an administrator delegate
- * with GRANT SET ON PARAMETER; the confirmation and the lock settings are
- * the session's own.
+ * Load the library: define the settings, apply again the stored values of
+ * the ones only administrators may change, and watch transactions for the
+ * catalog's depth counter.
  */
 void
 _PG_init(void)
 {
-	DefineCustomStringVariable("pgmig.environment",
-							   "Names the kind of database; \"production\" guards apply, revert and stamp.",
-							   "Set it with ALTER DATABASE ... SET pgmig.environment = 'production'.",
-							   &pgmig_environment,
-							   "",
-							   PGC_SUSET,
-							   0,
-							   NULL, NULL, NULL);
-	DefineCustomStringVariable("pgmig.confirm",
-							   "Set to \"yes\" to confirm changes to a production database.",
-							   NULL,
-							   &pgmig_confirm,
-							   "",
-							   PGC_USERSET,
-							   0,
-							   NULL, NULL, NULL);
-	DefineCustomIntVariable("pgmig.lock_timeout",
-							"Longest wait for a lock by a statement of a migration script.",
-							"A revision's \"-- pgmig:lock_timeout\" directive overrides it; 0 waits indefinitely, -1 keeps the session's lock_timeout.",
-							&pgmig_lock_timeout,
-							5000, -1, INT_MAX,
-							PGC_USERSET,
-							GUC_UNIT_MS,
-							NULL, NULL, NULL);
-	DefineCustomIntVariable("pgmig.lock_retries",
-							"How many times a revision that timed out waiting for a lock is retried.",
-							NULL,
-							&pgmig_lock_retries,
-							3, 0, 1000,
-							PGC_USERSET,
-							0,
-							NULL, NULL, NULL);
-	DefineCustomIntVariable("pgmig.lock_retry_delay",
-							"Pause before the first retry of a revision that timed out waiting for a lock; it doubles with each retry.",
-							NULL,
-							&pgmig_lock_retry_delay,
-							1000, 0, 3600000,
-							PGC_USERSET,
-							GUC_UNIT_MS,
-							NULL, NULL, NULL);
-	DefineCustomBoolVariable("pgmig.track_drift",
-							 "Records a fingerprint of the schema after each run and warns of changes made outside migrations.",
-							 NULL,
-							 &pgmig_track_drift,
-							 true,
-							 PGC_SUSET,
-							 0,
-							 NULL, NULL, NULL);
-	DefineCustomBoolVariable("pgmig.allow_drop",
-							 "Allows dropping extension pgmig while its catalog holds migration history.",
-							 "Dropping it deletes the applied revisions and the audit log; pg_dump --data-only --table='pgmig.*' saves them.",
-							 &pgmig_allow_drop,
-							 false,
-							 PGC_SUSET,
-							 0,
-							 NULL, NULL, NULL);
+	mig_define_settings();
 	mig_status_cache_init();
-#if PG_VERSION_NUM >= 150000
-	MarkGUCPrefixReserved("pgmig");
-#else
-	EmitWarningsOnPlaceholders("pgmig");
-#endif
 	mig_restore_stored_settings();
 }
 
@@ -235,22 +165,6 @@ mig_init_srf(FunctionCallInfo fcinfo, TupleDesc *tupdesc)
 	rsinfo->setDesc = *tupdesc;
 	MemoryContextSwitchTo(oldcxt);
 	return tupstore;
-}
-
-/* Refuse a change to a production database that the session did not confirm. */
-void
-mig_check_confirmed(const char *action)
-{
-	if (pgmig_environment == NULL ||
-		pg_strcasecmp(pgmig_environment, "production") != 0)
-		return;
-	if (pgmig_confirm != NULL && pg_strcasecmp(pgmig_confirm, "yes") == 0)
-		return;
-	ereport(ERROR,
-			(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-			 errmsg("%s refused in a production database", action),
-			 errdetail("This database has pgmig.environment set to \"production\"."),
-			 errhint("Confirm with SET pgmig.confirm = 'yes' in the session, \"pgmig --confirm\", or PGMIG_CONFIRM=yes.")));
 }
 
 PG_FUNCTION_INFO_V1(pgmig_events_append_only);

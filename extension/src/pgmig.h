@@ -75,7 +75,7 @@ typedef struct MigScript
 	int			current;		/* statement running, or -1 */
 } MigScript;
 
-/* pgmig.c */
+/* settings.c */
 extern char *pgmig_environment;
 extern char *pgmig_confirm;
 extern int	pgmig_lock_timeout;
@@ -83,12 +83,16 @@ extern int	pgmig_lock_retries;
 extern int	pgmig_lock_retry_delay;
 extern bool pgmig_track_drift;
 extern bool pgmig_allow_drop;
+extern void mig_define_settings(void);
+extern void mig_restore_stored_settings(void);
+extern void mig_check_confirmed(const char *action);
+
+/* pgmig.c */
 extern int	mig_enter_catalog(void);
 extern void mig_leave_catalog(int nestlevel);
 extern void mig_report(PgmigError *err) pg_attribute_noreturn();
 extern bool mig_catalog_has(const char *relname);
 extern ErrorData *mig_try_in_subxact(void (*fn) (void *arg), void *arg);
-extern void mig_check_confirmed(const char *action);
 extern Tuplestorestate *mig_init_srf(FunctionCallInfo fcinfo, TupleDesc *tupdesc);
 
 /* What the steps of a run did, to be written to the catalog at once. */
@@ -140,9 +144,6 @@ extern char *mig_script_lock_timeout(const char *directive);
 extern void mig_run_retrying(void (*fn) (void *arg), void *arg,
 							 MigScript **current, const char *search_path,
 							 bool may_retry);
-
-/* guard.c */
-extern void mig_restore_stored_settings(void);
 
 /* status.c */
 extern char *mig_status_line(MigCatalog *cat);
