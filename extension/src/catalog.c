@@ -12,6 +12,7 @@
  */
 #include "postgres.h"
 
+#include "catalog/namespace.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "utils/array.h"
@@ -41,6 +42,18 @@ kept_plan(SPIPlanPtr *slot, const char *sql, int nargs, Oid *argtypes)
 		*slot = plan;
 	}
 	return *slot;
+}
+
+/*
+ * Does schema pgmig have relation "relname"?  Tables added by a later
+ * version are missing while a database still runs an older one.
+ */
+bool
+mig_catalog_has(const char *relname)
+{
+	Oid			nsp = get_namespace_oid("pgmig", true);
+
+	return OidIsValid(nsp) && OidIsValid(get_relname_relid(relname, nsp));
 }
 
 /* Column "col" of the current SPI row as a C string, or NULL. */

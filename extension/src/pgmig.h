@@ -87,13 +87,18 @@ extern void mig_define_settings(void);
 extern void mig_restore_stored_settings(void);
 extern void mig_check_confirmed(const char *action);
 
-/* pgmig.c */
+/* section.c */
+extern void mig_section_init(void);
 extern int	mig_enter_catalog(void);
 extern void mig_leave_catalog(int nestlevel);
+extern bool mig_in_catalog(void);
+
+/* util.c */
 extern void mig_report(PgmigError *err) pg_attribute_noreturn();
-extern bool mig_catalog_has(const char *relname);
 extern ErrorData *mig_try_in_subxact(void (*fn) (void *arg), void *arg);
 extern Tuplestorestate *mig_init_srf(FunctionCallInfo fcinfo, TupleDesc *tupdesc);
+extern Interval *mig_interval_since(TimestampTz start);
+extern char *mig_caller_search_path(void);
 
 /* What the steps of a run did, to be written to the catalog at once. */
 typedef struct MigBatch
@@ -109,6 +114,7 @@ typedef struct MigBatch
 } MigBatch;
 
 /* catalog.c */
+extern bool mig_catalog_has(const char *relname);
 extern MigCatalog *mig_load_catalog(void);
 extern char *mig_fetch_script(const char *revision, bool revert, int *first_line);
 extern MigBatch *mig_batch_create(void);
@@ -149,10 +155,6 @@ extern void mig_run_retrying(void (*fn) (void *arg), void *arg,
 extern char *mig_status_line(MigCatalog *cat);
 
 /* statuscache.c */
-extern void mig_status_cache_init(void);
-extern void mig_catalog_entered(void);
-extern void mig_catalog_left(void);
-extern bool mig_in_catalog(void);
 extern char *mig_cached_status(void);
 extern void mig_store_status(MigCatalog *cat);
 extern void mig_refresh_status(void);
@@ -166,9 +168,5 @@ extern int	mig_drift_summary(StringInfo buf, int max);
 extern bool mig_partitioned_maintenance(const char *sql, const char *search_path);
 extern bool mig_record_intent(const char *revision, int stmt, const char *sql);
 extern bool mig_resolve_intent(const char *sql, Datum pending, List **cleanup);
-
-/* run.c */
-extern Interval *mig_interval_since(TimestampTz start);
-extern char *mig_caller_search_path(void);
 
 #endif							/* PGMIG_H */

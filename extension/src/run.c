@@ -28,25 +28,6 @@
 
 #include "pgmig.h"
 
-/* Time elapsed since "start", as an interval. */
-Interval *
-mig_interval_since(TimestampTz start)
-{
-	Interval   *result = palloc0(sizeof(Interval));
-
-	result->time = GetCurrentTimestamp() - start;
-	return result;
-}
-
-/* The caller's search_path, for running scripts with it. */
-char *
-mig_caller_search_path(void)
-{
-	const char *path = GetConfigOption("search_path", false, false);
-
-	return pstrdup(path ? path : "");
-}
-
 /* Fetch, split and check the scripts of every step, before any runs. */
 static MigScript **
 prepare_scripts(MigCatalog *cat, PgmigPlan *plan, bool client_split)

@@ -17,63 +17,12 @@
  */
 #include "postgres.h"
 
-#include "access/xact.h"
 #include "catalog/pg_type.h"
 #include "commands/trigger.h"
 #include "executor/spi.h"
 #include "utils/builtins.h"
 
 #include "pgmig.h"
-
-/* Catalog sections entered and not yet left, in this transaction. */
-static int	catalog_depth = 0;
-
-/* Forget the depth when a transaction or subtransaction aborts. */
-static void
-reset_on_abort(XactEvent event, void *arg)
-{
-	if (event == XACT_EVENT_ABORT || event == XACT_EVENT_PARALLEL_ABORT)
-		catalog_depth = 0;
-}
-
-/* Same for subtransactions: clearing too often is safe, never too little. */
-static void
-reset_on_subabort(SubXactEvent event, SubTransactionId mySubid,
-				  SubTransactionId parentSubid, void *arg)
-{
-	if (event == SUBXACT_EVENT_ABORT_SUB)
-		catalog_depth = 0;
-}
-
-/* Register the callbacks; called once from _PG_init(). */
-void
-mig_status_cache_init(void)
-{
-	RegisterXactCallback(reset_on_abort, NULL);
-	RegisterSubXactCallback(reset_on_subabort, NULL);
-}
-
-/* pgmig's own catalog work begins (mig_enter_catalog). */
-void
-mig_catalog_entered(void)
-{
-	catalog_depth++;
-}
-
-/* ... and ends (mig_leave_catalog). */
-void
-mig_catalog_left(void)
-{
-	if (catalog_depth > 0)
-		catalog_depth--;
-}
-
-/* Is pgmig's own catalog work (a run, a check) under way? */
-bool
-mig_in_catalog(void)
-{
-	return catalog_depth > 0;
-}
 
 /* Does this database have the cache (not before 0.2.0)? */
 static bool
@@ -136,7 +85,7 @@ pgmig_status_invalidate(PG_FUNCTION_ARGS)
 {
 	if (!CALLED_AS_TRIGGER(fcinfo))
 		elog(ERROR, "pgmig_status_invalidate: not called by trigger manager");
-	if (catalog_depth == 0)
+	if (!mig_in_catalog())
 	{
 		if (SPI_connect() != SPI_OK_CONNECT)
 			elog(ERROR, "SPI_connect failed");
