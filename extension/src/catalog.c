@@ -90,6 +90,14 @@ col_text_array(HeapTuple tup, TupleDesc desc, int col, int *n, bool *isnull)
 	return result;
 }
 
+/* Has the applied script changed since it was applied? */
+bool
+mig_rev_changed(MigRevision *rev)
+{
+	return rev->state != NULL && rev->registered && rev->applied_checksum != NULL &&
+		rev->up_checksum != NULL && strcmp(rev->applied_checksum, rev->up_checksum) != 0;
+}
+
 /*
  * Load every registered and applied revision and build the graph.  Reads
  * are not read-only SPI calls: they must see what this call just wrote.

@@ -115,6 +115,7 @@ typedef struct MigBatch
 
 /* catalog.c */
 extern bool mig_catalog_has(const char *relname);
+extern bool mig_rev_changed(MigRevision *rev);
 extern MigCatalog *mig_load_catalog(void);
 extern char *mig_fetch_script(const char *revision, bool revert, int *first_line);
 extern MigBatch *mig_batch_create(void);
@@ -151,13 +152,11 @@ extern void mig_run_retrying(void (*fn) (void *arg), void *arg,
 							 MigScript **current, const char *search_path,
 							 bool may_retry);
 
-/* status.c */
-extern char *mig_status_line(MigCatalog *cat);
-
 /* statuscache.c */
-extern char *mig_cached_status(void);
+extern char *mig_status_text(void);
 extern void mig_store_status(MigCatalog *cat);
 extern void mig_refresh_status(void);
+extern bool mig_schema_maybe_changed(void);
 
 /* snapshot.c */
 extern void mig_record_snapshot(const char *action);
