@@ -10,7 +10,9 @@
  * operator or a function.  While a section is open, the statement trigger
  * on the catalog (statuscache.c) leaves the stored status line alone and
  * the DDL event trigger does not note drift: the run that writes records
- * the new status line and fingerprint itself.
+ * the new status line and fingerprint itself.  A section that an error
+ * cut short ends with the transaction or subtransaction that aborts; a
+ * subtransaction rolled back inside a section leaves it open.
  *
  *-------------------------------------------------------------------------
  */
@@ -18,35 +20,104 @@
 
 #include "access/xact.h"
 #include "utils/guc.h"
+#include "utils/memutils.h"
 
 #include "pgmig.h"
 
 /* Catalog sections entered and not yet left, in this transaction. */
 static int	catalog_depth = 0;
 
-/* Forget the depth when a transaction or subtransaction aborts. */
-static void
-reset_on_abort(XactEvent event, void *arg)
+/*
+ * The depth when each open subtransaction started, innermost last: a
+ * subtransaction that aborts takes back the sections entered in it, and
+ * only those.  pgmig rolls back subtransactions of its own inside a
+ * section (the check of deferred constraints, a lock retry, a slice of
+ * waiting for the migration lock), and the section goes on after them.
+ */
+typedef struct SubxactDepth
 {
-	if (event == XACT_EVENT_ABORT || event == XACT_EVENT_PARALLEL_ABORT)
-		catalog_depth = 0;
+	SubTransactionId subid;
+	int			depth;
+} SubxactDepth;
+
+static SubxactDepth *subxact_depths = NULL;
+static int	nsubxacts = 0;
+static int	maxsubxacts = 0;
+
+/* A transaction ends: no section outlives an abort, no subtransaction is left. */
+static void
+track_xact(XactEvent event, void *arg)
+{
+	switch (event)
+	{
+		case XACT_EVENT_ABORT:
+		case XACT_EVENT_PARALLEL_ABORT:
+			catalog_depth = 0;
+			nsubxacts = 0;
+			break;
+		case XACT_EVENT_COMMIT:
+		case XACT_EVENT_PARALLEL_COMMIT:
+		case XACT_EVENT_PREPARE:
+			nsubxacts = 0;
+			break;
+		default:
+			break;
+	}
 }
 
-/* Same for subtransactions: clearing too often is safe, never too little. */
+/*
+ * Remember the depth when a subtransaction starts; restore it when it
+ * aborts.  A subtransaction that started before the library was loaded
+ * was not seen starting: its abort forgets every section, as clearing the
+ * status line or noting drift too often is safe, never too little.
+ */
 static void
-reset_on_subabort(SubXactEvent event, SubTransactionId mySubid,
-				  SubTransactionId parentSubid, void *arg)
+track_subxact(SubXactEvent event, SubTransactionId mySubid,
+			  SubTransactionId parentSubid, void *arg)
 {
-	if (event == SUBXACT_EVENT_ABORT_SUB)
-		catalog_depth = 0;
+	bool		found = false;
+
+	switch (event)
+	{
+		case SUBXACT_EVENT_START_SUB:
+			if (nsubxacts == maxsubxacts)
+			{
+				maxsubxacts = maxsubxacts > 0 ? maxsubxacts * 2 : 16;
+				subxact_depths = subxact_depths == NULL ?
+					MemoryContextAlloc(TopMemoryContext,
+									   maxsubxacts * sizeof(SubxactDepth)) :
+					repalloc(subxact_depths, maxsubxacts * sizeof(SubxactDepth));
+			}
+			subxact_depths[nsubxacts].subid = mySubid;
+			subxact_depths[nsubxacts].depth = catalog_depth;
+			nsubxacts++;
+			break;
+		case SUBXACT_EVENT_COMMIT_SUB:
+		case SUBXACT_EVENT_ABORT_SUB:
+			while (nsubxacts > 0 && subxact_depths[nsubxacts - 1].subid >= mySubid)
+			{
+				nsubxacts--;
+				if (subxact_depths[nsubxacts].subid == mySubid)
+				{
+					found = true;
+					if (event == SUBXACT_EVENT_ABORT_SUB)
+						catalog_depth = subxact_depths[nsubxacts].depth;
+				}
+			}
+			if (event == SUBXACT_EVENT_ABORT_SUB && !found)
+				catalog_depth = 0;
+			break;
+		default:
+			break;
+	}
 }
 
 /* Register the callbacks; called once from _PG_init(). */
 void
 mig_section_init(void)
 {
-	RegisterXactCallback(reset_on_abort, NULL);
-	RegisterSubXactCallback(reset_on_subabort, NULL);
+	RegisterXactCallback(track_xact, NULL);
+	RegisterSubXactCallback(track_subxact, NULL);
 }
 
 /*
