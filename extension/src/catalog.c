@@ -4,8 +4,8 @@
  *	  Reading and writing pgmig's catalog: registered revisions, applied
  *	  revisions and the audit log.
  *
- * Callers are connected to SPI and have pinned search_path with
- * mig_enter_catalog(); every query here is schema-qualified anyway.
+ * Callers are inside a catalog section (section.c): connected to SPI,
+ * search_path pinned; every query here is schema-qualified anyway.
  * Statements that run once per revision use plans kept for the session.
  *
  *-------------------------------------------------------------------------

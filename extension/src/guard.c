@@ -175,17 +175,14 @@ holds_history(Oid owner)
 
 	GetUserIdAndSecContext(&save_userid, &save_sec_context);
 	SetUserIdAndSecContext(owner, save_sec_context | SECURITY_LOCAL_USERID_CHANGE);
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	nestlevel = mig_enter_catalog();
+	nestlevel = mig_connect_catalog();
 	if (SPI_execute("SELECT EXISTS (SELECT FROM pgmig.schema_migrations)"
 					" OR EXISTS (SELECT FROM pgmig.events)",
 					true, 1) != SPI_OK_SELECT || SPI_processed != 1)
 		elog(ERROR, "history query failed");
 	result = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0],
 										SPI_tuptable->tupdesc, 1, &isnull));
-	mig_leave_catalog(nestlevel);
-	SPI_finish();
+	mig_finish_catalog(nestlevel);
 	SetUserIdAndSecContext(save_userid, save_sec_context);
 	return result && !isnull;
 }

@@ -91,6 +91,8 @@ extern void mig_check_confirmed(const char *action);
 extern void mig_section_init(void);
 extern int	mig_enter_catalog(void);
 extern void mig_leave_catalog(int nestlevel);
+extern int	mig_connect_catalog(void);
+extern void mig_finish_catalog(int nestlevel);
 extern bool mig_in_catalog(void);
 
 /* util.c */

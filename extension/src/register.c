@@ -251,9 +251,7 @@ register_files(FunctionCallInfo fcinfo, Datum *names, Datum *contents, int n,
 					 errhint("Give one of them a new version number.")));
 
 	mig_lock();
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	nestlevel = mig_enter_catalog();
+	nestlevel = mig_connect_catalog();
 
 	ex = load_existing(scripts, n, &nex);
 	for (i = 0; i < n; i++)
@@ -309,8 +307,7 @@ register_files(FunctionCallInfo fcinfo, Datum *names, Datum *contents, int n,
 	/* the graph must still hold together: known parents, no cycles */
 	mig_store_status(mig_load_catalog());
 
-	mig_leave_catalog(nestlevel);
-	SPI_finish();
+	mig_finish_catalog(nestlevel);
 }
 
 PG_FUNCTION_INFO_V1(pgmig_register);
@@ -374,9 +371,7 @@ pgmig_unregister(PG_FUNCTION_ARGS)
 	int			i;
 
 	mig_lock();
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	nestlevel = mig_enter_catalog();
+	nestlevel = mig_connect_catalog();
 
 	for (i = 0; i < n; i++)
 	{
@@ -404,7 +399,6 @@ pgmig_unregister(PG_FUNCTION_ARGS)
 	/* what is left must still hold together */
 	mig_store_status(mig_load_catalog());
 
-	mig_leave_catalog(nestlevel);
-	SPI_finish();
+	mig_finish_catalog(nestlevel);
 	PG_RETURN_INT32(removed);
 }

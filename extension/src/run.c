@@ -203,9 +203,7 @@ run_plan(FunctionCallInfo fcinfo, const char *target, bool revert,
 	if (!dry_run)
 		mig_check_confirmed(revert ? "revert" : "apply");
 	mig_lock();
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	nestlevel = mig_enter_catalog();
+	nestlevel = mig_connect_catalog();
 
 	s.cat = mig_load_catalog();
 	if (!pgmig_graph_plan(&s.cat->graph, target, revert, &plan, &err))
@@ -249,8 +247,7 @@ run_plan(FunctionCallInfo fcinfo, const char *target, bool revert,
 		mig_record_snapshot(revert ? "revert" : "apply");
 	}
 
-	mig_leave_catalog(nestlevel);
-	SPI_finish();
+	mig_finish_catalog(nestlevel);
 	return (Datum) 0;
 }
 
@@ -326,9 +323,7 @@ pgmig_stamp(PG_FUNCTION_ARGS)
 
 	mig_check_confirmed("stamp");
 	mig_lock();
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	nestlevel = mig_enter_catalog();
+	nestlevel = mig_connect_catalog();
 	cat = mig_load_catalog();
 
 	down.nsteps = up.nsteps = 0;
@@ -366,8 +361,7 @@ pgmig_stamp(PG_FUNCTION_ARGS)
 		mig_record_snapshot("stamp");
 	}
 
-	mig_leave_catalog(nestlevel);
-	SPI_finish();
+	mig_finish_catalog(nestlevel);
 	return (Datum) 0;
 }
 

@@ -19,6 +19,7 @@
 #include "postgres.h"
 
 #include "access/xact.h"
+#include "executor/spi.h"
 #include "utils/guc.h"
 #include "utils/memutils.h"
 
@@ -144,6 +145,26 @@ mig_leave_catalog(int nestlevel)
 	AtEOXact_GUC(true, nestlevel);
 	if (catalog_depth > 0)
 		catalog_depth--;
+}
+
+/*
+ * Connect to SPI and enter a catalog section: what most of pgmig's
+ * functions do first.  Returns the nest level for mig_finish_catalog().
+ */
+int
+mig_connect_catalog(void)
+{
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	return mig_enter_catalog();
+}
+
+/* Leave the catalog section and SPI. */
+void
+mig_finish_catalog(int nestlevel)
+{
+	mig_leave_catalog(nestlevel);
+	SPI_finish();
 }
 
 /* Is pgmig's own catalog work (a run, a check) under way? */

@@ -17,24 +17,6 @@
 
 #include "pgmig.h"
 
-/* Load the catalog inside SPI with a pinned search_path. */
-static MigCatalog *
-load_readonly(int *nestlevel)
-{
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	*nestlevel = mig_enter_catalog();
-	return mig_load_catalog();
-}
-
-/* Done with the catalog. */
-static void
-finish_readonly(int nestlevel)
-{
-	mig_leave_catalog(nestlevel);
-	SPI_finish();
-}
-
 /* The status line as text that outlives SPI_finish(). */
 static text *
 status_result(const char *line)
@@ -61,9 +43,7 @@ pgmig_status(PG_FUNCTION_ARGS)
 	StringInfoData drift;
 	text	   *result;
 
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	nestlevel = mig_enter_catalog();
+	nestlevel = mig_connect_catalog();
 
 	initStringInfo(&buf);
 	if (pgmig_environment && pgmig_environment[0] != '\0')
@@ -75,8 +55,7 @@ pgmig_status(PG_FUNCTION_ARGS)
 		appendStringInfo(&buf, "; WARNING drift: %s", drift.data);
 
 	result = status_result(buf.data);
-	mig_leave_catalog(nestlevel);
-	SPI_finish();
+	mig_finish_catalog(nestlevel);
 	PG_RETURN_TEXT_P(result);
 }
 
@@ -90,8 +69,8 @@ pgmig_plan(PG_FUNCTION_ARGS)
 	bool		revert = PG_ARGISNULL(1) ? false : PG_GETARG_BOOL(1);
 	TupleDesc	tupdesc;
 	Tuplestorestate *tupstore = mig_init_srf(fcinfo, &tupdesc);
-	int			nestlevel;
-	MigCatalog *cat = load_readonly(&nestlevel);
+	int			nestlevel = mig_connect_catalog();
+	MigCatalog *cat = mig_load_catalog();
 	PgmigPlan	plan;
 	PgmigError	err;
 	int			i;
@@ -116,7 +95,7 @@ pgmig_plan(PG_FUNCTION_ARGS)
 			nulls[5] = true;
 		tuplestore_putvalues(tupstore, tupdesc, values, nulls);
 	}
-	finish_readonly(nestlevel);
+	mig_finish_catalog(nestlevel);
 	return (Datum) 0;
 }
 
@@ -140,8 +119,8 @@ pgmig_revisions(PG_FUNCTION_ARGS)
 {
 	TupleDesc	tupdesc;
 	Tuplestorestate *tupstore = mig_init_srf(fcinfo, &tupdesc);
-	int			nestlevel;
-	MigCatalog *cat = load_readonly(&nestlevel);
+	int			nestlevel = mig_connect_catalog();
+	MigCatalog *cat = mig_load_catalog();
 	PgmigGraph *g = &cat->graph;
 	bool	   *ooo = palloc0((g->n > 0 ? g->n : 1) * sizeof(bool));
 	int		   *ooo_idx;
@@ -192,6 +171,6 @@ pgmig_revisions(PG_FUNCTION_ARGS)
 			nulls[13] = true;
 		tuplestore_putvalues(tupstore, tupdesc, values, nulls);
 	}
-	finish_readonly(nestlevel);
+	mig_finish_catalog(nestlevel);
 	return (Datum) 0;
 }

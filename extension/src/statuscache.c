@@ -204,12 +204,12 @@ pgmig_status_invalidate(PG_FUNCTION_ARGS)
 		elog(ERROR, "pgmig_status_invalidate: not called by trigger manager");
 	if (!mig_in_catalog())
 	{
-		if (SPI_connect() != SPI_OK_CONNECT)
-			elog(ERROR, "SPI_connect failed");
+		int			nestlevel = mig_connect_catalog();
+
 		if (SPI_execute("UPDATE pgmig.status_cache SET status = NULL"
 						" WHERE status IS NOT NULL", false, 0) != SPI_OK_UPDATE)
 			elog(ERROR, "status cache update failed");
-		SPI_finish();
+		mig_finish_catalog(nestlevel);
 	}
 	return PointerGetDatum(NULL);
 }
@@ -268,12 +268,9 @@ pgmig_ddl_seen(PG_FUNCTION_ARGS)
 			" (SELECT FROM pg_catalog.pg_event_trigger_ddl_commands() c"
 			"  WHERE NOT c.in_extension"
 			"    AND c.schema_name IS DISTINCT FROM 'pg_temp')";
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	nestlevel = mig_enter_catalog();
+	nestlevel = mig_connect_catalog();
 	if (SPI_execute(sql, false, 0) != SPI_OK_UPDATE)
 		elog(ERROR, "status cache update failed");
-	mig_leave_catalog(nestlevel);
-	SPI_finish();
+	mig_finish_catalog(nestlevel);
 	PG_RETURN_NULL();
 }
