@@ -26,24 +26,6 @@ static SPIPlanPtr plan_insert_event = NULL;
 static SPIPlanPtr plan_fetch_up = NULL;
 static SPIPlanPtr plan_fetch_down = NULL;
 
-/* Prepare a statement once per session. */
-static SPIPlanPtr
-kept_plan(SPIPlanPtr *slot, const char *sql, int nargs, Oid *argtypes)
-{
-	if (*slot == NULL)
-	{
-		SPIPlanPtr	plan = SPI_prepare(sql, nargs, argtypes);
-
-		if (plan == NULL)
-			elog(ERROR, "SPI_prepare failed for \"%s\": %s",
-				 sql, SPI_result_code_string(SPI_result));
-		if (SPI_keepplan(plan) != 0)
-			elog(ERROR, "SPI_keepplan failed");
-		*slot = plan;
-	}
-	return *slot;
-}
-
 /*
  * Does schema pgmig have relation "relname"?  Tables added by a later
  * version are missing while a database still runs an older one.
@@ -187,13 +169,13 @@ mig_fetch_script(const char *revision, bool revert, int *first_line)
 	int			ret;
 
 	if (revert)
-		plan = kept_plan(&plan_fetch_down,
+		plan = mig_kept_plan(&plan_fetch_down,
 						 "SELECT down_script, down_line FROM pgmig.revisions WHERE id = $1",
-						 1, argtypes);
+						 1, argtypes, 0);
 	else
-		plan = kept_plan(&plan_fetch_up,
+		plan = mig_kept_plan(&plan_fetch_up,
 						 "SELECT up_script, up_line FROM pgmig.revisions WHERE id = $1",
-						 1, argtypes);
+						 1, argtypes, 0);
 	values[0] = CStringGetTextDatum(revision);
 	ret = SPI_execute_plan(plan, values, NULL, false, 1);
 	if (ret != SPI_OK_SELECT)
@@ -227,11 +209,11 @@ mig_log_event(const char *action, const char *revision, Interval *duration,
 	char		nulls[6] = {' ', ' ', ' ', ' ', ' ', ' '};
 	SPIPlanPtr	plan;
 
-	plan = kept_plan(&plan_insert_event,
+	plan = mig_kept_plan(&plan_insert_event,
 					 "INSERT INTO pgmig.events"
 					 " (action, revision, duration, success, sqlstate, message)"
 					 " VALUES ($1, $2, $3, $4, $5, $6)",
-					 6, argtypes);
+					 6, argtypes, 0);
 	values[0] = CStringGetTextDatum(action);
 	if (revision)
 		values[1] = CStringGetTextDatum(revision);
@@ -365,7 +347,7 @@ mig_batch_flush(MigBatch *b, const char *method)
 		TIMESTAMPTZARRAYOID, INTERVALARRAYOID, TEXTOID};
 		Datum		args[6];
 
-		plan = kept_plan(&plan_apply,
+		plan = mig_kept_plan(&plan_apply,
 						 "INSERT INTO pgmig.schema_migrations AS m"
 						 " (id, description, checksum, applied_at, duration, method)"
 						 " SELECT u.id, u.description, u.checksum, u.at, u.duration, $6"
@@ -376,7 +358,7 @@ mig_batch_flush(MigBatch *b, const char *method)
 						 " applied_by = excluded.applied_by, duration = excluded.duration,"
 						 " method = excluded.method, state = 'complete', statements_done = NULL"
 						 " WHERE m.state <> 'complete'",
-						 6, argtypes);
+						 6, argtypes, 0);
 		args[0] = batch_array(up_ids, nup, TEXTOID);
 		args[1] = batch_array(up_desc, nup, TEXTOID);
 		args[2] = batch_array(up_sum, nup, TEXTOID);
@@ -397,9 +379,9 @@ mig_batch_flush(MigBatch *b, const char *method)
 		Oid			argtypes[1] = {TEXTARRAYOID};
 		Datum		args[1];
 
-		plan = kept_plan(&plan_revert,
+		plan = mig_kept_plan(&plan_revert,
 						 "DELETE FROM pgmig.schema_migrations WHERE id = ANY ($1)",
-						 1, argtypes);
+						 1, argtypes, 0);
 		args[0] = batch_array(down_ids, ndown, TEXTOID);
 		if (SPI_execute_plan(plan, args, NULL, false, 0) != SPI_OK_DELETE)
 			elog(ERROR, "could not record reverted revisions");
@@ -415,13 +397,13 @@ mig_batch_flush(MigBatch *b, const char *method)
 		INTERVALARRAYOID};
 		Datum		args[4];
 
-		plan = kept_plan(&plan_events,
+		plan = mig_kept_plan(&plan_events,
 						 "INSERT INTO pgmig.events (action, revision, at, duration)"
 						 " SELECT u.action, u.revision, u.at, u.duration"
 						 " FROM unnest($1, $2, $3, $4) WITH ORDINALITY"
 						 "   AS u(action, revision, at, duration, n)"
 						 " ORDER BY u.n",
-						 4, argtypes);
+						 4, argtypes, 0);
 		args[0] = batch_array(b->actions, b->n, TEXTOID);
 		args[1] = batch_array(b->ids, b->n, TEXTOID);
 		args[2] = batch_array(b->ats, b->n, TIMESTAMPTZOID);

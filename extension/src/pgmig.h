@@ -10,8 +10,9 @@
 
 #include "postgres.h"
 
-#include "datatype/timestamp.h"
 #include "access/tupdesc.h"
+#include "datatype/timestamp.h"
+#include "executor/spi.h"
 #include "fmgr.h"
 #include "lib/stringinfo.h"
 #include "utils/tuplestore.h"
@@ -93,6 +94,8 @@ extern int	mig_enter_catalog(void);
 extern void mig_leave_catalog(int nestlevel);
 extern int	mig_connect_catalog(void);
 extern void mig_finish_catalog(int nestlevel);
+extern SPIPlanPtr mig_kept_plan(SPIPlanPtr *slot, const char *sql, int nargs,
+								Oid *argtypes, int cursor_options);
 extern bool mig_in_catalog(void);
 
 /* util.c */

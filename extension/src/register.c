@@ -126,39 +126,33 @@ upsert_script(PgmigScript *s)
 	Datum		values[15];
 	char		nulls[15];
 
-	if (plan_upsert == NULL)
-	{
-		/*
-		 * A generic plan: a custom one would copy the script texts into the
-		 * plan as constants, one more copy of a large file.
-		 */
-		SPIPlanPtr	plan = SPI_prepare_cursor("INSERT INTO pgmig.revisions AS r"
-									   " (id, sortkey, description, parents, labels,"
-									   "  transactional, lock_timeout, up_script, up_line,"
-									   "  down_script, down_line, up_checksum, down_checksum,"
-									   "  file_checksum, source_file)"
-									   " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10,"
-									   "  $11, $12, $13, $14, $15)"
-									   " ON CONFLICT (id) DO UPDATE SET"
-									   "  sortkey = excluded.sortkey,"
-									   "  description = excluded.description,"
-									   "  parents = excluded.parents, labels = excluded.labels,"
-									   "  transactional = excluded.transactional,"
-									   "  lock_timeout = excluded.lock_timeout,"
-									   "  up_script = excluded.up_script, up_line = excluded.up_line,"
-									   "  down_script = excluded.down_script,"
-									   "  down_line = excluded.down_line,"
-									   "  up_checksum = excluded.up_checksum,"
-									   "  down_checksum = excluded.down_checksum,"
-									   "  file_checksum = excluded.file_checksum,"
-									   "  source_file = excluded.source_file,"
-									   "  registered_at = now()",
-									   15, argtypes, CURSOR_OPT_GENERIC_PLAN);
-
-		if (plan == NULL || SPI_keepplan(plan) != 0)
-			elog(ERROR, "could not prepare registration statement");
-		plan_upsert = plan;
-	}
+	/*
+	 * A generic plan: a custom one would copy the script texts into the plan
+	 * as constants, one more copy of a large file.
+	 */
+	mig_kept_plan(&plan_upsert,
+				  "INSERT INTO pgmig.revisions AS r"
+				  " (id, sortkey, description, parents, labels,"
+				  "  transactional, lock_timeout, up_script, up_line,"
+				  "  down_script, down_line, up_checksum, down_checksum,"
+				  "  file_checksum, source_file)"
+				  " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10,"
+				  "  $11, $12, $13, $14, $15)"
+				  " ON CONFLICT (id) DO UPDATE SET"
+				  "  sortkey = excluded.sortkey,"
+				  "  description = excluded.description,"
+				  "  parents = excluded.parents, labels = excluded.labels,"
+				  "  transactional = excluded.transactional,"
+				  "  lock_timeout = excluded.lock_timeout,"
+				  "  up_script = excluded.up_script, up_line = excluded.up_line,"
+				  "  down_script = excluded.down_script,"
+				  "  down_line = excluded.down_line,"
+				  "  up_checksum = excluded.up_checksum,"
+				  "  down_checksum = excluded.down_checksum,"
+				  "  file_checksum = excluded.file_checksum,"
+				  "  source_file = excluded.source_file,"
+				  "  registered_at = now()",
+				  15, argtypes, CURSOR_OPT_GENERIC_PLAN);
 
 	memset(nulls, ' ', sizeof(nulls));
 	values[0] = CStringGetTextDatum(s->id);

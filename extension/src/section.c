@@ -167,6 +167,29 @@ mig_finish_catalog(int nestlevel)
 	SPI_finish();
 }
 
+/*
+ * The plan of "sql", prepared once per session and kept in *slot;
+ * "cursor_options" as for SPI_prepare_cursor().
+ */
+SPIPlanPtr
+mig_kept_plan(SPIPlanPtr *slot, const char *sql, int nargs, Oid *argtypes,
+			  int cursor_options)
+{
+	if (*slot == NULL)
+	{
+		SPIPlanPtr	plan = SPI_prepare_cursor(sql, nargs, argtypes,
+											  cursor_options);
+
+		if (plan == NULL)
+			elog(ERROR, "SPI_prepare failed for \"%s\": %s",
+				 sql, SPI_result_code_string(SPI_result));
+		if (SPI_keepplan(plan) != 0)
+			elog(ERROR, "SPI_keepplan failed");
+		*slot = plan;
+	}
+	return *slot;
+}
+
 /* Is pgmig's own catalog work (a run, a check) under way? */
 bool
 mig_in_catalog(void)

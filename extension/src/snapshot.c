@@ -39,20 +39,15 @@ void
 mig_record_snapshot(const char *action)
 {
 	static SPIPlanPtr plan = NULL;
+	Oid			argtypes[1] = {TEXTOID};
 	Datum		args[1];
 
 	if (!tracking())
 		return;
-	if (plan == NULL)
-	{
-		Oid			argtypes[1] = {TEXTOID};
-
-		plan = SPI_prepare("SELECT pgmig.record_snapshot($1)", 1, argtypes);
-		if (plan == NULL || SPI_keepplan(plan) != 0)
-			elog(ERROR, "could not prepare the snapshot query");
-	}
 	args[0] = CStringGetTextDatum(action);
-	if (SPI_execute_plan(plan, args, NULL, false, 0) != SPI_OK_SELECT)
+	if (SPI_execute_plan(mig_kept_plan(&plan, "SELECT pgmig.record_snapshot($1)",
+									   1, argtypes, 0),
+						 args, NULL, false, 0) != SPI_OK_SELECT)
 		elog(ERROR, "recording the schema fingerprint failed");
 	SPI_freetuptable(SPI_tuptable);
 }

@@ -169,20 +169,15 @@ void
 mig_store_status(MigCatalog *cat)
 {
 	static SPIPlanPtr plan = NULL;
+	Oid			argtypes[1] = {TEXTOID};
 	Datum		args[1];
 
 	if (!have_cache())
 		return;
-	if (plan == NULL)
-	{
-		Oid			argtypes[1] = {TEXTOID};
-
-		plan = SPI_prepare("UPDATE pgmig.status_cache SET status = $1", 1, argtypes);
-		if (plan == NULL || SPI_keepplan(plan) != 0)
-			elog(ERROR, "could not prepare the status cache update");
-	}
 	args[0] = CStringGetTextDatum(status_line(cat));
-	if (SPI_execute_plan(plan, args, NULL, false, 0) != SPI_OK_UPDATE)
+	if (SPI_execute_plan(mig_kept_plan(&plan, "UPDATE pgmig.status_cache SET status = $1",
+									   1, argtypes, 0),
+						 args, NULL, false, 0) != SPI_OK_UPDATE)
 		elog(ERROR, "status cache update failed");
 }
 
