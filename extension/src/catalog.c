@@ -64,7 +64,7 @@ col_text_array(HeapTuple tup, TupleDesc desc, int col, int *n, bool *isnull)
 		return NULL;
 	deconstruct_array(DatumGetArrayTypeP(d), TEXTOID, -1, false, TYPALIGN_INT,
 					  &elems, &nulls, n);
-	result = palloc((*n > 0 ? *n : 1) * sizeof(char *));
+	result = palloc(*n * sizeof(char *));
 	for (i = 0; i < *n; i++)
 		if (!nulls[i])
 			result[k++] = TextDatumGetCString(elems[i]);
@@ -106,7 +106,7 @@ mig_load_catalog(void)
 		elog(ERROR, "could not read pgmig catalog: %s",
 			 SPI_result_code_string(ret));
 
-	nodes = palloc0((SPI_processed > 0 ? SPI_processed : 1) * sizeof(PgmigNode));
+	nodes = palloc0(SPI_processed * sizeof(PgmigNode));
 	for (i = 0; i < SPI_processed; i++)
 	{
 		HeapTuple	tup = SPI_tuptable->vals[i];
@@ -280,23 +280,16 @@ mig_batch_add(MigBatch *b, const char *action, const char *revision,
 	b->n++;
 }
 
-/* An array Datum of the first n of "elems" (NULL where 0). */
+/* An array Datum of the first n of "elems", NULL where 0 (not timestamps). */
 static Datum
 batch_array(Datum *elems, int n, Oid type)
 {
 	bool	   *nulls = palloc(n * sizeof(bool));
-	int16		typlen;
-	bool		typbyval;
-	char		typalign;
-	int			dims[1] = {n};
-	int			lbs[1] = {1};
 	int			i;
 
 	for (i = 0; i < n; i++)
 		nulls[i] = (type != TIMESTAMPTZOID && elems[i] == (Datum) 0);
-	get_typlenbyvalalign(type, &typlen, &typbyval, &typalign);
-	return PointerGetDatum(construct_md_array(elems, nulls, 1, dims, lbs, type,
-											  typlen, typbyval, typalign));
+	return mig_array(elems, nulls, n, type);
 }
 
 /*
@@ -311,12 +304,12 @@ mig_batch_flush(MigBatch *b, const char *method)
 	static SPIPlanPtr plan_apply = NULL;
 	static SPIPlanPtr plan_revert = NULL;
 	static SPIPlanPtr plan_events = NULL;
-	Datum	   *up_ids = palloc((b->n > 0 ? b->n : 1) * sizeof(Datum));
-	Datum	   *up_desc = palloc((b->n > 0 ? b->n : 1) * sizeof(Datum));
-	Datum	   *up_sum = palloc((b->n > 0 ? b->n : 1) * sizeof(Datum));
-	Datum	   *up_at = palloc((b->n > 0 ? b->n : 1) * sizeof(Datum));
-	Datum	   *up_dur = palloc((b->n > 0 ? b->n : 1) * sizeof(Datum));
-	Datum	   *down_ids = palloc((b->n > 0 ? b->n : 1) * sizeof(Datum));
+	Datum	   *up_ids = palloc(b->n * sizeof(Datum));
+	Datum	   *up_desc = palloc(b->n * sizeof(Datum));
+	Datum	   *up_sum = palloc(b->n * sizeof(Datum));
+	Datum	   *up_at = palloc(b->n * sizeof(Datum));
+	Datum	   *up_dur = palloc(b->n * sizeof(Datum));
+	Datum	   *down_ids = palloc(b->n * sizeof(Datum));
 	SPIPlanPtr	plan;
 	int			nup = 0,
 				ndown = 0;

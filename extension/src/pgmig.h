@@ -99,6 +99,8 @@ extern SPIPlanPtr mig_kept_plan(SPIPlanPtr *slot, const char *sql, int nargs,
 extern bool mig_in_catalog(void);
 
 /* util.c */
+extern Datum mig_array(Datum *elems, bool *nulls, int n, Oid elemtype);
+extern Datum mig_text_array(char **items, int n);
 extern void mig_report(PgmigError *err) pg_attribute_noreturn();
 extern ErrorData *mig_try_in_subxact(void (*fn) (void *arg), void *arg);
 extern Tuplestorestate *mig_init_srf(FunctionCallInfo fcinfo, TupleDesc *tupdesc);

@@ -63,23 +63,11 @@ text_array_arg(ArrayType *arr, const char *what, Datum **elems)
 	return n;
 }
 
-/* A text[] datum of C strings. */
-static Datum
-cstring_array(char **items, int n)
-{
-	Datum	   *d = palloc((n > 0 ? n : 1) * sizeof(Datum));
-	int			i;
-
-	for (i = 0; i < n; i++)
-		d[i] = CStringGetTextDatum(items[i]);
-	return PointerGetDatum(construct_array(d, n, TEXTOID, -1, false, TYPALIGN_INT));
-}
-
 /* Read the existing registrations for the batch's versions, sorted. */
 static Existing *
 load_existing(PgmigScript *scripts, int n, int *nexisting)
 {
-	char	  **keys = palloc((n > 0 ? n : 1) * sizeof(char *));
+	char	  **keys = palloc(n * sizeof(char *));
 	Oid			argtypes[1] = {TEXTARRAYOID};
 	Datum		values[1];
 	Existing   *ex;
@@ -87,7 +75,7 @@ load_existing(PgmigScript *scripts, int n, int *nexisting)
 
 	for (i = 0; i < (uint64) n; i++)
 		keys[i] = scripts[i].sortkey;
-	values[0] = cstring_array(keys, n);
+	values[0] = mig_text_array(keys, n);
 	if (SPI_execute_with_args("SELECT r.id, r.sortkey, r.file_checksum, r.up_checksum,"
 							  " r.source_file, m.checksum,"
 							  " m.id IS NOT NULL AND m.state NOT IN ('running', 'failed')"
@@ -97,7 +85,7 @@ load_existing(PgmigScript *scripts, int n, int *nexisting)
 							  1, argtypes, values, NULL, false, 0) != SPI_OK_SELECT)
 		elog(ERROR, "could not read registered revisions");
 
-	ex = palloc((SPI_processed > 0 ? SPI_processed : 1) * sizeof(Existing));
+	ex = palloc(SPI_processed * sizeof(Existing));
 	for (i = 0; i < SPI_processed; i++)
 	{
 		HeapTuple	tup = SPI_tuptable->vals[i];
@@ -159,10 +147,10 @@ upsert_script(PgmigScript *s)
 	values[1] = CStringGetTextDatum(s->sortkey);
 	values[2] = CStringGetTextDatum(s->description);
 	if (s->parents_explicit)
-		values[3] = cstring_array(s->parents, s->nparents);
+		values[3] = mig_text_array(s->parents, s->nparents);
 	else
 		nulls[3] = 'n';
-	values[4] = cstring_array(s->labels, s->nlabels);
+	values[4] = mig_text_array(s->labels, s->nlabels);
 	values[5] = BoolGetDatum(s->transactional);
 	if (s->lock_timeout)
 		values[6] = CStringGetTextDatum(s->lock_timeout);
@@ -210,7 +198,7 @@ register_files(FunctionCallInfo fcinfo, Datum *names, Datum *contents, int n,
 {
 	TupleDesc	tupdesc;
 	Tuplestorestate *tupstore = mig_init_srf(fcinfo, &tupdesc);
-	PgmigScript *scripts = palloc((n > 0 ? n : 1) * sizeof(PgmigScript));
+	PgmigScript *scripts = palloc(n * sizeof(PgmigScript));
 	Existing   *ex;
 	int			nex;
 	int			nestlevel;

@@ -33,7 +33,7 @@ static MigScript **
 prepare_scripts(MigCatalog *cat, PgmigPlan *plan, bool client_split)
 {
 	PgmigGraph *g = &cat->graph;
-	MigScript **scripts = palloc((plan->nsteps > 0 ? plan->nsteps : 1) * sizeof(MigScript *));
+	MigScript **scripts = palloc(plan->nsteps * sizeof(MigScript *));
 	int			i;
 
 	/* cheap checks on the whole plan first */
@@ -211,7 +211,7 @@ run_plan(FunctionCallInfo fcinfo, const char *target, bool revert,
 	if (max_steps >= 0 && plan.nsteps > max_steps)
 		plan.nsteps = max_steps;
 	s.scripts = prepare_scripts(s.cat, &plan, false);
-	s.durations = palloc0((plan.nsteps > 0 ? plan.nsteps : 1) * sizeof(Interval *));
+	s.durations = palloc0(plan.nsteps * sizeof(Interval *));
 	if (plan.nsteps > 0)
 		mig_warn_drift();
 
@@ -448,8 +448,8 @@ pgmig_apply_each(PG_FUNCTION_ARGS)
 			mig_report(&err);
 		/* the lock is ours for the whole run: check everything up front */
 		(void) prepare_scripts(s.cat, &plan, false);
-		s.scripts = palloc0((plan.nsteps > 0 ? plan.nsteps : 1) * sizeof(MigScript *));
-		s.durations = palloc0((plan.nsteps > 0 ? plan.nsteps : 1) * sizeof(Interval *));
+		s.scripts = palloc0(plan.nsteps * sizeof(MigScript *));
+		s.durations = palloc0(plan.nsteps * sizeof(Interval *));
 		if (plan.nsteps > 0)
 		{
 			mig_warn_drift();

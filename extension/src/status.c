@@ -11,7 +11,6 @@
 #include "executor/spi.h"
 #include "funcapi.h"
 #include "lib/stringinfo.h"
-#include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/timestamp.h"
 
@@ -99,18 +98,6 @@ pgmig_plan(PG_FUNCTION_ARGS)
 	return (Datum) 0;
 }
 
-/* A text[] of C strings. */
-static Datum
-text_array(char **items, int n)
-{
-	Datum	   *d = palloc((n > 0 ? n : 1) * sizeof(Datum));
-	int			i;
-
-	for (i = 0; i < n; i++)
-		d[i] = CStringGetTextDatum(items[i]);
-	return PointerGetDatum(construct_array(d, n, TEXTOID, -1, false, TYPALIGN_INT));
-}
-
 PG_FUNCTION_INFO_V1(pgmig_revisions);
 
 /* mig_revisions(): every revision in the order upgrades run them. */
@@ -122,7 +109,7 @@ pgmig_revisions(PG_FUNCTION_ARGS)
 	int			nestlevel = mig_connect_catalog();
 	MigCatalog *cat = mig_load_catalog();
 	PgmigGraph *g = &cat->graph;
-	bool	   *ooo = palloc0((g->n > 0 ? g->n : 1) * sizeof(bool));
+	bool	   *ooo = palloc0(g->n * sizeof(bool));
 	int		   *ooo_idx;
 	int			nooo = pgmig_graph_out_of_order(g, &ooo_idx);
 	int			i,
@@ -136,7 +123,7 @@ pgmig_revisions(PG_FUNCTION_ARGS)
 		int			x = g->order[i];
 		PgmigNode  *node = &g->nodes[x];
 		MigRevision *rev = (MigRevision *) node->data;
-		char	  **parents = palloc((node->nparents > 0 ? node->nparents : 1) * sizeof(char *));
+		char	  **parents = palloc(node->nparents * sizeof(char *));
 		Datum		values[14];
 		bool		nulls[14];
 
@@ -145,8 +132,8 @@ pgmig_revisions(PG_FUNCTION_ARGS)
 			parents[j] = g->nodes[node->parents[j]].id;
 		values[0] = CStringGetTextDatum(node->id);
 		values[1] = CStringGetTextDatum(rev->description);
-		values[2] = text_array(parents, node->nparents);
-		values[3] = text_array(node->labels, node->nlabels);
+		values[2] = mig_text_array(parents, node->nparents);
+		values[3] = mig_text_array(node->labels, node->nlabels);
 		values[4] = BoolGetDatum(node->applied);
 		if (rev->state)
 			values[5] = CStringGetTextDatum(rev->state);

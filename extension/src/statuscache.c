@@ -77,10 +77,10 @@ status_line(MigCatalog *cat)
 {
 	PgmigGraph *g = &cat->graph;
 	StringInfoData buf;
-	int		   *current = palloc((g->n > 0 ? g->n : 1) * sizeof(int));
-	int		   *changed = palloc((g->n > 0 ? g->n : 1) * sizeof(int));
-	int		   *halfdone = palloc((g->n > 0 ? g->n : 1) * sizeof(int));
-	int		   *missing = palloc((g->n > 0 ? g->n : 1) * sizeof(int));
+	int		   *current = palloc(g->n * sizeof(int));
+	int		   *changed = palloc(g->n * sizeof(int));
+	int		   *halfdone = palloc(g->n * sizeof(int));
+	int		   *missing = palloc(g->n * sizeof(int));
 	int			ncurrent = 0,
 				nchanged = 0,
 				nhalf = 0,

@@ -1,22 +1,57 @@
 /*-------------------------------------------------------------------------
  *
  * util.c
- *	  Small helpers every part of pgmig uses: error reporting for the
- *	  shared code, subtransactions, set-returning results, times and the
- *	  caller's search_path.
+ *	  Small helpers every part of pgmig uses: arrays, error reporting for
+ *	  the shared code, subtransactions, set-returning results, times and
+ *	  the caller's search_path.
  *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
 
 #include "access/xact.h"
+#include "catalog/pg_type.h"
 #include "funcapi.h"
 #include "miscadmin.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
 #include "utils/guc.h"
+#include "utils/lsyscache.h"
 #include "utils/resowner.h"
 #include "utils/timestamp.h"
 
 #include "pgmig.h"
+
+/*
+ * A one-dimensional array of the "n" Datums of type "elemtype" in
+ * "elems"; "nulls" marks the NULL ones, or is NULL.
+ */
+Datum
+mig_array(Datum *elems, bool *nulls, int n, Oid elemtype)
+{
+	int16		typlen;
+	bool		typbyval;
+	char		typalign;
+	int			dims[1] = {n};
+	int			lbs[1] = {1};
+
+	get_typlenbyvalalign(elemtype, &typlen, &typbyval, &typalign);
+	return PointerGetDatum(construct_md_array(elems, nulls, 1, dims, lbs,
+											  elemtype, typlen, typbyval,
+											  typalign));
+}
+
+/* A text[] of "n" C strings. */
+Datum
+mig_text_array(char **items, int n)
+{
+	Datum	   *d = palloc(n * sizeof(Datum));
+	int			i;
+
+	for (i = 0; i < n; i++)
+		d[i] = CStringGetTextDatum(items[i]);
+	return mig_array(d, NULL, n, TEXTOID);
+}
 
 /*
  * Run fn(arg) in an internal subtransaction.  Returns NULL when it
