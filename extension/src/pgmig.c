@@ -1,8 +1,8 @@
 /*-------------------------------------------------------------------------
  *
  * pgmig.c
- *	  Module entry point of the pgmig extension: loading the library, and
- *	  the trigger that keeps the audit log append-only.
+ *	  Module entry point of the pgmig extension: loading the library, its
+ *	  version, and the trigger that keeps the audit log append-only.
  *
  *-------------------------------------------------------------------------
  */
@@ -10,8 +10,13 @@
 
 #include "commands/trigger.h"
 #include "fmgr.h"
+#include "utils/builtins.h"
 
 #include "pgmig.h"
+
+#ifndef PGMIG_VERSION
+#error "PGMIG_VERSION is not defined: extension/Makefile reads it from pgmig.control"
+#endif
 
 PG_MODULE_MAGIC;
 
@@ -43,4 +48,17 @@ pgmig_events_append_only(PG_FUNCTION_ARGS)
 			 errmsg("pgmig.events is append-only"),
 			 errdetail("The audit log keeps every apply, revert and stamp; rows cannot be changed or removed.")));
 	PG_RETURN_NULL();
+}
+
+PG_FUNCTION_INFO_V1(pgmig_library_version);
+
+/*
+ * pgmig.library_version(): the version of this shared library.  It serves
+ * every database of the installation, whatever version each one's catalog
+ * (extversion) is at until ALTER EXTENSION pgmig UPDATE.
+ */
+Datum
+pgmig_library_version(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_TEXT_P(cstring_to_text(PGMIG_VERSION));
 }
