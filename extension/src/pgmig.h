@@ -76,6 +76,14 @@ typedef struct MigScript
 	int			current;		/* statement running, or -1 */
 } MigScript;
 
+/*
+ * The source files are layered, and every call goes one way: SQL entry
+ * points (the PG_FUNCTION_INFO_V1 functions) -> engine (run.c, verify.c,
+ * script.c, locks.c, resume.c) -> catalog (catalog.c, statuscache.c,
+ * snapshot.c) -> utilities (settings.c, section.c, util.c).  A file calls
+ * only into its own layer or those below it, and never in a circle.
+ */
+
 /* settings.c */
 extern char *pgmig_environment;
 extern char *pgmig_confirm;

@@ -45,7 +45,7 @@ static SubxactDepth *subxact_depths = NULL;
 static int	nsubxacts = 0;
 static int	maxsubxacts = 0;
 
-/* A transaction ends: no section outlives an abort, no subtransaction is left. */
+/* At a transaction's end: an abort ends every section. */
 static void
 track_xact(XactEvent event, void *arg)
 {
@@ -95,7 +95,8 @@ track_subxact(SubXactEvent event, SubTransactionId mySubid,
 			break;
 		case SUBXACT_EVENT_COMMIT_SUB:
 		case SUBXACT_EVENT_ABORT_SUB:
-			while (nsubxacts > 0 && subxact_depths[nsubxacts - 1].subid >= mySubid)
+			while (nsubxacts > 0 &&
+				   subxact_depths[nsubxacts - 1].subid >= mySubid)
 			{
 				nsubxacts--;
 				if (subxact_depths[nsubxacts].subid == mySubid)
