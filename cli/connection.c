@@ -245,8 +245,10 @@ version_cmp(const char *a, const char *b)
 
 /*
  * Check that the database has the pgmig extension in the version this
- * client speaks, and learn its schema.  With "create", a missing extension
- * is created (pgmig init).  False (reported) on failure.
+ * client speaks, its catalog (extversion) and the shared library that
+ * serves it alike, and learn its schema: a new library serves an old
+ * catalog until ALTER EXTENSION pgmig UPDATE.  With "create", a missing
+ * extension is created (pgmig init).  False (reported) on failure.
  */
 bool
 handshake(Conn *c, bool create)
@@ -258,6 +260,7 @@ handshake(Conn *c, bool create)
 		" ON n.oid OPERATOR(pg_catalog.=) e.extnamespace"
 		" WHERE e.extname OPERATOR(pg_catalog.=) 'pgmig'";
 	PGresult   *res = query(c, sql, 0, NULL);
+	PGresult   *lib;
 	const char *version;
 
 	if (res == NULL)
@@ -296,6 +299,44 @@ handshake(Conn *c, bool create)
 		PQclear(res);
 		return false;
 	}
+	/* the catalog is ours; it has the function, the library may not */
+	lib = PQexec(c->conn, "SELECT pgmig.library_version()");
+	if (PQresultStatus(lib) != PGRES_TUPLES_OK)
+	{
+		const char *sqlstate = PQresultErrorField(lib, PG_DIAG_SQLSTATE);
+
+		if (sqlstate == NULL || strcmp(sqlstate, "42883") != 0)
+			report_error(lib, c->conn, NULL);
+		else
+		{
+			/* a library older than the function: no such symbol in it */
+			pg_log_error("this pgmig client (version %s) cannot work with the pgmig library on the server of database \"%s\"",
+						 PGMIG_VERSION, PQdb(c->conn));
+			pg_log_error_detail("%s", PQresultErrorField(lib, PG_DIAG_MESSAGE_PRIMARY));
+			pg_log_error_hint("The library is older than the extension's version %s: install pgmig %s on the server.",
+							  version, version);
+		}
+		PQclear(lib);
+		PQclear(res);
+		return false;
+	}
+	if (strcmp(PQgetvalue(lib, 0, 0), PGMIG_VERSION) != 0)
+	{
+		const char *libversion = PQgetvalue(lib, 0, 0);
+
+		pg_log_error("this pgmig client (version %s) cannot work with the pgmig library version %s on the server of database \"%s\"",
+					 PGMIG_VERSION, libversion, PQdb(c->conn));
+		if (version_cmp(libversion, PGMIG_VERSION) > 0)
+			pg_log_error_hint("The server has pgmig %s installed: update the extension with \"ALTER EXTENSION pgmig UPDATE TO '%s';\" and use the pgmig client of version %s.",
+							  libversion, libversion, libversion);
+		else
+			pg_log_error_hint("Install pgmig %s on the server, the extension's version in this database; a server that preloads the library (shared_preload_libraries) loads the new one only when restarted.",
+							  version);
+		PQclear(lib);
+		PQclear(res);
+		return false;
+	}
+	PQclear(lib);
 	c->extschema = pg_strdup(fmtId(PQgetvalue(res, 0, 1)));
 	PQclear(res);
 	return true;

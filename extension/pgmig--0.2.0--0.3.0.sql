@@ -196,3 +196,14 @@ REVOKE EXECUTE ON FUNCTION pgmig.drop_guard() FROM PUBLIC;
 CREATE EVENT TRIGGER pgmig_drop_guard ON ddl_command_start
 	WHEN TAG IN ('DROP EXTENSION', 'DROP SCHEMA', 'DROP OWNED')
 	EXECUTE FUNCTION pgmig.drop_guard();
+
+/*
+ * The library's version (issue 15, item 7): installing a new pgmig
+ * replaces the shared library for every database at once, and a catalog
+ * keeps its version until ALTER EXTENSION pgmig UPDATE, so extversion does
+ * not tell which library runs.  The client checks both against its own.
+ */
+CREATE FUNCTION pgmig.library_version() RETURNS text
+	AS 'MODULE_PATHNAME', 'pgmig_library_version' LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION pgmig.library_version() IS
+	'the version of the pgmig shared library that serves this session';

@@ -4,14 +4,15 @@
  *	  Reading and writing pgmig's catalog: registered revisions, applied
  *	  revisions and the audit log.
  *
- * Callers are connected to SPI and have pinned search_path with
- * mig_enter_catalog(); every query here is schema-qualified anyway.
+ * Callers are inside a catalog section (section.c): connected to SPI,
+ * search_path pinned; every query here is schema-qualified anyway.
  * Statements that run once per revision use plans kept for the session.
  *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
 
+#include "catalog/namespace.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "utils/array.h"
@@ -25,22 +26,16 @@ static SPIPlanPtr plan_insert_event = NULL;
 static SPIPlanPtr plan_fetch_up = NULL;
 static SPIPlanPtr plan_fetch_down = NULL;
 
-/* Prepare a statement once per session. */
-static SPIPlanPtr
-kept_plan(SPIPlanPtr *slot, const char *sql, int nargs, Oid *argtypes)
+/*
+ * Does schema pgmig have relation "relname"?  Tables added by a later
+ * version are missing while a database still runs an older one.
+ */
+bool
+mig_catalog_has(const char *relname)
 {
-	if (*slot == NULL)
-	{
-		SPIPlanPtr	plan = SPI_prepare(sql, nargs, argtypes);
+	Oid			nsp = get_namespace_oid("pgmig", true);
 
-		if (plan == NULL)
-			elog(ERROR, "SPI_prepare failed for \"%s\": %s",
-				 sql, SPI_result_code_string(SPI_result));
-		if (SPI_keepplan(plan) != 0)
-			elog(ERROR, "SPI_keepplan failed");
-		*slot = plan;
-	}
-	return *slot;
+	return OidIsValid(nsp) && OidIsValid(get_relname_relid(relname, nsp));
 }
 
 /* Column "col" of the current SPI row as a C string, or NULL. */
@@ -69,12 +64,20 @@ col_text_array(HeapTuple tup, TupleDesc desc, int col, int *n, bool *isnull)
 		return NULL;
 	deconstruct_array(DatumGetArrayTypeP(d), TEXTOID, -1, false, TYPALIGN_INT,
 					  &elems, &nulls, n);
-	result = palloc((*n > 0 ? *n : 1) * sizeof(char *));
+	result = palloc(*n * sizeof(char *));
 	for (i = 0; i < *n; i++)
 		if (!nulls[i])
 			result[k++] = TextDatumGetCString(elems[i]);
 	*n = k;
 	return result;
+}
+
+/* Has the applied script changed since it was applied? */
+bool
+mig_rev_changed(MigRevision *rev)
+{
+	return rev->state != NULL && rev->registered && rev->applied_checksum != NULL &&
+		rev->up_checksum != NULL && strcmp(rev->applied_checksum, rev->up_checksum) != 0;
 }
 
 /*
@@ -103,7 +106,7 @@ mig_load_catalog(void)
 		elog(ERROR, "could not read pgmig catalog: %s",
 			 SPI_result_code_string(ret));
 
-	nodes = palloc0((SPI_processed > 0 ? SPI_processed : 1) * sizeof(PgmigNode));
+	nodes = palloc0(SPI_processed * sizeof(PgmigNode));
 	for (i = 0; i < SPI_processed; i++)
 	{
 		HeapTuple	tup = SPI_tuptable->vals[i];
@@ -166,13 +169,13 @@ mig_fetch_script(const char *revision, bool revert, int *first_line)
 	int			ret;
 
 	if (revert)
-		plan = kept_plan(&plan_fetch_down,
+		plan = mig_kept_plan(&plan_fetch_down,
 						 "SELECT down_script, down_line FROM pgmig.revisions WHERE id = $1",
-						 1, argtypes);
+						 1, argtypes, 0);
 	else
-		plan = kept_plan(&plan_fetch_up,
+		plan = mig_kept_plan(&plan_fetch_up,
 						 "SELECT up_script, up_line FROM pgmig.revisions WHERE id = $1",
-						 1, argtypes);
+						 1, argtypes, 0);
 	values[0] = CStringGetTextDatum(revision);
 	ret = SPI_execute_plan(plan, values, NULL, false, 1);
 	if (ret != SPI_OK_SELECT)
@@ -206,11 +209,11 @@ mig_log_event(const char *action, const char *revision, Interval *duration,
 	char		nulls[6] = {' ', ' ', ' ', ' ', ' ', ' '};
 	SPIPlanPtr	plan;
 
-	plan = kept_plan(&plan_insert_event,
+	plan = mig_kept_plan(&plan_insert_event,
 					 "INSERT INTO pgmig.events"
 					 " (action, revision, duration, success, sqlstate, message)"
 					 " VALUES ($1, $2, $3, $4, $5, $6)",
-					 6, argtypes);
+					 6, argtypes, 0);
 	values[0] = CStringGetTextDatum(action);
 	if (revision)
 		values[1] = CStringGetTextDatum(revision);
@@ -277,23 +280,16 @@ mig_batch_add(MigBatch *b, const char *action, const char *revision,
 	b->n++;
 }
 
-/* An array Datum of the first n of "elems" (NULL where 0). */
+/* An array Datum of the first n of "elems", NULL where 0 (not timestamps). */
 static Datum
 batch_array(Datum *elems, int n, Oid type)
 {
 	bool	   *nulls = palloc(n * sizeof(bool));
-	int16		typlen;
-	bool		typbyval;
-	char		typalign;
-	int			dims[1] = {n};
-	int			lbs[1] = {1};
 	int			i;
 
 	for (i = 0; i < n; i++)
 		nulls[i] = (type != TIMESTAMPTZOID && elems[i] == (Datum) 0);
-	get_typlenbyvalalign(type, &typlen, &typbyval, &typalign);
-	return PointerGetDatum(construct_md_array(elems, nulls, 1, dims, lbs, type,
-											  typlen, typbyval, typalign));
+	return mig_array(elems, nulls, n, type);
 }
 
 /*
@@ -308,12 +304,12 @@ mig_batch_flush(MigBatch *b, const char *method)
 	static SPIPlanPtr plan_apply = NULL;
 	static SPIPlanPtr plan_revert = NULL;
 	static SPIPlanPtr plan_events = NULL;
-	Datum	   *up_ids = palloc((b->n > 0 ? b->n : 1) * sizeof(Datum));
-	Datum	   *up_desc = palloc((b->n > 0 ? b->n : 1) * sizeof(Datum));
-	Datum	   *up_sum = palloc((b->n > 0 ? b->n : 1) * sizeof(Datum));
-	Datum	   *up_at = palloc((b->n > 0 ? b->n : 1) * sizeof(Datum));
-	Datum	   *up_dur = palloc((b->n > 0 ? b->n : 1) * sizeof(Datum));
-	Datum	   *down_ids = palloc((b->n > 0 ? b->n : 1) * sizeof(Datum));
+	Datum	   *up_ids = palloc(b->n * sizeof(Datum));
+	Datum	   *up_desc = palloc(b->n * sizeof(Datum));
+	Datum	   *up_sum = palloc(b->n * sizeof(Datum));
+	Datum	   *up_at = palloc(b->n * sizeof(Datum));
+	Datum	   *up_dur = palloc(b->n * sizeof(Datum));
+	Datum	   *down_ids = palloc(b->n * sizeof(Datum));
 	SPIPlanPtr	plan;
 	int			nup = 0,
 				ndown = 0;
@@ -344,7 +340,7 @@ mig_batch_flush(MigBatch *b, const char *method)
 		TIMESTAMPTZARRAYOID, INTERVALARRAYOID, TEXTOID};
 		Datum		args[6];
 
-		plan = kept_plan(&plan_apply,
+		plan = mig_kept_plan(&plan_apply,
 						 "INSERT INTO pgmig.schema_migrations AS m"
 						 " (id, description, checksum, applied_at, duration, method)"
 						 " SELECT u.id, u.description, u.checksum, u.at, u.duration, $6"
@@ -355,7 +351,7 @@ mig_batch_flush(MigBatch *b, const char *method)
 						 " applied_by = excluded.applied_by, duration = excluded.duration,"
 						 " method = excluded.method, state = 'complete', statements_done = NULL"
 						 " WHERE m.state <> 'complete'",
-						 6, argtypes);
+						 6, argtypes, 0);
 		args[0] = batch_array(up_ids, nup, TEXTOID);
 		args[1] = batch_array(up_desc, nup, TEXTOID);
 		args[2] = batch_array(up_sum, nup, TEXTOID);
@@ -376,9 +372,9 @@ mig_batch_flush(MigBatch *b, const char *method)
 		Oid			argtypes[1] = {TEXTARRAYOID};
 		Datum		args[1];
 
-		plan = kept_plan(&plan_revert,
+		plan = mig_kept_plan(&plan_revert,
 						 "DELETE FROM pgmig.schema_migrations WHERE id = ANY ($1)",
-						 1, argtypes);
+						 1, argtypes, 0);
 		args[0] = batch_array(down_ids, ndown, TEXTOID);
 		if (SPI_execute_plan(plan, args, NULL, false, 0) != SPI_OK_DELETE)
 			elog(ERROR, "could not record reverted revisions");
@@ -394,13 +390,13 @@ mig_batch_flush(MigBatch *b, const char *method)
 		INTERVALARRAYOID};
 		Datum		args[4];
 
-		plan = kept_plan(&plan_events,
+		plan = mig_kept_plan(&plan_events,
 						 "INSERT INTO pgmig.events (action, revision, at, duration)"
 						 " SELECT u.action, u.revision, u.at, u.duration"
 						 " FROM unnest($1, $2, $3, $4) WITH ORDINALITY"
 						 "   AS u(action, revision, at, duration, n)"
 						 " ORDER BY u.n",
-						 4, argtypes);
+						 4, argtypes, 0);
 		args[0] = batch_array(b->actions, b->n, TEXTOID);
 		args[1] = batch_array(b->ids, b->n, TEXTOID);
 		args[2] = batch_array(b->ats, b->n, TIMESTAMPTZOID);

@@ -1,21 +1,8 @@
 /*-------------------------------------------------------------------------
  *
  * guard.c
- *	  What only pgmig's administrators may switch off or erase: the
- *	  superuser settings keep the values an administrator stored for them,
- *	  and the drop guard keeps the migration history.
- *
- * pgmig.environment, pgmig.track_drift and pgmig.allow_drop lift a
- * protection (the production guard, drift tracking, the drop guard), so
- * they are superuser settings (PGC_SUSET).  A session may give them a value
- * before this library is loaded; PostgreSQL keeps it as a placeholder and,
- * when _PG_init() defines the setting, discards it with a warning if the
- * role that gave it may not set it.  A value given at connection start
- * (PGOPTIONS, "options" in a connection string) is the placeholder's
- * default as well, in place of the value stored with ALTER DATABASE or
- * ALTER ROLE; discarding it would lose that stored value too, and with it
- * pgmig.environment = 'production'.  So the stored values are applied
- * again once the settings are defined.
+ *	  The drop guard: the migration history is not erased without an
+ *	  administrator's word.
  *
  * DROP EXTENSION pgmig deletes the catalog: every applied revision and the
  * append-only audit log.  The event trigger pgmig_drop_guard refuses it,
@@ -31,138 +18,23 @@
 
 #include "access/genam.h"
 #include "access/htup_details.h"
-#include "access/parallel.h"
 #include "access/table.h"
-#include "access/xact.h"
 #include "catalog/indexing.h"
-#include "catalog/pg_db_role_setting.h"
 #include "catalog/pg_extension.h"
 #include "catalog/pg_namespace.h"
-#include "catalog/pg_type.h"
 #include "commands/dbcommands.h"
 #include "commands/event_trigger.h"
 #include "executor/spi.h"
 #include "miscadmin.h"
 #include "nodes/parsenodes.h"
 #include "utils/acl.h"
-#include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
-#include "utils/guc.h"
 #include "utils/lsyscache.h"
-#include "utils/memutils.h"
 #include "utils/rel.h"
 #include "utils/syscache.h"
 
 #include "pgmig.h"
-
-/* The settings that lift a protection: superuser settings. */
-static const char *const guarded_settings[] = {
-	"pgmig.environment",
-	"pgmig.track_drift",
-	"pgmig.allow_drop",
-};
-
-/* Is "name" one of the guarded settings? */
-static bool
-is_guarded(const char *name)
-{
-	int			i;
-
-	for (i = 0; i < (int) lengthof(guarded_settings); i++)
-		if (pg_strcasecmp(name, guarded_settings[i]) == 0)
-			return true;
-	return false;
-}
-
-/*
- * Apply the values of the guarded settings stored for one database and
- * role (either may be InvalidOid: every one), as the backend applied them
- * at connection start: at superuser level, with "source" ranking them.
- */
-static void
-apply_stored(Relation rel, Oid databaseid, Oid roleid, GucSource source)
-{
-	ScanKeyData keys[2];
-	SysScanDesc scan;
-	HeapTuple	tup;
-
-	ScanKeyInit(&keys[0], Anum_pg_db_role_setting_setdatabase,
-				BTEqualStrategyNumber, F_OIDEQ, ObjectIdGetDatum(databaseid));
-	ScanKeyInit(&keys[1], Anum_pg_db_role_setting_setrole,
-				BTEqualStrategyNumber, F_OIDEQ, ObjectIdGetDatum(roleid));
-	scan = systable_beginscan(rel, DbRoleSettingDatidRolidIndexId, true,
-							  NULL, 2, keys);
-	while (HeapTupleIsValid(tup = systable_getnext(scan)))
-	{
-		bool		isnull;
-		Datum		config;
-		Datum	   *items;
-		int			nitems;
-		int			i;
-
-		config = heap_getattr(tup, Anum_pg_db_role_setting_setconfig,
-							  RelationGetDescr(rel), &isnull);
-		if (isnull)
-			continue;
-		deconstruct_array(DatumGetArrayTypeP(config), TEXTOID, -1, false,
-						  TYPALIGN_INT, &items, NULL, &nitems);
-		for (i = 0; i < nitems; i++)
-		{
-			char	   *name;
-			char	   *value;
-
-			ParseLongOption(TextDatumGetCString(items[i]), &name, &value);
-			if (value != NULL && is_guarded(name))
-				(void) set_config_option(name, value, PGC_SUSET, source,
-										 GUC_ACTION_SET, true, WARNING, false);
-		}
-	}
-	systable_endscan(scan);
-}
-
-/*
- * Apply the stored values of the guarded settings again, in the order and
- * ranks of the backend's start (process_settings() in postinit.c), so that
- * a value that was discarded does not take the stored value with it.  A
- * value the session may set keeps its higher rank.  Called by _PG_init()
- * after the settings are defined; it needs the catalog, so it does nothing
- * in the postmaster (shared_preload_libraries, where the settings exist
- * before a session gives them a value) or before a backend has a database.
- */
-void
-mig_restore_stored_settings(void)
-{
-	MemoryContext callercxt = CurrentMemoryContext;
-	MemoryContext cxt;
-	bool		own_xact;
-	Relation	rel;
-	Oid			roleid;
-
-	if (!IsUnderPostmaster || !OidIsValid(MyDatabaseId) || IsParallelWorker())
-		return;
-	/* session_preload_libraries loads the library between transactions */
-	own_xact = !IsTransactionState();
-	if (own_xact)
-		StartTransactionCommand();
-	cxt = AllocSetContextCreate(CurrentMemoryContext, "pgmig settings",
-								ALLOCSET_SMALL_SIZES);
-	MemoryContextSwitchTo(cxt);
-	roleid = GetSessionUserId();
-	rel = table_open(DbRoleSettingRelationId, AccessShareLock);
-	apply_stored(rel, MyDatabaseId, roleid, PGC_S_DATABASE_USER);
-	apply_stored(rel, InvalidOid, roleid, PGC_S_USER);
-	apply_stored(rel, MyDatabaseId, InvalidOid, PGC_S_DATABASE);
-	apply_stored(rel, InvalidOid, InvalidOid, PGC_S_GLOBAL);
-	table_close(rel, AccessShareLock);
-	MemoryContextSwitchTo(callercxt);
-	MemoryContextDelete(cxt);
-	if (own_xact)
-	{
-		CommitTransactionCommand();
-		MemoryContextSwitchTo(callercxt);
-	}
-}
 
 /* How a command would drop extension pgmig. */
 typedef enum DropsPgmig
@@ -303,17 +175,14 @@ holds_history(Oid owner)
 
 	GetUserIdAndSecContext(&save_userid, &save_sec_context);
 	SetUserIdAndSecContext(owner, save_sec_context | SECURITY_LOCAL_USERID_CHANGE);
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	nestlevel = mig_enter_catalog();
+	nestlevel = mig_connect_catalog();
 	if (SPI_execute("SELECT EXISTS (SELECT FROM pgmig.schema_migrations)"
 					" OR EXISTS (SELECT FROM pgmig.events)",
 					true, 1) != SPI_OK_SELECT || SPI_processed != 1)
 		elog(ERROR, "history query failed");
 	result = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0],
 										SPI_tuptable->tupdesc, 1, &isnull));
-	mig_leave_catalog(nestlevel);
-	SPI_finish();
+	mig_finish_catalog(nestlevel);
 	SetUserIdAndSecContext(save_userid, save_sec_context);
 	return result && !isnull;
 }

@@ -237,29 +237,24 @@ static bool
 find_holder(Oid relid, LockHolder *holder)
 {
 	static SPIPlanPtr plan = NULL;
+	Oid			argtypes[1] = {OIDOID};
 	Datum		args[1];
 	bool		found = false;
 
-	if (plan == NULL)
-	{
-		Oid			argtypes[1] = {OIDOID};
-
-		plan = SPI_prepare("SELECT l.pid, l.mode,"
-						   "  pg_catalog.format('user \"%s\", application \"%s\", %s since %s, query: %s',"
-						   "    a.usename, a.application_name, a.state,"
-						   "    pg_catalog.date_trunc('second', COALESCE(a.xact_start, a.query_start)),"
-						   "    pg_catalog.left(a.query, 200))"
-						   " FROM pg_catalog.pg_locks l"
-						   " LEFT JOIN pg_catalog.pg_stat_activity a ON a.pid = l.pid"
-						   " WHERE l.locktype = 'relation' AND l.relation = $1"
-						   "   AND l.database = (SELECT oid FROM pg_catalog.pg_database"
-						   "                     WHERE datname = pg_catalog.current_database())"
-						   "   AND l.granted AND l.pid IS DISTINCT FROM pg_catalog.pg_backend_pid()"
-						   " ORDER BY a.xact_start NULLS FIRST LIMIT 1",
-						   1, argtypes);
-		if (plan == NULL || SPI_keepplan(plan) != 0)
-			elog(ERROR, "could not prepare the lock holder query");
-	}
+	mig_kept_plan(&plan,
+				  "SELECT l.pid, l.mode,"
+				  "  pg_catalog.format('user \"%s\", application \"%s\", %s since %s, query: %s',"
+				  "    a.usename, a.application_name, a.state,"
+				  "    pg_catalog.date_trunc('second', COALESCE(a.xact_start, a.query_start)),"
+				  "    pg_catalog.left(a.query, 200))"
+				  " FROM pg_catalog.pg_locks l"
+				  " LEFT JOIN pg_catalog.pg_stat_activity a ON a.pid = l.pid"
+				  " WHERE l.locktype = 'relation' AND l.relation = $1"
+				  "   AND l.database = (SELECT oid FROM pg_catalog.pg_database"
+				  "                     WHERE datname = pg_catalog.current_database())"
+				  "   AND l.granted AND l.pid IS DISTINCT FROM pg_catalog.pg_backend_pid()"
+				  " ORDER BY a.xact_start NULLS FIRST LIMIT 1",
+				  1, argtypes, 0);
 	args[0] = ObjectIdGetDatum(relid);
 	if (SPI_execute_plan(plan, args, NULL, true, 1) != SPI_OK_SELECT)
 		elog(ERROR, "lock holder query failed");

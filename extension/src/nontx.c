@@ -87,9 +87,7 @@ pgmig_statements(PG_FUNCTION_ARGS)
 	int			nestlevel;
 	int			i;
 
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	nestlevel = mig_enter_catalog();
+	nestlevel = mig_connect_catalog();
 	script = load_script(id, revert, &rev);
 
 	for (i = 0; i < script->nstmts; i++)
@@ -104,8 +102,7 @@ pgmig_statements(PG_FUNCTION_ARGS)
 															 script->stmts[i].length));
 		tuplestore_putvalues(tupstore, tupdesc, values, nulls);
 	}
-	mig_leave_catalog(nestlevel);
-	SPI_finish();
+	mig_finish_catalog(nestlevel);
 	return (Datum) 0;
 }
 
@@ -146,9 +143,7 @@ pgmig_nontx_begin(PG_FUNCTION_ARGS)
 
 	mig_check_confirmed(revert ? "revert" : "apply");
 	require_session_lock();
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	nestlevel = mig_enter_catalog();
+	nestlevel = mig_connect_catalog();
 	cat = mig_load_catalog();
 	x = find_revision(cat, id);
 	node = &cat->graph.nodes[x];
@@ -235,8 +230,7 @@ pgmig_nontx_begin(PG_FUNCTION_ARGS)
 	done = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0],
 									   SPI_tuptable->tupdesc, 1, &isnull));
 	mig_refresh_status();
-	mig_leave_catalog(nestlevel);
-	SPI_finish();
+	mig_finish_catalog(nestlevel);
 	PG_RETURN_INT32(isnull ? 0 : done);
 }
 
@@ -259,9 +253,7 @@ pgmig_nontx_progress(PG_FUNCTION_ARGS)
 
 	values[0] = PG_GETARG_DATUM(0);
 	values[1] = PG_GETARG_DATUM(1);
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	nestlevel = mig_enter_catalog();
+	nestlevel = mig_connect_catalog();
 	n = catalog_exec("UPDATE pgmig.schema_migrations m SET statements_done = $2,"
 					 " pending = NULL"
 					 " FROM (SELECT pending FROM pgmig.schema_migrations WHERE id = $1) o"
@@ -286,8 +278,7 @@ pgmig_nontx_progress(PG_FUNCTION_ARGS)
 				 errdetail("The statement did not leave a usable index: CREATE INDEX ... IF NOT EXISTS skips an index of that name even when an earlier build left it invalid."),
 				 errhint("Drop it with DROP INDEX CONCURRENTLY %s; then run the migration again.",
 						 invalid)));
-	mig_leave_catalog(nestlevel);
-	SPI_finish();
+	mig_finish_catalog(nestlevel);
 	PG_RETURN_VOID();
 }
 
@@ -400,9 +391,7 @@ pgmig_nontx_plan(PG_FUNCTION_ARGS)
 	int			start;
 	int			i;
 
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	nestlevel = mig_enter_catalog();
+	nestlevel = mig_connect_catalog();
 	script = load_script(id, revert, &rev);
 	start = Min(resume_point(rev, script->revision, revert, &pending,
 							 &has_pending), script->nstmts);
@@ -437,8 +426,7 @@ pgmig_nontx_plan(PG_FUNCTION_ARGS)
 		plan_row(tupstore, tupdesc, script, i, NULL,
 				 top_level ? "top level" : "transaction");
 	}
-	mig_leave_catalog(nestlevel);
-	SPI_finish();
+	mig_finish_catalog(nestlevel);
 	return (Datum) 0;
 }
 
@@ -471,9 +459,7 @@ pgmig_nontx_end(PG_FUNCTION_ARGS)
 	revert = PG_GETARG_BOOL(1);
 	success = PG_GETARG_BOOL(2);
 
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	nestlevel = mig_enter_catalog();
+	nestlevel = mig_connect_catalog();
 	values[0] = CStringGetTextDatum(id);
 	if (duration)
 		values[1] = IntervalPGetDatum(duration);
@@ -505,8 +491,7 @@ pgmig_nontx_end(PG_FUNCTION_ARGS)
 	mig_refresh_status();
 	/* what the completed statements did came from the migration, not drift */
 	mig_record_snapshot(revert ? "revert" : "apply");
-	mig_leave_catalog(nestlevel);
-	SPI_finish();
+	mig_finish_catalog(nestlevel);
 	PG_RETURN_VOID();
 }
 
@@ -533,16 +518,13 @@ pgmig_log_failure(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("invalid action \"%s\"", action),
 				 errhint("Failures are logged for apply, revert and stamp.")));
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	nestlevel = mig_enter_catalog();
+	nestlevel = mig_connect_catalog();
 	mig_log_event(action,
 				  PG_ARGISNULL(1) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(1)),
 				  PG_ARGISNULL(2) ? NULL : PG_GETARG_INTERVAL_P(2),
 				  false,
 				  PG_ARGISNULL(3) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(3)),
 				  PG_ARGISNULL(4) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(4)));
-	mig_leave_catalog(nestlevel);
-	SPI_finish();
+	mig_finish_catalog(nestlevel);
 	PG_RETURN_VOID();
 }

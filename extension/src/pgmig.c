@@ -1,256 +1,38 @@
 /*-------------------------------------------------------------------------
  *
  * pgmig.c
- *	  Module entry point of the pgmig extension: settings, the guarded
- *	  search_path for catalog queries, error reporting.
+ *	  Module entry point of the pgmig extension: loading the library, its
+ *	  version, and the trigger that keeps the audit log append-only.
  *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
 
-#include "access/xact.h"
-#include "catalog/namespace.h"
 #include "commands/trigger.h"
-#include "funcapi.h"
-#include "miscadmin.h"
-#include "storage/lock.h"
-#include "utils/guc.h"
-#include "utils/lsyscache.h"
-#include "utils/resowner.h"
+#include "fmgr.h"
+#include "utils/builtins.h"
 
 #include "pgmig.h"
 
-PG_MODULE_MAGIC;
+#ifndef PGMIG_VERSION
+#error "PGMIG_VERSION is not defined: extension/Makefile reads it from pgmig.control"
+#endif
 
-char	   *pgmig_environment = NULL;
-char	   *pgmig_confirm = NULL;
-int			pgmig_lock_timeout = 5000;
-int			pgmig_lock_retries = 3;
-int			pgmig_lock_retry_delay = 1000;
-bool		pgmig_track_drift = true;
-bool		pgmig_allow_drop = false;
+PG_MODULE_MAGIC;
 
 void		_PG_init(void);
 
 /*
- * Define the pgmig.* settings.  The ones that switch off a protection
- * (the production guard, drift tracking, the drop guard) are superuser
- * settings, which PostgreSQL 15 and later let an administrator delegate
- * with GRANT SET ON PARAMETER; the confirmation and the lock settings are
- * the session's own.
+ * Load the library: define the settings, apply again the stored values of
+ * the ones only administrators may change, and watch transactions for the
+ * catalog's depth counter.
  */
 void
 _PG_init(void)
 {
-	DefineCustomStringVariable("pgmig.environment",
-							   "Names the kind of database; \"production\" guards apply, revert and stamp.",
-							   "Set it with ALTER DATABASE ... SET pgmig.environment = 'production'.",
-							   &pgmig_environment,
-							   "",
-							   PGC_SUSET,
-							   0,
-							   NULL, NULL, NULL);
-	DefineCustomStringVariable("pgmig.confirm",
-							   "Set to \"yes\" to confirm changes to a production database.",
-							   NULL,
-							   &pgmig_confirm,
-							   "",
-							   PGC_USERSET,
-							   0,
-							   NULL, NULL, NULL);
-	DefineCustomIntVariable("pgmig.lock_timeout",
-							"Longest wait for a lock by a statement of a migration script.",
-							"A revision's \"-- pgmig:lock_timeout\" directive overrides it; 0 waits indefinitely, -1 keeps the session's lock_timeout.",
-							&pgmig_lock_timeout,
-							5000, -1, INT_MAX,
-							PGC_USERSET,
-							GUC_UNIT_MS,
-							NULL, NULL, NULL);
-	DefineCustomIntVariable("pgmig.lock_retries",
-							"How many times a revision that timed out waiting for a lock is retried.",
-							NULL,
-							&pgmig_lock_retries,
-							3, 0, 1000,
-							PGC_USERSET,
-							0,
-							NULL, NULL, NULL);
-	DefineCustomIntVariable("pgmig.lock_retry_delay",
-							"Pause before the first retry of a revision that timed out waiting for a lock; it doubles with each retry.",
-							NULL,
-							&pgmig_lock_retry_delay,
-							1000, 0, 3600000,
-							PGC_USERSET,
-							GUC_UNIT_MS,
-							NULL, NULL, NULL);
-	DefineCustomBoolVariable("pgmig.track_drift",
-							 "Records a fingerprint of the schema after each run and warns of changes made outside migrations.",
-							 NULL,
-							 &pgmig_track_drift,
-							 true,
-							 PGC_SUSET,
-							 0,
-							 NULL, NULL, NULL);
-	DefineCustomBoolVariable("pgmig.allow_drop",
-							 "Allows dropping extension pgmig while its catalog holds migration history.",
-							 "Dropping it deletes the applied revisions and the audit log; pg_dump --data-only --table='pgmig.*' saves them.",
-							 &pgmig_allow_drop,
-							 false,
-							 PGC_SUSET,
-							 0,
-							 NULL, NULL, NULL);
-	mig_status_cache_init();
-#if PG_VERSION_NUM >= 150000
-	MarkGUCPrefixReserved("pgmig");
-#else
-	EmitWarningsOnPlaceholders("pgmig");
-#endif
+	mig_define_settings();
+	mig_section_init();
 	mig_restore_stored_settings();
-}
-
-/*
- * Pin search_path for the catalog queries that follow, so that a hostile
- * search_path cannot redirect an operator or function.  Returns the GUC
- * nest level to hand to mig_leave_catalog().
- */
-int
-mig_enter_catalog(void)
-{
-	int			nestlevel = NewGUCNestLevel();
-
-	(void) set_config_option("search_path", "pg_catalog, pg_temp",
-							 PGC_USERSET, PGC_S_SESSION,
-							 GUC_ACTION_SAVE, true, 0, false);
-	mig_catalog_entered();
-	return nestlevel;
-}
-
-/* Restore the caller's settings. */
-void
-mig_leave_catalog(int nestlevel)
-{
-	AtEOXact_GUC(true, nestlevel);
-	mig_catalog_left();
-}
-
-/*
- * Run fn(arg) in an internal subtransaction.  Returns NULL when it
- * succeeds; otherwise the subtransaction is rolled back and the error is
- * returned, copied into the caller's memory context.
- */
-ErrorData *
-mig_try_in_subxact(void (*fn) (void *arg), void *arg)
-{
-	MemoryContext cxt = CurrentMemoryContext;
-	ResourceOwner owner = CurrentResourceOwner;
-	ErrorData  *volatile edata = NULL;
-
-	BeginInternalSubTransaction(NULL);
-	MemoryContextSwitchTo(cxt);
-	PG_TRY();
-	{
-		fn(arg);
-		ReleaseCurrentSubTransaction();
-	}
-	PG_CATCH();
-	{
-		MemoryContextSwitchTo(cxt);
-		edata = CopyErrorData();
-		FlushErrorState();
-		RollbackAndReleaseCurrentSubTransaction();
-	}
-	PG_END_TRY();
-	MemoryContextSwitchTo(cxt);
-	CurrentResourceOwner = owner;
-	return edata;
-}
-
-/*
- * Does schema pgmig have relation "relname"?  Tables added by a later
- * version are missing while a database still runs an older one.
- */
-bool
-mig_catalog_has(const char *relname)
-{
-	Oid			nsp = get_namespace_oid("pgmig", true);
-
-	return OidIsValid(nsp) && OidIsValid(get_relname_relid(relname, nsp));
-}
-
-/* Turn a PgmigError from the shared code into an ereport. */
-void
-mig_report(PgmigError *err)
-{
-	int			code;
-
-	switch (err->kind)
-	{
-		case PGMIG_ERR_DUPLICATE:
-			code = ERRCODE_DUPLICATE_OBJECT;
-			break;
-		case PGMIG_ERR_UNDEFINED:
-			code = ERRCODE_UNDEFINED_OBJECT;
-			break;
-		case PGMIG_ERR_AMBIGUOUS:
-			code = ERRCODE_AMBIGUOUS_PARAMETER;
-			break;
-		case PGMIG_ERR_CYCLE:
-			code = ERRCODE_INVALID_OBJECT_DEFINITION;
-			break;
-		case PGMIG_ERR_HEADS:
-			code = ERRCODE_CARDINALITY_VIOLATION;
-			break;
-		default:
-			code = ERRCODE_INVALID_PARAMETER_VALUE;
-			break;
-	}
-	ereport(ERROR,
-			(errcode(code),
-			 errmsg_internal("%s", err->message),
-			 err->detail ? errdetail_internal("%s", err->detail) : 0,
-			 err->hint ? errhint("%s", err->hint) : 0));
-	pg_unreachable();
-}
-
-/* Prepare a materialized set-returning function's result. */
-Tuplestorestate *
-mig_init_srf(FunctionCallInfo fcinfo, TupleDesc *tupdesc)
-{
-	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	MemoryContext oldcxt;
-	Tuplestorestate *tupstore;
-
-	if (rsinfo == NULL || !IsA(rsinfo, ReturnSetInfo) ||
-		(rsinfo->allowedModes & SFRM_Materialize) == 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("set-valued function called in context that cannot accept a set")));
-	if (get_call_result_type(fcinfo, NULL, tupdesc) != TYPEFUNC_COMPOSITE)
-		elog(ERROR, "return type must be a row type");
-
-	oldcxt = MemoryContextSwitchTo(rsinfo->econtext->ecxt_per_query_memory);
-	*tupdesc = CreateTupleDescCopy(*tupdesc);
-	tupstore = tuplestore_begin_heap(true, false, work_mem);
-	rsinfo->returnMode = SFRM_Materialize;
-	rsinfo->setResult = tupstore;
-	rsinfo->setDesc = *tupdesc;
-	MemoryContextSwitchTo(oldcxt);
-	return tupstore;
-}
-
-/* Refuse a change to a production database that the session did not confirm. */
-void
-mig_check_confirmed(const char *action)
-{
-	if (pgmig_environment == NULL ||
-		pg_strcasecmp(pgmig_environment, "production") != 0)
-		return;
-	if (pgmig_confirm != NULL && pg_strcasecmp(pgmig_confirm, "yes") == 0)
-		return;
-	ereport(ERROR,
-			(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-			 errmsg("%s refused in a production database", action),
-			 errdetail("This database has pgmig.environment set to \"production\"."),
-			 errhint("Confirm with SET pgmig.confirm = 'yes' in the session, \"pgmig --confirm\", or PGMIG_CONFIRM=yes.")));
 }
 
 PG_FUNCTION_INFO_V1(pgmig_events_append_only);
@@ -266,4 +48,17 @@ pgmig_events_append_only(PG_FUNCTION_ARGS)
 			 errmsg("pgmig.events is append-only"),
 			 errdetail("The audit log keeps every apply, revert and stamp; rows cannot be changed or removed.")));
 	PG_RETURN_NULL();
+}
+
+PG_FUNCTION_INFO_V1(pgmig_library_version);
+
+/*
+ * pgmig.library_version(): the version of this shared library.  It serves
+ * every database of the installation, whatever version each one's catalog
+ * (extversion) is at until ALTER EXTENSION pgmig UPDATE.
+ */
+Datum
+pgmig_library_version(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_TEXT_P(cstring_to_text(PGMIG_VERSION));
 }

@@ -10,8 +10,9 @@
 
 #include "postgres.h"
 
-#include "datatype/timestamp.h"
 #include "access/tupdesc.h"
+#include "datatype/timestamp.h"
+#include "executor/spi.h"
 #include "fmgr.h"
 #include "lib/stringinfo.h"
 #include "utils/tuplestore.h"
@@ -75,7 +76,15 @@ typedef struct MigScript
 	int			current;		/* statement running, or -1 */
 } MigScript;
 
-/* pgmig.c */
+/*
+ * The source files are layered, and every call goes one way: SQL entry
+ * points (the PG_FUNCTION_INFO_V1 functions) -> engine (run.c, verify.c,
+ * script.c, locks.c, resume.c) -> catalog (catalog.c, statuscache.c,
+ * snapshot.c) -> utilities (settings.c, section.c, util.c).  A file calls
+ * only into its own layer or those below it, and never in a circle.
+ */
+
+/* settings.c */
 extern char *pgmig_environment;
 extern char *pgmig_confirm;
 extern int	pgmig_lock_timeout;
@@ -83,13 +92,28 @@ extern int	pgmig_lock_retries;
 extern int	pgmig_lock_retry_delay;
 extern bool pgmig_track_drift;
 extern bool pgmig_allow_drop;
+extern void mig_define_settings(void);
+extern void mig_restore_stored_settings(void);
+extern void mig_check_confirmed(const char *action);
+
+/* section.c */
+extern void mig_section_init(void);
 extern int	mig_enter_catalog(void);
 extern void mig_leave_catalog(int nestlevel);
+extern int	mig_connect_catalog(void);
+extern void mig_finish_catalog(int nestlevel);
+extern SPIPlanPtr mig_kept_plan(SPIPlanPtr *slot, const char *sql, int nargs,
+								Oid *argtypes, int cursor_options);
+extern bool mig_in_catalog(void);
+
+/* util.c */
+extern Datum mig_array(Datum *elems, bool *nulls, int n, Oid elemtype);
+extern Datum mig_text_array(char **items, int n);
 extern void mig_report(PgmigError *err) pg_attribute_noreturn();
-extern bool mig_catalog_has(const char *relname);
 extern ErrorData *mig_try_in_subxact(void (*fn) (void *arg), void *arg);
-extern void mig_check_confirmed(const char *action);
 extern Tuplestorestate *mig_init_srf(FunctionCallInfo fcinfo, TupleDesc *tupdesc);
+extern Interval *mig_interval_since(TimestampTz start);
+extern char *mig_caller_search_path(void);
 
 /* What the steps of a run did, to be written to the catalog at once. */
 typedef struct MigBatch
@@ -105,6 +129,8 @@ typedef struct MigBatch
 } MigBatch;
 
 /* catalog.c */
+extern bool mig_catalog_has(const char *relname);
+extern bool mig_rev_changed(MigRevision *rev);
 extern MigCatalog *mig_load_catalog(void);
 extern char *mig_fetch_script(const char *revision, bool revert, int *first_line);
 extern MigBatch *mig_batch_create(void);
@@ -141,20 +167,11 @@ extern void mig_run_retrying(void (*fn) (void *arg), void *arg,
 							 MigScript **current, const char *search_path,
 							 bool may_retry);
 
-/* guard.c */
-extern void mig_restore_stored_settings(void);
-
-/* status.c */
-extern char *mig_status_line(MigCatalog *cat);
-
 /* statuscache.c */
-extern void mig_status_cache_init(void);
-extern void mig_catalog_entered(void);
-extern void mig_catalog_left(void);
-extern bool mig_in_catalog(void);
-extern char *mig_cached_status(void);
+extern char *mig_status_text(void);
 extern void mig_store_status(MigCatalog *cat);
 extern void mig_refresh_status(void);
+extern bool mig_schema_maybe_changed(void);
 
 /* snapshot.c */
 extern void mig_record_snapshot(const char *action);
@@ -165,9 +182,5 @@ extern int	mig_drift_summary(StringInfo buf, int max);
 extern bool mig_partitioned_maintenance(const char *sql, const char *search_path);
 extern bool mig_record_intent(const char *revision, int stmt, const char *sql);
 extern bool mig_resolve_intent(const char *sql, Datum pending, List **cleanup);
-
-/* run.c */
-extern Interval *mig_interval_since(TimestampTz start);
-extern char *mig_caller_search_path(void);
 
 #endif							/* PGMIG_H */

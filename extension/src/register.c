@@ -63,23 +63,11 @@ text_array_arg(ArrayType *arr, const char *what, Datum **elems)
 	return n;
 }
 
-/* A text[] datum of C strings. */
-static Datum
-cstring_array(char **items, int n)
-{
-	Datum	   *d = palloc((n > 0 ? n : 1) * sizeof(Datum));
-	int			i;
-
-	for (i = 0; i < n; i++)
-		d[i] = CStringGetTextDatum(items[i]);
-	return PointerGetDatum(construct_array(d, n, TEXTOID, -1, false, TYPALIGN_INT));
-}
-
 /* Read the existing registrations for the batch's versions, sorted. */
 static Existing *
 load_existing(PgmigScript *scripts, int n, int *nexisting)
 {
-	char	  **keys = palloc((n > 0 ? n : 1) * sizeof(char *));
+	char	  **keys = palloc(n * sizeof(char *));
 	Oid			argtypes[1] = {TEXTARRAYOID};
 	Datum		values[1];
 	Existing   *ex;
@@ -87,7 +75,7 @@ load_existing(PgmigScript *scripts, int n, int *nexisting)
 
 	for (i = 0; i < (uint64) n; i++)
 		keys[i] = scripts[i].sortkey;
-	values[0] = cstring_array(keys, n);
+	values[0] = mig_text_array(keys, n);
 	if (SPI_execute_with_args("SELECT r.id, r.sortkey, r.file_checksum, r.up_checksum,"
 							  " r.source_file, m.checksum,"
 							  " m.id IS NOT NULL AND m.state NOT IN ('running', 'failed')"
@@ -97,7 +85,7 @@ load_existing(PgmigScript *scripts, int n, int *nexisting)
 							  1, argtypes, values, NULL, false, 0) != SPI_OK_SELECT)
 		elog(ERROR, "could not read registered revisions");
 
-	ex = palloc((SPI_processed > 0 ? SPI_processed : 1) * sizeof(Existing));
+	ex = palloc(SPI_processed * sizeof(Existing));
 	for (i = 0; i < SPI_processed; i++)
 	{
 		HeapTuple	tup = SPI_tuptable->vals[i];
@@ -126,49 +114,43 @@ upsert_script(PgmigScript *s)
 	Datum		values[15];
 	char		nulls[15];
 
-	if (plan_upsert == NULL)
-	{
-		/*
-		 * A generic plan: a custom one would copy the script texts into the
-		 * plan as constants, one more copy of a large file.
-		 */
-		SPIPlanPtr	plan = SPI_prepare_cursor("INSERT INTO pgmig.revisions AS r"
-									   " (id, sortkey, description, parents, labels,"
-									   "  transactional, lock_timeout, up_script, up_line,"
-									   "  down_script, down_line, up_checksum, down_checksum,"
-									   "  file_checksum, source_file)"
-									   " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10,"
-									   "  $11, $12, $13, $14, $15)"
-									   " ON CONFLICT (id) DO UPDATE SET"
-									   "  sortkey = excluded.sortkey,"
-									   "  description = excluded.description,"
-									   "  parents = excluded.parents, labels = excluded.labels,"
-									   "  transactional = excluded.transactional,"
-									   "  lock_timeout = excluded.lock_timeout,"
-									   "  up_script = excluded.up_script, up_line = excluded.up_line,"
-									   "  down_script = excluded.down_script,"
-									   "  down_line = excluded.down_line,"
-									   "  up_checksum = excluded.up_checksum,"
-									   "  down_checksum = excluded.down_checksum,"
-									   "  file_checksum = excluded.file_checksum,"
-									   "  source_file = excluded.source_file,"
-									   "  registered_at = now()",
-									   15, argtypes, CURSOR_OPT_GENERIC_PLAN);
-
-		if (plan == NULL || SPI_keepplan(plan) != 0)
-			elog(ERROR, "could not prepare registration statement");
-		plan_upsert = plan;
-	}
+	/*
+	 * A generic plan: a custom one would copy the script texts into the plan
+	 * as constants, one more copy of a large file.
+	 */
+	mig_kept_plan(&plan_upsert,
+				  "INSERT INTO pgmig.revisions AS r"
+				  " (id, sortkey, description, parents, labels,"
+				  "  transactional, lock_timeout, up_script, up_line,"
+				  "  down_script, down_line, up_checksum, down_checksum,"
+				  "  file_checksum, source_file)"
+				  " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10,"
+				  "  $11, $12, $13, $14, $15)"
+				  " ON CONFLICT (id) DO UPDATE SET"
+				  "  sortkey = excluded.sortkey,"
+				  "  description = excluded.description,"
+				  "  parents = excluded.parents, labels = excluded.labels,"
+				  "  transactional = excluded.transactional,"
+				  "  lock_timeout = excluded.lock_timeout,"
+				  "  up_script = excluded.up_script, up_line = excluded.up_line,"
+				  "  down_script = excluded.down_script,"
+				  "  down_line = excluded.down_line,"
+				  "  up_checksum = excluded.up_checksum,"
+				  "  down_checksum = excluded.down_checksum,"
+				  "  file_checksum = excluded.file_checksum,"
+				  "  source_file = excluded.source_file,"
+				  "  registered_at = now()",
+				  15, argtypes, CURSOR_OPT_GENERIC_PLAN);
 
 	memset(nulls, ' ', sizeof(nulls));
 	values[0] = CStringGetTextDatum(s->id);
 	values[1] = CStringGetTextDatum(s->sortkey);
 	values[2] = CStringGetTextDatum(s->description);
 	if (s->parents_explicit)
-		values[3] = cstring_array(s->parents, s->nparents);
+		values[3] = mig_text_array(s->parents, s->nparents);
 	else
 		nulls[3] = 'n';
-	values[4] = cstring_array(s->labels, s->nlabels);
+	values[4] = mig_text_array(s->labels, s->nlabels);
 	values[5] = BoolGetDatum(s->transactional);
 	if (s->lock_timeout)
 		values[6] = CStringGetTextDatum(s->lock_timeout);
@@ -216,7 +198,7 @@ register_files(FunctionCallInfo fcinfo, Datum *names, Datum *contents, int n,
 {
 	TupleDesc	tupdesc;
 	Tuplestorestate *tupstore = mig_init_srf(fcinfo, &tupdesc);
-	PgmigScript *scripts = palloc((n > 0 ? n : 1) * sizeof(PgmigScript));
+	PgmigScript *scripts = palloc(n * sizeof(PgmigScript));
 	Existing   *ex;
 	int			nex;
 	int			nestlevel;
@@ -251,9 +233,7 @@ register_files(FunctionCallInfo fcinfo, Datum *names, Datum *contents, int n,
 					 errhint("Give one of them a new version number.")));
 
 	mig_lock();
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	nestlevel = mig_enter_catalog();
+	nestlevel = mig_connect_catalog();
 
 	ex = load_existing(scripts, n, &nex);
 	for (i = 0; i < n; i++)
@@ -309,8 +289,7 @@ register_files(FunctionCallInfo fcinfo, Datum *names, Datum *contents, int n,
 	/* the graph must still hold together: known parents, no cycles */
 	mig_store_status(mig_load_catalog());
 
-	mig_leave_catalog(nestlevel);
-	SPI_finish();
+	mig_finish_catalog(nestlevel);
 }
 
 PG_FUNCTION_INFO_V1(pgmig_register);
@@ -374,9 +353,7 @@ pgmig_unregister(PG_FUNCTION_ARGS)
 	int			i;
 
 	mig_lock();
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	nestlevel = mig_enter_catalog();
+	nestlevel = mig_connect_catalog();
 
 	for (i = 0; i < n; i++)
 	{
@@ -404,7 +381,6 @@ pgmig_unregister(PG_FUNCTION_ARGS)
 	/* what is left must still hold together */
 	mig_store_status(mig_load_catalog());
 
-	mig_leave_catalog(nestlevel);
-	SPI_finish();
+	mig_finish_catalog(nestlevel);
 	PG_RETURN_INT32(removed);
 }

@@ -208,6 +208,7 @@ bool
 mig_record_intent(const char *revision, int stmt, const char *sql)
 {
 	static SPIPlanPtr plan = NULL;
+	Oid			argtypes[6] = {TEXTOID, INT4OID, OIDOID, TEXTOID, OIDOID, BOOLOID};
 	ResumeTarget t;
 	Oid			relid = InvalidOid;
 	Oid			object = InvalidOid;
@@ -237,25 +238,19 @@ mig_record_intent(const char *revision, int stmt, const char *sql)
 	}
 
 	nestlevel = mig_enter_catalog();
-	if (plan == NULL)
-	{
-		Oid			argtypes[6] = {TEXTOID, INT4OID, OIDOID, TEXTOID, OIDOID, BOOLOID};
-
-		plan = SPI_prepare("UPDATE pgmig.schema_migrations SET pending = jsonb_strip_nulls(jsonb_build_object("
-						   " 'statement', $2,"
-						   " 'relation', $3::regclass::text,"
-						   " 'index', (SELECT format('%I.%I', n.nspname, $4)"
-						   "           FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
-						   "           WHERE c.oid = $3),"
-						   " 'existing', CASE WHEN $6 THEN"
-						   "   (SELECT coalesce(jsonb_agg(i.indexrelid::regclass::text), '[]')"
-						   "    FROM pg_index i WHERE i.indrelid = $3) END,"
-						   " 'object', $5::regclass::text))"
-						   " WHERE id = $1 AND state IN ('running', 'reverting')",
-						   6, argtypes);
-		if (plan == NULL || SPI_keepplan(plan) != 0)
-			elog(ERROR, "could not prepare the intent statement");
-	}
+	mig_kept_plan(&plan,
+				  "UPDATE pgmig.schema_migrations SET pending = jsonb_strip_nulls(jsonb_build_object("
+				  " 'statement', $2,"
+				  " 'relation', $3::regclass::text,"
+				  " 'index', (SELECT format('%I.%I', n.nspname, $4)"
+				  "           FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
+				  "           WHERE c.oid = $3),"
+				  " 'existing', CASE WHEN $6 THEN"
+				  "   (SELECT coalesce(jsonb_agg(i.indexrelid::regclass::text), '[]')"
+				  "    FROM pg_index i WHERE i.indrelid = $3) END,"
+				  " 'object', $5::regclass::text))"
+				  " WHERE id = $1 AND state IN ('running', 'reverting')",
+				  6, argtypes, 0);
 	values[0] = CStringGetTextDatum(revision);
 	values[1] = Int32GetDatum(stmt);
 	values[2] = ObjectIdGetDatum(relid);

@@ -28,31 +28,12 @@
 
 #include "pgmig.h"
 
-/* Time elapsed since "start", as an interval. */
-Interval *
-mig_interval_since(TimestampTz start)
-{
-	Interval   *result = palloc0(sizeof(Interval));
-
-	result->time = GetCurrentTimestamp() - start;
-	return result;
-}
-
-/* The caller's search_path, for running scripts with it. */
-char *
-mig_caller_search_path(void)
-{
-	const char *path = GetConfigOption("search_path", false, false);
-
-	return pstrdup(path ? path : "");
-}
-
 /* Fetch, split and check the scripts of every step, before any runs. */
 static MigScript **
 prepare_scripts(MigCatalog *cat, PgmigPlan *plan, bool client_split)
 {
 	PgmigGraph *g = &cat->graph;
-	MigScript **scripts = palloc((plan->nsteps > 0 ? plan->nsteps : 1) * sizeof(MigScript *));
+	MigScript **scripts = palloc(plan->nsteps * sizeof(MigScript *));
 	int			i;
 
 	/* cheap checks on the whole plan first */
@@ -222,9 +203,7 @@ run_plan(FunctionCallInfo fcinfo, const char *target, bool revert,
 	if (!dry_run)
 		mig_check_confirmed(revert ? "revert" : "apply");
 	mig_lock();
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	nestlevel = mig_enter_catalog();
+	nestlevel = mig_connect_catalog();
 
 	s.cat = mig_load_catalog();
 	if (!pgmig_graph_plan(&s.cat->graph, target, revert, &plan, &err))
@@ -232,7 +211,7 @@ run_plan(FunctionCallInfo fcinfo, const char *target, bool revert,
 	if (max_steps >= 0 && plan.nsteps > max_steps)
 		plan.nsteps = max_steps;
 	s.scripts = prepare_scripts(s.cat, &plan, false);
-	s.durations = palloc0((plan.nsteps > 0 ? plan.nsteps : 1) * sizeof(Interval *));
+	s.durations = palloc0(plan.nsteps * sizeof(Interval *));
 	if (plan.nsteps > 0)
 		mig_warn_drift();
 
@@ -268,8 +247,7 @@ run_plan(FunctionCallInfo fcinfo, const char *target, bool revert,
 		mig_record_snapshot(revert ? "revert" : "apply");
 	}
 
-	mig_leave_catalog(nestlevel);
-	SPI_finish();
+	mig_finish_catalog(nestlevel);
 	return (Datum) 0;
 }
 
@@ -345,9 +323,7 @@ pgmig_stamp(PG_FUNCTION_ARGS)
 
 	mig_check_confirmed("stamp");
 	mig_lock();
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	nestlevel = mig_enter_catalog();
+	nestlevel = mig_connect_catalog();
 	cat = mig_load_catalog();
 
 	down.nsteps = up.nsteps = 0;
@@ -385,8 +361,7 @@ pgmig_stamp(PG_FUNCTION_ARGS)
 		mig_record_snapshot("stamp");
 	}
 
-	mig_leave_catalog(nestlevel);
-	SPI_finish();
+	mig_finish_catalog(nestlevel);
 	return (Datum) 0;
 }
 
@@ -473,8 +448,8 @@ pgmig_apply_each(PG_FUNCTION_ARGS)
 			mig_report(&err);
 		/* the lock is ours for the whole run: check everything up front */
 		(void) prepare_scripts(s.cat, &plan, false);
-		s.scripts = palloc0((plan.nsteps > 0 ? plan.nsteps : 1) * sizeof(MigScript *));
-		s.durations = palloc0((plan.nsteps > 0 ? plan.nsteps : 1) * sizeof(Interval *));
+		s.scripts = palloc0(plan.nsteps * sizeof(MigScript *));
+		s.durations = palloc0(plan.nsteps * sizeof(Interval *));
 		if (plan.nsteps > 0)
 		{
 			mig_warn_drift();

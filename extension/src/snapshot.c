@@ -14,7 +14,6 @@
 #include "postgres.h"
 
 #include "catalog/pg_type.h"
-#include "commands/event_trigger.h"
 #include "executor/spi.h"
 #include "lib/stringinfo.h"
 #include "utils/builtins.h"
@@ -35,48 +34,20 @@ tracking(void)
 	return pgmig_track_drift && mig_catalog_has("snapshots");
 }
 
-/*
- * Did DDL run outside pgmig since the last fingerprint?  The event trigger
- * pgmig.ddl_seen() notes it; without it, drift need not be computed.
- */
-static bool
-schema_maybe_changed(void)
-{
-	bool		changed = true;
-	bool		isnull;
-
-	if (SPI_execute("SELECT schema_changed FROM pgmig.status_cache", true, 1) != SPI_OK_SELECT)
-		elog(ERROR, "status cache query failed");
-	if (SPI_processed == 1)
-	{
-		changed = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0],
-											 SPI_tuptable->tupdesc, 1, &isnull));
-		if (isnull)
-			changed = true;
-	}
-	SPI_freetuptable(SPI_tuptable);
-	return changed;
-}
-
 /* Record the schema's fingerprint after "action" (apply, revert, stamp). */
 void
 mig_record_snapshot(const char *action)
 {
 	static SPIPlanPtr plan = NULL;
+	Oid			argtypes[1] = {TEXTOID};
 	Datum		args[1];
 
 	if (!tracking())
 		return;
-	if (plan == NULL)
-	{
-		Oid			argtypes[1] = {TEXTOID};
-
-		plan = SPI_prepare("SELECT pgmig.record_snapshot($1)", 1, argtypes);
-		if (plan == NULL || SPI_keepplan(plan) != 0)
-			elog(ERROR, "could not prepare the snapshot query");
-	}
 	args[0] = CStringGetTextDatum(action);
-	if (SPI_execute_plan(plan, args, NULL, false, 0) != SPI_OK_SELECT)
+	if (SPI_execute_plan(mig_kept_plan(&plan, "SELECT pgmig.record_snapshot($1)",
+									   1, argtypes, 0),
+						 args, NULL, false, 0) != SPI_OK_SELECT)
 		elog(ERROR, "recording the schema fingerprint failed");
 	SPI_freetuptable(SPI_tuptable);
 }
@@ -91,7 +62,7 @@ mig_drift_summary(StringInfo buf, int max)
 	int			n;
 	int			i;
 
-	if (!tracking() || !schema_maybe_changed())
+	if (!tracking() || !mig_schema_maybe_changed())
 		return 0;
 	if (SPI_execute("SELECT object, change FROM pgmig.drift()",
 					true, 0) != SPI_OK_SELECT)
@@ -129,45 +100,4 @@ mig_warn_drift(void)
 								  n, n, buf.data),
 				 errhint("Put the change into a migration, or undo it. The fingerprint recorded after this run will include it.")));
 	pfree(buf.data);
-}
-
-PG_FUNCTION_INFO_V1(pgmig_ddl_seen);
-
-/*
- * Event trigger on ddl_command_end and sql_drop: DDL ran.  Unless pgmig
- * runs it (a migration records the fingerprint at its end anyway), or it
- * touched only temporary objects or an extension's members, note that
- * drift must be computed again.
- */
-Datum
-pgmig_ddl_seen(PG_FUNCTION_ARGS)
-{
-	EventTriggerData *trigdata;
-	const char *sql;
-	int			nestlevel;
-
-	if (!CALLED_AS_EVENT_TRIGGER(fcinfo))
-		elog(ERROR, "pgmig_ddl_seen: not called by event trigger manager");
-	if (!pgmig_track_drift || mig_in_catalog())
-		PG_RETURN_NULL();
-	trigdata = (EventTriggerData *) fcinfo->context;
-	if (strcmp(trigdata->event, "sql_drop") == 0)
-		sql = "UPDATE pgmig.status_cache SET schema_changed = true"
-			" WHERE NOT schema_changed AND EXISTS"
-			" (SELECT FROM pg_catalog.pg_event_trigger_dropped_objects() o"
-			"  WHERE NOT o.is_temporary)";
-	else
-		sql = "UPDATE pgmig.status_cache SET schema_changed = true"
-			" WHERE NOT schema_changed AND EXISTS"
-			" (SELECT FROM pg_catalog.pg_event_trigger_ddl_commands() c"
-			"  WHERE NOT c.in_extension"
-			"    AND c.schema_name IS DISTINCT FROM 'pg_temp')";
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	nestlevel = mig_enter_catalog();
-	if (SPI_execute(sql, false, 0) != SPI_OK_UPDATE)
-		elog(ERROR, "status cache update failed");
-	mig_leave_catalog(nestlevel);
-	SPI_finish();
-	PG_RETURN_NULL();
 }

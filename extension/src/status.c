@@ -11,47 +11,10 @@
 #include "executor/spi.h"
 #include "funcapi.h"
 #include "lib/stringinfo.h"
-#include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/timestamp.h"
 
 #include "pgmig.h"
-
-/* Load the catalog inside SPI with a pinned search_path. */
-static MigCatalog *
-load_readonly(int *nestlevel)
-{
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	*nestlevel = mig_enter_catalog();
-	return mig_load_catalog();
-}
-
-/* Done with the catalog. */
-static void
-finish_readonly(int nestlevel)
-{
-	mig_leave_catalog(nestlevel);
-	SPI_finish();
-}
-
-/* Has the applied script changed since it was applied? */
-static bool
-rev_changed(MigRevision *rev)
-{
-	return rev->state != NULL && rev->registered && rev->applied_checksum != NULL &&
-		rev->up_checksum != NULL && strcmp(rev->applied_checksum, rev->up_checksum) != 0;
-}
-
-/* Append "label: a, b, c" for the nodes matching a condition. */
-static void
-append_list(StringInfo buf, const char *label, const PgmigGraph *g,
-			int *idx, int n)
-{
-	if (n == 0)
-		return;
-	appendStringInfo(buf, "; %s: %s", label, pgmig_graph_id_list(g, idx, n, 5));
-}
 
 /* The status line as text that outlives SPI_finish(). */
 static text *
@@ -62,93 +25,6 @@ status_result(const char *line)
 
 	memcpy(result, t, VARSIZE(t));
 	return result;
-}
-
-/*
- * The status line of a loaded catalog, without the environment and drift
- * parts, e.g.
- *   at 003 (create orders); 2 pending, head 005
- * followed by warnings: several heads, changed scripts, out-of-order or
- * half-done revisions, applied revisions without a registered script.
- */
-char *
-mig_status_line(MigCatalog *cat)
-{
-	PgmigGraph *g = &cat->graph;
-	StringInfoData buf;
-	int		   *current = palloc((g->n > 0 ? g->n : 1) * sizeof(int));
-	int		   *changed = palloc((g->n > 0 ? g->n : 1) * sizeof(int));
-	int		   *halfdone = palloc((g->n > 0 ? g->n : 1) * sizeof(int));
-	int		   *missing = palloc((g->n > 0 ? g->n : 1) * sizeof(int));
-	int			ncurrent = 0,
-				nchanged = 0,
-				nhalf = 0,
-				nmissing = 0,
-				npending = 0;
-	int		   *heads;
-	int		   *ooo;
-	int			nheads,
-				nooo;
-	int			i,
-				j;
-
-	initStringInfo(&buf);
-	if (g->n == 0)
-	{
-		appendStringInfoString(&buf, "no revisions registered");
-		return buf.data;
-	}
-
-	for (i = 0; i < g->n; i++)
-	{
-		PgmigNode  *node = &g->nodes[i];
-		MigRevision *rev = (MigRevision *) node->data;
-
-		if (!node->applied)
-			npending++;
-		if (rev_changed(rev))
-			changed[nchanged++] = i;
-		if (rev->state != NULL && strcmp(rev->state, "complete") != 0)
-			halfdone[nhalf++] = i;
-		if (node->applied && !rev->registered)
-			missing[nmissing++] = i;
-		if (node->applied)
-		{
-			bool		child_applied = false;
-
-			for (j = 0; j < node->nchildren; j++)
-				if (g->nodes[node->children[j]].applied)
-					child_applied = true;
-			if (!child_applied)
-				current[ncurrent++] = i;
-		}
-	}
-	nheads = pgmig_graph_heads(g, &heads);
-	nooo = pgmig_graph_out_of_order(g, &ooo);
-
-	if (ncurrent == 0)
-		appendStringInfoString(&buf, "at base");
-	else if (ncurrent == 1)
-		appendStringInfo(&buf, "at %s (%s)", g->nodes[current[0]].id,
-						 MIG_REV(g, current[0])->description);
-	else
-		appendStringInfo(&buf, "at %s", pgmig_graph_id_list(g, current, ncurrent, 5));
-
-	if (npending == 0)
-		appendStringInfoString(&buf, ", up to date");
-	else
-		appendStringInfo(&buf, "; %d pending", npending);
-	if (nheads == 1 && npending > 0)
-		appendStringInfo(&buf, ", head %s", g->nodes[heads[0]].id);
-
-	if (nheads > 1)
-		appendStringInfo(&buf, "; WARNING %d heads: %s", nheads,
-						 pgmig_graph_id_list(g, heads, nheads, 5));
-	append_list(&buf, "WARNING changed since applied", g, changed, nchanged);
-	append_list(&buf, "WARNING out of order", g, ooo, nooo);
-	append_list(&buf, "WARNING half-done", g, halfdone, nhalf);
-	append_list(&buf, "WARNING no script registered", g, missing, nmissing);
-	return buf.data;
 }
 
 PG_FUNCTION_INFO_V1(pgmig_status);
@@ -163,29 +39,22 @@ pgmig_status(PG_FUNCTION_ARGS)
 {
 	int			nestlevel;
 	StringInfoData buf;
-	char	   *line;
 	StringInfoData drift;
 	text	   *result;
 
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	nestlevel = mig_enter_catalog();
+	nestlevel = mig_connect_catalog();
 
 	initStringInfo(&buf);
 	if (pgmig_environment && pgmig_environment[0] != '\0')
 		appendStringInfo(&buf, "[%s] ", pgmig_environment);
-	line = mig_cached_status();
-	if (line == NULL)
-		line = mig_status_line(mig_load_catalog());
-	appendStringInfoString(&buf, line);
+	appendStringInfoString(&buf, mig_status_text());
 
 	initStringInfo(&drift);
 	if (mig_drift_summary(&drift, 3) > 0)
 		appendStringInfo(&buf, "; WARNING drift: %s", drift.data);
 
 	result = status_result(buf.data);
-	mig_leave_catalog(nestlevel);
-	SPI_finish();
+	mig_finish_catalog(nestlevel);
 	PG_RETURN_TEXT_P(result);
 }
 
@@ -199,8 +68,8 @@ pgmig_plan(PG_FUNCTION_ARGS)
 	bool		revert = PG_ARGISNULL(1) ? false : PG_GETARG_BOOL(1);
 	TupleDesc	tupdesc;
 	Tuplestorestate *tupstore = mig_init_srf(fcinfo, &tupdesc);
-	int			nestlevel;
-	MigCatalog *cat = load_readonly(&nestlevel);
+	int			nestlevel = mig_connect_catalog();
+	MigCatalog *cat = mig_load_catalog();
 	PgmigPlan	plan;
 	PgmigError	err;
 	int			i;
@@ -225,20 +94,8 @@ pgmig_plan(PG_FUNCTION_ARGS)
 			nulls[5] = true;
 		tuplestore_putvalues(tupstore, tupdesc, values, nulls);
 	}
-	finish_readonly(nestlevel);
+	mig_finish_catalog(nestlevel);
 	return (Datum) 0;
-}
-
-/* A text[] of C strings. */
-static Datum
-text_array(char **items, int n)
-{
-	Datum	   *d = palloc((n > 0 ? n : 1) * sizeof(Datum));
-	int			i;
-
-	for (i = 0; i < n; i++)
-		d[i] = CStringGetTextDatum(items[i]);
-	return PointerGetDatum(construct_array(d, n, TEXTOID, -1, false, TYPALIGN_INT));
 }
 
 PG_FUNCTION_INFO_V1(pgmig_revisions);
@@ -249,10 +106,10 @@ pgmig_revisions(PG_FUNCTION_ARGS)
 {
 	TupleDesc	tupdesc;
 	Tuplestorestate *tupstore = mig_init_srf(fcinfo, &tupdesc);
-	int			nestlevel;
-	MigCatalog *cat = load_readonly(&nestlevel);
+	int			nestlevel = mig_connect_catalog();
+	MigCatalog *cat = mig_load_catalog();
 	PgmigGraph *g = &cat->graph;
-	bool	   *ooo = palloc0((g->n > 0 ? g->n : 1) * sizeof(bool));
+	bool	   *ooo = palloc0(g->n * sizeof(bool));
 	int		   *ooo_idx;
 	int			nooo = pgmig_graph_out_of_order(g, &ooo_idx);
 	int			i,
@@ -266,7 +123,7 @@ pgmig_revisions(PG_FUNCTION_ARGS)
 		int			x = g->order[i];
 		PgmigNode  *node = &g->nodes[x];
 		MigRevision *rev = (MigRevision *) node->data;
-		char	  **parents = palloc((node->nparents > 0 ? node->nparents : 1) * sizeof(char *));
+		char	  **parents = palloc(node->nparents * sizeof(char *));
 		Datum		values[14];
 		bool		nulls[14];
 
@@ -275,8 +132,8 @@ pgmig_revisions(PG_FUNCTION_ARGS)
 			parents[j] = g->nodes[node->parents[j]].id;
 		values[0] = CStringGetTextDatum(node->id);
 		values[1] = CStringGetTextDatum(rev->description);
-		values[2] = text_array(parents, node->nparents);
-		values[3] = text_array(node->labels, node->nlabels);
+		values[2] = mig_text_array(parents, node->nparents);
+		values[3] = mig_text_array(node->labels, node->nlabels);
 		values[4] = BoolGetDatum(node->applied);
 		if (rev->state)
 			values[5] = CStringGetTextDatum(rev->state);
@@ -292,7 +149,7 @@ pgmig_revisions(PG_FUNCTION_ARGS)
 			nulls[7] = true;
 		values[8] = BoolGetDatum(node->nchildren == 0);
 		values[9] = BoolGetDatum(ooo[x]);
-		values[10] = BoolGetDatum(rev_changed(rev));
+		values[10] = BoolGetDatum(mig_rev_changed(rev));
 		values[11] = BoolGetDatum(rev->reversible);
 		values[12] = BoolGetDatum(rev->transactional);
 		if (rev->source_file)
@@ -301,6 +158,6 @@ pgmig_revisions(PG_FUNCTION_ARGS)
 			nulls[13] = true;
 		tuplestore_putvalues(tupstore, tupdesc, values, nulls);
 	}
-	finish_readonly(nestlevel);
+	mig_finish_catalog(nestlevel);
 	return (Datum) 0;
 }

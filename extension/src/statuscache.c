@@ -1,79 +1,36 @@
 /*-------------------------------------------------------------------------
  *
  * statuscache.c
- *	  The status line, kept in pgmig.status_cache by the functions that
- *	  change the catalog, so that mig_status() answers without loading
- *	  every revision.
+ *	  The one row of pgmig.status_cache: the status line, kept by the
+ *	  functions that change the catalog so that mig_status() answers
+ *	  without loading every revision, and the flag that DDL ran outside
+ *	  pgmig, so that drift is computed only when it may be there.
  *
  * Every function that changes pgmig.revisions or pgmig.schema_migrations
  * stores the new status line before it returns, in the same transaction.
  * A change made any other way (by hand, by a restore) fires a statement
  * trigger that clears the line, and mig_status() computes it again from
  * the catalog until the next change through pgmig.  pgmig's own writes
- * happen between mig_enter_catalog() and mig_leave_catalog(), and the
- * trigger lets those pass.
+ * happen inside a catalog section (section.c), and the trigger lets those
+ * pass.
+ *
+ * The event trigger pgmig.ddl_seen() sets schema_changed when DDL runs
+ * outside a catalog section; recording a fingerprint
+ * (pgmig.record_snapshot(), snapshot.c) clears it.  This file is the only
+ * C code that reads or writes the row.
  *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
 
-#include "access/xact.h"
 #include "catalog/pg_type.h"
+#include "commands/event_trigger.h"
 #include "commands/trigger.h"
 #include "executor/spi.h"
+#include "lib/stringinfo.h"
 #include "utils/builtins.h"
 
 #include "pgmig.h"
-
-/* Catalog sections entered and not yet left, in this transaction. */
-static int	catalog_depth = 0;
-
-/* Forget the depth when a transaction or subtransaction aborts. */
-static void
-reset_on_abort(XactEvent event, void *arg)
-{
-	if (event == XACT_EVENT_ABORT || event == XACT_EVENT_PARALLEL_ABORT)
-		catalog_depth = 0;
-}
-
-/* Same for subtransactions: clearing too often is safe, never too little. */
-static void
-reset_on_subabort(SubXactEvent event, SubTransactionId mySubid,
-				  SubTransactionId parentSubid, void *arg)
-{
-	if (event == SUBXACT_EVENT_ABORT_SUB)
-		catalog_depth = 0;
-}
-
-/* Register the callbacks; called once from _PG_init(). */
-void
-mig_status_cache_init(void)
-{
-	RegisterXactCallback(reset_on_abort, NULL);
-	RegisterSubXactCallback(reset_on_subabort, NULL);
-}
-
-/* pgmig's own catalog work begins (mig_enter_catalog). */
-void
-mig_catalog_entered(void)
-{
-	catalog_depth++;
-}
-
-/* ... and ends (mig_leave_catalog). */
-void
-mig_catalog_left(void)
-{
-	if (catalog_depth > 0)
-		catalog_depth--;
-}
-
-/* Is pgmig's own catalog work (a run, a check) under way? */
-bool
-mig_in_catalog(void)
-{
-	return catalog_depth > 0;
-}
 
 /* Does this database have the cache (not before 0.2.0)? */
 static bool
@@ -83,8 +40,8 @@ have_cache(void)
 }
 
 /* The stored status line, or NULL when it must be computed. */
-char *
-mig_cached_status(void)
+static char *
+cached_status(void)
 {
 	char	   *line = NULL;
 
@@ -98,25 +55,129 @@ mig_cached_status(void)
 	return line;
 }
 
+/* Append "label: a, b, c" for the nodes matching a condition. */
+static void
+append_list(StringInfo buf, const char *label, const PgmigGraph *g,
+			int *idx, int n)
+{
+	if (n == 0)
+		return;
+	appendStringInfo(buf, "; %s: %s", label, pgmig_graph_id_list(g, idx, n, 5));
+}
+
+/*
+ * The status line of a loaded catalog, without the environment and drift
+ * parts, e.g.
+ *   at 003 (create orders); 2 pending, head 005
+ * followed by warnings: several heads, changed scripts, out-of-order or
+ * half-done revisions, applied revisions without a registered script.
+ */
+static char *
+status_line(MigCatalog *cat)
+{
+	PgmigGraph *g = &cat->graph;
+	StringInfoData buf;
+	int		   *current = palloc(g->n * sizeof(int));
+	int		   *changed = palloc(g->n * sizeof(int));
+	int		   *halfdone = palloc(g->n * sizeof(int));
+	int		   *missing = palloc(g->n * sizeof(int));
+	int			ncurrent = 0,
+				nchanged = 0,
+				nhalf = 0,
+				nmissing = 0,
+				npending = 0;
+	int		   *heads;
+	int		   *ooo;
+	int			nheads,
+				nooo;
+	int			i,
+				j;
+
+	initStringInfo(&buf);
+	if (g->n == 0)
+	{
+		appendStringInfoString(&buf, "no revisions registered");
+		return buf.data;
+	}
+
+	for (i = 0; i < g->n; i++)
+	{
+		PgmigNode  *node = &g->nodes[i];
+		MigRevision *rev = (MigRevision *) node->data;
+
+		if (!node->applied)
+			npending++;
+		if (mig_rev_changed(rev))
+			changed[nchanged++] = i;
+		if (rev->state != NULL && strcmp(rev->state, "complete") != 0)
+			halfdone[nhalf++] = i;
+		if (node->applied && !rev->registered)
+			missing[nmissing++] = i;
+		if (node->applied)
+		{
+			bool		child_applied = false;
+
+			for (j = 0; j < node->nchildren; j++)
+				if (g->nodes[node->children[j]].applied)
+					child_applied = true;
+			if (!child_applied)
+				current[ncurrent++] = i;
+		}
+	}
+	nheads = pgmig_graph_heads(g, &heads);
+	nooo = pgmig_graph_out_of_order(g, &ooo);
+
+	if (ncurrent == 0)
+		appendStringInfoString(&buf, "at base");
+	else if (ncurrent == 1)
+		appendStringInfo(&buf, "at %s (%s)", g->nodes[current[0]].id,
+						 MIG_REV(g, current[0])->description);
+	else
+		appendStringInfo(&buf, "at %s", pgmig_graph_id_list(g, current, ncurrent, 5));
+
+	if (npending == 0)
+		appendStringInfoString(&buf, ", up to date");
+	else
+		appendStringInfo(&buf, "; %d pending", npending);
+	if (nheads == 1 && npending > 0)
+		appendStringInfo(&buf, ", head %s", g->nodes[heads[0]].id);
+
+	if (nheads > 1)
+		appendStringInfo(&buf, "; WARNING %d heads: %s", nheads,
+						 pgmig_graph_id_list(g, heads, nheads, 5));
+	append_list(&buf, "WARNING changed since applied", g, changed, nchanged);
+	append_list(&buf, "WARNING out of order", g, ooo, nooo);
+	append_list(&buf, "WARNING half-done", g, halfdone, nhalf);
+	append_list(&buf, "WARNING no script registered", g, missing, nmissing);
+	return buf.data;
+}
+
+/*
+ * The status line for mig_status(): the stored one, else computed from
+ * the catalog.
+ */
+char *
+mig_status_text(void)
+{
+	char	   *line = cached_status();
+
+	return line != NULL ? line : status_line(mig_load_catalog());
+}
+
 /* Store the status line of a catalog that is up to date. */
 void
 mig_store_status(MigCatalog *cat)
 {
 	static SPIPlanPtr plan = NULL;
+	Oid			argtypes[1] = {TEXTOID};
 	Datum		args[1];
 
 	if (!have_cache())
 		return;
-	if (plan == NULL)
-	{
-		Oid			argtypes[1] = {TEXTOID};
-
-		plan = SPI_prepare("UPDATE pgmig.status_cache SET status = $1", 1, argtypes);
-		if (plan == NULL || SPI_keepplan(plan) != 0)
-			elog(ERROR, "could not prepare the status cache update");
-	}
-	args[0] = CStringGetTextDatum(mig_status_line(cat));
-	if (SPI_execute_plan(plan, args, NULL, false, 0) != SPI_OK_UPDATE)
+	args[0] = CStringGetTextDatum(status_line(cat));
+	if (SPI_execute_plan(mig_kept_plan(&plan, "UPDATE pgmig.status_cache SET status = $1",
+									   1, argtypes, 0),
+						 args, NULL, false, 0) != SPI_OK_UPDATE)
 		elog(ERROR, "status cache update failed");
 }
 
@@ -136,14 +197,75 @@ pgmig_status_invalidate(PG_FUNCTION_ARGS)
 {
 	if (!CALLED_AS_TRIGGER(fcinfo))
 		elog(ERROR, "pgmig_status_invalidate: not called by trigger manager");
-	if (catalog_depth == 0)
+	if (!mig_in_catalog())
 	{
-		if (SPI_connect() != SPI_OK_CONNECT)
-			elog(ERROR, "SPI_connect failed");
+		int			nestlevel = mig_connect_catalog();
+
 		if (SPI_execute("UPDATE pgmig.status_cache SET status = NULL"
 						" WHERE status IS NOT NULL", false, 0) != SPI_OK_UPDATE)
 			elog(ERROR, "status cache update failed");
-		SPI_finish();
+		mig_finish_catalog(nestlevel);
 	}
 	return PointerGetDatum(NULL);
+}
+
+/*
+ * Did DDL run outside pgmig since the last fingerprint?  The event trigger
+ * pgmig.ddl_seen() notes it; without it, drift need not be computed.
+ */
+bool
+mig_schema_maybe_changed(void)
+{
+	bool		changed = true;
+	bool		isnull;
+
+	if (SPI_execute("SELECT schema_changed FROM pgmig.status_cache", true, 1) != SPI_OK_SELECT)
+		elog(ERROR, "status cache query failed");
+	if (SPI_processed == 1)
+	{
+		changed = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0],
+											 SPI_tuptable->tupdesc, 1, &isnull));
+		if (isnull)
+			changed = true;
+	}
+	SPI_freetuptable(SPI_tuptable);
+	return changed;
+}
+
+PG_FUNCTION_INFO_V1(pgmig_ddl_seen);
+
+/*
+ * Event trigger on ddl_command_end and sql_drop: DDL ran.  Unless pgmig
+ * runs it (a migration records the fingerprint at its end anyway), or it
+ * touched only temporary objects or an extension's members, note that
+ * drift must be computed again.
+ */
+Datum
+pgmig_ddl_seen(PG_FUNCTION_ARGS)
+{
+	EventTriggerData *trigdata;
+	const char *sql;
+	int			nestlevel;
+
+	if (!CALLED_AS_EVENT_TRIGGER(fcinfo))
+		elog(ERROR, "pgmig_ddl_seen: not called by event trigger manager");
+	if (!pgmig_track_drift || mig_in_catalog())
+		PG_RETURN_NULL();
+	trigdata = (EventTriggerData *) fcinfo->context;
+	if (strcmp(trigdata->event, "sql_drop") == 0)
+		sql = "UPDATE pgmig.status_cache SET schema_changed = true"
+			" WHERE NOT schema_changed AND EXISTS"
+			" (SELECT FROM pg_catalog.pg_event_trigger_dropped_objects() o"
+			"  WHERE NOT o.is_temporary)";
+	else
+		sql = "UPDATE pgmig.status_cache SET schema_changed = true"
+			" WHERE NOT schema_changed AND EXISTS"
+			" (SELECT FROM pg_catalog.pg_event_trigger_ddl_commands() c"
+			"  WHERE NOT c.in_extension"
+			"    AND c.schema_name IS DISTINCT FROM 'pg_temp')";
+	nestlevel = mig_connect_catalog();
+	if (SPI_execute(sql, false, 0) != SPI_OK_UPDATE)
+		elog(ERROR, "status cache update failed");
+	mig_finish_catalog(nestlevel);
+	PG_RETURN_NULL();
 }

@@ -326,18 +326,16 @@ pgmig_verify(PG_FUNCTION_ARGS)
 	v.tupstore = mig_init_srf(fcinfo, &v.tupdesc);
 	v.search_path = mig_caller_search_path();
 	mig_lock();
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
+	nestlevel = mig_connect_catalog();
 	v.cxt = CurrentMemoryContext;
-	nestlevel = mig_enter_catalog();
 	v.cat = mig_load_catalog();
-	v.reported = palloc0((v.cat->graph.n > 0 ? v.cat->graph.n : 1) * sizeof(bool));
-	v.before_down = palloc0((v.cat->graph.n > 0 ? v.cat->graph.n : 1) * sizeof(Datum));
+	v.reported = palloc0(v.cat->graph.n * sizeof(bool));
+	v.before_down = palloc0(v.cat->graph.n * sizeof(Datum));
 	if (!pgmig_graph_plan(&v.cat->graph, target, redo, &plan, &err))
 		mig_report(&err);
 
 	/* the order to check in: parents first */
-	order = palloc((plan.nsteps > 0 ? plan.nsteps : 1) * sizeof(int));
+	order = palloc(plan.nsteps * sizeof(int));
 	for (i = 0; i < plan.nsteps; i++)
 		order[i] = redo ? plan.steps[plan.nsteps - 1 - i] : plan.steps[i];
 
@@ -359,7 +357,6 @@ pgmig_verify(PG_FUNCTION_ARGS)
 	MemoryContextSwitchTo(oldcxt);
 	CurrentResourceOwner = oldowner;
 
-	mig_leave_catalog(nestlevel);
-	SPI_finish();
+	mig_finish_catalog(nestlevel);
 	return (Datum) 0;
 }

@@ -101,6 +101,37 @@ pgmig_fails($node, $dir, [ 'status', '-d', 'olddb' ],
 pgmig_fails($node, $dir, [ 'init', '-d', 'olddb' ], qr/cannot work with extension pgmig version 99\.0\.0/,
 	'init checks the version too');
 
+# the library's version as well: installing pgmig replaces the library for
+# every database at once, and it serves a catalog of its own version until
+# the extension is updated.  There is one library here: a SQL function in
+# place of pgmig.library_version() plays the other one.
+$node->safe_psql('postgres', 'CREATE DATABASE libdb');
+$node->safe_psql('libdb', 'CREATE EXTENSION pgmig');
+is($node->safe_psql('libdb', 'SELECT pgmig.library_version()'), $version,
+	'the library is of the client\'s version');
+pgmig_ok($node, $dir, [ 'status', '-d', 'libdb' ], undef, 'catalog and library of the client\'s version');
+sub fake_library
+{
+	my ($body) = @_;
+	$node->safe_psql('libdb', "CREATE OR REPLACE FUNCTION pgmig.library_version() RETURNS text LANGUAGE plpgsql AS \$\$BEGIN $body END\$\$");
+}
+fake_library(q{RETURN '99.0.0';});
+pgmig_fails($node, $dir, [ 'up', '-d', 'libdb' ],
+	qr/error: this pgmig client \(version \Q$version\E\) cannot work with the pgmig library version 99\.0\.0 on the server of database "libdb"\n.*hint: The server has pgmig 99\.0\.0 installed: update the extension with "ALTER EXTENSION pgmig UPDATE TO '99\.0\.0';" and use the pgmig client of version 99\.0\.0\./s,
+	'a newer library serving a catalog of the client\'s version');
+is($node->safe_psql('libdb', 'SELECT count(*) FROM pgmig.revisions'), '0', 'nothing sent through a newer library');
+fake_library(q{RETURN '0.0.1';});
+pgmig_fails($node, $dir, [ 'status', '-d', 'libdb' ],
+	qr/cannot work with the pgmig library version 0\.0\.1 on the server of database "libdb"\n.*hint: Install pgmig \Q$version\E on the server, the extension's version in this database;/s,
+	'an older library');
+pgmig_fails($node, $dir, [ 'init', '-d', 'libdb' ], qr/cannot work with the pgmig library version 0\.0\.1/,
+	'init checks the library too');
+# a library older than pgmig.library_version() has no such symbol
+fake_library(q{RAISE 'could not find function "pgmig_library_version" in file "pgmig.so"' USING ERRCODE = 'undefined_function';});
+pgmig_fails($node, $dir, [ 'status', '-d', 'libdb' ],
+	qr/error: this pgmig client \(version \Q$version\E\) cannot work with the pgmig library on the server of database "libdb"\n.*detail: could not find function "pgmig_library_version" in file "pgmig\.so"\n.*hint: The library is older than the extension's version \Q$version\E: install pgmig \Q$version\E on the server\./s,
+	'a library without pgmig.library_version()');
+
 # the production guard
 $node->safe_psql('postgres', 'CREATE DATABASE proddb');
 $node->safe_psql('proddb', 'CREATE EXTENSION pgmig');
