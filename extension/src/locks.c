@@ -285,6 +285,7 @@ find_blocker(MigScript *script, int stmt, const char *search_path,
 			 LockHolder *holder)
 {
 	Node	   *parsed;
+	List	   *relids = NIL;
 	ListCell   *lc;
 	int			nestlevel;
 	bool		found = false;
@@ -296,6 +297,7 @@ find_blocker(MigScript *script, int stmt, const char *search_path,
 	if (parsed == NULL)
 		return false;
 
+	/* the statement's names resolve as they did when it ran ... */
 	nestlevel = NewGUCNestLevel();
 	(void) set_config_option("search_path", search_path,
 							 PGC_USERSET, PGC_S_SESSION,
@@ -304,13 +306,18 @@ find_blocker(MigScript *script, int stmt, const char *search_path,
 	{
 		Oid			relid = RangeVarGetRelid((RangeVar *) lfirst(lc), NoLock, true);
 
-		if (OidIsValid(relid) && find_holder(relid, holder))
+		if (OidIsValid(relid))
+			relids = lappend_oid(relids, relid);
+	}
+	AtEOXact_GUC(true, nestlevel);
+
+	/* ... and pgmig's own query runs under the pinned search_path */
+	foreach(lc, relids)
+		if (find_holder(lfirst_oid(lc), holder))
 		{
 			found = true;
 			break;
 		}
-	}
-	AtEOXact_GUC(true, nestlevel);
 	return found;
 }
 
