@@ -232,6 +232,22 @@ typedef struct Step
 	char	   *call_target;	/* target passed to pgmig.apply/revert */
 } Step;
 
+/* State of one run (run.c). */
+typedef struct Run
+{
+	Conn	   *c;
+	Project    *project;
+	const Options *opts;
+	bool		in_tx;			/* a transaction is open */
+	bool		rollback;		/* end with ROLLBACK (--dry-run) */
+	bool		engine_dry_run; /* pass dry_run to pgmig.apply/revert */
+	bool		commit_each;
+	int			nrun;			/* revisions run so far */
+	int			ncommitted;		/* of which committed */
+	bool		nothing_to_do;	/* the catalog read under the lock says so */
+	bool		noted;			/* pgmig.runs has this run (note_run_start) */
+} Run;
+
 extern const char *progname;
 
 /* help.c */
@@ -282,9 +298,21 @@ extern void free_view(View *view);
 extern bool run_nontx(Conn *c, Project *project, Step *step, double *ms,
 					  int *nstatements);
 
-/* execute.c */
+/* run.c */
+extern bool start_run(Run *run, Conn *c, Project *project, bool dry_run,
+					  const char *target, bool revert);
+extern bool note_run_start(Run *run, const char *action, const char *target);
+extern void note_run_end(Run *run);
+extern bool get_plan(Run *run, const char *target, bool revert, Step **steps,
+					 int *n);
+extern void free_steps(Step *steps, int n);
+extern bool run_steps(Run *run, Step *steps, int n);
+extern bool end_tx(Run *run);
+extern void abort_tx(Run *run);
 extern int	run_plan(Conn *c, Project *project, const char *target,
 					 bool revert);
+
+/* verify.c */
 extern int	run_redo(Conn *c, Project *project, const char *target);
 extern int	run_verify(Conn *c, Project *project, const char *target);
 
