@@ -221,6 +221,59 @@ typedef struct Conn
 	bool		locked;			/* holds the session advisory lock */
 } Conn;
 
+/* What a revision is, from its file and the catalog (inspect.c). */
+typedef struct RevFacts
+{
+	Rev		   *rev;
+	const PgmigNode *node;
+	bool		applied;		/* has a schema_migrations row */
+	bool		complete;		/* applied and not half-done */
+	bool		changed;		/* file differs from the script as applied */
+	bool		missing;		/* no file */
+	bool		head;			/* no child */
+	bool		out_of_order;	/* pending, older than an applied one */
+	bool		current;		/* applied, no applied child */
+	const char *state;			/* of an applied one: NULL or complete,
+								 * running, failed, reverting, ... */
+} RevFacts;
+
+/* How many revisions are in each state. */
+typedef struct RevCounts
+{
+	int			napplied;		/* half-done ones included */
+	int			npending;
+	int			nchanged;
+	int			nhalf;
+	int			nooo;
+	int			nmissing;
+} RevCounts;
+
+/* What the read-only commands look at, and what they learn (inspect.c). */
+typedef struct Inspect
+{
+	const Options *opts;
+	Project		project;
+	bool		online;
+	Conn		c;
+	Catalog		cat;
+	View		view;
+	RevFacts   *facts;			/* by node */
+	RevCounts	counts;
+} Inspect;
+
+/* Changes of the schema made outside migrations since the last run. */
+typedef struct Drift
+{
+	bool		tracked;		/* pgmig.track_drift is on */
+	int			n;				/* objects changed */
+	PGresult   *rows;			/* change, object, since (ISO 8601); NULL if
+								 * not tracked */
+} Drift;
+
+#define DRIFT_CHANGE(drift, i)	PQgetvalue((drift)->rows, (i), 0)
+#define DRIFT_OBJECT(drift, i)	PQgetvalue((drift)->rows, (i), 1)
+#define DRIFT_SINCE(drift)		PQgetvalue((drift)->rows, 0, 2)
+
 /* One step of a run: a revision to apply or revert. */
 typedef struct Step
 {
@@ -327,11 +380,23 @@ extern int	cmd_stamp(const Options *opts);
 extern int	cmd_verify(const Options *opts);
 
 /* inspect.c */
+extern Inspect *inspect_open(const Options *opts, bool online);
+extern void inspect_close(Inspect *in);
+extern void inspect_fail(Inspect *in) pg_attribute_noreturn();
+extern char *head_list(const Inspect *in, int *nheads);
+extern void read_drift(Inspect *in, Drift *drift);
+extern void free_drift(Drift *drift);
+
+/* status.c */
 extern int	cmd_status(const Options *opts);
 extern int	cmd_current(const Options *opts);
 extern int	cmd_heads(const Options *opts);
+
+/* history.c */
 extern int	cmd_history(const Options *opts);
 extern int	cmd_show(const Options *opts);
+
+/* check.c */
 extern int	cmd_check(const Options *opts);
 
 /* sqlscript.c */
@@ -343,6 +408,9 @@ extern const char *shown(const char *text);
 extern void report_pgmig_error(PgmigError *err);
 extern void json_string(PQExpBuffer buf, const char *s);
 extern void json_key(PQExpBuffer buf, bool *first, const char *key);
+extern void json_bool(PQExpBuffer buf, bool *first, const char *key,
+					  bool value);
+extern void json_int(PQExpBuffer buf, bool *first, const char *key, int value);
 extern void json_string_array(PQExpBuffer buf, int n, char *const *items);
 extern char *format_ms(const char *ms);
 extern double elapsed_ms(instr_time start);
