@@ -352,6 +352,7 @@ extern bool run_nontx(Conn *c, Project *project, Step *step, double *ms,
 					  int *nstatements);
 
 /* run.c */
+extern const char *chunk_target(const char *target, bool revert);
 extern bool start_run(Run *run, Conn *c, Project *project, bool dry_run,
 					  const char *target, bool revert);
 extern bool note_run_start(Run *run, const char *action, const char *target);

@@ -60,18 +60,17 @@ drop_lines(void)
 		resetPQExpBuffer(&done_lines);
 }
 
-/* "heads"/"base" for a relative target, whose meaning moves as steps run. */
-static const char *
+/*
+ * "heads"/"base" for a relative target (+N, -N), whose meaning moves as
+ * steps run: the first N steps of "+N" are those of "heads", and so on.
+ * Any other target as it is.
+ */
+const char *
 chunk_target(const char *target, bool revert)
 {
-	const char *p = target;
-
-	if (*p != '+' && *p != '-')
+	if ((target[0] != '+' && target[0] != '-') || target[1] == '\0' ||
+		strspn(target + 1, "0123456789") != strlen(target + 1))
 		return target;
-	for (p++; *p; p++)
-		if (!isdigit((unsigned char) *p))
-			return target;
-	/* the first N steps of "+N" are those of "heads", and so on */
 	return revert ? "base" : "heads";
 }
 
