@@ -125,7 +125,7 @@ read_catalog(Conn *c, Project *project, Catalog *cat)
 	if (res == NULL)
 		return false;
 	cat->n = PQntuples(res);
-	cat->revs = pg_malloc0((cat->n > 0 ? cat->n : 1) * sizeof(DbRev));
+	cat->revs = pg_malloc0(cat->n * sizeof(DbRev));
 	for (i = 0; i < cat->n; i++)
 	{
 		DbRev	   *d = &cat->revs[i];
@@ -314,14 +314,14 @@ bool
 build_view(Project *project, Catalog *cat, View *view)
 {
 	int			max = project->nfiles + (cat ? cat->n : 0);
-	PgmigNode  *nodes = pg_malloc0((max > 0 ? max : 1) * sizeof(PgmigNode));
+	PgmigNode  *nodes = pg_malloc0(max * sizeof(PgmigNode));
 	int			n = 0;
 	int			i;
 	PgmigError	err;
 
 	memset(view, 0, sizeof(*view));
 	view->graph.nodes = nodes;
-	view->revs = pg_malloc0((max > 0 ? max : 1) * sizeof(Rev));
+	view->revs = pg_malloc0(max * sizeof(Rev));
 	for (i = 0; i < project->nfiles; i++)
 	{
 		MigFile    *f = &project->files[i];

@@ -409,7 +409,10 @@ run_steps(Run *run, Step *steps, int n)
 	return true;
 }
 
-/* Read the server's plan for target into steps; false (reported) on error. */
+/*
+ * Read the server's plan for target into steps, with room after them for
+ * as many more (redo's up half); false (reported) on error.
+ */
 bool
 get_plan(Run *run, const char *target, bool revert, Step **steps, int *n)
 {
@@ -424,7 +427,7 @@ get_plan(Run *run, const char *target, bool revert, Step **steps, int *n)
 	if (res == NULL)
 		return false;
 	*n = PQntuples(res);
-	*steps = pg_malloc0((*n > 0 ? *n : 1) * 2 * sizeof(Step));
+	*steps = pg_malloc0(*n * 2 * sizeof(Step));
 	for (i = 0; i < *n; i++)
 	{
 		Step	   *s = &(*steps)[i];
