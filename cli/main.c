@@ -13,6 +13,12 @@
 
 #include "getopt_long.h"
 
+#if PG_VERSION_NUM >= 140000
+#include "fe_utils/option_utils.h"
+#else
+#include "common/string.h"
+#endif
+
 const char *progname;
 
 /* Marks a relative target (-1) in argv while getopt_long runs. */
@@ -33,6 +39,20 @@ enum
 	LONGOPT_LOCK_RETRIES
 };
 
+/* After a usage error: the hint where to read more, and exit with status 2. */
+static void usage_exit(const Options *opts) pg_attribute_noreturn();
+
+static void
+usage_exit(const Options *opts)
+{
+	if (opts && opts->command && opts->command->cmd != CMD_HELP)
+		pg_log_error_hint("Try \"%s help %s\" for more information.",
+						  progname, opts->command->name);
+	else
+		pg_log_error_hint("Try \"%s --help\" for more information.", progname);
+	exit(EXIT_USAGE);
+}
+
 /* Report a usage error with a hint, and exit with status 2. */
 static void
 usage_error(const Options *opts, const char *fmt,...) pg_attribute_printf(2, 3) pg_attribute_noreturn();
@@ -47,12 +67,61 @@ usage_error(const Options *opts, const char *fmt,...)
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
 	pg_log_error("%s", buf);
-	if (opts && opts->command && opts->command->cmd != CMD_HELP)
-		pg_log_error_hint("Try \"%s help %s\" for more information.",
-						  progname, opts->command->name);
-	else
-		pg_log_error_hint("Try \"%s --help\" for more information.", progname);
-	exit(EXIT_USAGE);
+	usage_exit(opts);
+}
+
+#if PG_VERSION_NUM < 140000
+/*
+ * option_parse_int() as PostgreSQL 14 and later have it in
+ * fe_utils/option_utils.c, with its messages, for PostgreSQL 13.
+ */
+static bool
+option_parse_int(const char *optarg, const char *optname,
+				 int min_range, int max_range, int *result)
+{
+	char	   *endptr;
+	int			val;
+
+	errno = 0;
+	val = strtoint(optarg, &endptr, 10);
+	while (*endptr != '\0' && isspace((unsigned char) *endptr))
+		endptr++;
+	if (*endptr != '\0')
+	{
+		pg_log_error("invalid value \"%s\" for option %s", optarg, optname);
+		return false;
+	}
+	if (errno == ERANGE || val < min_range || val > max_range)
+	{
+		pg_log_error("%s must be in range %d..%d", optname, min_range, max_range);
+		return false;
+	}
+	*result = val;
+	return true;
+}
+#endif
+
+/*
+ * Check the whole number an option was given, as PostgreSQL's tools do,
+ * and give it back written as the server reads it ("+7 " becomes "7").
+ * Exits on a usage error.
+ */
+static void
+check_int_option(const Options *opts, const char *name, const char **value,
+				 int min_range, int max_range)
+{
+	int			n;
+
+	/* option_parse_int takes an empty value for 0 */
+	if ((*value)[0] == '\0')
+	{
+		pg_log_error("invalid value \"%s\" for option %s", *value, name);
+		usage_exit(opts);
+	}
+	if (!option_parse_int(*value, name, min_range, max_range, &n))
+		usage_exit(opts);
+	pg_free((char *) *value);
+	*value = psprintf("%d", n);
 }
 
 /* Is the environment variable set to a yes value? */
@@ -98,20 +167,6 @@ takes_value(const char *s)
 	};
 
 	return one_of(s, with_value);
-}
-
-/* Is this a whole number from 0 to max? */
-static bool
-valid_count(const char *s, long max)
-{
-	char	   *end;
-	long		v;
-
-	if (!isdigit((unsigned char) s[0]))
-		return false;
-	errno = 0;
-	v = strtol(s, &end, 10);
-	return errno == 0 && *end == '\0' && v <= max;
 }
 
 /*
@@ -205,9 +260,7 @@ apply_option(int c, const char *arg, Options *opts)
 			exit(EXIT_OK);
 		case '?':
 			/* getopt_long has said what is wrong */
-			pg_log_error_hint("Try \"%s --help\" for more information.",
-							  progname);
-			exit(EXIT_USAGE);
+			usage_exit(NULL);
 		case LONGOPT_DIR:
 			opts->dir = pg_strdup(arg);
 			return 0;
@@ -358,9 +411,8 @@ check_usage(Options *opts, int seen)
 		(!pgmig_parse_ms(opts->lock_timeout, &lock_ms) || lock_ms < -1))
 		usage_error(opts, "invalid value \"%s\" for option --lock-timeout: not a duration such as \"5s\" or \"200ms\", 0 or -1",
 					opts->lock_timeout);
-	if (opts->lock_retries && !valid_count(opts->lock_retries, 1000))
-		usage_error(opts, "invalid value \"%s\" for option --lock-retries: not a number from 0 to 1000",
-					opts->lock_retries);
+	if (opts->lock_retries)
+		check_int_option(opts, "--lock-retries", &opts->lock_retries, 0, 1000);
 }
 
 /* Parse argv into *opts; exits on usage errors and on --help/--version. */
