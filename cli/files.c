@@ -312,12 +312,15 @@ static bool
 load_file(const Project *project, const DirEntry *entry, MigFile *f)
 {
 	const char *name = entry->name;
-	char	   *path = psprintf("%s/%s", project->dir, name);
+	char	   *path = join_path(project->dir, name);
 	PgmigError	err;
 	size_t		len;
 	char	   *content = NULL;
 
-	/* messages show the path with its control characters escaped */
+	/*
+	 * Messages show the path with its control characters escaped: text to
+	 * show, which may be longer than MAXPGPATH, not a path to open.
+	 */
 	f->path = psprintf("%s/%s", display_path(project->dir), shown(name));
 	if (pg_encoding_verifymbstr(PG_UTF8, name, strlen(name)) !=
 		(int) strlen(name))
@@ -548,7 +551,8 @@ write_migration(const Project *project, const char *version,
 				const char *slug, int nparents, const char *const *parents,
 				const char *comment, bool quiet)
 {
-	char	   *path = psprintf("%s/%s_%s.sql", project->dir, version, slug);
+	char	   *name = psprintf("%s_%s.sql", version, slug);
+	char	   *path = join_path(project->dir, name);
 	const char *display = display_path(path);
 	PQExpBufferData buf;
 	int			fd;
@@ -589,6 +593,7 @@ write_migration(const Project *project, const char *version,
 	if (ok && !quiet)
 		printf("created %s\n", display);
 	termPQExpBuffer(&buf);
+	pfree(name);
 	pfree(path);
 	return ok;
 }

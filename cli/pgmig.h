@@ -312,6 +312,7 @@ extern const char *option_name(int opt);
 /* project.c */
 extern bool find_project(const Options *opts, bool must_exist, Project *project);
 extern const char *display_path(const char *path);
+extern char *join_path(const char *head, const char *tail);
 
 /* files.c */
 extern bool load_files(Project *project);
