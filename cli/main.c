@@ -519,6 +519,13 @@ main(int argc, char **argv)
 	static Options opts;
 	int			status;
 
+	/*
+	 * PostgreSQL's tools call set_pglocale_pgservice() here to bind their
+	 * message catalog.  pgmig has none, so its texts are not marked for
+	 * translation, and the setlocale(LC_ALL, "") it would do would make
+	 * durations print, and the numbers the server sends read, with the
+	 * environment's decimal separator.
+	 */
 	pg_logging_init(argv[0]);
 	progname = get_progname(argv[0]);
 
