@@ -278,6 +278,7 @@ usage(void)
 		   "\"-- migrate:down\" and its statements.  Header lines before migrate:up:\n"
 		   "\"-- pgmig:revises ID...\", \"-- pgmig:label NAME\", \"-- pgmig:lock_timeout 5s\".\n");
 	printf("\nExit status: 0 success, 1 error, 2 usage error.\n");
+	printf("\n%s home page: <%s>\n", PGMIG_PACKAGE_NAME, PGMIG_PACKAGE_URL);
 }
 
 /* The help of one command. */

@@ -30,6 +30,17 @@
 #error "PGMIG_VERSION must be defined (cli/Makefile passes it)"
 #endif
 
+/*
+ * What --help ends with, as PostgreSQL's PACKAGE_NAME and PACKAGE_URL: the
+ * project's page on PGXN, where its META.json publishes it.  There is no
+ * address for bug reports, so no "Report bugs to" line.  A packager may
+ * define PGMIG_PACKAGE_URL (in CPPFLAGS) to point elsewhere.
+ */
+#define PGMIG_PACKAGE_NAME "pgmig"
+#ifndef PGMIG_PACKAGE_URL
+#define PGMIG_PACKAGE_URL "https://pgxn.org/dist/pgmig/"
+#endif
+
 /* Logging helpers that PostgreSQL 15 added; older releases get stand-ins. */
 #if PG_VERSION_NUM < 150000
 #define pg_log_error_detail(...) \
