@@ -340,6 +340,8 @@ extern bool write_migration(const Project *project, const char *version,
 /* connection.c */
 extern void connect_db(const Options *opts, Conn *c);
 extern bool handshake(Conn *c, bool create);
+extern void report_statement_error(const char *message, const char *detail,
+								   const char *hint, const char *context);
 extern void report_error(const PGresult *res, PGconn *conn,
 						 const char *context);
 extern PGresult *query(Conn *c, const char *sql, int nparams,

@@ -61,8 +61,15 @@ report_round_trip(const char *id, const char *file, const char *result,
 				strncmp(p + 2, "down script of revision ", 24) == 0)
 				where = p;
 	if (where)
-		pg_log_error("%.*s\nCONTEXT:  %.*s", (int) (where - detail), detail,
-					 (int) (len - (where - detail) - 3), where + 2);
+	{
+		/* "MESSAGE (CONTEXT)": reported as the server reports it */
+		char	   *message = pnstrdup(detail, where - detail);
+		char	   *context = pnstrdup(where + 2, len - (where - detail) - 3);
+
+		report_statement_error(message, NULL, NULL, context);
+		pfree(message);
+		pfree(context);
+	}
 	else
 		pg_log_error("%s script of revision %s failed: %s",
 					 result[0] == 'u' ? "up" : "down", id, detail ? detail : "?");
