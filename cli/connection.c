@@ -235,6 +235,24 @@ query(Conn *c, const char *sql, int nparams, const char *const *values)
 	return NULL;
 }
 
+/*
+ * A PostgreSQL text[] literal of n strings ("{a,\"b c\"}"), to pass as a
+ * query parameter.  Free it with pg_free.
+ */
+char *
+text_array_literal(int n, const char *const *items)
+{
+	PQExpBufferData buf;
+	int			i;
+
+	initPQExpBuffer(&buf);
+	appendPQExpBufferChar(&buf, '{');
+	for (i = 0; i < n; i++)
+		appendPGArray(&buf, items[i]);
+	appendPQExpBufferChar(&buf, '}');
+	return buf.data;
+}
+
 /* Run a command without parameters (BEGIN, COMMIT, ...); false on error. */
 bool
 command(Conn *c, const char *sql)

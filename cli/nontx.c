@@ -135,11 +135,14 @@ reset_session(Conn *c)
 static bool
 set_lock_policy(Conn *c, Project *project, Step *step, LockPolicy *lp)
 {
-	const char *names[1] = {"{lock_timeout,pgmig.lock_timeout,pgmig.lock_retries,pgmig.lock_retry_delay}"};
+	static const char *const names[] = {"lock_timeout", "pgmig.lock_timeout",
+	"pgmig.lock_retries", "pgmig.lock_retry_delay"};
 	MigFile    *file = project_file(project, step->id);
 	const char *directive = file ? file->script.lock_timeout : NULL;
 	long		session_ms = 0;
 	long		pgmig_ms = -1;
+	char	   *name_array = text_array_literal(lengthof(names), names);
+	const char *values[1] = {name_array};
 	PGresult   *res;
 	int			i;
 
@@ -147,7 +150,8 @@ set_lock_policy(Conn *c, Project *project, Step *step, LockPolicy *lp)
 	/* settings in their base unit, ms; pgmig's exist once its module is loaded */
 	res = query(c, "SELECT name, setting, source FROM pg_catalog.pg_settings"
 				" WHERE name OPERATOR(pg_catalog.=) ANY ($1::pg_catalog.text[])",
-				1, names);
+				1, values);
+	pg_free(name_array);
 	if (res == NULL)
 		return false;
 	for (i = 0; i < PQntuples(res); i++)
