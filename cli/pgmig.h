@@ -41,14 +41,18 @@
 #define PGMIG_PACKAGE_URL "https://pgxn.org/dist/pgmig/"
 #endif
 
-/* Logging helpers that PostgreSQL 15 added; older releases get stand-ins. */
+/*
+ * Logging helpers that PostgreSQL 15 added.  Older releases get stand-ins
+ * that print what PostgreSQL 15 prints ("pgmig: detail: ..."), so that the
+ * output is the same whatever release the client is built against.
+ */
 #if PG_VERSION_NUM < 150000
-#define pg_log_error_detail(...) \
-	do { fprintf(stderr, "DETAIL:  "); fprintf(stderr, __VA_ARGS__); \
-		 fputc('\n', stderr); } while (0)
-#define pg_log_error_hint(...) \
-	do { fprintf(stderr, "HINT:  "); fprintf(stderr, __VA_ARGS__); \
-		 fputc('\n', stderr); } while (0)
+#define pgmig_log_part(part, ...) \
+	do { fprintf(stderr, "%s: %s: ", progname, (part)); \
+		 fprintf(stderr, __VA_ARGS__); fputc('\n', stderr); } while (0)
+#define pg_log_error_detail(...) pgmig_log_part("detail", __VA_ARGS__)
+#define pg_log_error_hint(...) pgmig_log_part("hint", __VA_ARGS__)
+#define pg_log_warning_detail(...) pgmig_log_part("detail", __VA_ARGS__)
 #define pg_fatal(...) \
 	do { pg_log_error(__VA_ARGS__); exit(1); } while (0)
 #endif
