@@ -125,7 +125,7 @@ read_catalog(Conn *c, Project *project, Catalog *cat)
 	if (res == NULL)
 		return false;
 	cat->n = PQntuples(res);
-	cat->revs = pg_malloc0((cat->n > 0 ? cat->n : 1) * sizeof(DbRev));
+	cat->revs = pg_malloc0(cat->n * sizeof(DbRev));
 	for (i = 0; i < cat->n; i++)
 	{
 		DbRev	   *d = &cat->revs[i];
@@ -204,27 +204,17 @@ needs_register(const MigFile *f, const DbRev *d)
 }
 
 /*
- * Bring the catalog in step with the files: register new and changed
- * files in one call, forget unapplied revisions whose file is gone.  Runs
- * in the caller's transaction.  False (reported) on error.
+ * Register the new and changed files in one mig_register() call.  False
+ * (reported) on error.
  */
-bool
-sync_catalog(Conn *c, Project *project, Catalog *cat)
+static bool
+register_files(Conn *c, Project *project, const Catalog *cat)
 {
-	PQExpBufferData names,
-				contents,
-				gone;
-	int			nsend = 0,
-				ngone = 0;
-	int			i;
+	const char **names = pg_malloc(project->nfiles * sizeof(char *));
+	const char **contents = pg_malloc(project->nfiles * sizeof(char *));
+	int			n = 0;
 	bool		ok = true;
-
-	initPQExpBuffer(&names);
-	initPQExpBuffer(&contents);
-	initPQExpBuffer(&gone);
-	appendPQExpBufferChar(&names, '{');
-	appendPQExpBufferChar(&contents, '{');
-	appendPQExpBufferChar(&gone, '{');
+	int			i;
 
 	for (i = 0; i < project->nfiles; i++)
 	{
@@ -232,32 +222,21 @@ sync_catalog(Conn *c, Project *project, Catalog *cat)
 
 		if (!needs_register(f, catalog_find(cat, f->script.id)))
 			continue;
-		appendPGArray(&names, f->script.file_name);
-		appendPGArray(&contents, f->content);
-		nsend++;
+		names[n] = f->script.file_name;
+		contents[n++] = f->content;
 	}
-	for (i = 0; i < cat->n; i++)
-	{
-		DbRev	   *d = &cat->revs[i];
-
-		if (d->registered && !d->applied && !d->has_file)
-		{
-			appendPGArray(&gone, d->id);
-			ngone++;
-		}
-	}
-	appendPQExpBufferChar(&names, '}');
-	appendPQExpBufferChar(&contents, '}');
-	appendPQExpBufferChar(&gone, '}');
-
-	if (nsend > 0)
+	if (n > 0)
 	{
 		char	   *sql = psprintf("SELECT revision, action FROM %s.mig_register($1::pg_catalog.text[], $2::pg_catalog.text[])",
 								   c->extschema);
-		const char *values[2] = {names.data, contents.data};
+		char	   *name_array = text_array_literal(n, names);
+		char	   *content_array = text_array_literal(n, contents);
+		const char *values[2] = {name_array, content_array};
 		PGresult   *res = query(c, sql, 2, values);
 
 		pfree(sql);
+		pg_free(name_array);
+		pg_free(content_array);
 		if (res == NULL)
 			ok = false;
 		else
@@ -269,31 +248,68 @@ sync_catalog(Conn *c, Project *project, Catalog *cat)
 			PQclear(res);
 		}
 	}
-	if (ok && ngone > 0)
+	pg_free(names);
+	pg_free(contents);
+	return ok;
+}
+
+/* Is this a registered revision to forget: not applied, its file gone? */
+static bool
+is_gone(const DbRev *d)
+{
+	return d->registered && !d->applied && !d->has_file;
+}
+
+/*
+ * Forget the registered revisions whose file is gone and that are not
+ * applied, in one mig_unregister() call.  False (reported) on error.
+ */
+static bool
+forget_gone(Conn *c, Catalog *cat)
+{
+	const char **ids = pg_malloc(cat->n * sizeof(char *));
+	int			n = 0;
+	bool		ok = true;
+	int			i;
+
+	for (i = 0; i < cat->n; i++)
+		if (is_gone(&cat->revs[i]))
+			ids[n++] = cat->revs[i].id;
+	if (n > 0)
 	{
 		char	   *sql = psprintf("SELECT %s.mig_unregister($1::pg_catalog.text[])",
 								   c->extschema);
-		const char *values[1] = {gone.data};
+		char	   *id_array = text_array_literal(n, ids);
+		const char *values[1] = {id_array};
 		PGresult   *res = query(c, sql, 1, values);
 
 		pfree(sql);
+		pg_free(id_array);
 		if (res == NULL)
 			ok = false;
 		else
 		{
 			info(c->opts, "forgot %d registered revision%s whose file is gone",
-				 ngone, ngone == 1 ? "" : "s");
+				 n, n == 1 ? "" : "s");
 			PQclear(res);
 			for (i = 0; i < cat->n; i++)
-				if (cat->revs[i].registered && !cat->revs[i].applied &&
-					!cat->revs[i].has_file)
+				if (is_gone(&cat->revs[i]))
 					cat->revs[i].registered = false;
 		}
 	}
-	termPQExpBuffer(&names);
-	termPQExpBuffer(&contents);
-	termPQExpBuffer(&gone);
+	pg_free(ids);
 	return ok;
+}
+
+/*
+ * Bring the catalog in step with the files: register new and changed
+ * files in one call, forget unapplied revisions whose file is gone.  Runs
+ * in the caller's transaction.  False (reported) on error.
+ */
+bool
+sync_catalog(Conn *c, Project *project, Catalog *cat)
+{
+	return register_files(c, project, cat) && forget_gone(c, cat);
 }
 
 /* The state of a revision's catalog row, NULL without one. */
@@ -314,14 +330,14 @@ bool
 build_view(Project *project, Catalog *cat, View *view)
 {
 	int			max = project->nfiles + (cat ? cat->n : 0);
-	PgmigNode  *nodes = pg_malloc0((max > 0 ? max : 1) * sizeof(PgmigNode));
+	PgmigNode  *nodes = pg_malloc0(max * sizeof(PgmigNode));
 	int			n = 0;
 	int			i;
 	PgmigError	err;
 
 	memset(view, 0, sizeof(*view));
 	view->graph.nodes = nodes;
-	view->revs = pg_malloc0((max > 0 ? max : 1) * sizeof(Rev));
+	view->revs = pg_malloc0(max * sizeof(Rev));
 	for (i = 0; i < project->nfiles; i++)
 	{
 		MigFile    *f = &project->files[i];

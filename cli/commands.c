@@ -103,7 +103,7 @@ static void
 write_new(const Options *opts, Project *project, View *view,
 		  const int *parent_nodes, int nparents, const char *comment)
 {
-	const char **parents = pg_malloc((nparents > 0 ? nparents : 1) * sizeof(char *));
+	const char **parents = pg_malloc(nparents * sizeof(char *));
 	char	   *version = new_version(project);
 	char	   *slug = make_slug(opts->message);
 	int			i;

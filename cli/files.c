@@ -238,29 +238,37 @@ check_scripts(const MigFile *f)
 	return ok;
 }
 
-/*
- * Read and parse every migration file of project->dir.  Reports every
- * malformed file; false if there was any.
- */
-bool
-load_files(Project *project)
+/* Free the entries read_entries read. */
+static void
+free_entries(DirEntry *entries, int nentries)
 {
-	DIR		   *dir;
+	int			i;
+
+	for (i = 0; i < nentries; i++)
+		pg_free(entries[i].name);
+	pg_free(entries);
+}
+
+/*
+ * The names ending in ".sql" in the folder "dir" (hidden ones aside),
+ * sorted; -1 (reported) if the folder cannot be read.
+ */
+static int
+read_entries(const char *dir, DirEntry **entriesp)
+{
+	DIR		   *d;
 	struct dirent *de;
 	DirEntry   *entries = NULL;
 	int			nentries = 0,
 				cap = 0;
-	bool		ok = true;
-	int			i;
 
-	dir = opendir(project->dir);
-	if (dir == NULL)
+	d = opendir(dir);
+	if (d == NULL)
 	{
-		pg_log_error("could not open directory \"%s\": %m",
-					 display_path(project->dir));
-		return false;
+		pg_log_error("could not open directory \"%s\": %m", display_path(dir));
+		return -1;
 	}
-	while (errno = 0, (de = readdir(dir)) != NULL)
+	while (errno = 0, (de = readdir(d)) != NULL)
 	{
 		size_t		len = strlen(de->d_name);
 
@@ -282,68 +290,95 @@ load_files(Project *project)
 	}
 	if (errno != 0)
 	{
-		pg_log_error("could not read directory \"%s\": %m",
-					 display_path(project->dir));
-		closedir(dir);
-		for (i = 0; i < nentries; i++)
-			pg_free(entries[i].name);
-		pg_free(entries);
-		return false;
+		pg_log_error("could not read directory \"%s\": %m", display_path(dir));
+		closedir(d);
+		free_entries(entries, nentries);
+		return -1;
 	}
-	closedir(dir);
+	closedir(d);
 	if (nentries > 1)
 		qsort(entries, nentries, sizeof(DirEntry), entry_cmp);
+	*entriesp = entries;
+	return nentries;
+}
 
-	project->files = pg_malloc0((nentries > 0 ? nentries : 1) * sizeof(MigFile));
+/*
+ * Read, parse and checksum the migration file of a folder entry into *f,
+ * and for check scan its scripts.  False (reported) if it is no readable
+ * migration file or is malformed; *f is then left empty, unless only the
+ * scan found something.
+ */
+static bool
+load_file(const Project *project, const DirEntry *entry, MigFile *f)
+{
+	const char *name = entry->name;
+	char	   *path = join_path(project->dir, name);
+	PgmigError	err;
+	size_t		len;
+	char	   *content = NULL;
+
+	/*
+	 * Messages show the path with its control characters escaped: text to
+	 * show, which may be longer than MAXPGPATH, not a path to open.
+	 */
+	f->path = psprintf("%s/%s", display_path(project->dir), shown(name));
+	if (pg_encoding_verifymbstr(PG_UTF8, name, strlen(name)) !=
+		(int) strlen(name))
+		pg_log_error("file name \"%s\" is not valid UTF-8", f->path);
+	else if (entry->regular || is_migration_file(path, f->path))
+	{
+		memset(&err, 0, sizeof(err));
+		content = read_whole_file(path, f->path, &len);
+		if (content != NULL &&
+			!pgmig_parse_script(name, content, len, &f->script, &err))
+		{
+			report_pgmig_error(&err);
+			free_script(&f->script);
+			pg_free(content);
+			content = NULL;
+		}
+	}
+	pfree(path);
+	if (content == NULL)
+	{
+		pfree(f->path);
+		f->path = NULL;
+		return false;
+	}
+	if (project->inspecting)
+		pgmig_section_checksums(&f->script);
+	/* the parser normalized the text in place; that is what we send */
+	f->content = content;
+	return !project->checking || check_scripts(f);
+}
+
+/*
+ * Read and parse every migration file of project->dir.  Reports every
+ * malformed file; false if there was any.
+ */
+bool
+load_files(Project *project)
+{
+	DirEntry   *entries;
+	int			nentries = read_entries(project->dir, &entries);
+	bool		ok = true;
+	int			i;
+
+	if (nentries < 0)
+		return false;
+	project->files = pg_malloc0(nentries * sizeof(MigFile));
 	project->nfiles = 0;
 	for (i = 0; i < nentries; i++)
 	{
 		MigFile    *f = &project->files[project->nfiles];
-		const char *name = entries[i].name;
-		char	   *path = psprintf("%s/%s", project->dir, name);
-		PgmigError	err;
-		size_t		len;
-		char	   *content = NULL;
 
-		/* messages show the path with its control characters escaped */
-		f->path = psprintf("%s/%s", display_path(project->dir), shown(name));
-		if (pg_encoding_verifymbstr(PG_UTF8, name, strlen(name)) !=
-			(int) strlen(name))
-		{
-			pg_log_error("file name \"%s\" is not valid UTF-8", f->path);
+		if (!load_file(project, &entries[i], f))
 			ok = false;
-		}
-		else if (entries[i].regular || is_migration_file(path, f->path))
-		{
-			memset(&err, 0, sizeof(err));
-			content = read_whole_file(path, f->path, &len);
-			if (content != NULL &&
-				!pgmig_parse_script(name, content, len, &f->script, &err))
-			{
-				report_pgmig_error(&err);
-				free_script(&f->script);
-				pg_free(content);
-				content = NULL;
-			}
-		}
-		pfree(path);
-		if (content == NULL)
-		{
-			ok = false;
-			pfree(f->path);
-			continue;
-		}
-		if (project->inspecting)
-			pgmig_section_checksums(&f->script);
-		if (project->checking && !check_scripts(f))
-			ok = false;
-		/* the parser normalized the text in place; that is what we send */
-		f->content = content;
-		project->nfiles++;
+		/* one whose scripts the scan refused still counts in the graph */
+		if (f->content != NULL)
+			project->nfiles++;
 	}
-	for (i = 0; i < nentries; i++)
-		pg_free(entries[i].name);
-	pg_free(entries);
+	free_entries(entries, nentries);
 
 	if (project->nfiles > 1)
 		qsort(project->files, project->nfiles, sizeof(MigFile), file_cmp);
@@ -516,7 +551,8 @@ write_migration(const Project *project, const char *version,
 				const char *slug, int nparents, const char *const *parents,
 				const char *comment, bool quiet)
 {
-	char	   *path = psprintf("%s/%s_%s.sql", project->dir, version, slug);
+	char	   *name = psprintf("%s_%s.sql", version, slug);
+	char	   *path = join_path(project->dir, name);
 	const char *display = display_path(path);
 	PQExpBufferData buf;
 	int			fd;
@@ -557,6 +593,7 @@ write_migration(const Project *project, const char *version,
 	if (ok && !quiet)
 		printf("created %s\n", display);
 	termPQExpBuffer(&buf);
+	pfree(name);
 	pfree(path);
 	return ok;
 }

@@ -256,43 +256,44 @@ usage(void)
 {
 	const CommandInfo *cmd;
 
-	printf(_("%s keeps a PostgreSQL database's schema in step with versioned SQL\n"
-			 "migration files, through the pgmig extension.\n\n"), progname);
-	printf(_("Usage:\n"));
-	printf(_("  %s COMMAND [ARGUMENT]... [OPTION]...\n\n"), progname);
-	printf(_("Commands:\n"));
+	printf("%s keeps a PostgreSQL database's schema in step with versioned SQL\n"
+		   "migration files, through the pgmig extension.\n\n", progname);
+	printf("Usage:\n");
+	printf("  %s COMMAND [ARGUMENT]... [OPTION]...\n\n", progname);
+	printf("Commands:\n");
 	for (cmd = commands; cmd->name; cmd++)
 		printf("  %-10s %s\n", cmd->name, cmd->summary);
-	printf(_("\nGeneral options:\n"));
-	printf(_("      --dir=DIR             migrations folder (default: migrations/ in the\n"
-			 "                            project root, found by walking up from the\n"
-			 "                            current directory to a folder that holds\n"
-			 "                            migrations/ or pgmig.conf)\n"));
-	printf(_("  -q, --quiet               print no progress messages\n"));
-	printf(_("  -V, --version             output version information, then exit\n"));
-	printf(_("  -?, --help                show this help (or a command's), then exit\n\n"));
+	printf("\nGeneral options:\n");
+	printf("      --dir=DIR             migrations folder (default: migrations/ in the\n"
+		   "                            project root, found by walking up from the\n"
+		   "                            current directory to a folder that holds\n"
+		   "                            migrations/ or pgmig.conf)\n");
+	printf("  -q, --quiet               print no progress messages\n");
+	printf("  -V, --version             output version information, then exit\n");
+	printf("  -?, --help                show this help (or a command's), then exit\n\n");
 	printf("%s", CONN_HELP);
-	printf(_("\nRun \"%s help COMMAND\" for the options of a command.\n"), progname);
-	printf(_("Migration files are migrations/<version>_<slug>.sql in dbmate's format:\n"
-			 "\"-- migrate:up [transaction:false]\", its statements, then optionally\n"
-			 "\"-- migrate:down\" and its statements.  Header lines before migrate:up:\n"
-			 "\"-- pgmig:revises ID...\", \"-- pgmig:label NAME\", \"-- pgmig:lock_timeout 5s\".\n"));
-	printf(_("\nExit status: 0 success, 1 error, 2 usage error.\n"));
+	printf("\nRun \"%s help COMMAND\" for the options of a command.\n", progname);
+	printf("Migration files are migrations/<version>_<slug>.sql in dbmate's format:\n"
+		   "\"-- migrate:up [transaction:false]\", its statements, then optionally\n"
+		   "\"-- migrate:down\" and its statements.  Header lines before migrate:up:\n"
+		   "\"-- pgmig:revises ID...\", \"-- pgmig:label NAME\", \"-- pgmig:lock_timeout 5s\".\n");
+	printf("\nExit status: 0 success, 1 error, 2 usage error.\n");
+	printf("\n%s home page: <%s>\n", PGMIG_PACKAGE_NAME, PGMIG_PACKAGE_URL);
 }
 
 /* The help of one command. */
 void
 command_usage(const CommandInfo *cmd)
 {
-	printf(_("%s %s: %s.\n\n"), progname, cmd->name, cmd->summary);
-	printf(_("Usage:\n  %s %s %s\n\n"), progname, cmd->name, cmd->synopsis);
+	printf("%s %s: %s.\n\n", progname, cmd->name, cmd->summary);
+	printf("Usage:\n  %s %s %s\n\n", progname, cmd->name, cmd->synopsis);
 	printf("%s", cmd->help);
 	if (cmd->options & OPT_CONN)
 		printf("\n%s", CONN_HELP);
 	if (cmd->cmd != CMD_HELP)
 	{
-		printf(_("\nGeneral options:\n"));
-		printf(_("      --dir=DIR             migrations folder\n"));
-		printf(_("  -q, --quiet               print no progress messages\n"));
+		printf("\nGeneral options:\n");
+		printf("      --dir=DIR             migrations folder\n");
+		printf("  -q, --quiet               print no progress messages\n");
 	}
 }

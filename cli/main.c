@@ -13,6 +13,12 @@
 
 #include "getopt_long.h"
 
+#if PG_VERSION_NUM >= 140000
+#include "fe_utils/option_utils.h"
+#else
+#include "common/string.h"
+#endif
+
 const char *progname;
 
 /* Marks a relative target (-1) in argv while getopt_long runs. */
@@ -33,9 +39,23 @@ enum
 	LONGOPT_LOCK_RETRIES
 };
 
+/* After a usage error: the hint where to read more, and exit with status 2. */
+static void usage_exit(const Options *opts) pg_attribute_noreturn();
+
+static void
+usage_exit(const Options *opts)
+{
+	if (opts && opts->command && opts->command->cmd != CMD_HELP)
+		pg_log_error_hint("Try \"%s help %s\" for more information.",
+						  progname, opts->command->name);
+	else
+		pg_log_error_hint("Try \"%s --help\" for more information.", progname);
+	exit(EXIT_USAGE);
+}
+
 /* Report a usage error with a hint, and exit with status 2. */
 static void
-usage_error(const Options *opts, const char *fmt,...) pg_attribute_printf(2, 3);
+usage_error(const Options *opts, const char *fmt,...) pg_attribute_printf(2, 3) pg_attribute_noreturn();
 
 static void
 usage_error(const Options *opts, const char *fmt,...)
@@ -47,12 +67,61 @@ usage_error(const Options *opts, const char *fmt,...)
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
 	pg_log_error("%s", buf);
-	if (opts && opts->command && opts->command->cmd != CMD_HELP)
-		pg_log_error_hint("Try \"%s help %s\" for more information.",
-						  progname, opts->command->name);
-	else
-		pg_log_error_hint("Try \"%s --help\" for more information.", progname);
-	exit(EXIT_USAGE);
+	usage_exit(opts);
+}
+
+#if PG_VERSION_NUM < 140000
+/*
+ * option_parse_int() as PostgreSQL 14 and later have it in
+ * fe_utils/option_utils.c, with its messages, for PostgreSQL 13.
+ */
+static bool
+option_parse_int(const char *optarg, const char *optname,
+				 int min_range, int max_range, int *result)
+{
+	char	   *endptr;
+	int			val;
+
+	errno = 0;
+	val = strtoint(optarg, &endptr, 10);
+	while (*endptr != '\0' && isspace((unsigned char) *endptr))
+		endptr++;
+	if (*endptr != '\0')
+	{
+		pg_log_error("invalid value \"%s\" for option %s", optarg, optname);
+		return false;
+	}
+	if (errno == ERANGE || val < min_range || val > max_range)
+	{
+		pg_log_error("%s must be in range %d..%d", optname, min_range, max_range);
+		return false;
+	}
+	*result = val;
+	return true;
+}
+#endif
+
+/*
+ * Check the whole number an option was given, as PostgreSQL's tools do,
+ * and give it back written as the server reads it ("+7 " becomes "7").
+ * Exits on a usage error.
+ */
+static void
+check_int_option(const Options *opts, const char *name, const char **value,
+				 int min_range, int max_range)
+{
+	int			n;
+
+	/* option_parse_int takes an empty value for 0 */
+	if ((*value)[0] == '\0')
+	{
+		pg_log_error("invalid value \"%s\" for option %s", *value, name);
+		usage_exit(opts);
+	}
+	if (!option_parse_int(*value, name, min_range, max_range, &n))
+		usage_exit(opts);
+	pg_free((char *) *value);
+	*value = psprintf("%d", n);
 }
 
 /* Is the environment variable set to a yes value? */
@@ -100,23 +169,141 @@ takes_value(const char *s)
 	return one_of(s, with_value);
 }
 
-/* Is this a whole number from 0 to max? */
+/*
+ * Take --help and -? out of argv, wherever they are: they ask for help (of
+ * the command, if one is given).  Returns whether there was one.
+ */
 static bool
-valid_count(const char *s, long max)
+take_help_options(int *argc, char **argv)
 {
-	char	   *end;
-	long		v;
+	bool		want_help = false;
+	int			i;
 
-	if (!isdigit((unsigned char) s[0]))
-		return false;
-	errno = 0;
-	v = strtol(s, &end, 10);
-	return errno == 0 && *end == '\0' && v <= max;
+	for (i = 1; i < *argc; i++)
+	{
+		if (strcmp(argv[i], "--") == 0)
+			break;
+		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-?") == 0)
+		{
+			want_help = true;
+			memmove(&argv[i], &argv[i + 1], (*argc - i) * sizeof(char *));
+			(*argc)--;
+			i--;
+		}
+	}
+	return want_help;
 }
 
-/* Parse argv into *opts; exits on usage errors and on --help/--version. */
+/*
+ * "pgmig down -1": hide relative targets from getopt_long by turning their
+ * "-" into a marker byte, so that they stay arguments; take_positional()
+ * gives the "-" back.
+ */
 static void
-parse_arguments(int argc, char **argv, Options *opts)
+hide_relative_targets(int argc, char **argv)
+{
+	int			i;
+
+	for (i = 1; i < argc; i++)
+	{
+		if (strcmp(argv[i], "--") == 0)
+			break;
+		if (takes_value(argv[i]))
+			i++;
+		else if (is_relative_target(argv[i]))
+			argv[i][0] = RELATIVE_MARK;
+	}
+}
+
+/*
+ * Apply the option getopt_long returned as "c" to *opts.  Returns its
+ * OPT_* bit (0 for the options every command takes); exits on --version
+ * and on an unknown option.
+ */
+static int
+apply_option(int c, const char *arg, Options *opts)
+{
+	switch (c)
+	{
+		case 'd':
+			opts->dbname = pg_strdup(arg);
+			return OPT_CONN;
+		case 'h':
+			opts->host = pg_strdup(arg);
+			return OPT_CONN;
+		case 'p':
+			opts->port = pg_strdup(arg);
+			return OPT_CONN;
+		case 'U':
+			opts->username = pg_strdup(arg);
+			return OPT_CONN;
+		case 'w':
+			opts->prompt_password = TRI_NO;
+			return OPT_CONN;
+		case 'W':
+			opts->prompt_password = TRI_YES;
+			return OPT_CONN;
+		case 'm':
+			opts->message = pg_strdup(arg);
+			return OPT_MESSAGE;
+		case 'r':
+			opts->revisions[opts->nrevisions++] = pg_strdup(arg);
+			return OPT_REVISION;
+		case 'v':
+			opts->verbose = true;
+			return OPT_VERBOSE;
+		case 'q':
+			opts->quiet = true;
+			return 0;
+		case 'V':
+			printf("%s (pgmig) %s\n", progname, PGMIG_VERSION);
+			exit(EXIT_OK);
+		case '?':
+			/* getopt_long has said what is wrong */
+			usage_exit(NULL);
+		case LONGOPT_DIR:
+			opts->dir = pg_strdup(arg);
+			return 0;
+		case LONGOPT_SQL:
+			opts->sql = true;
+			return OPT_SQL;
+		case LONGOPT_DRY_RUN:
+			opts->dry_run = true;
+			return OPT_DRY_RUN;
+		case LONGOPT_COMMIT_EACH:
+			opts->commit_each = true;
+			return OPT_COMMIT_EACH;
+		case LONGOPT_JSON:
+			opts->json = true;
+			return OPT_JSON;
+		case LONGOPT_CONFIRM:
+			opts->confirm = true;
+			return OPT_CONFIRM;
+		case LONGOPT_OFFLINE:
+			opts->offline = true;
+			return OPT_OFFLINE;
+		case LONGOPT_DRIFT:
+			opts->drift = true;
+			return OPT_DRIFT;
+		case LONGOPT_LOCK_TIMEOUT:
+			pg_free((char *) opts->lock_timeout);
+			opts->lock_timeout = pg_strdup(arg);
+			return OPT_LOCK;
+		case LONGOPT_LOCK_RETRIES:
+			pg_free((char *) opts->lock_retries);
+			opts->lock_retries = pg_strdup(arg);
+			return OPT_LOCK;
+	}
+	usage_error(NULL, "invalid command line option");
+}
+
+/*
+ * Read the options into *opts; returns the OPT_* bits of those given.
+ * getopt_long (glibc's, and PostgreSQL's own since 16) moves the
+ * non-option arguments to the end, so options may follow the command.
+ */
+static int
+read_options(int argc, char **argv, Options *opts)
 {
 	static struct option long_options[] = {
 		{"dbname", required_argument, NULL, 'd'},
@@ -142,149 +329,28 @@ parse_arguments(int argc, char **argv, Options *opts)
 		{"lock-retries", required_argument, NULL, LONGOPT_LOCK_RETRIES},
 		{NULL, 0, NULL, 0}
 	};
-	char	  **positional = pg_malloc(argc * sizeof(char *));
-	int			npositional = 0;
 	int			seen = 0;
-	bool		want_help = false;
 	int			c;
-	int			bit;
-	int			lock_ms;
-
-	memset(opts, 0, sizeof(*opts));
-
-	/* --help and -? anywhere ask for help (of the command, if one is given) */
-	for (c = 1; c < argc; c++)
-	{
-		if (strcmp(argv[c], "--") == 0)
-			break;
-		if (strcmp(argv[c], "--help") == 0 || strcmp(argv[c], "-?") == 0)
-		{
-			want_help = true;
-			memmove(&argv[c], &argv[c + 1], (argc - c) * sizeof(char *));
-			argc--;
-			c--;
-		}
-	}
-
-	/*
-	 * "pgmig down -1": hide relative targets from getopt_long by turning
-	 * their "-" into a marker byte, so that they stay arguments; the "-"
-	 * comes back below.
-	 */
-	for (c = 1; c < argc; c++)
-	{
-		if (strcmp(argv[c], "--") == 0)
-			break;
-		if (takes_value(argv[c]))
-			c++;
-		else if (is_relative_target(argv[c]))
-			argv[c][0] = RELATIVE_MARK;
-	}
 
 	opts->prompt_password = TRI_DEFAULT;
 	opts->revisions = pg_malloc(argc * sizeof(char *));
-	opts->positional = positional;
-
-	/*
-	 * getopt_long (glibc's, and PostgreSQL's own since 16) moves the
-	 * non-option arguments to the end, so options may follow the command.
-	 */
 	while ((c = getopt_long(argc, argv, "d:h:p:U:wWm:r:vqV", long_options, NULL)) != -1)
-	{
-		switch (c)
-		{
-			case 'd':
-				opts->dbname = pg_strdup(optarg);
-				seen |= OPT_CONN;
-				break;
-			case 'h':
-				opts->host = pg_strdup(optarg);
-				seen |= OPT_CONN;
-				break;
-			case 'p':
-				opts->port = pg_strdup(optarg);
-				seen |= OPT_CONN;
-				break;
-			case 'U':
-				opts->username = pg_strdup(optarg);
-				seen |= OPT_CONN;
-				break;
-			case 'w':
-				opts->prompt_password = TRI_NO;
-				seen |= OPT_CONN;
-				break;
-			case 'W':
-				opts->prompt_password = TRI_YES;
-				seen |= OPT_CONN;
-				break;
-			case 'm':
-				opts->message = pg_strdup(optarg);
-				seen |= OPT_MESSAGE;
-				break;
-			case 'r':
-				opts->revisions[opts->nrevisions++] = pg_strdup(optarg);
-				seen |= OPT_REVISION;
-				break;
-			case 'v':
-				opts->verbose = true;
-				seen |= OPT_VERBOSE;
-				break;
-			case 'q':
-				opts->quiet = true;
-				break;
-			case 'V':
-				printf("%s (pgmig) %s\n", progname, PGMIG_VERSION);
-				exit(EXIT_OK);
-			case '?':
-				/* getopt_long has said what is wrong */
-				pg_log_error_hint("Try \"%s --help\" for more information.",
-								  progname);
-				exit(EXIT_USAGE);
-			case LONGOPT_DIR:
-				opts->dir = pg_strdup(optarg);
-				break;
-			case LONGOPT_SQL:
-				opts->sql = true;
-				seen |= OPT_SQL;
-				break;
-			case LONGOPT_DRY_RUN:
-				opts->dry_run = true;
-				seen |= OPT_DRY_RUN;
-				break;
-			case LONGOPT_COMMIT_EACH:
-				opts->commit_each = true;
-				seen |= OPT_COMMIT_EACH;
-				break;
-			case LONGOPT_JSON:
-				opts->json = true;
-				seen |= OPT_JSON;
-				break;
-			case LONGOPT_CONFIRM:
-				opts->confirm = true;
-				seen |= OPT_CONFIRM;
-				break;
-			case LONGOPT_OFFLINE:
-				opts->offline = true;
-				seen |= OPT_OFFLINE;
-				break;
-			case LONGOPT_DRIFT:
-				opts->drift = true;
-				seen |= OPT_DRIFT;
-				break;
-			case LONGOPT_LOCK_TIMEOUT:
-				pg_free((char *) opts->lock_timeout);
-				opts->lock_timeout = pg_strdup(optarg);
-				seen |= OPT_LOCK;
-				break;
-			case LONGOPT_LOCK_RETRIES:
-				pg_free((char *) opts->lock_retries);
-				opts->lock_retries = pg_strdup(optarg);
-				seen |= OPT_LOCK;
-				break;
-			default:
-				usage_error(NULL, "invalid command line option");
-		}
-	}
+		seen |= apply_option(c, optarg, opts);
+	return seen;
+}
+
+/*
+ * The arguments getopt_long left, the command first, with the "-" of
+ * relative targets given back.  Sets opts->command, args and nargs; exits
+ * when there is no command (with help, if asked for) or it is unknown.
+ */
+static void
+take_positional(int argc, char **argv, bool want_help, Options *opts)
+{
+	char	  **positional = pg_malloc(argc * sizeof(char *));
+	int			npositional = 0;
+
+	opts->positional = positional;
 	while (optind < argc)
 	{
 		char	   *arg = argv[optind++];
@@ -308,34 +374,35 @@ parse_arguments(int argc, char **argv, Options *opts)
 		usage_error(NULL, "unknown command \"%s\"", positional[0]);
 	opts->nargs = npositional - 1;
 	opts->args = positional + 1;
+}
 
-	/* "pgmig help [CMD] --help" is the help command itself */
-	if (want_help && opts->command->cmd != CMD_HELP)
-	{
-		command_usage(opts->command);
-		exit(EXIT_OK);
-	}
+/* Check the arguments and options "seen" against the command's; exits if wrong. */
+static void
+check_usage(Options *opts, int seen)
+{
+	const CommandInfo *cmd = opts->command;
+	int			bit;
+	int			lock_ms;
 
-	if (opts->nargs < opts->command->min_args)
-		usage_error(opts, "command \"%s\" needs %s", opts->command->name,
-					opts->command->min_args == 1 ? "an argument" : "more arguments");
-	if (opts->nargs > opts->command->max_args)
+	if (opts->nargs < cmd->min_args)
+		usage_error(opts, "command \"%s\" needs %s", cmd->name,
+					cmd->min_args == 1 ? "an argument" : "more arguments");
+	if (opts->nargs > cmd->max_args)
 		usage_error(opts, "too many arguments for command \"%s\": \"%s\"",
-					opts->command->name, opts->args[opts->command->max_args]);
+					cmd->name, opts->args[cmd->max_args]);
 	for (bit = 1; bit <= OPT_LAST; bit <<= 1)
-		if ((seen & bit) && !(opts->command->options & bit))
+		if ((seen & bit) && !(cmd->options & bit))
 			usage_error(opts, "%s cannot be used with command \"%s\"",
-						option_name(bit), opts->command->name);
+						option_name(bit), cmd->name);
 
 	if (opts->sql && opts->dry_run)
 		usage_error(opts, "--sql and --dry-run cannot be used together");
 	if (opts->dry_run && opts->commit_each)
 		usage_error(opts, "--dry-run and --commit-each cannot be used together");
-	if ((opts->command->options & OPT_MESSAGE) &&
+	if ((cmd->options & OPT_MESSAGE) &&
 		(opts->message == NULL || opts->message[0] == '\0'))
-		usage_error(opts, "command \"%s\" needs -m MESSAGE",
-					opts->command->name);
-	if (opts->sql && opts->commit_each && opts->command->cmd == CMD_DOWN)
+		usage_error(opts, "command \"%s\" needs -m MESSAGE", cmd->name);
+	if (opts->sql && opts->commit_each && cmd->cmd == CMD_DOWN)
 		usage_error(opts, "--sql and --commit-each cannot be used together with \"down\"");
 	if (opts->drift && opts->offline)
 		usage_error(opts, "--drift and --offline cannot be used together");
@@ -344,9 +411,30 @@ parse_arguments(int argc, char **argv, Options *opts)
 		(!pgmig_parse_ms(opts->lock_timeout, &lock_ms) || lock_ms < -1))
 		usage_error(opts, "invalid value \"%s\" for option --lock-timeout: not a duration such as \"5s\" or \"200ms\", 0 or -1",
 					opts->lock_timeout);
-	if (opts->lock_retries && !valid_count(opts->lock_retries, 1000))
-		usage_error(opts, "invalid value \"%s\" for option --lock-retries: not a number from 0 to 1000",
-					opts->lock_retries);
+	if (opts->lock_retries)
+		check_int_option(opts, "--lock-retries", &opts->lock_retries, 0, 1000);
+}
+
+/* Parse argv into *opts; exits on usage errors and on --help/--version. */
+static void
+parse_arguments(int argc, char **argv, Options *opts)
+{
+	bool		want_help;
+	int			seen;
+
+	memset(opts, 0, sizeof(*opts));
+	want_help = take_help_options(&argc, argv);
+	hide_relative_targets(argc, argv);
+	seen = read_options(argc, argv, opts);
+	take_positional(argc, argv, want_help, opts);
+
+	/* "pgmig help [CMD] --help" is the help command itself */
+	if (want_help && opts->command->cmd != CMD_HELP)
+	{
+		command_usage(opts->command);
+		exit(EXIT_OK);
+	}
+	check_usage(opts, seen);
 
 	if (env_yes("PGMIG_CONFIRM"))
 		opts->confirm = true;
@@ -431,6 +519,13 @@ main(int argc, char **argv)
 	static Options opts;
 	int			status;
 
+	/*
+	 * PostgreSQL's tools call set_pglocale_pgservice() here to bind their
+	 * message catalog.  pgmig has none, so its texts are not marked for
+	 * translation, and the setlocale(LC_ALL, "") it would do would make
+	 * durations print, and the numbers the server sends read, with the
+	 * environment's decimal separator.
+	 */
 	pg_logging_init(argv[0]);
 	progname = get_progname(argv[0]);
 

@@ -135,11 +135,14 @@ reset_session(Conn *c)
 static bool
 set_lock_policy(Conn *c, Project *project, Step *step, LockPolicy *lp)
 {
-	const char *names[1] = {"{lock_timeout,pgmig.lock_timeout,pgmig.lock_retries,pgmig.lock_retry_delay}"};
+	static const char *const names[] = {"lock_timeout", "pgmig.lock_timeout",
+	"pgmig.lock_retries", "pgmig.lock_retry_delay"};
 	MigFile    *file = project_file(project, step->id);
 	const char *directive = file ? file->script.lock_timeout : NULL;
 	long		session_ms = 0;
 	long		pgmig_ms = -1;
+	char	   *name_array = text_array_literal(lengthof(names), names);
+	const char *values[1] = {name_array};
 	PGresult   *res;
 	int			i;
 
@@ -147,7 +150,8 @@ set_lock_policy(Conn *c, Project *project, Step *step, LockPolicy *lp)
 	/* settings in their base unit, ms; pgmig's exist once its module is loaded */
 	res = query(c, "SELECT name, setting, source FROM pg_catalog.pg_settings"
 				" WHERE name OPERATOR(pg_catalog.=) ANY ($1::pg_catalog.text[])",
-				1, names);
+				1, values);
+	pg_free(name_array);
 	if (res == NULL)
 		return false;
 	for (i = 0; i < PQntuples(res); i++)
@@ -315,18 +319,23 @@ nontx_failed(Conn *c, Step *step, PGresult *plan, int i, PGresult *res,
 	if (attempts > 1 && lock_not_available(res))
 	{
 		/* as the server says it of the revisions it retries */
+		char	   *detail = psprintf("%d attempts each timed out after lock_timeout %s: %s.",
+									  attempts, lp->timeout, message);
+		char	   *hint = psprintf("Find the session holding a lock on the table in pg_locks; let it finish or end it, then run \"%s %s\" again.",
+									progname, step->revert ? "down" : "up");
+
 		gave_up = psprintf("revision %s gave up waiting for a lock", step->id);
-		pg_log_error("%s\nDETAIL:  %d attempts each timed out after lock_timeout %s: %s.\nHINT:  Find the session holding a lock on the table in pg_locks; let it finish or end it, then run \"%s %s\" again.\nCONTEXT:  %s",
-					 gave_up, attempts, lp->timeout, message, progname,
-					 step->revert ? "down" : "up", context);
+		report_statement_error(gave_up, detail, hint, context);
+		pfree(detail);
+		pfree(hint);
 		message = gave_up;
 	}
 	else if (res && PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY))
 		report_error(res, c->conn, context);
 	else if (res)
-		pg_log_error("%s\nCONTEXT:  %s", PQerrorMessage(c->conn), context);
+		report_statement_error(PQerrorMessage(c->conn), NULL, NULL, context);
 	else
-		pg_log_error("%s\nCONTEXT:  %s", message, context);
+		report_statement_error(message, NULL, NULL, context);
 	if (PQstatus(c->conn) != CONNECTION_OK)
 	{
 		/* nothing more can be recorded: the next run finds it running */

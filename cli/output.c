@@ -160,6 +160,22 @@ json_key(PQExpBuffer buf, bool *first, const char *key)
 	appendPQExpBufferChar(buf, ':');
 }
 
+/* Append "key": true or false to an object. */
+void
+json_bool(PQExpBuffer buf, bool *first, const char *key, bool value)
+{
+	json_key(buf, first, key);
+	appendPQExpBufferStr(buf, value ? "true" : "false");
+}
+
+/* Append "key": an integer to an object. */
+void
+json_int(PQExpBuffer buf, bool *first, const char *key, int value)
+{
+	json_key(buf, first, key);
+	appendPQExpBuffer(buf, "%d", value);
+}
+
 /* Append a JSON array of strings. */
 void
 json_string_array(PQExpBuffer buf, int n, char *const *items)

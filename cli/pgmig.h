@@ -30,14 +30,29 @@
 #error "PGMIG_VERSION must be defined (cli/Makefile passes it)"
 #endif
 
-/* Logging helpers that PostgreSQL 15 added; older releases get stand-ins. */
+/*
+ * What --help ends with, as PostgreSQL's PACKAGE_NAME and PACKAGE_URL: the
+ * project's page on PGXN, where its META.json publishes it.  There is no
+ * address for bug reports, so no "Report bugs to" line.  A packager may
+ * define PGMIG_PACKAGE_URL (in CPPFLAGS) to point elsewhere.
+ */
+#define PGMIG_PACKAGE_NAME "pgmig"
+#ifndef PGMIG_PACKAGE_URL
+#define PGMIG_PACKAGE_URL "https://pgxn.org/dist/pgmig/"
+#endif
+
+/*
+ * Logging helpers that PostgreSQL 15 added.  Older releases get stand-ins
+ * that print what PostgreSQL 15 prints ("pgmig: detail: ..."), so that the
+ * output is the same whatever release the client is built against.
+ */
 #if PG_VERSION_NUM < 150000
-#define pg_log_error_detail(...) \
-	do { fprintf(stderr, "DETAIL:  "); fprintf(stderr, __VA_ARGS__); \
-		 fputc('\n', stderr); } while (0)
-#define pg_log_error_hint(...) \
-	do { fprintf(stderr, "HINT:  "); fprintf(stderr, __VA_ARGS__); \
-		 fputc('\n', stderr); } while (0)
+#define pgmig_log_part(part, ...) \
+	do { fprintf(stderr, "%s: %s: ", progname, (part)); \
+		 fprintf(stderr, __VA_ARGS__); fputc('\n', stderr); } while (0)
+#define pg_log_error_detail(...) pgmig_log_part("detail", __VA_ARGS__)
+#define pg_log_error_hint(...) pgmig_log_part("hint", __VA_ARGS__)
+#define pg_log_warning_detail(...) pgmig_log_part("detail", __VA_ARGS__)
 #define pg_fatal(...) \
 	do { pg_log_error(__VA_ARGS__); exit(1); } while (0)
 #endif
@@ -221,6 +236,59 @@ typedef struct Conn
 	bool		locked;			/* holds the session advisory lock */
 } Conn;
 
+/* What a revision is, from its file and the catalog (inspect.c). */
+typedef struct RevFacts
+{
+	Rev		   *rev;
+	const PgmigNode *node;
+	bool		applied;		/* has a schema_migrations row */
+	bool		complete;		/* applied and not half-done */
+	bool		changed;		/* file differs from the script as applied */
+	bool		missing;		/* no file */
+	bool		head;			/* no child */
+	bool		out_of_order;	/* pending, older than an applied one */
+	bool		current;		/* applied, no applied child */
+	const char *state;			/* of an applied one: NULL or complete,
+								 * running, failed, reverting, ... */
+} RevFacts;
+
+/* How many revisions are in each state. */
+typedef struct RevCounts
+{
+	int			napplied;		/* half-done ones included */
+	int			npending;
+	int			nchanged;
+	int			nhalf;
+	int			nooo;
+	int			nmissing;
+} RevCounts;
+
+/* What the read-only commands look at, and what they learn (inspect.c). */
+typedef struct Inspect
+{
+	const Options *opts;
+	Project		project;
+	bool		online;
+	Conn		c;
+	Catalog		cat;
+	View		view;
+	RevFacts   *facts;			/* by node */
+	RevCounts	counts;
+} Inspect;
+
+/* Changes of the schema made outside migrations since the last run. */
+typedef struct Drift
+{
+	bool		tracked;		/* pgmig.track_drift is on */
+	int			n;				/* objects changed */
+	PGresult   *rows;			/* change, object, since (ISO 8601); NULL if
+								 * not tracked */
+} Drift;
+
+#define DRIFT_CHANGE(drift, i)	PQgetvalue((drift)->rows, (i), 0)
+#define DRIFT_OBJECT(drift, i)	PQgetvalue((drift)->rows, (i), 1)
+#define DRIFT_SINCE(drift)		PQgetvalue((drift)->rows, 0, 2)
+
 /* One step of a run: a revision to apply or revert. */
 typedef struct Step
 {
@@ -231,6 +299,22 @@ typedef struct Step
 	bool		revert;
 	char	   *call_target;	/* target passed to pgmig.apply/revert */
 } Step;
+
+/* State of one run (run.c). */
+typedef struct Run
+{
+	Conn	   *c;
+	Project    *project;
+	const Options *opts;
+	bool		in_tx;			/* a transaction is open */
+	bool		rollback;		/* end with ROLLBACK (--dry-run) */
+	bool		engine_dry_run; /* pass dry_run to pgmig.apply/revert */
+	bool		commit_each;
+	int			nrun;			/* revisions run so far */
+	int			ncommitted;		/* of which committed */
+	bool		nothing_to_do;	/* the catalog read under the lock says so */
+	bool		noted;			/* pgmig.runs has this run (note_run_start) */
+} Run;
 
 extern const char *progname;
 
@@ -243,6 +327,7 @@ extern const char *option_name(int opt);
 /* project.c */
 extern bool find_project(const Options *opts, bool must_exist, Project *project);
 extern const char *display_path(const char *path);
+extern char *join_path(const char *head, const char *tail);
 
 /* files.c */
 extern bool load_files(Project *project);
@@ -259,10 +344,13 @@ extern bool write_migration(const Project *project, const char *version,
 /* connection.c */
 extern void connect_db(const Options *opts, Conn *c);
 extern bool handshake(Conn *c, bool create);
+extern void report_statement_error(const char *message, const char *detail,
+								   const char *hint, const char *context);
 extern void report_error(const PGresult *res, PGconn *conn,
 						 const char *context);
 extern PGresult *query(Conn *c, const char *sql, int nparams,
 					   const char *const *values);
+extern char *text_array_literal(int n, const char *const *items);
 extern bool command(Conn *c, const char *sql);
 extern void take_lock(Conn *c);
 extern bool set_session_options(Conn *c);
@@ -282,9 +370,22 @@ extern void free_view(View *view);
 extern bool run_nontx(Conn *c, Project *project, Step *step, double *ms,
 					  int *nstatements);
 
-/* execute.c */
+/* run.c */
+extern const char *chunk_target(const char *target, bool revert);
+extern bool start_run(Run *run, Conn *c, Project *project, bool dry_run,
+					  const char *target, bool revert);
+extern bool note_run_start(Run *run, const char *action, const char *target);
+extern void note_run_end(Run *run);
+extern bool get_plan(Run *run, const char *target, bool revert, Step **steps,
+					 int *n);
+extern void free_steps(Step *steps, int n);
+extern bool run_steps(Run *run, Step *steps, int n);
+extern bool end_tx(Run *run);
+extern void abort_tx(Run *run);
 extern int	run_plan(Conn *c, Project *project, const char *target,
 					 bool revert);
+
+/* verify.c */
 extern int	run_redo(Conn *c, Project *project, const char *target);
 extern int	run_verify(Conn *c, Project *project, const char *target);
 
@@ -299,11 +400,23 @@ extern int	cmd_stamp(const Options *opts);
 extern int	cmd_verify(const Options *opts);
 
 /* inspect.c */
+extern Inspect *inspect_open(const Options *opts, bool online);
+extern void inspect_close(Inspect *in);
+extern void inspect_fail(Inspect *in) pg_attribute_noreturn();
+extern char *head_list(const Inspect *in, int *nheads);
+extern void read_drift(Inspect *in, Drift *drift);
+extern void free_drift(Drift *drift);
+
+/* status.c */
 extern int	cmd_status(const Options *opts);
 extern int	cmd_current(const Options *opts);
 extern int	cmd_heads(const Options *opts);
+
+/* history.c */
 extern int	cmd_history(const Options *opts);
 extern int	cmd_show(const Options *opts);
+
+/* check.c */
 extern int	cmd_check(const Options *opts);
 
 /* sqlscript.c */
@@ -315,6 +428,9 @@ extern const char *shown(const char *text);
 extern void report_pgmig_error(PgmigError *err);
 extern void json_string(PQExpBuffer buf, const char *s);
 extern void json_key(PQExpBuffer buf, bool *first, const char *key);
+extern void json_bool(PQExpBuffer buf, bool *first, const char *key,
+					  bool value);
+extern void json_int(PQExpBuffer buf, bool *first, const char *key, int value);
 extern void json_string_array(PQExpBuffer buf, int n, char *const *items);
 extern char *format_ms(const char *ms);
 extern double elapsed_ms(instr_time start);

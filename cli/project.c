@@ -36,13 +36,23 @@ is_file(const char *path)
 	return stat(path, &st) == 0 && S_ISREG(st.st_mode);
 }
 
-/* "a/b", or just "b" when a is "." (palloc'd). */
-static char *
-join_path(const char *a, const char *b)
+/*
+ * "head/tail" (palloc'd), joined by PostgreSQL's join_path_components; just
+ * "tail" when head is "." or tail is absolute, so that paths stay as short
+ * as the user wrote them.  A path longer than MAXPGPATH, which
+ * join_path_components would cut short, is an error: exits.
+ */
+char *
+join_path(const char *head, const char *tail)
 {
-	if (strcmp(a, ".") == 0 || is_absolute_path(b))
-		return pg_strdup(b);
-	return psprintf("%s/%s", a, b);
+	char		path[MAXPGPATH];
+
+	if (strcmp(head, ".") == 0 || is_absolute_path(tail))
+		return pg_strdup(tail);
+	if (strlen(head) + 1 + strlen(tail) >= MAXPGPATH)
+		pg_fatal("path \"%s/%s\" is too long", display_path(head), shown(tail));
+	join_path_components(path, head, tail);
+	return pg_strdup(path);
 }
 
 /* Strip leading and trailing white space in place. */
@@ -125,15 +135,60 @@ read_conf(const char *root, Project *project)
 }
 
 /*
+ * Walk up from the current directory to the nearest folder that holds
+ * pgmig.conf or migrations/, and take the project from there; nothing found
+ * leaves the defaults (project->found false).  False (reported) on an error
+ * in pgmig.conf.
+ */
+static bool
+find_root(Project *project)
+{
+	char	   *cur = pg_strdup(".");
+	int			depth;
+
+	for (depth = 0; depth < MAX_DEPTH; depth++)
+	{
+		char	   *conf = join_path(cur, "pgmig.conf");
+		char	   *mig = join_path(cur, "migrations");
+		bool		has_conf = is_file(conf);
+		bool		has_mig = is_dir(mig);
+		char	   *real;
+		char	   *up;
+		bool		at_top;
+
+		pfree(conf);
+		pfree(mig);
+		if (has_conf || has_mig)
+		{
+			project->root = cur;
+			project->found = true;
+			if (has_conf)
+				return read_conf(cur, project);
+			project->dir = join_path(cur, "migrations");
+			return true;
+		}
+		real = realpath(cur, NULL);
+		at_top = real == NULL || strcmp(real, "/") == 0;
+		free(real);
+		if (at_top)
+			break;
+		up = join_path(cur, "..");
+		pfree(cur);
+		cur = up;
+	}
+	pfree(cur);
+	project->root = pg_strdup(".");
+	project->dir = pg_strdup("migrations");
+	return true;
+}
+
+/*
  * Find the project.  With must_exist, a missing migrations folder is an
  * error; otherwise (init) the defaults are filled in.
  */
 bool
 find_project(const Options *opts, bool must_exist, Project *project)
 {
-	char	   *cur;
-	int			depth;
-
 	memset(project, 0, sizeof(*project));
 	if (opts->dir)
 	{
@@ -145,58 +200,8 @@ find_project(const Options *opts, bool must_exist, Project *project)
 		project->root = pg_strdup(".");
 		project->found = true;
 	}
-	else
-	{
-		cur = pg_strdup(".");
-		for (depth = 0; depth < MAX_DEPTH; depth++)
-		{
-			char	   *conf = join_path(cur, "pgmig.conf");
-			char	   *mig = join_path(cur, "migrations");
-			bool		has_conf = is_file(conf);
-			bool		has_mig = is_dir(mig);
-			char	   *real;
-			bool		at_top;
-
-			pfree(conf);
-			pfree(mig);
-			if (has_conf || has_mig)
-			{
-				project->root = cur;
-				project->found = true;
-				if (has_conf)
-				{
-					if (!read_conf(cur, project))
-						return false;
-				}
-				else
-					project->dir = join_path(cur, "migrations");
-				break;
-			}
-			real = realpath(cur, NULL);
-			at_top = real == NULL || strcmp(real, "/") == 0;
-			free(real);
-			if (at_top)
-				break;
-			if (strcmp(cur, ".") == 0)
-			{
-				pfree(cur);
-				cur = pg_strdup("..");
-			}
-			else
-			{
-				char	   *up = psprintf("%s/..", cur);
-
-				pfree(cur);
-				cur = up;
-			}
-		}
-		if (!project->found)
-		{
-			pfree(cur);
-			project->root = pg_strdup(".");
-			project->dir = pg_strdup("migrations");
-		}
-	}
+	else if (!find_root(project))
+		return false;
 
 	if (must_exist && !is_dir(project->dir))
 	{

@@ -145,31 +145,24 @@ append_split_run(PQExpBuffer buf, const Options *opts, const char *target,
 					  rv, rv, rv);
 }
 
-/* Print the SQL of "pgmig up/down TARGET"; returns the exit status. */
-int
-print_sql_script(const Options *opts, Project *project, const char *target,
-				 bool revert)
+/*
+ * Could a no-transaction revision be involved in the run?  Offline, the
+ * plan of the widest case tells: nothing applied (up), everything (down).
+ * Exits on a graph error or a bad target.
+ */
+static bool
+may_split(Project *project, const char *step_target, bool revert)
 {
 	static View view;
 	PgmigGraph *g;
 	PgmigPlan	plan;
 	PgmigError	err;
-	PQExpBufferData buf;
-	const char *step_target = target;
 	bool		split = false;
 	int			i;
 
 	if (!build_view(project, NULL, &view))
 		exit(EXIT_ERROR);
 	g = &view.graph;
-
-	/*
-	 * Offline, the plan of the widest case tells whether a no-transaction
-	 * revision could be involved: nothing applied (up), everything (down).
-	 */
-	if ((target[0] == '+' || target[0] == '-') &&
-		strspn(target + 1, "0123456789") == strlen(target + 1) && target[1])
-		step_target = revert ? "base" : "heads";
 	for (i = 0; i < g->n; i++)
 		g->nodes[i].applied = revert;
 	memset(&err, 0, sizeof(err));
@@ -181,6 +174,86 @@ print_sql_script(const Options *opts, Project *project, const char *target,
 	for (i = 0; i < plan.nsteps; i++)
 		if (!view_rev(&view, plan.steps[i])->file->script.transactional)
 			split = true;
+	pg_free(plan.steps);
+	free_view(&view);
+	return split;
+}
+
+/* The settings the command line gives the session (--confirm, lock options). */
+static void
+append_settings(PQExpBuffer buf, const Options *opts)
+{
+	if (opts->confirm)
+		appendPQExpBufferStr(buf, "SET pgmig.confirm = 'yes';\n");
+	if (opts->lock_timeout)
+	{
+		appendPQExpBufferStr(buf, "SET pgmig.lock_timeout = ");
+		literal(buf, opts->lock_timeout);
+		appendPQExpBufferStr(buf, ";\n");
+	}
+	if (opts->lock_retries)
+		appendPQExpBuffer(buf, "SET pgmig.lock_retries = %s;\n", opts->lock_retries);
+}
+
+/*
+ * Open the transaction and register every file (the server keeps what it
+ * already has); forget unapplied revisions whose file is gone.
+ */
+static void
+append_registration(PQExpBuffer buf, const Project *project)
+{
+	int			i;
+
+	appendPQExpBufferStr(buf, "BEGIN;\nSELECT revision, action FROM :\"pgmig_schema\".mig_register(\n  ARRAY[");
+	for (i = 0; i < project->nfiles; i++)
+	{
+		appendPQExpBufferStr(buf, i > 0 ? ",\n    " : "\n    ");
+		literal(buf, project->files[i].script.file_name);
+	}
+	appendPQExpBufferStr(buf, "]::pg_catalog.text[],\n  ARRAY[");
+	for (i = 0; i < project->nfiles; i++)
+	{
+		appendPQExpBufferStr(buf, i > 0 ? ",\n" : "\n");
+		appendStringLiteralDQ(buf, project->files[i].content, "pgmig");
+	}
+	appendPQExpBufferStr(buf, "]::pg_catalog.text[]);\n"
+						 "SELECT :\"pgmig_schema\".mig_unregister(ARRAY(\n"
+						 "  SELECT r.id FROM pgmig.revisions r\n"
+						 "  WHERE r.id OPERATOR(pg_catalog.<>) ALL (ARRAY[");
+	for (i = 0; i < project->nfiles; i++)
+	{
+		if (i > 0)
+			appendPQExpBufferStr(buf, ", ");
+		literal(buf, project->files[i].script.id);
+	}
+	appendPQExpBufferStr(buf, "]::pg_catalog.text[])\n"
+						 "    AND NOT EXISTS (SELECT FROM pgmig.schema_migrations m\n"
+						 "                    WHERE m.id OPERATOR(pg_catalog.=) r.id)));\n");
+}
+
+/* The run in the registration's transaction: all or nothing (see header). */
+static void
+append_whole_run(PQExpBuffer buf, const Options *opts, const char *target,
+				 bool revert)
+{
+	if (revert)
+		appendPQExpBufferStr(buf, "SELECT revision, description, duration FROM :\"pgmig_schema\".mig_revert(");
+	else if (opts->commit_each)
+		appendPQExpBufferStr(buf, "COMMIT;\nCALL :\"pgmig_schema\".mig_apply_each(");
+	else
+		appendPQExpBufferStr(buf, "SELECT revision, description, duration FROM :\"pgmig_schema\".mig_apply(");
+	literal(buf, target);
+	appendPQExpBufferStr(buf, !revert && opts->commit_each ? ");\n" : ");\nCOMMIT;\n");
+}
+
+/* Print the SQL of "pgmig up/down TARGET"; returns the exit status. */
+int
+print_sql_script(const Options *opts, Project *project, const char *target,
+				 bool revert)
+{
+	const char *step_target = chunk_target(target, revert);
+	bool		split = may_split(project, step_target, revert);
+	PQExpBufferData buf;
 
 	/* a newline in the comment would end it: everything in it is escaped */
 	initPQExpBuffer(&buf);
@@ -193,73 +266,19 @@ print_sql_script(const Options *opts, Project *project, const char *target,
 					  display_path(project->dir), project->nfiles,
 					  project->nfiles == 1 ? "" : "s");
 	append_handshake(&buf);
-	if (opts->confirm)
-		appendPQExpBufferStr(&buf, "SET pgmig.confirm = 'yes';\n");
-	if (opts->lock_timeout)
-	{
-		appendPQExpBufferStr(&buf, "SET pgmig.lock_timeout = ");
-		literal(&buf, opts->lock_timeout);
-		appendPQExpBufferStr(&buf, ";\n");
-	}
-	if (opts->lock_retries)
-		appendPQExpBuffer(&buf, "SET pgmig.lock_retries = %s;\n", opts->lock_retries);
-
+	append_settings(&buf, opts);
 	/* a split run waits for the lock before anything else, without a snapshot */
 	if (split)
 		appendPQExpBufferStr(&buf, "CALL pgmig.lock();\n");
-	/* registration: every file; the server keeps what it already has */
-	appendPQExpBufferStr(&buf, "BEGIN;\nSELECT revision, action FROM :\"pgmig_schema\".mig_register(\n  ARRAY[");
-	for (i = 0; i < project->nfiles; i++)
-	{
-		appendPQExpBufferStr(&buf, i > 0 ? ",\n    " : "\n    ");
-		literal(&buf, project->files[i].script.file_name);
-	}
-	appendPQExpBufferStr(&buf, "]::pg_catalog.text[],\n  ARRAY[");
-	for (i = 0; i < project->nfiles; i++)
-	{
-		appendPQExpBufferStr(&buf, i > 0 ? ",\n" : "\n");
-		appendStringLiteralDQ(&buf, project->files[i].content, "pgmig");
-	}
-	appendPQExpBufferStr(&buf, "]::pg_catalog.text[]);\n"
-						 "SELECT :\"pgmig_schema\".mig_unregister(ARRAY(\n"
-						 "  SELECT r.id FROM pgmig.revisions r\n"
-						 "  WHERE r.id OPERATOR(pg_catalog.<>) ALL (ARRAY[");
-	for (i = 0; i < project->nfiles; i++)
-	{
-		if (i > 0)
-			appendPQExpBufferStr(&buf, ", ");
-		literal(&buf, project->files[i].script.id);
-	}
-	appendPQExpBufferStr(&buf, "]::pg_catalog.text[])\n"
-						 "    AND NOT EXISTS (SELECT FROM pgmig.schema_migrations m\n"
-						 "                    WHERE m.id OPERATOR(pg_catalog.=) r.id)));\n");
-
+	append_registration(&buf, project);
 	if (split)
 	{
 		appendPQExpBufferStr(&buf, "COMMIT;\n");
 		append_split_run(&buf, opts, target, step_target, revert);
 	}
-	else if (revert)
-	{
-		appendPQExpBufferStr(&buf, "SELECT revision, description, duration FROM :\"pgmig_schema\".mig_revert(");
-		literal(&buf, target);
-		appendPQExpBufferStr(&buf, ");\nCOMMIT;\n");
-	}
-	else if (opts->commit_each)
-	{
-		appendPQExpBufferStr(&buf, "COMMIT;\nCALL :\"pgmig_schema\".mig_apply_each(");
-		literal(&buf, target);
-		appendPQExpBufferStr(&buf, ");\n");
-	}
 	else
-	{
-		appendPQExpBufferStr(&buf, "SELECT revision, description, duration FROM :\"pgmig_schema\".mig_apply(");
-		literal(&buf, target);
-		appendPQExpBufferStr(&buf, ");\nCOMMIT;\n");
-	}
+		append_whole_run(&buf, opts, target, revert);
 	fputs(buf.data, stdout);
 	termPQExpBuffer(&buf);
-	pg_free(plan.steps);
-	free_view(&view);
 	return EXIT_OK;
 }

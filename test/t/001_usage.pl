@@ -87,10 +87,17 @@ foreach my $bad ('abc', '5 parsecs', '-2', '1.5.2s', '')
 		qr/invalid value "\Q$bad\E" for option --lock-timeout.*\n.*hint: Try "pgmig help up"/s,
 		"--lock-timeout=$bad", status => 2);
 }
-foreach my $bad ('x', '-1', '1001', '2.5')
+# --lock-retries is checked as PostgreSQL's tools check numbers (option_parse_int)
+foreach my $bad ('x', '2.5', '')
 {
 	pgmig_fails(undef, $dir, [ 'redo', '--lock-retries', $bad ],
-		qr/invalid value "\Q$bad\E" for option --lock-retries: not a number from 0 to 1000/,
+		qr/error: invalid value "\Q$bad\E" for option --lock-retries\n.*hint: Try "pgmig help redo"/s,
+		"--lock-retries '$bad'", status => 2);
+}
+foreach my $bad ('-1', '1001', '99999999999')
+{
+	pgmig_fails(undef, $dir, [ 'redo', '--lock-retries', $bad ],
+		qr/error: --lock-retries must be in range 0\.\.1000\n.*hint: Try "pgmig help redo"/s,
 		"--lock-retries $bad", status => 2);
 }
 
@@ -163,7 +170,7 @@ pgmig_fails(undef, $dir, [ 'show', '--offline', '9' ], qr/revision "9" does not 
 pgmig_ok(undef, $dir, [ 'check', '--offline' ], qr/^ok: 3 revisions, head 003$/, 'check --offline');
 
 # --sql passes the lock options on to the server's settings
-my $sql = pgmig_ok(undef, $dir, [ 'up', '--sql', '--lock-timeout', '-1', '--lock-retries=7' ], undef,
+my $sql = pgmig_ok(undef, $dir, [ 'up', '--sql', '--lock-timeout', '-1', '--lock-retries=+7' ], undef,
 	'up --sql with the lock options');
 like($sql, qr/^SET pgmig\.lock_timeout = '-1';\nSET pgmig\.lock_retries = 7;\nBEGIN;$/m, 'up --sql: the lock settings come first');
 unlike(pgmig_ok(undef, $dir, [ 'up', '--sql' ], undef, 'up --sql'), qr/lock_/, 'up --sql: no lock settings unless asked');
