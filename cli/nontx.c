@@ -333,7 +333,9 @@ nontx_failed(Conn *c, Step *step, PGresult *plan, int i, PGresult *res,
 	else if (res && PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY))
 		report_error(res, c->conn, context);
 	else if (res)
-		report_statement_error(PQerrorMessage(c->conn), NULL, NULL, context);
+		/* libpq's own error, kept in the result (a later call replaces the connection's) */
+		report_statement_error(PQresultErrorMessage(res)[0] ? PQresultErrorMessage(res) :
+							   PQerrorMessage(c->conn), NULL, NULL, context);
 	else
 		report_statement_error(message, NULL, NULL, context);
 	if (PQstatus(c->conn) != CONNECTION_OK)
