@@ -72,6 +72,9 @@ append_handshake(PQExpBuffer buf)
 					  "  ELSIF v OPERATOR(pg_catalog.<>) '%s' THEN\n"
 					  "    RAISE EXCEPTION 'this script is for extension pgmig version %s, but database %% has version %%', pg_catalog.current_database(), v\n"
 					  "      USING HINT = 'Write the script with the pgmig client of the extension''s version, or update the extension.';\n"
+					  "  ELSIF pgmig.library_version() OPERATOR(pg_catalog.<>) v THEN\n"
+					  "    RAISE EXCEPTION 'this script is for pgmig version %s, but the server runs pgmig library version %%', pgmig.library_version()\n"
+					  "      USING HINT = 'Restart the server (or reconnect) after installing pgmig, so that the library of the extension''s version is loaded.';\n"
 					  "  END IF;\n"
 					  "END\n"
 					  "$pgmig$;\n"
@@ -79,7 +82,7 @@ append_handshake(PQExpBuffer buf)
 					  "FROM pg_catalog.pg_extension e\n"
 					  "JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) e.extnamespace\n"
 					  "WHERE e.extname OPERATOR(pg_catalog.=) 'pgmig' \\gset\n",
-					  progname, PGMIG_VERSION, PGMIG_VERSION);
+					  progname, PGMIG_VERSION, PGMIG_VERSION, PGMIG_VERSION);
 }
 
 /* The commands of a run split around no-transaction revisions (see header). */

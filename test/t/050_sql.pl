@@ -188,6 +188,19 @@ is(sql_value($node, "SELECT count(*) FROM pgmig.schema_migrations WHERE id = '7'
 	'hijack: and pgmig applied the no-transaction revision');
 $node->safe_psql('postgres', qq{DROP SCHEMA "$su" CASCADE; REVOKE CREATE ON DATABASE postgres FROM hijacker; DROP ROLE hijacker;});
 
+# a server whose pgmig library is not the script's version refuses it
+# before anything runs (a SQL function plays the other library)
+$node->safe_psql('postgres', q{ALTER FUNCTION pgmig.library_version() RENAME TO library_version_real;
+	CREATE FUNCTION pgmig.library_version() RETURNS text LANGUAGE sql AS $$SELECT '9.9.9'$$;});
+($script) = sql_script(['up'], 'library: up');
+($rc, $out, $err) = run_psql($script);
+isnt($rc, 0, 'library: psql stops');
+like($err, qr/ERROR:  this script is for pgmig version \S+, but the server runs pgmig library version 9\.9\.9\nHINT:  Restart the server/,
+	'library: the script names both versions');
+$node->safe_psql('postgres', q{DROP FUNCTION pgmig.library_version();
+	ALTER FUNCTION pgmig.library_version_real() RENAME TO library_version;});
+is((run_psql($script))[0], 0, 'library: the script runs with the library of its version');
+
 # malformed targets are found offline
 pgmig_fails(undef, $dir, [ 'up', '--sql', '99' ], qr/revision "99" does not exist/, 'an unknown target', %offline);
 
