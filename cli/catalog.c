@@ -318,7 +318,7 @@ row_state(const DbRev *d)
 {
 	if (d == NULL || !d->applied)
 		return NULL;
-	return d->state ? d->state : "complete";
+	return d->state ? d->state : PGMIG_STATE_COMPLETE;
 }
 
 /*

@@ -283,7 +283,7 @@ json_history_state(PQExpBuffer buf, bool *first, const History *hist,
 	json_bool(buf, first, "current", f->current);
 	json_bool(buf, first, "applied", f->complete);
 	json_key(buf, first, "state");
-	json_string(buf, f->applied ? (f->state ? f->state : "complete") : "pending");
+	json_string(buf, f->applied ? (f->state ? f->state : PGMIG_STATE_COMPLETE) : "pending");
 	json_key(buf, first, "applied_at");
 	json_string(buf, f->applied ? d->applied_at : NULL);
 	json_key(buf, first, "applied_by");

@@ -56,29 +56,24 @@ open_view(const Options *opts, Inspect *in)
 		inspect_fail(in);
 }
 
-/* The facts of node i, but for out_of_order (see compute_facts). */
+/* The facts of node i, but for current and out_of_order (see compute_facts). */
 static void
 node_facts(const Inspect *in, int i, RevFacts *f)
 {
 	const PgmigGraph *g = &in->view.graph;
 	Rev		   *rev = view_rev(&in->view, i);
 	DbRev	   *d = rev->db;
-	int			j;
 
 	f->rev = rev;
 	f->node = &g->nodes[i];
 	f->applied = d != NULL && d->applied;
 	f->state = f->applied ? d->state : NULL;
-	f->complete = f->applied && (d->state == NULL || strcmp(d->state, "complete") == 0);
-	f->changed = f->complete && rev->file != NULL && d->applied_checksum != NULL &&
-		strcmp(d->applied_checksum, rev->file->script.up_checksum) != 0;
+	f->complete = f->applied && (d->state == NULL || strcmp(d->state, PGMIG_STATE_COMPLETE) == 0);
+	f->changed = f->applied && rev->file != NULL &&
+		pgmig_changed_since_applied(d->state ? d->state : PGMIG_STATE_COMPLETE,
+									d->applied_checksum, rev->file->script.up_checksum);
 	f->missing = rev->file == NULL;
 	f->head = f->node->nchildren == 0;
-	/* current: applied, without an applied child */
-	f->current = f->node->applied;
-	for (j = 0; j < f->node->nchildren; j++)
-		if (g->nodes[f->node->children[j]].applied)
-			f->current = false;
 }
 
 /* The facts of every revision, and their counts. */
@@ -88,7 +83,9 @@ compute_facts(Inspect *in)
 	int			n = in->view.graph.n;
 	RevCounts  *k = &in->counts;
 	int		   *ooo;
-	int			nooo;
+	int		   *current;
+	int			nooo,
+				ncurrent;
 	int			i;
 
 	in->facts = pg_malloc0(n * sizeof(RevFacts));
@@ -98,6 +95,10 @@ compute_facts(Inspect *in)
 	for (i = 0; i < nooo; i++)
 		in->facts[ooo[i]].out_of_order = true;
 	pg_free(ooo);
+	ncurrent = pgmig_graph_current(&in->view.graph, &current);
+	for (i = 0; i < ncurrent; i++)
+		in->facts[current[i]].current = true;
+	pg_free(current);
 
 	for (i = 0; i < n; i++)
 	{

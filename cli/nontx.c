@@ -27,8 +27,6 @@
 #include "fe_utils/cancel.h"
 #include "mb/pg_wchar.h"
 
-/* Longest pause between two attempts (as the server's). */
-#define MAX_RETRY_DELAY_MS 60000
 
 /* Columns of pgmig.nontx_plan(). */
 enum
@@ -212,14 +210,11 @@ static bool
 pause_before_retry(Step *step, PGresult *plan, int i, const PGresult *res,
 				   int attempt, const LockPolicy *lp)
 {
-	long		delay = lp->delay_ms;
+	long		delay = pgmig_retry_delay_ms(lp->delay_ms, attempt);
 	long		waited;
-	int			k;
 
 	if (!lock_not_available(res) || attempt > lp->retries)
 		return false;
-	for (k = 1; k < attempt; k++)
-		delay = Min(delay * 2, MAX_RETRY_DELAY_MS);
 	pg_log_info("revision %s timed out waiting for a lock (file \"%s\" line %s, attempt %d of %d), retrying in %ld ms",
 				step->id, step->source_file ? step->source_file : "?",
 				PQgetvalue(plan, i, PLAN_LINE), attempt, lp->retries + 1, delay);
@@ -324,7 +319,7 @@ nontx_failed(Conn *c, Step *step, PGresult *plan, int i, PGresult *res,
 		char	   *hint = psprintf("Find the session holding a lock on the table in pg_locks; let it finish or end it, then run \"%s %s\" again.",
 									progname, step->revert ? "down" : "up");
 
-		gave_up = psprintf("revision %s gave up waiting for a lock", step->id);
+		gave_up = psprintf(PGMIG_GAVE_UP_MESSAGE, step->id);
 		report_statement_error(gave_up, detail, hint, context);
 		pfree(detail);
 		pfree(hint);

@@ -198,7 +198,7 @@ json_status_revision(PQExpBuffer buf, const RevFacts *f)
 	json_string(buf, rev->file ? rev->file->path : NULL);
 	json_bool(buf, &first, "applied", f->complete);
 	json_key(buf, &first, "state");
-	json_string(buf, f->applied ? (f->state ? f->state : "complete") : "pending");
+	json_string(buf, f->applied ? (f->state ? f->state : PGMIG_STATE_COMPLETE) : "pending");
 	json_key(buf, &first, "statements_done");
 	if (f->applied && rev->db->statements_done >= 0)
 		appendPQExpBuffer(buf, "%d", rev->db->statements_done);

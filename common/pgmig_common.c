@@ -159,7 +159,47 @@ bool
 pgmig_state_partial(const char *state)
 {
 	return state != NULL &&
-		(strcmp(state, "running") == 0 || strcmp(state, "failed") == 0);
+		(strcmp(state, PGMIG_STATE_RUNNING) == 0 ||
+		 strcmp(state, PGMIG_STATE_FAILED) == 0);
+}
+
+/* Is it on its way down, or did it stop halfway there? */
+bool
+pgmig_state_half_reverted(const char *state)
+{
+	return state != NULL &&
+		(strcmp(state, PGMIG_STATE_REVERTING) == 0 ||
+		 strcmp(state, PGMIG_STATE_REVERT_FAILED) == 0);
+}
+
+/* Did an attempt on it end without recording how? */
+bool
+pgmig_state_interrupted(const char *state)
+{
+	return state != NULL &&
+		(strcmp(state, PGMIG_STATE_RUNNING) == 0 ||
+		 strcmp(state, PGMIG_STATE_REVERTING) == 0);
+}
+
+/* Has the up script changed since it was applied?  (See header.) */
+bool
+pgmig_changed_since_applied(const char *state, const char *applied_checksum,
+							const char *up_checksum)
+{
+	return pgmig_state_applied(state) && applied_checksum != NULL &&
+		up_checksum != NULL && strcmp(applied_checksum, up_checksum) != 0;
+}
+
+/* The pause before the retry after attempt "attempt".  (See header.) */
+long
+pgmig_retry_delay_ms(long first_ms, int attempt)
+{
+	long		delay = first_ms;
+	int			k;
+
+	for (k = 1; k < attempt && delay < PGMIG_MAX_RETRY_DELAY_MS; k++)
+		delay *= 2;
+	return delay < PGMIG_MAX_RETRY_DELAY_MS ? delay : PGMIG_MAX_RETRY_DELAY_MS;
 }
 
 /* The digits of a version without leading zeros; NULL if it is not one. */
@@ -1481,6 +1521,34 @@ pgmig_graph_plan(const PgmigGraph *g, const char *target, bool revert,
 		plan->nsteps = limit;
 	pfree(want);
 	return true;
+}
+
+/* The applied revisions without an applied child; count, and indexes. */
+int
+pgmig_graph_current(const PgmigGraph *g, int **nodes)
+{
+	int		   *res = palloc(g->n * sizeof(int));
+	int			i,
+				j,
+				k = 0;
+
+	for (i = 0; i < g->n; i++)
+	{
+		bool		child_applied = false;
+
+		if (!g->nodes[i].applied)
+			continue;
+		for (j = 0; j < g->nodes[i].nchildren; j++)
+			if (g->nodes[g->nodes[i].children[j]].applied)
+				child_applied = true;
+		if (!child_applied)
+			res[k++] = i;
+	}
+	if (nodes)
+		*nodes = res;
+	else
+		pfree(res);
+	return k;
 }
 
 /* Unapplied revisions older than some applied one; count, and indexes. */

@@ -75,9 +75,39 @@ typedef struct PgmigScript
  * going down.  A revision is applied when its row is complete or on its way
  * down (so that "down" resumes it); one that stopped on its way up is
  * partial (an upgrade resumes it, a downgrade reverts it).  NULL: no row.
+ * A row still "running" or "reverting" when a new attempt begins belongs to
+ * an attempt that ended without recording how (interrupted).
  */
+#define PGMIG_STATE_COMPLETE		"complete"
+#define PGMIG_STATE_RUNNING			"running"
+#define PGMIG_STATE_FAILED			"failed"
+#define PGMIG_STATE_REVERTING		"reverting"
+#define PGMIG_STATE_REVERT_FAILED	"revert_failed"
+
 extern bool pgmig_state_applied(const char *state);
 extern bool pgmig_state_partial(const char *state);
+extern bool pgmig_state_half_reverted(const char *state);
+extern bool pgmig_state_interrupted(const char *state);
+
+/*
+ * Has the up script of a revision changed since it was applied?  Only an
+ * applied revision (see above) can have: one that stopped going up starts
+ * over with its edited script.
+ */
+extern bool pgmig_changed_since_applied(const char *state,
+										const char *applied_checksum,
+										const char *up_checksum);
+
+/*
+ * Lock retries: the pause before the retry that follows attempt "attempt"
+ * (1 for the first): "first_ms", doubling each time, at most
+ * PGMIG_MAX_RETRY_DELAY_MS.  Both the server (transactional revisions) and
+ * the client (no-transaction ones) pause so, and give up with the same
+ * message.
+ */
+#define PGMIG_MAX_RETRY_DELAY_MS 60000
+#define PGMIG_GAVE_UP_MESSAGE "revision %s gave up waiting for a lock"
+extern long pgmig_retry_delay_ms(long first_ms, int attempt);
 
 /* Parse a file name into id, sort key and description. */
 extern bool pgmig_parse_file_name(const char *file_name, char **id,
@@ -189,6 +219,9 @@ extern bool pgmig_graph_is_ancestor(const PgmigGraph *g, int a, int b);
  */
 extern bool pgmig_graph_plan(const PgmigGraph *g, const char *target,
 							 bool revert, PgmigPlan *plan, PgmigError *err);
+
+/* The applied revisions without an applied child; count, and indexes. */
+extern int	pgmig_graph_current(const PgmigGraph *g, int **nodes);
 
 /* Unapplied revisions older than some applied one; count, and indexes. */
 extern int	pgmig_graph_out_of_order(const PgmigGraph *g, int **nodes);

@@ -76,8 +76,8 @@ col_text_array(HeapTuple tup, TupleDesc desc, int col, int *n, bool *isnull)
 bool
 mig_rev_changed(MigRevision *rev)
 {
-	return rev->state != NULL && rev->registered && rev->applied_checksum != NULL &&
-		rev->up_checksum != NULL && strcmp(rev->applied_checksum, rev->up_checksum) != 0;
+	return rev->registered &&
+		pgmig_changed_since_applied(rev->state, rev->applied_checksum, rev->up_checksum);
 }
 
 /*

@@ -57,8 +57,6 @@
 
 #include "pgmig.h"
 
-/* Longest pause between two attempts. */
-#define MAX_RETRY_DELAY_MS 60000
 
 /* Who holds a lock on a relation, as far as pg_locks tells. */
 typedef struct LockHolder
@@ -365,7 +363,7 @@ report_gave_up(MigScript *script, int stmt, ErrorData *edata, int attempts,
 							script->file ? script->file : "(none)", line)));
 	ereport(ERROR,
 			(errcode(ERRCODE_LOCK_NOT_AVAILABLE),
-			 errmsg("revision %s gave up waiting for a lock", script->revision),
+			 errmsg(PGMIG_GAVE_UP_MESSAGE, script->revision),
 			 errdetail("%d attempts each timed out after lock_timeout %s: %s. "
 					   "The process that held the lock has since let it go.",
 					   attempts, timeout, edata->message),
@@ -390,7 +388,6 @@ void
 mig_run_retrying(void (*fn) (void *arg), void *arg, MigScript **current,
 				 const char *search_path, bool may_retry)
 {
-	long		delay = pgmig_lock_retry_delay;
 	int			attempt;
 
 	if (!may_retry || pgmig_lock_retries == 0)
@@ -406,6 +403,7 @@ mig_run_retrying(void (*fn) (void *arg), void *arg, MigScript **current,
 		int			stmt;
 		LockHolder	holder;
 		bool		found;
+		long		delay;
 
 		*current = NULL;
 		edata = mig_try_in_subxact(fn, arg);
@@ -422,16 +420,19 @@ mig_run_retrying(void (*fn) (void *arg), void *arg, MigScript **current,
 		if (attempt > pgmig_lock_retries)
 			report_gave_up(script, stmt, edata, attempt, script->lock_timeout,
 						   found, &holder);
-		ereport(NOTICE,
-				(errmsg("revision %s timed out waiting for a lock%s%s, retrying in %ld ms",
-						script->revision, found ? " on table " : "",
-						found ? holder.relation : "", delay),
-				 found ?
-				 errdetail("Attempt %d of %d; process %d holds %s on the table.",
-						   attempt, pgmig_lock_retries + 1, holder.pid, holder.mode) :
-				 errdetail("Attempt %d of %d.", attempt, pgmig_lock_retries + 1)));
+		delay = pgmig_retry_delay_ms(pgmig_lock_retry_delay, attempt);
+		if (found)
+			ereport(NOTICE,
+					(errmsg("revision %s timed out waiting for a lock on table %s, retrying in %ld ms",
+							script->revision, holder.relation, delay),
+					 errdetail("Attempt %d of %d; process %d holds %s on the table.",
+							   attempt, pgmig_lock_retries + 1, holder.pid, holder.mode)));
+		else
+			ereport(NOTICE,
+					(errmsg("revision %s timed out waiting for a lock, retrying in %ld ms",
+							script->revision, delay),
+					 errdetail("Attempt %d of %d.", attempt, pgmig_lock_retries + 1)));
 		pause_ms(delay);
-		delay = Min(delay * 2, MAX_RETRY_DELAY_MS);
 		FreeErrorData(edata);
 	}
 }

@@ -155,7 +155,7 @@ pgmig_nontx_begin(PG_FUNCTION_ARGS)
 				 errmsg("no script registered for revision %s", node->id)));
 	if (!revert)
 	{
-		if (rev->state != NULL && strncmp(rev->state, "revert", 6) == 0)
+		if (pgmig_state_half_reverted(rev->state))
 			ereport(ERROR,
 					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 					 errmsg("revision %s is half reverted", node->id),
@@ -195,9 +195,8 @@ pgmig_nontx_begin(PG_FUNCTION_ARGS)
 	}
 
 	/* a run that stopped without a word: say so in the audit log */
-	if (rev->state != NULL && (strcmp(rev->state, "running") == 0 ||
-							   strcmp(rev->state, "reverting") == 0))
-		mig_log_event(rev->state[0] == 'r' && rev->state[1] == 'u' ? "apply" : "revert",
+	if (pgmig_state_interrupted(rev->state))
+		mig_log_event(pgmig_state_partial(rev->state) ? "apply" : "revert",
 					  node->id, NULL, false, NULL,
 					  psprintf("interrupted: the attempt ended without recording why (its client, connection or server went away); statements done: %d",
 							   rev->statements_done));
@@ -337,7 +336,7 @@ resume_point(MigRevision *rev, const char *id, bool revert, Datum *pending,
 	if (rev->state == NULL)
 		return 0;
 	same_direction = revert ?
-		(strcmp(rev->state, "reverting") == 0 || strcmp(rev->state, "revert_failed") == 0) :
+		pgmig_state_half_reverted(rev->state) :
 		pgmig_state_partial(rev->state);
 	/* an edited up script starts again (as nontx_begin records it) */
 	if (!revert && same_direction && rev->applied_checksum && rev->up_checksum &&
@@ -465,7 +464,7 @@ pgmig_nontx_end(PG_FUNCTION_ARGS)
 		values[1] = IntervalPGetDatum(duration);
 	else
 		nulls[1] = 'n';
-	values[2] = CStringGetTextDatum(revert ? "revert_failed" : "failed");
+	values[2] = CStringGetTextDatum(revert ? PGMIG_STATE_REVERT_FAILED : PGMIG_STATE_FAILED);
 
 	if (success && !revert)
 		n = catalog_exec("UPDATE pgmig.schema_migrations SET state = 'complete',"

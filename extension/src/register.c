@@ -77,8 +77,7 @@ load_existing(PgmigScript *scripts, int n, int *nexisting)
 		keys[i] = scripts[i].sortkey;
 	values[0] = mig_text_array(keys, n);
 	if (SPI_execute_with_args("SELECT r.id, r.sortkey, r.file_checksum, r.up_checksum,"
-							  " r.source_file, m.checksum,"
-							  " m.id IS NOT NULL AND m.state NOT IN ('running', 'failed')"
+							  " r.source_file, m.checksum, m.state"
 							  " FROM pgmig.revisions r"
 							  " LEFT JOIN pgmig.schema_migrations m ON m.id = r.id"
 							  " WHERE r.sortkey = ANY ($1)",
@@ -90,7 +89,6 @@ load_existing(PgmigScript *scripts, int n, int *nexisting)
 	{
 		HeapTuple	tup = SPI_tuptable->vals[i];
 		TupleDesc	desc = SPI_tuptable->tupdesc;
-		bool		isnull;
 
 		ex[i].id = SPI_getvalue(tup, desc, 1);
 		ex[i].sortkey = SPI_getvalue(tup, desc, 2);
@@ -98,7 +96,7 @@ load_existing(PgmigScript *scripts, int n, int *nexisting)
 		ex[i].up_checksum = SPI_getvalue(tup, desc, 4);
 		ex[i].source_file = SPI_getvalue(tup, desc, 5);
 		ex[i].applied_checksum = SPI_getvalue(tup, desc, 6);
-		ex[i].applied = DatumGetBool(SPI_getbinval(tup, desc, 7, &isnull));
+		ex[i].applied = pgmig_state_applied(SPI_getvalue(tup, desc, 7));
 	}
 	*nexisting = (int) SPI_processed;
 	return ex;

@@ -120,7 +120,7 @@ run_step(Steps *s, int step)
 	node->applied = !s->plan->revert;
 	node->partial = false;
 	/* keep the loaded catalog current, for the status line */
-	rev->state = s->plan->revert ? NULL : "complete";
+	rev->state = s->plan->revert ? NULL : PGMIG_STATE_COMPLETE;
 	rev->applied_checksum = s->plan->revert ? NULL : rev->up_checksum;
 }
 
@@ -348,7 +348,7 @@ pgmig_stamp(PG_FUNCTION_ARGS)
 		mig_batch_add(batch, unstamp ? "unstamp" : "stamp", node->id,
 					  rev->description, rev->up_checksum, NULL);
 		node->applied = !unstamp;
-		rev->state = unstamp ? NULL : "complete";
+		rev->state = unstamp ? NULL : PGMIG_STATE_COMPLETE;
 		rev->applied_checksum = unstamp ? NULL : rev->up_checksum;
 		values[0] = CStringGetTextDatum(node->id);
 		values[1] = CStringGetTextDatum(unstamp ? "unstamped" : "stamped");

@@ -77,11 +77,11 @@ status_line(MigCatalog *cat)
 {
 	PgmigGraph *g = &cat->graph;
 	StringInfoData buf;
-	int		   *current = palloc(g->n * sizeof(int));
+	int		   *current;
 	int		   *changed = palloc(g->n * sizeof(int));
 	int		   *halfdone = palloc(g->n * sizeof(int));
 	int		   *missing = palloc(g->n * sizeof(int));
-	int			ncurrent = 0,
+	int			ncurrent,
 				nchanged = 0,
 				nhalf = 0,
 				nmissing = 0,
@@ -90,8 +90,7 @@ status_line(MigCatalog *cat)
 	int		   *ooo;
 	int			nheads,
 				nooo;
-	int			i,
-				j;
+	int			i;
 
 	initStringInfo(&buf);
 	if (g->n == 0)
@@ -109,21 +108,12 @@ status_line(MigCatalog *cat)
 			npending++;
 		if (mig_rev_changed(rev))
 			changed[nchanged++] = i;
-		if (rev->state != NULL && strcmp(rev->state, "complete") != 0)
+		if (rev->state != NULL && strcmp(rev->state, PGMIG_STATE_COMPLETE) != 0)
 			halfdone[nhalf++] = i;
 		if (node->applied && !rev->registered)
 			missing[nmissing++] = i;
-		if (node->applied)
-		{
-			bool		child_applied = false;
-
-			for (j = 0; j < node->nchildren; j++)
-				if (g->nodes[node->children[j]].applied)
-					child_applied = true;
-			if (!child_applied)
-				current[ncurrent++] = i;
-		}
 	}
+	ncurrent = pgmig_graph_current(g, &current);
 	nheads = pgmig_graph_heads(g, &heads);
 	nooo = pgmig_graph_out_of_order(g, &ooo);
 

@@ -223,4 +223,37 @@ $holder->quit;
 is($status, 0, 'the run goes on once the lock is free');
 like($sout, qr/^applied 5 five /, 'and applies');
 
+# What counts as "changed since applied" is the same for mig_status() and
+# pgmig status: an edited up script of a revision that is applied, or on
+# its way down; not of one that stopped going up (it starts over, edited).
+my $chg = new_project('changed');
+$node->safe_psql('postgres', 'CREATE DATABASE changed');
+$node->safe_psql('changed', 'CREATE EXTENSION pgmig');
+{
+	local $ENV{PGDATABASE} = 'changed';
+	write_migration($chg, '1_t.sql', migration('CREATE TABLE ct (a int);', 'DROP TABLE ct;'));
+	write_migration($chg, '2_down_fails.sql',
+		migration('CREATE INDEX CONCURRENTLY ct_a ON ct (a);', "DROP INDEX CONCURRENTLY ct_a;\nSELECT nope;", notx => 1));
+	write_migration($chg, '3_up_fails.sql',
+		migration("CREATE TABLE ct3 (a int);\nSELECT nope;", 'DROP TABLE ct3;', notx => 1, revises => '1'));
+	pgmig_fails($node, $chg, [ 'up', 'heads' ], qr/column "nope" does not exist/, 'changed: 3 stops going up');
+	pgmig_fails($node, $chg, [ 'down', '1' ], qr/column "nope" does not exist/,
+		'changed: down 1 reverts 3, then 2 stops going down');
+	pgmig_fails($node, $chg, [ 'up', '3' ], qr/column "nope" does not exist/, 'changed: 3 stops going up again');
+	is($node->safe_psql('changed', "SELECT string_agg(id || ':' || state, ',' ORDER BY id) FROM pgmig.schema_migrations"),
+		'1:complete,2:revert_failed,3:failed', 'changed: one revision half-reverted, one half-applied');
+	write_migration($chg, '2_down_fails.sql',
+		migration("CREATE INDEX CONCURRENTLY ct_a ON ct (a);\nSELECT 2;", "DROP INDEX CONCURRENTLY ct_a;\nSELECT nope;", notx => 1));
+	my $three = write_migration($chg, '3_up_fails.sql',
+		migration("CREATE TABLE ct3 (a int);\nSELECT 3;", 'DROP TABLE ct3;', notx => 1, revises => '1'));
+	# the edit of the half-applied one may be registered (it starts over)
+	$node->safe_psql('changed', "SELECT count(*) FROM mig_register('3_up_fails.sql', \$f\$" . read_file_text($three) . "\$f\$)");
+	my ($out) = pgmig_ok($node, $chg, ['status'], undef, 'changed: status', allow_stderr => 1);
+	like($out, qr/^\[!\] 2_down_fails\.sql .*changed since it was applied/m,
+		'changed: status marks the edited half-reverted one (applied) changed');
+	unlike($out, qr/^\S+ 3_up_fails\.sql .*changed/m, 'changed: status does not mark the edited half-applied one');
+	unlike($node->safe_psql('changed', 'SELECT mig_status()'), qr/changed since applied/,
+		'changed: nor does mig_status()');
+}
+
 pgmig_done();
