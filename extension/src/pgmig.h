@@ -108,6 +108,9 @@ extern void mig_log_event(const char *action, const char *revision,
 						  Interval *duration, bool success,
 						  const char *sqlstate, const char *message);
 
+/* split.c */
+extern void mig_split_statements(MigScript *script);
+
 /* script.c */
 extern MigScript *mig_split_script(const char *revision, const char *file,
 								   char *text, int first_line, bool revert);
