@@ -131,8 +131,9 @@ mig_split_statements(MigScript *script)
 			else if (is_create && ntokens <= 4 &&
 					 (kw == kw_function || kw == kw_procedure))
 				is_routine = true;
-			else if (is_routine)
+			else if (is_routine && depth <= 0)
 			{
+				/* as psql: outside parentheses, where BEGIN may be a name */
 				if (kw == kw_begin || (kw == kw_case && begin_depth > 0))
 					begin_depth++;
 				else if (kw == kw_end && begin_depth > 0)
