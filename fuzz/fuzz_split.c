@@ -33,7 +33,11 @@
  *	 as check_statements and SPI would parse them.  Where the splitter gets
  *	 this wrong, psql's rule (modelled below on psqlscan.l) is asked too: if
  *	 psql splits the script the same way, the limitation is psql's as well
- *	 and is counted, not reported; if psql gets it right, it is a finding.
+ *	 and is counted, not reported; if psql gets it right, it is a finding;
+ * - when the whole script does not parse, the first stretch where the
+ *	 splitter and psql's rule cut it differently is looked at alone: if
+ *	 psql's statements there parse and the splitter's do not, it is a
+ *	 finding (random inputs seldom parse whole; this reaches further).
  *
  *-------------------------------------------------------------------------
  */
@@ -307,6 +311,74 @@ agrees_with_grammar(const char *text, const MigScript *split, List *whole)
 	return ok;
 }
 
+/* Does each of statements [from, to) parse on its own to one statement at most? */
+static bool
+pieces_parse(const char *text, const MigScript *split, int from, int to)
+{
+	MemoryContext cxt = AllocSetContextCreate(CurrentMemoryContext, "pieces",
+											  ALLOCSET_DEFAULT_SIZES);
+	MemoryContext old = MemoryContextSwitchTo(cxt);
+	bool		ok = true;
+	int			i;
+
+	for (i = from; i < to && ok; i++)
+	{
+		bool		failed;
+		List	   *parsed = parse_or_null(text + split->stmts[i].offset,
+										   split->stmts[i].length, &failed);
+
+		ok = !failed && list_length(parsed) <= 1;
+	}
+	MemoryContextSwitchTo(old);
+	MemoryContextDelete(cxt);
+	return ok;
+}
+
+/* Where statement "i" of a split ends; the last one ends with the text. */
+static int
+piece_end(const MigScript *split, int i, int len)
+{
+	return i == split->nstmts - 1 ? len :
+		split->stmts[i].offset + split->stmts[i].length;
+}
+
+/*
+ * Where the splitter and psql's rule first cut a script differently, look
+ * at that stretch alone (up to where both end a statement again), so that
+ * the rest of the script need not parse: psql's statements there parse on
+ * their own and the splitter's do not.
+ */
+static bool
+worse_than_psql(const char *text, int len, const MigScript *ours,
+				const MigScript *psql)
+{
+	int			i = 0,
+				j,
+				k,
+				eo,
+				ep;
+
+	while (i < ours->nstmts && i < psql->nstmts &&
+		   ours->stmts[i].offset == psql->stmts[i].offset &&
+		   piece_end(ours, i, len) == piece_end(psql, i, len))
+		i++;
+	if (i == ours->nstmts || i == psql->nstmts)
+		return false;			/* the same cut (both cover every token) */
+	j = k = i;
+	eo = piece_end(ours, j++, len);
+	ep = piece_end(psql, k++, len);
+	while (eo != ep)
+	{
+		if (eo < ep && j < ours->nstmts)
+			eo = piece_end(ours, j++, len);
+		else if (ep < eo && k < psql->nstmts)
+			ep = piece_end(psql, k++, len);
+		else
+			CHECK(false, "the splits cover different tokens");
+	}
+	return pieces_parse(text, psql, i, k) && !pieces_parse(text, ours, i, j);
+}
+
 /* Describe a split on stderr, for a finding's report. */
 static void
 print_split(const char *what, const char *text, const MigScript *split)
@@ -451,6 +523,19 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				CHECK(false, "the splitter disagrees with the grammar where psql's rule does not");
 			}
 			psql_limitations++;
+		}
+		else if (whole_failed)
+		{
+			MigScript	psql;
+
+			memset(&psql, 0, sizeof(psql));
+			psql_split(text, &psql);
+			if (worse_than_psql(text, len, script, &psql))
+			{
+				print_split("pgmig's split", text, script);
+				print_split("psql's split", text, &psql);
+				CHECK(false, "where the splitter and psql's rule differ, psql's statements parse and the splitter's do not");
+			}
 		}
 	}
 
