@@ -26,6 +26,8 @@
 
 static uint16 *kw_tokens = NULL;
 static int	kw_create,
+			kw_or,
+			kw_replace,
 			kw_function,
 			kw_procedure,
 			kw_begin,
@@ -45,6 +47,8 @@ init_keywords(void)
 	for (i = 0; i < ScanKeywords.num_keywords; i++)
 		kw_tokens[i] = (uint16) (KW_BASE + i);
 	kw_create = ScanKeywordLookup("create", &ScanKeywords);
+	kw_or = ScanKeywordLookup("or", &ScanKeywords);
+	kw_replace = ScanKeywordLookup("replace", &ScanKeywords);
 	kw_function = ScanKeywordLookup("function", &ScanKeywords);
 	kw_procedure = ScanKeywordLookup("procedure", &ScanKeywords);
 	kw_begin = ScanKeywordLookup("begin", &ScanKeywords);
@@ -128,9 +132,14 @@ mig_split_statements(MigScript *script)
 
 			if (ntokens == 1)
 				is_create = (kw == kw_create);
-			else if (is_create && ntokens <= 4 &&
-					 (kw == kw_function || kw == kw_procedure))
-				is_routine = true;
+			else if (is_create && ntokens <= 4 && !is_routine)
+			{
+				/* CREATE [OR REPLACE] FUNCTION or PROCEDURE, as psql reads it */
+				is_routine = (kw == kw_function || kw == kw_procedure) &&
+					(ntokens == 2 || ntokens == 4);
+				is_create = is_routine || (ntokens == 2 && kw == kw_or) ||
+					(ntokens == 3 && kw == kw_replace);
+			}
 			else if (is_routine && depth <= 0)
 			{
 				/* as psql: outside parentheses, where BEGIN may be a name */
