@@ -14,7 +14,8 @@
  *	 inside its blocks).  A chunk is preceded by its context, as
  *	 GetMemoryChunkContext expects;
  * - ereport/elog: the message is formatted; an ERROR ends in a siglongjmp
- *	 to the innermost PG_TRY, as in the server, FATAL and PANIC abort;
+ *	 to the innermost PG_TRY, as in the server, FATAL and PANIC abort; an
+ *	 error raised while another is reported nests as in elog.c;
  * - check_stack_depth, with a 2 MB limit like max_stack_depth's default;
  * - NameListToString (namespace.c), for the grammar's messages;
  * - stubs that abort for the catalog and fmgr functions the linked code
@@ -332,30 +333,43 @@ shim_live_chunks(void)
 ErrorContextCallback *error_context_stack = NULL;
 sigjmp_buf *PG_exception_stack = NULL;
 
-/* The report being built; no nesting is needed here. */
-static struct
+/*
+ * Reports being built.  As in elog.c, an error may start while another is
+ * reported (in a context callback, say): it takes the next frame, and once
+ * errors recurse more than once the context callbacks are abandoned.
+ */
+typedef struct ShimReport
 {
-	bool		active;
 	int			elevel;
 	int			sqlerrcode;
 	char		message[256];
 	int			cursorpos;
 	int			internalpos;
-} cur;
+} ShimReport;
+
+#define SHIM_STACK_SIZE 5		/* elog.c's ERRORDATA_STACK_SIZE */
+
+static ShimReport reports[SHIM_STACK_SIZE];
+static int	depth = -1;			/* the topmost frame, -1 for none */
+static int	recursion_depth = 0;
+static ShimReport *cur = NULL;	/* reports[depth] */
 
 bool
 errstart(int elevel, const char *domain)
 {
-	if (cur.active)
+	if (recursion_depth++ > 0 && elevel >= ERROR && recursion_depth > 2)
+		error_context_stack = NULL;
+	if (++depth >= SHIM_STACK_SIZE)
 	{
-		fprintf(stderr, "fuzz shim: ereport inside ereport: %s\n", cur.message);
+		fprintf(stderr, "fuzz shim: ERRORDATA_STACK_SIZE exceeded\n");
 		abort();
 	}
-	memset(&cur, 0, sizeof(cur));
-	cur.active = true;
-	cur.elevel = elevel;
-	cur.sqlerrcode = elevel >= ERROR ? ERRCODE_INTERNAL_ERROR :
+	cur = &reports[depth];
+	memset(cur, 0, sizeof(*cur));
+	cur->elevel = elevel;
+	cur->sqlerrcode = elevel >= ERROR ? ERRCODE_INTERNAL_ERROR :
 		elevel >= WARNING ? ERRCODE_WARNING : ERRCODE_SUCCESSFUL_COMPLETION;
+	recursion_depth--;
 	/* every report is formatted, so that the sanitizers see it built */
 	return true;
 }
@@ -371,27 +385,32 @@ errfinish(const char *filename, int lineno, const char *funcname)
 {
 	ErrorContextCallback *econtext;
 
+	recursion_depth++;
 	/* the context callbacks run as in the server */
 	for (econtext = error_context_stack; econtext != NULL;
 		 econtext = econtext->previous)
 		econtext->callback(econtext->arg);
-	cur.active = false;
-	if (cur.elevel < ERROR)
-		return;
-	shim_last_error.elevel = cur.elevel;
-	shim_last_error.sqlerrcode = cur.sqlerrcode;
-	memcpy(shim_last_error.message, cur.message, sizeof(cur.message));
-	shim_last_error.filename = filename;
-	shim_last_error.lineno = lineno;
-	shim_last_error.cursorpos = cur.cursorpos;
-	shim_last_error.internalpos = cur.internalpos;
-	if (cur.elevel >= FATAL)
+	if (cur->elevel >= ERROR)
 	{
-		fprintf(stderr, "fuzz shim: FATAL or PANIC at %s:%d: %s\n",
-				filename, lineno, cur.message);
-		abort();
+		shim_last_error.elevel = cur->elevel;
+		shim_last_error.sqlerrcode = cur->sqlerrcode;
+		memcpy(shim_last_error.message, cur->message, sizeof(cur->message));
+		shim_last_error.filename = filename;
+		shim_last_error.lineno = lineno;
+		shim_last_error.cursorpos = cur->cursorpos;
+		shim_last_error.internalpos = cur->internalpos;
+		if (cur->elevel >= FATAL)
+		{
+			fprintf(stderr, "fuzz shim: FATAL or PANIC at %s:%d: %s\n",
+					filename, lineno, cur->message);
+			abort();
+		}
+		recursion_depth--;
+		pg_re_throw();
 	}
-	pg_re_throw();
+	/* a WARNING or less: dropped */
+	cur = --depth >= 0 ? &reports[depth] : NULL;
+	recursion_depth--;
 }
 
 void
@@ -407,83 +426,46 @@ pg_re_throw(void)
 	siglongjmp(*PG_exception_stack, 1);
 }
 
+/* As FlushErrorState: the caught error is done with. */
 void
 shim_flush_error(void)
 {
-	memset(&cur, 0, sizeof(cur));
+	depth = -1;
+	cur = NULL;
+	recursion_depth = 0;
 }
 
 int
 errcode(int sqlerrcode)
 {
-	cur.sqlerrcode = sqlerrcode;
+	cur->sqlerrcode = sqlerrcode;
 	return 0;
 }
 
-/* Format into a scratch buffer; the message keeps the primary text. */
-static void
-shim_format(char *buf, size_t len, const char *fmt, va_list ap)
-{
-	vsnprintf(buf, len, fmt, ap);
+/*
+ * The parts of a report.  All are formatted, so that the sanitizers see
+ * their arguments used; the primary message is kept for the harness, the
+ * detail, hint and context are dropped.
+ */
+#define SHIM_MESSAGE_PART(name, buf) \
+int \
+name(const char *fmt,...) \
+{ \
+	char		scratch[sizeof(cur->message)]; \
+	va_list		ap; \
+\
+	va_start(ap, fmt); \
+	vsnprintf((buf), sizeof(scratch), fmt, ap); \
+	va_end(ap); \
+	(void) scratch; \
+	return 0; \
 }
 
-int
-errmsg(const char *fmt,...)
-{
-	va_list		ap;
-
-	va_start(ap, fmt);
-	shim_format(cur.message, sizeof(cur.message), fmt, ap);
-	va_end(ap);
-	return 0;
-}
-
-int
-errmsg_internal(const char *fmt,...)
-{
-	va_list		ap;
-
-	va_start(ap, fmt);
-	shim_format(cur.message, sizeof(cur.message), fmt, ap);
-	va_end(ap);
-	return 0;
-}
-
-int
-errdetail(const char *fmt,...)
-{
-	char		buf[256];
-	va_list		ap;
-
-	va_start(ap, fmt);
-	shim_format(buf, sizeof(buf), fmt, ap);
-	va_end(ap);
-	return 0;
-}
-
-int
-errhint(const char *fmt,...)
-{
-	char		buf[256];
-	va_list		ap;
-
-	va_start(ap, fmt);
-	shim_format(buf, sizeof(buf), fmt, ap);
-	va_end(ap);
-	return 0;
-}
-
-int
-errcontext_msg(const char *fmt,...)
-{
-	char		buf[256];
-	va_list		ap;
-
-	va_start(ap, fmt);
-	shim_format(buf, sizeof(buf), fmt, ap);
-	va_end(ap);
-	return 0;
-}
+SHIM_MESSAGE_PART(errmsg, cur->message)
+SHIM_MESSAGE_PART(errmsg_internal, cur->message)
+SHIM_MESSAGE_PART(errdetail, scratch)
+SHIM_MESSAGE_PART(errhint, scratch)
+SHIM_MESSAGE_PART(errcontext_msg, scratch)
 
 int
 set_errcontext_domain(const char *domain)
@@ -494,33 +476,33 @@ set_errcontext_domain(const char *domain)
 int
 errposition(int cursorpos)
 {
-	cur.cursorpos = cursorpos;
+	cur->cursorpos = cursorpos;
 	return 0;
 }
 
 int
 internalerrposition(int cursorpos)
 {
-	cur.internalpos = cursorpos;
+	cur->internalpos = cursorpos;
 	return 0;
 }
 
 int
 geterrcode(void)
 {
-	return cur.sqlerrcode;
+	return cur->sqlerrcode;
 }
 
 int
 geterrposition(void)
 {
-	return cur.cursorpos;
+	return cur->cursorpos;
 }
 
 int
 getinternalerrposition(void)
 {
-	return cur.internalpos;
+	return cur->internalpos;
 }
 
 /* As elog.c's: the five characters of a SQLSTATE. */
