@@ -35,24 +35,12 @@
 #include <openssl/evp.h>
 
 #include "pgmig_common.h"
+#include "fuzz_check.h"
 
 #define MAX_FILES	16
 #define MAX_TARGETS 8
 
 int			LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-/* Report a broken property and abort, which libFuzzer records as a crash. */
-#define CHECK(cond, ...) \
-	do { \
-		if (!(cond)) \
-		{ \
-			fprintf(stderr, "fuzz_common: property failed: %s (%s:%d)\n  ", \
-					#cond, __FILE__, __LINE__); \
-			fprintf(stderr, __VA_ARGS__); \
-			fputc('\n', stderr); \
-			abort(); \
-		} \
-	} while (0)
 
 /* One "##file" record. */
 typedef struct InputFile

@@ -53,22 +53,10 @@
 
 #include "pgmig.h"
 #include "backend_shim.h"
+#include "fuzz_check.h"
 
 int			LLVMFuzzerInitialize(int *argc, char ***argv);
 int			LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-/* Report a broken property and abort, which libFuzzer records as a crash. */
-#define CHECK(cond, ...) \
-	do { \
-		if (!(cond)) \
-		{ \
-			fprintf(stderr, "fuzz_split: property failed: %s (%s:%d)\n  ", \
-					#cond, __FILE__, __LINE__); \
-			fprintf(stderr, __VA_ARGS__); \
-			fputc('\n', stderr); \
-			abort(); \
-		} \
-	} while (0)
 
 /* Keyword tokens of the psql model, as split.c hands them the scanner. */
 #define KW_BASE 20000
