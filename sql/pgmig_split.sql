@@ -27,3 +27,5 @@ CREATE INDEX CONCURRENTLY sp_a ON sp (a);
 $f$);
 
 SELECT * FROM pgmig.statements('1');
+
+DROP EXTENSION pgmig;
