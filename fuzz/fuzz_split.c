@@ -62,14 +62,6 @@ int			LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 #define KW_BASE 20000
 
 static uint16 *kw_tokens;
-static int	kw_create,
-			kw_function,
-			kw_procedure,
-			kw_or,
-			kw_replace,
-			kw_begin,
-			kw_case,
-			kw_end;
 
 /* Scripts the splitter and psql's rule both split against the grammar. */
 static long psql_limitations = 0;
@@ -86,7 +78,7 @@ report_limitations(void)
 				psql_limitations);
 }
 
-/* Set up the shim and the keyword table of the model. */
+/* Set up the shim and the keyword tokens of the model. */
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
 {
@@ -97,14 +89,6 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 								   ScanKeywords.num_keywords * sizeof(uint16));
 	for (i = 0; i < ScanKeywords.num_keywords; i++)
 		kw_tokens[i] = (uint16) (KW_BASE + i);
-	kw_create = ScanKeywordLookup("create", &ScanKeywords);
-	kw_function = ScanKeywordLookup("function", &ScanKeywords);
-	kw_procedure = ScanKeywordLookup("procedure", &ScanKeywords);
-	kw_or = ScanKeywordLookup("or", &ScanKeywords);
-	kw_replace = ScanKeywordLookup("replace", &ScanKeywords);
-	kw_begin = ScanKeywordLookup("begin", &ScanKeywords);
-	kw_case = ScanKeywordLookup("case", &ScanKeywords);
-	kw_end = ScanKeywordLookup("end", &ScanKeywords);
 	atexit(report_limitations);
 	verbose = getenv("FUZZ_VERBOSE") != NULL;
 	return 0;
@@ -172,22 +156,20 @@ psql_split(const char *text, MigScript *out)
 		}
 		else if (tok == IDENT || tok >= KW_BASE)
 		{
-			int			kw = tok >= KW_BASE ? tok - KW_BASE : -1;
+			/* psql compares the word's text: a keyword's is its name */
+			const char *word = tok >= KW_BASE ?
+				GetScanKeyword(tok - KW_BASE, &ScanKeywords) : "";
 
 			if (identifier_count == 0)
 				memset(identifiers, 0, sizeof(identifiers));
-			if (identifier_count < (int) sizeof(identifiers))
+			if (strcmp(word, "create") == 0 ||
+				strcmp(word, "function") == 0 ||
+				strcmp(word, "procedure") == 0 ||
+				strcmp(word, "or") == 0 ||
+				strcmp(word, "replace") == 0)
 			{
-				if (kw == kw_create)
-					identifiers[identifier_count] = 'c';
-				else if (kw == kw_function)
-					identifiers[identifier_count] = 'f';
-				else if (kw == kw_procedure)
-					identifiers[identifier_count] = 'p';
-				else if (kw == kw_or)
-					identifiers[identifier_count] = 'o';
-				else if (kw == kw_replace)
-					identifiers[identifier_count] = 'r';
+				if (identifier_count < (int) sizeof(identifiers))
+					identifiers[identifier_count] = word[0];
 			}
 			identifier_count++;
 			if (identifiers[0] == 'c' &&
@@ -196,14 +178,14 @@ psql_split(const char *text, MigScript *out)
 				  (identifiers[3] == 'f' || identifiers[3] == 'p'))) &&
 				paren_depth == 0)
 			{
-				if (kw == kw_begin)
+				if (strcmp(word, "begin") == 0)
 					begin_depth++;
-				else if (kw == kw_case)
+				else if (strcmp(word, "case") == 0)
 				{
 					if (begin_depth >= 1)
 						begin_depth++;
 				}
-				else if (kw == kw_end)
+				else if (strcmp(word, "end") == 0)
 				{
 					if (begin_depth > 0)
 						begin_depth--;
