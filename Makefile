@@ -9,6 +9,9 @@
 #   make installcheck   pg_regress and the isolation specs against an already
 #                       running server (PG* env), then the TAP tests, with the
 #                       installed pgmig (as a user allowed to run initdb)
+#   make fuzz       build the fuzz targets (clang, libFuzzer, ASan, UBSan) and
+#                   run each for FUZZ_SECONDS (default 60); FUZZ_TARGET=common
+#                   or split runs one (see fuzz/README)
 
 PG_CONFIG ?= pg_config
 # The one version number: the control file's default_version.
@@ -23,7 +26,7 @@ export PG_CONFIG PGMIG_VERSION
 # extension); until then everything else still builds and tests.
 HAVE_CLI := $(wildcard cli/Makefile)
 
-.PHONY: all extension cli install installcheck test demo bench clean META.json
+.PHONY: all extension cli install installcheck test demo bench fuzz clean META.json
 
 all: extension $(if $(HAVE_CLI),cli) META.json
 
@@ -56,8 +59,12 @@ demo:
 bench:
 	bash bench/run.sh
 
+fuzz:
+	$(MAKE) -C fuzz
+
 clean:
 	$(MAKE) -C extension clean
 	$(if $(HAVE_CLI),$(MAKE) -C cli clean)
 	rm -f META.json
 	rm -rf tmp_check
+	$(MAKE) -C fuzz clean

@@ -3,6 +3,7 @@
 # pgmig needs on a fresh Debian 12 machine.  Quiet on success: one line.
 #
 #   bash test/deps.sh            (as root; PG_MAJOR=NN picks another major)
+#   bash test/deps.sh PKG...     the same, and these packages too (fuzz/)
 set -euo pipefail
 
 PG_MAJOR=${PG_MAJOR:-15}
@@ -31,6 +32,7 @@ packages=(
 	libkrb5-dev
 	zlib1g-dev
 	libreadline-dev
+	"$@"
 )
 
 # A package counts as present only when dpkg says "install ok installed".

@@ -144,6 +144,9 @@ extern void mig_log_event(const char *action, const char *revision,
 extern void mig_note_run_start(const char *action, const char *target);
 extern void mig_note_run_end(void);
 
+/* split.c */
+extern void mig_split_statements(MigScript *script);
+
 /* script.c */
 extern List *mig_raw_parse(const char *sql);
 extern Node *mig_parse_one(const char *sql);

@@ -23,30 +23,17 @@
 #include "access/xact.h"
 #include "commands/defrem.h"
 #include "commands/trigger.h"
-#include "common/keywords.h"
 #include "executor/spi.h"
 #include "mb/pg_wchar.h"
 #include "miscadmin.h"
 #include "nodes/parsenodes.h"
 #include "parser/parser.h"
-#include "parser/scanner.h"
 #include "tcop/dest.h"
 #include "utils/guc.h"
 #include "utils/memutils.h"
 #include "utils/resowner.h"
 
 #include "pgmig.h"
-
-/* Keyword tokens we hand the scanner: KW_BASE + keyword number. */
-#define KW_BASE 20000
-
-static uint16 *kw_tokens = NULL;
-static int	kw_create,
-			kw_function,
-			kw_procedure,
-			kw_begin,
-			kw_case,
-			kw_end;
 
 /* What the error context callback knows. */
 typedef struct ScriptErrorContext
@@ -56,26 +43,6 @@ typedef struct ScriptErrorContext
 	const char *stmt_text;		/* its NUL-terminated text */
 	bool		own_parse;		/* error position is ours to convert */
 } ScriptErrorContext;
-
-/* Set up the keyword token table once per session. */
-static void
-init_keywords(void)
-{
-	int			i;
-
-	if (kw_tokens != NULL)
-		return;
-	kw_tokens = MemoryContextAlloc(TopMemoryContext,
-								   ScanKeywords.num_keywords * sizeof(uint16));
-	for (i = 0; i < ScanKeywords.num_keywords; i++)
-		kw_tokens[i] = (uint16) (KW_BASE + i);
-	kw_create = ScanKeywordLookup("create", &ScanKeywords);
-	kw_function = ScanKeywordLookup("function", &ScanKeywords);
-	kw_procedure = ScanKeywordLookup("procedure", &ScanKeywords);
-	kw_begin = ScanKeywordLookup("begin", &ScanKeywords);
-	kw_case = ScanKeywordLookup("case", &ScanKeywords);
-	kw_end = ScanKeywordLookup("end", &ScanKeywords);
-}
 
 /* Byte offset of character position "charpos" (0-based) in "s". */
 static int
@@ -273,106 +240,6 @@ mig_parse_one(const char *sql)
 	return linitial_node(RawStmt, parsed)->stmt;
 }
 
-/* Add a statement boundary, growing the array as needed. */
-static void
-add_statement(MigScript *script, int *cap, int offset, int length)
-{
-	if (script->nstmts == *cap)
-	{
-		*cap *= 2;
-		script->stmts = repalloc_huge(script->stmts, *cap * sizeof(MigStatement));
-	}
-	script->stmts[script->nstmts].offset = offset;
-	script->stmts[script->nstmts].length = length;
-	script->nstmts++;
-}
-
-/* Find the statement boundaries of the script with the core scanner. */
-static void
-split_statements(MigScript *script)
-{
-	core_yy_extra_type yyextra;
-	core_yyscan_t scanner;
-	MemoryContext tokcxt;
-	core_YYSTYPE yylval;
-	YYLTYPE		yylloc;
-	int			cap = 64;
-	int			start = -1;
-	int			ntokens = 0;
-	int			depth = 0;
-	int			begin_depth = 0;
-	bool		is_create = false;
-	bool		is_routine = false;
-
-	/*
-	 * The scanner pallocs every identifier (downcased) and literal it
-	 * returns; they live in a token context, emptied at each statement's
-	 * end, so a script of a million statements does not keep them all.  Its
-	 * own buffers stay in the caller's context.
-	 */
-	tokcxt = AllocSetContextCreate(CurrentMemoryContext, "pgmig tokens",
-								   ALLOCSET_SMALL_SIZES);
-	init_keywords();
-	script->stmts = palloc(cap * sizeof(MigStatement));
-	scanner = scanner_init(script->text, &yyextra, &ScanKeywords, kw_tokens);
-
-	for (;;)
-	{
-		MemoryContext oldcxt = MemoryContextSwitchTo(tokcxt);
-		int			tok = core_yylex(&yylval, &yylloc, scanner);
-
-		MemoryContextSwitchTo(oldcxt);
-		if (tok == 0)
-			break;
-		if (start < 0)
-		{
-			start = yylloc;
-			ntokens = depth = begin_depth = 0;
-			is_create = is_routine = false;
-		}
-		ntokens++;
-
-		if (tok == '\\')
-			ereport(ERROR,
-					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-					 errmsg("psql meta-commands are not supported in migration scripts"),
-					 errdetail("Scripts run inside the server, where there is no psql."),
-					 errhint("Write the statements out in the script instead."),
-					 scanner_errposition(yylloc, scanner)));
-		else if (tok == '(' || tok == '[')
-			depth++;
-		else if (tok == ')' || tok == ']')
-			depth--;
-		else if (tok >= KW_BASE)
-		{
-			int			kw = tok - KW_BASE;
-
-			if (ntokens == 1)
-				is_create = (kw == kw_create);
-			else if (is_create && ntokens <= 4 &&
-					 (kw == kw_function || kw == kw_procedure))
-				is_routine = true;
-			else if (is_routine)
-			{
-				if (kw == kw_begin || (kw == kw_case && begin_depth > 0))
-					begin_depth++;
-				else if (kw == kw_end && begin_depth > 0)
-					begin_depth--;
-			}
-		}
-		else if (tok == ';' && depth <= 0 && begin_depth == 0)
-		{
-			add_statement(script, &cap, start, yylloc + 1 - start);
-			start = -1;
-			MemoryContextReset(tokcxt);
-		}
-	}
-	if (start >= 0)
-		add_statement(script, &cap, start, (int) strlen(script->text) - start);
-	scanner_finish(scanner);
-	MemoryContextDelete(tokcxt);
-}
-
 /* Parse each statement once and refuse what cannot run here. */
 static void
 check_statements(MigScript *script, ScriptErrorContext *ctx)
@@ -471,7 +338,7 @@ mig_split_script(const char *revision, const char *file, char *text,
 
 	push_script_context(&ctx, &errcb, script);
 
-	split_statements(script);
+	mig_split_statements(script);
 	check_statements(script, &ctx);
 
 	error_context_stack = errcb.previous;

@@ -1,0 +1,2 @@
+-- pgmig:bogus
+-- migrate:up

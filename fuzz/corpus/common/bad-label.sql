@@ -1,0 +1,2 @@
+-- pgmig:label a@b
+-- migrate:up

@@ -1,0 +1,2 @@
+-- migrate:down
+-- migrate:up

@@ -1,0 +1,3 @@
+-- pgmig:revises 1
+-- pgmig:revises 2
+-- migrate:up

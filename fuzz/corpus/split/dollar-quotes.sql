@@ -1,0 +1,8 @@
+CREATE FUNCTION f() RETURNS trigger LANGUAGE plpgsql AS $body$
+BEGIN
+  IF NEW.x IS NULL THEN RAISE EXCEPTION 'x; is null'; END IF;
+  RETURN NEW;
+END;
+$body$;
+DO $$ BEGIN PERFORM 1; END $$;
+COMMENT ON TABLE t IS $q$it's; fine$q$;

@@ -1,0 +1,2 @@
+SELECT 'a\';' AS x, 'b''c', E'd\'e';
+SELECT 2;

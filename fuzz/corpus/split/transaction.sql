@@ -1,0 +1,4 @@
+BEGIN;
+CREATE TABLE t (a int);
+COMMIT;
+END;

@@ -1,0 +1,2 @@
+SELECT 'café', '€;', "🐘";
+SELECT U&'\D83D\DE00';

@@ -1,0 +1,2 @@
+CREATE VIEW procedure AS SELECT 1 AS begin;
+SELECT 2;
