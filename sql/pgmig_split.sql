@@ -28,4 +28,12 @@ $f$);
 
 SELECT * FROM pgmig.statements('1');
 
+-- a routine named begin: psql's rule (and so the splitter) cannot see where
+-- the statement ends; the script is refused rather than run as one piece
+SELECT revision, action FROM mig_register('2_begin.sql', $f$-- migrate:up
+CREATE FUNCTION begin() RETURNS int LANGUAGE sql AS 'SELECT 1';
+CREATE TABLE sp_after (x int);
+$f$);
+SELECT * FROM pgmig.statements('2');
+
 DROP EXTENSION pgmig;

@@ -276,6 +276,20 @@ check_statements(MigScript *script, ScriptErrorContext *ctx)
 			MemoryContextReset(parsecxt);
 			continue;
 		}
+
+		/*
+		 * The splitter follows psql's rule; where that rule cannot see a
+		 * statement's end (a routine parameter named "begin" before its
+		 * body, as in psql), the piece holds several statements.  Say so
+		 * rather than run them as one.
+		 */
+		if (list_length(parsed) > 1)
+			ereport(ERROR,
+					(errcode(ERRCODE_SYNTAX_ERROR),
+					 errmsg("could not tell where a statement ends"),
+					 errdetail("The text from this line on holds %d statements that pgmig, splitting the script as psql does, reads as one.",
+							   list_length(parsed)),
+					 errhint("Look for a word that psql takes for the start of a routine body (BEGIN, CASE) and quote it, or end the statement before it differently.")));
 		foreach(lc, parsed)
 		{
 			stmt = lfirst_node(RawStmt, lc)->stmt;
