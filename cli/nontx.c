@@ -13,12 +13,13 @@
  * the client records an intent (pgmig.nontx_intent), from which a later
  * attempt tells whether it took effect (see the extension's resume.c).
  *
- * Lock safety: the statements run with the file's lock_timeout, or an
- * explicitly set pgmig.lock_timeout (not its default: CREATE INDEX
- * CONCURRENTLY waits for older transactions by design, and a timeout in
- * its later phases leaves an invalid index).  When one times out, the run
- * pauses and asks the server for the plan again, which drops what the
- * timed-out statement left before running it again.
+ * Lock safety: the statements run with the lock_timeout the server gives
+ * (the plan's first row sets it: the file's directive, or an explicitly
+ * set pgmig.lock_timeout, not its default, since CREATE INDEX CONCURRENTLY
+ * waits for older transactions by design and a timeout in its later phases
+ * leaves an invalid index).  When one times out, the run pauses and asks
+ * the server for the plan again, which drops what the timed-out statement
+ * left before running it again.
  *
  *-------------------------------------------------------------------------
  */
@@ -41,7 +42,6 @@ enum
 /* How the statements of a no-transaction revision wait for locks. */
 typedef struct LockPolicy
 {
-	char	   *timeout;		/* lock_timeout in effect ("0": none) */
 	int			retries;		/* times the revision runs again after one */
 	long		delay_ms;		/* pause before the first retry */
 } LockPolicy;
@@ -124,29 +124,23 @@ reset_session(Conn *c)
 }
 
 /*
- * Give a no-transaction revision its lock_timeout, as the server gives one
- * to the others: the file's directive, else pgmig.lock_timeout (-1 keeps
- * the session's) if it was set rather than left at its default (see the
- * file header).  Read how often and after what pause a revision that timed
- * out runs again.  False (reported) on error.
+ * Read how often and after what pause a revision whose statement timed out
+ * waiting for a lock runs again.  The lock_timeout itself is the server's
+ * to give (pgmig.nontx_plan's first row sets it).  False (reported) on
+ * error.
  */
 static bool
-set_lock_policy(Conn *c, Project *project, Step *step, LockPolicy *lp)
+read_lock_policy(Conn *c, LockPolicy *lp)
 {
-	static const char *const names[] = {"lock_timeout", "pgmig.lock_timeout",
-	"pgmig.lock_retries", "pgmig.lock_retry_delay"};
-	MigFile    *file = project_file(project, step->id);
-	const char *directive = file ? file->script.lock_timeout : NULL;
-	long		session_ms = 0;
-	long		pgmig_ms = -1;
+	static const char *const names[] = {"pgmig.lock_retries", "pgmig.lock_retry_delay"};
 	char	   *name_array = text_array_literal(lengthof(names), names);
 	const char *values[1] = {name_array};
 	PGresult   *res;
 	int			i;
 
 	memset(lp, 0, sizeof(*lp));
-	/* settings in their base unit, ms; pgmig's exist once its module is loaded */
-	res = query(c, "SELECT name, setting, source FROM pg_catalog.pg_settings"
+	/* in their base units; they exist once pgmig's module is loaded */
+	res = query(c, "SELECT name, setting FROM pg_catalog.pg_settings"
 				" WHERE name OPERATOR(pg_catalog.=) ANY ($1::pg_catalog.text[])",
 				1, values);
 	pg_free(name_array);
@@ -154,42 +148,29 @@ set_lock_policy(Conn *c, Project *project, Step *step, LockPolicy *lp)
 		return false;
 	for (i = 0; i < PQntuples(res); i++)
 	{
-		const char *name = PQgetvalue(res, i, 0);
-		long		value = atol(PQgetvalue(res, i, 1));
-
-		if (strcmp(name, "lock_timeout") == 0)
-			session_ms = value;
-		else if (strcmp(name, "pgmig.lock_timeout") == 0)
-		{
-			if (strcmp(PQgetvalue(res, i, 2), "default") != 0)
-				pgmig_ms = value;
-		}
-		else if (strcmp(name, "pgmig.lock_retries") == 0)
-			lp->retries = (int) value;
+		if (strcmp(PQgetvalue(res, i, 0), "pgmig.lock_retries") == 0)
+			lp->retries = atoi(PQgetvalue(res, i, 1));
 		else
-			lp->delay_ms = value;
+			lp->delay_ms = atol(PQgetvalue(res, i, 1));
 	}
 	PQclear(res);
-
-	if (directive || pgmig_ms >= 0)
-	{
-		char	   *value = directive ? pg_strdup(directive) : psprintf("%ldms", pgmig_ms);
-		const char *lt[2] = {"lock_timeout", value};
-
-		res = query(c, "SELECT pg_catalog.set_config($1, $2, false)", 2, lt);
-		pg_free(value);
-		if (res == NULL)
-			return false;
-		/* as the server shows it: "5s", "100ms", "0" */
-		lp->timeout = pg_strdup(PQgetvalue(res, 0, 0));
-		PQclear(res);
-	}
-	else
-		lp->timeout = session_ms > 0 ? psprintf("%ldms", session_ms) : pg_strdup("0");
-	/* without a lock_timeout there is no timeout to retry after */
-	if (strcmp(lp->timeout, "0") == 0)
-		lp->retries = 0;
 	return true;
+}
+
+/*
+ * The lock_timeout the statements waited with, as the server shows it
+ * ("5s", "100ms", "0"), or NULL if it cannot be read (malloc'd).
+ */
+static char *
+lock_timeout_in_force(Conn *c)
+{
+	PGresult   *res = PQexec(c->conn, "SHOW lock_timeout");
+	char	   *value = NULL;
+
+	if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1)
+		value = pg_strdup(PQgetvalue(res, 0, 0));
+	PQclear(res);
+	return value;
 }
 
 /* Did a statement fail waiting for a lock (lock_timeout, NOWAIT)? */
@@ -207,13 +188,21 @@ lock_not_available(const PGresult *res)
  * revision's plan again.  Ctrl-C during the pause returns false.
  */
 static bool
-pause_before_retry(Step *step, PGresult *plan, int i, const PGresult *res,
-				   int attempt, const LockPolicy *lp)
+pause_before_retry(Conn *c, Step *step, PGresult *plan, int i,
+				   const PGresult *res, int attempt, const LockPolicy *lp)
 {
 	long		delay = pgmig_retry_delay_ms(lp->delay_ms, attempt);
 	long		waited;
+	char	   *timeout;
+	bool		timed_out;
 
 	if (!lock_not_available(res) || attempt > lp->retries)
+		return false;
+	/* without a lock_timeout, the statement did not time out: NOWAIT */
+	timeout = lock_timeout_in_force(c);
+	timed_out = timeout != NULL && strcmp(timeout, "0") != 0;
+	pg_free(timeout);
+	if (!timed_out)
 		return false;
 	pg_log_info("revision %s timed out waiting for a lock (file \"%s\" line %s, attempt %d of %d), retrying in %ld ms",
 				step->id, step->source_file ? step->source_file : "?",
@@ -314,8 +303,9 @@ nontx_failed(Conn *c, Step *step, PGresult *plan, int i, PGresult *res,
 	if (attempts > 1 && lock_not_available(res))
 	{
 		/* as the server says it of the revisions it retries */
+		char	   *timeout = lock_timeout_in_force(c);
 		char	   *detail = psprintf("%d attempts each timed out after lock_timeout %s: %s.",
-									  attempts, lp->timeout, message);
+									  attempts, timeout ? timeout : "?", message);
 		char	   *hint = psprintf("Find the session holding a lock on the table in pg_locks; let it finish or end it, then run \"%s %s\" again.",
 									progname, step->revert ? "down" : "up");
 
@@ -323,6 +313,7 @@ nontx_failed(Conn *c, Step *step, PGresult *plan, int i, PGresult *res,
 		report_statement_error(gave_up, detail, hint, context);
 		pfree(detail);
 		pfree(hint);
+		pg_free(timeout);
 		message = gave_up;
 	}
 	else if (res && PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY))
@@ -368,7 +359,7 @@ out:
  * False (reported, and recorded as failed) on error.
  */
 bool
-run_nontx(Conn *c, Project *project, Step *step, double *ms, int *nstatements)
+run_nontx(Conn *c, Step *step, double *ms, int *nstatements)
 {
 	const char *values[6] = {step->id, step->revert ? "t" : "f"};
 	PGresult   *res;
@@ -384,7 +375,7 @@ run_nontx(Conn *c, Project *project, Step *step, double *ms, int *nstatements)
 	if (res == NULL)
 		return false;
 	PQclear(res);
-	if (!set_lock_policy(c, project, step, &lp))
+	if (!read_lock_policy(c, &lp))
 		return false;
 
 	INSTR_TIME_SET_CURRENT(start);
@@ -427,7 +418,7 @@ run_nontx(Conn *c, Project *project, Step *step, double *ms, int *nstatements)
 		}
 		if (i == PQntuples(plan))
 			break;
-		if (CancelRequested || !pause_before_retry(step, plan, i, res, attempt, &lp))
+		if (CancelRequested || !pause_before_retry(c, step, plan, i, res, attempt, &lp))
 		{
 			nontx_failed(c, step, plan, i, res, elapsed_ms(start), attempt, &lp);
 			PQclear(res);
@@ -455,6 +446,5 @@ run_nontx(Conn *c, Project *project, Step *step, double *ms, int *nstatements)
 
 done:
 	PQclear(plan);
-	pg_free(lp.timeout);
 	return ok;
 }

@@ -367,8 +367,7 @@ extern void free_catalog(Catalog *cat);
 extern void free_view(View *view);
 
 /* nontx.c */
-extern bool run_nontx(Conn *c, Project *project, Step *step, double *ms,
-					  int *nstatements);
+extern bool run_nontx(Conn *c, Step *step, double *ms, int *nstatements);
 
 /* run.c */
 extern const char *chunk_target(const char *target, bool revert);

@@ -381,7 +381,7 @@ run_steps(Run *run, Step *steps, int n)
 							   steps[i].id);
 				break;
 			}
-			if (!end_tx(run) || !run_nontx(run->c, run->project, &steps[i], &ms, &nstatements))
+			if (!end_tx(run) || !run_nontx(run->c, &steps[i], &ms, &nstatements))
 			{
 				/* run_nontx said where it stopped; say what came before */
 				if (run->ncommitted > 0)

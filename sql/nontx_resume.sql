@@ -123,6 +123,23 @@ REINDEX TABLE pt1;
 $f$);
 SELECT stmt, mode FROM pgmig.nontx_plan('2', false);
 
+-- the lock_timeout the statements wait with comes first, as a setting
+-- (statement 0): the file's directive, or pgmig.lock_timeout when it was
+-- set, not its default (CREATE INDEX CONCURRENTLY waits for older
+-- transactions by design)
+SELECT stmt, line, mode, sql FROM pgmig.nontx_plan('2', false) WHERE mode = 'replay';
+SET pgmig.lock_timeout = '3s';
+SELECT stmt, line, mode, sql FROM pgmig.nontx_plan('2', false) WHERE mode = 'replay';
+SET pgmig.lock_timeout = -1;
+SELECT stmt, line, mode, sql FROM pgmig.nontx_plan('2', false) WHERE mode = 'replay';
+RESET pgmig.lock_timeout;
+SELECT revision, action FROM mig_register('3_timeout.sql', $f$-- pgmig:lock_timeout 250ms
+-- migrate:up transaction:false
+VACUUM rt;
+-- migrate:down
+$f$);
+SELECT stmt, line, mode, sql FROM pgmig.nontx_plan('3', false);
+
 SELECT pgmig.unlock();
 SELECT pgmig.unlock();
 -- the lock is taken with CALL, outside a transaction block

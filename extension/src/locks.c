@@ -438,6 +438,33 @@ mig_run_retrying(void (*fn) (void *arg), void *arg, MigScript **current,
 }
 
 /*
+ * The lock_timeout a no-transaction revision's statements run with: its
+ * directive, else pgmig.lock_timeout if it was set (in the database, the
+ * role, the session) rather than left at its default, -1 meaning the
+ * session's own; NULL: the session's own.  Not the default: CREATE INDEX
+ * CONCURRENTLY waits for older transactions by design without blocking
+ * anyone, and a timeout in its later phases leaves an invalid index
+ * (DECISIONS 21).  The caller is in a catalog section.
+ */
+char *
+mig_nontx_lock_timeout(const char *directive)
+{
+	bool		set;
+
+	if (directive != NULL)
+		return pstrdup(directive);
+	if (SPI_execute("SELECT source <> 'default' FROM pg_settings WHERE name = 'pgmig.lock_timeout'",
+					true, 1) != SPI_OK_SELECT)
+		elog(ERROR, "could not read the source of pgmig.lock_timeout");
+	set = SPI_processed == 1 &&
+		strcmp(SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1), "t") == 0;
+	SPI_freetuptable(SPI_tuptable);
+	if (!set || pgmig_lock_timeout < 0)
+		return NULL;
+	return psprintf("%dms", pgmig_lock_timeout);
+}
+
+/*
  * The lock_timeout a revision's scripts run with: its directive, else
  * pgmig.lock_timeout, else (NULL) the session's.
  */

@@ -305,7 +305,7 @@ pgmig_nontx_intent(PG_FUNCTION_ARGS)
 	PG_RETURN_VOID();
 }
 
-/* Add a row to nontx_plan's result. */
+/* Add a row to nontx_plan's result (sql NULL: statement "stmt"'s text). */
 static void
 plan_row(Tuplestorestate *tupstore, TupleDesc tupdesc, MigScript *script,
 		 int stmt, const char *sql, const char *mode)
@@ -313,8 +313,9 @@ plan_row(Tuplestorestate *tupstore, TupleDesc tupdesc, MigScript *script,
 	Datum		values[5];
 	bool		nulls[5] = {false, false, false, false, false};
 
+	/* stmt -1: a setting before the first statement */
 	values[0] = Int32GetDatum(stmt + 1);
-	values[1] = Int32GetDatum(mig_statement_line(script, stmt));
+	values[1] = Int32GetDatum(mig_statement_line(script, Max(stmt, 0)));
 	values[2] = PointerGetDatum(sql ? cstring_to_text(sql) :
 								cstring_to_text_with_len(script->text + script->stmts[stmt].offset,
 														 script->stmts[stmt].length));
@@ -365,7 +366,9 @@ PG_FUNCTION_INFO_V1(pgmig_nontx_plan);
  * down) script of a no-transaction revision from where an earlier attempt
  * stopped, in order: (stmt, line, sql, mode, total).  "mode" says how:
  *
- * - replay: a SET of an earlier statement, run again for this session;
+ * - replay: a setting for this session: first the lock_timeout the
+ *	 statements wait with (mig_nontx_lock_timeout; statement number 0),
+ *	 then the SETs of the statements before the resume point;
  * - cleanup: what the interrupted statement left, to run first;
  * - done: the interrupted statement took effect; only record it;
  * - transaction: run it in a transaction with its progress record;
@@ -386,6 +389,7 @@ pgmig_nontx_plan(PG_FUNCTION_ARGS)
 	MigScript  *script;
 	Datum		pending = (Datum) 0;
 	bool		has_pending;
+	char	   *lock_timeout;
 	int			nestlevel;
 	int			start;
 	int			i;
@@ -395,6 +399,12 @@ pgmig_nontx_plan(PG_FUNCTION_ARGS)
 	start = Min(resume_point(rev, script->revision, revert, &pending,
 							 &has_pending), script->nstmts);
 
+	/* the session's lock_timeout for the statements, then the script's SETs */
+	lock_timeout = mig_nontx_lock_timeout(rev->lock_timeout);
+	if (lock_timeout != NULL && script->nstmts > 0)
+		plan_row(tupstore, tupdesc, script, -1,
+				 psprintf("SET lock_timeout = %s", quote_literal_cstr(lock_timeout)),
+				 "replay");
 	for (i = 0; i < start; i++)
 		if (script->stmts[i].flags & MIG_STMT_SESSION_SET)
 			plan_row(tupstore, tupdesc, script, i, NULL, "replay");

@@ -166,6 +166,7 @@ extern void mig_require_nonatomic(FunctionCallInfo fcinfo, const char *call,
 								  const char *hint);
 extern int	mig_lock_timeout_ms(const char *value, const char *file);
 extern char *mig_script_lock_timeout(const char *directive);
+extern char *mig_nontx_lock_timeout(const char *directive);
 extern void mig_run_retrying(void (*fn) (void *arg), void *arg,
 							 MigScript **current, const char *search_path,
 							 bool may_retry);
