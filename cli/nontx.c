@@ -286,14 +286,15 @@ nontx_failed(Conn *c, Step *step, PGresult *plan, int i, PGresult *res,
 	bool		cleanup = strcmp(PQgetvalue(plan, i, PLAN_MODE), "cleanup") == 0;
 	int			done = atoi(stmt_no) - 1;
 	char	   *interval = ms_interval(ms);
-	char	   *context = psprintf("%s script of revision %s, file \"%s\" line %d (no transaction: %s %s of %s)",
-								   step->revert ? "down" : "up", step->id,
-								   step->source_file ? step->source_file : "?",
-								   cleanup ? atoi(PQgetvalue(plan, i, PLAN_LINE)) :
-								   error_line(res, PQgetvalue(plan, i, PLAN_SQL),
-											  atoi(PQgetvalue(plan, i, PLAN_LINE))),
-								   cleanup ? "cleaning up after the interrupted statement" : "statement",
-								   stmt_no, total);
+	char	   *where = psprintf(PGMIG_SCRIPT_CONTEXT, step->revert ? "down" : "up", step->id,
+								 step->source_file ? step->source_file : "?",
+								 cleanup ? atoi(PQgetvalue(plan, i, PLAN_LINE)) :
+								 error_line(res, PQgetvalue(plan, i, PLAN_SQL),
+											atoi(PQgetvalue(plan, i, PLAN_LINE))));
+	char	   *context = cleanup ?
+		psprintf("%s (no transaction: cleaning up after the interrupted statement %s of %s)",
+				 where, stmt_no, total) :
+		psprintf("%s (no transaction: statement %s of %s)", where, stmt_no, total);
 	char	   *gave_up = NULL;
 	const char *message = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) :
 	"canceling statement due to user request";
@@ -349,6 +350,7 @@ nontx_failed(Conn *c, Step *step, PGresult *plan, int i, PGresult *res,
 					step->id, done, total, progname, progname);
 out:
 	pfree(interval);
+	pfree(where);
 	pfree(context);
 	pg_free(gave_up);
 }

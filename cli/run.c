@@ -169,70 +169,25 @@ note_run_end(Run *run)
 	PQclear(res);
 }
 
-/* Does "text" mention "word" as a whole word (not inside another id)? */
-static bool
-mentions(const char *text, const char *word)
-{
-	size_t		len = strlen(word);
-	const char *p = text;
-
-	if (len == 0)
-		return false;
-	while ((p = strstr(p, word)) != NULL)
-	{
-		char		before = p == text ? ' ' : p[-1];
-		char		after = p[len];
-
-		if (!isalnum((unsigned char) before) &&
-			!isalnum((unsigned char) after) && after != '.' && after != '-')
-			return true;
-		p++;
-	}
-	return false;
-}
-
 /*
- * Which revision of a chunk failed, from the error's context (the engine
- * names revision and file there); NULL if it cannot be told.
+ * Write a failure to the audit log, outside the rolled-back transaction;
+ * the server says at which revision the run failed (pgmig.last_failure()).
  */
-static const char *
-failed_revision(const PGresult *res, Step *steps, int k)
-{
-	const char *ctx = PQresultErrorField(res, PG_DIAG_CONTEXT);
-	const char *msg = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
-	int			j;
-
-	if (k == 1)
-		return steps[0].id;
-	for (j = 0; j < k; j++)
-		if (steps[j].source_file &&
-			((ctx && strstr(ctx, steps[j].source_file)) ||
-			 (msg && strstr(msg, steps[j].source_file))))
-			return steps[j].id;
-	for (j = 0; j < k; j++)
-		if ((ctx && mentions(ctx, steps[j].id)) ||
-			(msg && mentions(msg, steps[j].id)))
-			return steps[j].id;
-	return NULL;
-}
-
-/* Write a failure to the audit log, outside the rolled-back transaction. */
 static void
-log_failure(Run *run, bool revert, const char *revision, double ms,
-			const PGresult *res)
+log_failure(Run *run, bool revert, double ms, const PGresult *res)
 {
 	char	   *interval = ms_interval(ms);
-	const char *values[5];
+	const char *values[4];
 	PGresult   *lres;
 
 	values[0] = revert ? "revert" : "apply";
-	values[1] = revision;
-	values[2] = interval;
-	values[3] = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
-	values[4] = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+	values[1] = interval;
+	values[2] = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+	values[3] = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
 	lres = PQexecParams(run->c->conn,
-						"SELECT pgmig.log_failure($1, $2, $3::pg_catalog.interval, $4, $5)",
-						5, NULL, values, NULL, NULL, 0);
+						"SELECT pgmig.log_failure($1, (SELECT f.revision FROM pgmig.last_failure() f),"
+						" $2::pg_catalog.interval, $3, $4)",
+						4, NULL, values, NULL, NULL, 0);
 	if (PQresultStatus(lres) != PGRES_TUPLES_OK)
 	{
 		pg_log_warning("could not record the failure in the audit log: %s",
@@ -304,12 +259,11 @@ run_chunk(Run *run, Step *steps, int k)
 	if (PQresultStatus(res) != PGRES_TUPLES_OK)
 	{
 		double		ms = elapsed_ms(start);
-		const char *failed = failed_revision(res, steps, k);
 
 		report_error(res, run->c->conn, NULL);
 		abort_tx(run);
 		if (!run->rollback)
-			log_failure(run, revert, failed, ms, res);
+			log_failure(run, revert, ms, res);
 		PQclear(res);
 		report_aftermath(run, revert);
 		return false;

@@ -15,18 +15,26 @@
  */
 #include "pgmig.h"
 
+/* Field "col" of row i, or NULL. */
+static const char *
+field_or_null(const PGresult *res, int i, int col)
+{
+	return PQgetisnull(res, i, col) ? NULL : PQgetvalue(res, i, col);
+}
+
 /*
- * Report the revision that failed the round trip check, as the server
- * reports errors.  mig_verify gives a script's error as "MESSAGE (up script
- * of revision X, file "F" line N)", and what differs as a sentence.
+ * Report row i of mig_verify (revision, source_file, result, detail,
+ * message, hint, line): a revision that failed the round trip check, as
+ * the server reports a script's errors.
  */
 static void
-report_round_trip(const char *id, const char *file, const char *result,
-				  const char *detail)
+report_round_trip(const PGresult *res, int i)
 {
-	const char *where = NULL;
-	const char *p;
-	size_t		len = detail ? strlen(detail) : 0;
+	const char *id = PQgetvalue(res, i, 0);
+	const char *file = PQgetisnull(res, i, 1) ? "?" : PQgetvalue(res, i, 1);
+	const char *result = PQgetvalue(res, i, 2);
+	const char *detail = field_or_null(res, i, 3);
+	const char *message = field_or_null(res, i, 4);
 
 	if (strcmp(result, "down differs") == 0 || strcmp(result, "up differs") == 0)
 	{
@@ -36,43 +44,33 @@ report_round_trip(const char *id, const char *file, const char *result,
 					 id);
 		pg_log_error_detail("%s", detail);
 		pg_log_error_hint("Make the down script in file \"%s\" undo exactly what its up script does.",
-						  file);
+						  shown(file));
 		return;
 	}
 	if (strcmp(result, "irreversible") == 0)
 	{
 		/* only a failure for redo, which must take it down */
-		pg_log_error("revision %s cannot be reverted: file \"%s\" has no down script", id, file);
+		pg_log_error("revision %s cannot be reverted: file \"%s\" has no down script", id, shown(file));
 		if (detail)
 			pg_log_error_detail("%s", detail);
 		return;
 	}
-	if (strcmp(result, "up failed") != 0 && strcmp(result, "down failed") != 0)
+	if (message == NULL)
 	{
 		pg_log_error("revision %s was not checked", id);
 		if (detail)
 			pg_log_error_detail("%s", detail);
 		return;
 	}
-	/* the last " (... script of revision" that runs to the end is where */
-	if (len > 0 && detail[len - 1] == ')')
-		for (p = detail; (p = strstr(p, " (")) != NULL; p++)
-			if (strncmp(p + 2, "up script of revision ", 22) == 0 ||
-				strncmp(p + 2, "down script of revision ", 24) == 0)
-				where = p;
-	if (where)
+	/* a script failed: as the server reports it, with file and line */
 	{
-		/* "MESSAGE (CONTEXT)": reported as the server reports it */
-		char	   *message = pnstrdup(detail, where - detail);
-		char	   *context = pnstrdup(where + 2, len - (where - detail) - 3);
+		char	   *context = psprintf(PGMIG_SCRIPT_CONTEXT,
+									   strcmp(result, "down failed") == 0 ? "down" : "up",
+									   id, file, PQgetisnull(res, i, 6) ? 0 : atoi(PQgetvalue(res, i, 6)));
 
-		report_statement_error(message, NULL, NULL, context);
-		pfree(message);
+		report_statement_error(message, detail, field_or_null(res, i, 5), context);
 		pfree(context);
 	}
-	else
-		pg_log_error("%s script of revision %s failed: %s",
-					 result[0] == 'u' ? "up" : "down", id, detail ? detail : "?");
 }
 
 /*
@@ -85,7 +83,8 @@ static int
 check_round_trip(Run *run, const char *target, bool redo, bool print)
 {
 	const char *values[2] = {target, redo ? "t" : "f"};
-	char	   *sql = psprintf("SELECT revision, source_file, result, detail"
+	char	   *sql = psprintf("SELECT revision, source_file, result, detail,"
+							   " message, hint, line"
 							   " FROM %s.mig_verify($1, $2::pg_catalog.bool)",
 							   run->c->extschema);
 	PGresult   *res = query(run->c, sql, 2, values);
@@ -119,8 +118,7 @@ check_round_trip(Run *run, const char *target, bool redo, bool print)
 		}
 		/* the check stops at the first failure: the rest is not checked */
 		if (nfailed++ == 0)
-			report_round_trip(id, file, result,
-							  PQgetisnull(res, i, 3) ? NULL : PQgetvalue(res, i, 3));
+			report_round_trip(res, i);
 	}
 	if (nfailed == 0 && nunchecked > 0)
 	{

@@ -107,6 +107,12 @@ extern bool pgmig_changed_since_applied(const char *state,
  */
 #define PGMIG_MAX_RETRY_DELAY_MS 60000
 #define PGMIG_GAVE_UP_MESSAGE "revision %s gave up waiting for a lock"
+
+/*
+ * Where in a file an error happened, as both sides put it in the error's
+ * context: "up" or "down", the revision, its file and the file's line.
+ */
+#define PGMIG_SCRIPT_CONTEXT "%s script of revision %s, file \"%s\" line %d"
 extern long pgmig_retry_delay_ms(long first_ms, int attempt);
 
 /* Parse a file name into id, sort key and description. */

@@ -207,3 +207,41 @@ CREATE FUNCTION pgmig.library_version() RETURNS text
 	AS 'MODULE_PATHNAME', 'pgmig_library_version' LANGUAGE C STABLE PARALLEL SAFE;
 COMMENT ON FUNCTION pgmig.library_version() IS
 	'the version of the pgmig shared library that serves this session';
+
+/*
+ * Structured errors between server and client: mig_verify reports a
+ * script's error in columns of its own (sqlstate, message, detail, hint,
+ * line) rather than as "message (context)" text, and the client learns at
+ * which revision a run failed from pgmig.last_failure() rather than from
+ * the error's context text.  mig_verify's result type changes: it is
+ * dropped and created again, keeping the roles that could call it.
+ */
+DO $$
+DECLARE
+	grantees name[];
+	r name;
+BEGIN
+	SELECT pg_catalog.array_agg(a.grantee::regrole::name) INTO grantees
+	FROM pg_catalog.pg_proc p, LATERAL pg_catalog.aclexplode(p.proacl) a
+	WHERE p.oid = '@extschema@.mig_verify(text, boolean)'::pg_catalog.regprocedure
+	  AND a.privilege_type = 'EXECUTE' AND a.grantee <> 0 AND a.grantee <> p.proowner;
+
+	DROP FUNCTION @extschema@.mig_verify(text, boolean);
+	CREATE FUNCTION @extschema@.mig_verify(target text DEFAULT 'heads', redo boolean DEFAULT false)
+		RETURNS TABLE (revision text, source_file text, result text, detail text,
+					   sqlstate text, message text, hint text, line integer)
+		AS 'MODULE_PATHNAME', 'pgmig_verify' LANGUAGE C VOLATILE;
+	COMMENT ON FUNCTION @extschema@.mig_verify(text, boolean) IS
+		'prove down scripts: up, down, up of each pending revision (or, with redo, each applied one above target), all rolled back';
+	REVOKE EXECUTE ON FUNCTION @extschema@.mig_verify(text, boolean) FROM PUBLIC;
+	FOREACH r IN ARRAY coalesce(grantees, '{}') LOOP
+		EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION @extschema@.mig_verify(text, boolean) TO %I', r);
+	END LOOP;
+END
+$$;
+
+CREATE FUNCTION pgmig.last_failure()
+	RETURNS TABLE (action text, revision text, source_file text)
+	AS 'MODULE_PATHNAME', 'pgmig_last_failure' LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION pgmig.last_failure() IS
+	'the action and revision at which this session''s last run failed';

@@ -358,7 +358,7 @@ report_gave_up(MigScript *script, int stmt, ErrorData *edata, int attempts,
 				 errhint("Let process %d finish, or end it with SELECT pg_terminate_backend(%d), then run the migration again.",
 						 holder->pid, holder->pid) :
 				 errhint("Commit or roll back the prepared transaction, then run the migration again."),
-				 errcontext("%s script of revision %s, file \"%s\" line %d",
+				 errcontext(PGMIG_SCRIPT_CONTEXT,
 							script->revert ? "down" : "up", script->revision,
 							script->file ? script->file : "(none)", line)));
 	ereport(ERROR,
@@ -368,7 +368,7 @@ report_gave_up(MigScript *script, int stmt, ErrorData *edata, int attempts,
 					   "The process that held the lock has since let it go.",
 					   attempts, timeout, edata->message),
 			 errhint("Run the migration again."),
-			 errcontext("%s script of revision %s, file \"%s\" line %d",
+			 errcontext(PGMIG_SCRIPT_CONTEXT,
 						script->revert ? "down" : "up", script->revision,
 						script->file ? script->file : "(none)", line)));
 }

@@ -149,6 +149,8 @@ extern void mig_split_statements(MigScript *script);
 
 /* script.c */
 extern List *mig_raw_parse(const char *sql);
+extern int	mig_script_error_line(void);
+extern void mig_forget_script_error(void);
 extern Node *mig_parse_one(const char *sql);
 extern MigScript *mig_split_script(const char *revision, const char *file,
 								   char *text, int first_line, bool revert);

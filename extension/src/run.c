@@ -28,9 +28,44 @@
 
 #include "pgmig.h"
 
-/* Fetch, split and check the scripts of every step, before any runs. */
+/*
+ * The revision a failed run of this session was at, and its file, for the
+ * client's audit log entry (pgmig.last_failure()); kept in
+ * TopMemoryContext, since the run's transaction is gone when it asks.
+ */
+static char *failed_action = NULL;
+static char *failed_revision = NULL;
+static char *failed_file = NULL;
+
+/* Forget the last failure, or note one at revision "at" (NULL: none). */
+static void
+note_failure(const char *action, const PgmigNode *at)
+{
+	if (failed_action)
+		pfree(failed_action);
+	if (failed_revision)
+		pfree(failed_revision);
+	if (failed_file)
+		pfree(failed_file);
+	failed_action = failed_revision = failed_file = NULL;
+	if (action == NULL)
+		return;
+	failed_action = MemoryContextStrdup(TopMemoryContext, action);
+	if (at == NULL)
+		return;
+	failed_revision = MemoryContextStrdup(TopMemoryContext, at->id);
+	if (((MigRevision *) at->data)->source_file)
+		failed_file = MemoryContextStrdup(TopMemoryContext,
+										  ((MigRevision *) at->data)->source_file);
+}
+
+/*
+ * Fetch, split and check the scripts of every step, before any runs;
+ * *at names the revision at hand, for the failure note.
+ */
 static MigScript **
-prepare_scripts(MigCatalog *cat, PgmigPlan *plan, bool client_split)
+prepare_scripts(MigCatalog *cat, PgmigPlan *plan, bool client_split,
+				const PgmigNode **at)
 {
 	PgmigGraph *g = &cat->graph;
 	MigScript **scripts = palloc(plan->nsteps * sizeof(MigScript *));
@@ -41,6 +76,8 @@ prepare_scripts(MigCatalog *cat, PgmigPlan *plan, bool client_split)
 	{
 		PgmigNode  *node = &g->nodes[plan->steps[i]];
 		MigRevision *rev = (MigRevision *) node->data;
+
+		*at = node;
 
 		if (!rev->registered)
 			ereport(ERROR,
@@ -66,18 +103,21 @@ prepare_scripts(MigCatalog *cat, PgmigPlan *plan, bool client_split)
 		PgmigNode  *node = &g->nodes[plan->steps[i]];
 		MigRevision *rev = (MigRevision *) node->data;
 		int			first_line;
-		char	   *text = mig_fetch_script(node->id, plan->revert, &first_line);
-		MigScript  *script = mig_split_script(node->id, rev->source_file, text,
-											  first_line, plan->revert);
+		char	   *text;
+		MigScript  *script;
 
+		*at = node;
+		text = mig_fetch_script(node->id, plan->revert, &first_line);
+		script = mig_split_script(node->id, rev->source_file, text,
+								  first_line, plan->revert);
 		script->lock_timeout = mig_script_lock_timeout(rev->lock_timeout);
 		if (script->top_level_stmt != NULL && rev->transactional)
 			ereport(ERROR,
 					(errcode(ERRCODE_ACTIVE_SQL_TRANSACTION),
 					 errmsg("%s cannot run inside a transaction block",
 							script->top_level_stmt),
-					 errdetail("Revision %s, file \"%s\" line %d.",
-							   node->id, rev->source_file, script->top_level_line),
+					 errcontext(PGMIG_SCRIPT_CONTEXT, plan->revert ? "down" : "up",
+								node->id, rev->source_file, script->top_level_line),
 					 errhint("Mark the revision with \"-- migrate:up transaction:false\" and apply it with the pgmig client.")));
 		scripts[i] = script;
 	}
@@ -95,6 +135,7 @@ typedef struct Steps
 	Interval  **durations;		/* by step */
 	bool		check_deferred; /* after each script (mig_check_deferred) */
 	MigScript  *current;		/* the script running */
+	const PgmigNode *at;		/* the revision at hand, for note_failure */
 } Steps;
 
 /*
@@ -111,6 +152,7 @@ run_step(Steps *s, int step)
 	TimestampTz start = GetCurrentTimestamp();
 
 	s->current = script;
+	s->at = node;
 	mig_run_script(script, s->search_path);
 	if (s->check_deferred)
 		mig_check_deferred(script);
@@ -200,29 +242,41 @@ run_plan(FunctionCallInfo fcinfo, const char *target, bool revert,
 	s.search_path = mig_caller_search_path();
 	s.batch = mig_batch_create();
 	s.plan = &plan;
+	note_failure(NULL, NULL);
 	if (!dry_run)
 		mig_check_confirmed(revert ? "revert" : "apply");
 	mig_lock();
 	nestlevel = mig_connect_catalog();
 
-	s.cat = mig_load_catalog();
-	if (!pgmig_graph_plan(&s.cat->graph, target, revert, &plan, &err))
-		mig_report(&err);
-	if (max_steps >= 0 && plan.nsteps > max_steps)
-		plan.nsteps = max_steps;
-	s.scripts = prepare_scripts(s.cat, &plan, false);
-	s.durations = palloc0(plan.nsteps * sizeof(Interval *));
-	if (plan.nsteps > 0)
-		mig_warn_drift();
-
-	if (dry_run)
+	PG_TRY();
 	{
-		BeginInternalSubTransaction(NULL);
-		MemoryContextSwitchTo(oldcxt);
-	}
+		s.cat = mig_load_catalog();
+		if (!pgmig_graph_plan(&s.cat->graph, target, revert, &plan, &err))
+			mig_report(&err);
+		if (max_steps >= 0 && plan.nsteps > max_steps)
+			plan.nsteps = max_steps;
+		s.scripts = prepare_scripts(s.cat, &plan, false, &s.at);
+		s.at = NULL;
+		s.durations = palloc0(plan.nsteps * sizeof(Interval *));
+		if (plan.nsteps > 0)
+			mig_warn_drift();
 
-	s.check_deferred = plan.nsteps > 0 && mig_deferred_satisfied();
-	run_steps(&s);
+		if (dry_run)
+		{
+			BeginInternalSubTransaction(NULL);
+			MemoryContextSwitchTo(oldcxt);
+		}
+
+		s.check_deferred = plan.nsteps > 0 && mig_deferred_satisfied();
+		run_steps(&s);
+		s.at = NULL;
+	}
+	PG_CATCH();
+	{
+		note_failure(revert ? "revert" : "apply", s.at);
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
 	for (i = 0; i < plan.nsteps; i++)
 	{
 		Datum		values[3];
@@ -447,7 +501,7 @@ pgmig_apply_each(PG_FUNCTION_ARGS)
 		if (!pgmig_graph_plan(&s.cat->graph, target, false, &plan, &err))
 			mig_report(&err);
 		/* the lock is ours for the whole run: check everything up front */
-		(void) prepare_scripts(s.cat, &plan, false);
+		(void) prepare_scripts(s.cat, &plan, false, &s.at);
 		s.scripts = palloc0(plan.nsteps * sizeof(MigScript *));
 		s.durations = palloc0(plan.nsteps * sizeof(Interval *));
 		if (plan.nsteps > 0)
@@ -510,4 +564,30 @@ pgmig_apply_each(PG_FUNCTION_ARGS)
 
 	SPI_finish();
 	PG_RETURN_VOID();
+}
+
+PG_FUNCTION_INFO_V1(pgmig_last_failure);
+
+/*
+ * pgmig.last_failure(): the action and the revision (with its file) at
+ * which this session's last run of mig_apply, mig_revert, pgmig.apply or
+ * pgmig.revert failed, no row if it did not; what the client writes to the
+ * audit log after rolling the run back, without reading it from the
+ * error's text.
+ */
+Datum
+pgmig_last_failure(PG_FUNCTION_ARGS)
+{
+	TupleDesc	tupdesc;
+	Tuplestorestate *tupstore = mig_init_srf(fcinfo, &tupdesc);
+	Datum		values[3];
+	bool		nulls[3] = {false, failed_revision == NULL, failed_file == NULL};
+
+	if (failed_action == NULL)
+		return (Datum) 0;
+	values[0] = CStringGetTextDatum(failed_action);
+	values[1] = failed_revision ? CStringGetTextDatum(failed_revision) : (Datum) 0;
+	values[2] = failed_file ? CStringGetTextDatum(failed_file) : (Datum) 0;
+	tuplestore_putvalues(tupstore, tupdesc, values, nulls);
+	return (Datum) 0;
 }

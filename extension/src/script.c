@@ -55,6 +55,27 @@ char_to_byte(const char *s, int charpos)
 	return b;
 }
 
+/*
+ * The file line of the last error (not notice or warning) raised in a
+ * script, for callers that report it in a column of their own; 0 if none
+ * since mig_forget_script_error().
+ */
+static int	last_error_line = 0;
+
+/* The file line of the last error in a script (see last_error_line). */
+int
+mig_script_error_line(void)
+{
+	return last_error_line;
+}
+
+/* Forget it, before running a script whose errors are to be reported. */
+void
+mig_forget_script_error(void)
+{
+	last_error_line = 0;
+}
+
 /* Context line for errors in a script: revision, file, line. */
 static void
 script_error_callback(void *arg)
@@ -93,9 +114,13 @@ script_error_callback(void *arg)
 			errposition(0);
 		}
 	}
-	errcontext("%s script of revision %s, file \"%s\" line %d",
-			   script->revert ? "down" : "up", script->revision,
-			   script->file ? script->file : "(none)", line);
+	/* not for a notice or a warning (classes 00, 01, 02) */
+	if (ERRCODE_TO_CATEGORY(geterrcode()) != ERRCODE_SUCCESSFUL_COMPLETION &&
+		ERRCODE_TO_CATEGORY(geterrcode()) != ERRCODE_WARNING &&
+		ERRCODE_TO_CATEGORY(geterrcode()) != ERRCODE_NO_DATA)
+		last_error_line = line;
+	errcontext(PGMIG_SCRIPT_CONTEXT, script->revert ? "down" : "up",
+			   script->revision, script->file ? script->file : "(none)", line);
 }
 
 /* File line where statement "stmt" of a script starts. */

@@ -25,6 +25,7 @@
 
 #include "catalog/pg_type.h"
 #include "commands/event_trigger.h"
+#include "commands/extension.h"
 #include "commands/trigger.h"
 #include "executor/spi.h"
 #include "lib/stringinfo.h"
@@ -239,7 +240,8 @@ pgmig_ddl_seen(PG_FUNCTION_ARGS)
 
 	if (!CALLED_AS_EVENT_TRIGGER(fcinfo))
 		elog(ERROR, "pgmig_ddl_seen: not called by event trigger manager");
-	if (!pgmig_track_drift || mig_in_catalog())
+	/* an extension's script changes only its members, left out of drift */
+	if (!pgmig_track_drift || mig_in_catalog() || creating_extension)
 		PG_RETURN_NULL();
 	trigdata = (EventTriggerData *) fcinfo->context;
 	if (strcmp(trigdata->event, "sql_drop") == 0)

@@ -52,36 +52,70 @@ typedef struct Verify
 	bool		check_deferred; /* after each script (mig_check_deferred) */
 } Verify;
 
-/* Add a result row. */
+/* A script's error, as mig_verify reports it in columns of its own. */
+typedef struct ScriptError
+{
+	ErrorData  *edata;
+	int			line;			/* file line of the failing statement, or 0 */
+} ScriptError;
+
+/*
+ * Add a result row: revision, source_file, result, detail, and for a
+ * script that failed its error's sqlstate, message, hint and file line
+ * (its detail, if any, goes first in "detail", then "note").
+ */
 static void
-put_result(Verify *v, int idx, const char *result, const char *detail)
+put_row(Verify *v, int idx, const char *result, const char *note,
+		ScriptError *error)
 {
 	PgmigNode  *node = &v->cat->graph.nodes[idx];
 	MigRevision *rev = (MigRevision *) node->data;
-	Datum		values[4];
-	bool		nulls[4] = {false, rev->source_file == NULL, false, detail == NULL};
+	ErrorData  *e = error ? error->edata : NULL;
+	const char *detail = e && e->detail ?
+		(note ? psprintf("%s %s", e->detail, note) : e->detail) : note;
+	Datum		values[8];
+	bool		nulls[8];
 
+	memset(nulls, true, sizeof(nulls));
 	values[0] = CStringGetTextDatum(node->id);
-	values[1] = rev->source_file ? CStringGetTextDatum(rev->source_file) : (Datum) 0;
+	nulls[0] = false;
+	if (rev->source_file)
+	{
+		values[1] = CStringGetTextDatum(rev->source_file);
+		nulls[1] = false;
+	}
 	values[2] = CStringGetTextDatum(result);
-	values[3] = detail ? CStringGetTextDatum(detail) : (Datum) 0;
+	nulls[2] = false;
+	if (detail)
+	{
+		values[3] = CStringGetTextDatum(detail);
+		nulls[3] = false;
+	}
+	if (e)
+	{
+		values[4] = CStringGetTextDatum(unpack_sql_state(e->sqlerrcode));
+		values[5] = CStringGetTextDatum(e->message);
+		nulls[4] = nulls[5] = false;
+		if (e->hint)
+		{
+			values[6] = CStringGetTextDatum(e->hint);
+			nulls[6] = false;
+		}
+		if (error->line > 0)
+		{
+			values[7] = Int32GetDatum(error->line);
+			nulls[7] = false;
+		}
+	}
 	tuplestore_putvalues(v->tupstore, v->tupdesc, values, nulls);
 	v->reported[idx] = true;
 }
 
-/* An error as one line: message, then where (the last context line). */
-static char *
-describe_error(ErrorData *edata)
+/* Add a result row without a script error. */
+static void
+put_result(Verify *v, int idx, const char *result, const char *detail)
 {
-	const char *where = NULL;
-
-	if (edata->context != NULL)
-	{
-		where = strrchr(edata->context, '\n');
-		where = where ? where + 1 : edata->context;
-	}
-	return where ? psprintf("%s (%s)", edata->message, where)
-		: pstrdup(edata->message);
+	put_row(v, idx, result, detail, NULL);
 }
 
 /* What running one script of a revision needs. */
@@ -126,23 +160,25 @@ fetch_and_run(void *arg)
 
 /*
  * Run the up or down script of revision "idx" in a subtransaction.  On an
- * error, the subtransaction is rolled back and the error described in
- * *error; a cancel or shutdown is raised again.
+ * error, the subtransaction is rolled back and the error returned in
+ * *error, with the file line; a cancel or shutdown is raised again.
  */
 static bool
-run_script(Verify *v, int idx, bool revert, char **error)
+run_script(Verify *v, int idx, bool revert, ScriptError *error)
 {
 	ScriptRun	r = {v, idx, revert, NULL, NULL};
 	ErrorData  *edata;
 
 	MemoryContextSwitchTo(v->cxt);
+	mig_forget_script_error();
 	edata = mig_try_in_subxact(fetch_and_run, &r);
 	if (edata == NULL)
 		return true;
 	if (edata->sqlerrcode == ERRCODE_QUERY_CANCELED ||
 		edata->sqlerrcode == ERRCODE_ADMIN_SHUTDOWN)
 		ReThrowError(edata);
-	*error = describe_error(edata);
+	error->edata = edata;
+	error->line = mig_script_error_line();
 	return false;
 }
 
@@ -204,7 +240,7 @@ round_trip(Verify *v, int idx)
 				after_up,
 				after_down,
 				after_up2;
-	char	   *error;
+	ScriptError error;
 	char	   *diff;
 
 	if (!rev->registered)
@@ -222,7 +258,7 @@ round_trip(Verify *v, int idx)
 	before = object_map(v);
 	if (!run_script(v, idx, false, &error))
 	{
-		put_result(v, idx, "up failed", error);
+		put_row(v, idx, "up failed", NULL, &error);
 		return false;
 	}
 	if (!rev->reversible)
@@ -233,7 +269,7 @@ round_trip(Verify *v, int idx)
 	after_up = object_map(v);
 	if (!run_script(v, idx, true, &error))
 	{
-		put_result(v, idx, "down failed", error);
+		put_row(v, idx, "down failed", NULL, &error);
 		return false;
 	}
 	after_down = object_map(v);
@@ -246,8 +282,8 @@ round_trip(Verify *v, int idx)
 	}
 	if (!run_script(v, idx, false, &error))
 	{
-		put_result(v, idx, "up failed",
-				   psprintf("The second run of the up script, after the down script: %s", error));
+		put_row(v, idx, "up failed",
+				"It failed on its second run, after the down script.", &error);
 		return false;
 	}
 	after_up2 = object_map(v);
@@ -279,7 +315,7 @@ static bool
 take_down(Verify *v, int idx)
 {
 	MigRevision *rev = MIG_REV(&v->cat->graph, idx);
-	char	   *error;
+	ScriptError error;
 
 	if (!rev->transactional)
 	{
@@ -296,7 +332,7 @@ take_down(Verify *v, int idx)
 	v->before_down[idx] = object_map(v);
 	if (!run_script(v, idx, true, &error))
 	{
-		put_result(v, idx, "down failed", error);
+		put_row(v, idx, "down failed", NULL, &error);
 		return false;
 	}
 	return true;
