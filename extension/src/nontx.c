@@ -112,7 +112,7 @@ require_session_lock(void)
 {
 	if (!mig_holds_session_lock())
 		ereport(ERROR,
-				(errcode(ERRCODE_LOCK_NOT_AVAILABLE),
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("no-transaction revisions need the pgmig session lock"),
 				 errdetail("Statements of such a revision run in transactions of their own; the lock must outlive them."),
 				 errhint("Take it first with CALL pgmig.lock().")));
