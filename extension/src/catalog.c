@@ -261,6 +261,7 @@ mig_batch_add(MigBatch *b, const char *action, const char *revision,
 			  const char *description, const char *checksum,
 			  Interval *duration)
 {
+	Assert(b->n <= b->cap);
 	if (b->n == b->cap)
 	{
 		b->cap = b->cap ? b->cap * 2 : 16;

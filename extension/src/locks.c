@@ -512,6 +512,7 @@ lock_within(const LOCKTAG *tag, bool session, int ms)
 	int			saved = LockTimeout;
 	ErrorData  *edata;
 
+	Assert(ms > 0);
 	LockTimeout = ms;
 	edata = mig_try_in_subxact(acquire_lock, &r);
 	LockTimeout = saved;

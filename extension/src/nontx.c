@@ -398,6 +398,7 @@ pgmig_nontx_plan(PG_FUNCTION_ARGS)
 	script = load_script(id, revert, &rev);
 	start = Min(resume_point(rev, script->revision, revert, &pending,
 							 &has_pending), script->nstmts);
+	Assert(start >= 0);
 
 	/* the session's lock_timeout for the statements, then the script's SETs */
 	lock_timeout = mig_nontx_lock_timeout(rev->lock_timeout);

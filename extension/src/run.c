@@ -151,6 +151,8 @@ run_step(Steps *s, int step)
 	MigScript  *script = s->scripts[step];
 	TimestampTz start = GetCurrentTimestamp();
 
+	Assert(step >= 0 && step < s->plan->nsteps);
+	Assert(script != NULL && script->current == -1);
 	s->current = script;
 	s->at = node;
 	mig_run_script(script, s->search_path);

@@ -407,6 +407,9 @@ mig_run_script(MigScript *script, const char *caller_search_path)
 	options.dest = None_Receiver;
 #endif
 
+	/* a script that failed before runs again only once reset */
+	Assert(script->current == -1);
+
 	(void) set_config_option("search_path", caller_search_path,
 							 PGC_USERSET, PGC_S_SESSION,
 							 GUC_ACTION_SAVE, true, 0, false);

@@ -144,6 +144,7 @@ void
 mig_leave_catalog(int nestlevel)
 {
 	AtEOXact_GUC(true, nestlevel);
+	Assert(catalog_depth > 0);
 	if (catalog_depth > 0)
 		catalog_depth--;
 }
