@@ -293,6 +293,102 @@ batch_array(Datum *elems, int n, Oid type)
 	return mig_array(elems, nulls, n, type);
 }
 
+/* The elements of "arr" at the positions "idx". */
+static Datum *
+gather(Datum *arr, int *idx, int n)
+{
+	Datum	   *result = palloc(n * sizeof(Datum));
+	int			i;
+
+	for (i = 0; i < n; i++)
+		result[i] = arr[idx[i]];
+	return result;
+}
+
+/*
+ * Record the "n" revisions of the batch that went up (applied or stamped,
+ * "method"): entries (at the positions "idx") in pgmig.schema_migrations.
+ */
+static void
+flush_up(MigBatch *b, int *idx, int n, const char *method)
+{
+	static SPIPlanPtr plan = NULL;
+	Oid			argtypes[6] = {TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID,
+	TIMESTAMPTZARRAYOID, INTERVALARRAYOID, TEXTOID};
+	Datum		args[6];
+
+	mig_kept_plan(&plan,
+				  "INSERT INTO pgmig.schema_migrations AS m"
+				  " (id, description, checksum, applied_at, duration, method)"
+				  " SELECT u.id, u.description, u.checksum, u.at, u.duration, $6"
+				  " FROM unnest($1, $2, $3, $4, $5)"
+				  "   AS u(id, description, checksum, at, duration)"
+				  " ON CONFLICT (id) DO UPDATE SET description = excluded.description,"
+				  " checksum = excluded.checksum, applied_at = excluded.applied_at,"
+				  " applied_by = excluded.applied_by, duration = excluded.duration,"
+				  " method = excluded.method, state = 'complete', statements_done = NULL"
+				  " WHERE m.state <> 'complete'",
+				  6, argtypes, 0);
+	args[0] = batch_array(gather(b->ids, idx, n), n, TEXTOID);
+	args[1] = batch_array(gather(b->descriptions, idx, n), n, TEXTOID);
+	args[2] = batch_array(gather(b->checksums, idx, n), n, TEXTOID);
+	args[3] = batch_array(gather(b->ats, idx, n), n, TIMESTAMPTZOID);
+	args[4] = batch_array(gather(b->durations, idx, n), n, INTERVALOID);
+	args[5] = CStringGetTextDatum(method);
+	if (SPI_execute_plan(plan, args, NULL, false, 0) != SPI_OK_INSERT)
+		elog(ERROR, "could not record applied revisions");
+	if (SPI_processed != (uint64) n)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNIQUE_VIOLATION),
+				 errmsg("a revision of this run is already applied"),
+				 errdetail("Another session applied it concurrently."),
+				 errhint("Run mig_apply() in a READ COMMITTED transaction.")));
+}
+
+/* Forget the "n" revisions of the batch that went down. */
+static void
+flush_down(MigBatch *b, int *idx, int n)
+{
+	static SPIPlanPtr plan = NULL;
+	Oid			argtypes[1] = {TEXTARRAYOID};
+	Datum		args[1];
+
+	mig_kept_plan(&plan, "DELETE FROM pgmig.schema_migrations WHERE id = ANY ($1)",
+				  1, argtypes, 0);
+	args[0] = batch_array(gather(b->ids, idx, n), n, TEXTOID);
+	if (SPI_execute_plan(plan, args, NULL, false, 0) != SPI_OK_DELETE)
+		elog(ERROR, "could not record reverted revisions");
+	if (SPI_processed != (uint64) n)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("a revision of this run is not applied"),
+				 errdetail("Another session reverted it concurrently.")));
+}
+
+/* One event for each step of the batch, in their order. */
+static void
+flush_events(MigBatch *b)
+{
+	static SPIPlanPtr plan = NULL;
+	Oid			argtypes[4] = {TEXTARRAYOID, TEXTARRAYOID, TIMESTAMPTZARRAYOID,
+	INTERVALARRAYOID};
+	Datum		args[4];
+
+	mig_kept_plan(&plan,
+				  "INSERT INTO pgmig.events (action, revision, at, duration)"
+				  " SELECT u.action, u.revision, u.at, u.duration"
+				  " FROM unnest($1, $2, $3, $4) WITH ORDINALITY"
+				  "   AS u(action, revision, at, duration, n)"
+				  " ORDER BY u.n",
+				  4, argtypes, 0);
+	args[0] = batch_array(b->actions, b->n, TEXTOID);
+	args[1] = batch_array(b->ids, b->n, TEXTOID);
+	args[2] = batch_array(b->ats, b->n, TIMESTAMPTZOID);
+	args[3] = batch_array(b->durations, b->n, INTERVALOID);
+	if (SPI_execute_plan(plan, args, NULL, false, 0) != SPI_OK_INSERT)
+		elog(ERROR, "could not write pgmig events");
+}
+
 /*
  * Write what the batch holds: applied revisions recorded ("method"
  * applied or stamped), reverted ones forgotten, and one event each.  A
@@ -302,16 +398,8 @@ batch_array(Datum *elems, int n, Oid type)
 void
 mig_batch_flush(MigBatch *b, const char *method)
 {
-	static SPIPlanPtr plan_apply = NULL;
-	static SPIPlanPtr plan_revert = NULL;
-	static SPIPlanPtr plan_events = NULL;
-	Datum	   *up_ids = palloc(b->n * sizeof(Datum));
-	Datum	   *up_desc = palloc(b->n * sizeof(Datum));
-	Datum	   *up_sum = palloc(b->n * sizeof(Datum));
-	Datum	   *up_at = palloc(b->n * sizeof(Datum));
-	Datum	   *up_dur = palloc(b->n * sizeof(Datum));
-	Datum	   *down_ids = palloc(b->n * sizeof(Datum));
-	SPIPlanPtr	plan;
+	int		   *up = palloc(b->n * sizeof(int));
+	int		   *down = palloc(b->n * sizeof(int));
 	int			nup = 0,
 				ndown = 0;
 	int			i;
@@ -323,88 +411,15 @@ mig_batch_flush(MigBatch *b, const char *method)
 		char	   *action = TextDatumGetCString(b->actions[i]);
 
 		if (strcmp(action, "apply") == 0 || strcmp(action, "stamp") == 0)
-		{
-			up_ids[nup] = b->ids[i];
-			up_desc[nup] = b->descriptions[i];
-			up_sum[nup] = b->checksums[i];
-			up_at[nup] = b->ats[i];
-			up_dur[nup] = b->durations[i];
-			nup++;
-		}
+			up[nup++] = i;
 		else
-			down_ids[ndown++] = b->ids[i];
+			down[ndown++] = i;
 	}
-
 	if (nup > 0)
-	{
-		Oid			argtypes[6] = {TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID,
-		TIMESTAMPTZARRAYOID, INTERVALARRAYOID, TEXTOID};
-		Datum		args[6];
-
-		plan = mig_kept_plan(&plan_apply,
-						 "INSERT INTO pgmig.schema_migrations AS m"
-						 " (id, description, checksum, applied_at, duration, method)"
-						 " SELECT u.id, u.description, u.checksum, u.at, u.duration, $6"
-						 " FROM unnest($1, $2, $3, $4, $5)"
-						 "   AS u(id, description, checksum, at, duration)"
-						 " ON CONFLICT (id) DO UPDATE SET description = excluded.description,"
-						 " checksum = excluded.checksum, applied_at = excluded.applied_at,"
-						 " applied_by = excluded.applied_by, duration = excluded.duration,"
-						 " method = excluded.method, state = 'complete', statements_done = NULL"
-						 " WHERE m.state <> 'complete'",
-						 6, argtypes, 0);
-		args[0] = batch_array(up_ids, nup, TEXTOID);
-		args[1] = batch_array(up_desc, nup, TEXTOID);
-		args[2] = batch_array(up_sum, nup, TEXTOID);
-		args[3] = batch_array(up_at, nup, TIMESTAMPTZOID);
-		args[4] = batch_array(up_dur, nup, INTERVALOID);
-		args[5] = CStringGetTextDatum(method);
-		if (SPI_execute_plan(plan, args, NULL, false, 0) != SPI_OK_INSERT)
-			elog(ERROR, "could not record applied revisions");
-		if (SPI_processed != (uint64) nup)
-			ereport(ERROR,
-					(errcode(ERRCODE_UNIQUE_VIOLATION),
-					 errmsg("a revision of this run is already applied"),
-					 errdetail("Another session applied it concurrently."),
-					 errhint("Run mig_apply() in a READ COMMITTED transaction.")));
-	}
+		flush_up(b, up, nup, method);
 	if (ndown > 0)
-	{
-		Oid			argtypes[1] = {TEXTARRAYOID};
-		Datum		args[1];
-
-		plan = mig_kept_plan(&plan_revert,
-						 "DELETE FROM pgmig.schema_migrations WHERE id = ANY ($1)",
-						 1, argtypes, 0);
-		args[0] = batch_array(down_ids, ndown, TEXTOID);
-		if (SPI_execute_plan(plan, args, NULL, false, 0) != SPI_OK_DELETE)
-			elog(ERROR, "could not record reverted revisions");
-		if (SPI_processed != (uint64) ndown)
-			ereport(ERROR,
-					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-					 errmsg("a revision of this run is not applied"),
-					 errdetail("Another session reverted it concurrently.")));
-	}
-	/* one event each, in the order of the steps */
-	{
-		Oid			argtypes[4] = {TEXTARRAYOID, TEXTARRAYOID, TIMESTAMPTZARRAYOID,
-		INTERVALARRAYOID};
-		Datum		args[4];
-
-		plan = mig_kept_plan(&plan_events,
-						 "INSERT INTO pgmig.events (action, revision, at, duration)"
-						 " SELECT u.action, u.revision, u.at, u.duration"
-						 " FROM unnest($1, $2, $3, $4) WITH ORDINALITY"
-						 "   AS u(action, revision, at, duration, n)"
-						 " ORDER BY u.n",
-						 4, argtypes, 0);
-		args[0] = batch_array(b->actions, b->n, TEXTOID);
-		args[1] = batch_array(b->ids, b->n, TEXTOID);
-		args[2] = batch_array(b->ats, b->n, TIMESTAMPTZOID);
-		args[3] = batch_array(b->durations, b->n, INTERVALOID);
-		if (SPI_execute_plan(plan, args, NULL, false, 0) != SPI_OK_INSERT)
-			elog(ERROR, "could not write pgmig events");
-	}
+		flush_down(b, down, ndown);
+	flush_events(b);
 	b->n = 0;
 }
 

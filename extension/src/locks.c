@@ -108,6 +108,42 @@ add_constraint(List *rels, Node *node)
 	return rels;
 }
 
+/* The tables a DROP locks: those it drops, or those of its triggers, rules, policies. */
+static List *
+add_dropped(DropStmt *s, List *rels)
+{
+	ListCell   *lc;
+
+	foreach(lc, s->objects)
+	{
+		List	   *names = lfirst(lc);
+
+		switch (s->removeType)
+		{
+			case OBJECT_TABLE:
+			case OBJECT_INDEX:
+			case OBJECT_VIEW:
+			case OBJECT_MATVIEW:
+			case OBJECT_SEQUENCE:
+			case OBJECT_FOREIGN_TABLE:
+				rels = lappend(rels, makeRangeVarFromNameList(names));
+				break;
+			case OBJECT_TRIGGER:
+			case OBJECT_RULE:
+			case OBJECT_POLICY:
+				/* table name, then the object's own */
+				if (list_length(names) > 1)
+					rels = lappend(rels,
+								   makeRangeVarFromNameList(list_truncate(list_copy(names),
+																		  list_length(names) - 1)));
+				break;
+			default:
+				break;
+		}
+	}
+	return rels;
+}
+
 /*
  * The tables a raw statement locks, as RangeVars: the statements that
  * migrations run and that wait on busy tables.  Others give NIL.
@@ -170,38 +206,8 @@ statement_relations(Node *stmt)
 				rels = lappend(rels, ((AlterObjectSchemaStmt *) stmt)->relation);
 			break;
 		case T_DropStmt:
-			{
-				DropStmt   *s = (DropStmt *) stmt;
-
-				foreach(lc, s->objects)
-				{
-					List	   *names = lfirst(lc);
-
-					switch (s->removeType)
-					{
-						case OBJECT_TABLE:
-						case OBJECT_INDEX:
-						case OBJECT_VIEW:
-						case OBJECT_MATVIEW:
-						case OBJECT_SEQUENCE:
-						case OBJECT_FOREIGN_TABLE:
-							rels = lappend(rels, makeRangeVarFromNameList(names));
-							break;
-						case OBJECT_TRIGGER:
-						case OBJECT_RULE:
-						case OBJECT_POLICY:
-							/* table name, then the object's own */
-							if (list_length(names) > 1)
-								rels = lappend(rels,
-											   makeRangeVarFromNameList(list_truncate(list_copy(names),
-																					  list_length(names) - 1)));
-							break;
-						default:
-							break;
-					}
-				}
-				break;
-			}
+			rels = add_dropped((DropStmt *) stmt, rels);
+			break;
 		case T_TruncateStmt:
 			rels = add_rangevars(rels, ((TruncateStmt *) stmt)->relations);
 			break;

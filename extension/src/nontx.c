@@ -118,6 +118,64 @@ require_session_lock(void)
 				 errhint("Take it first with CALL pgmig.lock().")));
 }
 
+/*
+ * Refuse to run revision "node" now in the direction asked: going up, it
+ * must not be applied (nor half reverted) and its parents must be; going
+ * down, it must be applied (or partial), reversible, without an applied
+ * child.
+ */
+static void
+check_may_run(PgmigGraph *g, PgmigNode *node, bool revert)
+{
+	MigRevision *rev = (MigRevision *) node->data;
+	int			j;
+
+	if (!rev->registered)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("no script registered for revision %s", node->id)));
+	if (!revert)
+	{
+		if (pgmig_state_half_reverted(rev->state))
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 errmsg("revision %s is half reverted", node->id),
+					 errhint("Finish reverting it, or repair the schema by hand and use mig_stamp().")));
+		if (node->applied)
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 errmsg("revision %s is already applied", node->id)));
+		for (j = 0; j < node->nparents; j++)
+			if (!g->nodes[node->parents[j]].applied)
+				ereport(ERROR,
+						(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+						 errmsg("parent %s of revision %s is not applied",
+								g->nodes[node->parents[j]].id, node->id)));
+	}
+	else
+	{
+		/* a partial one is reverted too: its down script undoes it */
+		if (!node->applied && !node->partial)
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 errmsg("revision %s is not applied", node->id)));
+		if (!rev->reversible)
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 errmsg("revision %s is irreversible", node->id)));
+		for (j = 0; j < node->nchildren; j++)
+		{
+			PgmigNode  *child = &g->nodes[node->children[j]];
+
+			if (child->applied || child->partial)
+				ereport(ERROR,
+						(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+						 errmsg("child %s of revision %s is applied",
+								child->id, node->id)));
+		}
+	}
+}
+
 PG_FUNCTION_INFO_V1(pgmig_nontx_begin);
 
 /*
@@ -138,8 +196,7 @@ pgmig_nontx_begin(PG_FUNCTION_ARGS)
 	bool		isnull;
 	int			done;
 	int			nestlevel;
-	int			x,
-				j;
+	int			x;
 
 	mig_check_confirmed(revert ? "revert" : "apply");
 	require_session_lock();
@@ -149,50 +206,7 @@ pgmig_nontx_begin(PG_FUNCTION_ARGS)
 	node = &cat->graph.nodes[x];
 	rev = (MigRevision *) node->data;
 
-	if (!rev->registered)
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_OBJECT),
-				 errmsg("no script registered for revision %s", node->id)));
-	if (!revert)
-	{
-		if (pgmig_state_half_reverted(rev->state))
-			ereport(ERROR,
-					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-					 errmsg("revision %s is half reverted", node->id),
-					 errhint("Finish reverting it, or repair the schema by hand and use mig_stamp().")));
-		if (node->applied)
-			ereport(ERROR,
-					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-					 errmsg("revision %s is already applied", node->id)));
-		for (j = 0; j < node->nparents; j++)
-			if (!cat->graph.nodes[node->parents[j]].applied)
-				ereport(ERROR,
-						(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-						 errmsg("parent %s of revision %s is not applied",
-								cat->graph.nodes[node->parents[j]].id, node->id)));
-	}
-	else
-	{
-		/* a partial one is reverted too: its down script undoes it */
-		if (!node->applied && !node->partial)
-			ereport(ERROR,
-					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-					 errmsg("revision %s is not applied", node->id)));
-		if (!rev->reversible)
-			ereport(ERROR,
-					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-					 errmsg("revision %s is irreversible", node->id)));
-		for (j = 0; j < node->nchildren; j++)
-		{
-			PgmigNode  *child = &cat->graph.nodes[node->children[j]];
-
-			if (child->applied || child->partial)
-				ereport(ERROR,
-						(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-						 errmsg("child %s of revision %s is applied",
-								child->id, node->id)));
-		}
-	}
+	check_may_run(&cat->graph, node, revert);
 
 	/* a run that stopped without a word: say so in the audit log */
 	if (pgmig_state_interrupted(rev->state))
