@@ -28,123 +28,6 @@
 
 #include "pgmig_common.h"
 
-static bool set_error(PgmigError *err, PgmigErrorKind kind, int line,
-					  const char *detail, const char *hint,
-					  const char *fmt,...) pg_attribute_printf(6, 7);
-
-/* Fill in *err and return false, for "return set_error(...)". */
-static bool
-set_error(PgmigError *err, PgmigErrorKind kind, int line, const char *detail,
-		  const char *hint, const char *fmt,...)
-{
-	va_list		ap;
-	StringInfoData buf;
-
-	initStringInfo(&buf);
-	for (;;)
-	{
-		int			needed;
-
-		va_start(ap, fmt);
-		needed = appendStringInfoVA(&buf, fmt, ap);
-		va_end(ap);
-		if (needed == 0)
-			break;
-		enlargeStringInfo(&buf, needed);
-	}
-	err->kind = kind;
-	err->message = buf.data;
-	err->detail = detail ? pstrdup(detail) : NULL;
-	err->hint = hint ? pstrdup(hint) : NULL;
-	err->line = line;
-	return false;
-}
-
-/* ---------- text for messages ---------- */
-
-/*
- * Text is UTF-8 in the client (migration files must be) and in the server
- * when the database is; elsewhere only ASCII control characters are known.
- */
-#ifdef FRONTEND
-#define TEXT_IS_UTF8() true
-#else
-#define TEXT_IS_UTF8() (GetDatabaseEncoding() == PG_UTF8)
-#endif
-
-/* Bytes of the control character at "p" (C0, DEL, C1 in UTF-8), or 0. */
-static int
-control_len(const unsigned char *p, bool utf8)
-{
-	if ((*p > 0 && *p < 0x20) || *p == 0x7f)
-		return 1;
-	if (utf8 && p[0] == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f)
-		return 2;
-	return 0;
-}
-
-/* The first control character of "s" (C0, DEL, C1 in UTF-8), or NULL. */
-const char *
-pgmig_find_control(const char *s)
-{
-	bool		utf8 = TEXT_IS_UTF8();
-	const unsigned char *p;
-
-	for (p = (const unsigned char *) s; *p; p++)
-		if (control_len(p, utf8) > 0)
-			return (const char *) p;
-	return NULL;
-}
-
-/*
- * "s" with its control characters escaped, palloc'd, so that a file name,
- * path, label or description from a file or a catalog cannot move the
- * cursor of a terminal or end a line of a generated script: newline, tab
- * and carriage return as \n, \t and \r, other control characters (and
- * bytes that are not UTF-8, where text is UTF-8) as \xNN.  A backslash
- * stays as it is, so text without control characters is unchanged.
- */
-char *
-pgmig_escape(const char *s)
-{
-	bool		utf8 = TEXT_IS_UTF8();
-	const unsigned char *p = (const unsigned char *) s;
-	StringInfoData buf;
-
-	initStringInfo(&buf);
-	while (*p)
-	{
-		int			l;
-
-		if (*p == '\n' || *p == '\t' || *p == '\r')
-		{
-			appendStringInfoChar(&buf, '\\');
-			appendStringInfoChar(&buf, *p == '\n' ? 'n' : (*p == '\t' ? 't' : 'r'));
-			p++;
-		}
-		else if ((l = control_len(p, utf8)) > 0)
-		{
-			for (; l > 0; l--, p++)
-				appendStringInfo(&buf, "\\x%02x", *p);
-		}
-		else if (*p >= 0x80 && utf8)
-		{
-			l = pg_utf_mblen(p);
-			if (strnlen((const char *) p, l) == (size_t) l &&
-				pg_utf8_islegal(p, l))
-			{
-				appendBinaryStringInfo(&buf, (const char *) p, l);
-				p += l;
-			}
-			else
-				appendStringInfo(&buf, "\\x%02x", *p++);
-		}
-		else
-			appendStringInfoChar(&buf, *p++);
-	}
-	return buf.data;
-}
-
 /* ---------- versions ---------- */
 
 /* Is a revision whose catalog row is in "state" applied?  (See header.) */
@@ -268,18 +151,18 @@ pgmig_parse_file_name(const char *file_name, char **id, char **sortkey,
 	{
 		char	   *shown = pgmig_escape(file_name);
 
-		set_error(err, PGMIG_ERR_FILE, 0,
-				  "Migration file names may not contain newlines or other control characters.",
-				  "Rename the file.",
-				  "file name \"%s\" contains a control character", shown);
+		pgmig_set_error(err, PGMIG_ERR_FILE, 0,
+						"Migration file names may not contain newlines or other control characters.",
+						"Rename the file.",
+						"file name \"%s\" contains a control character", shown);
 		pfree(shown);
 		return false;
 	}
 	if (len < 4 || strcmp(file_name + len - 4, ".sql") != 0)
-		return set_error(err, PGMIG_ERR_FILE, 0,
-						 "Migration files are named <version>_<description>.sql.",
-						 NULL, "file name \"%s\" does not end in \".sql\"",
-						 file_name);
+		return pgmig_set_error(err, PGMIG_ERR_FILE, 0,
+							   "Migration files are named <version>_<description>.sql.",
+							   NULL, "file name \"%s\" does not end in \".sql\"",
+							   file_name);
 	len -= 4;
 	while (vlen < len && (isdigit((unsigned char) file_name[vlen]) ||
 						  file_name[vlen] == '-' || file_name[vlen] == '.'))
@@ -288,10 +171,10 @@ pgmig_parse_file_name(const char *file_name, char **id, char **sortkey,
 	while (vlen > 0 && (file_name[vlen - 1] == '-' || file_name[vlen - 1] == '.'))
 		vlen--;
 	if (vlen == 0 || !isdigit((unsigned char) file_name[0]))
-		return set_error(err, PGMIG_ERR_FILE, 0,
-						 "Migration files are named <version>_<description>.sql, where the version starts with a digit.",
-						 NULL, "file name \"%s\" does not start with a version",
-						 file_name);
+		return pgmig_set_error(err, PGMIG_ERR_FILE, 0,
+							   "Migration files are named <version>_<description>.sql, where the version starts with a digit.",
+							   NULL, "file name \"%s\" does not start with a version",
+							   file_name);
 	slug = file_name + vlen;
 	slen = len - vlen;
 	if (slen > 0 && (*slug == '_' || *slug == '-' || *slug == '.'))
@@ -300,10 +183,10 @@ pgmig_parse_file_name(const char *file_name, char **id, char **sortkey,
 		slen--;
 	}
 	else if (slen > 0)
-		return set_error(err, PGMIG_ERR_FILE, 0,
-						 "Migration files are named <version>_<description>.sql.",
-						 NULL, "file name \"%s\" has no \"_\" after its version",
-						 file_name);
+		return pgmig_set_error(err, PGMIG_ERR_FILE, 0,
+							   "Migration files are named <version>_<description>.sql.",
+							   NULL, "file name \"%s\" has no \"_\" after its version",
+							   file_name);
 
 	*id = pnstrdup(file_name, vlen);
 	*sortkey = pgmig_sortkey(*id);
@@ -642,10 +525,10 @@ parse_section_options(const char *rest, bool *transactional, int lineno,
 		{
 			char	   *shown = pgmig_escape(words[i]);
 
-			ok = set_error(err, PGMIG_ERR_FILE, lineno,
-						   "The only option of a migrate:up or migrate:down line is transaction:false.",
-						   NULL, "unknown option \"%s\" in file \"%s\" line %d",
-						   shown, file_name, lineno);
+			ok = pgmig_set_error(err, PGMIG_ERR_FILE, lineno,
+								 "The only option of a migrate:up or migrate:down line is transaction:false.",
+								 NULL, "unknown option \"%s\" in file \"%s\" line %d",
+								 shown, file_name, lineno);
 			pfree(shown);
 		}
 	}
@@ -673,24 +556,24 @@ parse_directive(const char *rest, PgmigScript *out, int lineno,
 		 c = pgmig_find_control(c + 1))
 		;
 	if (c != NULL)
-		return set_error(err, PGMIG_ERR_FILE, lineno,
-						 "Labels, revision ids and lock_timeout values may not contain control characters.",
-						 NULL, "control character in pgmig directive in file \"%s\" line %d",
-						 file_name, lineno);
+		return pgmig_set_error(err, PGMIG_ERR_FILE, lineno,
+							   "Labels, revision ids and lock_timeout values may not contain control characters.",
+							   NULL, "control character in pgmig directive in file \"%s\" line %d",
+							   file_name, lineno);
 
 	n = split_words(rest, &words);
 	if (n == 0)
-		ok = set_error(err, PGMIG_ERR_FILE, lineno, NULL,
-					   "Directives are revises, label and lock_timeout.",
-					   "empty pgmig directive in file \"%s\" line %d",
-					   file_name, lineno);
+		ok = pgmig_set_error(err, PGMIG_ERR_FILE, lineno, NULL,
+							 "Directives are revises, label and lock_timeout.",
+							 "empty pgmig directive in file \"%s\" line %d",
+							 file_name, lineno);
 	else if (strcmp(words[0], "revises") == 0)
 	{
 		if (out->parents_explicit)
-			ok = set_error(err, PGMIG_ERR_FILE, lineno, NULL,
-						   "List every parent on one revises line.",
-						   "duplicate revises directive in file \"%s\" line %d",
-						   file_name, lineno);
+			ok = pgmig_set_error(err, PGMIG_ERR_FILE, lineno, NULL,
+								 "List every parent on one revises line.",
+								 "duplicate revises directive in file \"%s\" line %d",
+								 file_name, lineno);
 		else
 		{
 			out->parents_explicit = true;
@@ -707,9 +590,9 @@ parse_directive(const char *rest, PgmigScript *out, int lineno,
 	else if (strcmp(words[0], "label") == 0)
 	{
 		if (n < 2)
-			ok = set_error(err, PGMIG_ERR_FILE, lineno, NULL, NULL,
-						   "label directive without a name in file \"%s\" line %d",
-						   file_name, lineno);
+			ok = pgmig_set_error(err, PGMIG_ERR_FILE, lineno, NULL, NULL,
+								 "label directive without a name in file \"%s\" line %d",
+								 file_name, lineno);
 		else
 		{
 			out->labels = out->labels ?
@@ -718,9 +601,9 @@ parse_directive(const char *rest, PgmigScript *out, int lineno,
 			for (i = 1; i < n && ok; i++)
 			{
 				if (strchr(words[i], '@') != NULL)
-					ok = set_error(err, PGMIG_ERR_FILE, lineno, NULL, NULL,
-								   "label \"%s\" contains \"@\" in file \"%s\" line %d",
-								   words[i], file_name, lineno);
+					ok = pgmig_set_error(err, PGMIG_ERR_FILE, lineno, NULL, NULL,
+										 "label \"%s\" contains \"@\" in file \"%s\" line %d",
+										 words[i], file_name, lineno);
 				else
 				{
 					out->labels[out->nlabels++] = words[i];
@@ -732,15 +615,15 @@ parse_directive(const char *rest, PgmigScript *out, int lineno,
 	else if (strcmp(words[0], "lock_timeout") == 0)
 	{
 		if (n != 2)
-			ok = set_error(err, PGMIG_ERR_FILE, lineno,
-						   "Write it as: -- pgmig:lock_timeout 5s",
-						   NULL, "lock_timeout directive needs one value in file \"%s\" line %d",
-						   file_name, lineno);
+			ok = pgmig_set_error(err, PGMIG_ERR_FILE, lineno,
+								 "Write it as: -- pgmig:lock_timeout 5s",
+								 NULL, "lock_timeout directive needs one value in file \"%s\" line %d",
+								 file_name, lineno);
 		else if (!pgmig_parse_ms(words[1], &ms) || ms < 0)
-			ok = set_error(err, PGMIG_ERR_FILE, lineno, NULL,
-						   "Use a duration such as \"5s\" or \"200ms\"; 0 waits indefinitely.",
-						   "invalid lock_timeout \"%s\" in file \"%s\" line %d",
-						   words[1], file_name, lineno);
+			ok = pgmig_set_error(err, PGMIG_ERR_FILE, lineno, NULL,
+								 "Use a duration such as \"5s\" or \"200ms\"; 0 waits indefinitely.",
+								 "invalid lock_timeout \"%s\" in file \"%s\" line %d",
+								 words[1], file_name, lineno);
 		else
 		{
 			/* the last lock_timeout line counts */
@@ -751,10 +634,10 @@ parse_directive(const char *rest, PgmigScript *out, int lineno,
 		}
 	}
 	else
-		ok = set_error(err, PGMIG_ERR_FILE, lineno, NULL,
-					   "Directives are revises, label and lock_timeout.",
-					   "unknown directive \"pgmig:%s\" in file \"%s\" line %d",
-					   words[0], file_name, lineno);
+		ok = pgmig_set_error(err, PGMIG_ERR_FILE, lineno, NULL,
+							 "Directives are revises, label and lock_timeout.",
+							 "unknown directive \"pgmig:%s\" in file \"%s\" line %d",
+							 words[0], file_name, lineno);
 	free_words(words, n);
 	return ok;
 }
@@ -784,14 +667,14 @@ pgmig_parse_script(const char *file_name, char *content, size_t len,
 	out->file_name = pstrdup(file_name);
 
 	if (strlen(content) != len)
-		return set_error(err, PGMIG_ERR_FILE, 0,
-						 "The file contains a NUL byte; migration files are UTF-8 text.",
-						 NULL, "file \"%s\" is not a text file", file_name);
+		return pgmig_set_error(err, PGMIG_ERR_FILE, 0,
+							   "The file contains a NUL byte; migration files are UTF-8 text.",
+							   NULL, "file \"%s\" is not a text file", file_name);
 	len = pgmig_normalize_newlines(content, len);
 
 	if (!pgmig_checksum(content, len, out->file_checksum))
-		return set_error(err, PGMIG_ERR_FILE, 0, NULL, NULL,
-						 "could not compute checksum of file \"%s\"", file_name);
+		return pgmig_set_error(err, PGMIG_ERR_FILE, 0, NULL, NULL,
+							   "could not compute checksum of file \"%s\"", file_name);
 
 	p = content;
 	while (*p)
@@ -804,10 +687,10 @@ pgmig_parse_script(const char *file_name, char *content, size_t len,
 
 		lineno++;
 		if (!utf8_valid(p, linelen))
-			return set_error(err, PGMIG_ERR_FILE, lineno,
-							 "Migration files must be encoded in UTF-8.", NULL,
-							 "invalid UTF-8 in file \"%s\" line %d",
-							 file_name, lineno);
+			return pgmig_set_error(err, PGMIG_ERR_FILE, lineno,
+								   "Migration files must be encoded in UTF-8.", NULL,
+								   "invalid UTF-8 in file \"%s\" line %d",
+								   file_name, lineno);
 		p[linelen] = '\0';
 
 		if ((rest = comment_directive(p, "migrate:up")) != NULL &&
@@ -816,17 +699,17 @@ pgmig_parse_script(const char *file_name, char *content, size_t len,
 			if (has_up)
 			{
 				p[linelen] = save;
-				return set_error(err, PGMIG_ERR_FILE, lineno, NULL, NULL,
-								 "second \"-- migrate:up\" in file \"%s\" line %d",
-								 file_name, lineno);
+				return pgmig_set_error(err, PGMIG_ERR_FILE, lineno, NULL, NULL,
+									   "second \"-- migrate:up\" in file \"%s\" line %d",
+									   file_name, lineno);
 			}
 			if (section == DOWN)
 			{
 				p[linelen] = save;
-				return set_error(err, PGMIG_ERR_FILE, lineno, NULL,
-								 "Put the up section before the down section.",
-								 "\"-- migrate:up\" after \"-- migrate:down\" in file \"%s\" line %d",
-								 file_name, lineno);
+				return pgmig_set_error(err, PGMIG_ERR_FILE, lineno, NULL,
+									   "Put the up section before the down section.",
+									   "\"-- migrate:up\" after \"-- migrate:down\" in file \"%s\" line %d",
+									   file_name, lineno);
 			}
 			if (!parse_section_options(rest, &out->transactional, lineno,
 									   file_name, err))
@@ -844,11 +727,11 @@ pgmig_parse_script(const char *file_name, char *content, size_t len,
 			if (section != UP)
 			{
 				p[linelen] = save;
-				return set_error(err, PGMIG_ERR_FILE, lineno, NULL, NULL,
-								 has_down ?
-								 "second \"-- migrate:down\" in file \"%s\" line %d" :
-								 "\"-- migrate:down\" before \"-- migrate:up\" in file \"%s\" line %d",
-								 file_name, lineno);
+				return pgmig_set_error(err, PGMIG_ERR_FILE, lineno, NULL, NULL,
+									   has_down ?
+									   "second \"-- migrate:down\" in file \"%s\" line %d" :
+									   "\"-- migrate:down\" before \"-- migrate:up\" in file \"%s\" line %d",
+									   file_name, lineno);
 			}
 			if (!parse_section_options(rest, &down_tx, lineno, file_name, err))
 				return false;
@@ -864,30 +747,30 @@ pgmig_parse_script(const char *file_name, char *content, size_t len,
 		{
 			char	   *shown = pgmig_escape(rest);
 
-			set_error(err, PGMIG_ERR_FILE, lineno,
-					  "Sections are \"-- migrate:up\" and \"-- migrate:down\".",
-					  NULL, "unknown section \"migrate:%s\" in file \"%s\" line %d",
-					  shown, file_name, lineno);
+			pgmig_set_error(err, PGMIG_ERR_FILE, lineno,
+							"Sections are \"-- migrate:up\" and \"-- migrate:down\".",
+							NULL, "unknown section \"migrate:%s\" in file \"%s\" line %d",
+							shown, file_name, lineno);
 			pfree(shown);
 			return false;
 		}
 		else if ((rest = comment_directive(p, "pgmig:")) != NULL)
 		{
 			if (section != HEADER)
-				return set_error(err, PGMIG_ERR_FILE, lineno, NULL,
-								 "Directives go in the header, before \"-- migrate:up\".",
-								 "directive after \"-- migrate:up\" in file \"%s\" line %d",
-								 file_name, lineno);
+				return pgmig_set_error(err, PGMIG_ERR_FILE, lineno, NULL,
+									   "Directives go in the header, before \"-- migrate:up\".",
+									   "directive after \"-- migrate:up\" in file \"%s\" line %d",
+									   file_name, lineno);
 			if (!parse_directive(rest, out, lineno, file_name, err))
 				return false;
 		}
 		else if (section == HEADER)
 		{
 			if (!line_is_comment(p))
-				return set_error(err, PGMIG_ERR_FILE, lineno, NULL,
-								 "Put statements after a \"-- migrate:up\" line.",
-								 "statement before \"-- migrate:up\" in file \"%s\" line %d",
-								 file_name, lineno);
+				return pgmig_set_error(err, PGMIG_ERR_FILE, lineno, NULL,
+									   "Put statements after a \"-- migrate:up\" line.",
+									   "statement before \"-- migrate:up\" in file \"%s\" line %d",
+									   file_name, lineno);
 		}
 		else if (section == UP)
 			up_end = eol ? offset + linelen + 1 : len;
@@ -899,10 +782,10 @@ pgmig_parse_script(const char *file_name, char *content, size_t len,
 	}
 
 	if (!has_up)
-		return set_error(err, PGMIG_ERR_FILE, 0,
-						 "Every migration file has a \"-- migrate:up\" line followed by its statements.",
-						 NULL, "file \"%s\" has no \"-- migrate:up\" section",
-						 file_name);
+		return pgmig_set_error(err, PGMIG_ERR_FILE, 0,
+							   "Every migration file has a \"-- migrate:up\" line followed by its statements.",
+							   NULL, "file \"%s\" has no \"-- migrate:up\" section",
+							   file_name);
 
 	out->up = pnstrdup(content + up_start, up_end - up_start);
 	if (has_down)
@@ -1067,9 +950,9 @@ pgmig_graph_build(PgmigGraph *g, PgmigNode *nodes, int n, PgmigError *err)
 			char	   *detail = psprintf("Revisions \"%s\" and \"%s\" have the same version.",
 										  nodes[i - 1].id, nodes[i].id);
 
-			set_error(err, PGMIG_ERR_DUPLICATE, 0, detail,
-					  "Give one of them a new version number.",
-					  "duplicate revision %s", nodes[i].id);
+			pgmig_set_error(err, PGMIG_ERR_DUPLICATE, 0, detail,
+							"Give one of them a new version number.",
+							"duplicate revision %s", nodes[i].id);
 			pfree(detail);
 			return false;
 		}
@@ -1099,9 +982,9 @@ pgmig_graph_build(PgmigGraph *g, PgmigNode *nodes, int n, PgmigError *err)
 					char	   *detail = psprintf("Revision %s revises %s, which does not exist.",
 												  node->id, node->parent_ids[j]);
 
-					set_error(err, PGMIG_ERR_UNDEFINED, 0, detail, NULL,
-							  "unknown parent revision %s",
-							  node->parent_ids[j]);
+					pgmig_set_error(err, PGMIG_ERR_UNDEFINED, 0, detail, NULL,
+									"unknown parent revision %s",
+									node->parent_ids[j]);
 					pfree(detail);
 					pfree(indeg);
 					graph_unbuild(g);
@@ -1109,8 +992,8 @@ pgmig_graph_build(PgmigGraph *g, PgmigNode *nodes, int n, PgmigError *err)
 				}
 				if (p == i)
 				{
-					set_error(err, PGMIG_ERR_CYCLE, 0, NULL, NULL,
-							  "revision %s revises itself", node->id);
+					pgmig_set_error(err, PGMIG_ERR_CYCLE, 0, NULL, NULL,
+									"revision %s revises itself", node->id);
 					pfree(indeg);
 					graph_unbuild(g);
 					return false;
@@ -1168,9 +1051,9 @@ pgmig_graph_build(PgmigGraph *g, PgmigNode *nodes, int n, PgmigError *err)
 				cyc[k++] = i;
 		list = pgmig_graph_id_list(g, cyc, k, 10);
 		detail = psprintf("Revisions %s revise each other.", list);
-		set_error(err, PGMIG_ERR_CYCLE, 0, detail,
-				  "Fix the revises lines of these files.",
-				  "revision graph has a cycle");
+		pgmig_set_error(err, PGMIG_ERR_CYCLE, 0, detail,
+						"Fix the revises lines of these files.",
+						"revision graph has a cycle");
 		pfree(detail);
 		pfree(list);
 		pfree(cyc);
@@ -1226,17 +1109,17 @@ pgmig_graph_find(const PgmigGraph *g, const char *name, PgmigError *err)
 	if (nmatch == 1)
 		found = matches[0];
 	else if (nmatch == 0)
-		set_error(err, PGMIG_ERR_UNDEFINED, 0, NULL,
-				  "Run \"pgmig status\" or \"SELECT * FROM mig_revisions()\" to list the revisions.",
-				  "revision \"%s\" does not exist", name);
+		pgmig_set_error(err, PGMIG_ERR_UNDEFINED, 0, NULL,
+						"Run \"pgmig status\" or \"SELECT * FROM mig_revisions()\" to list the revisions.",
+						"revision \"%s\" does not exist", name);
 	else
 	{
 		char	   *list = pgmig_graph_id_list(g, matches, nmatch, 5);
 		char	   *detail = psprintf("It matches %s.", list);
 
-		set_error(err, PGMIG_ERR_AMBIGUOUS, 0, detail,
-				  "Give more digits of the version.",
-				  "revision prefix \"%s\" is ambiguous", name);
+		pgmig_set_error(err, PGMIG_ERR_AMBIGUOUS, 0, detail,
+						"Give more digits of the version.",
+						"revision prefix \"%s\" is ambiguous", name);
 		pfree(detail);
 		pfree(list);
 	}
@@ -1352,17 +1235,17 @@ find_label_head(const PgmigGraph *g, const char *label, PgmigError *err)
 				any = true;
 	}
 	if (!any)
-		set_error(err, PGMIG_ERR_UNDEFINED, 0, NULL,
-				  "Labels are set with a \"-- pgmig:label\" line.",
-				  "label \"%s\" does not exist", label);
+		pgmig_set_error(err, PGMIG_ERR_UNDEFINED, 0, NULL,
+						"Labels are set with a \"-- pgmig:label\" line.",
+						"label \"%s\" does not exist", label);
 	else if (k > 1)
 	{
 		char	   *list = pgmig_graph_id_list(g, match, k, 10);
 		char	   *detail = psprintf("Branch \"%s\" has heads %s.", label, list);
 
-		set_error(err, PGMIG_ERR_HEADS, 0, detail,
-				  "Name one of them, or merge them with \"pgmig merge\".",
-				  "label \"%s\" has %d heads", label, k);
+		pgmig_set_error(err, PGMIG_ERR_HEADS, 0, detail,
+						"Name one of them, or merge them with \"pgmig merge\".",
+						"label \"%s\" has %d heads", label, k);
 		pfree(detail);
 		pfree(list);
 	}
@@ -1426,9 +1309,9 @@ pgmig_graph_plan(const PgmigGraph *g, const char *target, bool revert,
 			char	   *list = pgmig_graph_id_list(g, heads, nheads, 10);
 			char	   *detail = psprintf("The heads are %s.", list);
 
-			ok = set_error(err, PGMIG_ERR_HEADS, 0, detail,
-						   "Name one of them, use \"heads\" to include all of them, or join them with \"pgmig merge\".",
-						   "there are %d heads", nheads);
+			ok = pgmig_set_error(err, PGMIG_ERR_HEADS, 0, detail,
+								 "Name one of them, use \"heads\" to include all of them, or join them with \"pgmig merge\".",
+								 "there are %d heads", nheads);
 			pfree(detail);
 			pfree(list);
 		}
@@ -1449,10 +1332,10 @@ pgmig_graph_plan(const PgmigGraph *g, const char *target, bool revert,
 			 (rel = parse_relative(target, '-')) >= 0)
 	{
 		if ((target[0] == '+') == revert)
-			ok = set_error(err, PGMIG_ERR_TARGET, 0, NULL,
-						   revert ? "Downgrade with -N, upgrade with +N." :
-						   "Upgrade with +N, downgrade with -N.",
-						   "relative target \"%s\" goes the wrong way", target);
+			ok = pgmig_set_error(err, PGMIG_ERR_TARGET, 0, NULL,
+								 revert ? "Downgrade with -N, upgrade with +N." :
+								 "Upgrade with +N, downgrade with -N.",
+								 "relative target \"%s\" goes the wrong way", target);
 		else
 		{
 			limit = rel;
@@ -1466,9 +1349,9 @@ pgmig_graph_plan(const PgmigGraph *g, const char *target, bool revert,
 	else if ((at = strchr(target, '@')) != NULL)
 	{
 		if (strcmp(at + 1, "head") != 0)
-			ok = set_error(err, PGMIG_ERR_TARGET, 0, NULL,
-						   "Branch targets are written label@head.",
-						   "invalid target \"%s\"", target);
+			ok = pgmig_set_error(err, PGMIG_ERR_TARGET, 0, NULL,
+								 "Branch targets are written label@head.",
+								 "invalid target \"%s\"", target);
 		else
 		{
 			char	   *label = pnstrdup(target, at - target);

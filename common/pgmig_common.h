@@ -17,33 +17,14 @@
 #ifndef PGMIG_COMMON_H
 #define PGMIG_COMMON_H
 
+#include "pgmig_message.h"
+
 /* hex SHA-256 plus terminator */
 #define PGMIG_CHECKSUM_LEN 65
 
 /* the advisory lock every applier takes (classid, objid of the int4 form) */
 #define PGMIG_LOCK_KEY1 0x70676D69	/* "pgmi" */
 #define PGMIG_LOCK_KEY2 0x67		/* "g" */
-
-typedef enum PgmigErrorKind
-{
-	PGMIG_ERR_NONE = 0,
-	PGMIG_ERR_FILE,				/* malformed migration file */
-	PGMIG_ERR_DUPLICATE,		/* two revisions with the same version */
-	PGMIG_ERR_UNDEFINED,		/* unknown revision or label */
-	PGMIG_ERR_AMBIGUOUS,		/* prefix matches several revisions */
-	PGMIG_ERR_CYCLE,			/* revision graph has a cycle */
-	PGMIG_ERR_HEADS,			/* "head" asked for but there are several */
-	PGMIG_ERR_TARGET			/* malformed target */
-} PgmigErrorKind;
-
-typedef struct PgmigError
-{
-	PgmigErrorKind kind;
-	char	   *message;		/* primary message: lower case, no period */
-	char	   *detail;			/* full sentence, or NULL */
-	char	   *hint;			/* full sentence, or NULL */
-	int			line;			/* line in the file, or 0 */
-} PgmigError;
 
 /* One migration file, parsed. */
 typedef struct PgmigScript
@@ -113,12 +94,6 @@ extern long pgmig_retry_delay_ms(long first_ms, int attempt);
 extern bool pgmig_parse_file_name(const char *file_name, char **id,
 								  char **sortkey, char **description,
 								  PgmigError *err);
-
-/* The first control character of "s" (C0, DEL, C1 in UTF-8), or NULL. */
-extern const char *pgmig_find_control(const char *s);
-
-/* "s" with control characters escaped (\n, \t, \x1b), palloc'd. */
-extern char *pgmig_escape(const char *s);
 
 /*
  * Parse a setting in milliseconds as PostgreSQL parses lock_timeout: a

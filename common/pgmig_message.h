@@ -1,0 +1,48 @@
+/*-------------------------------------------------------------------------
+ *
+ * pgmig_message.h
+ *	  Messages of the shared code: the errors it reports, and text made fit
+ *	  to print in a message.
+ *
+ * Functions of the shared code that can fail fill in a PgmigError and
+ * return false; the caller turns it into an ereport() (server, mig_report)
+ * or prints it (client, report_pgmig_error).
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef PGMIG_MESSAGE_H
+#define PGMIG_MESSAGE_H
+
+typedef enum PgmigErrorKind
+{
+	PGMIG_ERR_NONE = 0,
+	PGMIG_ERR_FILE,				/* malformed migration file */
+	PGMIG_ERR_DUPLICATE,		/* two revisions with the same version */
+	PGMIG_ERR_UNDEFINED,		/* unknown revision or label */
+	PGMIG_ERR_AMBIGUOUS,		/* prefix matches several revisions */
+	PGMIG_ERR_CYCLE,			/* revision graph has a cycle */
+	PGMIG_ERR_HEADS,			/* "head" asked for but there are several */
+	PGMIG_ERR_TARGET			/* malformed target */
+} PgmigErrorKind;
+
+typedef struct PgmigError
+{
+	PgmigErrorKind kind;
+	char	   *message;		/* primary message: lower case, no period */
+	char	   *detail;			/* full sentence, or NULL */
+	char	   *hint;			/* full sentence, or NULL */
+	int			line;			/* line in the file, or 0 */
+} PgmigError;
+
+/* Fill in *err (palloc'd copies) and return false. */
+extern bool pgmig_set_error(PgmigError *err, PgmigErrorKind kind, int line,
+							const char *detail, const char *hint,
+							const char *fmt,...) pg_attribute_printf(6, 7);
+
+/* The first control character of "s" (C0, DEL, C1 in UTF-8), or NULL. */
+extern const char *pgmig_find_control(const char *s);
+
+/* "s" with control characters escaped (\n, \t, \x1b), palloc'd. */
+extern char *pgmig_escape(const char *s);
+
+#endif							/* PGMIG_MESSAGE_H */
