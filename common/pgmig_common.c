@@ -85,55 +85,6 @@ pgmig_retry_delay_ms(long first_ms, int attempt)
 	return delay < PGMIG_MAX_RETRY_DELAY_MS ? delay : PGMIG_MAX_RETRY_DELAY_MS;
 }
 
-/* The digits of a version without leading zeros; NULL if it is not one. */
-char *
-pgmig_sortkey(const char *version)
-{
-	StringInfoData buf;
-	const char *p;
-
-	if (!isdigit((unsigned char) version[0]))
-		return NULL;
-	initStringInfo(&buf);
-	for (p = version; *p; p++)
-	{
-		if (isdigit((unsigned char) *p))
-			appendStringInfoChar(&buf, *p);
-		else if (*p != '-' && *p != '.')
-		{
-			pfree(buf.data);
-			return NULL;
-		}
-	}
-	/* leading zeros do not count: "007" and "7" are the same version */
-	p = buf.data;
-	while (*p == '0' && p[1] != '\0')
-		p++;
-	if (p != buf.data)
-		memmove(buf.data, p, strlen(p) + 1);
-	return buf.data;
-}
-
-/* Order two sort keys numerically (leading zeros do not count). */
-int
-pgmig_sortkey_cmp(const char *a, const char *b)
-{
-	size_t		la,
-				lb;
-	int			c;
-
-	while (*a == '0' && a[1] != '\0')
-		a++;
-	while (*b == '0' && b[1] != '\0')
-		b++;
-	la = strlen(a);
-	lb = strlen(b);
-	if (la != lb)
-		return la < lb ? -1 : 1;
-	c = strcmp(a, b);
-	return c < 0 ? -1 : (c > 0 ? 1 : 0);
-}
-
 /* Parse a file name into id, sort key and description. */
 bool
 pgmig_parse_file_name(const char *file_name, char **id, char **sortkey,

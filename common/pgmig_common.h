@@ -18,6 +18,7 @@
 #define PGMIG_COMMON_H
 
 #include "pgmig_message.h"
+#include "pgmig_version.h"
 
 /* hex SHA-256 plus terminator */
 #define PGMIG_CHECKSUM_LEN 65
@@ -119,12 +120,6 @@ extern size_t pgmig_normalize_newlines(char *text, size_t len);
 /* Hex SHA-256 of a buffer; false on a hashing failure. */
 extern bool pgmig_checksum(const char *data, size_t len,
 						   char out[PGMIG_CHECKSUM_LEN]);
-
-/* The digits of a version without leading zeros; NULL if it is not one. */
-extern char *pgmig_sortkey(const char *version);
-
-/* Order two sort keys numerically (leading zeros do not count). */
-extern int	pgmig_sortkey_cmp(const char *a, const char *b);
 
 /* Line number (1-based) of byte "offset" in "text", counted from "first". */
 extern int	pgmig_line_at(const char *text, int offset, int first);
