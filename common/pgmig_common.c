@@ -28,63 +28,6 @@
 
 #include "pgmig_common.h"
 
-/* ---------- versions ---------- */
-
-/* Is a revision whose catalog row is in "state" applied?  (See header.) */
-bool
-pgmig_state_applied(const char *state)
-{
-	return state != NULL && !pgmig_state_partial(state);
-}
-
-/* Did a revision whose catalog row is in "state" stop halfway going up? */
-bool
-pgmig_state_partial(const char *state)
-{
-	return state != NULL &&
-		(strcmp(state, PGMIG_STATE_RUNNING) == 0 ||
-		 strcmp(state, PGMIG_STATE_FAILED) == 0);
-}
-
-/* Is it on its way down, or did it stop halfway there? */
-bool
-pgmig_state_half_reverted(const char *state)
-{
-	return state != NULL &&
-		(strcmp(state, PGMIG_STATE_REVERTING) == 0 ||
-		 strcmp(state, PGMIG_STATE_REVERT_FAILED) == 0);
-}
-
-/* Did an attempt on it end without recording how? */
-bool
-pgmig_state_interrupted(const char *state)
-{
-	return state != NULL &&
-		(strcmp(state, PGMIG_STATE_RUNNING) == 0 ||
-		 strcmp(state, PGMIG_STATE_REVERTING) == 0);
-}
-
-/* Has the up script changed since it was applied?  (See header.) */
-bool
-pgmig_changed_since_applied(const char *state, const char *applied_checksum,
-							const char *up_checksum)
-{
-	return pgmig_state_applied(state) && applied_checksum != NULL &&
-		up_checksum != NULL && strcmp(applied_checksum, up_checksum) != 0;
-}
-
-/* The pause before the retry after attempt "attempt".  (See header.) */
-long
-pgmig_retry_delay_ms(long first_ms, int attempt)
-{
-	long		delay = first_ms;
-	int			k;
-
-	for (k = 1; k < attempt && delay < PGMIG_MAX_RETRY_DELAY_MS; k++)
-		delay *= 2;
-	return delay < PGMIG_MAX_RETRY_DELAY_MS ? delay : PGMIG_MAX_RETRY_DELAY_MS;
-}
-
 /* Parse a file name into id, sort key and description. */
 bool
 pgmig_parse_file_name(const char *file_name, char **id, char **sortkey,

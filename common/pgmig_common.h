@@ -19,13 +19,11 @@
 
 #include "pgmig_message.h"
 #include "pgmig_version.h"
+#include "pgmig_state.h"
+#include "pgmig_lock.h"
 
 /* hex SHA-256 plus terminator */
 #define PGMIG_CHECKSUM_LEN 65
-
-/* the advisory lock every applier takes (classid, objid of the int4 form) */
-#define PGMIG_LOCK_KEY1 0x70676D69	/* "pgmi" */
-#define PGMIG_LOCK_KEY2 0x67		/* "g" */
 
 /* One migration file, parsed. */
 typedef struct PgmigScript
@@ -49,47 +47,6 @@ typedef struct PgmigScript
 	char		down_checksum[PGMIG_CHECKSUM_LEN];	/* "" when no down */
 	char		file_checksum[PGMIG_CHECKSUM_LEN];	/* whole normalized file */
 } PgmigScript;
-
-/*
- * The state of an applied revision's catalog row (schema_migrations.state).
- * A no-transaction revision runs statement by statement and may stop
- * halfway: "running" or "failed" going up, "reverting" or "revert_failed"
- * going down.  A revision is applied when its row is complete or on its way
- * down (so that "down" resumes it); one that stopped on its way up is
- * partial (an upgrade resumes it, a downgrade reverts it).  NULL: no row.
- * A row still "running" or "reverting" when a new attempt begins belongs to
- * an attempt that ended without recording how (interrupted).
- */
-#define PGMIG_STATE_COMPLETE		"complete"
-#define PGMIG_STATE_RUNNING			"running"
-#define PGMIG_STATE_FAILED			"failed"
-#define PGMIG_STATE_REVERTING		"reverting"
-#define PGMIG_STATE_REVERT_FAILED	"revert_failed"
-
-extern bool pgmig_state_applied(const char *state);
-extern bool pgmig_state_partial(const char *state);
-extern bool pgmig_state_half_reverted(const char *state);
-extern bool pgmig_state_interrupted(const char *state);
-
-/*
- * Has the up script of a revision changed since it was applied?  Only an
- * applied revision (see above) can have: one that stopped going up starts
- * over with its edited script.
- */
-extern bool pgmig_changed_since_applied(const char *state,
-										const char *applied_checksum,
-										const char *up_checksum);
-
-/*
- * Lock retries: the pause before the retry that follows attempt "attempt"
- * (1 for the first): "first_ms", doubling each time, at most
- * PGMIG_MAX_RETRY_DELAY_MS.  Both the server (transactional revisions) and
- * the client (no-transaction ones) pause so, and give up with the same
- * message.
- */
-#define PGMIG_MAX_RETRY_DELAY_MS 60000
-#define PGMIG_GAVE_UP_MESSAGE "revision %s gave up waiting for a lock"
-extern long pgmig_retry_delay_ms(long first_ms, int attempt);
 
 /* Parse a file name into id, sort key and description. */
 extern bool pgmig_parse_file_name(const char *file_name, char **id,
