@@ -21,9 +21,7 @@
 #include "pgmig_version.h"
 #include "pgmig_state.h"
 #include "pgmig_lock.h"
-
-/* hex SHA-256 plus terminator */
-#define PGMIG_CHECKSUM_LEN 65
+#include "pgmig_checksum.h"
 
 /* One migration file, parsed. */
 typedef struct PgmigScript
@@ -70,13 +68,6 @@ extern bool pgmig_parse_script(const char *file_name, char *content,
 
 /* Fill in up_checksum and down_checksum of a parsed script. */
 extern void pgmig_section_checksums(PgmigScript *script);
-
-/* Turn CRLF and lone CR into LF, in place; returns the new length. */
-extern size_t pgmig_normalize_newlines(char *text, size_t len);
-
-/* Hex SHA-256 of a buffer; false on a hashing failure. */
-extern bool pgmig_checksum(const char *data, size_t len,
-						   char out[PGMIG_CHECKSUM_LEN]);
 
 /* Line number (1-based) of byte "offset" in "text", counted from "first". */
 extern int	pgmig_line_at(const char *text, int offset, int first);
