@@ -18,6 +18,7 @@
 #include "common/string.h"
 #include "fe_utils/cancel.h"
 #include "fe_utils/string_utils.h"
+#include "pgmig_lock.h"
 
 /* Ask for a password on the terminal (malloc'd). */
 static char *

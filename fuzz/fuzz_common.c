@@ -2,7 +2,7 @@
  *
  * fuzz_common.c
  *	  libFuzzer target for the shared parser and revision graph
- *	  (common/pgmig_common.c, compiled as the client compiles it).
+ *	  (common/, compiled as the client compiles it).
  *
  * An input is a small project: records introduced by lines that start
  * with "##", each followed by its body (the lines up to the next record):
@@ -34,7 +34,10 @@
 
 #include <openssl/evp.h>
 
-#include "pgmig_common.h"
+#include "pgmig_checksum.h"
+#include "pgmig_format.h"
+#include "pgmig_graph.h"
+#include "pgmig_version.h"
 #include "fuzz_check.h"
 
 #define MAX_FILES	16

@@ -1,15 +1,14 @@
 /*-------------------------------------------------------------------------
  *
- * pgmig_common.c
- *	  Logic shared by the pgmig extension and the pgmig client: the
- *	  migration file format, checksums, version ordering, and the revision
- *	  graph with its targets and plans.
+ * pgmig_format.c
+ *	  The migration file format: file names, the "-- migrate:up" and
+ *	  "-- migrate:down" sections, the "-- pgmig:" header directives, and
+ *	  lock_timeout values as PostgreSQL parses them.
  *
- * Compiled into the server module and, with -DFRONTEND, into the client.
- * Memory comes from palloc (the client gets it from libpgcommon, which is
- * plain malloc: no memory context cleans up after us).  So every function
- * frees its scratch memory, on error paths too, and what it returns belongs
- * to the caller.
+ * Compiled into the server module and, with -DFRONTEND, into the client,
+ * where palloc is plain malloc and no memory context cleans up: every
+ * function frees its scratch memory, on error paths too, and what it
+ * returns belongs to the caller.
  *
  *-------------------------------------------------------------------------
  */
@@ -23,10 +22,10 @@
 #include <limits.h>
 #include <math.h>
 
-#include "lib/stringinfo.h"
 #include "mb/pg_wchar.h"
 
-#include "pgmig_common.h"
+#include "pgmig_format.h"
+#include "pgmig_version.h"
 
 /* Parse a file name into id, sort key and description. */
 bool

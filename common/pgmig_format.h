@@ -1,28 +1,17 @@
 /*-------------------------------------------------------------------------
  *
- * pgmig_common.h
- *	  Logic shared by the pgmig extension and the pgmig client.
- *
- * Everything here is backend-independent: the same source file is compiled
- * into the server module and (with -DFRONTEND) into the client, the way
- * PostgreSQL's own src/common is.  It covers the migration file format, the
- * checksum of a script, the ordering of revision ids, and the revision graph
- * with its targets and plans.  Nothing here touches a database.
- *
- * Functions that can fail fill in a PgmigError and return false; the caller
- * turns it into an ereport() (server) or pg_log_error() (client).
+ * pgmig_format.h
+ *	  The migration file format: file names, the "-- migrate:up" and
+ *	  "-- migrate:down" sections, the "-- pgmig:" header directives, and
+ *	  lock_timeout values as PostgreSQL parses them.
  *
  *-------------------------------------------------------------------------
  */
-#ifndef PGMIG_COMMON_H
-#define PGMIG_COMMON_H
+#ifndef PGMIG_FORMAT_H
+#define PGMIG_FORMAT_H
 
-#include "pgmig_message.h"
-#include "pgmig_version.h"
-#include "pgmig_state.h"
-#include "pgmig_lock.h"
 #include "pgmig_checksum.h"
-#include "pgmig_graph.h"
+#include "pgmig_message.h"
 
 /* One migration file, parsed. */
 typedef struct PgmigScript
@@ -73,4 +62,4 @@ extern void pgmig_section_checksums(PgmigScript *script);
 /* Line number (1-based) of byte "offset" in "text", counted from "first". */
 extern int	pgmig_line_at(const char *text, int offset, int first);
 
-#endif							/* PGMIG_COMMON_H */
+#endif							/* PGMIG_FORMAT_H */
