@@ -26,6 +26,7 @@
 #include "pgmig_graph.h"
 #include "pgmig_version.h"
 
+/* qsort comparator: nodes in version order. */
 static int
 node_cmp(const void *a, const void *b)
 {
@@ -72,6 +73,7 @@ typedef struct IntHeap
 	int		   *v;
 } IntHeap;
 
+/* Add "x" to the heap. */
 static void
 heap_push(IntHeap *h, int x)
 {
@@ -85,6 +87,7 @@ heap_push(IntHeap *h, int x)
 	h->v[i] = x;
 }
 
+/* Remove and return the heap's smallest index. */
 static int
 heap_pop(IntHeap *h)
 {
@@ -133,32 +136,14 @@ graph_unbuild(PgmigGraph *g)
 	g->order = NULL;
 }
 
-/*
- * Build the graph (see header).  On an error nothing it allocated is left
- * but *err: the order, parents and children are NULL.
- */
-bool
-pgmig_graph_build(PgmigGraph *g, PgmigNode *nodes, int n, PgmigError *err)
+/* Sort the nodes by version; two with the same version are an error. */
+static bool
+sort_by_version(PgmigNode *nodes, int n, PgmigError *err)
 {
-	int			i,
-				j;
-	int		   *indeg;
-	int		   *childpos;
-	IntHeap		heap;
-	int			done = 0;
+	int			i;
 
-	g->n = n;
-	g->nodes = nodes;
-	g->order = NULL;
-	for (i = 0; i < n; i++)
-	{
-		nodes[i].parents = NULL;
-		nodes[i].nchildren = 0;
-		nodes[i].children = NULL;
-	}
 	if (n > 1)
 		qsort(nodes, n, sizeof(PgmigNode), node_cmp);
-
 	for (i = 1; i < n; i++)
 		if (pgmig_sortkey_cmp(nodes[i - 1].sortkey, nodes[i].sortkey) == 0)
 		{
@@ -171,54 +156,61 @@ pgmig_graph_build(PgmigGraph *g, PgmigNode *nodes, int n, PgmigError *err)
 			pfree(detail);
 			return false;
 		}
+	return true;
+}
 
-	g->order = palloc((n > 0 ? n : 1) * sizeof(int));
-	indeg = palloc0((n > 0 ? n : 1) * sizeof(int));
-	for (i = 0; i < n; i++)
+/*
+ * Resolve the parents of node "i" to indexes: the ones it declares, or
+ * the previous revision in version order.
+ */
+static bool
+resolve_parents(PgmigGraph *g, int i, PgmigError *err)
+{
+	PgmigNode  *node = &g->nodes[i];
+	int			j;
+
+	if (!node->parents_explicit)
 	{
-		PgmigNode  *node = &nodes[i];
-
-		if (!node->parents_explicit)
-		{
-			node->nparents = i > 0 ? 1 : 0;
-			node->parents = palloc(sizeof(int));
-			if (i > 0)
-				node->parents[0] = i - 1;
-		}
-		else
-		{
-			node->parents = palloc((node->nparents > 0 ? node->nparents : 1) * sizeof(int));
-			for (j = 0; j < node->nparents; j++)
-			{
-				int			p = find_exact(g, node->parent_ids[j]);
-
-				if (p < 0)
-				{
-					char	   *detail = psprintf("Revision %s revises %s, which does not exist.",
-												  node->id, node->parent_ids[j]);
-
-					pgmig_set_error(err, PGMIG_ERR_UNDEFINED, 0, detail, NULL,
-									"unknown parent revision %s",
-									node->parent_ids[j]);
-					pfree(detail);
-					pfree(indeg);
-					graph_unbuild(g);
-					return false;
-				}
-				if (p == i)
-				{
-					pgmig_set_error(err, PGMIG_ERR_CYCLE, 0, NULL, NULL,
-									"revision %s revises itself", node->id);
-					pfree(indeg);
-					graph_unbuild(g);
-					return false;
-				}
-				node->parents[j] = p;
-			}
-		}
+		node->nparents = i > 0 ? 1 : 0;
+		node->parents = palloc(sizeof(int));
+		if (i > 0)
+			node->parents[0] = i - 1;
+		return true;
 	}
+	node->parents = palloc((node->nparents > 0 ? node->nparents : 1) * sizeof(int));
+	for (j = 0; j < node->nparents; j++)
+	{
+		int			p = find_exact(g, node->parent_ids[j]);
 
-	/* children lists */
+		if (p < 0)
+		{
+			char	   *detail = psprintf("Revision %s revises %s, which does not exist.",
+										  node->id, node->parent_ids[j]);
+
+			pgmig_set_error(err, PGMIG_ERR_UNDEFINED, 0, detail, NULL,
+							"unknown parent revision %s",
+							node->parent_ids[j]);
+			pfree(detail);
+			return false;
+		}
+		if (p == i)
+			return pgmig_set_error(err, PGMIG_ERR_CYCLE, 0, NULL, NULL,
+								   "revision %s revises itself", node->id);
+		node->parents[j] = p;
+	}
+	return true;
+}
+
+/* Fill in the children of every node from the parents. */
+static void
+link_children(PgmigGraph *g)
+{
+	PgmigNode  *nodes = g->nodes;
+	int			n = g->n;
+	int		   *childpos;
+	int			i,
+				j;
+
 	for (i = 0; i < n; i++)
 		for (j = 0; j < nodes[i].nparents; j++)
 			nodes[nodes[i].parents[j]].nchildren++;
@@ -233,8 +225,49 @@ pgmig_graph_build(PgmigGraph *g, PgmigNode *nodes, int n, PgmigError *err)
 			nodes[p].children[childpos[p]++] = i;
 		}
 	pfree(childpos);
+}
 
-	/* Kahn's algorithm, lowest version first among the ready ones */
+/* Report the revisions a cycle left with parents not yet ordered. */
+static bool
+report_cycle(const PgmigGraph *g, const int *indeg, PgmigError *err)
+{
+	int			i,
+				k = 0;
+	int		   *cyc = palloc(g->n * sizeof(int));
+	char	   *list;
+	char	   *detail;
+
+	for (i = 0; i < g->n; i++)
+		if (indeg[i] > 0)
+			cyc[k++] = i;
+	list = pgmig_graph_id_list(g, cyc, k, 10);
+	detail = psprintf("Revisions %s revise each other.", list);
+	pgmig_set_error(err, PGMIG_ERR_CYCLE, 0, detail,
+					"Fix the revises lines of these files.",
+					"revision graph has a cycle");
+	pfree(detail);
+	pfree(list);
+	pfree(cyc);
+	return false;
+}
+
+/*
+ * Order the nodes parents first (Kahn's algorithm, lowest version first
+ * among the ready ones) into g->order and each node's topo; a cycle is an
+ * error.
+ */
+static bool
+order_topologically(PgmigGraph *g, PgmigError *err)
+{
+	PgmigNode  *nodes = g->nodes;
+	int			n = g->n;
+	int		   *indeg = palloc0((n > 0 ? n : 1) * sizeof(int));
+	IntHeap		heap;
+	int			done = 0;
+	int			i,
+				j;
+
+	g->order = palloc((n > 0 ? n : 1) * sizeof(int));
 	heap.n = 0;
 	heap.v = palloc((n > 0 ? n : 1) * sizeof(int));
 	for (i = 0; i < n; i++)
@@ -255,28 +288,43 @@ pgmig_graph_build(PgmigGraph *g, PgmigNode *nodes, int n, PgmigError *err)
 	}
 	pfree(heap.v);
 	if (done < n)
-	{
-		int			k = 0;
-		int		   *cyc = palloc(n * sizeof(int));
-		char	   *list;
-		char	   *detail;
+		report_cycle(g, indeg, err);
+	pfree(indeg);
+	return done == n;
+}
 
-		for (i = 0; i < n; i++)
-			if (indeg[i] > 0)
-				cyc[k++] = i;
-		list = pgmig_graph_id_list(g, cyc, k, 10);
-		detail = psprintf("Revisions %s revise each other.", list);
-		pgmig_set_error(err, PGMIG_ERR_CYCLE, 0, detail,
-						"Fix the revises lines of these files.",
-						"revision graph has a cycle");
-		pfree(detail);
-		pfree(list);
-		pfree(cyc);
-		pfree(indeg);
+/*
+ * Build the graph (see header).  On an error nothing it allocated is left
+ * but *err: the order, parents and children are NULL.
+ */
+bool
+pgmig_graph_build(PgmigGraph *g, PgmigNode *nodes, int n, PgmigError *err)
+{
+	int			i;
+
+	g->n = n;
+	g->nodes = nodes;
+	g->order = NULL;
+	for (i = 0; i < n; i++)
+	{
+		nodes[i].parents = NULL;
+		nodes[i].nchildren = 0;
+		nodes[i].children = NULL;
+	}
+	if (!sort_by_version(nodes, n, err))
+		return false;
+	for (i = 0; i < n; i++)
+		if (!resolve_parents(g, i, err))
+		{
+			graph_unbuild(g);
+			return false;
+		}
+	link_children(g);
+	if (!order_topologically(g, err))
+	{
 		graph_unbuild(g);
 		return false;
 	}
-	pfree(indeg);
 	return true;
 }
 
@@ -491,6 +539,110 @@ parse_relative(const char *s, char sign)
 	return (int) v;
 }
 
+/* Want "head": the one head and its ancestors (nothing if no revisions). */
+static bool
+want_head(const PgmigGraph *g, bool *want, PgmigError *err)
+{
+	int		   *heads;
+	int			nheads = pgmig_graph_heads(g, &heads);
+	bool		ok = true;
+
+	if (nheads > 1)
+	{
+		char	   *list = pgmig_graph_id_list(g, heads, nheads, 10);
+		char	   *detail = psprintf("The heads are %s.", list);
+
+		ok = pgmig_set_error(err, PGMIG_ERR_HEADS, 0, detail,
+							 "Name one of them, use \"heads\" to include all of them, or join them with \"pgmig merge\".",
+							 "there are %d heads", nheads);
+		pfree(detail);
+		pfree(list);
+	}
+	else if (nheads == 1)
+		mark_ancestors(g, heads[0], want);
+	pfree(heads);
+	return ok;
+}
+
+/*
+ * Want "+N" (upgrade: everything, at most N steps) or "-N" (downgrade:
+ * nothing, at most N steps); the sign must match the direction.
+ */
+static bool
+want_relative(const PgmigGraph *g, const char *target, int n, bool revert,
+			  bool *want, int *limit, PgmigError *err)
+{
+	int			i;
+
+	if ((target[0] == '+') == revert)
+		return pgmig_set_error(err, PGMIG_ERR_TARGET, 0, NULL,
+							   revert ? "Downgrade with -N, upgrade with +N." :
+							   "Upgrade with +N, downgrade with -N.",
+							   "relative target \"%s\" goes the wrong way",
+							   target);
+	*limit = n;
+	if (!revert)
+		for (i = 0; i < g->n; i++)
+			want[i] = true;
+	return true;
+}
+
+/* Want "label@head" ("at" points at its "@"): that head and its ancestors. */
+static bool
+want_label_head(const PgmigGraph *g, const char *target, const char *at,
+				bool *want, PgmigError *err)
+{
+	char	   *label;
+	int			x;
+
+	if (strcmp(at + 1, "head") != 0)
+		return pgmig_set_error(err, PGMIG_ERR_TARGET, 0, NULL,
+							   "Branch targets are written label@head.",
+							   "invalid target \"%s\"", target);
+	label = pnstrdup(target, at - target);
+	x = find_label_head(g, label, err);
+	if (x >= 0)
+		mark_ancestors(g, x, want);
+	pfree(label);
+	return x >= 0;
+}
+
+/*
+ * Mark in "want" (all false on entry) the revisions that should be
+ * applied after a plan to "target" (upgrade: at least these; downgrade:
+ * at most these), and set *limit for +N and -N.
+ */
+static bool
+want_target(const PgmigGraph *g, const char *target, bool revert,
+			bool *want, int *limit, PgmigError *err)
+{
+	int			i,
+				rel,
+				x;
+	const char *at;
+
+	if (target == NULL || strcmp(target, "head") == 0)
+		return want_head(g, want, err);
+	if (strcmp(target, "heads") == 0)
+	{
+		for (i = 0; i < g->n; i++)
+			want[i] = true;
+		return true;
+	}
+	if (strcmp(target, "base") == 0)
+		return true;			/* nothing wanted */
+	if ((rel = parse_relative(target, '+')) >= 0 ||
+		(rel = parse_relative(target, '-')) >= 0)
+		return want_relative(g, target, rel, revert, want, limit, err);
+	if ((at = strchr(target, '@')) != NULL)
+		return want_label_head(g, target, at, want, err);
+	x = pgmig_graph_find(g, target, err);
+	if (x < 0)
+		return false;
+	mark_ancestors(g, x, want);
+	return true;
+}
+
 /*
  * Plan an upgrade or a downgrade to "target" (see header).  On an error
  * plan->steps is NULL and nothing else stays allocated but *err.
@@ -500,120 +652,31 @@ pgmig_graph_plan(const PgmigGraph *g, const char *target, bool revert,
 				 PgmigPlan *plan, PgmigError *err)
 {
 	bool	   *want = palloc0((g->n > 0 ? g->n : 1) * sizeof(bool));
-	bool		ok = true;
 	int			limit = -1;
-	int			i,
-				rel;
-	char	   *at;
+	int			i;
 
 	plan->revert = revert;
 	plan->nsteps = 0;
 	plan->steps = NULL;
-
-	/*
-	 * "want" is the set of revisions that should be applied afterwards
-	 * (upgrade: at least these; downgrade: at most these).
-	 */
-	if (target == NULL || strcmp(target, "head") == 0)
-	{
-		int		   *heads;
-		int			nheads = pgmig_graph_heads(g, &heads);
-
-		if (nheads > 1)
-		{
-			char	   *list = pgmig_graph_id_list(g, heads, nheads, 10);
-			char	   *detail = psprintf("The heads are %s.", list);
-
-			ok = pgmig_set_error(err, PGMIG_ERR_HEADS, 0, detail,
-								 "Name one of them, use \"heads\" to include all of them, or join them with \"pgmig merge\".",
-								 "there are %d heads", nheads);
-			pfree(detail);
-			pfree(list);
-		}
-		else if (nheads == 1)
-			mark_ancestors(g, heads[0], want);
-		pfree(heads);
-	}
-	else if (strcmp(target, "heads") == 0)
-	{
-		for (i = 0; i < g->n; i++)
-			want[i] = true;
-	}
-	else if (strcmp(target, "base") == 0)
-	{
-		/* nothing wanted */
-	}
-	else if ((rel = parse_relative(target, '+')) >= 0 ||
-			 (rel = parse_relative(target, '-')) >= 0)
-	{
-		if ((target[0] == '+') == revert)
-			ok = pgmig_set_error(err, PGMIG_ERR_TARGET, 0, NULL,
-								 revert ? "Downgrade with -N, upgrade with +N." :
-								 "Upgrade with +N, downgrade with -N.",
-								 "relative target \"%s\" goes the wrong way", target);
-		else
-		{
-			limit = rel;
-			if (revert)
-				memset(want, 0, g->n * sizeof(bool));
-			else
-				for (i = 0; i < g->n; i++)
-					want[i] = true;
-		}
-	}
-	else if ((at = strchr(target, '@')) != NULL)
-	{
-		if (strcmp(at + 1, "head") != 0)
-			ok = pgmig_set_error(err, PGMIG_ERR_TARGET, 0, NULL,
-								 "Branch targets are written label@head.",
-								 "invalid target \"%s\"", target);
-		else
-		{
-			char	   *label = pnstrdup(target, at - target);
-			int			x = find_label_head(g, label, err);
-
-			if (x < 0)
-				ok = false;
-			else
-				mark_ancestors(g, x, want);
-			pfree(label);
-		}
-	}
-	else
-	{
-		int			x = pgmig_graph_find(g, target, err);
-
-		if (x < 0)
-			ok = false;
-		else
-			mark_ancestors(g, x, want);
-	}
-	if (!ok)
+	if (!want_target(g, target, revert, want, &limit, err))
 	{
 		pfree(want);
 		return false;
 	}
 
+	/*
+	 * Upgrade: the wanted ones not applied, parents first.  Downgrade: the
+	 * applied (or partial) ones not wanted, children first.
+	 */
 	plan->steps = palloc((g->n > 0 ? g->n : 1) * sizeof(int));
-	if (!revert)
+	for (i = 0; i < g->n; i++)
 	{
-		for (i = 0; i < g->n; i++)
-		{
-			int			x = g->order[i];
+		int			x = g->order[revert ? g->n - 1 - i : i];
+		const PgmigNode *node = &g->nodes[x];
 
-			if (want[x] && !g->nodes[x].applied)
-				plan->steps[plan->nsteps++] = x;
-		}
-	}
-	else
-	{
-		for (i = g->n - 1; i >= 0; i--)
-		{
-			int			x = g->order[i];
-
-			if (!want[x] && (g->nodes[x].applied || g->nodes[x].partial))
-				plan->steps[plan->nsteps++] = x;
-		}
+		if (revert ? !want[x] && (node->applied || node->partial) :
+			want[x] && !node->applied)
+			plan->steps[plan->nsteps++] = x;
 	}
 	if (limit >= 0 && plan->nsteps > limit)
 		plan->nsteps = limit;
