@@ -271,10 +271,33 @@ pgmig_parse_ms(const char *value, int *ms)
 	return true;
 }
 
+/* Where pgmig_parse_script is in a file. */
+typedef enum Section
+{
+	HEADER,						/* before "-- migrate:up" */
+	UP,
+	DOWN
+} Section;
+
+/* What pgmig_parse_script knows while it reads a file, line by line. */
+typedef struct Reader
+{
+	const char *file_name;
+	PgmigScript *out;
+	int			lineno;			/* of the line being read */
+	Section		section;
+	bool		has_up;
+	bool		has_down;
+	size_t		up_start;		/* byte offsets of the sections' texts */
+	size_t		up_end;
+	size_t		down_start;
+	size_t		down_end;
+} Reader;
+
 /* Parse the options after "-- migrate:up" / "-- migrate:down". */
 static bool
-parse_section_options(const char *rest, bool *transactional, int lineno,
-					  const char *file_name, PgmigError *err)
+parse_section_options(Reader *r, const char *rest, bool *transactional,
+					  PgmigError *err)
 {
 	char	  **words;
 	int			n = split_words(rest, &words);
@@ -292,10 +315,10 @@ parse_section_options(const char *rest, bool *transactional, int lineno,
 		{
 			char	   *shown = pgmig_escape(words[i]);
 
-			ok = pgmig_set_error(err, PGMIG_ERR_FILE, lineno,
+			ok = pgmig_set_error(err, PGMIG_ERR_FILE, r->lineno,
 								 "The only option of a migrate:up or migrate:down line is transaction:false.",
 								 NULL, "unknown option \"%s\" in file \"%s\" line %d",
-								 shown, file_name, lineno);
+								 shown, r->file_name, r->lineno);
 			pfree(shown);
 		}
 	}
@@ -304,18 +327,99 @@ parse_section_options(const char *rest, bool *transactional, int lineno,
 }
 
 /*
- * Handle one "-- pgmig:" header directive.  The words kept in "out" are
- * handed on (NULL in the array); the rest are freed, on errors too.
+ * "-- pgmig:revises <id>...": the parents, or none for "revises base".
+ * The ids kept are handed on (NULL in "words").
  */
 static bool
-parse_directive(const char *rest, PgmigScript *out, int lineno,
-				const char *file_name, PgmigError *err)
+directive_revises(Reader *r, char **words, int n, PgmigError *err)
+{
+	PgmigScript *out = r->out;
+	int			i;
+
+	if (out->parents_explicit)
+		return pgmig_set_error(err, PGMIG_ERR_FILE, r->lineno, NULL,
+							   "List every parent on one revises line.",
+							   "duplicate revises directive in file \"%s\" line %d",
+							   r->file_name, r->lineno);
+	out->parents_explicit = true;
+	out->parents = palloc((n > 1 ? n - 1 : 1) * sizeof(char *));
+	for (i = 1; i < n; i++)
+	{
+		if (strcmp(words[i], "base") == 0 && n == 2)
+			break;				/* "revises base": a root revision */
+		out->parents[out->nparents++] = words[i];
+		words[i] = NULL;
+	}
+	return true;
+}
+
+/*
+ * "-- pgmig:label <name>...": more labels.  The names kept are handed on
+ * (NULL in "words").
+ */
+static bool
+directive_label(Reader *r, char **words, int n, PgmigError *err)
+{
+	PgmigScript *out = r->out;
+	int			i;
+
+	if (n < 2)
+		return pgmig_set_error(err, PGMIG_ERR_FILE, r->lineno, NULL, NULL,
+							   "label directive without a name in file \"%s\" line %d",
+							   r->file_name, r->lineno);
+	out->labels = out->labels ?
+		repalloc(out->labels, (out->nlabels + n - 1) * sizeof(char *)) :
+		palloc((n - 1) * sizeof(char *));
+	for (i = 1; i < n; i++)
+	{
+		if (strchr(words[i], '@') != NULL)
+			return pgmig_set_error(err, PGMIG_ERR_FILE, r->lineno, NULL, NULL,
+								   "label \"%s\" contains \"@\" in file \"%s\" line %d",
+								   words[i], r->file_name, r->lineno);
+		out->labels[out->nlabels++] = words[i];
+		words[i] = NULL;
+	}
+	return true;
+}
+
+/*
+ * "-- pgmig:lock_timeout <duration>", checked as the server checks
+ * lock_timeout; the last one counts.  The value kept is handed on (NULL
+ * in "words").
+ */
+static bool
+directive_lock_timeout(Reader *r, char **words, int n, PgmigError *err)
+{
+	PgmigScript *out = r->out;
+	int			ms;
+
+	if (n != 2)
+		return pgmig_set_error(err, PGMIG_ERR_FILE, r->lineno,
+							   "Write it as: -- pgmig:lock_timeout 5s",
+							   NULL, "lock_timeout directive needs one value in file \"%s\" line %d",
+							   r->file_name, r->lineno);
+	if (!pgmig_parse_ms(words[1], &ms) || ms < 0)
+		return pgmig_set_error(err, PGMIG_ERR_FILE, r->lineno, NULL,
+							   "Use a duration such as \"5s\" or \"200ms\"; 0 waits indefinitely.",
+							   "invalid lock_timeout \"%s\" in file \"%s\" line %d",
+							   words[1], r->file_name, r->lineno);
+	if (out->lock_timeout != NULL)
+		pfree(out->lock_timeout);
+	out->lock_timeout = words[1];
+	words[1] = NULL;
+	return true;
+}
+
+/*
+ * Handle one "-- pgmig:" header directive.  The words kept in the script
+ * are handed on; the rest are freed, on errors too.
+ */
+static bool
+parse_directive(Reader *r, const char *rest, PgmigError *err)
 {
 	char	  **words;
 	int			n;
-	bool		ok = true;
-	int			ms;
-	int			i;
+	bool		ok;
 	const char *c;
 
 	/* labels and ids are printed and compared: no control characters */
@@ -323,90 +427,129 @@ parse_directive(const char *rest, PgmigScript *out, int lineno,
 		 c = pgmig_find_control(c + 1))
 		;
 	if (c != NULL)
-		return pgmig_set_error(err, PGMIG_ERR_FILE, lineno,
+		return pgmig_set_error(err, PGMIG_ERR_FILE, r->lineno,
 							   "Labels, revision ids and lock_timeout values may not contain control characters.",
 							   NULL, "control character in pgmig directive in file \"%s\" line %d",
-							   file_name, lineno);
+							   r->file_name, r->lineno);
 
 	n = split_words(rest, &words);
 	if (n == 0)
-		ok = pgmig_set_error(err, PGMIG_ERR_FILE, lineno, NULL,
+		ok = pgmig_set_error(err, PGMIG_ERR_FILE, r->lineno, NULL,
 							 "Directives are revises, label and lock_timeout.",
 							 "empty pgmig directive in file \"%s\" line %d",
-							 file_name, lineno);
+							 r->file_name, r->lineno);
 	else if (strcmp(words[0], "revises") == 0)
-	{
-		if (out->parents_explicit)
-			ok = pgmig_set_error(err, PGMIG_ERR_FILE, lineno, NULL,
-								 "List every parent on one revises line.",
-								 "duplicate revises directive in file \"%s\" line %d",
-								 file_name, lineno);
-		else
-		{
-			out->parents_explicit = true;
-			out->parents = palloc((n > 1 ? n - 1 : 1) * sizeof(char *));
-			for (i = 1; i < n; i++)
-			{
-				if (strcmp(words[i], "base") == 0 && n == 2)
-					break;		/* "revises base": a root revision */
-				out->parents[out->nparents++] = words[i];
-				words[i] = NULL;
-			}
-		}
-	}
+		ok = directive_revises(r, words, n, err);
 	else if (strcmp(words[0], "label") == 0)
-	{
-		if (n < 2)
-			ok = pgmig_set_error(err, PGMIG_ERR_FILE, lineno, NULL, NULL,
-								 "label directive without a name in file \"%s\" line %d",
-								 file_name, lineno);
-		else
-		{
-			out->labels = out->labels ?
-				repalloc(out->labels, (out->nlabels + n - 1) * sizeof(char *)) :
-				palloc((n - 1) * sizeof(char *));
-			for (i = 1; i < n && ok; i++)
-			{
-				if (strchr(words[i], '@') != NULL)
-					ok = pgmig_set_error(err, PGMIG_ERR_FILE, lineno, NULL, NULL,
-										 "label \"%s\" contains \"@\" in file \"%s\" line %d",
-										 words[i], file_name, lineno);
-				else
-				{
-					out->labels[out->nlabels++] = words[i];
-					words[i] = NULL;
-				}
-			}
-		}
-	}
+		ok = directive_label(r, words, n, err);
 	else if (strcmp(words[0], "lock_timeout") == 0)
-	{
-		if (n != 2)
-			ok = pgmig_set_error(err, PGMIG_ERR_FILE, lineno,
-								 "Write it as: -- pgmig:lock_timeout 5s",
-								 NULL, "lock_timeout directive needs one value in file \"%s\" line %d",
-								 file_name, lineno);
-		else if (!pgmig_parse_ms(words[1], &ms) || ms < 0)
-			ok = pgmig_set_error(err, PGMIG_ERR_FILE, lineno, NULL,
-								 "Use a duration such as \"5s\" or \"200ms\"; 0 waits indefinitely.",
-								 "invalid lock_timeout \"%s\" in file \"%s\" line %d",
-								 words[1], file_name, lineno);
-		else
-		{
-			/* the last lock_timeout line counts */
-			if (out->lock_timeout != NULL)
-				pfree(out->lock_timeout);
-			out->lock_timeout = words[1];
-			words[1] = NULL;
-		}
-	}
+		ok = directive_lock_timeout(r, words, n, err);
 	else
-		ok = pgmig_set_error(err, PGMIG_ERR_FILE, lineno, NULL,
+		ok = pgmig_set_error(err, PGMIG_ERR_FILE, r->lineno, NULL,
 							 "Directives are revises, label and lock_timeout.",
 							 "unknown directive \"pgmig:%s\" in file \"%s\" line %d",
-							 words[0], file_name, lineno);
+							 words[0], r->file_name, r->lineno);
 	free_words(words, n);
 	return ok;
+}
+
+/*
+ * A "-- migrate:up" line ("rest" is what follows it); the up text starts
+ * at byte "next".
+ */
+static bool
+start_up(Reader *r, const char *rest, size_t next, PgmigError *err)
+{
+	if (r->has_up)
+		return pgmig_set_error(err, PGMIG_ERR_FILE, r->lineno, NULL, NULL,
+							   "second \"-- migrate:up\" in file \"%s\" line %d",
+							   r->file_name, r->lineno);
+	if (r->section == DOWN)
+		return pgmig_set_error(err, PGMIG_ERR_FILE, r->lineno, NULL,
+							   "Put the up section before the down section.",
+							   "\"-- migrate:up\" after \"-- migrate:down\" in file \"%s\" line %d",
+							   r->file_name, r->lineno);
+	if (!parse_section_options(r, rest, &r->out->transactional, err))
+		return false;
+	r->has_up = true;
+	r->section = UP;
+	r->up_start = r->up_end = next;
+	r->out->up_line = r->lineno + 1;
+	return true;
+}
+
+/*
+ * A "-- migrate:down" line ("rest" is what follows it); the down text
+ * starts at byte "next".
+ */
+static bool
+start_down(Reader *r, const char *rest, size_t next, PgmigError *err)
+{
+	bool		down_tx;
+
+	if (r->section != UP)
+		return pgmig_set_error(err, PGMIG_ERR_FILE, r->lineno, NULL, NULL,
+							   r->has_down ?
+							   "second \"-- migrate:down\" in file \"%s\" line %d" :
+							   "\"-- migrate:down\" before \"-- migrate:up\" in file \"%s\" line %d",
+							   r->file_name, r->lineno);
+	if (!parse_section_options(r, rest, &down_tx, err))
+		return false;
+	/* either section at top level makes the revision no-transaction */
+	if (!down_tx)
+		r->out->transactional = false;
+	r->has_down = true;
+	r->section = DOWN;
+	r->down_start = r->down_end = next;
+	r->out->down_line = r->lineno + 1;
+	return true;
+}
+
+/*
+ * Read one line of the file (NUL-terminated, without its newline); the
+ * next line starts at byte "next".
+ */
+static bool
+read_line(Reader *r, const char *line, size_t next, PgmigError *err)
+{
+	const char *rest;
+
+	if ((rest = comment_directive(line, "migrate:up")) != NULL &&
+		(*rest == '\0' || isspace((unsigned char) *rest)))
+		return start_up(r, rest, next, err);
+	if ((rest = comment_directive(line, "migrate:down")) != NULL &&
+		(*rest == '\0' || isspace((unsigned char) *rest)))
+		return start_down(r, rest, next, err);
+	if ((rest = comment_directive(line, "migrate:")) != NULL)
+	{
+		char	   *shown = pgmig_escape(rest);
+
+		pgmig_set_error(err, PGMIG_ERR_FILE, r->lineno,
+						"Sections are \"-- migrate:up\" and \"-- migrate:down\".",
+						NULL, "unknown section \"migrate:%s\" in file \"%s\" line %d",
+						shown, r->file_name, r->lineno);
+		pfree(shown);
+		return false;
+	}
+	if ((rest = comment_directive(line, "pgmig:")) != NULL)
+	{
+		if (r->section != HEADER)
+			return pgmig_set_error(err, PGMIG_ERR_FILE, r->lineno, NULL,
+								   "Directives go in the header, before \"-- migrate:up\".",
+								   "directive after \"-- migrate:up\" in file \"%s\" line %d",
+								   r->file_name, r->lineno);
+		return parse_directive(r, rest, err);
+	}
+	if (r->section == HEADER && !line_is_comment(line))
+		return pgmig_set_error(err, PGMIG_ERR_FILE, r->lineno, NULL,
+							   "Put statements after a \"-- migrate:up\" line.",
+							   "statement before \"-- migrate:up\" in file \"%s\" line %d",
+							   r->file_name, r->lineno);
+	if (r->section == UP)
+		r->up_end = next;
+	else if (r->section == DOWN)
+		r->down_end = next;
+	return true;
 }
 
 /* Parse a migration file (see header). */
@@ -414,18 +557,8 @@ bool
 pgmig_parse_script(const char *file_name, char *content, size_t len,
 				   PgmigScript *out, PgmigError *err)
 {
-	enum
-	{
-		HEADER, UP, DOWN
-	}			section = HEADER;
+	Reader		r;
 	char	   *p;
-	int			lineno = 0;
-	size_t		up_start = 0,
-				up_end = 0,
-				down_start = 0,
-				down_end = 0;
-	bool		has_up = false,
-				has_down = false;
 
 	memset(out, 0, sizeof(*out));
 	if (!pgmig_parse_file_name(file_name, &out->id, &out->sortkey,
@@ -443,120 +576,41 @@ pgmig_parse_script(const char *file_name, char *content, size_t len,
 		return pgmig_set_error(err, PGMIG_ERR_FILE, 0, NULL, NULL,
 							   "could not compute checksum of file \"%s\"", file_name);
 
-	p = content;
-	while (*p)
+	memset(&r, 0, sizeof(r));
+	r.file_name = file_name;
+	r.out = out;
+	r.section = HEADER;
+	for (p = content; *p != '\0';)
 	{
 		char	   *eol = strchr(p, '\n');
 		size_t		linelen = eol ? (size_t) (eol - p) : strlen(p);
-		size_t		offset = p - content;
+		size_t		next = eol ? (size_t) (eol + 1 - content) : len;
 		char		save = p[linelen];
-		const char *rest;
+		bool		ok;
 
-		lineno++;
+		r.lineno++;
 		if (!utf8_valid(p, linelen))
-			return pgmig_set_error(err, PGMIG_ERR_FILE, lineno,
+			return pgmig_set_error(err, PGMIG_ERR_FILE, r.lineno,
 								   "Migration files must be encoded in UTF-8.", NULL,
 								   "invalid UTF-8 in file \"%s\" line %d",
-								   file_name, lineno);
+								   file_name, r.lineno);
 		p[linelen] = '\0';
-
-		if ((rest = comment_directive(p, "migrate:up")) != NULL &&
-			(*rest == '\0' || isspace((unsigned char) *rest)))
-		{
-			if (has_up)
-			{
-				p[linelen] = save;
-				return pgmig_set_error(err, PGMIG_ERR_FILE, lineno, NULL, NULL,
-									   "second \"-- migrate:up\" in file \"%s\" line %d",
-									   file_name, lineno);
-			}
-			if (section == DOWN)
-			{
-				p[linelen] = save;
-				return pgmig_set_error(err, PGMIG_ERR_FILE, lineno, NULL,
-									   "Put the up section before the down section.",
-									   "\"-- migrate:up\" after \"-- migrate:down\" in file \"%s\" line %d",
-									   file_name, lineno);
-			}
-			if (!parse_section_options(rest, &out->transactional, lineno,
-									   file_name, err))
-				return false;
-			has_up = true;
-			section = UP;
-			up_start = up_end = eol ? offset + linelen + 1 : len;
-			out->up_line = lineno + 1;
-		}
-		else if ((rest = comment_directive(p, "migrate:down")) != NULL &&
-				 (*rest == '\0' || isspace((unsigned char) *rest)))
-		{
-			bool		down_tx;
-
-			if (section != UP)
-			{
-				p[linelen] = save;
-				return pgmig_set_error(err, PGMIG_ERR_FILE, lineno, NULL, NULL,
-									   has_down ?
-									   "second \"-- migrate:down\" in file \"%s\" line %d" :
-									   "\"-- migrate:down\" before \"-- migrate:up\" in file \"%s\" line %d",
-									   file_name, lineno);
-			}
-			if (!parse_section_options(rest, &down_tx, lineno, file_name, err))
-				return false;
-			/* either section at top level makes the revision no-transaction */
-			if (!down_tx)
-				out->transactional = false;
-			has_down = true;
-			section = DOWN;
-			down_start = down_end = eol ? offset + linelen + 1 : len;
-			out->down_line = lineno + 1;
-		}
-		else if ((rest = comment_directive(p, "migrate:")) != NULL)
-		{
-			char	   *shown = pgmig_escape(rest);
-
-			pgmig_set_error(err, PGMIG_ERR_FILE, lineno,
-							"Sections are \"-- migrate:up\" and \"-- migrate:down\".",
-							NULL, "unknown section \"migrate:%s\" in file \"%s\" line %d",
-							shown, file_name, lineno);
-			pfree(shown);
-			return false;
-		}
-		else if ((rest = comment_directive(p, "pgmig:")) != NULL)
-		{
-			if (section != HEADER)
-				return pgmig_set_error(err, PGMIG_ERR_FILE, lineno, NULL,
-									   "Directives go in the header, before \"-- migrate:up\".",
-									   "directive after \"-- migrate:up\" in file \"%s\" line %d",
-									   file_name, lineno);
-			if (!parse_directive(rest, out, lineno, file_name, err))
-				return false;
-		}
-		else if (section == HEADER)
-		{
-			if (!line_is_comment(p))
-				return pgmig_set_error(err, PGMIG_ERR_FILE, lineno, NULL,
-									   "Put statements after a \"-- migrate:up\" line.",
-									   "statement before \"-- migrate:up\" in file \"%s\" line %d",
-									   file_name, lineno);
-		}
-		else if (section == UP)
-			up_end = eol ? offset + linelen + 1 : len;
-		else
-			down_end = eol ? offset + linelen + 1 : len;
-
+		ok = read_line(&r, p, next, err);
 		p[linelen] = save;
-		p = eol ? eol + 1 : p + linelen;
+		if (!ok)
+			return false;
+		p = content + next;
 	}
 
-	if (!has_up)
+	if (!r.has_up)
 		return pgmig_set_error(err, PGMIG_ERR_FILE, 0,
 							   "Every migration file has a \"-- migrate:up\" line followed by its statements.",
 							   NULL, "file \"%s\" has no \"-- migrate:up\" section",
 							   file_name);
 
-	out->up = pnstrdup(content + up_start, up_end - up_start);
-	if (has_down)
-		out->down = pnstrdup(content + down_start, down_end - down_start);
+	out->up = pnstrdup(content + r.up_start, r.up_end - r.up_start);
+	if (r.has_down)
+		out->down = pnstrdup(content + r.down_start, r.down_end - r.down_start);
 	return true;
 }
 
