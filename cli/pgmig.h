@@ -352,8 +352,6 @@ extern bool write_migration(const Project *project, const char *version,
 /* connection.c */
 extern void connect_db(const Options *opts, Conn *c);
 extern bool handshake(Conn *c, bool create);
-extern void report_statement_error(const char *message, const char *detail,
-								   const char *hint, const char *context);
 extern void report_error(const PGresult *res, PGconn *conn,
 						 const char *context);
 extern PGresult *query(Conn *c, const char *sql, int nparams,
@@ -432,6 +430,8 @@ extern int	print_sql_script(const Options *opts, Project *project,
 
 /* output.c */
 extern const char *shown(const char *text);
+extern void report_statement_error(const char *message, const char *detail,
+								   const char *hint, const char *context);
 extern void report_pgmig_error(PgmigError *err);
 extern void json_string(PQExpBuffer buf, const char *s);
 extern void json_key(PQExpBuffer buf, bool *first, const char *key);
