@@ -70,19 +70,40 @@ report_statement_error(const char *message, const char *detail,
 	termPQExpBuffer(&buf);
 }
 
-/* Report an error of the shared core (message, detail, hint), then free it. */
+/*
+ * Report an error of the shared core, then free it.  One at a line of a
+ * migration file is reported as the server reports it, its location on a
+ * context line after the detail and hint (report_statement_error's
+ * layout); any other with pg_log_error_detail and pg_log_error_hint.
+ */
 void
 report_pgmig_error(PgmigError *err)
 {
 	/* messages may quote ids or labels read from a catalog */
-	pg_log_error("%s", err->message ? shown(err->message) : "unknown error");
-	if (err->detail)
-		pg_log_error_detail("%s", shown(err->detail));
-	if (err->hint)
-		pg_log_error_hint("%s", shown(err->hint));
+	const char *message = err->message ? shown(err->message) : "unknown error";
+	const char *detail = err->detail ? shown(err->detail) : NULL;
+	const char *hint = err->hint ? shown(err->hint) : NULL;
+
+	if (err->file_name)
+	{
+		char	   *context = psprintf("file \"%s\" line %d",
+									   shown(err->file_name), err->line);
+
+		report_statement_error(message, detail, hint, context);
+		pg_free(context);
+	}
+	else
+	{
+		pg_log_error("%s", message);
+		if (detail)
+			pg_log_error_detail("%s", detail);
+		if (hint)
+			pg_log_error_hint("%s", hint);
+	}
 	pg_free(err->message);
 	pg_free(err->detail);
 	pg_free(err->hint);
+	pg_free(err->file_name);
 	memset(err, 0, sizeof(*err));
 }
 

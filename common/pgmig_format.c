@@ -44,7 +44,7 @@ pgmig_parse_file_name(const char *file_name, char **id, char **sortkey,
 	{
 		char	   *shown = pgmig_escape(file_name);
 
-		pgmig_set_error(err, PGMIG_ERR_FILE, 0,
+		pgmig_set_error(err, PGMIG_ERR_FILE,
 						"Migration file names may not contain newlines or other control characters.",
 						"Rename the file.",
 						"file name \"%s\" contains a control character", shown);
@@ -52,7 +52,7 @@ pgmig_parse_file_name(const char *file_name, char **id, char **sortkey,
 		return false;
 	}
 	if (len < 4 || strcmp(file_name + len - 4, ".sql") != 0)
-		return pgmig_set_error(err, PGMIG_ERR_FILE, 0,
+		return pgmig_set_error(err, PGMIG_ERR_FILE,
 							   "Migration files are named <version>_<description>.sql.",
 							   NULL, "file name \"%s\" does not end in \".sql\"",
 							   file_name);
@@ -64,7 +64,7 @@ pgmig_parse_file_name(const char *file_name, char **id, char **sortkey,
 	while (vlen > 0 && (file_name[vlen - 1] == '-' || file_name[vlen - 1] == '.'))
 		vlen--;
 	if (vlen == 0 || !isdigit((unsigned char) file_name[0]))
-		return pgmig_set_error(err, PGMIG_ERR_FILE, 0,
+		return pgmig_set_error(err, PGMIG_ERR_FILE,
 							   "Migration files are named <version>_<description>.sql, where the version starts with a digit.",
 							   NULL, "file name \"%s\" does not start with a version",
 							   file_name);
@@ -76,7 +76,7 @@ pgmig_parse_file_name(const char *file_name, char **id, char **sortkey,
 		slen--;
 	}
 	else if (slen > 0)
-		return pgmig_set_error(err, PGMIG_ERR_FILE, 0,
+		return pgmig_set_error(err, PGMIG_ERR_FILE,
 							   "Migration files are named <version>_<description>.sql.",
 							   NULL, "file name \"%s\" has no \"_\" after its version",
 							   file_name);
@@ -279,10 +279,13 @@ typedef enum Section
 	DOWN
 } Section;
 
-/* What pgmig_parse_script knows while it reads a file, line by line. */
+/*
+ * What pgmig_parse_script knows while it reads a file, line by line.  The
+ * functions that read a line report errors without a location, which
+ * pgmig_parse_script adds.
+ */
 typedef struct Reader
 {
-	const char *file_name;
 	PgmigScript *out;
 	int			lineno;			/* of the line being read */
 	Section		section;
@@ -296,8 +299,7 @@ typedef struct Reader
 
 /* Parse the options after "-- migrate:up" / "-- migrate:down". */
 static bool
-parse_section_options(Reader *r, const char *rest, bool *transactional,
-					  PgmigError *err)
+parse_section_options(const char *rest, bool *transactional, PgmigError *err)
 {
 	char	  **words;
 	int			n = split_words(rest, &words);
@@ -315,10 +317,9 @@ parse_section_options(Reader *r, const char *rest, bool *transactional,
 		{
 			char	   *shown = pgmig_escape(words[i]);
 
-			ok = pgmig_set_error(err, PGMIG_ERR_FILE, r->lineno,
+			ok = pgmig_set_error(err, PGMIG_ERR_FILE,
 								 "The only option of a migrate:up or migrate:down line is transaction:false.",
-								 NULL, "unknown option \"%s\" in file \"%s\" line %d",
-								 shown, r->file_name, r->lineno);
+								 NULL, "unknown option \"%s\"", shown);
 			pfree(shown);
 		}
 	}
@@ -331,16 +332,14 @@ parse_section_options(Reader *r, const char *rest, bool *transactional,
  * The ids kept are handed on (NULL in "words").
  */
 static bool
-directive_revises(Reader *r, char **words, int n, PgmigError *err)
+directive_revises(PgmigScript *out, char **words, int n, PgmigError *err)
 {
-	PgmigScript *out = r->out;
 	int			i;
 
 	if (out->parents_explicit)
-		return pgmig_set_error(err, PGMIG_ERR_FILE, r->lineno, NULL,
+		return pgmig_set_error(err, PGMIG_ERR_FILE, NULL,
 							   "List every parent on one revises line.",
-							   "duplicate revises directive in file \"%s\" line %d",
-							   r->file_name, r->lineno);
+							   "duplicate revises directive");
 	out->parents_explicit = true;
 	out->parents = palloc((n > 1 ? n - 1 : 1) * sizeof(char *));
 	for (i = 1; i < n; i++)
@@ -358,24 +357,21 @@ directive_revises(Reader *r, char **words, int n, PgmigError *err)
  * (NULL in "words").
  */
 static bool
-directive_label(Reader *r, char **words, int n, PgmigError *err)
+directive_label(PgmigScript *out, char **words, int n, PgmigError *err)
 {
-	PgmigScript *out = r->out;
 	int			i;
 
 	if (n < 2)
-		return pgmig_set_error(err, PGMIG_ERR_FILE, r->lineno, NULL, NULL,
-							   "label directive without a name in file \"%s\" line %d",
-							   r->file_name, r->lineno);
+		return pgmig_set_error(err, PGMIG_ERR_FILE, NULL, NULL,
+							   "label directive without a name");
 	out->labels = out->labels ?
 		repalloc(out->labels, (out->nlabels + n - 1) * sizeof(char *)) :
 		palloc((n - 1) * sizeof(char *));
 	for (i = 1; i < n; i++)
 	{
 		if (strchr(words[i], '@') != NULL)
-			return pgmig_set_error(err, PGMIG_ERR_FILE, r->lineno, NULL, NULL,
-								   "label \"%s\" contains \"@\" in file \"%s\" line %d",
-								   words[i], r->file_name, r->lineno);
+			return pgmig_set_error(err, PGMIG_ERR_FILE, NULL, NULL,
+								   "label \"%s\" contains \"@\"", words[i]);
 		out->labels[out->nlabels++] = words[i];
 		words[i] = NULL;
 	}
@@ -388,21 +384,18 @@ directive_label(Reader *r, char **words, int n, PgmigError *err)
  * in "words").
  */
 static bool
-directive_lock_timeout(Reader *r, char **words, int n, PgmigError *err)
+directive_lock_timeout(PgmigScript *out, char **words, int n, PgmigError *err)
 {
-	PgmigScript *out = r->out;
 	int			ms;
 
 	if (n != 2)
-		return pgmig_set_error(err, PGMIG_ERR_FILE, r->lineno,
+		return pgmig_set_error(err, PGMIG_ERR_FILE,
 							   "Write it as: -- pgmig:lock_timeout 5s",
-							   NULL, "lock_timeout directive needs one value in file \"%s\" line %d",
-							   r->file_name, r->lineno);
+							   NULL, "lock_timeout directive needs one value");
 	if (!pgmig_parse_ms(words[1], &ms) || ms < 0)
-		return pgmig_set_error(err, PGMIG_ERR_FILE, r->lineno, NULL,
+		return pgmig_set_error(err, PGMIG_ERR_FILE, NULL,
 							   "Use a duration such as \"5s\" or \"200ms\"; 0 waits indefinitely.",
-							   "invalid lock_timeout \"%s\" in file \"%s\" line %d",
-							   words[1], r->file_name, r->lineno);
+							   "invalid lock_timeout \"%s\"", words[1]);
 	if (out->lock_timeout != NULL)
 		pfree(out->lock_timeout);
 	out->lock_timeout = words[1];
@@ -415,7 +408,7 @@ directive_lock_timeout(Reader *r, char **words, int n, PgmigError *err)
  * are handed on; the rest are freed, on errors too.
  */
 static bool
-parse_directive(Reader *r, const char *rest, PgmigError *err)
+parse_directive(PgmigScript *out, const char *rest, PgmigError *err)
 {
 	char	  **words;
 	int			n;
@@ -427,28 +420,25 @@ parse_directive(Reader *r, const char *rest, PgmigError *err)
 		 c = pgmig_find_control(c + 1))
 		;
 	if (c != NULL)
-		return pgmig_set_error(err, PGMIG_ERR_FILE, r->lineno,
+		return pgmig_set_error(err, PGMIG_ERR_FILE,
 							   "Labels, revision ids and lock_timeout values may not contain control characters.",
-							   NULL, "control character in pgmig directive in file \"%s\" line %d",
-							   r->file_name, r->lineno);
+							   NULL, "control character in pgmig directive");
 
 	n = split_words(rest, &words);
 	if (n == 0)
-		ok = pgmig_set_error(err, PGMIG_ERR_FILE, r->lineno, NULL,
+		ok = pgmig_set_error(err, PGMIG_ERR_FILE, NULL,
 							 "Directives are revises, label and lock_timeout.",
-							 "empty pgmig directive in file \"%s\" line %d",
-							 r->file_name, r->lineno);
+							 "empty pgmig directive");
 	else if (strcmp(words[0], "revises") == 0)
-		ok = directive_revises(r, words, n, err);
+		ok = directive_revises(out, words, n, err);
 	else if (strcmp(words[0], "label") == 0)
-		ok = directive_label(r, words, n, err);
+		ok = directive_label(out, words, n, err);
 	else if (strcmp(words[0], "lock_timeout") == 0)
-		ok = directive_lock_timeout(r, words, n, err);
+		ok = directive_lock_timeout(out, words, n, err);
 	else
-		ok = pgmig_set_error(err, PGMIG_ERR_FILE, r->lineno, NULL,
+		ok = pgmig_set_error(err, PGMIG_ERR_FILE, NULL,
 							 "Directives are revises, label and lock_timeout.",
-							 "unknown directive \"pgmig:%s\" in file \"%s\" line %d",
-							 words[0], r->file_name, r->lineno);
+							 "unknown directive \"pgmig:%s\"", words[0]);
 	free_words(words, n);
 	return ok;
 }
@@ -461,15 +451,13 @@ static bool
 start_up(Reader *r, const char *rest, size_t next, PgmigError *err)
 {
 	if (r->has_up)
-		return pgmig_set_error(err, PGMIG_ERR_FILE, r->lineno, NULL, NULL,
-							   "second \"-- migrate:up\" in file \"%s\" line %d",
-							   r->file_name, r->lineno);
+		return pgmig_set_error(err, PGMIG_ERR_FILE, NULL, NULL,
+							   "second \"-- migrate:up\"");
 	if (r->section == DOWN)
-		return pgmig_set_error(err, PGMIG_ERR_FILE, r->lineno, NULL,
+		return pgmig_set_error(err, PGMIG_ERR_FILE, NULL,
 							   "Put the up section before the down section.",
-							   "\"-- migrate:up\" after \"-- migrate:down\" in file \"%s\" line %d",
-							   r->file_name, r->lineno);
-	if (!parse_section_options(r, rest, &r->out->transactional, err))
+							   "\"-- migrate:up\" after \"-- migrate:down\"");
+	if (!parse_section_options(rest, &r->out->transactional, err))
 		return false;
 	r->has_up = true;
 	r->section = UP;
@@ -488,12 +476,11 @@ start_down(Reader *r, const char *rest, size_t next, PgmigError *err)
 	bool		down_tx;
 
 	if (r->section != UP)
-		return pgmig_set_error(err, PGMIG_ERR_FILE, r->lineno, NULL, NULL,
+		return pgmig_set_error(err, PGMIG_ERR_FILE, NULL, NULL,
 							   r->has_down ?
-							   "second \"-- migrate:down\" in file \"%s\" line %d" :
-							   "\"-- migrate:down\" before \"-- migrate:up\" in file \"%s\" line %d",
-							   r->file_name, r->lineno);
-	if (!parse_section_options(r, rest, &down_tx, err))
+							   "second \"-- migrate:down\"" :
+							   "\"-- migrate:down\" before \"-- migrate:up\"");
+	if (!parse_section_options(rest, &down_tx, err))
 		return false;
 	/* either section at top level makes the revision no-transaction */
 	if (!down_tx)
@@ -524,27 +511,24 @@ read_line(Reader *r, const char *line, size_t next, PgmigError *err)
 	{
 		char	   *shown = pgmig_escape(rest);
 
-		pgmig_set_error(err, PGMIG_ERR_FILE, r->lineno,
+		pgmig_set_error(err, PGMIG_ERR_FILE,
 						"Sections are \"-- migrate:up\" and \"-- migrate:down\".",
-						NULL, "unknown section \"migrate:%s\" in file \"%s\" line %d",
-						shown, r->file_name, r->lineno);
+						NULL, "unknown section \"migrate:%s\"", shown);
 		pfree(shown);
 		return false;
 	}
 	if ((rest = comment_directive(line, "pgmig:")) != NULL)
 	{
 		if (r->section != HEADER)
-			return pgmig_set_error(err, PGMIG_ERR_FILE, r->lineno, NULL,
+			return pgmig_set_error(err, PGMIG_ERR_FILE, NULL,
 								   "Directives go in the header, before \"-- migrate:up\".",
-								   "directive after \"-- migrate:up\" in file \"%s\" line %d",
-								   r->file_name, r->lineno);
-		return parse_directive(r, rest, err);
+								   "directive after \"-- migrate:up\"");
+		return parse_directive(r->out, rest, err);
 	}
 	if (r->section == HEADER && !line_is_comment(line))
-		return pgmig_set_error(err, PGMIG_ERR_FILE, r->lineno, NULL,
+		return pgmig_set_error(err, PGMIG_ERR_FILE, NULL,
 							   "Put statements after a \"-- migrate:up\" line.",
-							   "statement before \"-- migrate:up\" in file \"%s\" line %d",
-							   r->file_name, r->lineno);
+							   "statement before \"-- migrate:up\"");
 	if (r->section == UP)
 		r->up_end = next;
 	else if (r->section == DOWN)
@@ -567,17 +551,16 @@ pgmig_parse_script(const char *file_name, char *content, size_t len,
 	out->file_name = pstrdup(file_name);
 
 	if (strlen(content) != len)
-		return pgmig_set_error(err, PGMIG_ERR_FILE, 0,
+		return pgmig_set_error(err, PGMIG_ERR_FILE,
 							   "The file contains a NUL byte; migration files are UTF-8 text.",
 							   NULL, "file \"%s\" is not a text file", file_name);
 	len = pgmig_normalize_newlines(content, len);
 
 	if (!pgmig_checksum(content, len, out->file_checksum))
-		return pgmig_set_error(err, PGMIG_ERR_FILE, 0, NULL, NULL,
+		return pgmig_set_error(err, PGMIG_ERR_FILE, NULL, NULL,
 							   "could not compute checksum of file \"%s\"", file_name);
 
 	memset(&r, 0, sizeof(r));
-	r.file_name = file_name;
 	r.out = out;
 	r.section = HEADER;
 	for (p = content; *p != '\0';)
@@ -590,20 +573,22 @@ pgmig_parse_script(const char *file_name, char *content, size_t len,
 
 		r.lineno++;
 		if (!utf8_valid(p, linelen))
-			return pgmig_set_error(err, PGMIG_ERR_FILE, r.lineno,
-								   "Migration files must be encoded in UTF-8.", NULL,
-								   "invalid UTF-8 in file \"%s\" line %d",
-								   file_name, r.lineno);
+		{
+			pgmig_set_error(err, PGMIG_ERR_FILE,
+							"Migration files must be encoded in UTF-8.", NULL,
+							"invalid UTF-8");
+			return pgmig_error_at(err, file_name, r.lineno);
+		}
 		p[linelen] = '\0';
 		ok = read_line(&r, p, next, err);
 		p[linelen] = save;
 		if (!ok)
-			return false;
+			return pgmig_error_at(err, file_name, r.lineno);
 		p = content + next;
 	}
 
 	if (!r.has_up)
-		return pgmig_set_error(err, PGMIG_ERR_FILE, 0,
+		return pgmig_set_error(err, PGMIG_ERR_FILE,
 							   "Every migration file has a \"-- migrate:up\" line followed by its statements.",
 							   NULL, "file \"%s\" has no \"-- migrate:up\" section",
 							   file_name);

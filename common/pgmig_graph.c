@@ -150,7 +150,7 @@ sort_by_version(PgmigNode *nodes, int n, PgmigError *err)
 			char	   *detail = psprintf("Revisions \"%s\" and \"%s\" have the same version.",
 										  nodes[i - 1].id, nodes[i].id);
 
-			pgmig_set_error(err, PGMIG_ERR_DUPLICATE, 0, detail,
+			pgmig_set_error(err, PGMIG_ERR_DUPLICATE, detail,
 							"Give one of them a new version number.",
 							"duplicate revision %s", nodes[i].id);
 			pfree(detail);
@@ -187,14 +187,14 @@ resolve_parents(PgmigGraph *g, int i, PgmigError *err)
 			char	   *detail = psprintf("Revision %s revises %s, which does not exist.",
 										  node->id, node->parent_ids[j]);
 
-			pgmig_set_error(err, PGMIG_ERR_UNDEFINED, 0, detail, NULL,
+			pgmig_set_error(err, PGMIG_ERR_UNDEFINED, detail, NULL,
 							"unknown parent revision %s",
 							node->parent_ids[j]);
 			pfree(detail);
 			return false;
 		}
 		if (p == i)
-			return pgmig_set_error(err, PGMIG_ERR_CYCLE, 0, NULL, NULL,
+			return pgmig_set_error(err, PGMIG_ERR_CYCLE, NULL, NULL,
 								   "revision %s revises itself", node->id);
 		node->parents[j] = p;
 	}
@@ -242,7 +242,7 @@ report_cycle(const PgmigGraph *g, const int *indeg, PgmigError *err)
 			cyc[k++] = i;
 	list = pgmig_graph_id_list(g, cyc, k, 10);
 	detail = psprintf("Revisions %s revise each other.", list);
-	pgmig_set_error(err, PGMIG_ERR_CYCLE, 0, detail,
+	pgmig_set_error(err, PGMIG_ERR_CYCLE, detail,
 					"Fix the revises lines of these files.",
 					"revision graph has a cycle");
 	pfree(detail);
@@ -372,7 +372,7 @@ pgmig_graph_find(const PgmigGraph *g, const char *name, PgmigError *err)
 	if (nmatch == 1)
 		found = matches[0];
 	else if (nmatch == 0)
-		pgmig_set_error(err, PGMIG_ERR_UNDEFINED, 0, NULL,
+		pgmig_set_error(err, PGMIG_ERR_UNDEFINED, NULL,
 						"Run \"pgmig status\" or \"SELECT * FROM mig_revisions()\" to list the revisions.",
 						"revision \"%s\" does not exist", name);
 	else
@@ -380,7 +380,7 @@ pgmig_graph_find(const PgmigGraph *g, const char *name, PgmigError *err)
 		char	   *list = pgmig_graph_id_list(g, matches, nmatch, 5);
 		char	   *detail = psprintf("It matches %s.", list);
 
-		pgmig_set_error(err, PGMIG_ERR_AMBIGUOUS, 0, detail,
+		pgmig_set_error(err, PGMIG_ERR_AMBIGUOUS, detail,
 						"Give more digits of the version.",
 						"revision prefix \"%s\" is ambiguous", name);
 		pfree(detail);
@@ -498,7 +498,7 @@ find_label_head(const PgmigGraph *g, const char *label, PgmigError *err)
 				any = true;
 	}
 	if (!any)
-		pgmig_set_error(err, PGMIG_ERR_UNDEFINED, 0, NULL,
+		pgmig_set_error(err, PGMIG_ERR_UNDEFINED, NULL,
 						"Labels are set with a \"-- pgmig:label\" line.",
 						"label \"%s\" does not exist", label);
 	else if (k > 1)
@@ -506,7 +506,7 @@ find_label_head(const PgmigGraph *g, const char *label, PgmigError *err)
 		char	   *list = pgmig_graph_id_list(g, match, k, 10);
 		char	   *detail = psprintf("Branch \"%s\" has heads %s.", label, list);
 
-		pgmig_set_error(err, PGMIG_ERR_HEADS, 0, detail,
+		pgmig_set_error(err, PGMIG_ERR_HEADS, detail,
 						"Name one of them, or merge them with \"pgmig merge\".",
 						"label \"%s\" has %d heads", label, k);
 		pfree(detail);
@@ -552,7 +552,7 @@ want_head(const PgmigGraph *g, bool *want, PgmigError *err)
 		char	   *list = pgmig_graph_id_list(g, heads, nheads, 10);
 		char	   *detail = psprintf("The heads are %s.", list);
 
-		ok = pgmig_set_error(err, PGMIG_ERR_HEADS, 0, detail,
+		ok = pgmig_set_error(err, PGMIG_ERR_HEADS, detail,
 							 "Name one of them, use \"heads\" to include all of them, or join them with \"pgmig merge\".",
 							 "there are %d heads", nheads);
 		pfree(detail);
@@ -575,7 +575,7 @@ want_relative(const PgmigGraph *g, const char *target, int n, bool revert,
 	int			i;
 
 	if ((target[0] == '+') == revert)
-		return pgmig_set_error(err, PGMIG_ERR_TARGET, 0, NULL,
+		return pgmig_set_error(err, PGMIG_ERR_TARGET, NULL,
 							   revert ? "Downgrade with -N, upgrade with +N." :
 							   "Upgrade with +N, downgrade with -N.",
 							   "relative target \"%s\" goes the wrong way",
@@ -596,7 +596,7 @@ want_label_head(const PgmigGraph *g, const char *target, const char *at,
 	int			x;
 
 	if (strcmp(at + 1, "head") != 0)
-		return pgmig_set_error(err, PGMIG_ERR_TARGET, 0, NULL,
+		return pgmig_set_error(err, PGMIG_ERR_TARGET, NULL,
 							   "Branch targets are written label@head.",
 							   "invalid target \"%s\"", target);
 	label = pnstrdup(target, at - target);

@@ -24,8 +24,8 @@
 
 /* Fill in *err and return false, for "return pgmig_set_error(...)". */
 bool
-pgmig_set_error(PgmigError *err, PgmigErrorKind kind, int line,
-				const char *detail, const char *hint, const char *fmt,...)
+pgmig_set_error(PgmigError *err, PgmigErrorKind kind, const char *detail,
+				const char *hint, const char *fmt,...)
 {
 	va_list		ap;
 	StringInfoData buf;
@@ -46,6 +46,20 @@ pgmig_set_error(PgmigError *err, PgmigErrorKind kind, int line,
 	err->message = buf.data;
 	err->detail = detail ? pstrdup(detail) : NULL;
 	err->hint = hint ? pstrdup(hint) : NULL;
+	err->file_name = NULL;
+	err->line = 0;
+	return false;
+}
+
+/*
+ * Add to an error that pgmig_set_error filled in where it happened, line
+ * "line" of file "file_name", and return false, for "return
+ * pgmig_error_at(...)".
+ */
+bool
+pgmig_error_at(PgmigError *err, const char *file_name, int line)
+{
+	err->file_name = pstrdup(file_name);
 	err->line = line;
 	return false;
 }

@@ -6,7 +6,10 @@
  *
  * Functions of the shared code that can fail fill in a PgmigError and
  * return false; the caller turns it into an ereport() (server, mig_report)
- * or prints it (client, report_pgmig_error).
+ * or prints it (client, report_pgmig_error).  An error about a line of a
+ * migration file carries the file and line apart from its message, which
+ * both sides print as PostgreSQL prints where an error happened: a
+ * context line, CONTEXT:  file "..." line N.
  *
  *-------------------------------------------------------------------------
  */
@@ -31,13 +34,17 @@ typedef struct PgmigError
 	char	   *message;		/* primary message: lower case, no period */
 	char	   *detail;			/* full sentence, or NULL */
 	char	   *hint;			/* full sentence, or NULL */
-	int			line;			/* line in the file, or 0 */
+	char	   *file_name;		/* where: a migration file, or NULL */
+	int			line;			/* and its line; 0 with no file */
 } PgmigError;
 
-/* Fill in *err (palloc'd copies) and return false. */
-extern bool pgmig_set_error(PgmigError *err, PgmigErrorKind kind, int line,
+/* Fill in *err (palloc'd copies, no location) and return false. */
+extern bool pgmig_set_error(PgmigError *err, PgmigErrorKind kind,
 							const char *detail, const char *hint,
-							const char *fmt,...) pg_attribute_printf(6, 7);
+							const char *fmt,...) pg_attribute_printf(5, 6);
+
+/* Add where an error happened, a line of a file, and return false. */
+extern bool pgmig_error_at(PgmigError *err, const char *file_name, int line);
 
 /* The first control character of "s" (C0, DEL, C1 in UTF-8), or NULL. */
 extern const char *pgmig_find_control(const char *s);
