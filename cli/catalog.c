@@ -22,6 +22,7 @@
 #include <time.h>
 
 #include "fe_utils/string_utils.h"
+#include "pgmig_version.h"
 
 /* Order catalog rows by id. */
 static int

@@ -18,6 +18,7 @@
 #include "common/string.h"
 #include "fe_utils/cancel.h"
 #include "fe_utils/string_utils.h"
+#include "pgmig_lock.h"
 
 /* Ask for a password on the terminal (malloc'd). */
 static char *
@@ -149,39 +150,6 @@ disconnect_db(Conn *c)
 	if (c->extschema)
 		pg_free(c->extschema);
 	c->extschema = NULL;
-}
-
-/*
- * Report an error about a script statement in the layout the server gives
- * its errors, which report_error keeps: "pgmig: error: " and the message,
- * then "DETAIL:  ", "HINT:  " and "CONTEXT:  " lines, each if given.
- *
- * The client also uses it for what it finds itself about a statement it
- * ran (a lock it gave up waiting for, a statement canceled between
- * commands, a round trip that failed), so that these read as the server's
- * reports of the same events do.  pg_log_error_detail and
- * pg_log_error_hint, which the client's other messages use, would print
- * "pgmig: detail: " lines among the server's "DETAIL:  " ones, and there
- * is no pg_log_* call for a context line, which must come after them.
- */
-void
-report_statement_error(const char *message, const char *detail,
-					   const char *hint, const char *context)
-{
-	PQExpBufferData buf;
-
-	initPQExpBuffer(&buf);
-	appendPQExpBufferStr(&buf, message);
-	while (buf.len > 0 && buf.data[buf.len - 1] == '\n')
-		buf.data[--buf.len] = '\0';
-	if (detail)
-		appendPQExpBuffer(&buf, "\nDETAIL:  %s", detail);
-	if (hint)
-		appendPQExpBuffer(&buf, "\nHINT:  %s", hint);
-	if (context)
-		appendPQExpBuffer(&buf, "\nCONTEXT:  %s", context);
-	pg_log_error("%s", buf.data);
-	termPQExpBuffer(&buf);
 }
 
 /*

@@ -19,6 +19,7 @@
 
 #include "fe_utils/psqlscan.h"
 #include "mb/pg_wchar.h"
+#include "pgmig_version.h"
 
 /* Longest slug written by "new", in bytes. */
 #define MAX_SLUG 60

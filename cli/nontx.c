@@ -27,6 +27,7 @@
 
 #include "fe_utils/cancel.h"
 #include "mb/pg_wchar.h"
+#include "pgmig_lock.h"
 
 
 /* Columns of pgmig.nontx_plan(). */

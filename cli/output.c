@@ -1,8 +1,9 @@
 /*-------------------------------------------------------------------------
  *
  * output.c
- *	  Output helpers of the pgmig client: error reports from the shared
- *	  core, progress lines, durations, and a small JSON writer.
+ *	  Output helpers of the pgmig client: error reports in the server's
+ *	  layout and from the shared core, progress lines, durations, and a
+ *	  small JSON writer.
  *
  *-------------------------------------------------------------------------
  */
@@ -36,19 +37,73 @@ shown(const char *text)
 	return escaped;
 }
 
-/* Report an error of the shared core (message, detail, hint), then free it. */
+/*
+ * Report an error about a script statement in the layout the server gives
+ * its errors, which report_error keeps: "pgmig: error: " and the message,
+ * then "DETAIL:  ", "HINT:  " and "CONTEXT:  " lines, each if given.
+ *
+ * The client also uses it for what it finds itself about a statement it
+ * ran (a lock it gave up waiting for, a statement canceled between
+ * commands, a round trip that failed), so that these read as the server's
+ * reports of the same events do.  pg_log_error_detail and
+ * pg_log_error_hint, which the client's other messages use, would print
+ * "pgmig: detail: " lines among the server's "DETAIL:  " ones, and there
+ * is no pg_log_* call for a context line, which must come after them.
+ */
+void
+report_statement_error(const char *message, const char *detail,
+					   const char *hint, const char *context)
+{
+	PQExpBufferData buf;
+
+	initPQExpBuffer(&buf);
+	appendPQExpBufferStr(&buf, message);
+	while (buf.len > 0 && buf.data[buf.len - 1] == '\n')
+		buf.data[--buf.len] = '\0';
+	if (detail)
+		appendPQExpBuffer(&buf, "\nDETAIL:  %s", detail);
+	if (hint)
+		appendPQExpBuffer(&buf, "\nHINT:  %s", hint);
+	if (context)
+		appendPQExpBuffer(&buf, "\nCONTEXT:  %s", context);
+	pg_log_error("%s", buf.data);
+	termPQExpBuffer(&buf);
+}
+
+/*
+ * Report an error of the shared core, then free it.  One at a line of a
+ * migration file is reported as the server reports it, its location on a
+ * context line after the detail and hint (report_statement_error's
+ * layout); any other with pg_log_error_detail and pg_log_error_hint.
+ */
 void
 report_pgmig_error(PgmigError *err)
 {
 	/* messages may quote ids or labels read from a catalog */
-	pg_log_error("%s", err->message ? shown(err->message) : "unknown error");
-	if (err->detail)
-		pg_log_error_detail("%s", shown(err->detail));
-	if (err->hint)
-		pg_log_error_hint("%s", shown(err->hint));
+	const char *message = err->message ? shown(err->message) : "unknown error";
+	const char *detail = err->detail ? shown(err->detail) : NULL;
+	const char *hint = err->hint ? shown(err->hint) : NULL;
+
+	if (err->file_name)
+	{
+		char	   *context = psprintf("file \"%s\" line %d",
+									   shown(err->file_name), err->line);
+
+		report_statement_error(message, detail, hint, context);
+		pg_free(context);
+	}
+	else
+	{
+		pg_log_error("%s", message);
+		if (detail)
+			pg_log_error_detail("%s", detail);
+		if (hint)
+			pg_log_error_hint("%s", hint);
+	}
 	pg_free(err->message);
 	pg_free(err->detail);
 	pg_free(err->hint);
+	pg_free(err->file_name);
 	memset(err, 0, sizeof(*err));
 }
 

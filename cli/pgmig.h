@@ -5,9 +5,9 @@
  *
  * The client reads migration files, registers them with the pgmig
  * extension and asks the extension to apply or revert them.  Files are
- * parsed and planned with the shared core (common/pgmig_common.c), the
- * same code the extension runs, so that both sides agree on ids, parents,
- * checksums and plans.
+ * parsed and planned with the shared core (../common), the same code the
+ * extension runs, so that both sides agree on ids, parents, checksums and
+ * plans.
  *
  *-------------------------------------------------------------------------
  */
@@ -24,7 +24,15 @@
 #include "portability/instr_time.h"
 #include "pqexpbuffer.h"
 
-#include "pgmig_common.h"
+/*
+ * The shared code (../common) this header's declarations use: parsed
+ * files, the merged graph, the errors report_pgmig_error prints, and the
+ * state of a revision's row.
+ */
+#include "pgmig_format.h"
+#include "pgmig_graph.h"
+#include "pgmig_message.h"
+#include "pgmig_state.h"
 
 #ifndef PGMIG_VERSION
 #error "PGMIG_VERSION must be defined (cli/Makefile passes it)"
@@ -344,8 +352,6 @@ extern bool write_migration(const Project *project, const char *version,
 /* connection.c */
 extern void connect_db(const Options *opts, Conn *c);
 extern bool handshake(Conn *c, bool create);
-extern void report_statement_error(const char *message, const char *detail,
-								   const char *hint, const char *context);
 extern void report_error(const PGresult *res, PGconn *conn,
 						 const char *context);
 extern PGresult *query(Conn *c, const char *sql, int nparams,
@@ -424,6 +430,8 @@ extern int	print_sql_script(const Options *opts, Project *project,
 
 /* output.c */
 extern const char *shown(const char *text);
+extern void report_statement_error(const char *message, const char *detail,
+								   const char *hint, const char *context);
 extern void report_pgmig_error(PgmigError *err);
 extern void json_string(PQExpBuffer buf, const char *s);
 extern void json_key(PQExpBuffer buf, bool *first, const char *key);

@@ -2,7 +2,7 @@
  *
  * fuzz_common.c
  *	  libFuzzer target for the shared parser and revision graph
- *	  (common/pgmig_common.c, compiled as the client compiles it).
+ *	  (common/, compiled as the client compiles it).
  *
  * An input is a small project: records introduced by lines that start
  * with "##", each followed by its body (the lines up to the next record):
@@ -23,8 +23,9 @@
  * within its length (its buffer is exactly that long), a successful parse
  * gives sections that are the file's own lines with line numbers inside
  * the file, checksums are 64 lowercase hex digits and agree with OpenSSL's
- * SHA-256, CRLF files parse as their LF form, a failure always says why,
- * plans keep parents before children, and nothing leaks (LeakSanitizer).
+ * SHA-256, CRLF files parse as their LF form, a failure always says why
+ * (and where, if at a line: one of the file's), plans keep parents before
+ * children, and nothing leaks (LeakSanitizer).
  *
  *-------------------------------------------------------------------------
  */
@@ -34,7 +35,10 @@
 
 #include <openssl/evp.h>
 
-#include "pgmig_common.h"
+#include "pgmig_checksum.h"
+#include "pgmig_format.h"
+#include "pgmig_graph.h"
+#include "pgmig_version.h"
 #include "fuzz_check.h"
 
 #define MAX_FILES	16
@@ -167,6 +171,8 @@ free_error(PgmigError *err)
 		pfree(err->detail);
 	if (err->hint)
 		pfree(err->hint);
+	if (err->file_name)
+		pfree(err->file_name);
 	memset(err, 0, sizeof(*err));
 }
 
@@ -386,6 +392,30 @@ check_crlf(const char *name, const char *content, size_t len,
 	free(crlf);
 }
 
+/*
+ * Where a failed parse says it failed: nowhere, or a line of the file
+ * parsed ("content", normalized as far as the parser got).
+ */
+static void
+check_error_location(const char *name, const char *content,
+					 const PgmigError *err)
+{
+	int			nlines = 1;
+	const char *p;
+
+	CHECK((err->file_name != NULL) == (err->line > 0),
+		  "error file \"%s\" line %d",
+		  err->file_name ? err->file_name : "(none)", err->line);
+	if (err->file_name == NULL)
+		return;
+	for (p = content; *p; p++)
+		if (*p == '\n')
+			nlines++;
+	CHECK(strcmp(err->file_name, name) == 0 && err->line <= nlines,
+		  "error at file \"%s\" line %d of %d", err->file_name, err->line,
+		  nlines);
+}
+
 /* Parse one file; true (with *s filled in) if it parsed. */
 static bool
 parse_file(const InputFile *f, PgmigScript *s)
@@ -408,7 +438,7 @@ parse_file(const InputFile *f, PgmigScript *s)
 	else
 	{
 		CHECK(err.message != NULL, "failure without a message");
-		CHECK(err.line >= 0, "error line %d", err.line);
+		check_error_location(f->name, content, &err);
 		free_error(&err);
 		free_script(s);
 	}

@@ -21,6 +21,7 @@
 #include "utils/timestamp.h"
 
 #include "pgmig.h"
+#include "pgmig_version.h"
 
 static SPIPlanPtr plan_insert_event = NULL;
 static SPIPlanPtr plan_fetch_up = NULL;

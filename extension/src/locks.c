@@ -56,6 +56,7 @@
 #include "utils/wait_event.h"
 
 #include "pgmig.h"
+#include "pgmig_lock.h"
 
 
 /* Who holds a lock on a relation, as far as pg_locks tells. */

@@ -17,7 +17,16 @@
 #include "lib/stringinfo.h"
 #include "utils/tuplestore.h"
 
-#include "pgmig_common.h"
+/*
+ * The shared code (../common) this header's declarations use: the graph
+ * of the loaded catalog, the state of a revision's row, the errors
+ * mig_report raises, and the format of the files whose sections scripts
+ * are (their lines counted with pgmig_line_at).
+ */
+#include "pgmig_format.h"
+#include "pgmig_graph.h"
+#include "pgmig_message.h"
+#include "pgmig_state.h"
 
 /* What the catalog knows of one revision; hangs off PgmigNode.data. */
 typedef struct MigRevision

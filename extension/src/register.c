@@ -20,6 +20,7 @@
 #include "utils/builtins.h"
 
 #include "pgmig.h"
+#include "pgmig_version.h"
 
 static SPIPlanPtr plan_upsert = NULL;
 

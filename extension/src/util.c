@@ -85,7 +85,10 @@ mig_try_in_subxact(void (*fn) (void *arg), void *arg)
 	return edata;
 }
 
-/* Turn a PgmigError from the shared code into an ereport. */
+/*
+ * Turn a PgmigError from the shared code into an ereport; where it
+ * happened, a line of a migration file, becomes its context.
+ */
 void
 mig_report(PgmigError *err)
 {
@@ -116,7 +119,9 @@ mig_report(PgmigError *err)
 			(errcode(code),
 			 errmsg_internal("%s", err->message),
 			 err->detail ? errdetail_internal("%s", err->detail) : 0,
-			 err->hint ? errhint("%s", err->hint) : 0));
+			 err->hint ? errhint("%s", err->hint) : 0,
+			 err->file_name ?
+			 errcontext("file \"%s\" line %d", err->file_name, err->line) : 0));
 	pg_unreachable();
 }
 

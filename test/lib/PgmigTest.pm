@@ -26,7 +26,7 @@ use Test::More;
 our @EXPORT = qw(
   new_node new_project write_migration migration read_file_text
   pgmig pgmig_ok pgmig_fails pgmig_start pgmig_finish
-  sql_value pgmig_done
+  sql_value at_file_line pgmig_done
 );
 
 # Where valgrind writes its reports.
@@ -222,6 +222,15 @@ sub sql_value
 {
 	my ($node, $sql) = @_;
 	return $node->safe_psql('postgres', $sql);
+}
+
+# An error about a line of a migration file, as the client and the server
+# print it: the message (a regular expression), its DETAIL and HINT lines,
+# then the location on a context line, CONTEXT:  file "FILE" line LINE.
+sub at_file_line
+{
+	my ($message, $file, $line) = @_;
+	return qr/$message\n(?:(?:DETAIL|HINT):  [^\n]*\n)*CONTEXT:  file "\Q$file\E" line $line(?:\n|\z)/;
 }
 
 # End the test: with PGMIG_VALGRIND, check valgrind's reports first.

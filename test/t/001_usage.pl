@@ -207,13 +207,13 @@ write_migration($bad, 'notes.sql', migration('SELECT 1;'));
 write_migration($bad, '008_two_ups.sql', "-- migrate:up\nSELECT 1;\n-- migrate:up\nSELECT 2;\n");
 my $err = pgmig_fails(undef, $bad, ['up'], qr/file "002_no_up.sql" has no "-- migrate:up" section/,
 	'up with malformed files', %nodb);
-like($err, qr/unknown directive "pgmig:frobnicate" in file "003_directive.sql" line 1/, 'unknown directive: file and line');
-like($err, qr/invalid UTF-8 in file "004_utf8.sql" line 2/, 'invalid UTF-8: file and line');
+like($err, at_file_line(qr/unknown directive "pgmig:frobnicate"/, '003_directive.sql', 1), 'unknown directive: file and line');
+like($err, at_file_line(qr/invalid UTF-8/, '004_utf8.sql', 2), 'invalid UTF-8: file and line');
 like($err, qr/file "005_binary.sql" is not a text file/, 'binary file');
-like($err, qr/statement before "-- migrate:up" in file "006_statement_first.sql" line 1/, 'statement before up');
+like($err, at_file_line(qr/statement before "-- migrate:up"/, '006_statement_first.sql', 1), 'statement before up');
 like($err, qr/duplicate version 0*7 in files "migrations\/0*7_dup.sql" and "migrations\/0*7_dup.sql"/, 'duplicate versions');
 like($err, qr/file name "notes.sql" does not start with a version/, 'file name without a version');
-like($err, qr/second "-- migrate:up" in file "008_two_ups.sql" line 3/, 'second up section: file and line');
+like($err, at_file_line(qr/second "-- migrate:up"/, '008_two_ups.sql', 3), 'second up section: file and line');
 unlike($err, qr/connect|nonexistent/, 'nothing tried to connect');
 pgmig_fails(undef, $bad, [ 'check', '--offline' ], qr/file "002_no_up.sql" has no "-- migrate:up" section/,
 	'check --offline reports malformed files');

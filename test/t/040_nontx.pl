@@ -189,7 +189,7 @@ is($node->safe_psql('race', "SELECT string_agg(revision || ':' || n, ',' ORDER B
 
 # another session holding the lock: pgmig waits (Ctrl-C stops the wait),
 # then goes on once the lock is free
-my ($key1, $key2) = (0x70676D69, 0x67);	# PGMIG_LOCK_KEY1/2 of pgmig_common.h
+my ($key1, $key2) = (0x70676D69, 0x67);	# PGMIG_LOCK_KEY1/2 of pgmig_lock.h
 my $holder = $node->background_psql('race');
 $holder->query_safe("SELECT pg_advisory_lock($key1, $key2)");
 write_migration($race, '5_five.sql', migration('CREATE TABLE r5 (id int);'));

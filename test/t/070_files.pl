@@ -144,12 +144,12 @@ foreach my $d ([ "label a\eb", 'label' ], [ "revises 1\e", 'revises' ], [ "lock_
 	write_migration($dir, '1_ok.sql', migration('SELECT 1;'));
 	my $text = "-- a comment\n-- pgmig:$directive\n" . migration('SELECT 2;');
 	write_migration($dir, '2_x.sql', $text);
-	my $msg = qr/error: control character in pgmig directive in file "2_x\.sql" line 2\n.*detail: Labels, revision ids and lock_timeout values may not contain control characters\./s;
+	my $msg = qr/error: control character in pgmig directive\nDETAIL:  Labels, revision ids and lock_timeout values may not contain control characters\.\nCONTEXT:  file "2_x\.sql" line 2\n/;
 	my $err = pgmig_fails(undef, $dir, [ 'check', '--offline' ], $msg, "directive $what", %offline);
 	unlike($err, $control, "directive $what: no control character shown");
 	my ($rc, $serr) = node_sql('utf8db', "SELECT * FROM mig_register('2_x.sql', convert_from('\\x"
 		  . unpack('H*', $text) . "'::bytea, 'UTF8'))");
-	like($serr, qr/ERROR:  control character in pgmig directive in file "2_x\.sql" line 2\n/,
+	like($serr, at_file_line(qr/ERROR:  control character in pgmig directive/, '2_x.sql', 2),
 		"directive $what: mig_register says the same");
 }
 my $tabs = new_project('tabs');
@@ -161,7 +161,7 @@ pgmig_ok(undef, $tabs, [ 'history', '--offline', '-v' ], qr/^Labels: one two$/m,
 my $opt = new_project('opt');
 write_migration($opt, '1_a.sql', "-- migrate:up transaction:\e[31mfalse\nSELECT 1;\n");
 pgmig_fails(undef, $opt, [ 'check', '--offline' ],
-	qr/error: unknown option "transaction:\\x1b\[31mfalse" in file "1_a\.sql" line 1/, 'an unknown option is escaped',
+	at_file_line(qr/error: unknown option "transaction:\\x1b\[31mfalse"/, '1_a.sql', 1), 'an unknown option is escaped',
 	%offline);
 
 #
@@ -268,10 +268,10 @@ pgmig_ok(undef, ($ENV{PGMIG_SRCDIR} // dirname(__FILE__) . '/../..') . '/example
 #
 my $lt = new_project('lt');
 write_migration($lt, '1_a.sql', "-- pgmig:label a\n-- pgmig:lock_timeout 5 seconds\n" . migration('SELECT 1;'));
-pgmig_fails(undef, $lt, [ 'check', '--offline' ], qr/error: lock_timeout directive needs one value in file "1_a\.sql" line 2/,
+pgmig_fails(undef, $lt, [ 'check', '--offline' ], at_file_line(qr/error: lock_timeout directive needs one value/, '1_a.sql', 2),
 	'lock_timeout: one value', %offline);
 write_migration($lt, '1_a.sql', "-- pgmig:label a\n-- pgmig:lock_timeout 5x\n" . migration('SELECT 1;'));
-my $ltmsg = qr/error: invalid lock_timeout "5x" in file "1_a\.sql" line 2\n.*hint: Use a duration such as "5s" or "200ms"; 0 waits indefinitely\./s;
+my $ltmsg = qr/error: invalid lock_timeout "5x"\nHINT:  Use a duration such as "5s" or "200ms"; 0 waits indefinitely\.\nCONTEXT:  file "1_a\.sql" line 2\n/;
 foreach my $args ([ 'check', '--offline' ], [ 'up', '--sql' ])
 {
 	pgmig_fails(undef, $lt, $args, $ltmsg, "lock_timeout 5x: @$args", %offline);
@@ -279,7 +279,7 @@ foreach my $args ([ 'check', '--offline' ], [ 'up', '--sql' ])
 pgmig_fails($node, $lt, [ 'up', '-d', 'utf8db' ], $ltmsg, 'lock_timeout 5x: up');
 my ($rc, $lterr) = node_sql('utf8db',
 	"SELECT * FROM mig_register('1_a.sql', E'-- pgmig:label a\\n-- pgmig:lock_timeout 5x\\n-- migrate:up\\nSELECT 1;\\n')");
-like($lterr, qr/ERROR:  invalid lock_timeout "5x" in file "1_a\.sql" line 2\nHINT:  Use a duration such as "5s" or "200ms"; 0 waits indefinitely\./,
+like($lterr, qr/ERROR:  invalid lock_timeout "5x"\nHINT:  Use a duration such as "5s" or "200ms"; 0 waits indefinitely\.\nCONTEXT:  file "1_a\.sql" line 2/,
 	'lock_timeout 5x: mig_register says the same');
 
 # exactly what the server takes for lock_timeout (0 and up)
@@ -310,7 +310,7 @@ $i = 0;
 foreach my $v (@values)
 {
 	my $file = sprintf('%02d_v.sql', ++$i);
-	my $client = $lterrs =~ /invalid lock_timeout "\Q$v\E" in file "$file" line 1/ ? 'false' : 'true';
+	my $client = $lterrs =~ at_file_line(qr/invalid lock_timeout "\Q$v\E"/, $file, 1) ? 'false' : 'true';
 	is($client, $server_lt[ $i - 1 ], "lock_timeout directive \"$v\": the client takes it as the server does");
 	my ($st) = pgmig(undef, $ltall, [ 'up', '--sql', "--lock-timeout=$v", '--dir', 'nowhere' ], %offline);
 	is($st == 2 ? 'false' : 'true', $server_pgmig[ $i - 1 ],

@@ -1,0 +1,616 @@
+/*-------------------------------------------------------------------------
+ *
+ * pgmig_format.c
+ *	  The migration file format: file names, the "-- migrate:up" and
+ *	  "-- migrate:down" sections, the "-- pgmig:" header directives, and
+ *	  lock_timeout values as PostgreSQL parses them.
+ *
+ * Compiled into the server module and, with -DFRONTEND, into the client,
+ * where palloc is plain malloc and no memory context cleans up: every
+ * function frees its scratch memory, on error paths too, and what it
+ * returns belongs to the caller.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef FRONTEND
+#include "postgres.h"
+#else
+#include "postgres_fe.h"
+#endif
+
+#include <ctype.h>
+#include <limits.h>
+#include <math.h>
+
+#include "mb/pg_wchar.h"
+
+#include "pgmig_format.h"
+#include "pgmig_version.h"
+
+/* Parse a file name into id, sort key and description. */
+bool
+pgmig_parse_file_name(const char *file_name, char **id, char **sortkey,
+					  char **description, PgmigError *err)
+{
+	size_t		len = strlen(file_name);
+	size_t		vlen = 0;
+	const char *slug;
+	size_t		slen;
+	char	   *desc;
+	size_t		i;
+
+	/* a newline in a name could end a line of a message or of a script */
+	if (pgmig_find_control(file_name) != NULL)
+	{
+		char	   *shown = pgmig_escape(file_name);
+
+		pgmig_set_error(err, PGMIG_ERR_FILE,
+						"Migration file names may not contain newlines or other control characters.",
+						"Rename the file.",
+						"file name \"%s\" contains a control character", shown);
+		pfree(shown);
+		return false;
+	}
+	if (len < 4 || strcmp(file_name + len - 4, ".sql") != 0)
+		return pgmig_set_error(err, PGMIG_ERR_FILE,
+							   "Migration files are named <version>_<description>.sql.",
+							   NULL, "file name \"%s\" does not end in \".sql\"",
+							   file_name);
+	len -= 4;
+	while (vlen < len && (isdigit((unsigned char) file_name[vlen]) ||
+						  file_name[vlen] == '-' || file_name[vlen] == '.'))
+		vlen++;
+	/* a trailing dash or dot belongs to the separator, not the version */
+	while (vlen > 0 && (file_name[vlen - 1] == '-' || file_name[vlen - 1] == '.'))
+		vlen--;
+	if (vlen == 0 || !isdigit((unsigned char) file_name[0]))
+		return pgmig_set_error(err, PGMIG_ERR_FILE,
+							   "Migration files are named <version>_<description>.sql, where the version starts with a digit.",
+							   NULL, "file name \"%s\" does not start with a version",
+							   file_name);
+	slug = file_name + vlen;
+	slen = len - vlen;
+	if (slen > 0 && (*slug == '_' || *slug == '-' || *slug == '.'))
+	{
+		slug++;
+		slen--;
+	}
+	else if (slen > 0)
+		return pgmig_set_error(err, PGMIG_ERR_FILE,
+							   "Migration files are named <version>_<description>.sql.",
+							   NULL, "file name \"%s\" has no \"_\" after its version",
+							   file_name);
+
+	*id = pnstrdup(file_name, vlen);
+	*sortkey = pgmig_sortkey(*id);
+	desc = pnstrdup(slug, slen);
+	for (i = 0; i < slen; i++)
+		if (desc[i] == '_')
+			desc[i] = ' ';
+	*description = desc;
+	return true;
+}
+
+/* Line number (1-based) of byte "offset" in "text", counted from "first". */
+int
+pgmig_line_at(const char *text, int offset, int first)
+{
+	int			line = first;
+	int			i;
+
+	for (i = 0; i < offset && text[i] != '\0'; i++)
+		if (text[i] == '\n')
+			line++;
+	return line;
+}
+
+/* ---------- the file format ---------- */
+
+/* Is this buffer valid UTF-8 (no NUL bytes)? */
+static bool
+utf8_valid(const char *s, size_t len)
+{
+	const unsigned char *p = (const unsigned char *) s;
+	const unsigned char *end = p + len;
+
+	while (p < end)
+	{
+		int			l;
+
+		if (*p < 0x80)
+		{
+			p++;
+			continue;
+		}
+		l = pg_utf_mblen(p);
+		if (p + l > end || !pg_utf8_islegal(p, l))
+			return false;
+		p += l;
+	}
+	return true;
+}
+
+/* Split "s" on white space into a palloc'd array of words. */
+static int
+split_words(const char *s, char ***words)
+{
+	int			n = 0,
+				cap = 4;
+	char	  **w = palloc(cap * sizeof(char *));
+
+	for (;;)
+	{
+		const char *start;
+
+		while (*s && isspace((unsigned char) *s))
+			s++;
+		if (*s == '\0')
+			break;
+		start = s;
+		while (*s && !isspace((unsigned char) *s))
+			s++;
+		if (n == cap)
+		{
+			cap *= 2;
+			w = repalloc(w, cap * sizeof(char *));
+		}
+		w[n++] = pnstrdup(start, s - start);
+	}
+	*words = w;
+	return n;
+}
+
+/* Free an array of split_words and the words not handed on (set to NULL). */
+static void
+free_words(char **words, int n)
+{
+	int			i;
+
+	for (i = 0; i < n; i++)
+		if (words[i] != NULL)
+			pfree(words[i]);
+	pfree(words);
+}
+
+/* If "line" is a comment starting with "prefix", return what follows. */
+static const char *
+comment_directive(const char *line, const char *prefix)
+{
+	size_t		plen = strlen(prefix);
+
+	while (*line == ' ' || *line == '\t')
+		line++;
+	if (strncmp(line, "--", 2) != 0)
+		return NULL;
+	line += 2;
+	while (*line == ' ' || *line == '\t')
+		line++;
+	if (strncmp(line, prefix, plen) != 0)
+		return NULL;
+	return line + plen;
+}
+
+/* Is this line blank or only a "--" comment? */
+static bool
+line_is_comment(const char *line)
+{
+	while (*line == ' ' || *line == '\t')
+		line++;
+	return *line == '\0' || strncmp(line, "--", 2) == 0;
+}
+
+/*
+ * Parse a setting in milliseconds (see header) exactly as the server's
+ * parse_int() does with GUC_UNIT_MS, so that what a file's lock_timeout
+ * directive or --lock-timeout passes is what the server takes: strtol
+ * (base 0, so 010 is octal and 0x10 hex), strtod when that stops at a
+ * point or an exponent, white space before and after the unit, a
+ * fractional value rounded to the next smaller unit, then to an integer.
+ * The client never calls setlocale(), so strtod reads a decimal point as
+ * the server does.
+ */
+bool
+pgmig_parse_ms(const char *value, int *ms)
+{
+	/* guc.c's time units for GUC_UNIT_MS, largest first */
+	static const struct
+	{
+		const char *unit;
+		double		multiplier;
+	}			units[] = {
+		{"d", 1000 * 60 * 60 * 24},
+		{"h", 1000 * 60 * 60},
+		{"min", 1000 * 60},
+		{"s", 1000},
+		{"ms", 1},
+		{"us", 1.0 / 1000}
+	};
+	int			nunits = lengthof(units);
+	double		val;
+	char	   *endptr;
+
+	*ms = 0;
+	errno = 0;
+	val = strtol(value, &endptr, 0);
+	if (*endptr == '.' || *endptr == 'e' || *endptr == 'E' || errno == ERANGE)
+	{
+		errno = 0;
+		val = strtod(value, &endptr);
+	}
+	if (endptr == value || errno == ERANGE || isnan(val))
+		return false;
+	while (isspace((unsigned char) *endptr))
+		endptr++;
+	if (*endptr != '\0')
+	{
+		char		unit[4];	/* guc.c's MAX_UNIT_LEN is 3 */
+		int			len = 0;
+		int			i;
+
+		while (*endptr != '\0' && !isspace((unsigned char) *endptr) &&
+			   len < (int) sizeof(unit) - 1)
+			unit[len++] = *endptr++;
+		unit[len] = '\0';
+		while (isspace((unsigned char) *endptr))
+			endptr++;
+		if (*endptr != '\0')
+			return false;
+		for (i = 0; i < nunits; i++)
+			if (strcmp(unit, units[i].unit) == 0)
+				break;
+		if (i == nunits)
+			return false;
+		val *= units[i].multiplier;
+		if (i + 1 < nunits)
+			val = rint(val / units[i + 1].multiplier) * units[i + 1].multiplier;
+	}
+	val = rint(val);
+	if (val > INT_MAX || val < INT_MIN)
+		return false;
+	*ms = (int) val;
+	return true;
+}
+
+/* Where pgmig_parse_script is in a file. */
+typedef enum Section
+{
+	HEADER,						/* before "-- migrate:up" */
+	UP,
+	DOWN
+} Section;
+
+/*
+ * What pgmig_parse_script knows while it reads a file, line by line.  The
+ * functions that read a line report errors without a location, which
+ * pgmig_parse_script adds.
+ */
+typedef struct Reader
+{
+	PgmigScript *out;
+	int			lineno;			/* of the line being read */
+	Section		section;
+	bool		has_up;
+	bool		has_down;
+	size_t		up_start;		/* byte offsets of the sections' texts */
+	size_t		up_end;
+	size_t		down_start;
+	size_t		down_end;
+} Reader;
+
+/* Parse the options after "-- migrate:up" / "-- migrate:down". */
+static bool
+parse_section_options(const char *rest, bool *transactional, PgmigError *err)
+{
+	char	  **words;
+	int			n = split_words(rest, &words);
+	bool		ok = true;
+	int			i;
+
+	*transactional = true;
+	for (i = 0; i < n && ok; i++)
+	{
+		if (strcmp(words[i], "transaction:false") == 0)
+			*transactional = false;
+		else if (strcmp(words[i], "transaction:true") == 0)
+			*transactional = true;
+		else
+		{
+			char	   *shown = pgmig_escape(words[i]);
+
+			ok = pgmig_set_error(err, PGMIG_ERR_FILE,
+								 "The only option of a migrate:up or migrate:down line is transaction:false.",
+								 NULL, "unknown option \"%s\"", shown);
+			pfree(shown);
+		}
+	}
+	free_words(words, n);
+	return ok;
+}
+
+/*
+ * "-- pgmig:revises <id>...": the parents, or none for "revises base".
+ * The ids kept are handed on (NULL in "words").
+ */
+static bool
+directive_revises(PgmigScript *out, char **words, int n, PgmigError *err)
+{
+	int			i;
+
+	if (out->parents_explicit)
+		return pgmig_set_error(err, PGMIG_ERR_FILE, NULL,
+							   "List every parent on one revises line.",
+							   "duplicate revises directive");
+	out->parents_explicit = true;
+	out->parents = palloc((n > 1 ? n - 1 : 1) * sizeof(char *));
+	for (i = 1; i < n; i++)
+	{
+		if (strcmp(words[i], "base") == 0 && n == 2)
+			break;				/* "revises base": a root revision */
+		out->parents[out->nparents++] = words[i];
+		words[i] = NULL;
+	}
+	return true;
+}
+
+/*
+ * "-- pgmig:label <name>...": more labels.  The names kept are handed on
+ * (NULL in "words").
+ */
+static bool
+directive_label(PgmigScript *out, char **words, int n, PgmigError *err)
+{
+	int			i;
+
+	if (n < 2)
+		return pgmig_set_error(err, PGMIG_ERR_FILE, NULL, NULL,
+							   "label directive without a name");
+	out->labels = out->labels ?
+		repalloc(out->labels, (out->nlabels + n - 1) * sizeof(char *)) :
+		palloc((n - 1) * sizeof(char *));
+	for (i = 1; i < n; i++)
+	{
+		if (strchr(words[i], '@') != NULL)
+			return pgmig_set_error(err, PGMIG_ERR_FILE, NULL, NULL,
+								   "label \"%s\" contains \"@\"", words[i]);
+		out->labels[out->nlabels++] = words[i];
+		words[i] = NULL;
+	}
+	return true;
+}
+
+/*
+ * "-- pgmig:lock_timeout <duration>", checked as the server checks
+ * lock_timeout; the last one counts.  The value kept is handed on (NULL
+ * in "words").
+ */
+static bool
+directive_lock_timeout(PgmigScript *out, char **words, int n, PgmigError *err)
+{
+	int			ms;
+
+	if (n != 2)
+		return pgmig_set_error(err, PGMIG_ERR_FILE,
+							   "Write it as: -- pgmig:lock_timeout 5s",
+							   NULL, "lock_timeout directive needs one value");
+	if (!pgmig_parse_ms(words[1], &ms) || ms < 0)
+		return pgmig_set_error(err, PGMIG_ERR_FILE, NULL,
+							   "Use a duration such as \"5s\" or \"200ms\"; 0 waits indefinitely.",
+							   "invalid lock_timeout \"%s\"", words[1]);
+	if (out->lock_timeout != NULL)
+		pfree(out->lock_timeout);
+	out->lock_timeout = words[1];
+	words[1] = NULL;
+	return true;
+}
+
+/*
+ * Handle one "-- pgmig:" header directive.  The words kept in the script
+ * are handed on; the rest are freed, on errors too.
+ */
+static bool
+parse_directive(PgmigScript *out, const char *rest, PgmigError *err)
+{
+	char	  **words;
+	int			n;
+	bool		ok;
+	const char *c;
+
+	/* labels and ids are printed and compared: no control characters */
+	for (c = pgmig_find_control(rest); c != NULL && *c == '\t';
+		 c = pgmig_find_control(c + 1))
+		;
+	if (c != NULL)
+		return pgmig_set_error(err, PGMIG_ERR_FILE,
+							   "Labels, revision ids and lock_timeout values may not contain control characters.",
+							   NULL, "control character in pgmig directive");
+
+	n = split_words(rest, &words);
+	if (n == 0)
+		ok = pgmig_set_error(err, PGMIG_ERR_FILE, NULL,
+							 "Directives are revises, label and lock_timeout.",
+							 "empty pgmig directive");
+	else if (strcmp(words[0], "revises") == 0)
+		ok = directive_revises(out, words, n, err);
+	else if (strcmp(words[0], "label") == 0)
+		ok = directive_label(out, words, n, err);
+	else if (strcmp(words[0], "lock_timeout") == 0)
+		ok = directive_lock_timeout(out, words, n, err);
+	else
+		ok = pgmig_set_error(err, PGMIG_ERR_FILE, NULL,
+							 "Directives are revises, label and lock_timeout.",
+							 "unknown directive \"pgmig:%s\"", words[0]);
+	free_words(words, n);
+	return ok;
+}
+
+/*
+ * A "-- migrate:up" line ("rest" is what follows it); the up text starts
+ * at byte "next".
+ */
+static bool
+start_up(Reader *r, const char *rest, size_t next, PgmigError *err)
+{
+	if (r->has_up)
+		return pgmig_set_error(err, PGMIG_ERR_FILE, NULL, NULL,
+							   "second \"-- migrate:up\"");
+	if (r->section == DOWN)
+		return pgmig_set_error(err, PGMIG_ERR_FILE, NULL,
+							   "Put the up section before the down section.",
+							   "\"-- migrate:up\" after \"-- migrate:down\"");
+	if (!parse_section_options(rest, &r->out->transactional, err))
+		return false;
+	r->has_up = true;
+	r->section = UP;
+	r->up_start = r->up_end = next;
+	r->out->up_line = r->lineno + 1;
+	return true;
+}
+
+/*
+ * A "-- migrate:down" line ("rest" is what follows it); the down text
+ * starts at byte "next".
+ */
+static bool
+start_down(Reader *r, const char *rest, size_t next, PgmigError *err)
+{
+	bool		down_tx;
+
+	if (r->section != UP)
+		return pgmig_set_error(err, PGMIG_ERR_FILE, NULL, NULL,
+							   r->has_down ?
+							   "second \"-- migrate:down\"" :
+							   "\"-- migrate:down\" before \"-- migrate:up\"");
+	if (!parse_section_options(rest, &down_tx, err))
+		return false;
+	/* either section at top level makes the revision no-transaction */
+	if (!down_tx)
+		r->out->transactional = false;
+	r->has_down = true;
+	r->section = DOWN;
+	r->down_start = r->down_end = next;
+	r->out->down_line = r->lineno + 1;
+	return true;
+}
+
+/*
+ * Read one line of the file (NUL-terminated, without its newline); the
+ * next line starts at byte "next".
+ */
+static bool
+read_line(Reader *r, const char *line, size_t next, PgmigError *err)
+{
+	const char *rest;
+
+	if ((rest = comment_directive(line, "migrate:up")) != NULL &&
+		(*rest == '\0' || isspace((unsigned char) *rest)))
+		return start_up(r, rest, next, err);
+	if ((rest = comment_directive(line, "migrate:down")) != NULL &&
+		(*rest == '\0' || isspace((unsigned char) *rest)))
+		return start_down(r, rest, next, err);
+	if ((rest = comment_directive(line, "migrate:")) != NULL)
+	{
+		char	   *shown = pgmig_escape(rest);
+
+		pgmig_set_error(err, PGMIG_ERR_FILE,
+						"Sections are \"-- migrate:up\" and \"-- migrate:down\".",
+						NULL, "unknown section \"migrate:%s\"", shown);
+		pfree(shown);
+		return false;
+	}
+	if ((rest = comment_directive(line, "pgmig:")) != NULL)
+	{
+		if (r->section != HEADER)
+			return pgmig_set_error(err, PGMIG_ERR_FILE, NULL,
+								   "Directives go in the header, before \"-- migrate:up\".",
+								   "directive after \"-- migrate:up\"");
+		return parse_directive(r->out, rest, err);
+	}
+	if (r->section == HEADER && !line_is_comment(line))
+		return pgmig_set_error(err, PGMIG_ERR_FILE, NULL,
+							   "Put statements after a \"-- migrate:up\" line.",
+							   "statement before \"-- migrate:up\"");
+	if (r->section == UP)
+		r->up_end = next;
+	else if (r->section == DOWN)
+		r->down_end = next;
+	return true;
+}
+
+/* Parse a migration file (see header). */
+bool
+pgmig_parse_script(const char *file_name, char *content, size_t len,
+				   PgmigScript *out, PgmigError *err)
+{
+	Reader		r;
+	char	   *p;
+
+	memset(out, 0, sizeof(*out));
+	if (!pgmig_parse_file_name(file_name, &out->id, &out->sortkey,
+							   &out->description, err))
+		return false;
+	out->file_name = pstrdup(file_name);
+
+	if (strlen(content) != len)
+		return pgmig_set_error(err, PGMIG_ERR_FILE,
+							   "The file contains a NUL byte; migration files are UTF-8 text.",
+							   NULL, "file \"%s\" is not a text file", file_name);
+	len = pgmig_normalize_newlines(content, len);
+
+	if (!pgmig_checksum(content, len, out->file_checksum))
+		return pgmig_set_error(err, PGMIG_ERR_FILE, NULL, NULL,
+							   "could not compute checksum of file \"%s\"", file_name);
+
+	memset(&r, 0, sizeof(r));
+	r.out = out;
+	r.section = HEADER;
+	for (p = content; *p != '\0';)
+	{
+		char	   *eol = strchr(p, '\n');
+		size_t		linelen = eol ? (size_t) (eol - p) : strlen(p);
+		size_t		next = eol ? (size_t) (eol + 1 - content) : len;
+		char		save = p[linelen];
+		bool		ok;
+
+		r.lineno++;
+		if (!utf8_valid(p, linelen))
+		{
+			pgmig_set_error(err, PGMIG_ERR_FILE,
+							"Migration files must be encoded in UTF-8.", NULL,
+							"invalid UTF-8");
+			return pgmig_error_at(err, file_name, r.lineno);
+		}
+		p[linelen] = '\0';
+		ok = read_line(&r, p, next, err);
+		p[linelen] = save;
+		if (!ok)
+			return pgmig_error_at(err, file_name, r.lineno);
+		p = content + next;
+	}
+
+	if (!r.has_up)
+		return pgmig_set_error(err, PGMIG_ERR_FILE,
+							   "Every migration file has a \"-- migrate:up\" line followed by its statements.",
+							   NULL, "file \"%s\" has no \"-- migrate:up\" section",
+							   file_name);
+
+	out->up = pnstrdup(content + r.up_start, r.up_end - r.up_start);
+	if (r.has_down)
+		out->down = pnstrdup(content + r.down_start, r.down_end - r.down_start);
+	return true;
+}
+
+/*
+ * Checksums of the up and down scripts of a parsed file (the file's own is
+ * taken by pgmig_parse_script): only what compares applied scripts needs
+ * them, so a plain run does not hash every file three times.
+ */
+void
+pgmig_section_checksums(PgmigScript *script)
+{
+	(void) pgmig_checksum(script->up, strlen(script->up), script->up_checksum);
+	if (script->down)
+		(void) pgmig_checksum(script->down, strlen(script->down),
+							  script->down_checksum);
+	else
+		script->down_checksum[0] = '\0';
+}

@@ -1,0 +1,65 @@
+/*-------------------------------------------------------------------------
+ *
+ * pgmig_format.h
+ *	  The migration file format: file names, the "-- migrate:up" and
+ *	  "-- migrate:down" sections, the "-- pgmig:" header directives, and
+ *	  lock_timeout values as PostgreSQL parses them.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef PGMIG_FORMAT_H
+#define PGMIG_FORMAT_H
+
+#include "pgmig_checksum.h"
+#include "pgmig_message.h"
+
+/* One migration file, parsed. */
+typedef struct PgmigScript
+{
+	char	   *id;				/* version as written in the file name */
+	char	   *sortkey;		/* the version's digits, for ordering */
+	char	   *description;	/* slug with underscores as spaces */
+	char	   *file_name;		/* base name of the file */
+	bool		parents_explicit;	/* a "-- pgmig:revises" line was given */
+	int			nparents;
+	char	  **parents;		/* explicit parent ids (as written) */
+	int			nlabels;
+	char	  **labels;
+	char	   *lock_timeout;	/* "-- pgmig:lock_timeout", or NULL */
+	bool		transactional;	/* false: "transaction:false" on either section */
+	char	   *up;				/* text after "-- migrate:up" */
+	int			up_line;		/* file line where the up text starts */
+	char	   *down;			/* text after "-- migrate:down", or NULL */
+	int			down_line;
+	char		up_checksum[PGMIG_CHECKSUM_LEN];
+	char		down_checksum[PGMIG_CHECKSUM_LEN];	/* "" when no down */
+	char		file_checksum[PGMIG_CHECKSUM_LEN];	/* whole normalized file */
+} PgmigScript;
+
+/* Parse a file name into id, sort key and description. */
+extern bool pgmig_parse_file_name(const char *file_name, char **id,
+								  char **sortkey, char **description,
+								  PgmigError *err);
+
+/*
+ * Parse a setting in milliseconds as PostgreSQL parses lock_timeout: a
+ * number (decimal, octal, hex or floating point) with an optional unit us,
+ * ms, s, min, h or d.  False if it is not one or does not fit in an int.
+ */
+extern bool pgmig_parse_ms(const char *value, int *ms);
+
+/*
+ * Parse a migration file.  "content" must be NUL-terminated with "len"
+ * bytes; it is normalized in place (CRLF to LF) and the script texts in
+ * "out" are copies.
+ */
+extern bool pgmig_parse_script(const char *file_name, char *content,
+							   size_t len, PgmigScript *out, PgmigError *err);
+
+/* Fill in up_checksum and down_checksum of a parsed script. */
+extern void pgmig_section_checksums(PgmigScript *script);
+
+/* Line number (1-based) of byte "offset" in "text", counted from "first". */
+extern int	pgmig_line_at(const char *text, int offset, int first);
+
+#endif							/* PGMIG_FORMAT_H */

@@ -1,0 +1,61 @@
+/*-------------------------------------------------------------------------
+ *
+ * pgmig_message.h
+ *	  Messages of the shared code: the errors it reports, and text made fit
+ *	  to print in a message.
+ *
+ * Functions of the shared code that can fail fill in a PgmigError and
+ * return false; the caller turns it into an ereport() (server, mig_report)
+ * or prints it (client, report_pgmig_error).  An error about a line of a
+ * migration file carries the file and line apart from its message, which
+ * both sides print as PostgreSQL prints where an error happened: a
+ * context line, CONTEXT:  file "..." line N.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef PGMIG_MESSAGE_H
+#define PGMIG_MESSAGE_H
+
+typedef enum PgmigErrorKind
+{
+	PGMIG_ERR_NONE = 0,
+	PGMIG_ERR_FILE,				/* malformed migration file */
+	PGMIG_ERR_DUPLICATE,		/* two revisions with the same version */
+	PGMIG_ERR_UNDEFINED,		/* unknown revision or label */
+	PGMIG_ERR_AMBIGUOUS,		/* prefix matches several revisions */
+	PGMIG_ERR_CYCLE,			/* revision graph has a cycle */
+	PGMIG_ERR_HEADS,			/* "head" asked for but there are several */
+	PGMIG_ERR_TARGET			/* malformed target */
+} PgmigErrorKind;
+
+typedef struct PgmigError
+{
+	PgmigErrorKind kind;
+	char	   *message;		/* primary message: lower case, no period */
+	char	   *detail;			/* full sentence, or NULL */
+	char	   *hint;			/* full sentence, or NULL */
+	char	   *file_name;		/* where: a migration file, or NULL */
+	int			line;			/* and its line; 0 with no file */
+} PgmigError;
+
+/*
+ * Where in a script an error happened, as both sides put it in the error's
+ * context: "up" or "down", the revision, its file and the file's line.
+ */
+#define PGMIG_SCRIPT_CONTEXT "%s script of revision %s, file \"%s\" line %d"
+
+/* Fill in *err (palloc'd copies, no location) and return false. */
+extern bool pgmig_set_error(PgmigError *err, PgmigErrorKind kind,
+							const char *detail, const char *hint,
+							const char *fmt,...) pg_attribute_printf(5, 6);
+
+/* Add where an error happened, a line of a file, and return false. */
+extern bool pgmig_error_at(PgmigError *err, const char *file_name, int line);
+
+/* The first control character of "s" (C0, DEL, C1 in UTF-8), or NULL. */
+extern const char *pgmig_find_control(const char *s);
+
+/* "s" with control characters escaped (\n, \t, \x1b), palloc'd. */
+extern char *pgmig_escape(const char *s);
+
+#endif							/* PGMIG_MESSAGE_H */
