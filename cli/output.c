@@ -100,11 +100,7 @@ report_pgmig_error(PgmigError *err)
 		if (hint)
 			pg_log_error_hint("%s", hint);
 	}
-	pg_free(err->message);
-	pg_free(err->detail);
-	pg_free(err->hint);
-	pg_free(err->file_name);
-	memset(err, 0, sizeof(*err));
+	pgmig_error_free(err);
 }
 
 /* Print a progress line on stdout unless --quiet. */

@@ -430,9 +430,7 @@ plan_is_empty(View *view, const char *target, bool revert)
 	memset(&err, 0, sizeof(err));
 	if (!pgmig_graph_plan(&view->graph, target, revert, &plan, &err))
 	{
-		pg_free(err.message);
-		pg_free(err.detail);
-		pg_free(err.hint);
+		pgmig_error_free(&err);
 		return false;
 	}
 	pg_free(plan.steps);

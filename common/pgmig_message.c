@@ -64,6 +64,21 @@ pgmig_error_at(PgmigError *err, const char *file_name, int line)
 	return false;
 }
 
+/* Free what an error holds and clear it. */
+void
+pgmig_error_free(PgmigError *err)
+{
+	if (err->message)
+		pfree(err->message);
+	if (err->detail)
+		pfree(err->detail);
+	if (err->hint)
+		pfree(err->hint);
+	if (err->file_name)
+		pfree(err->file_name);
+	memset(err, 0, sizeof(*err));
+}
+
 /*
  * Text is UTF-8 in the client (migration files must be) and in the server
  * when the database is; elsewhere only ASCII control characters are known.

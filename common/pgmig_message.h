@@ -52,6 +52,9 @@ extern bool pgmig_set_error(PgmigError *err, PgmigErrorKind kind,
 /* Add where an error happened, a line of a file, and return false. */
 extern bool pgmig_error_at(PgmigError *err, const char *file_name, int line);
 
+/* Free what an error holds and clear it. */
+extern void pgmig_error_free(PgmigError *err);
+
 /* The first control character of "s" (C0, DEL, C1 in UTF-8), or NULL. */
 extern const char *pgmig_find_control(const char *s);
 
