@@ -191,11 +191,16 @@ scan_script(const MigFile *f, const char *text, int first_line,
 		psql_scan_finish(scan);
 		if (result == PSCAN_BACKSLASH)
 		{
-			pg_log_error("psql meta-command in file \"%s\" line %d",
-						 f->path, lineno);
-			pg_log_error_detail("psql meta-commands are not supported in migration scripts: the %s script runs inside the server, where there is no psql.",
-								section);
-			pg_log_error_hint("Write the statements out in the script instead.");
+			char	   *detail = psprintf("The %s script runs inside the server, where there is no psql.",
+										  section);
+			char	   *context = psprintf("file \"%s\" line %d", f->path, lineno);
+
+			/* as the server says it, where it would */
+			report_statement_error("psql meta-commands are not supported in migration scripts",
+								   detail, "Write the statements out in the script instead.",
+								   context);
+			pfree(detail);
+			pfree(context);
 			ok = false;
 			break;
 		}
@@ -213,10 +218,15 @@ scan_script(const MigFile *f, const char *text, int first_line,
 	}
 	if (ok && open_quote(open) != NULL)
 	{
-		pg_log_error("unterminated %s in file \"%s\" line %d",
-					 open_quote(open), f->path, open_line);
-		pg_log_error_detail("It is still open at the end of the %s script.",
-							section);
+		char	   *message = psprintf("unterminated %s", open_quote(open));
+		char	   *detail = psprintf("It is still open at the end of the %s script.",
+									  section);
+		char	   *context = psprintf("file \"%s\" line %d", f->path, open_line);
+
+		report_statement_error(message, detail, NULL, context);
+		pfree(message);
+		pfree(detail);
+		pfree(context);
 		ok = false;
 	}
 	termPQExpBuffer(&query);

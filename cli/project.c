@@ -100,9 +100,12 @@ read_conf(const char *root, Project *project)
 		eq = strchr(s, '=');
 		if (eq == NULL)
 		{
-			pg_log_error("syntax error in file \"%s\" line %d",
-						 display_path(path), lineno);
-			pg_log_error_detail("Settings are written as: dir = db/migrations");
+			char	   *context = psprintf("file \"%s\" line %d", display_path(path), lineno);
+
+			report_statement_error("syntax error in pgmig.conf",
+								   "Settings are written as: dir = db/migrations",
+								   NULL, context);
+			pfree(context);
 			ok = false;
 			break;
 		}
@@ -122,9 +125,14 @@ read_conf(const char *root, Project *project)
 		}
 		else
 		{
-			pg_log_error("unknown setting \"%s\" in file \"%s\" line %d",
-						 shown(key), display_path(path), lineno);
-			pg_log_error_hint("The only setting is \"dir\", the migrations folder.");
+			char	   *message = psprintf("unknown setting \"%s\" in pgmig.conf", shown(key));
+			char	   *context = psprintf("file \"%s\" line %d", display_path(path), lineno);
+
+			report_statement_error(message, NULL,
+								   "The only setting is \"dir\", the migrations folder.",
+								   context);
+			pfree(message);
+			pfree(context);
 			ok = false;
 			break;
 		}

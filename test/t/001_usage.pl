@@ -154,7 +154,13 @@ open $fh, '>>', "$conf/pgmig.conf" or die;
 print $fh "colour = blue\n";
 close $fh;
 pgmig_fails(undef, "$conf/app", [ 'heads', '--offline' ],
-	qr/unknown setting "colour" in file "\.\.\/pgmig\.conf" line 3/, 'pgmig.conf: unknown setting');
+	at_file_line(qr/unknown setting "colour" in pgmig\.conf/, '../pgmig.conf', 3), 'pgmig.conf: unknown setting');
+open $fh, '>', "$conf/pgmig.conf" or die;
+print $fh "dir = db/migrations\n\njust words\n";
+close $fh;
+pgmig_fails(undef, "$conf/app", [ 'heads', '--offline' ],
+	qr/error: syntax error in pgmig\.conf\nDETAIL:  Settings are written as: dir = db\/migrations\nCONTEXT:  file "\.\.\/pgmig\.conf" line 3\n/,
+	'pgmig.conf: a line without a setting');
 
 # show --offline
 pgmig_fails(undef, $dir, [ 'show', '--offline', '00' ],

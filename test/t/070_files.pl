@@ -207,9 +207,9 @@ my %lexical = (
 		qr/unterminated dollar-quoted string/, 5, 'up' ],
 	'4_comment.sql'  => [ "-- migrate:up\nSELECT 1; /* a /* nested */ comment\n\nSELECT 2;\n", qr/unterminated \/\* comment/, 2, 'up' ],
 	'5_meta.sql'     => [ "-- migrate:up\nSELECT '\\i not this';\n-- \\i nor this\n  \\i this.sql\nSELECT 2;\n",
-		qr/psql meta-command/, 4, 'up' ],
+		qr/psql meta-commands are not supported in migration scripts/, 4, 'up' ],
 	'6_estring.sql'  => [ "-- migrate:up\nSELECT 'a\\';\nSELECT E'b\\';\nSELECT 3;\n", qr/unterminated quoted string/, 3, 'up' ],
-	'7_down.sql'     => [ "-- migrate:up\nSELECT 1;\n-- migrate:down\nSELECT 1; \\set x 1\n", qr/psql meta-command/, 4, 'down' ],
+	'7_down.sql'     => [ "-- migrate:up\nSELECT 1;\n-- migrate:down\nSELECT 1; \\set x 1\n", qr/psql meta-commands are not supported in migration scripts/, 4, 'down' ],
 );
 my $lex = new_project('lex');
 write_migration($lex, $_, $lexical{$_}[0]) foreach keys %lexical;
@@ -217,14 +217,15 @@ $err = pgmig_fails(undef, $lex, [ 'check', '--offline' ], qr/error:/, 'check --o
 foreach my $name (sort keys %lexical)
 {
 	my ($text, $what, $line, $section) = @{ $lexical{$name} };
-	like($err, qr/error: $what in file "migrations\/\Q$name\E" line $line\n/, "check --offline: $name line $line");
+	like($err, at_file_line(qr/error: $what/, "migrations/$name", $line), "check --offline: $name line $line");
 }
-like($err, qr/error: psql meta-command in file "migrations\/5_meta.sql" line 4\n.*detail: psql meta-commands are not supported in migration scripts: the up script runs inside the server, where there is no psql\.\n.*hint: Write the statements out in the script instead\./,
+like($err, qr/error: psql meta-commands are not supported in migration scripts\nDETAIL:  The up script runs inside the server, where there is no psql\.\nHINT:  Write the statements out in the script instead\.\nCONTEXT:  file "migrations\/5_meta.sql" line 4\n/,
 	'check --offline: a meta-command, as the server says it');
-like($err, qr/error: unterminated quoted identifier in file "migrations\/2_double.sql" line 3\n.*detail: It is still open at the end of the up script\./,
+like($err, qr/error: unterminated quoted identifier\nDETAIL:  It is still open at the end of the up script\.\nCONTEXT:  file "migrations\/2_double.sql" line 3\n/,
 	'check --offline: what is open at the end');
-like($err, qr/detail: psql meta-commands are not supported in migration scripts: the down script/, 'check --offline: the down script too');
-pgmig_fails($node, $lex, [ 'check', '-d', 'utf8db' ], qr/error: psql meta-command in file "migrations\/5_meta.sql" line 4/,
+like($err, qr/DETAIL:  The down script runs inside the server/, 'check --offline: the down script too');
+pgmig_fails($node, $lex, [ 'check', '-d', 'utf8db' ],
+	at_file_line(qr/error: psql meta-commands are not supported in migration scripts/, 'migrations/5_meta.sql', 4),
 	'check (online) scans the scripts too');
 
 # the server refuses each at the same line
