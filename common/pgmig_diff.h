@@ -39,9 +39,13 @@
  *	 deps		ids of objects it cannot exist without (from pg_depend and
  *				the catalogs: a column's type, a view's tables, a
  *				foreign key's referenced table and its unique constraint
- *				or index, a trigger's function, a sequence's owning
- *				column, a table's partition parent): creations follow
- *				them, drops precede them
+ *				or index, a trigger's function, a table's partition
+ *				parent; a column a view or policy names is "column
+ *				<table qname>.<name>", a whole relation its own id):
+ *				creations follow them, drops precede them.  A sequence
+ *				does not depend on its owning column (the column's
+ *				default depends on the sequence; OWNED BY is a separate
+ *				step after both exist)
  *	 attrs		key, value, key, value, ...: the facts compared (below);
  *				a key absent means the fact does not apply or is default
  *	 create_sql the statement that creates it as it is (without a final
@@ -67,7 +71,7 @@
  *	 sequence	type, start, increment, minvalue, maxvalue, cache, cycle
  *				("t"/"f"), owned_by (id of the owning column); not for an
  *				identity column's sequence, which belongs to its column
- *	 table		relkind ("r", "p", "f"), persistence ("p", "u"),
+ *	 table		relkind ("r", "p"; foreign tables are not described), persistence ("p", "u"),
  *				partition_by (pg_get_partkeydef), partition_of (parent's id),
  *				partition_bound (pg_get_expr of relpartbound), inherits.1, ...
  *				(ids of parents), options (reloptions as text), rls ("t"),
@@ -85,16 +89,44 @@
  *	 constraint	type (contype: "p", "u", "f", "c", "x"), def
  *				(pg_get_constraintdef, with NOT VALID when not validated),
  *				deferrable ("t"), deferred ("t"), inherited ("t")
- *	 index		def (pg_get_indexdef); not for indexes that back a
- *				constraint, which belong to it
+ *	 index		def (pg_get_indexdef); inherited ("t": a partition's
+ *				index attached to its parent's, created with it); not
+ *				for indexes that back a constraint, which belong to it
  *	 view		def (pg_get_viewdef(oid, true)), options (reloptions),
  *				columns (column names and types, "a integer, b text": a
  *				view whose columns change cannot be replaced)
  *	 matview	def, options, columns, as for views
  *	 function	def (pg_get_functiondef), result (pg_get_function_result),
  *				kind ("f", "p")
- *	 trigger	def (pg_get_triggerdef)
+ *	 trigger	def (pg_get_triggerdef; constraint triggers too, whose
+ *				pg_constraint row is not described as a constraint),
+ *				inherited ("t": cloned from the partitioned parent's)
  *	 policy		def (the whole CREATE POLICY statement)
+ *
+ * create_sql and drop_sql by kind ("q" is the qname; no final semicolon;
+ * NULL where the differ composes the statement):
+ *
+ *	 schema		CREATE SCHEMA q / DROP SCHEMA q
+ *	 extension	CREATE EXTENSION IF NOT EXISTS name WITH SCHEMA s
+ *				VERSION 'v' / DROP EXTENSION name
+ *	 enum		CREATE TYPE q AS ENUM ('a', 'b') / DROP TYPE q
+ *	 domain		CREATE DOMAIN q AS type [COLLATE c] [DEFAULT d] [NOT NULL]
+ *				[CONSTRAINT n CHECK (...)]... / DROP DOMAIN q
+ *	 composite	CREATE TYPE q AS (a integer, ...) / DROP TYPE q
+ *	 range		CREATE TYPE q AS RANGE (SUBTYPE = ..., ...) / DROP TYPE q
+ *	 sequence	CREATE SEQUENCE q AS type START WITH s INCREMENT BY i
+ *				MINVALUE m MAXVALUE x CACHE c [NO ]CYCLE / DROP SEQUENCE q
+ *	 table, column, constraint: NULL / NULL
+ *	 index		pg_get_indexdef / DROP INDEX q
+ *	 view		CREATE VIEW q [WITH (options)] AS def / DROP VIEW q
+ *	 matview	CREATE MATERIALIZED VIEW q [WITH (options)] AS def /
+ *				DROP MATERIALIZED VIEW q
+ *	 function	pg_get_functiondef (CREATE OR REPLACE ...) /
+ *				DROP FUNCTION q(args) or DROP PROCEDURE q(args)
+ *	 trigger	pg_get_triggerdef / DROP TRIGGER name ON table
+ *	 policy		CREATE POLICY name ON table AS PERMISSIVE|RESTRICTIVE
+ *				FOR cmd TO roles [USING (...)] [WITH CHECK (...)] /
+ *				DROP POLICY name ON table
  *
  * With privileges described, any object may also have "owner" and "acl"
  * (aclitem[] as text), and "alter_target" ("TABLE public.t").
@@ -180,6 +212,8 @@ typedef struct PgmigStep
 	char	   *summary;		/* one line, e.g. "added column public.users.phone" */
 	bool		destructive;	/* can lose data: warned and commented */
 	bool		online;			/* must run outside a transaction block */
+	char	   *revert_sql;		/* online steps only: the statement that
+								 * undoes it (DROP INDEX CONCURRENTLY ...) */
 } PgmigStep;
 
 /* The result of a diff. */
