@@ -538,19 +538,34 @@ folded_items(const DiffCtx *ctx, int table, const char *kind,
 	return n;
 }
 
-/* Append "WITH (a=1, b=2)" for reloptions given as an array's text. */
+/* Append " WITH (a=1, b=2)" for reloptions ("a=1, b=2"). */
 static void
 append_options(StringInfo buf, const char *options)
 {
-	char	  **v;
-	int			n = split_array(options, &v),
-				k;
+	appendStringInfo(buf, " WITH (%s)", options);
+}
 
-	appendStringInfoString(buf, " WITH (");
-	for (k = 0; k < n; k++)
-		appendStringInfo(buf, "%s%s", k ? ", " : "", v[k]);
-	appendStringInfoChar(buf, ')');
-	free_array(v, n);
+/* Split reloptions ("a=1, b=2") into their items ("a=1", "b=2"). */
+static int
+split_options(const char *options, char ***out)
+{
+	char	  **v = palloc(sizeof(char *) * (strlen(options) + 1));
+	int			n = 0;
+	const char *p = options;
+
+	while (*p)
+	{
+		size_t		len = strcspn(p, ",");
+
+		while (*p == ' ')
+			p++, len--;
+		v[n++] = pnstrdup(p, len);
+		p += len;
+		if (*p == ',')
+			p++;
+	}
+	*out = v;
+	return n;
 }
 
 /* The part of CREATE TABLE after the column list. */
@@ -962,8 +977,8 @@ emit_table_options(DiffCtx *ctx, const DiffItem *item)
 	const char *now = pgmig_object_attr(item->b, "options");
 	char	  **va = NULL,
 			  **vb = NULL;
-	int			na = was ? split_array(was, &va) : 0;
-	int			nb = now ? split_array(now, &vb) : 0;
+	int			na = was ? split_options(was, &va) : 0;
+	int			nb = now ? split_options(now, &vb) : 0;
 	StringInfoData reset;
 	int			i,
 				j;
@@ -984,15 +999,7 @@ emit_table_options(DiffCtx *ctx, const DiffItem *item)
 	if (reset.len)
 		add_stepf(ctx, NULL, "ALTER TABLE %s RESET (%s)", item->b->qname, reset.data);
 	if (nb > 0)
-	{
-		StringInfoData set;
-
-		initStringInfo(&set);
-		append_options(&set, now);
-		/* " WITH (a=1)" -> "SET (a=1)" */
-		add_stepf(ctx, NULL, "ALTER TABLE %s SET %s", item->b->qname, set.data + 6);
-		pfree(set.data);
-	}
+		add_stepf(ctx, NULL, "ALTER TABLE %s SET (%s)", item->b->qname, now);
 	pfree(reset.data);
 	if (va)
 		free_array(va, na);
