@@ -840,3 +840,36 @@ $fn$;
 COMMENT ON FUNCTION pgmig.describe(boolean) IS
 	'the schema''s objects, one row each, as the autogenerate differ compares them (common/pgmig_diff.h); with privileges, their owners and grants too';
 
+/*
+ * Autogenerate: pgmig.load_schema() loads a schema file (pg_dump
+ * --schema-only output as it is, or DDL written by hand) into the current
+ * database, the client's shadow database, where pgmig.describe() reads it.
+ * Its statements run one by one in the caller's transaction, with the
+ * caller's rights; an error names the file and the line.  Ownership and
+ * privileges (ALTER ... OWNER TO, GRANT, REVOKE, SET ROLE) are skipped
+ * unless asked for, since the shadow's server may lack the roles.
+ */
+CREATE FUNCTION pgmig.load_schema(file_name text, script text, privileges boolean DEFAULT false)
+	RETURNS integer
+	AS 'MODULE_PATHNAME', 'pgmig_load_schema' LANGUAGE C VOLATILE STRICT;
+COMMENT ON FUNCTION pgmig.load_schema(text, text, boolean) IS
+	'run a schema file''s statements in this transaction (ownership and grants only with privileges); returns how many ran';
+REVOKE EXECUTE ON FUNCTION pgmig.load_schema(text, text, boolean) FROM PUBLIC;
+
+-- roles that could record migrations may load schema files too
+DO $$
+DECLARE
+	r name;
+BEGIN
+	FOR r IN
+		SELECT DISTINCT a.grantee::regrole::name
+		FROM pg_catalog.pg_class c,
+			 LATERAL pg_catalog.aclexplode(c.relacl) a
+		WHERE c.oid = 'pgmig.schema_migrations'::pg_catalog.regclass
+		  AND a.privilege_type = 'INSERT' AND a.grantee <> 0
+		  AND a.grantee <> c.relowner
+	LOOP
+		EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION pgmig.load_schema(text, text, boolean) TO %I', r);
+	END LOOP;
+END
+$$;
