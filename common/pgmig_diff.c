@@ -393,6 +393,31 @@ replace(DiffCtx *ctx, int i, int cause, int *stack, int *top)
 	}
 }
 
+/*
+ * Does a constraint that would go along with its table x use another object
+ * that goes too (a foreign key to another table dropped)?  Then it is
+ * dropped first, on its own: two tables that refer to each other could not
+ * be dropped otherwise.
+ */
+static bool
+uses_other_going(const DiffCtx *ctx, int i, int x)
+{
+	const PgmigObject *a = ctx->items[i].a;
+	int			d;
+
+	if (!diff_attr_is(a, "type", "f"))
+		return false;
+	for (d = 0; d < a->ndeps; d++)
+	{
+		int			y = diff_find(ctx, a->deps[d]);
+
+		if (y >= 0 && y != x && y != i && goes(&ctx->items[y]) &&
+			goes_with(ctx, &ctx->items[y]) != x)
+			return true;
+	}
+	return false;
+}
+
 /* The objects that go with item x (its columns, its owned sequences, ...). */
 static void
 drag_kids(DiffCtx *ctx, int x, int *stack, int *top)
@@ -414,7 +439,8 @@ drag_kids(DiffCtx *ctx, int x, int *stack, int *top)
 			ctx->items[x].state == DIFF_DROPPED)
 			continue;			/* a partition that moves: DETACH first */
 		replace(ctx, i, x, stack, top);
-		kid->drop_via = x;
+		if (!uses_other_going(ctx, i, x))
+			kid->drop_via = x;
 		if (kid->state == DIFF_DROPPED && !kid->queued)
 		{
 			kid->queued = true;
@@ -721,9 +747,9 @@ edges_for_release(DiffCtx *ctx, DiffGraph *g, int i)
 
 		if (y < 0 || y == i || r < 0)
 			continue;
-		if (item->node[PHASE_DROP] >= 0)
-			add_edge(g, item->node[PHASE_DROP], r);
-		else if (item->drop_via < 0)
+		if (item->node[PHASE_DROP] >= 0 || item->drop_via >= 0)
+			add_edge(g, release_of(ctx, i), r);	/* gone before what it uses */
+		else
 		{
 			/* it stays: let go first (pre), or change (make) */
 			add_edge(g, item->node[PHASE_PRE], r);

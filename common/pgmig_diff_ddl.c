@@ -1310,6 +1310,36 @@ composite_attr(const PgmigObject *t, const char *def)
 	return NULL;
 }
 
+/*
+ * A composite type that something uses can gain and lose attributes, but
+ * PostgreSQL cannot change the type of one while a column uses it.
+ */
+static bool
+composite_attrs_keep_types(DiffCtx *ctx, const DiffItem *item)
+{
+	int			k;
+
+	for (k = 0; k < item->a->nattrs; k++)
+	{
+		const char *def = item->a->attr_values[k];
+		const char *now;
+		char	   *detail;
+
+		if (strncmp(item->a->attr_keys[k], "attr.", 5) != 0 ||
+			(now = composite_attr(item->b, def)) == NULL || strcmp(now, def) == 0)
+			continue;
+		detail = psprintf("Attribute %.*s changes from \"%s\" to \"%s\", and PostgreSQL cannot change the type of an attribute while a column or another type uses the type.",
+						  attr_name_len(def), def, def + attr_name_len(def) + 1,
+						  now + attr_name_len(now) + 1);
+		pgmig_set_error(ctx->err, PGMIG_ERR_DIFF, detail,
+						"Add an attribute of the new type and drop the old one, or write this change by hand.",
+						"cannot change type %s in place", item->b->qname);
+		pfree(detail);
+		return false;
+	}
+	return true;
+}
+
 /* A composite type that columns use, changed with ALTER TYPE. */
 static void
 emit_alter_composite(DiffCtx *ctx, const DiffItem *item, char **summary)
@@ -1456,6 +1486,8 @@ column_changes(const DiffItem *item)
 							 keys[k]);
 	if (buf.len == 0 && item->retype)
 		appendStringInfoString(&buf, " (its type is rebuilt");
+	else if (buf.len == 0 && item->reset_default)
+		appendStringInfoString(&buf, " (its default is set again");
 	if (buf.len)
 		appendStringInfoChar(&buf, ')');
 	return buf.data;
@@ -1625,6 +1657,8 @@ diff_strategy(DiffCtx *ctx, DiffItem *item)
 	{
 		if (!has_dependents(ctx, item))
 			item->state = DIFF_REPLACED;
+		else
+			return composite_attrs_keep_types(ctx, item);
 	}
 	else if (is_kind(b, PGMIG_KIND_VIEW))
 	{
