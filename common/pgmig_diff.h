@@ -209,7 +209,10 @@ typedef struct PgmigDiffOptions
 typedef struct PgmigStep
 {
 	char	   *sql;			/* without a final semicolon */
-	char	   *summary;		/* one line, e.g. "added column public.users.phone" */
+	char	   *summary;		/* one line, e.g. "added column
+								 * public.users.phone"; NULL for a
+								 * statement that continues the change of
+								 * the step before it */
 	bool		destructive;	/* can lose data: warned and commented */
 	bool		online;			/* must run outside a transaction block */
 	char	   *revert_sql;		/* online steps only: the statement that

@@ -25,7 +25,8 @@ typedef enum PgmigErrorKind
 	PGMIG_ERR_AMBIGUOUS,		/* prefix matches several revisions */
 	PGMIG_ERR_CYCLE,			/* revision graph has a cycle */
 	PGMIG_ERR_HEADS,			/* "head" asked for but there are several */
-	PGMIG_ERR_TARGET			/* malformed target */
+	PGMIG_ERR_TARGET,			/* malformed target */
+	PGMIG_ERR_DIFF				/* a schema change the differ cannot write */
 } PgmigErrorKind;
 
 typedef struct PgmigError

@@ -111,6 +111,9 @@ mig_report(PgmigError *err)
 		case PGMIG_ERR_HEADS:
 			code = ERRCODE_CARDINALITY_VIOLATION;
 			break;
+		case PGMIG_ERR_DIFF:
+			code = ERRCODE_FEATURE_NOT_SUPPORTED;
+			break;
 		default:
 			code = ERRCODE_INVALID_PARAMETER_VALUE;
 			break;
