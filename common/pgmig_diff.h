@@ -45,7 +45,16 @@
  *				creations follow them, drops precede them.  A sequence
  *				does not depend on its owning column (the column's
  *				default depends on the sequence; OWNED BY is a separate
- *				step after both exist)
+ *				step after both exist).  Every dep is the id of a row,
+ *				and they have no cycle: a child depends on its parent; a
+ *				dependency on a column is one on its table too; a column
+ *				of a view or materialized view (not a row) is its
+ *				relation's id; an array type is its element type, a
+ *				table's row type the table; an extension's member is
+ *				the extension; an inherited index, constraint or trigger
+ *				depends on its parent's; objects not described (system
+ *				objects, pgmig's, collations, operators, ...) are left
+ *				out
  *	 attrs		key, value, key, value, ...: the facts compared (below);
  *				a key absent means the fact does not apply or is default
  *	 create_sql the statement that creates it as it is (without a final
@@ -55,7 +64,10 @@
  *
  * Every object may have the attrs "comment" (its comment) and
  * "comment_on" (what COMMENT ON names it: "COLUMN public.t.c",
- * "CONSTRAINT c ON public.t", "FUNCTION public.f(integer)", ...).
+ * "CONSTRAINT c ON public.t", "FUNCTION public.f(integer)", ...);
+ * comment_on is there whether or not there is a comment.  Names in attrs
+ * are quoted (collation pg_catalog."C", check."My check", owner), enum
+ * labels are not.
  *
  * Kinds and their attrs:
  *
@@ -69,12 +81,16 @@
  *	 range		subtype, subtype_opclass, collation, canonical, subtype_diff
  *				(create_sql carries them all)
  *	 sequence	type, start, increment, minvalue, maxvalue, cache, cycle
- *				("t"/"f"), owned_by (id of the owning column); not for an
- *				identity column's sequence, which belongs to its column
- *	 table		relkind ("r", "p"; foreign tables are not described), persistence ("p", "u"),
+ *				("t"/"f"), all always there, owned_by (id of the owning
+ *				column), persistence ("u" only: an unlogged sequence); not
+ *				for an identity column's sequence, which belongs to its
+ *				column
+ *	 table		relkind ("r", "p"; foreign tables are not described),
+ *				persistence ("p", "u"; both keys always there),
  *				partition_by (pg_get_partkeydef), partition_of (parent's id),
  *				partition_bound (pg_get_expr of relpartbound), inherits.1, ...
- *				(ids of parents), options (reloptions as text), rls ("t"),
+ *				(ids of parents), options (reloptions as WITH (...) takes
+ *				them: "fillfactor=80, autovacuum_enabled=false"), rls ("t"),
  *				rls_forced ("t"), access_method (when not heap)
  *	 column		position (its place among the table's columns, 1, 2, ...,
  *				without the gaps dropped columns leave: the order CREATE
@@ -85,10 +101,13 @@
  *				identity_options ("START WITH 1 INCREMENT BY 1 ..."),
  *				generated (the stored expression), inherited ("t": the
  *				column comes from a parent or the partitioned table, and is
- *				not written in CREATE TABLE)
+ *				not written in CREATE TABLE; every column of a partition);
+ *				columns are rows for tables only
  *	 constraint	type (contype: "p", "u", "f", "c", "x"), def
  *				(pg_get_constraintdef, with NOT VALID when not validated),
- *				deferrable ("t"), deferred ("t"), inherited ("t")
+ *				deferrable ("t"), deferred ("t"), inherited ("t"; on a
+ *				partition, every constraint its table has from the
+ *				partitioned one)
  *	 index		def (pg_get_indexdef); inherited ("t": a partition's
  *				index attached to its parent's, created with it); not
  *				for indexes that back a constraint, which belong to it
@@ -97,10 +116,11 @@
  *				view whose columns change cannot be replaced)
  *	 matview	def, options, columns, as for views
  *	 function	def (pg_get_functiondef), result (pg_get_function_result),
- *				kind ("f", "p")
+ *				kind ("f", "p", "w": prokind)
  *	 trigger	def (pg_get_triggerdef; constraint triggers too, whose
  *				pg_constraint row is not described as a constraint),
- *				inherited ("t": cloned from the partitioned parent's)
+ *				inherited ("t": cloned from the partitioned parent's);
+ *				a trigger on a view has the view as its parent
  *	 policy		def (the whole CREATE POLICY statement)
  *
  * create_sql and drop_sql by kind ("q" is the qname; no final semicolon;
@@ -111,13 +131,17 @@
  *				VERSION 'v' / DROP EXTENSION name
  *	 enum		CREATE TYPE q AS ENUM ('a', 'b') / DROP TYPE q
  *	 domain		CREATE DOMAIN q AS type [COLLATE c] [DEFAULT d] [NOT NULL]
- *				[CONSTRAINT n CHECK (...)]... / DROP DOMAIN q
+ *				[CONSTRAINT n CHECK (...)]... / DROP DOMAIN q; CREATE
+ *				DOMAIN takes no NOT VALID, so each check that is not
+ *				validated follows as ";\nALTER DOMAIN q ADD CONSTRAINT n
+ *				CHECK (...) NOT VALID" (two statements or more)
  *	 composite	CREATE TYPE q AS (a integer, ...) / DROP TYPE q
  *	 range		CREATE TYPE q AS RANGE (SUBTYPE = ..., ...) / DROP TYPE q
  *	 sequence	CREATE SEQUENCE q AS type START WITH s INCREMENT BY i
  *				MINVALUE m MAXVALUE x CACHE c [NO ]CYCLE / DROP SEQUENCE q
  *	 table, column, constraint: NULL / NULL
- *	 index		pg_get_indexdef / DROP INDEX q
+ *	 index		pg_get_indexdef, without the ONLY of a partitioned
+ *				table's index (made for its partitions too) / DROP INDEX q
  *	 view		CREATE VIEW q [WITH (options)] AS def / DROP VIEW q
  *	 matview	CREATE MATERIALIZED VIEW q [WITH (options)] AS def /
  *				DROP MATERIALIZED VIEW q
@@ -129,7 +153,13 @@
  *				DROP POLICY name ON table
  *
  * With privileges described, any object may also have "owner" and "acl"
- * (aclitem[] as text), and "alter_target" ("TABLE public.t").
+ * (aclitem[] as text), "alter_target" (what ALTER ... OWNER TO names:
+ * "TABLE public.t", "VIEW public.v", "PROCEDURE public.p()") and
+ * "grant_target" (what GRANT ... ON names: "TABLE public.t" for tables,
+ * views and materialized views, "SEQUENCE public.s", "FUNCTION
+ * public.f(integer)", "TYPE public.e", "DOMAIN public.d", "SCHEMA s").
+ * A column's acl holds its column privileges, granted on its table's
+ * grant_target with the column named: GRANT SELECT (c) ON TABLE public.t.
  *
  * Two objects with the same id are the same object; they are equal when
  * their attrs (but "position") and create_sql are equal.  deps are not

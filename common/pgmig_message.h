@@ -45,6 +45,9 @@ typedef struct PgmigError
  */
 #define PGMIG_SCRIPT_CONTEXT "%s script of revision %s, file \"%s\" line %d"
 
+/* Where in a schema file (pgmig.load_schema) an error happened. */
+#define PGMIG_SCHEMA_CONTEXT "schema file \"%s\" line %d"
+
 /* Fill in *err (palloc'd copies, no location) and return false. */
 extern bool pgmig_set_error(PgmigError *err, PgmigErrorKind kind,
 							const char *detail, const char *hint,

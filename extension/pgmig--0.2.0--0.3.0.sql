@@ -245,3 +245,631 @@ CREATE FUNCTION pgmig.last_failure()
 	AS 'MODULE_PATHNAME', 'pgmig_last_failure' LANGUAGE C VOLATILE;
 COMMENT ON FUNCTION pgmig.last_failure() IS
 	'the action and revision at which this session''s last run failed';
+
+/*
+ * Autogenerate: pgmig.describe() describes the schema of a database, one
+ * row per object, in the form common/pgmig_diff.h defines (THE
+ * DESCRIPTION): the contract between this function and the differ.  The
+ * objects are those of pgmig.schema_objects(): outside pgmig, the system,
+ * temporary and TOAST schemas and extensions' members.  Names are
+ * rendered under a search_path of pg_catalog alone, so PostgreSQL's
+ * deparsers qualify every user object and the same schema reads the same
+ * in every database.  Each catalog is read once (no lookup per object in
+ * pg_depend), so a schema of thousands of tables is described in a
+ * fraction of a second.
+ */
+CREATE FUNCTION pgmig.describe(privileges boolean DEFAULT false)
+	RETURNS TABLE (kind text, id text, parent text, name text, qname text,
+				   deps text[], attrs text[], create_sql text, drop_sql text)
+	LANGUAGE sql STABLE
+	SET search_path = pg_catalog, pg_temp
+	-- constants (defaults, partition bounds, views) print the same in
+	-- every session and database
+	SET DateStyle = 'ISO, YMD'
+	SET IntervalStyle = postgres
+	SET TimeZone = 'UTC'
+	SET extra_float_digits = 3
+	SET bytea_output = hex
+	SET lc_monetary = 'C'
+	SET standard_conforming_strings = on
+	SET quote_all_identifiers = off
+	SET jit = off
+	-- the planner's row estimates for these joins of catalog subsets are
+	-- guesses, and a nested loop over them is quadratic in the schema
+	SET enable_nestloop = off
+AS $fn$
+WITH
+-- members of extensions, with the extension they belong to
+xmem AS (
+	SELECT d.classid, d.objid, d.refobjid AS extoid
+	FROM pg_depend d
+	WHERE d.refclassid = 'pg_extension'::regclass AND d.deptype = 'e'
+),
+ns AS (
+	SELECT n.oid, n.nspname, n.nspowner, n.nspacl, quote_ident(n.nspname) AS q
+	FROM pg_namespace n
+	WHERE n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast', 'pgmig')
+	  AND n.nspname !~ '^pg_(toast_)?temp_'
+	  AND NOT EXISTS (SELECT FROM xmem x
+					  WHERE x.classid = 'pg_namespace'::regclass AND x.objid = n.oid)
+),
+-- collations as DDL names them
+coll AS (
+	SELECT co.oid, format('%I.%I', cn.nspname, co.collname) AS q
+	FROM pg_collation co JOIN pg_namespace cn ON cn.oid = co.collnamespace
+),
+-- the relations described, and the composite types' relations
+rel AS (
+	SELECT c.*, ns.q || '.' || quote_ident(c.relname) AS q,
+		   CASE c.relkind WHEN 'r' THEN 'table' WHEN 'p' THEN 'table'
+		   WHEN 'v' THEN 'view' WHEN 'm' THEN 'matview'
+		   WHEN 'S' THEN 'sequence' WHEN 'c' THEN 'composite'
+		   ELSE 'index' END AS k
+	FROM pg_class c JOIN ns ON ns.oid = c.relnamespace
+	WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S', 'c', 'i', 'I')
+	  AND NOT EXISTS (SELECT FROM xmem x
+					  WHERE x.classid = 'pg_class'::regclass AND x.objid = c.oid)
+),
+-- indexes that belong to a constraint (its primary key, unique or
+-- exclusion index): described as the constraint
+backing AS (
+	SELECT d.objid AS indexoid, d.refobjid AS conoid
+	FROM pg_depend d
+	WHERE d.classid = 'pg_class'::regclass AND d.refclassid = 'pg_constraint'::regclass
+	  AND d.deptype = 'i'
+),
+-- sequences that belong to a column: identity (internal) and OWNED BY
+-- (automatic)
+seqcol AS (
+	SELECT d.objid AS seqoid, d.refobjid AS relid, d.refobjsubid AS attnum, d.deptype
+	FROM pg_depend d JOIN pg_class s ON s.oid = d.objid AND s.relkind = 'S'
+	WHERE d.classid = 'pg_class'::regclass AND d.refclassid = 'pg_class'::regclass
+	  AND d.refobjsubid > 0 AND d.deptype IN ('i', 'a')
+),
+typ AS (
+	SELECT t.*, ns.q || '.' || quote_ident(t.typname) AS q,
+		   CASE t.typtype WHEN 'e' THEN 'enum' WHEN 'd' THEN 'domain'
+		   WHEN 'r' THEN 'range' ELSE 'composite' END AS k
+	FROM pg_type t JOIN ns ON ns.oid = t.typnamespace
+	WHERE t.typtype IN ('e', 'd', 'r', 'c')
+	  AND (t.typtype <> 'c' OR EXISTS (SELECT FROM pg_class c
+									   WHERE c.oid = t.typrelid AND c.relkind = 'c'))
+	  AND NOT EXISTS (SELECT FROM xmem x
+					  WHERE x.classid = 'pg_type'::regclass AND x.objid = t.oid)
+	  AND NOT EXISTS (SELECT FROM xmem x
+					  WHERE x.classid = 'pg_class'::regclass AND x.objid = t.typrelid)
+),
+-- the columns of tables
+col AS (
+	SELECT a.attrelid, a.attnum, a.attname, a.atttypid, a.atttypmod, a.attcollation,
+		   a.attnotnull, a.attidentity, a.attgenerated, a.attislocal, a.attinhcount,
+		   a.attacl, c.q AS relq, c.relispartition, c.relowner,
+		   row_number() OVER (PARTITION BY a.attrelid ORDER BY a.attnum) AS position
+	FROM pg_attribute a JOIN rel c ON c.oid = a.attrelid AND c.k = 'table'
+	WHERE a.attnum > 0 AND NOT a.attisdropped
+),
+-- sequence options as CREATE SEQUENCE and identity columns write them
+seqopt AS (
+	SELECT s.*,
+		   format('START WITH %s INCREMENT BY %s MINVALUE %s MAXVALUE %s CACHE %s %s',
+				  s.seqstart, s.seqincrement, s.seqmin, s.seqmax, s.seqcache,
+				  CASE WHEN s.seqcycle THEN 'CYCLE' ELSE 'NO CYCLE' END) AS opts
+	FROM pg_sequence s
+),
+/*
+ * The objects, one row each, keyed by their catalog address (cls, oid,
+ * sub), where pg_depend and pg_description find them.  The attrs are built
+ * with "||" on NULL arrays, so a fact that does not apply leaves no key.
+ */
+obj AS (
+	-- schemas
+	SELECT 'schema' AS kind, 'schema ' || ns.q AS id, NULL::text AS parent,
+		   ns.q AS name, ns.q AS qname,
+		   'pg_namespace'::regclass::oid AS cls, ns.oid, 0 AS sub,
+		   '{}'::text[] AS attrs,
+		   'CREATE SCHEMA ' || ns.q AS create_sql, 'DROP SCHEMA ' || ns.q AS drop_sql,
+		   'SCHEMA ' || ns.q AS comment_on,
+		   ns.nspowner AS owner, ns.nspacl::text AS acl,
+		   'SCHEMA ' || ns.q AS alter_target, 'SCHEMA ' || ns.q AS grant_target
+	FROM ns
+UNION ALL
+	-- extensions (not pgmig)
+	SELECT 'extension', 'extension ' || quote_ident(x.extname), NULL,
+		   quote_ident(x.extname), quote_ident(x.extname),
+		   'pg_extension'::regclass, x.oid, 0,
+		   ARRAY['version', x.extversion, 'schema', quote_ident(n.nspname)],
+		   format('CREATE EXTENSION IF NOT EXISTS %I WITH SCHEMA %I VERSION %L',
+				  x.extname, n.nspname, x.extversion),
+		   format('DROP EXTENSION %I', x.extname),
+		   format('EXTENSION %I', x.extname),
+		   NULL, NULL, NULL, NULL
+	FROM pg_extension x JOIN pg_namespace n ON n.oid = x.extnamespace
+	WHERE x.extname <> 'pgmig'
+UNION ALL
+	-- enums
+	SELECT 'enum', 'enum ' || t.q, NULL, quote_ident(t.typname), t.q,
+		   'pg_type'::regclass, t.oid, 0,
+		   coalesce(l.attrs, '{}'),
+		   format('CREATE TYPE %s AS ENUM (%s)', t.q, coalesce(l.list, '')),
+		   'DROP TYPE ' || t.q, 'TYPE ' || t.q,
+		   t.typowner, t.typacl::text, 'TYPE ' || t.q, 'TYPE ' || t.q
+	FROM typ t
+	LEFT JOIN LATERAL (
+		SELECT array_agg(x ORDER BY e.n, x.o) AS attrs,
+			   string_agg(quote_literal(e.enumlabel), ', ' ORDER BY e.n) FILTER (WHERE x.o = 1) AS list
+		FROM (SELECT e.enumlabel,
+					 row_number() OVER (ORDER BY e.enumsortorder) AS n
+			  FROM pg_enum e WHERE e.enumtypid = t.oid) e,
+			 unnest(ARRAY['label.' || e.n, e.enumlabel]) WITH ORDINALITY AS x(x, o)
+	) l ON true
+	WHERE t.k = 'enum'
+UNION ALL
+	-- domains, their check constraints included
+	SELECT 'domain', 'domain ' || t.q, NULL, quote_ident(t.typname), t.q,
+		   'pg_type'::regclass, t.oid, 0,
+		   ARRAY['type', format_type(t.typbasetype, t.typtypmod)]
+		   || CASE WHEN t.typcollation <> bt.typcollation THEN ARRAY['collation', co.q] END
+		   || CASE WHEN t.typdefaultbin IS NOT NULL
+				   THEN ARRAY['default', pg_get_expr(t.typdefaultbin, 0)] END
+		   || CASE WHEN t.typnotnull THEN ARRAY['not_null', 't'] END
+		   || coalesce(dc.attrs, '{}'),
+		   'CREATE DOMAIN ' || t.q || ' AS ' || format_type(t.typbasetype, t.typtypmod)
+		   || CASE WHEN t.typcollation <> bt.typcollation THEN ' COLLATE ' || co.q ELSE '' END
+		   || coalesce(' DEFAULT ' || pg_get_expr(t.typdefaultbin, 0), '')
+		   || CASE WHEN t.typnotnull THEN ' NOT NULL' ELSE '' END
+		   || coalesce(dc.valid, '')
+		   -- CREATE DOMAIN takes no NOT VALID: those follow, ALTER DOMAIN each
+		   || coalesce(dc.invalid, ''),
+		   'DROP DOMAIN ' || t.q, 'DOMAIN ' || t.q,
+		   t.typowner, t.typacl::text, 'DOMAIN ' || t.q, 'DOMAIN ' || t.q
+	FROM typ t
+	JOIN pg_type bt ON bt.oid = t.typbasetype
+	LEFT JOIN coll co ON co.oid = t.typcollation
+	LEFT JOIN LATERAL (
+		SELECT array_agg(x ORDER BY c.conname COLLATE "C", x.o) AS attrs,
+			   string_agg(' CONSTRAINT ' || quote_ident(c.conname) || ' ' || c.def, '' ORDER BY c.conname COLLATE "C")
+				   FILTER (WHERE x.o = 1 AND c.convalidated) AS valid,
+			   string_agg(format(E';\nALTER DOMAIN %s ADD CONSTRAINT %I %s', t.q, c.conname, c.def), '' ORDER BY c.conname COLLATE "C")
+				   FILTER (WHERE x.o = 1 AND NOT c.convalidated) AS invalid
+		FROM (SELECT c.conname, c.convalidated, pg_get_constraintdef(c.oid) AS def
+			  FROM pg_constraint c WHERE c.contypid = t.oid AND c.contype = 'c') c,
+			 unnest(ARRAY['check.' || quote_ident(c.conname), c.def]) WITH ORDINALITY AS x(x, o)
+	) dc ON true
+	WHERE t.k = 'domain'
+UNION ALL
+	-- composite types
+	SELECT 'composite', 'composite ' || t.q, NULL, quote_ident(t.typname), t.q,
+		   'pg_type'::regclass, t.oid, 0,
+		   coalesce(ca.attrs, '{}'),
+		   format('CREATE TYPE %s AS (%s)', t.q, coalesce(ca.list, '')),
+		   'DROP TYPE ' || t.q, 'TYPE ' || t.q,
+		   t.typowner, t.typacl::text, 'TYPE ' || t.q, 'TYPE ' || t.q
+	FROM typ t
+	LEFT JOIN LATERAL (
+		SELECT array_agg(x ORDER BY a.n, x.o) AS attrs,
+			   string_agg(a.def, ', ' ORDER BY a.n) FILTER (WHERE x.o = 1) AS list
+		FROM (SELECT format('%I %s', a.attname, format_type(a.atttypid, a.atttypmod))
+					 || CASE WHEN a.attcollation <> at.typcollation
+							 THEN ' COLLATE ' || co.q ELSE '' END AS def,
+					 row_number() OVER (ORDER BY a.attnum) AS n
+			  FROM pg_attribute a
+			  JOIN pg_type at ON at.oid = a.atttypid
+			  LEFT JOIN coll co ON co.oid = a.attcollation
+			  WHERE a.attrelid = t.typrelid AND a.attnum > 0 AND NOT a.attisdropped) a,
+			 unnest(ARRAY['attr.' || a.n, a.def]) WITH ORDINALITY AS x(x, o)
+	) ca ON true
+	WHERE t.k = 'composite'
+UNION ALL
+	-- range types (not their multiranges)
+	SELECT 'range', 'range ' || t.q, NULL, quote_ident(t.typname), t.q,
+		   'pg_type'::regclass, t.oid, 0,
+		   ARRAY['subtype', r.subtype]
+		   || CASE WHEN r.opclass IS NOT NULL THEN ARRAY['subtype_opclass', r.opclass] END
+		   || CASE WHEN r.collation IS NOT NULL THEN ARRAY['collation', r.collation] END
+		   || CASE WHEN r.canonical IS NOT NULL THEN ARRAY['canonical', r.canonical] END
+		   || CASE WHEN r.diff IS NOT NULL THEN ARRAY['subtype_diff', r.diff] END,
+		   format('CREATE TYPE %s AS RANGE (SUBTYPE = %s', t.q, r.subtype)
+		   || coalesce(', SUBTYPE_OPCLASS = ' || r.opclass, '')
+		   || coalesce(', COLLATION = ' || r.collation, '')
+		   || coalesce(', CANONICAL = ' || r.canonical, '')
+		   || coalesce(', SUBTYPE_DIFF = ' || r.diff, '')
+		   || coalesce(', MULTIRANGE_TYPE_NAME = ' || r.multirange, '')
+		   || ')',
+		   'DROP TYPE ' || t.q, 'TYPE ' || t.q,
+		   t.typowner, t.typacl::text, 'TYPE ' || t.q, 'TYPE ' || t.q
+	FROM typ t
+	JOIN LATERAL (
+		SELECT format_type(r.rngsubtype, NULL) AS subtype,
+			   CASE WHEN NOT opc.opcdefault
+					THEN format('%I.%I', opn.nspname, opc.opcname) END AS opclass,
+			   CASE WHEN r.rngcollation <> 0 AND r.rngcollation <> st.typcollation
+					THEN (SELECT co.q FROM coll co WHERE co.oid = r.rngcollation) END AS collation,
+			   nullif(r.rngcanonical, 0)::regproc::text AS canonical,
+			   nullif(r.rngsubdiff, 0)::regproc::text AS diff,
+			   -- PostgreSQL 14 and later: the multirange type, when its
+			   -- name is not the one CREATE TYPE would make
+			   (SELECT format('%I.%I', mn.nspname, mt.typname)
+				FROM pg_type mt JOIN pg_namespace mn ON mn.oid = mt.typnamespace
+				WHERE mt.oid = (to_jsonb(r) ->> 'rngmultitypid')::oid
+				  AND (mt.typnamespace <> t.typnamespace OR mt.typname <>
+					   CASE WHEN strpos(t.typname, 'range') > 0
+							THEN left(overlay(t.typname PLACING 'multirange'
+											  FROM strpos(t.typname, 'range') FOR 5), 63)
+							ELSE left(t.typname, 52) || '_multirange' END)) AS multirange
+		FROM pg_range r
+		JOIN pg_type st ON st.oid = r.rngsubtype
+		JOIN pg_opclass opc ON opc.oid = r.rngsubopc
+		JOIN pg_namespace opn ON opn.oid = opc.opcnamespace
+		WHERE r.rngtypid = t.oid
+	) r ON true
+	WHERE t.k = 'range'
+UNION ALL
+	-- sequences (not those of identity columns)
+	SELECT 'sequence', 'sequence ' || c.q, NULL, quote_ident(c.relname), c.q,
+		   'pg_class'::regclass, c.oid, 0,
+		   ARRAY['type', format_type(s.seqtypid, NULL), 'start', s.seqstart::text,
+				 'increment', s.seqincrement::text, 'minvalue', s.seqmin::text,
+				 'maxvalue', s.seqmax::text, 'cache', s.seqcache::text,
+				 'cycle', CASE WHEN s.seqcycle THEN 't' ELSE 'f' END]
+		   || CASE WHEN oc.attname IS NOT NULL
+				   THEN ARRAY['owned_by', 'column ' || oc.relq || '.' || quote_ident(oc.attname)] END
+		   || CASE WHEN c.relpersistence = 'u' THEN ARRAY['persistence', 'u'] END,
+		   'CREATE ' || CASE WHEN c.relpersistence = 'u' THEN 'UNLOGGED ' ELSE '' END
+		   || 'SEQUENCE ' || c.q || ' AS ' || format_type(s.seqtypid, NULL) || ' ' || s.opts,
+		   'DROP SEQUENCE ' || c.q, 'SEQUENCE ' || c.q,
+		   c.relowner, c.relacl::text, 'SEQUENCE ' || c.q, 'SEQUENCE ' || c.q
+	FROM rel c
+	JOIN seqopt s ON s.seqrelid = c.oid
+	LEFT JOIN seqcol o ON o.seqoid = c.oid AND o.deptype = 'a'
+	LEFT JOIN col oc ON oc.attrelid = o.relid AND oc.attnum = o.attnum
+	WHERE c.k = 'sequence'
+	  AND NOT EXISTS (SELECT FROM seqcol i WHERE i.seqoid = c.oid AND i.deptype = 'i')
+UNION ALL
+	-- tables
+	SELECT 'table', 'table ' || c.q, NULL, quote_ident(c.relname), c.q,
+		   'pg_class'::regclass, c.oid, 0,
+		   ARRAY['relkind', c.relkind::text, 'persistence', c.relpersistence::text]
+		   || CASE WHEN c.relkind = 'p' THEN ARRAY['partition_by', pg_get_partkeydef(c.oid)] END
+		   || CASE WHEN c.relispartition
+				   THEN ARRAY['partition_of', inh.first,
+							  'partition_bound', pg_get_expr(c.relpartbound, c.oid)]
+				   ELSE inh.attrs END
+		   || CASE WHEN c.reloptions IS NOT NULL
+				   THEN ARRAY['options', array_to_string(c.reloptions, ', ')] END
+		   || CASE WHEN c.relrowsecurity THEN ARRAY['rls', 't'] END
+		   || CASE WHEN c.relforcerowsecurity THEN ARRAY['rls_forced', 't'] END
+		   || CASE WHEN am.amname <> 'heap' THEN ARRAY['access_method', quote_ident(am.amname)] END,
+		   NULL, NULL, 'TABLE ' || c.q,
+		   c.relowner, c.relacl::text, 'TABLE ' || c.q, 'TABLE ' || c.q
+	FROM rel c
+	LEFT JOIN pg_am am ON am.oid = c.relam
+	LEFT JOIN (
+		SELECT i.inhrelid,
+			   min('table ' || p.q) AS first,
+			   array_agg(x ORDER BY i.inhseqno, x.o) AS attrs
+		FROM pg_inherits i JOIN rel p ON p.oid = i.inhparent AND p.k = 'table',
+			 unnest(ARRAY['inherits.' || i.inhseqno, 'table ' || p.q]) WITH ORDINALITY AS x(x, o)
+		GROUP BY i.inhrelid
+	) inh ON inh.inhrelid = c.oid
+	WHERE c.k = 'table'
+UNION ALL
+	-- columns of tables
+	SELECT 'column', 'column ' || a.relq || '.' || quote_ident(a.attname), 'table ' || a.relq,
+		   quote_ident(a.attname), quote_ident(a.attname),
+		   'pg_class'::regclass, a.attrelid, a.attnum,
+		   ARRAY['position', a.position::text, 'type', format_type(a.atttypid, a.atttypmod)]
+		   || CASE WHEN a.attcollation <> ty.typcollation THEN ARRAY['collation', co.q] END
+		   || CASE WHEN a.attnotnull THEN ARRAY['not_null', 't'] END
+		   || CASE WHEN a.attgenerated = '' AND ad.adbin IS NOT NULL
+				   THEN ARRAY['default', pg_get_expr(ad.adbin, ad.adrelid)] END
+		   || CASE WHEN a.attidentity <> ''
+				   THEN ARRAY['identity', a.attidentity::text, 'identity_options', so.opts] END
+		   || CASE WHEN a.attgenerated <> ''
+				   THEN ARRAY['generated', pg_get_expr(ad.adbin, ad.adrelid)] END
+		   -- from a parent, and not written in CREATE TABLE; a partition
+		   -- has no columns of its own, however it was made
+		   || CASE WHEN a.attinhcount > 0 AND (NOT a.attislocal OR a.relispartition)
+				   THEN ARRAY['inherited', 't'] END,
+		   NULL, NULL, 'COLUMN ' || a.relq || '.' || quote_ident(a.attname),
+		   NULL, a.attacl::text, NULL, 'TABLE ' || a.relq
+	FROM col a
+	JOIN pg_type ty ON ty.oid = a.atttypid
+	LEFT JOIN coll co ON co.oid = a.attcollation
+	LEFT JOIN pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum
+	LEFT JOIN seqcol si ON si.relid = a.attrelid AND si.attnum = a.attnum
+		AND si.deptype = 'i' AND a.attidentity <> ''
+	LEFT JOIN seqopt so ON so.seqrelid = si.seqoid
+UNION ALL
+	-- constraints of tables (a constraint trigger is described as a trigger)
+	SELECT 'constraint', 'constraint ' || c.q || '.' || quote_ident(co.conname), 'table ' || c.q,
+		   quote_ident(co.conname), quote_ident(co.conname),
+		   'pg_constraint'::regclass, co.oid, 0,
+		   ARRAY['type', co.contype::text, 'def', pg_get_constraintdef(co.oid)]
+		   || CASE WHEN co.condeferrable THEN ARRAY['deferrable', 't'] END
+		   || CASE WHEN co.condeferred THEN ARRAY['deferred', 't'] END
+		   || CASE WHEN co.coninhcount > 0 AND (NOT co.conislocal OR c.relispartition)
+				   THEN ARRAY['inherited', 't'] END,
+		   NULL, NULL, format('CONSTRAINT %I ON %s', co.conname, c.q),
+		   NULL, NULL, NULL, NULL
+	FROM pg_constraint co JOIN rel c ON c.oid = co.conrelid AND c.k = 'table'
+	WHERE co.contype IN ('p', 'u', 'f', 'c', 'x')
+	  -- not the foreign keys that a foreign key to a partitioned table
+	  -- makes on its own table, one per partition referenced
+	  AND NOT EXISTS (SELECT FROM pg_constraint pc
+					  WHERE pc.oid = co.conparentid AND pc.conrelid = co.conrelid)
+UNION ALL
+	-- indexes (not those of constraints)
+	SELECT 'index', 'index ' || i.q, t.k || ' ' || t.q, quote_ident(i.relname), i.q,
+		   'pg_class'::regclass, i.oid, 0,
+		   ARRAY['def', pg_get_indexdef(i.oid)]
+		   || CASE WHEN i.relispartition THEN ARRAY['inherited', 't'] END,
+		   -- a partitioned table's index is made for its partitions too
+		   CASE WHEN i.relkind = 'I'
+				THEN regexp_replace(pg_get_indexdef(i.oid), '^(CREATE (UNIQUE )?INDEX \S+|CREATE (UNIQUE )?INDEX "([^"]|"")*") ON ONLY ', '\1 ON ')
+				ELSE pg_get_indexdef(i.oid) END,
+		   'DROP INDEX ' || i.q, 'INDEX ' || i.q,
+		   NULL, NULL, NULL, NULL
+	FROM rel i
+	JOIN pg_index x ON x.indexrelid = i.oid
+	JOIN rel t ON t.oid = x.indrelid AND t.k IN ('table', 'matview')
+	WHERE i.k = 'index'
+	  AND NOT EXISTS (SELECT FROM backing b WHERE b.indexoid = i.oid)
+UNION ALL
+	-- views and materialized views
+	SELECT v.k, v.k || ' ' || v.q, NULL, quote_ident(v.relname), v.q,
+		   'pg_class'::regclass, v.oid, 0,
+		   ARRAY['def', v.def]
+		   || CASE WHEN v.reloptions IS NOT NULL
+				   THEN ARRAY['options', array_to_string(v.reloptions, ', ')] END
+		   || ARRAY['columns', vc.list],
+		   CASE v.k WHEN 'view' THEN 'CREATE VIEW ' ELSE 'CREATE MATERIALIZED VIEW ' END
+		   || v.q || coalesce(' WITH (' || array_to_string(v.reloptions, ', ') || ')', '')
+		   || E' AS\n' || v.def,
+		   CASE v.k WHEN 'view' THEN 'DROP VIEW ' ELSE 'DROP MATERIALIZED VIEW ' END || v.q,
+		   CASE v.k WHEN 'view' THEN 'VIEW ' ELSE 'MATERIALIZED VIEW ' END || v.q,
+		   v.relowner, v.relacl::text,
+		   CASE v.k WHEN 'view' THEN 'VIEW ' ELSE 'MATERIALIZED VIEW ' END || v.q,
+		   'TABLE ' || v.q
+	FROM (SELECT c.*, regexp_replace(pg_get_viewdef(c.oid, true), ';\s*$', '') AS def
+		  FROM rel c WHERE c.k IN ('view', 'matview')) v
+	LEFT JOIN (
+		SELECT a.attrelid,
+			   string_agg(format('%I %s', a.attname, format_type(a.atttypid, a.atttypmod)),
+						  ', ' ORDER BY a.attnum) AS list
+		FROM pg_attribute a JOIN rel c ON c.oid = a.attrelid AND c.k IN ('view', 'matview')
+		WHERE a.attnum > 0 AND NOT a.attisdropped
+		GROUP BY a.attrelid
+	) vc ON vc.attrelid = v.oid
+UNION ALL
+	-- functions and procedures (not aggregates)
+	SELECT 'function', 'function ' || p.q || '(' || p.args || ')', NULL,
+		   quote_ident(p.proname), p.q,
+		   'pg_proc'::regclass, p.oid, 0,
+		   ARRAY['def', p.def]
+		   || CASE WHEN p.result IS NOT NULL THEN ARRAY['result', p.result] END
+		   || ARRAY['kind', p.prokind::text],
+		   p.def,
+		   'DROP ' || p.what || ' ' || p.q || '(' || p.args || ')',
+		   p.what || ' ' || p.q || '(' || p.args || ')',
+		   p.proowner, p.proacl::text,
+		   p.what || ' ' || p.q || '(' || p.args || ')',
+		   p.what || ' ' || p.q || '(' || p.args || ')'
+	FROM (SELECT p.oid, p.proname, p.prokind, p.proowner, p.proacl,
+				 ns.q || '.' || quote_ident(p.proname) AS q,
+				 pg_get_function_identity_arguments(p.oid) AS args,
+				 regexp_replace(pg_get_functiondef(p.oid), '[;[:space:]]+$', '') AS def,
+				 pg_get_function_result(p.oid) AS result,
+				 CASE p.prokind WHEN 'p' THEN 'PROCEDURE' ELSE 'FUNCTION' END AS what
+		  FROM pg_proc p JOIN ns ON ns.oid = p.pronamespace
+		  WHERE p.prokind IN ('f', 'p', 'w')
+			AND NOT EXISTS (SELECT FROM xmem x
+							WHERE x.classid = 'pg_proc'::regclass AND x.objid = p.oid)
+			-- nor the constructors that belong to a range or multirange type
+			AND NOT EXISTS (SELECT FROM pg_depend d
+							WHERE d.classid = 'pg_proc'::regclass AND d.objid = p.oid
+							  AND d.deptype = 'i')) p
+UNION ALL
+	-- triggers (constraint triggers too; not the internal ones)
+	SELECT 'trigger', 'trigger ' || c.q || '.' || quote_ident(tg.tgname), c.k || ' ' || c.q,
+		   quote_ident(tg.tgname), quote_ident(tg.tgname),
+		   'pg_trigger'::regclass, tg.oid, 0,
+		   ARRAY['def', pg_get_triggerdef(tg.oid)]
+		   || CASE WHEN tg.tgparentid <> 0 THEN ARRAY['inherited', 't'] END,
+		   pg_get_triggerdef(tg.oid),
+		   format('DROP TRIGGER %I ON %s', tg.tgname, c.q),
+		   format('TRIGGER %I ON %s', tg.tgname, c.q),
+		   NULL, NULL, NULL, NULL
+	FROM pg_trigger tg JOIN rel c ON c.oid = tg.tgrelid AND c.k IN ('table', 'view', 'matview')
+	WHERE NOT tg.tgisinternal
+UNION ALL
+	-- row-level security policies
+	SELECT 'policy', 'policy ' || p.relq || '.' || quote_ident(p.polname), 'table ' || p.relq,
+		   quote_ident(p.polname), quote_ident(p.polname),
+		   'pg_policy'::regclass, p.oid, 0,
+		   ARRAY['def', p.def], p.def,
+		   format('DROP POLICY %I ON %s', p.polname, p.relq),
+		   format('POLICY %I ON %s', p.polname, p.relq),
+		   NULL, NULL, NULL, NULL
+	FROM (SELECT pol.oid, pol.polname, c.q AS relq,
+				 format('CREATE POLICY %I ON %s AS %s FOR %s TO %s', pol.polname, c.q,
+						CASE WHEN pol.polpermissive THEN 'PERMISSIVE' ELSE 'RESTRICTIVE' END,
+						CASE pol.polcmd WHEN 'r' THEN 'SELECT' WHEN 'a' THEN 'INSERT'
+						WHEN 'w' THEN 'UPDATE' WHEN 'd' THEN 'DELETE' ELSE 'ALL' END,
+						CASE WHEN pol.polroles = '{0}' THEN 'PUBLIC'
+						ELSE (SELECT string_agg(r.oid::regrole::text, ', '
+												ORDER BY r.oid::regrole::text COLLATE "C")
+							  FROM unnest(pol.polroles) r(oid)) END)
+				 || coalesce(' USING (' || pg_get_expr(pol.polqual, pol.polrelid) || ')', '')
+				 || coalesce(' WITH CHECK (' || pg_get_expr(pol.polwithcheck, pol.polrelid) || ')', '')
+				 AS def
+		  FROM pg_policy pol JOIN rel c ON c.oid = pol.polrelid AND c.k = 'table') p
+),
+/*
+ * Where pg_depend's addresses lead: an object's own address, and those of
+ * the parts and companions that pg_depend names in its stead (a column
+ * default, a view's rule, a domain's constraints, a constraint trigger's
+ * constraint, a constraint's index, a table's row type, a composite
+ * type's relation, a range's multirange).  An address with a sub-object
+ * (a column) that is not an object of its own leads to its relation.
+ */
+addr (cls, oid, sub, id, kind) AS (
+	SELECT o.cls, o.oid, o.sub, o.id, o.kind FROM obj o
+UNION ALL
+	SELECT 'pg_attrdef'::regclass, ad.oid, 0,
+		   'column ' || a.relq || '.' || quote_ident(a.attname), 'column'
+	FROM pg_attrdef ad JOIN col a ON a.attrelid = ad.adrelid AND a.attnum = ad.adnum
+UNION ALL
+	SELECT 'pg_rewrite'::regclass, r.oid, 0, c.k || ' ' || c.q, c.k
+	FROM pg_rewrite r JOIN rel c ON c.oid = r.ev_class AND c.k IN ('view', 'matview')
+	WHERE r.rulename = '_RETURN'
+UNION ALL
+	SELECT 'pg_constraint'::regclass, co.oid, 0, t.k || ' ' || t.q, t.k
+	FROM pg_constraint co JOIN typ t ON t.oid = co.contypid
+UNION ALL
+	SELECT 'pg_constraint'::regclass, tg.tgconstraint, 0, o.id, o.kind
+	FROM pg_trigger tg JOIN obj o ON o.cls = 'pg_trigger'::regclass AND o.oid = tg.oid
+	WHERE tg.tgconstraint <> 0
+UNION ALL
+	SELECT 'pg_class'::regclass, b.indexoid, 0, o.id, o.kind
+	FROM backing b JOIN obj o ON o.cls = 'pg_constraint'::regclass AND o.oid = b.conoid
+UNION ALL
+	SELECT 'pg_type'::regclass, c.reltype, 0, c.k || ' ' || c.q, c.k
+	FROM rel c WHERE c.k IN ('table', 'view', 'matview') AND c.reltype <> 0
+UNION ALL
+	SELECT 'pg_class'::regclass, t.typrelid, 0, 'composite ' || t.q, 'composite'
+	FROM typ t WHERE t.k = 'composite'
+UNION ALL
+	SELECT 'pg_type'::regclass, (to_jsonb(r) ->> 'rngmultitypid')::oid, 0, 'range ' || t.q, 'range'
+	FROM pg_range r JOIN typ t ON t.oid = r.rngtypid
+	WHERE (to_jsonb(r) ->> 'rngmultitypid') IS NOT NULL
+),
+-- dependencies as catalog addresses: pg_depend's normal and automatic
+-- ones, and those the differ needs that it does not record
+edge (cls, oid, sub, refcls, refoid, refsub) AS (
+	SELECT d.classid, d.objid, d.objsubid, d.refclassid, d.refobjid, d.refobjsubid
+	FROM pg_depend d
+	WHERE d.deptype IN ('n', 'a')
+UNION ALL
+	-- a column's type (a composite type's attributes' too)
+	SELECT 'pg_class'::regclass, a.attrelid, a.attnum, 'pg_type'::regclass, a.atttypid, 0
+	FROM pg_attribute a JOIN rel c ON c.oid = a.attrelid AND c.k IN ('table', 'composite')
+	WHERE a.attnum > 0 AND NOT a.attisdropped
+UNION ALL
+	-- a domain's base type
+	SELECT 'pg_type'::regclass, t.oid, 0, 'pg_type'::regclass, t.typbasetype, 0
+	FROM typ t WHERE t.k = 'domain'
+UNION ALL
+	-- a table's partition parent and inheritance parents; an index's
+	-- parent index
+	SELECT 'pg_class'::regclass, i.inhrelid, 0, 'pg_class'::regclass, i.inhparent, 0
+	FROM pg_inherits i
+UNION ALL
+	-- a foreign key's referenced table and its unique constraint or index
+	SELECT 'pg_constraint'::regclass, co.oid, 0, 'pg_class'::regclass, r.refoid, 0
+	FROM pg_constraint co, LATERAL (VALUES (co.confrelid), (co.conindid)) r(refoid)
+	WHERE co.contype = 'f'
+UNION ALL
+	-- a partition's constraint cloned from its parent's
+	SELECT 'pg_constraint'::regclass, co.oid, 0, 'pg_constraint'::regclass, co.conparentid, 0
+	FROM pg_constraint co WHERE co.conparentid <> 0
+UNION ALL
+	-- a trigger's function, and the parent's trigger it was cloned from
+	SELECT 'pg_trigger'::regclass, tg.oid, 0, r.refcls, r.refoid, 0
+	FROM pg_trigger tg,
+		 LATERAL (VALUES ('pg_proc'::regclass::oid, tg.tgfoid),
+						 ('pg_trigger'::regclass::oid, tg.tgparentid)) r(refcls, refoid)
+	WHERE NOT tg.tgisinternal AND r.refoid <> 0
+),
+-- depending on a column is depending on its relation too (a view's rule
+-- records the columns it reads, not their tables)
+edges AS (
+	SELECT * FROM edge
+UNION ALL
+	SELECT e.cls, e.oid, e.sub, e.refcls, e.refoid, 0
+	FROM edge e WHERE e.refcls = 'pg_class'::regclass AND e.refsub <> 0
+),
+-- an array type stands for its element type
+arr AS (
+	SELECT a.oid, a.typelem AS elem
+	FROM pg_type a JOIN pg_type e ON e.oid = a.typelem AND e.typarray = a.oid
+),
+-- each edge between two described objects: the referenced one a row, or
+-- the extension whose member it is
+dep AS (
+	SELECT DISTINCT coalesce(d1.id, d0.id) AS id, coalesce(r1.id, xo.id) AS ref,
+		   coalesce(d1.kind, d0.kind) AS kind, coalesce(r1.kind, 'extension') AS refkind
+	FROM edges e
+	LEFT JOIN addr d1 ON d1.cls = e.cls AND d1.oid = e.oid AND d1.sub = e.sub
+	LEFT JOIN addr d0 ON d0.cls = e.cls AND d0.oid = e.oid AND d0.sub = 0 AND e.sub <> 0
+	LEFT JOIN arr ON e.refcls = 'pg_type'::regclass AND arr.oid = e.refoid
+	LEFT JOIN addr r1 ON r1.cls = e.refcls AND r1.oid = coalesce(arr.elem, e.refoid)
+		AND r1.sub = e.refsub
+	LEFT JOIN xmem x ON x.classid = e.refcls AND x.objid = coalesce(arr.elem, e.refoid)
+	LEFT JOIN obj xo ON xo.cls = 'pg_extension'::regclass AND xo.oid = x.extoid
+	WHERE coalesce(d1.id, d0.id) IS NOT NULL
+	  AND coalesce(r1.id, xo.id) IS NOT NULL
+),
+deps AS (
+	SELECT d.id, array_agg(d.ref ORDER BY d.ref COLLATE "C") AS deps
+	FROM (SELECT dep.id, dep.ref FROM dep
+		  WHERE dep.ref <> dep.id
+			-- a sequence does not depend on its owning column or its
+			-- table (the column's default depends on the sequence)
+			AND NOT (dep.kind = 'sequence' AND dep.refkind IN ('column', 'table'))
+		  UNION
+		  SELECT o.id, o.parent FROM obj o WHERE o.parent IS NOT NULL) d
+	GROUP BY d.id
+)
+SELECT o.kind, o.id, o.parent, o.name, o.qname,
+	   coalesce(d.deps, '{}'),
+	   o.attrs
+	   || CASE WHEN ds.description IS NOT NULL THEN ARRAY['comment', ds.description] END
+	   || ARRAY['comment_on', o.comment_on]
+	   || CASE WHEN $1 THEN
+			  CASE WHEN o.owner IS NOT NULL THEN ARRAY['owner', o.owner::regrole::text] END
+			  || CASE WHEN o.acl IS NOT NULL THEN ARRAY['acl', o.acl] END
+			  || CASE WHEN o.alter_target IS NOT NULL THEN ARRAY['alter_target', o.alter_target] END
+			  || CASE WHEN o.grant_target IS NOT NULL THEN ARRAY['grant_target', o.grant_target] END
+		  END,
+	   o.create_sql, o.drop_sql
+FROM obj o
+LEFT JOIN deps d ON d.id = o.id
+LEFT JOIN pg_description ds ON ds.objoid = o.oid AND ds.classoid = o.cls AND ds.objsubid = o.sub
+ORDER BY o.id COLLATE "C"
+$fn$;
+COMMENT ON FUNCTION pgmig.describe(boolean) IS
+	'the schema''s objects, one row each, as the autogenerate differ compares them (common/pgmig_diff.h); with privileges, their owners and grants too';
+
+/*
+ * Autogenerate: pgmig.load_schema() loads a schema file (pg_dump
+ * --schema-only output as it is, or DDL written by hand) into the current
+ * database, the client's shadow database, where pgmig.describe() reads it.
+ * Its statements run one by one in the caller's transaction, with the
+ * caller's rights; an error names the file and the line.  Ownership and
+ * privileges (ALTER ... OWNER TO, GRANT, REVOKE, SET ROLE) are skipped
+ * unless asked for, since the shadow's server may lack the roles.
+ */
+CREATE FUNCTION pgmig.load_schema(file_name text, script text, privileges boolean DEFAULT false)
+	RETURNS integer
+	AS 'MODULE_PATHNAME', 'pgmig_load_schema' LANGUAGE C VOLATILE STRICT;
+COMMENT ON FUNCTION pgmig.load_schema(text, text, boolean) IS
+	'run a schema file''s statements in this transaction (ownership and grants only with privileges); returns how many ran';
+REVOKE EXECUTE ON FUNCTION pgmig.load_schema(text, text, boolean) FROM PUBLIC;
+
+-- roles that could record migrations may load schema files too
+DO $$
+DECLARE
+	r name;
+BEGIN
+	FOR r IN
+		SELECT DISTINCT a.grantee::regrole::name
+		FROM pg_catalog.pg_class c,
+			 LATERAL pg_catalog.aclexplode(c.relacl) a
+		WHERE c.oid = 'pgmig.schema_migrations'::pg_catalog.regclass
+		  AND a.privilege_type = 'INSERT' AND a.grantee <> 0
+		  AND a.grantee <> c.relowner
+	LOOP
+		EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION pgmig.load_schema(text, text, boolean) TO %I', r);
+	END LOOP;
+END
+$$;

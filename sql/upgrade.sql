@@ -34,11 +34,14 @@ ALTER DATABASE :"db" RESET pgmig.track_drift;
 SELECT has_table_privilege('pgmig_upgrade_deployer', 'pgmig.snapshots', 'INSERT') AS snapshots,
 	   has_table_privilege('pgmig_upgrade_deployer', 'pgmig.status_cache', 'UPDATE') AS status_cache,
 	   has_function_privilege('pgmig_upgrade_deployer', 'pgmig.record_snapshot(text)', 'EXECUTE') AS record;
--- and what 0.3.0 adds to every run (the note of a run in progress)
+-- and what 0.3.0 adds to every run (the note of a run in progress), and
+-- loading a schema file for autogenerate
 SELECT has_table_privilege('pgmig_upgrade_deployer', 'pgmig.runs', 'INSERT') AS runs,
-	   has_function_privilege('pgmig_upgrade_deployer', 'pgmig.run_begin(text, text)', 'EXECUTE') AS run_begin;
+	   has_function_privilege('pgmig_upgrade_deployer', 'pgmig.run_begin(text, text)', 'EXECUTE') AS run_begin,
+	   has_function_privilege('pgmig_upgrade_deployer', 'pgmig.load_schema(text, text, boolean)', 'EXECUTE') AS load_schema;
 REVOKE ALL ON ALL TABLES IN SCHEMA pgmig FROM pgmig_upgrade_deployer;
-REVOKE ALL ON FUNCTION pgmig.record_snapshot(text), pgmig.run_begin(text, text), pgmig.run_end()
+REVOKE ALL ON FUNCTION pgmig.record_snapshot(text), pgmig.run_begin(text, text), pgmig.run_end(),
+  pgmig.load_schema(text, text, boolean)
   FROM pgmig_upgrade_deployer;
 DROP ROLE pgmig_upgrade_deployer;
 SELECT extversion FROM pg_extension WHERE extname = 'pgmig';

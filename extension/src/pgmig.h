@@ -60,6 +60,8 @@ typedef struct MigCatalog
 #define MIG_STMT_SESSION_SET 0x02	/* SET or RESET of a session setting */
 #define MIG_STMT_MAINTENANCE 0x04	/* REINDEX or CLUSTER of a relation: top
 									 * level when it is partitioned */
+#define MIG_STMT_PRIVILEGES	0x08	/* ownership or privileges: GRANT, REVOKE,
+									 * ALTER ... OWNER TO, SET ROLE, ... */
 
 /* One statement of a script: byte offset and length in the script text. */
 typedef struct MigStatement
@@ -83,6 +85,13 @@ typedef struct MigScript
 	int			top_level_line;
 	char	   *lock_timeout;	/* what it runs with; NULL: the session's */
 	int			current;		/* statement running, or -1 */
+	bool		schema_file;	/* a schema file (pgmig.load_schema), not a
+								 * revision's script: errors name the file
+								 * alone, pg_dump's \restrict lines are
+								 * blank, and what cannot run in the
+								 * caller's transaction is refused */
+	int			skip_flags;		/* statements with one of these MIG_STMT_*
+								 * flags are not run */
 } MigScript;
 
 /*
@@ -163,7 +172,8 @@ extern void mig_forget_script_error(void);
 extern Node *mig_parse_one(const char *sql);
 extern MigScript *mig_split_script(const char *revision, const char *file,
 								   char *text, int first_line, bool revert);
-extern void mig_run_script(MigScript *script, const char *caller_search_path);
+extern MigScript *mig_split_schema_file(const char *file, char *text);
+extern int	mig_run_script(MigScript *script, const char *caller_search_path);
 extern bool mig_deferred_satisfied(void);
 extern void mig_check_deferred(MigScript *script);
 extern int	mig_statement_line(MigScript *script, int stmt);

@@ -16,6 +16,12 @@
  * PostgreSQL's message, detail, hint and SQLSTATE; a context line names the
  * revision, its file and the line of the failing statement in that file.
  *
+ * Schema files (pgmig.load_schema) are split, checked and run the same
+ * way, with rules of their own: pg_dump's \restrict lines are blank, what
+ * cannot run in the caller's transaction or reaches beyond its database
+ * (roles, databases, tablespaces) is refused, and statements that only
+ * change ownership or privileges are flagged, to be skipped.
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -119,8 +125,11 @@ script_error_callback(void *arg)
 		ERRCODE_TO_CATEGORY(geterrcode()) != ERRCODE_WARNING &&
 		ERRCODE_TO_CATEGORY(geterrcode()) != ERRCODE_NO_DATA)
 		last_error_line = line;
-	errcontext(PGMIG_SCRIPT_CONTEXT, script->revert ? "down" : "up",
-			   script->revision, script->file ? script->file : "(none)", line);
+	if (script->schema_file)
+		errcontext(PGMIG_SCHEMA_CONTEXT, pgmig_escape(script->file), line);
+	else
+		errcontext(PGMIG_SCRIPT_CONTEXT, script->revert ? "down" : "up",
+				   script->revision, script->file ? script->file : "(none)", line);
 }
 
 /* File line where statement "stmt" of a script starts. */
@@ -243,6 +252,136 @@ needs_top_level(Node *stmt)
 	return NULL;
 }
 
+/* Does the statement change nothing but ownership or privileges? */
+static bool
+privileges_only(Node *stmt)
+{
+	switch (nodeTag(stmt))
+	{
+		case T_GrantStmt:
+		case T_GrantRoleStmt:
+		case T_AlterDefaultPrivilegesStmt:
+		case T_AlterOwnerStmt:
+		case T_ReassignOwnedStmt:
+			return true;
+		case T_AlterTableStmt:
+			{
+				/* ALTER TABLE, SEQUENCE, VIEW, ... OWNER TO */
+				List	   *cmds = ((AlterTableStmt *) stmt)->cmds;
+				ListCell   *lc;
+
+				foreach(lc, cmds)
+					if (((AlterTableCmd *) lfirst(lc))->subtype != AT_ChangeOwner)
+						return false;
+				return cmds != NIL;
+			}
+		case T_VariableSetStmt:
+			{
+				/* SET ROLE, SET SESSION AUTHORIZATION and their RESET */
+				const char *name = ((VariableSetStmt *) stmt)->name;
+
+				return name != NULL && (strcmp(name, "role") == 0 ||
+										strcmp(name, "session_authorization") == 0);
+			}
+		default:
+			return false;
+	}
+}
+
+/*
+ * Name of a statement that changes the server beyond the database it runs
+ * in (roles, databases, tablespaces), or NULL.  Those that cannot run in a
+ * transaction block (CREATE DATABASE, ...) are needs_top_level()'s.
+ */
+static const char *
+beyond_database(Node *stmt)
+{
+	switch (nodeTag(stmt))
+	{
+		case T_CreateRoleStmt:
+			return "CREATE ROLE";
+		case T_AlterRoleStmt:
+		case T_AlterRoleSetStmt:
+			return "ALTER ROLE";
+		case T_DropRoleStmt:
+			return "DROP ROLE";
+		case T_AlterDatabaseStmt:
+		case T_AlterDatabaseSetStmt:
+			return "ALTER DATABASE";
+		case T_AlterTableSpaceOptionsStmt:
+			return "ALTER TABLESPACE";
+		case T_RenameStmt:
+			switch (((RenameStmt *) stmt)->renameType)
+			{
+				case OBJECT_ROLE:
+					return "ALTER ROLE ... RENAME";
+				case OBJECT_DATABASE:
+					return "ALTER DATABASE ... RENAME";
+				case OBJECT_TABLESPACE:
+					return "ALTER TABLESPACE ... RENAME";
+				default:
+					return NULL;
+			}
+		case T_CommentStmt:
+			switch (((CommentStmt *) stmt)->objtype)
+			{
+				case OBJECT_ROLE:
+					return "COMMENT ON ROLE";
+				case OBJECT_DATABASE:
+					return "COMMENT ON DATABASE";
+				case OBJECT_TABLESPACE:
+					return "COMMENT ON TABLESPACE";
+				default:
+					return NULL;
+			}
+		default:
+			return NULL;
+	}
+}
+
+/*
+ * Refuse what a schema file may not hold: statements that cannot run in
+ * the caller's transaction or that reach beyond its database.
+ */
+static void
+check_schema_statement(Node *stmt)
+{
+	const char *what = needs_top_level(stmt);
+
+	if (what != NULL && IsA(stmt, IndexStmt))
+		ereport(ERROR,
+				(errcode(ERRCODE_ACTIVE_SQL_TRANSACTION),
+				 errmsg("CREATE INDEX CONCURRENTLY cannot run in a schema file"),
+				 errdetail("A schema file is loaded inside a transaction, and CREATE INDEX CONCURRENTLY cannot run inside a transaction block."),
+				 errhint("Write CREATE INDEX without CONCURRENTLY: a schema file says what the index is, not how to build it.")));
+	if (what != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_ACTIVE_SQL_TRANSACTION),
+				 errmsg("%s cannot run in a schema file", what),
+				 errdetail("A schema file is loaded inside a transaction, and %s cannot run inside a transaction block.",
+						   what),
+				 errhint("Leave the statement out of the schema file.")));
+	what = beyond_database(stmt);
+	if (what != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("%s is not allowed in a schema file", what),
+				 errdetail("A schema file holds the objects of one database; roles, databases and tablespaces belong to the server it is loaded into."),
+				 errhint("Leave the statement out of the schema file.")));
+	if (IsA(stmt, TransactionStmt))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_TRANSACTION_TERMINATION),
+				 errmsg("transaction control statements are not allowed in schema files"),
+				 errdetail("pgmig loads a schema file inside the caller's transaction."),
+				 errhint("Remove BEGIN, COMMIT and ROLLBACK from the schema file.")));
+	if (IsA(stmt, CopyStmt) && ((CopyStmt *) stmt)->filename == NULL &&
+		!((CopyStmt *) stmt)->is_program)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("COPY FROM STDIN and COPY TO STDOUT are not supported in schema files"),
+				 errhint("Leave the data out of the schema file (pg_dump --schema-only).")));
+}
+
 /* The raw parse trees of "sql" (a list of RawStmt). */
 List *
 mig_raw_parse(const char *sql)
@@ -319,6 +458,10 @@ check_statements(MigScript *script, ScriptErrorContext *ctx)
 		{
 			stmt = lfirst_node(RawStmt, lc)->stmt;
 
+			if (script->schema_file)
+				check_schema_statement(stmt);
+			if (privileges_only(stmt))
+				st->flags |= MIG_STMT_PRIVILEGES;
 			if (IsA(stmt, TransactionStmt))
 				ereport(ERROR,
 						(errcode(ERRCODE_INVALID_TRANSACTION_TERMINATION),
@@ -356,6 +499,21 @@ check_statements(MigScript *script, ScriptErrorContext *ctx)
 	MemoryContextDelete(parsecxt);
 }
 
+/* Split and check a script whose fields are set. */
+static void
+split_and_check(MigScript *script)
+{
+	ScriptErrorContext ctx;
+	ErrorContextCallback errcb;
+
+	push_script_context(&ctx, &errcb, script);
+
+	mig_split_statements(script);
+	check_statements(script, &ctx);
+
+	error_context_stack = errcb.previous;
+}
+
 /*
  * Split and check a script (see file header).  Errors name the revision,
  * file and line.
@@ -365,8 +523,6 @@ mig_split_script(const char *revision, const char *file, char *text,
 				 int first_line, bool revert)
 {
 	MigScript  *script = palloc0(sizeof(MigScript));
-	ScriptErrorContext ctx;
-	ErrorContextCallback errcb;
 
 	script->revision = revision;
 	script->file = file;
@@ -374,22 +530,38 @@ mig_split_script(const char *revision, const char *file, char *text,
 	script->first_line = first_line;
 	script->revert = revert;
 	script->current = -1;
+	split_and_check(script);
+	return script;
+}
 
-	push_script_context(&ctx, &errcb, script);
+/*
+ * Split and check a schema file (pgmig.load_schema) as a script, with the
+ * rules of schema files: errors name the file and line, pg_dump's
+ * \restrict lines are blank (the text is changed in place), and what
+ * cannot run in the caller's transaction or reaches beyond its database is
+ * refused.
+ */
+MigScript *
+mig_split_schema_file(const char *file, char *text)
+{
+	MigScript  *script = palloc0(sizeof(MigScript));
 
-	mig_split_statements(script);
-	check_statements(script, &ctx);
-
-	error_context_stack = errcb.previous;
+	script->file = file;
+	script->text = text;
+	script->first_line = 1;
+	script->current = -1;
+	script->schema_file = true;
+	split_and_check(script);
 	return script;
 }
 
 /*
  * Run a checked script statement by statement, with the caller's
- * search_path and the script's lock_timeout.  Settings the script changes
- * end with it.
+ * search_path and the script's lock_timeout, but those with a flag of
+ * script->skip_flags.  Settings the script changes end with it.  Returns
+ * how many statements ran.
  */
-void
+int
 mig_run_script(MigScript *script, const char *caller_search_path)
 {
 	MemoryContext stmtcxt = AllocSetContextCreate(CurrentMemoryContext,
@@ -398,7 +570,8 @@ mig_run_script(MigScript *script, const char *caller_search_path)
 	ScriptErrorContext ctx;
 	ErrorContextCallback errcb;
 	int			nestlevel = NewGUCNestLevel();
-	int			i;
+	int			i,
+				nrun = 0;
 #if PG_VERSION_NUM >= 140000
 	SPIExecuteOptions options;
 
@@ -428,6 +601,8 @@ mig_run_script(MigScript *script, const char *caller_search_path)
 		int			ret;
 
 		CHECK_FOR_INTERRUPTS();
+		if (st->flags & script->skip_flags)
+			continue;
 		MemoryContextReset(stmtcxt);
 		oldcxt = MemoryContextSwitchTo(stmtcxt);
 		buf = pnstrdup(script->text + st->offset, st->length);
@@ -443,6 +618,7 @@ mig_run_script(MigScript *script, const char *caller_search_path)
 		MemoryContextSwitchTo(oldcxt);
 		if (ret < 0)
 			elog(ERROR, "SPI_execute failed: %s", SPI_result_code_string(ret));
+		nrun++;
 	}
 
 	error_context_stack = errcb.previous;
@@ -451,6 +627,7 @@ mig_run_script(MigScript *script, const char *caller_search_path)
 
 	/* discard whatever the script SET, SET LOCAL included */
 	AtEOXact_GUC(false, nestlevel);
+	return nrun;
 }
 
 /* Context line for a deferred constraint that a script violated. */

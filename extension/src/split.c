@@ -21,6 +21,8 @@
 
 #include "pgmig.h"
 
+static bool split_statements(MigScript *script);
+
 /* Keyword tokens we hand the scanner: KW_BASE + keyword number. */
 #define KW_BASE 20000
 
@@ -70,9 +72,64 @@ add_statement(MigScript *script, int *cap, int offset, int length)
 	script->nstmts++;
 }
 
-/* Find the statement boundaries of the script with the core scanner. */
+/* A character of the key of a \restrict line (pg_dump: letters, digits). */
+#define IS_KEY_CHAR(c) (((c) >= 'a' && (c) <= 'z') || ((c) >= 'A' && (c) <= 'Z') || \
+						((c) >= '0' && (c) <= '9'))
+
+/*
+ * If the backslash at "offset" starts one of the lines "\restrict KEY" and
+ * "\unrestrict KEY" that pg_dump writes first and last (17.6, 16.10, 15.14
+ * and later: psql refuses meta-commands between them), the offset where
+ * the line's text ends (before trailing blanks), else -1.
+ */
+static int
+restrict_line_end(const char *text, int offset)
+{
+	const char *p = text + offset;
+	const char *end;
+
+	if (offset > 0 && text[offset - 1] != '\n')
+		return -1;
+	if (strncmp(p, "\\restrict", 9) == 0)
+		p += 9;
+	else if (strncmp(p, "\\unrestrict", 11) == 0)
+		p += 11;
+	else
+		return -1;
+	if (*p != ' ' && *p != '\t')
+		return -1;
+	while (*p == ' ' || *p == '\t')
+		p++;
+	if (!IS_KEY_CHAR(*p))
+		return -1;
+	while (IS_KEY_CHAR(*p))
+		p++;
+	end = p;
+	while (*p == ' ' || *p == '\t' || *p == '\r')
+		p++;
+	if (*p != '\n' && *p != '\0')
+		return -1;
+	return end - text;
+}
+
+/*
+ * Find the statement boundaries of the script with the core scanner.  In a
+ * schema file, pg_dump's \restrict and \unrestrict lines are blanked out
+ * (the line count stays) and the text scanned again from its start.
+ */
 void
 mig_split_statements(MigScript *script)
+{
+	while (!split_statements(script))
+		;
+}
+
+/*
+ * Split the script; false if a \restrict line was blanked out and the
+ * text must be scanned again.
+ */
+static bool
+split_statements(MigScript *script)
 {
 	core_yy_extra_type yyextra;
 	core_yyscan_t scanner;
@@ -80,6 +137,8 @@ mig_split_statements(MigScript *script)
 	core_YYSTYPE yylval;
 	YYLTYPE		yylloc;
 	int			cap = 64;
+	int			end;
+	bool		restart = false;
 	int			start = -1;
 	int			ntokens = 0;
 	int			depth = 0;
@@ -96,6 +155,7 @@ mig_split_statements(MigScript *script)
 	tokcxt = AllocSetContextCreate(CurrentMemoryContext, "pgmig tokens",
 								   ALLOCSET_SMALL_SIZES);
 	init_keywords();
+	script->nstmts = 0;
 	script->stmts = palloc(cap * sizeof(MigStatement));
 	scanner = scanner_init(script->text, &yyextra, &ScanKeywords, kw_tokens);
 
@@ -115,7 +175,14 @@ mig_split_statements(MigScript *script)
 		}
 		ntokens++;
 
-		if (tok == '\\')
+		if (tok == '\\' && script->schema_file &&
+			(end = restrict_line_end(script->text, yylloc)) >= 0)
+		{
+			memset(script->text + yylloc, ' ', end - yylloc);
+			restart = true;
+			break;
+		}
+		else if (tok == '\\')
 			ereport(ERROR,
 					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 					 errmsg("psql meta-commands are not supported in migration scripts"),
@@ -156,8 +223,11 @@ mig_split_statements(MigScript *script)
 			MemoryContextReset(tokcxt);
 		}
 	}
-	if (start >= 0)
+	if (start >= 0 && !restart)
 		add_statement(script, &cap, start, (int) strlen(script->text) - start);
 	scanner_finish(scanner);
 	MemoryContextDelete(tokcxt);
+	if (restart)
+		pfree(script->stmts);
+	return !restart;
 }
