@@ -254,25 +254,28 @@ autogen_diff(const PgmigSchema *from, const PgmigSchema *to, bool concurrently,
 }
 
 /*
- * Print one line per step on stderr, "detected added column ..." (unless
- * quiet), and a warning for each that can lose data.
+ * Print one line per change on stderr, "detected added column ..." (unless
+ * quiet), and a warning for each that can lose data.  A change of several
+ * statements has its summary on the first.
  */
 static void
 print_summary(const PgmigDiff *diff, bool quiet)
 {
-	const char *last = NULL;
+	const char *summary = NULL;
 	int			i;
 
 	for (i = 0; i < diff->nsteps; i++)
 	{
 		const PgmigStep *step = &diff->steps[i];
-		const char *summary = step->summary ? step->summary : step->sql;
 
-		if (!quiet && (last == NULL || strcmp(last, summary) != 0))
-			pg_log_info("detected %s", summary);
-		last = summary;
+		if (step->summary)
+		{
+			summary = step->summary;
+			if (!quiet)
+				pg_log_info("detected %s", summary);
+		}
 		if (step->destructive)
-			pg_log_warning("can lose data: %s", summary);
+			pg_log_warning("can lose data: %s", summary ? summary : step->sql);
 	}
 	for (i = 0; !quiet && i < diff->nrenames; i++)
 		pg_log_info("possible rename, offered commented out: %s", diff->renames[i]);
@@ -301,6 +304,7 @@ append_statement(PQExpBuffer buf, const char *sql)
 void
 append_script(PQExpBuffer buf, const PgmigDiff *diff, bool online)
 {
+	const char *summary = NULL;
 	int			i;
 
 	if (!online && diff->nrenames > 0)
@@ -315,11 +319,13 @@ append_script(PQExpBuffer buf, const PgmigDiff *diff, bool online)
 	{
 		const PgmigStep *step = &diff->steps[i];
 
+		if (step->summary)
+			summary = step->summary;
 		if (step->online != online)
 			continue;
 		if (step->destructive)
 			appendPQExpBuffer(buf, "-- WARNING: can lose data: %s\n",
-							  step->summary ? step->summary : "this statement");
+							  summary ? summary : "this statement");
 		append_statement(buf, step->sql);
 	}
 }

@@ -111,6 +111,9 @@ shadow_server_open(const Options *opts, const Project *project)
 	else
 		connect_db(opts, &server.maint);
 	server.own_server = url != NULL;
+	/* DROP DATABASE IF EXISTS of one never made says nothing */
+	if (!command(&server.maint, "SET client_min_messages = warning"))
+		exit(error_exit_status);
 	if (!server.handler_set)
 	{
 		atexit(drop_at_exit);
