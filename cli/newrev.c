@@ -94,24 +94,27 @@ parse_revision(const Autogen *ag, const NewRev *r, MigFile *f)
 {
 	PgmigError	err;
 	char	   *up = psprintf("%s\n", r->up);
-	bool		ok;
+	bool		parsed;
+	bool		same;
 
 	memset(f, 0, sizeof(*f));
 	memset(&err, 0, sizeof(err));
 	f->path = psprintf("%s/%s", display_path(ag->project.dir), r->name);
 	f->content = pg_strdup(r->text);
-	ok = pgmig_parse_script(r->name, f->content, strlen(f->content), &f->script, &err);
-	if (ok && (strcmp(f->script.up, up) != 0 || f->script.down == NULL ||
-			   strcmp(f->script.down, r->down) != 0 ||
-			   f->script.transactional == r->notx))
-		ok = pgmig_set_error(&err, PGMIG_ERR_FILE,
-							 "A line of a statement reads as a \"-- migrate:\" line of the file format.",
-							 NULL, "the generated statements change the sections of the file");
+	parsed = pgmig_parse_script(r->name, f->content, strlen(f->content), &f->script, &err);
+	same = parsed && strcmp(f->script.up, up) == 0 && f->script.down != NULL &&
+		strcmp(f->script.down, r->down) == 0 && f->script.transactional != r->notx;
 	pfree(up);
-	if (!ok)
+	if (!same)
 	{
-		report_pgmig_error(&err);
 		pg_log_error("the generated revision cannot be written as a migration file");
+		if (!parsed)
+			pg_log_error_detail("Its line %d would read as a line of the file format: %s.",
+								err.line, err.message ? err.message : "?");
+		else
+			pg_log_error_detail("A line of a statement would read as a line of the file format and change the file's sections.");
+		pg_log_error_hint("A statement's text (a function's body, say) holds a line such as \"-- migrate:down\": write this change by hand.");
+		pgmig_error_free(&err);
 		free_script(&f->script);
 		pg_free(f->path);
 		pg_free(f->content);

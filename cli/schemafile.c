@@ -23,7 +23,7 @@
 #include "pgmig_checksum.h"
 
 /* The context of an error at a line of a schema file, as the server puts it. */
-#define SCHEMA_CONTEXT "schema file \"%s\", line %d"
+#define SCHEMA_CONTEXT "schema file \"%s\" line %d"
 
 /*
  * The name of "path" relative to the project root when it lies under it

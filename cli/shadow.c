@@ -338,7 +338,9 @@ drop_shadow(Shadow *s)
 
 		pg_log_warning("could not drop shadow database \"%s\": %s", s->name,
 					   msg ? msg : PQerrorMessage(server.maint.conn));
-		pg_log_warning_hint("Drop it with: DROP DATABASE %s;", fmtId(s->name));
+		pg_log_warning_hint("Drop it with \"DROP DATABASE %s;\" on the server at %s, port %s.",
+							fmtId(s->name), PQhost(server.maint.conn),
+							PQport(server.maint.conn));
 	}
 	PQclear(res);
 	pfree(sql);

@@ -224,7 +224,7 @@ unlink "$dir/db/schema/03_tags.sql";
 write_file("$dir/db/schema/03_bad.sql", "CREATE TABLE tags (name text PRIMARY KEY);\n\nCREATE TABLE oops (id int,);\n");
 my $bad = fails_cleanly("$dir/sub", [ @d, 'diff' ], qr/error: syntax error at or near "\)"/,
 	'folder: a syntax error', status => 2);
-like($bad, qr/CONTEXT:  schema file "db\/schema\/03_bad\.sql", line 3$/m,
+like($bad, qr/^CONTEXT:  schema file "db\/schema\/03_bad\.sql" line 3$/m,
 	'folder: the error names the file, relative to the project root, and the line');
 unlink "$dir/db/schema/03_bad.sql";
 pgmig_ok($node, $dir, [ @d, 'diff', '--schema', 'db/schema/' ], qr/^\z/, '--schema names a folder');
@@ -349,16 +349,16 @@ fails_cleanly($dir, [ @d, 'diff', '--schema', 'nul.sql' ], qr/error: schema file
 	'a NUL byte', status => 2);
 write_file("$dir/latin1.sql", "CREATE TABLE t (a int);\nCOMMENT ON TABLE t IS 'caf\xe9';\n");
 fails_cleanly($dir, [ @d, 'diff', '--schema', 'latin1.sql' ],
-	qr/error: invalid UTF-8\nDETAIL:  Schema files must be encoded in UTF-8\.\nCONTEXT:  schema file "latin1\.sql", line 2\n/,
+	qr/error: invalid UTF-8\nDETAIL:  Schema files must be encoded in UTF-8\.\nCONTEXT:  schema file "latin1\.sql" line 2\n/,
 	'invalid UTF-8, with its line', status => 2);
 write_file("$dir/syntax.sql", "CREATE TABLE a (id int);\n\nCREATE TABLE b (id int,);\n");
 $err = fails_cleanly($dir, [ @d, 'new', '-m', 'x', '--autogenerate', '--schema', 'syntax.sql' ],
 	qr/error: syntax error at or near "\)"/, 'a syntax error');
-like($err, qr/^CONTEXT:  schema file "syntax\.sql", line 3$/m, 'a syntax error: file and line');
+like($err, qr/^CONTEXT:  schema file "syntax\.sql" line 3$/m, 'a syntax error: file and line');
 write_file("$dir/missing.sql", "CREATE TABLE a (id int);\nCREATE VIEW v AS\n  SELECT * FROM no_such_table;\n");
 $err = fails_cleanly($dir, [ @d, 'diff', '--schema', 'missing.sql' ],
 	qr/error: relation "no_such_table" does not exist/, 'an error when it runs', status => 2);
-like($err, qr/^CONTEXT:  schema file "missing\.sql", line 2$/m, 'an error when it runs: file and line');
+like($err, qr/^CONTEXT:  schema file "missing\.sql" line 3$/m, 'an error when it runs: the file and the line of the error');
 
 # a migration that fails while the head is built
 {
@@ -367,21 +367,22 @@ like($err, qr/^CONTEXT:  schema file "missing\.sql", line 2$/m, 'an error when i
 	write_file("$mdir/schema.sql", "CREATE TABLE t (id int);\n");
 	$err = fails_cleanly($mdir, [ '-d', $mdb, 'new', '-m', 'x', '--autogenerate' ],
 		qr/error: relation "nowhere" does not exist/, 'a migration that fails in the shadow');
-	like($err, qr/CONTEXT:  up script of revision 002, file "002_broken\.sql" line 2/, 'a failing migration: file and line');
+	like($err, qr/CONTEXT:  up script of revision 002, file "002_broken\.sql" line 3/, 'a failing migration: file and line');
 	like($err, qr/nothing was written/, 'a failing migration: says nothing was written');
 }
 
-# what the differ cannot express: a type changed that a column uses
+# what the differ cannot express: the base type of a domain a column uses
 {
 	my ($tdir, $tdb) = new_case('cannot');
-	write_migration($tdir, '002_pair.sql',
-		migration("CREATE TYPE pair AS (a integer, b integer);\nCREATE TABLE points (p pair);",
-			"DROP TABLE points;\nDROP TYPE pair;"));
-	write_file("$tdir/schema.sql", "CREATE TYPE pair AS (a integer, b text);\nCREATE TABLE points (p pair);\n");
+	my $users = "CREATE TABLE users (\n    id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,\n    email text NOT NULL\n);\n";
+	write_migration($tdir, '002_pos.sql',
+		migration("CREATE DOMAIN pos AS integer CHECK (VALUE > 0);\nCREATE TABLE points (p pos);",
+			"DROP TABLE points;\nDROP DOMAIN pos;"));
+	write_file("$tdir/schema.sql", $users . "CREATE DOMAIN pos AS bigint CHECK (VALUE > 0);\nCREATE TABLE points (p pos);\n");
 	fails_cleanly($tdir, [ '-d', $tdb, 'new', '-m', 'x', '--autogenerate' ],
-		qr/error: cannot change composite public\.pair in place\n.*detail: Column public\.points\.p uses it/s,
+		qr/error: cannot change domain public\.pos in place\n.*detail: Column public\.points\.p uses it/s,
 		'the differ cannot express a change');
-	fails_cleanly($tdir, [ '-d', $tdb, 'diff' ], qr/cannot change composite public\.pair in place/,
+	fails_cleanly($tdir, [ '-d', $tdb, 'diff' ], qr/error: cannot change domain public\.pos in place/,
 		'diff: the differ cannot express a change', status => 2);
 }
 
@@ -399,7 +400,7 @@ SELECT 1
 $$;
 EOS
 	fails_cleanly($fdir, [ '-d', $fdb, 'new', '-m', 'x', '--autogenerate' ],
-		qr/error: the generated statements change the sections of the file\n.*error: the generated revision cannot be written as a migration file/s,
+		qr/error: the generated revision cannot be written as a migration file\n.*detail: Its line \d+ would read as a line of the file format: second "-- migrate:down"\.\n.*hint: A statement's text \(a function's body, say\) holds a line such as "-- migrate:down": write this change by hand\./s,
 		'a statement with a section line');
 }
 
@@ -426,7 +427,7 @@ EOS
 	my $schema = "CREATE TABLE users (\n    id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,\n    email text NOT NULL\n);\n$tagger";
 	$schema .= "CREATE TABLE t$_ (id int);\n" foreach 1 .. 12;
 	write_file("$pdir/schema.sql", $schema);
-	my ($pout, $perr) = pgmig_fails($node, $pdir, [ '-d', $pdb, 'new', '-m', 'tables', '--autogenerate' ],
+	my ($perr, $pout) = pgmig_fails($node, $pdir, [ '-d', $pdb, 'new', '-m', 'tables', '--autogenerate' ],
 		qr/error: the generated up script does not reach the schema of schema\.sql\n.*detail: 12 objects differ: .*public\.t1.*, and 2 more\.\n.*hint: The revision was written for review, marked as not verified/s,
 		'a failed proof');
 	like($pout, qr/^created migrations\/003_tables\.sql\n\z/, 'a failed proof: the file is written all the same');
@@ -434,6 +435,34 @@ EOS
 		qr/\A-- autogenerate: round trip NOT verified \(up does not reach schema\.sql\); review before applying\n-- pgmig:revises 002\n/,
 		'a failed proof: the file says so');
 	is(shadows(), '', 'a failed proof: no shadow left');
+}
+
+# the up script fails in the shadow (an event trigger of the migrations
+# refuses new tables), or the down script does (it refuses drops)
+foreach my $case ([ 'up', 'CREATE TABLE' ], [ 'down', 'DROP TABLE' ])
+{
+	my ($which, $tag) = @$case;
+	my ($pdir, $pdb) = new_case("proof$which");
+	my $refuse = <<"EOS";
+CREATE FUNCTION public.refuse() RETURNS event_trigger LANGUAGE plpgsql AS \$\$
+BEGIN
+    RAISE EXCEPTION 'no %', tg_tag;
+END
+\$\$;
+EOS
+	write_migration($pdir, '002_refuse.sql',
+		migration($refuse . "CREATE EVENT TRIGGER refuse ON ddl_command_start WHEN TAG IN ('$tag') EXECUTE FUNCTION public.refuse();",
+			"DROP EVENT TRIGGER refuse;\nDROP FUNCTION public.refuse();"));
+	write_file("$pdir/schema.sql", "CREATE TABLE users (\n    id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,\n    email text NOT NULL\n);\n"
+		  . $refuse . "CREATE TABLE extra (id int);\n");
+	my ($perr, $pout) = pgmig_fails($node, $pdir, [ '-d', $pdb, 'new', '-m', 'extra', '--autogenerate' ],
+		qr/error: no $tag\nCONTEXT:  (?:.*\n)*$which script of revision 003, file "003_extra\.sql" line \d+\n(?:.*\n)*pgmig: error: the $which script of the generated revision failed in a shadow database\n/,
+		"the $which script fails in the shadow");
+	like($pout, qr/^created migrations\/003_extra\.sql\n\z/, "$which script fails: the file is written for review");
+	like(read_file_text("$pdir/migrations/003_extra.sql"),
+		qr/\A-- autogenerate: round trip NOT verified \($which failed\); review before applying\n/,
+		"$which script fails: the file says so");
+	is(shadows(), '', "$which script fails: no shadow left");
 }
 
 #
@@ -503,7 +532,7 @@ foreach my $sig ('INT', 'TERM')
 	$other->stop('immediate');
 	my ($st, $o, $e) = pgmig_finish($h);
 	is($st, 2, 'shadow server gone: exit status 2');
-	like($e, qr/warning: could not drop shadow database "(pgmig_shadow_\d+_[0-9a-f]{8}_schema)": .*\n(?:.*\n)*pgmig: hint: Drop it with: DROP DATABASE pgmig_shadow_\d+_[0-9a-f]{8}_schema;/,
+	like($e, qr/warning: could not drop shadow database "(pgmig_shadow_\d+_[0-9a-f]{8}_schema)": .*\n(?:.*\n)*pgmig: hint: Drop it with "DROP DATABASE pgmig_shadow_\d+_[0-9a-f]{8}_schema;" on the server at \S+, port \d+\./,
 		'shadow server gone: the shadow left is named, with the statement that drops it');
 	my ($left) = $e =~ /could not drop shadow database "([^"]+)"/;
 	$other->start;
