@@ -33,12 +33,12 @@ prepare(const Options *opts, Project *project)
 	bool		ok;
 
 	if (!find_project(opts, true, project))
-		exit(EXIT_ERROR);
+		exit(error_exit_status);
 	ok = load_files(project);
 	/* duplicates among the files that did parse are worth reporting too */
 	ok = check_duplicates(project) && ok;
 	if (!ok)
-		exit(EXIT_ERROR);
+		exit(error_exit_status);
 }
 
 /* Connect and check the extension; exits on any error. */
@@ -50,13 +50,13 @@ open_db(const Options *opts, Conn *c)
 		fail(c);
 }
 
-/* Disconnect (if connected) and exit with status 1. */
+/* Disconnect (if connected) and exit with status 1 (2 for diff). */
 static void
 fail(Conn *c)
 {
 	if (c && c->conn)
 		disconnect_db(c);
-	exit(EXIT_ERROR);
+	exit(error_exit_status);
 }
 
 /* pgmig init: create the migrations folder and the extension. */
@@ -125,6 +125,8 @@ cmd_new(const Options *opts)
 	int		   *heads;
 	int			nheads;
 
+	if (opts->autogenerate)
+		return cmd_new_autogenerate(opts);
 	prepare(opts, &project);
 	if (!build_view(&project, NULL, &view))
 		fail(NULL);
@@ -285,36 +287,59 @@ cmd_verify(const Options *opts)
 	return run_locked(opts, opts->nargs > 0 ? opts->args[0] : "heads", run_verify);
 }
 
+/*
+ * Register the files and record the database as being at target without
+ * running scripts, in one transaction; the caller holds the migration
+ * lock.  False (reported) on error.
+ */
+bool
+stamp_revision(Conn *c, Project *project, const char *target)
+{
+	PGresult   *res = NULL;
+	char	   *sql;
+	const char *values[1] = {target};
+	bool		ok;
+	int			i;
+
+	memset(&cat, 0, sizeof(cat));
+	memset(&view, 0, sizeof(view));
+	ok = command(c, "BEGIN") &&
+		read_catalog(c, project, &cat) &&
+		build_view(project, &cat, &view) &&
+		sync_catalog(c, project, &cat);
+	if (ok)
+	{
+		sql = psprintf("SELECT revision, action FROM %s.mig_stamp($1)", c->extschema);
+		res = query(c, sql, 1, values);
+		pfree(sql);
+		ok = res != NULL && command(c, "COMMIT");
+	}
+	if (ok)
+	{
+		for (i = 0; i < PQntuples(res); i++)
+			info(c->opts, "%s %s", PQgetvalue(res, i, 1), PQgetvalue(res, i, 0));
+		if (PQntuples(res) == 0)
+			info(c->opts, "nothing to stamp");
+	}
+	else if (PQtransactionStatus(c->conn) != PQTRANS_IDLE)
+		PQclear(PQexec(c->conn, "ROLLBACK"));
+	if (res)
+		PQclear(res);
+	free_view(&view);
+	free_catalog(&cat);
+	return ok;
+}
+
 /* pgmig stamp REV: register the files, then mark the database as at REV. */
 int
 cmd_stamp(const Options *opts)
 {
-	PGresult   *res;
-	char	   *sql;
-	const char *values[1] = {opts->args[0]};
-	int			i;
-
 	prepare(opts, &project);
 	open_db(opts, &conn);
 	take_lock(&conn);
-	if (!command(&conn, "BEGIN") ||
-		!read_catalog(&conn, &project, &cat) ||
-		!build_view(&project, &cat, &view) ||
-		!sync_catalog(&conn, &project, &cat))
+	if (!stamp_revision(&conn, &project, opts->args[0]))
 		fail(&conn);
-	sql = psprintf("SELECT revision, action FROM %s.mig_stamp($1)", conn.extschema);
-	res = query(&conn, sql, 1, values);
-	pfree(sql);
-	if (res == NULL || !command(&conn, "COMMIT"))
-		fail(&conn);
-	for (i = 0; i < PQntuples(res); i++)
-		info(opts, "%s %s", PQgetvalue(res, i, 1), PQgetvalue(res, i, 0));
-	if (PQntuples(res) == 0)
-		info(opts, "nothing to stamp");
-	PQclear(res);
 	disconnect_db(&conn);
-	free_view(&view);
-	free_catalog(&cat);
 	free_project(&project);
 	return EXIT_OK;
 }

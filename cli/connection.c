@@ -107,7 +107,7 @@ connect_db(const Options *opts, Conn *c)
 	{
 		pg_log_error("%s", PQerrorMessage(conn));
 		PQfinish(conn);
-		exit(EXIT_ERROR);
+		exit(error_exit_status);
 	}
 	c->conn = conn;
 
@@ -405,7 +405,7 @@ take_lock(Conn *c)
 		bool		got;
 
 		if (res == NULL)
-			exit(EXIT_ERROR);
+			exit(error_exit_status);
 		got = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
 		PQclear(res);
 		if (got)
@@ -423,7 +423,7 @@ take_lock(Conn *c)
 						" AND objsubid OPERATOR(pg_catalog.=) 2",
 						2, values);
 			if (res == NULL)
-				exit(EXIT_ERROR);
+				exit(error_exit_status);
 			if (!PQgetisnull(res, 0, 0))
 				pg_log_info("waiting for another migration run to finish (server process %s)",
 							PQgetvalue(res, 0, 0));

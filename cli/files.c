@@ -53,7 +53,7 @@ file_cmp(const void *a, const void *b)
  * Read a whole file into a NUL-terminated buffer; NULL (reported, the file
  * named as "display") on error.
  */
-static char *
+char *
 read_whole_file(const char *path, const char *display, size_t *len)
 {
 	int			fd = open(path, O_RDONLY | PG_BINARY, 0);
@@ -433,6 +433,8 @@ free_project(Project *project)
 	pg_free(project->files);
 	pg_free(project->root);
 	pg_free(project->dir);
+	pg_free(project->schema);
+	pg_free(project->shadow_url);
 	memset(project, 0, sizeof(*project));
 }
 
@@ -556,19 +558,59 @@ make_slug(const char *message)
 	return slug;
 }
 
-/* Write a new migration file; false (reported) on error. */
+/*
+ * Create file "name" in the migrations folder with "text"; never
+ * overwrites one.  Says "created PATH" unless quiet.  False (reported) on
+ * error.
+ */
+bool
+write_new_file(const Project *project, const char *name, const char *text,
+			   bool quiet)
+{
+	char	   *path = join_path(project->dir, name);
+	const char *display = display_path(path);
+	size_t		len = strlen(text);
+	int			fd;
+	bool		ok = true;
+
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | PG_BINARY, 0644);
+	if (fd < 0)
+	{
+		pg_log_error("could not create file \"%s\": %m", display);
+		ok = false;
+	}
+	else
+	{
+		if (write(fd, text, len) != (ssize_t) len)
+		{
+			pg_log_error("could not write file \"%s\": %m", display);
+			ok = false;
+		}
+		if (close(fd) != 0)
+		{
+			pg_log_error("could not close file \"%s\": %m", display);
+			ok = false;
+		}
+		/* a file cut short is no revision */
+		if (!ok)
+			(void) unlink(path);
+	}
+	if (ok && !quiet)
+		printf("created %s\n", display);
+	pfree(path);
+	return ok;
+}
+
+/* Write a new migration file with empty sections; false (reported) on error. */
 bool
 write_migration(const Project *project, const char *version,
 				const char *slug, int nparents, const char *const *parents,
 				const char *comment, bool quiet)
 {
 	char	   *name = psprintf("%s_%s.sql", version, slug);
-	char	   *path = join_path(project->dir, name);
-	const char *display = display_path(path);
 	PQExpBufferData buf;
-	int			fd;
 	int			i;
-	bool		ok = true;
+	bool		ok;
 
 	initPQExpBuffer(&buf);
 	if (comment)
@@ -581,30 +623,8 @@ write_migration(const Project *project, const char *version,
 		appendPQExpBufferChar(&buf, '\n');
 	}
 	appendPQExpBufferStr(&buf, "-- migrate:up\n\n\n-- migrate:down\n\n");
-
-	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | PG_BINARY, 0644);
-	if (fd < 0)
-	{
-		pg_log_error("could not create file \"%s\": %m", display);
-		ok = false;
-	}
-	else
-	{
-		if (write(fd, buf.data, buf.len) != (ssize_t) buf.len)
-		{
-			pg_log_error("could not write file \"%s\": %m", display);
-			ok = false;
-		}
-		if (close(fd) != 0)
-		{
-			pg_log_error("could not close file \"%s\": %m", display);
-			ok = false;
-		}
-	}
-	if (ok && !quiet)
-		printf("created %s\n", display);
+	ok = write_new_file(project, name, buf.data, quiet);
 	termPQExpBuffer(&buf);
 	pfree(name);
-	pfree(path);
 	return ok;
 }

@@ -21,6 +21,9 @@
 
 const char *progname;
 
+/* The exit status of an error: 1, but 2 for "pgmig diff" (see diff(1)). */
+int			error_exit_status = EXIT_ERROR;
+
 /* Marks a relative target (-1) in argv while getopt_long runs. */
 #define RELATIVE_MARK '\001'
 
@@ -36,7 +39,14 @@ enum
 	LONGOPT_OFFLINE,
 	LONGOPT_DRIFT,
 	LONGOPT_LOCK_TIMEOUT,
-	LONGOPT_LOCK_RETRIES
+	LONGOPT_LOCK_RETRIES,
+	LONGOPT_AUTOGENERATE,
+	LONGOPT_SCHEMA,
+	LONGOPT_SHADOW_URL,
+	LONGOPT_PRIVILEGES,
+	LONGOPT_CONCURRENTLY,
+	LONGOPT_FROM_DATABASE,
+	LONGOPT_DOWN
 };
 
 /* After a usage error: the hint where to read more, and exit with status 2. */
@@ -163,7 +173,7 @@ takes_value(const char *s)
 	static const char *const with_value[] = {
 		"-d", "-h", "-p", "-U", "-m", "-r", "--dbname", "--host", "--port",
 		"--username", "--message", "--revision", "--dir", "--lock-timeout",
-		"--lock-retries", NULL
+		"--lock-retries", "--schema", "--shadow-url", NULL
 	};
 
 	return one_of(s, with_value);
@@ -213,6 +223,39 @@ hide_relative_targets(int argc, char **argv)
 		else if (is_relative_target(argv[i]))
 			argv[i][0] = RELATIVE_MARK;
 	}
+}
+
+/* Apply an option of autogenerate (new --autogenerate, diff); returns its bit. */
+static int
+apply_autogen_option(int c, const char *arg, Options *opts)
+{
+	switch (c)
+	{
+		case LONGOPT_AUTOGENERATE:
+			opts->autogenerate = true;
+			return OPT_AUTOGEN;
+		case LONGOPT_SCHEMA:
+			pg_free((char *) opts->schema);
+			opts->schema = pg_strdup(arg);
+			return OPT_SCHEMA;
+		case LONGOPT_SHADOW_URL:
+			pg_free((char *) opts->shadow_url);
+			opts->shadow_url = pg_strdup(arg);
+			return OPT_SHADOW;
+		case LONGOPT_PRIVILEGES:
+			opts->privileges = true;
+			return OPT_PRIVILEGES;
+		case LONGOPT_CONCURRENTLY:
+			opts->concurrently = true;
+			return OPT_CONCURRENTLY;
+		case LONGOPT_FROM_DATABASE:
+			opts->from_database = true;
+			return OPT_FROM_DB;
+		case LONGOPT_DOWN:
+			opts->down = true;
+			return OPT_DOWN;
+	}
+	usage_error(NULL, "invalid command line option");
 }
 
 /*
@@ -293,6 +336,8 @@ apply_option(int c, const char *arg, Options *opts)
 			pg_free((char *) opts->lock_retries);
 			opts->lock_retries = pg_strdup(arg);
 			return OPT_LOCK;
+		default:
+			return apply_autogen_option(c, arg, opts);
 	}
 	usage_error(NULL, "invalid command line option");
 }
@@ -327,6 +372,13 @@ read_options(int argc, char **argv, Options *opts)
 		{"drift", no_argument, NULL, LONGOPT_DRIFT},
 		{"lock-timeout", required_argument, NULL, LONGOPT_LOCK_TIMEOUT},
 		{"lock-retries", required_argument, NULL, LONGOPT_LOCK_RETRIES},
+		{"autogenerate", no_argument, NULL, LONGOPT_AUTOGENERATE},
+		{"schema", required_argument, NULL, LONGOPT_SCHEMA},
+		{"shadow-url", required_argument, NULL, LONGOPT_SHADOW_URL},
+		{"privileges", no_argument, NULL, LONGOPT_PRIVILEGES},
+		{"concurrently", no_argument, NULL, LONGOPT_CONCURRENTLY},
+		{"from-database", no_argument, NULL, LONGOPT_FROM_DATABASE},
+		{"down", no_argument, NULL, LONGOPT_DOWN},
 		{NULL, 0, NULL, 0}
 	};
 	int			seen = 0;
@@ -376,6 +428,29 @@ take_positional(int argc, char **argv, bool want_help, Options *opts)
 	opts->args = positional + 1;
 }
 
+/* Check the options of autogenerate against each other; exits if wrong. */
+static void
+check_autogen_usage(const Options *opts, int seen)
+{
+	int			bit;
+
+	if (opts->command->cmd == CMD_NEW && !opts->autogenerate)
+		for (bit = 1; bit <= OPT_LAST; bit <<= 1)
+			if ((seen & bit) && (OPT_AUTOGEN_ONLY & bit))
+				usage_error(opts, "%s cannot be used with command \"new\" without --autogenerate",
+							option_name(bit));
+	if (opts->from_database && opts->schema)
+		usage_error(opts, "--schema and --from-database cannot be used together");
+	if (opts->confirm && opts->command->cmd == CMD_NEW && !opts->from_database)
+		usage_error(opts, "--confirm cannot be used with command \"new\" without --from-database");
+	if (opts->down && opts->concurrently)
+		usage_error(opts, "--down and --concurrently cannot be used together");
+	if (opts->schema && opts->schema[0] == '\0')
+		usage_error(opts, "--schema needs a path");
+	if (opts->shadow_url && opts->shadow_url[0] == '\0')
+		usage_error(opts, "--shadow-url needs a URL");
+}
+
 /* Check the arguments and options "seen" against the command's; exits if wrong. */
 static void
 check_usage(Options *opts, int seen)
@@ -394,6 +469,7 @@ check_usage(Options *opts, int seen)
 		if ((seen & bit) && !(cmd->options & bit))
 			usage_error(opts, "%s cannot be used with command \"%s\"",
 						option_name(bit), cmd->name);
+	check_autogen_usage(opts, seen);
 
 	if (opts->sql && opts->dry_run)
 		usage_error(opts, "--sql and --dry-run cannot be used together");
@@ -454,6 +530,8 @@ free_options(Options *opts)
 	pg_free((char *) opts->message);
 	pg_free((char *) opts->lock_timeout);
 	pg_free((char *) opts->lock_retries);
+	pg_free((char *) opts->schema);
+	pg_free((char *) opts->shadow_url);
 	for (i = 0; i < opts->nrevisions; i++)
 		pg_free((char *) opts->revisions[i]);
 	pg_free(opts->revisions);
@@ -506,6 +584,8 @@ dispatch(const Options *opts)
 			return cmd_check(opts);
 		case CMD_VERIFY:
 			return cmd_verify(opts);
+		case CMD_DIFF:
+			return cmd_diff(opts);
 		case CMD_NONE:
 			break;
 	}

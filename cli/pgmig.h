@@ -29,6 +29,7 @@
  * files, the merged graph, the errors report_pgmig_error prints, and the
  * state of a revision's row.
  */
+#include "pgmig_diff.h"
 #include "pgmig_format.h"
 #include "pgmig_graph.h"
 #include "pgmig_message.h"
@@ -61,9 +62,16 @@
 #define pg_log_error_detail(...) pgmig_log_part("detail", __VA_ARGS__)
 #define pg_log_error_hint(...) pgmig_log_part("hint", __VA_ARGS__)
 #define pg_log_warning_detail(...) pgmig_log_part("detail", __VA_ARGS__)
-#define pg_fatal(...) \
-	do { pg_log_error(__VA_ARGS__); exit(1); } while (0)
+#define pg_log_warning_hint(...) pgmig_log_part("hint", __VA_ARGS__)
 #endif
+
+/*
+ * pg_fatal exits with error_exit_status, which "pgmig diff" sets to 2 so
+ * that every error it meets exits as diff(1) does on trouble.
+ */
+#undef pg_fatal
+#define pg_fatal(...) \
+	do { pg_log_error(__VA_ARGS__); exit(error_exit_status); } while (0)
 
 /*
  * SQL of the client's own queries, safe under any search_path (operators
@@ -97,7 +105,8 @@ typedef enum Command
 	CMD_STAMP,
 	CMD_MERGE,
 	CMD_CHECK,
-	CMD_VERIFY
+	CMD_VERIFY,
+	CMD_DIFF
 } Command;
 
 /* Options, as bits, so that each command can say which ones it takes. */
@@ -113,7 +122,19 @@ typedef enum Command
 #define OPT_OFFLINE		(1 << 9)
 #define OPT_DRIFT		(1 << 10)
 #define OPT_LOCK		(1 << 11)	/* --lock-timeout --lock-retries */
-#define OPT_LAST		OPT_LOCK
+#define OPT_AUTOGEN		(1 << 12)	/* --autogenerate */
+#define OPT_SCHEMA		(1 << 13)	/* --schema */
+#define OPT_SHADOW		(1 << 14)	/* --shadow-url */
+#define OPT_PRIVILEGES	(1 << 15)
+#define OPT_CONCURRENTLY (1 << 16)
+#define OPT_FROM_DB		(1 << 17)	/* --from-database */
+#define OPT_DOWN		(1 << 18)
+#define OPT_LAST		OPT_DOWN
+
+/* The options of autogenerate, which "new" takes only with --autogenerate. */
+#define OPT_AUTOGEN_ONLY \
+	(OPT_CONN | OPT_SCHEMA | OPT_SHADOW | OPT_PRIVILEGES | \
+	 OPT_CONCURRENTLY | OPT_FROM_DB | OPT_CONFIRM)
 
 /* One command of the command line: name, arguments, options, help. */
 typedef struct CommandInfo
@@ -161,6 +182,15 @@ typedef struct Options
 	const char *message;
 	int			nrevisions;
 	const char **revisions;		/* merge -r */
+
+	/* autogenerate: new --autogenerate, diff */
+	bool		autogenerate;
+	const char *schema;			/* --schema, or NULL */
+	const char *shadow_url;		/* --shadow-url, or NULL */
+	bool		privileges;
+	bool		concurrently;
+	bool		from_database;
+	bool		down;			/* diff --down */
 } Options;
 
 /* One migration file, parsed and checksummed. */
@@ -177,6 +207,9 @@ typedef struct Project
 {
 	char	   *root;			/* folder holding migrations/ or pgmig.conf */
 	char	   *dir;			/* the migrations folder */
+	char	   *schema;			/* pgmig.conf's "schema", joined to the
+								 * root, or NULL */
+	char	   *shadow_url;		/* pgmig.conf's "shadow", or NULL */
 	bool		found;			/* false: nothing found, defaults used */
 	bool		inspecting;	/* status, show, check: hash the up and
 								 * down scripts, read the whole catalog */
@@ -324,7 +357,45 @@ typedef struct Run
 	bool		noted;			/* pgmig.runs has this run (note_run_start) */
 } Run;
 
+/* One file of the schema wanted (schemafile.c). */
+typedef struct SchemaFile
+{
+	char	   *name;			/* relative to the project root, as the
+								 * server's errors name it */
+	char	   *content;		/* checked, line ends normalized */
+} SchemaFile;
+
+/* The schema wanted: a schema file, or a folder of them. */
+typedef struct SchemaSource
+{
+	char	   *label;			/* for messages: "schema.sql", "schema/" */
+	int			nfiles;
+	SchemaFile *files;
+} SchemaSource;
+
+/* What autogenerate works on (autogen.c, newrev.c). */
+typedef struct Autogen
+{
+	const Options *opts;
+	Project		project;
+	int			nheads;
+	char	  **heads;			/* ids of the heads of the files' graph */
+	SchemaSource schema;		/* the schema file, unless --from-database */
+	Options		shadow_opts;	/* what runs in shadows: quiet */
+	Conn		user;			/* --from-database: the user's database */
+	Catalog		cat;			/* its catalog, to check it is at head */
+	View		dbview;
+	Conn		head;			/* shadow: the migrations' head */
+	Conn		want;			/* shadow: the schema file */
+	char	   *want_label;		/* "schema.sql", "database \"app\"" */
+	PgmigSchema head_desc;
+	PgmigSchema want_desc;
+	PgmigDiff	up;				/* head to wanted */
+	PgmigDiff	down;			/* wanted to head */
+} Autogen;
+
 extern const char *progname;
+extern int	error_exit_status;
 
 /* help.c */
 extern const CommandInfo *find_command(const char *name);
@@ -348,6 +419,9 @@ extern bool write_migration(const Project *project, const char *version,
 							const char *slug, int nparents,
 							const char *const *parents, const char *comment,
 							bool quiet);
+extern bool write_new_file(const Project *project, const char *name,
+						   const char *text, bool quiet);
+extern char *read_whole_file(const char *path, const char *display, size_t *len);
 
 /* connection.c */
 extern void connect_db(const Options *opts, Conn *c);
@@ -403,6 +477,7 @@ extern int	cmd_down(const Options *opts);
 extern int	cmd_redo(const Options *opts);
 extern int	cmd_stamp(const Options *opts);
 extern int	cmd_verify(const Options *opts);
+extern bool stamp_revision(Conn *c, Project *project, const char *target);
 
 /* inspect.c */
 extern Inspect *inspect_open(const Options *opts, bool online);
@@ -427,6 +502,36 @@ extern int	cmd_check(const Options *opts);
 /* sqlscript.c */
 extern int	print_sql_script(const Options *opts, Project *project,
 							 const char *target, bool revert);
+
+/* schemafile.c */
+extern bool read_schema(const Options *opts, const Project *project,
+						SchemaSource *src);
+extern bool load_schema(Conn *c, const SchemaSource *src, bool privileges);
+extern void free_schema_source(SchemaSource *src);
+
+/* shadow.c */
+extern void shadow_server_open(const Options *opts, const Project *project);
+extern bool shadow_create(const char *what, const Options *opts, Conn *c);
+extern bool shadow_drop_all(void);
+
+/* describe.c */
+extern bool parse_text_array(const char *text, int *n, char ***items);
+extern bool describe_database(Conn *c, bool privileges, PgmigSchema *schema);
+extern void free_description(PgmigSchema *schema);
+
+/* autogen.c */
+extern void autogen_fail(void) pg_attribute_noreturn();
+extern void autogen_check_canceled(void);
+extern void autogen_diff(const PgmigSchema *from, const PgmigSchema *to,
+						 bool concurrently, PgmigDiff *diff);
+extern void append_script(PQExpBuffer buf, const PgmigDiff *diff, bool online);
+extern void append_revert(PQExpBuffer buf, const PgmigDiff *diff);
+extern int	count_steps(const PgmigDiff *diff, bool online);
+extern int	cmd_diff(const Options *opts);
+extern int	cmd_new_autogenerate(const Options *opts);
+
+/* newrev.c */
+extern bool write_revisions(Autogen *ag);
 
 /* output.c */
 extern const char *shown(const char *text);

@@ -5,9 +5,11 @@
  *
  * The root is the nearest folder, walking up from the current directory,
  * that holds a migrations/ folder or a pgmig.conf file, so that pgmig works
- * from nested folders of a project.  pgmig.conf is optional; its only
- * setting is "dir = PATH", the migrations folder relative to the root.
- * --dir names the migrations folder directly.  Paths are kept relative to
+ * from nested folders of a project.  pgmig.conf is optional; its settings
+ * are "dir = PATH", the migrations folder relative to the root, and for
+ * autogenerate "schema = PATH", the schema file (or folder) relative to
+ * the root, and "shadow = URL", the server for shadow databases.  --dir
+ * names the migrations folder directly (pgmig.conf is then not read).  Paths are kept relative to
  * the current directory (../../migrations) so that messages stay short.
  *
  *-------------------------------------------------------------------------
@@ -123,13 +125,23 @@ read_conf(const char *root, Project *project)
 			pfree(project->dir);
 			project->dir = join_path(root, value);
 		}
+		else if (strcmp(key, "schema") == 0 && value[0] != '\0')
+		{
+			pg_free(project->schema);
+			project->schema = join_path(root, value);
+		}
+		else if (strcmp(key, "shadow") == 0 && value[0] != '\0')
+		{
+			pg_free(project->shadow_url);
+			project->shadow_url = pg_strdup(value);
+		}
 		else
 		{
 			char	   *message = psprintf("unknown setting \"%s\" in pgmig.conf", shown(key));
 			char	   *context = psprintf("file \"%s\" line %d", display_path(path), lineno);
 
 			report_statement_error(message, NULL,
-								   "The only setting is \"dir\", the migrations folder.",
+								   "The settings are \"dir\" (the migrations folder), \"schema\" (the schema file of autogenerate) and \"shadow\" (the server for its shadow databases).",
 								   context);
 			pfree(message);
 			pfree(context);

@@ -4,8 +4,11 @@
 # Installs missing packages, builds and installs pgmig, starts a throwaway
 # PostgreSQL instance in a temporary directory, copies the example project
 # (examples/shop) next to it, and runs pgmig's everyday commands on it,
-# showing each command and its output.  The instance is stopped and the
-# temporary directory removed at the end, whatever happens.
+# showing each command and its output: the migrations up, down and up
+# again, autogenerate from an edited schema.sql (diff, new --autogenerate,
+# up), drift, and a change made by hand captured with --from-database.
+# The instance is stopped and the temporary directory removed at the end,
+# whatever happens.
 #
 # Runs as root (the server and pgmig then run as the "postgres" OS user,
 # since initdb refuses root) or as a user allowed to run initdb.
@@ -65,10 +68,12 @@ echo "demo: throwaway PostgreSQL $("$PG_CONFIG" --version | sed 's/^PostgreSQL /
 bold="" plain=""
 if [ -t 1 ]; then bold=$'\033[1m' plain=$'\033[0m'; fi
 
-# show COMMAND...: print the command as typed, then run it in the project,
-# as the postgres user, connected to the demo database through PG* variables.
-show() {
-	local arg typed=""
+# show_exit STATUS COMMAND...: print the command as typed, then run it in
+# the project, as the postgres user, connected to the demo database through
+# PG* variables; it must exit with STATUS.
+show_exit() {
+	local want=$1 arg typed="" rc=0
+	shift
 	for arg in "$@"; do
 		case $arg in
 		*[!A-Za-z0-9_./:=@+-]*) typed+=" '$arg'" ;;
@@ -77,14 +82,19 @@ show() {
 	done
 	printf "\n${bold}\$%s${plain}\n" "$typed"
 	as_pg env PATH="$bindir:$PATH" PGHOST="$work/sock" PGPORT="$port" PGDATABASE=shop \
-		bash -c 'cd "$1" && shift && exec "$@"' show "$work/shop" "$@" ||
-		die "\"$*\" failed"
+		bash -c 'cd "$1" && shift && exec "$@"' show "$work/shop" "$@" || rc=$?
+	[ "$rc" -eq "$want" ] || die "\"$*\" exited with status $rc"
+}
+
+# show COMMAND...: the same, for a command that must succeed.
+show() {
+	show_exit 0 "$@"
 }
 
 # ---------------------------------------------------------------------------
 # The tour.
 echo
-echo "The example project: five migrations in dbmate's format."
+echo "The example project: five migrations in dbmate's format, and schema.sql."
 show ls migrations
 show cat migrations/20240122100000_index_customers_email_concurrently.sql
 
@@ -105,10 +115,38 @@ show pgmig down -1
 show pgmig up
 
 echo
+echo "Autogenerate: schema.sql declares the schema the migrations build.  Edit it:"
+echo "a table of coupons, and a coupon on orders."
+cp "$work/shop/schema.sql" "$work/shop/schema.sql.orig"
+sed -i -e '/^CREATE TABLE orders (/i\
+CREATE TABLE coupons (\
+    code        text PRIMARY KEY,\
+    cents_off   integer NOT NULL CHECK (cents_off > 0)\
+);\
+' -e 's/^\(    placed_at   timestamptz NOT NULL DEFAULT now()\)$/\1,\n    coupon      text REFERENCES coupons (code)/' \
+	"$work/shop/schema.sql"
+show_exit 1 diff -u schema.sql.orig schema.sql
+rm -f "$work/shop/schema.sql.orig"
+
+echo
+echo "What the migrations lack (exit status 1: differences), built and compared in"
+echo "shadow databases; then the revision, proven by a round trip before it is written."
+show_exit 1 pgmig diff
+show pgmig new -m "add coupons" --autogenerate
+show sh -c 'cat migrations/*_add_coupons.sql'
+show pgmig up
+show pgmig diff
+
+echo
 echo "A change made outside migrations is drift: status and mig_drift() say what."
 show psql -c 'ALTER TABLE customers ADD COLUMN note text'
 show pgmig status
 show psql -c 'SELECT change, object FROM mig_drift()'
+
+echo
+echo "Capture it as a revision: it is recorded as applied, since the database has it."
+show pgmig new -m "customer notes" --autogenerate --from-database
+show pgmig status
 
 echo
 echo "The same state, from SQL."

@@ -15,7 +15,7 @@ my %nodb = (env => { PGHOST => '/nonexistent', PGPORT => '1', DATABASE_URL => un
 my $dir = new_project('usage');
 
 # --help lists every command, and the help of each one works both ways
-my @commands = qw(init new up down redo verify status current heads history show stamp merge check help);
+my @commands = qw(init new up down redo verify status current heads history show stamp merge check diff help);
 my $help = pgmig_ok(undef, $dir, ['--help'], qr/Usage:/, '--help');
 foreach my $cmd (@commands)
 {
