@@ -97,6 +97,7 @@ foreach my $path (@scenarios)
 		print $fh $b;
 		close $fh;
 		$node->safe_psql('postgres', "CREATE DATABASE $db");
+		$node->safe_psql($db, 'CREATE EXTENSION pgmig');
 
 		my ($status, $out, $err) = pgmig($node, $proj, [ 'new', '-m', 'auto', '--autogenerate' ], %env);
 		is($status, 0, "$tag: new --autogenerate succeeds, its round trip proven");

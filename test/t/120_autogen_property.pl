@@ -66,10 +66,10 @@ foreach my $h (sort keys %histories)
 	{
 		my $db = "${h}_state$k";
 		$node->safe_psql('postgres', "CREATE DATABASE $db");
+		$node->safe_psql($db, 'CREATE EXTENSION pgmig');
 		my $proj = project_with("${h}_s$k", \@files, $k);
 		pgmig_ok($node, $proj, ['up'], undef, "$h: state $k built", env => { PGDATABASE => $db },
 			allow_stderr => 1) if $k > 0;
-		$node->safe_psql($db, 'CREATE EXTENSION IF NOT EXISTS pgmig') if $k == 0;
 		$state[$k] = dump_schema($db);
 	}
 
@@ -87,6 +87,7 @@ foreach my $h (sort keys %histories)
 		  or die "pg_dump: $err";
 
 		$node->safe_psql('postgres', "CREATE DATABASE $db");
+		$node->safe_psql($db, 'CREATE EXTENSION pgmig');
 		my ($status, $out, $stderr) = pgmig($node, $proj, [ 'new', '-m', 'next', '--autogenerate' ], %env);
 		is($status, 0, "$tag: new --autogenerate proves its revision");
 		my @written = glob("$proj/migrations/*.sql");
