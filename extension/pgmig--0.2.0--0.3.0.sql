@@ -856,6 +856,20 @@ COMMENT ON FUNCTION pgmig.load_schema(text, text, boolean) IS
 	'run a schema file''s statements in this transaction (ownership and grants only with privileges); returns how many ran';
 REVOKE EXECUTE ON FUNCTION pgmig.load_schema(text, text, boolean) FROM PUBLIC;
 
+/*
+ * The same for the files of a schema (a file, or a folder's files in
+ * order), committing after each statement as psql runs a file, so that a
+ * schema of thousands of tables holds the locks of one statement at a
+ * time: autogenerate loads it while it applies the migrations in another
+ * shadow, and the two must not exhaust the lock table between them.
+ * RESET ALL follows each file.  CALL it outside a transaction block.
+ */
+CREATE PROCEDURE pgmig.load_schema_each(file_names text[], scripts text[], privileges boolean DEFAULT false)
+	AS 'MODULE_PATHNAME', 'pgmig_load_schema_each' LANGUAGE C;
+COMMENT ON PROCEDURE pgmig.load_schema_each(text[], text[], boolean) IS
+	'run the statements of schema files in order, each in a transaction of its own, RESET ALL after each file (ownership and grants only with privileges)';
+REVOKE EXECUTE ON PROCEDURE pgmig.load_schema_each(text[], text[], boolean) FROM PUBLIC;
+
 -- roles that could record migrations may load schema files too
 DO $$
 DECLARE
@@ -870,6 +884,7 @@ BEGIN
 		  AND a.grantee <> c.relowner
 	LOOP
 		EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION pgmig.load_schema(text, text, boolean) TO %I', r);
+		EXECUTE pg_catalog.format('GRANT EXECUTE ON PROCEDURE pgmig.load_schema_each(text[], text[], boolean) TO %I', r);
 	END LOOP;
 END
 $$;

@@ -163,6 +163,39 @@ SET ROLE pgmig_load_caller;
 SELECT pgmig.load_schema('denied.sql', 'CREATE TABLE shop.t3 (a integer)');
 RESET ROLE;
 
+-- CALL pgmig.load_schema_each(): files in order, a transaction per
+-- statement, RESET ALL after each file
+CALL pgmig.load_schema_each(ARRAY['each1.sql', 'each2.sql'], ARRAY[
+$f$SET search_path = shop;
+CREATE TYPE mood AS ENUM ('sad');
+ALTER TYPE mood ADD VALUE 'happy';
+CREATE TABLE feelings (m mood DEFAULT 'happy');
+$f$, $f$CREATE TABLE after_reset (a integer);
+$f$]);
+SELECT pg_get_expr(adbin, adrelid) FROM pg_attrdef WHERE adrelid = 'shop.feelings'::regclass;
+SELECT to_regclass('public.after_reset') IS NOT NULL AS in_public, to_regclass('shop.after_reset') IS NULL AS not_in_shop;
+SHOW search_path;
+DROP TABLE public.after_reset;
+-- the same in one transaction: the new enum value cannot be used yet
+SELECT pgmig.load_schema('each1.sql', $f$SET search_path = shop;
+CREATE TYPE mood2 AS ENUM ('sad');
+ALTER TYPE mood2 ADD VALUE 'happy';
+CREATE TABLE feelings2 (m mood2 DEFAULT 'happy');
+$f$);
+-- a failing statement: the ones before it stay, the error names file and line
+CALL pgmig.load_schema_each(ARRAY['ok.sql', 'bad.sql'],
+  ARRAY[E'CREATE TABLE shop.each_ok (a integer);\n', E'CREATE TABLE shop.each_kept (a integer);\n\nCREATE TABLE shop.each_bad (a nosuchtype);\n']);
+SELECT to_regclass('shop.each_ok') IS NOT NULL AS ok, to_regclass('shop.each_kept') IS NOT NULL AS kept,
+       to_regclass('shop.each_bad') IS NULL AS bad_absent;
+-- not in a transaction block, not with bad arrays
+BEGIN;
+CALL pgmig.load_schema_each(ARRAY['tx.sql'], ARRAY['SELECT 1']);
+ROLLBACK;
+CALL pgmig.load_schema_each(ARRAY['a.sql', 'b.sql'], ARRAY['SELECT 1']);
+CALL pgmig.load_schema_each(NULL, ARRAY['SELECT 1']);
+CALL pgmig.load_schema_each(ARRAY[NULL], ARRAY['SELECT 1']);
+SELECT has_function_privilege('public', 'pgmig.load_schema_each(text[], text[], boolean)', 'EXECUTE') AS public_execute;
+
 SET client_min_messages = warning;
 DROP SCHEMA shop CASCADE;
 RESET client_min_messages;

@@ -38,11 +38,13 @@ SELECT has_table_privilege('pgmig_upgrade_deployer', 'pgmig.snapshots', 'INSERT'
 -- loading a schema file for autogenerate
 SELECT has_table_privilege('pgmig_upgrade_deployer', 'pgmig.runs', 'INSERT') AS runs,
 	   has_function_privilege('pgmig_upgrade_deployer', 'pgmig.run_begin(text, text)', 'EXECUTE') AS run_begin,
-	   has_function_privilege('pgmig_upgrade_deployer', 'pgmig.load_schema(text, text, boolean)', 'EXECUTE') AS load_schema;
+	   has_function_privilege('pgmig_upgrade_deployer', 'pgmig.load_schema(text, text, boolean)', 'EXECUTE') AS load_schema,
+	   has_function_privilege('pgmig_upgrade_deployer', 'pgmig.load_schema_each(text[], text[], boolean)', 'EXECUTE') AS load_schema_each;
 REVOKE ALL ON ALL TABLES IN SCHEMA pgmig FROM pgmig_upgrade_deployer;
 REVOKE ALL ON FUNCTION pgmig.record_snapshot(text), pgmig.run_begin(text, text), pgmig.run_end(),
   pgmig.load_schema(text, text, boolean)
   FROM pgmig_upgrade_deployer;
+REVOKE ALL ON PROCEDURE pgmig.load_schema_each(text[], text[], boolean) FROM pgmig_upgrade_deployer;
 DROP ROLE pgmig_upgrade_deployer;
 SELECT extversion FROM pg_extension WHERE extname = 'pgmig';
 

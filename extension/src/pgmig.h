@@ -15,6 +15,7 @@
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "lib/stringinfo.h"
+#include "utils/array.h"
 #include "utils/tuplestore.h"
 
 /*
@@ -92,6 +93,9 @@ typedef struct MigScript
 								 * caller's transaction is refused */
 	int			skip_flags;		/* statements with one of these MIG_STMT_*
 								 * flags are not run */
+	bool		commit_each;	/* commit after each statement (a procedure's
+								 * nonatomic SPI connection); the settings
+								 * the script makes stay for the session */
 } MigScript;
 
 /*
@@ -127,6 +131,7 @@ extern bool mig_in_catalog(void);
 /* util.c */
 extern Datum mig_array(Datum *elems, bool *nulls, int n, Oid elemtype);
 extern Datum mig_text_array(char **items, int n);
+extern int	mig_text_array_arg(ArrayType *arr, const char *what, Datum **elems);
 extern void mig_report(PgmigError *err) pg_attribute_noreturn();
 extern ErrorData *mig_try_in_subxact(void (*fn) (void *arg), void *arg);
 extern Tuplestorestate *mig_init_srf(FunctionCallInfo fcinfo, TupleDesc *tupdesc);

@@ -43,27 +43,6 @@ script_cmp(const void *a, const void *b)
 							 ((const PgmigScript *) b)->sortkey);
 }
 
-/* Deconstruct a text[] argument that must hold no NULLs. */
-static int
-text_array_arg(ArrayType *arr, const char *what, Datum **elems)
-{
-	bool	   *nulls;
-	int			n,
-				i;
-
-	if (ARR_NDIM(arr) > 1)
-		ereport(ERROR,
-				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
-				 errmsg("%s must be a one-dimensional array", what)));
-	deconstruct_array(arr, TEXTOID, -1, false, TYPALIGN_INT, elems, &nulls, &n);
-	for (i = 0; i < n; i++)
-		if (nulls[i])
-			ereport(ERROR,
-					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-					 errmsg("%s must not contain nulls", what)));
-	return n;
-}
-
 /* Read the existing registrations for the batch's versions, sorted. */
 static Existing *
 load_existing(PgmigScript *scripts, int n, int *nexisting)
@@ -306,8 +285,8 @@ pgmig_register(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("file names and contents must not be null")));
-	n = text_array_arg(PG_GETARG_ARRAYTYPE_P(0), "file_names", &names);
-	m = text_array_arg(PG_GETARG_ARRAYTYPE_P(1), "contents", &contents);
+	n = mig_text_array_arg(PG_GETARG_ARRAYTYPE_P(0), "file_names", &names);
+	m = mig_text_array_arg(PG_GETARG_ARRAYTYPE_P(1), "contents", &contents);
 	if (n != m)
 		ereport(ERROR,
 				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
@@ -345,7 +324,7 @@ Datum
 pgmig_unregister(PG_FUNCTION_ARGS)
 {
 	Datum	   *ids;
-	int			n = text_array_arg(PG_GETARG_ARRAYTYPE_P(0), "revisions", &ids);
+	int			n = mig_text_array_arg(PG_GETARG_ARRAYTYPE_P(0), "revisions", &ids);
 	Oid			argtypes[1] = {TEXTOID};
 	int			nestlevel;
 	int			removed = 0;

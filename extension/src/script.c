@@ -558,7 +558,9 @@ mig_split_schema_file(const char *file, char *text)
 /*
  * Run a checked script statement by statement, with the caller's
  * search_path and the script's lock_timeout, but those with a flag of
- * script->skip_flags.  Settings the script changes end with it.  Returns
+ * script->skip_flags.  Settings the script changes end with it, unless it
+ * commits after each statement (script->commit_each), which a setting's
+ * nesting level cannot outlive: then they stay for the session.  Returns
  * how many statements ran.
  */
 int
@@ -569,7 +571,8 @@ mig_run_script(MigScript *script, const char *caller_search_path)
 												  ALLOCSET_DEFAULT_SIZES);
 	ScriptErrorContext ctx;
 	ErrorContextCallback errcb;
-	int			nestlevel = NewGUCNestLevel();
+	GucAction	action = script->commit_each ? GUC_ACTION_SET : GUC_ACTION_SAVE;
+	int			nestlevel = script->commit_each ? 0 : NewGUCNestLevel();
 	int			i,
 				nrun = 0;
 #if PG_VERSION_NUM >= 140000
@@ -585,11 +588,11 @@ mig_run_script(MigScript *script, const char *caller_search_path)
 
 	(void) set_config_option("search_path", caller_search_path,
 							 PGC_USERSET, PGC_S_SESSION,
-							 GUC_ACTION_SAVE, true, 0, false);
+							 action, true, 0, false);
 	if (script->lock_timeout != NULL)
 		(void) set_config_option("lock_timeout", script->lock_timeout,
 								 PGC_USERSET, PGC_S_SESSION,
-								 GUC_ACTION_SAVE, true, 0, false);
+								 action, true, 0, false);
 
 	push_script_context(&ctx, &errcb, script);
 
@@ -619,6 +622,8 @@ mig_run_script(MigScript *script, const char *caller_search_path)
 		if (ret < 0)
 			elog(ERROR, "SPI_execute failed: %s", SPI_result_code_string(ret));
 		nrun++;
+		if (script->commit_each)
+			SPI_commit();
 	}
 
 	error_context_stack = errcb.previous;
@@ -626,7 +631,8 @@ mig_run_script(MigScript *script, const char *caller_search_path)
 	script->current = -1;
 
 	/* discard whatever the script SET, SET LOCAL included */
-	AtEOXact_GUC(false, nestlevel);
+	if (!script->commit_each)
+		AtEOXact_GUC(false, nestlevel);
 	return nrun;
 }
 

@@ -172,3 +172,24 @@ mig_caller_search_path(void)
 
 	return pstrdup(path ? path : "");
 }
+
+/* Deconstruct a text[] argument that must hold no NULLs. */
+int
+mig_text_array_arg(ArrayType *arr, const char *what, Datum **elems)
+{
+	bool	   *nulls;
+	int			n,
+				i;
+
+	if (ARR_NDIM(arr) > 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+				 errmsg("%s must be a one-dimensional array", what)));
+	deconstruct_array(arr, TEXTOID, -1, false, TYPALIGN_INT, elems, &nulls, &n);
+	for (i = 0; i < n; i++)
+		if (nulls[i])
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("%s must not contain nulls", what)));
+	return n;
+}
