@@ -169,50 +169,105 @@ open_user_database(const Options *opts)
 	free_catalog(&ag.cat);
 }
 
-/* The state wanted: the schema file in a shadow, or the user's database. */
-static void
-build_wanted(const Options *opts)
+/*
+ * With -v, say how long a step took (on stderr: diff's stdout is its
+ * script) and start timing the next one.
+ */
+void
+autogen_timing(instr_time *start, const char *fmt,...)
 {
+	va_list		ap;
+	char		what[256];
+
+	if (ag.opts->verbose && !ag.opts->quiet)
+	{
+		va_start(ap, fmt);
+		vsnprintf(what, sizeof(what), fmt, ap);
+		va_end(ap);
+		pg_log_info("%s in %.3f s", what, elapsed_ms(*start) / 1000.0);
+	}
+	INSTR_TIME_SET_CURRENT(*start);
+}
+
+/* Describe a database into *desc; exits on error. */
+static void
+describe_state(Conn *c, PgmigSchema *desc, const char *what)
+{
+	instr_time	start;
+
+	INSTR_TIME_SET_CURRENT(start);
+	if (!describe_database(c, ag.opts->privileges, desc))
+		autogen_fail();
+	autogen_timing(&start, "%s described (%d objects)", what, desc->n);
+}
+
+/*
+ * Start building the state wanted: the schema file, sent to a shadow to
+ * load while the head is built (finish_wanted waits for it), or with
+ * --from-database the user's database, described now.
+ */
+static void
+start_wanted(const Options *opts, instr_time *start)
+{
+	INSTR_TIME_SET_CURRENT(*start);
 	if (opts->from_database)
 	{
 		ag.want_label = psprintf("database \"%s\"", PQdb(ag.user.conn));
 		SetCancelConn(ag.user.conn);
-		if (!describe_database(&ag.user, opts->privileges, &ag.want_desc))
-			autogen_fail();
+		describe_state(&ag.user, &ag.want_desc, ag.want_label);
 		return;
 	}
 	ag.want_label = pg_strdup(ag.schema.label);
-	if (!shadow_create("schema", &ag.shadow_opts, &ag.want))
+	if (!shadow_create("schema", &ag.shadow_opts, &ag.want) ||
+		!load_schema_send(&ag.want, &ag.schema, opts->privileges))
 		autogen_fail();
-	if (!load_schema(&ag.want, &ag.schema, opts->privileges) ||
-		!describe_database(&ag.want, opts->privileges, &ag.want_desc))
+}
+
+/* The schema file loaded (start_wanted sent it), then described. */
+static void
+finish_wanted(const Options *opts, instr_time *start)
+{
+	if (opts->from_database)
+		return;
+	SetCancelConn(ag.want.conn);
+	if (!load_schema_wait(&ag.want))
 		autogen_fail();
+	autogen_timing(start, "%s loaded in a shadow database", ag.want_label);
+	describe_state(&ag.want, &ag.want_desc, ag.want_label);
 }
 
 /* The migrations' head, applied in a shadow as "pgmig up" applies them. */
 static void
-build_head(const Options *opts)
+build_head(void)
 {
+	instr_time	start;
+
+	INSTR_TIME_SET_CURRENT(start);
 	if (!shadow_create("head", &ag.shadow_opts, &ag.head))
 		autogen_fail();
 	take_lock(&ag.head);
 	if (run_plan(&ag.head, &ag.project, "heads", false) != EXIT_OK)
 	{
-		pg_log_info("the migrations failed while their head was built in a shadow database; nothing was written");
+		if (!CancelRequested)
+			pg_log_info("the migrations failed while their head was built in a shadow database; nothing was written");
 		autogen_fail();
 	}
 	autogen_check_canceled();
-	if (!describe_database(&ag.head, opts->privileges, &ag.head_desc))
-		autogen_fail();
+	autogen_timing(&start, "the migrations' head (%d %s) built in a shadow database",
+				   ag.project.nfiles, ag.project.nfiles == 1 ? "revision" : "revisions");
+	describe_state(&ag.head, &ag.head_desc, "the migrations' head");
 }
 
 /*
  * Everything both commands start from: the files, the schema file, the
- * two states described.  Exits on error.
+ * two states described.  The server loads the schema file and applies
+ * the migrations at the same time, in two shadows.  Exits on error.
  */
 static void
 build_states(const Options *opts)
 {
+	instr_time	want_start;
+
 	memset(&ag, 0, sizeof(ag));
 	ag.opts = opts;
 	read_project(opts);
@@ -227,9 +282,10 @@ build_states(const Options *opts)
 	if (opts->from_database)
 		open_user_database(opts);
 	shadow_server_open(opts, &ag.project);
-	build_wanted(opts);
+	start_wanted(opts, &want_start);
 	autogen_check_canceled();
-	build_head(opts);
+	build_head();
+	finish_wanted(opts, &want_start);
 }
 
 /* The differ's statements from "from" to "to"; exits on error. */
@@ -239,7 +295,9 @@ autogen_diff(const PgmigSchema *from, const PgmigSchema *to, bool concurrently,
 {
 	PgmigDiffOptions options;
 	PgmigError	err;
+	instr_time	start;
 
+	INSTR_TIME_SET_CURRENT(start);
 	memset(&options, 0, sizeof(options));
 	memset(&err, 0, sizeof(err));
 	memset(diff, 0, sizeof(*diff));
@@ -251,6 +309,7 @@ autogen_diff(const PgmigSchema *from, const PgmigSchema *to, bool concurrently,
 		pg_log_info("nothing was written");
 		autogen_fail();
 	}
+	autogen_timing(&start, "compared: %d statements", diff->nsteps);
 }
 
 /*
@@ -358,8 +417,13 @@ count_steps(const PgmigDiff *diff, bool online)
 static bool
 finish(void)
 {
-	bool		ok = shadow_drop_all();
+	instr_time	start;
+	bool		ok;
 	int			i;
+
+	INSTR_TIME_SET_CURRENT(start);
+	ok = shadow_drop_all();
+	autogen_timing(&start, "shadow databases dropped");
 
 	if (ag.user.conn)
 		disconnect_db(&ag.user);

@@ -85,8 +85,9 @@ static const CommandInfo commands[] = {
 		"                            (default: \"shadow =\" in pgmig.conf, else the\n"
 		"                            server of the connection options)\n"
 		"      --confirm             confirm recording it on a production database\n"
-		"                            (--from-database)\n"},
-	{"diff", CMD_DIFF, 0, 0, OPT_CONN | OPT_SCHEMA | OPT_SHADOW | OPT_PRIVILEGES | OPT_CONCURRENTLY | OPT_FROM_DB | OPT_DOWN,
+		"                            (--from-database)\n"
+		"  -v, --verbose             say how long each step took (on stderr)\n"},
+	{"diff", CMD_DIFF, 0, 0, OPT_CONN | OPT_SCHEMA | OPT_SHADOW | OPT_PRIVILEGES | OPT_CONCURRENTLY | OPT_FROM_DB | OPT_DOWN | OPT_VERBOSE,
 		"[OPTION]...",
 		"print the SQL from the migrations' head to the schema file",
 		"Prints on stdout the up script \"pgmig new --autogenerate\" would write: the\n"
@@ -107,7 +108,8 @@ static const CommandInfo commands[] = {
 		"      --concurrently        as for \"new --autogenerate\"; the statements that\n"
 		"                            cannot run in a transaction block come last\n"
 		"      --privileges          compare owners and grants too\n"
-		"      --shadow-url=URL      the server for the shadow databases\n"},
+		"      --shadow-url=URL      the server for the shadow databases\n"
+		"  -v, --verbose             say how long each step took (on stderr)\n"},
 	{"up", CMD_UP, 0, 1, OPT_CONN | OPT_SQL | OPT_DRY_RUN | OPT_COMMIT_EACH | OPT_CONFIRM | OPT_LOCK | OPT_VERBOSE,
 		"[TARGET] [OPTION]...",
 		"apply pending revisions up to TARGET (default: head)",

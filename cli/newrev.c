@@ -288,7 +288,9 @@ static void
 prove(Autogen *ag, NewRev *revs, int n, Proof *proof)
 {
 	char	   *back = psprintf("-%d", n);
+	instr_time	start;
 
+	INSTR_TIME_SET_CURRENT(start);
 	memset(proof, 0, sizeof(*proof));
 	SetCancelConn(ag->head.conn);
 	if ((n == 2 && !settle_first_down(ag, &revs[0])) ||
@@ -310,6 +312,7 @@ prove(Autogen *ag, NewRev *revs, int n, Proof *proof)
 	}
 	/* a canceled statement is no failed proof: write nothing */
 	autogen_check_canceled();
+	autogen_timing(&start, "the round trip tried in the head's shadow database");
 	pfree(back);
 }
 

@@ -134,7 +134,7 @@ typedef enum Command
 /* The options of autogenerate, which "new" takes only with --autogenerate. */
 #define OPT_AUTOGEN_ONLY \
 	(OPT_CONN | OPT_SCHEMA | OPT_SHADOW | OPT_PRIVILEGES | \
-	 OPT_CONCURRENTLY | OPT_FROM_DB | OPT_CONFIRM)
+	 OPT_CONCURRENTLY | OPT_FROM_DB | OPT_CONFIRM | OPT_VERBOSE)
 
 /* One command of the command line: name, arguments, options, help. */
 typedef struct CommandInfo
@@ -506,7 +506,8 @@ extern int	print_sql_script(const Options *opts, Project *project,
 /* schemafile.c */
 extern bool read_schema(const Options *opts, const Project *project,
 						SchemaSource *src);
-extern bool load_schema(Conn *c, const SchemaSource *src, bool privileges);
+extern bool load_schema_send(Conn *c, const SchemaSource *src, bool privileges);
+extern bool load_schema_wait(Conn *c);
 extern void free_schema_source(SchemaSource *src);
 
 /* shadow.c */
@@ -522,6 +523,7 @@ extern void free_description(PgmigSchema *schema);
 /* autogen.c */
 extern void autogen_fail(void) pg_attribute_noreturn();
 extern void autogen_check_canceled(void);
+extern void autogen_timing(instr_time *start, const char *fmt,...) pg_attribute_printf(2, 3);
 extern void autogen_diff(const PgmigSchema *from, const PgmigSchema *to,
 						 bool concurrently, PgmigDiff *diff);
 extern void append_script(PQExpBuffer buf, const PgmigDiff *diff, bool online);

@@ -247,29 +247,70 @@ read_schema(const Options *opts, const Project *project, SchemaSource *src)
 }
 
 /*
- * Load the schema files into the database of "c" (a shadow), each with
- * pgmig.load_schema() and its session settings reset after it, so that
- * one file's SET does not reach the next.  False (reported) on error.
+ * Start loading the schema files into the database of "c" (a shadow),
+ * without waiting, so that the server loads them while the caller builds
+ * the other state: CALL pgmig.load_schema_each(), which commits after each
+ * statement (a few locks at a time, whatever the schema's size) and
+ * resets the settings after each file.  The shadow is thrown away, so its
+ * commits need not wait for the disk.  load_schema_wait() collects the
+ * outcome.  False (reported) if the call could not be sent.
  */
 bool
-load_schema(Conn *c, const SchemaSource *src, bool privileges)
+load_schema_send(Conn *c, const SchemaSource *src, bool privileges)
 {
+	const char **values = pg_malloc((2 * src->nfiles + 1) * sizeof(char *));
+	PQExpBufferData sql;
+	bool		ok;
 	int			i;
 
+	if (!command(c, "SET synchronous_commit = off"))
+	{
+		pg_free(values);
+		return false;
+	}
+	initPQExpBuffer(&sql);
+	appendPQExpBufferStr(&sql, "CALL pgmig.load_schema_each(ARRAY[");
 	for (i = 0; i < src->nfiles; i++)
 	{
-		const char *values[3] = {src->files[i].name, src->files[i].content,
-		privileges ? "t" : "f"};
-		PGresult   *res = query(c, "SELECT pgmig.load_schema($1, $2, $3::pg_catalog.bool)",
-								3, values);
-
-		if (res == NULL)
-			return false;
-		PQclear(res);
-		if (!command(c, "RESET ALL"))
-			return false;
+		appendPQExpBuffer(&sql, "%s$%d", i > 0 ? ", " : "", i + 1);
+		values[i] = src->files[i].name;
 	}
-	return true;
+	appendPQExpBufferStr(&sql, "]::pg_catalog.text[], ARRAY[");
+	for (i = 0; i < src->nfiles; i++)
+	{
+		appendPQExpBuffer(&sql, "%s$%d", i > 0 ? ", " : "", src->nfiles + i + 1);
+		values[src->nfiles + i] = src->files[i].content;
+	}
+	appendPQExpBuffer(&sql, "]::pg_catalog.text[], $%d::pg_catalog.bool)", 2 * src->nfiles + 1);
+	values[2 * src->nfiles] = privileges ? "t" : "f";
+	ok = PQsendQueryParams(c->conn, sql.data, 2 * src->nfiles + 1, NULL, values,
+						   NULL, NULL, 0);
+	if (!ok)
+		pg_log_error("could not send the schema file to the shadow database: %s",
+					 PQerrorMessage(c->conn));
+	termPQExpBuffer(&sql);
+	pg_free(values);
+	return ok;
+}
+
+/* Wait until load_schema_send()'s files are loaded; false (reported) on error. */
+bool
+load_schema_wait(Conn *c)
+{
+	PGresult   *res;
+	bool		ok = true;
+
+	while ((res = PQgetResult(c->conn)) != NULL)
+	{
+		if (ok && PQresultStatus(res) != PGRES_TUPLES_OK &&
+			PQresultStatus(res) != PGRES_COMMAND_OK)
+		{
+			report_error(res, c->conn, NULL);
+			ok = false;
+		}
+		PQclear(res);
+	}
+	return ok;
 }
 
 /* Free what read_schema read. */
