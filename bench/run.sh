@@ -49,14 +49,8 @@ work=""							# temporary directory
 bindir=""
 started=0						# we started a server in $work/data
 
-say() { printf 'bench: %s\n' "$*" >&2; }
-die() {
-	say "$*"
-	exit 1
-}
-
-# as_pg, instance_start, instance_stop
-. "$repo/test/instance.sh"
+# say, die, as_pg, instance_start, instance_stop
+. "$repo/bench/lib.sh"
 
 cleanup() {
 	set +e
