@@ -99,6 +99,8 @@
  *				collation (as for domains), not_null ("t"), default
  *				(pg_get_expr), identity ("a" always, "d" by default),
  *				identity_options ("START WITH 1 INCREMENT BY 1 ..."),
+ *				identity_sequence (the qualified name of its sequence,
+ *				which a renamed table keeps),
  *				generated (the stored expression), inherited ("t": the
  *				column comes from a parent or the partitioned table, and is
  *				not written in CREATE TABLE; every column of a partition);

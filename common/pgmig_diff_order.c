@@ -346,19 +346,52 @@ diff_make_edges(DiffCtx *ctx, DiffGraph *g)
 	pfree(fill);
 }
 
-/* Order of two ready nodes: phase, then kind, then id. */
+/*
+ * Two nodes that make columns (each kind has a rank of its own, so nodes
+ * of one rank that make columns are all columns): by table, then by the
+ * place each is wanted at, since ADD COLUMN appends.  -1, 1, or 0 if
+ * neither says (not columns, or the same place).
+ */
+static int
+column_cmp(const DiffCtx *ctx, const DiffNode *x, const DiffNode *y)
+{
+	const PgmigObject *a = ctx->items[x->item].b;
+	const PgmigObject *b = ctx->items[y->item].b;
+	const char *pa;
+	const char *pb;
+	int			c;
+
+	if (x->phase != PHASE_MAKE || a == NULL || b == NULL ||
+		!diff_is_kind(a, PGMIG_KIND_COLUMN) || !diff_is_kind(b, PGMIG_KIND_COLUMN) ||
+		a->parent == NULL || b->parent == NULL)
+		return 0;
+	if ((c = strcmp(a->parent, b->parent)) != 0)
+		return c < 0 ? -1 : 1;
+	pa = pgmig_object_attr(a, "position");
+	pb = pgmig_object_attr(b, "position");
+	if (pa == NULL || pb == NULL || atoi(pa) == atoi(pb))
+		return 0;
+	return atoi(pa) < atoi(pb) ? -1 : 1;
+}
+
+/*
+ * Order of two ready nodes: phase, then kind, then the columns added to
+ * a table in their place, then id.
+ */
 static bool
 node_before(const DiffCtx *ctx, const DiffGraph *g, int a, int b)
 {
 	const DiffNode *x = &g->nodes[a];
 	const DiffNode *y = &g->nodes[b];
+	int			c;
 
 	if (x->phase != y->phase)
 		return x->phase < y->phase;
 	if (x->rank != y->rank)
 		return x->rank < y->rank;
+	if ((c = column_cmp(ctx, x, y)) != 0)
+		return c < 0;
 	return x->item < y->item;
-	(void) ctx;
 }
 
 /* Binary heap of ready nodes. */

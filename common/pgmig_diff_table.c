@@ -25,6 +25,60 @@
 #include "pgmig_diff.h"
 #include "pgmig_diff_int.h"
 
+/*
+ * " GENERATED ... AS IDENTITY (SEQUENCE NAME s START WITH ...)": the
+ * sequence named, since a renamed table keeps its sequence's old name.
+ */
+static void
+append_identity(StringInfo buf, const PgmigObject *col)
+{
+	const char *kind = pgmig_object_attr(col, "identity");
+	const char *seq = pgmig_object_attr(col, "identity_sequence");
+	const char *opts = pgmig_object_attr(col, "identity_options");
+
+	appendStringInfo(buf, " GENERATED %s AS IDENTITY",
+					 kind[0] == 'a' ? "ALWAYS" : "BY DEFAULT");
+	if (seq || opts)
+		appendStringInfo(buf, " (%s%s%s%s)", seq ? "SEQUENCE NAME " : "",
+						 seq ? seq : "", seq && opts ? " " : "", opts ? opts : "");
+}
+
+/* Where the last name of a qualified name starts (after its last dot). */
+static const char *
+last_name(const char *qname)
+{
+	const char *last = qname;
+	bool		quoted = false;
+	const char *p;
+
+	for (p = qname; *p; p++)
+		if (*p == '"')
+			quoted = !quoted;
+		else if (*p == '.' && !quoted)
+			last = p + 1;
+	return last;
+}
+
+/* An identity column's sequence renamed (or moved) from "was" to "now". */
+static void
+emit_sequence_rename(DiffCtx *ctx, const char *was, const char *now)
+{
+	const char *was_name = last_name(was);
+	const char *now_name = last_name(now);
+	int			was_schema = (int) (was_name - was);
+	int			now_schema = (int) (now_name - now);
+	const char *at = was;
+
+	if (was_schema != now_schema || strncmp(was, now, was_schema) != 0)
+	{
+		diff_add_stepf(ctx, NULL, "ALTER SEQUENCE %s SET SCHEMA %.*s", was,
+					   now_schema - 1, now);
+		at = psprintf("%.*s%s", now_schema, now, was_name);
+	}
+	if (strcmp(was_name, now_name) != 0)
+		diff_add_stepf(ctx, NULL, "ALTER SEQUENCE %s RENAME TO %s", at, now_name);
+}
+
 /* A column as CREATE TABLE and ADD COLUMN write it. */
 void
 diff_append_column(StringInfo buf, const PgmigObject *col)
@@ -36,15 +90,8 @@ diff_append_column(StringInfo buf, const PgmigObject *col)
 		appendStringInfo(buf, " COLLATE %s", v);
 	if ((v = pgmig_object_attr(col, "generated")) != NULL)
 		appendStringInfo(buf, " GENERATED ALWAYS AS (%s) STORED", v);
-	if ((v = pgmig_object_attr(col, "identity")) != NULL)
-	{
-		const char *opts = pgmig_object_attr(col, "identity_options");
-
-		appendStringInfo(buf, " GENERATED %s AS IDENTITY",
-						 v[0] == 'a' ? "ALWAYS" : "BY DEFAULT");
-		if (opts)
-			appendStringInfo(buf, " (%s)", opts);
-	}
+	if (pgmig_object_attr(col, "identity") != NULL)
+		append_identity(buf, col);
 	if ((v = pgmig_object_attr(col, "default")) != NULL)
 		appendStringInfo(buf, " DEFAULT %s", v);
 	if (diff_attr_is(col, "not_null", "t"))
@@ -428,11 +475,19 @@ emit_column_identity(DiffCtx *ctx, const DiffItem *item, const char *table)
 		return;
 	if (was == NULL)
 	{
-		diff_add_stepf(ctx, NULL, "ALTER TABLE %s ALTER COLUMN %s ADD GENERATED %s AS IDENTITY%s%s%s",
-					   table, b->name, now[0] == 'a' ? "ALWAYS" : "BY DEFAULT",
-					   opts ? " (" : "", opts ? opts : "", opts ? ")" : "");
+		StringInfoData buf;
+
+		initStringInfo(&buf);
+		appendStringInfo(&buf, "ALTER TABLE %s ALTER COLUMN %s ADD", table, b->name);
+		append_identity(&buf, b);
+		diff_add_step(ctx, buf.data, NULL, false);
 		return;
 	}
+	if (diff_attr_changed(item, "identity_sequence") &&
+		pgmig_object_attr(item->a, "identity_sequence") &&
+		pgmig_object_attr(b, "identity_sequence"))
+		emit_sequence_rename(ctx, pgmig_object_attr(item->a, "identity_sequence"),
+							 pgmig_object_attr(b, "identity_sequence"));
 	if (strcmp(was, now) != 0)
 		diff_add_stepf(ctx, NULL, "ALTER TABLE %s ALTER COLUMN %s SET GENERATED %s",
 					   table, b->name, now[0] == 'a' ? "ALWAYS" : "BY DEFAULT");

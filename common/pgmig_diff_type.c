@@ -244,6 +244,29 @@ composite_attr(const PgmigObject *t, const char *def)
 }
 
 /*
+ * Does anything that stores or shows values of this composite type use
+ * it (a column, a view, another type)?  Functions do not count: their
+ * arguments and results hold no values.
+ */
+static bool
+composite_stored(const DiffCtx *ctx, const DiffItem *item)
+{
+	int			i = (int) (item - ctx->items);
+	int			k;
+
+	for (k = ctx->dep_start[i]; k < ctx->dep_start[i + 1]; k++)
+	{
+		const DiffItem *d = &ctx->items[ctx->dep_list[k]];
+
+		if (!diff_item_is_kind(d, PGMIG_KIND_FUNCTION) &&
+			!diff_item_is_kind(d, PGMIG_KIND_TRIGGER) &&
+			!diff_item_is_kind(d, PGMIG_KIND_POLICY))
+			return true;
+	}
+	return false;
+}
+
+/*
  * A composite type that something uses can gain and lose attributes, but
  * PostgreSQL cannot change the type of one while a column uses it.
  */
@@ -251,6 +274,9 @@ bool
 diff_composite_attrs_keep_types(DiffCtx *ctx, const DiffItem *item)
 {
 	int			k;
+
+	if (!composite_stored(ctx, item))
+		return true;
 
 	for (k = 0; k < item->a->nattrs; k++)
 	{

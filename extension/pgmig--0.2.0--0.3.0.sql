@@ -563,7 +563,8 @@ UNION ALL
 		   || CASE WHEN a.attgenerated = '' AND ad.adbin IS NOT NULL
 				   THEN ARRAY['default', pg_get_expr(ad.adbin, ad.adrelid)] END
 		   || CASE WHEN a.attidentity <> ''
-				   THEN ARRAY['identity', a.attidentity::text, 'identity_options', so.opts] END
+				   THEN ARRAY['identity', a.attidentity::text, 'identity_options', so.opts,
+							  'identity_sequence', sr.q] END
 		   || CASE WHEN a.attgenerated <> ''
 				   THEN ARRAY['generated', pg_get_expr(ad.adbin, ad.adrelid)] END
 		   -- from a parent, and not written in CREATE TABLE; a partition
@@ -579,6 +580,7 @@ UNION ALL
 	LEFT JOIN seqcol si ON si.relid = a.attrelid AND si.attnum = a.attnum
 		AND si.deptype = 'i' AND a.attidentity <> ''
 	LEFT JOIN seqopt so ON so.seqrelid = si.seqoid
+	LEFT JOIN rel sr ON sr.oid = si.seqoid
 UNION ALL
 	-- constraints of tables (a constraint trigger is described as a trigger)
 	SELECT 'constraint', 'constraint ' || c.q || '.' || quote_ident(co.conname), 'table ' || c.q,
