@@ -13,7 +13,13 @@
 #include "postgres_fe.h"
 #endif
 
+#if PG_VERSION_NUM >= 140000
+#include "common/cryptohash.h"
+#include "common/sha2.h"
+#endif
+
 #include "pgmig_checksum.h"
+
 
 /* Turn CRLF and lone CR into LF, in place; returns the new length. */
 size_t
@@ -38,10 +44,9 @@ pgmig_normalize_newlines(char *text, size_t len)
 }
 
 /*
- * SHA-256 (FIPS 180-4), written out here: scripts are small, and for them
- * the setup of a hash through pg_cryptohash (OpenSSL looks the algorithm
- * up on every init) cost more than the hashing; a no-op "pgmig up" over
- * 10,000 files spent half its instructions there.
+ * SHA-256 (FIPS 180-4), written out here for what pg_cryptohash cannot
+ * serve: PostgreSQL 13, a failing library, and inputs so short that the
+ * library's setup costs more than the hashing.
  */
 static const uint32 sha256_k[64] = {
 	0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
@@ -101,13 +106,63 @@ sha256_block(uint32 h[8], const uint8 *p)
 	h[7] += k;
 }
 
+#if PG_VERSION_NUM >= 140000
+/* SHA-256 through pg_cryptohash; false if the library failed. */
+static bool
+library_sha256(const char *data, size_t len, uint8 digest[32])
+{
+	pg_cryptohash_ctx *ctx = pg_cryptohash_create(PG_SHA256);
+	bool		ok;
+
+	if (ctx == NULL)
+		return false;
+	ok = pg_cryptohash_init(ctx) == 0 &&
+		pg_cryptohash_update(ctx, (const uint8 *) data, len) == 0 &&
+#if PG_VERSION_NUM >= 150000
+		pg_cryptohash_final(ctx, digest, PG_SHA256_DIGEST_LENGTH) == 0;
+#else
+		pg_cryptohash_final(ctx, digest) == 0;
+#endif
+	pg_cryptohash_free(ctx);
+	return ok;
+}
+#endif
+
+/* 32 bytes of digest as 64 lowercase hex digits. */
+static void
+to_hex(const uint8 digest[32], char out[PGMIG_CHECKSUM_LEN])
+{
+	static const char hex[] = "0123456789abcdef";
+	int			i;
+
+	for (i = 0; i < 32; i++)
+	{
+		out[2 * i] = hex[digest[i] >> 4];
+		out[2 * i + 1] = hex[digest[i] & 0x0f];
+	}
+	out[64] = '\0';
+}
+
 /* SHA-256 of "data" as 64 lowercase hex digits; true (it cannot fail). */
 bool
 pgmig_checksum(const char *data, size_t len, char out[PGMIG_CHECKSUM_LEN])
 {
-	static const char hex[] = "0123456789abcdef";
+	return pgmig_checksum_by(data, len, out,
+							 len >= PGMIG_SHA256_LIBRARY_MIN ? PGMIG_SHA256_LIBRARY : PGMIG_SHA256_OWN);
+}
+
+/*
+ * The same by one implementation (the benchmark compares them): the one
+ * written out here, or the library's, which falls back on the first where
+ * it is missing (PostgreSQL 13) or fails.
+ */
+bool
+pgmig_checksum_by(const char *data, size_t len, char out[PGMIG_CHECKSUM_LEN],
+				  PgmigSha256Impl impl)
+{
 	uint32		h[8] = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
 	0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
+	uint8		digest[32];
 	const uint8 *p = (const uint8 *) data;
 	size_t		left = len;
 	uint8		tail[128];
@@ -115,6 +170,13 @@ pgmig_checksum(const char *data, size_t len, char out[PGMIG_CHECKSUM_LEN])
 	uint64		bits = (uint64) len * 8;
 	int			i;
 
+#if PG_VERSION_NUM >= 140000
+	if (impl == PGMIG_SHA256_LIBRARY && library_sha256(data, len, digest))
+	{
+		to_hex(digest, out);
+		return true;
+	}
+#endif
 	for (; left >= 64; left -= 64, p += 64)
 		sha256_block(h, p);
 	/* the rest, a 1 bit, zeros, and the length in bits: one or two blocks */
@@ -129,12 +191,7 @@ pgmig_checksum(const char *data, size_t len, char out[PGMIG_CHECKSUM_LEN])
 		sha256_block(h, tail + 64);
 
 	for (i = 0; i < 32; i++)
-	{
-		uint8		byte = (uint8) (h[i / 4] >> (24 - 8 * (i % 4)));
-
-		out[2 * i] = hex[byte >> 4];
-		out[2 * i + 1] = hex[byte & 0x0f];
-	}
-	out[64] = '\0';
+		digest[i] = (uint8) (h[i / 4] >> (24 - 8 * (i % 4)));
+	to_hex(digest, out);
 	return true;
 }

@@ -13,6 +13,7 @@ use IPC::Run;
 use File::Basename qw(dirname);
 use PgmigTest;
 use PostgreSQL::Test::Utils;
+use Digest::SHA;
 use Test::More;
 
 my %offline = (env => { PGHOST => '/nonexistent', PGPORT => '1', DATABASE_URL => undef });
@@ -394,5 +395,31 @@ pgmig_fails(undef, $paths, [ 'check', '--offline', '--dir', "$pdir\n2" ],
 pgmig_ok($node, $paths, [ 'init', '-d', 'catdb', '--dir', "p\e[31m/new" ], qr{^created migrations folder p\\x1b\[31m/new$}m,
 	'init: the path is shown escaped');
 ok(-d "$paths/p\e[31m/new", 'init: the folder itself was created');
+
+# Checksums are SHA-256, whichever implementation a size gets (the one
+# written out below 128 bytes, pg_cryptohash above): the server's and the
+# client's agree with Perl's Digest::SHA on files of every size around it.
+{
+	my $sums = new_project('sums');
+	my %want;
+	my $n = 0;
+	foreach my $size (14, 100, 127, 128, 129, 1000, 70_000, 1_100_000)
+	{
+		my $name = sprintf('%d_size.sql', ++$n);
+		my $text = "-- migrate:up\n";
+		$text .= "SELECT 1;\n" while length($text) < $size - 20;
+		$text .= '-- ' . ('x' x ($size - length($text) - 4)) . "\n" if length($text) < $size;
+		write_migration($sums, $name, $text);
+		$want{ $n } = Digest::SHA::sha256_hex($text);
+	}
+	$node->safe_psql('postgres', 'CREATE DATABASE sumsdb');
+	pgmig_ok($node, $sums, [ 'init', '-d', 'sumsdb' ], undef, 'checksums: init');
+	pgmig_ok($node, $sums, [ 'up', '-d', 'sumsdb' ], undef, 'checksums: up');
+	my %got = split /[|\n]/, $node->safe_psql('sumsdb', 'SELECT id, file_checksum FROM pgmig.revisions');
+	is_deeply(\%got, \%want, 'checksums: the server\'s are SHA-256 of each file');
+	unlike(pgmig_ok($node, $sums, [ 'status', '-d', 'sumsdb' ], undef, 'checksums: status'),
+		qr/changed/, 'checksums: the client computes the same ones');
+	pgmig_ok($node, $sums, [ 'up', '-d', 'sumsdb' ], qr/^nothing to apply$/m, 'checksums: nothing to register again');
+}
 
 pgmig_done();
