@@ -30,60 +30,9 @@ repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$repo"
 ntables=${BENCH_TABLES:-1000}
 runs=${BENCH_RUNS:-3}
-port=${BENCH_PORT:-5487}
-started=0
-work=$(mktemp -d /tmp/pgmig-bench-ag.XXXXXX)
-chmod 755 "$work"
 
-# say, die, as_pg, instance_start, instance_stop
-. "$repo/bench/lib.sh"
-
-cleanup() {
-	set +e
-	[ "$started" = 1 ] && instance_stop "$work"
-	[ "$started" = 1 ] || psql -X -q -d postgres -c "DROP DATABASE IF EXISTS pgmig_bench_ag_run" \
-		-c "DROP DATABASE IF EXISTS pgmig_bench_ag_head" >/dev/null 2>&1
-	if [ "${BENCH_KEEP:-0}" = 1 ]; then say "kept $work"; else rm -rf "$work"; fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-[ "$(id -u)" -eq 0 ] && bash test/deps.sh >&2
-PG_CONFIG=${PG_CONFIG:-pg_config}
-export PG_CONFIG
-bindir=$("$PG_CONFIG" --bindir)
-export PATH="$bindir:$PATH"
-if [ "${BENCH_BUILD:-1}" = 1 ]; then
-	{ make -s && make -s install; } >"$work/build.log" 2>&1 || {
-		cat "$work/build.log" >&2
-		die "building or installing pgmig failed"
-	}
-fi
-pgmig=$(command -v pgmig) || die "pgmig is not installed (make install)"
-revision=$(git rev-parse --short HEAD 2>/dev/null || echo "no git")
-[ -z "$(git status --porcelain --untracked-files=no 2>/dev/null)" ] || revision="$revision with uncommitted changes"
-
-if [ -z "${PGHOST:-}" ] && [ -z "${PGPORT:-}" ]; then
-	mkdir -p "$work/sock"
-	[ "$(id -u)" -eq 0 ] && chown -R postgres: "$work"
-	instance_start "$work" "$port" max_wal_size=20GB checkpoint_timeout=1h ||
-		die "the bench server did not start"
-	started=1
-	export PGHOST=$work/sock PGPORT=$port PGUSER=postgres
-fi
-unset PGDATABASE DATABASE_URL PGOPTIONS || true
-
-sql() { PGOPTIONS="-c client_min_messages=warning" psql -X -q -A -t -v ON_ERROR_STOP=1 "$@"; }
-settle() {
-	sql -d postgres -c CHECKPOINT >/dev/null
-	sync
-}
-fresh_db() {
-	sql -d postgres -c "DROP DATABASE IF EXISTS $1" -c "CREATE DATABASE $1" >/dev/null
-	sql -d "$1" -c "CREATE EXTENSION pgmig" >/dev/null
-}
-server_version=$(sql -d postgres -c "SHOW server_version")
+. "$repo/bench/lib.sh"			# bench_start, sql, timed, fig, ...
+bench_start ag "${BENCH_PORT:-5487}" pgmig_bench_ag_run pgmig_bench_ag_head
 
 # The project: the migrations, and schema.sql from the head they build.
 say "generating $ntables revisions of a table each"
@@ -105,20 +54,6 @@ pg_dump --schema-only -d pgmig_bench_ag_head -f "$proj/schema.sql"
 	echo "DROP TABLE public.bench_ddl_$ntables;"
 } >>"$proj/schema.sql"
 [ "$(id -u)" -eq 0 ] && [ "$started" = 1 ] && chown -R postgres: "$work"
-
-declare -A samples				# key -> "seconds seconds ..."
-now() { date +%s%N; }
-
-# timed KEY STATUS CMD...: run CMD (stderr to $work/err), which must exit
-# with STATUS; its wall time goes to samples[KEY].
-timed() {
-	local key=$1 want=$2 t0 rc=0
-	shift 2
-	t0=$(now)
-	"$@" >"$work/out" 2>"$work/err" || rc=$?
-	[ "$rc" = "$want" ] || { cat "$work/err" >&2; die "$key: exit status $rc, not $want: $*"; }
-	samples[$key]+="$(awk -v ns="$(($(now) - t0))" 'BEGIN { printf "%.6f", ns / 1e9 }') "
-}
 
 # steps PREFIX: the seconds of each -v line of $work/err into samples.
 steps() {
@@ -160,14 +95,6 @@ for ((r = 1; r <= runs; r++)); do
 	rm -f "$written"
 done
 
-# median and range of samples[KEY]
-fig() {
-	tr ' ' '\n' <<<"${samples[$1]:-}" | grep . | sort -n |
-		awk '{ v[NR] = $1 } END { if (NR == 0) { printf "-"; exit }
-			m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
-			printf "%.3f s (%.3f-%.3f)", m, v[1], v[NR] }'
-}
-med() { fig "$1" | awk '{ print $1 }'; }
 ratio() { awk -v a="$(med "$1")" -v b="$(med up)" 'BEGIN { printf "%.2f", a / b }'; }
 verdict() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a < b) }' && echo met || echo MISSED; }
 row() { printf '%-44s %-26s %9s  %s\n' "$@"; }

@@ -7,6 +7,8 @@
 # KIND is one of
 #   tiny   N revisions of one INSERT each (the first also creates the table)
 #   ddl    N revisions of CREATE TABLE + CREATE INDEX + INSERT
+#   nontx  the same, but every 20th revision is a no-transaction one
+#          (CREATE INDEX CONCURRENTLY on the table before it)
 #   mem    one revision of N INSERT statements (after one CREATE TABLE)
 #
 # DIR gets
@@ -14,18 +16,19 @@
 #   all.sql       every up section, concatenated in version order
 #                 (for psql -1: one session, one transaction)
 #   per_file.sql  the same, each file's up section in BEGIN; ... COMMIT;
-#                 (one session, a transaction per file)
+#                 (one session, a transaction per file; a no-transaction
+#                 file's statements each in a transaction of their own)
 #   register.sql  one mig_register(text[], text[]) call with every file,
 #                 so that SELECT mig_apply() finds them registered
 set -euo pipefail
 
 if [ $# -ne 3 ]; then
-	echo "usage: bash bench/gen.sh tiny|ddl|mem N DIR" >&2
+	echo "usage: bash bench/gen.sh tiny|ddl|nontx|mem N DIR" >&2
 	exit 2
 fi
 kind=$1 n=$2 dir=$3
 case $kind in
-tiny | ddl | mem) ;;
+tiny | ddl | nontx | mem) ;;
 *)
 	echo "gen: unknown workload \"$kind\"" >&2
 	exit 2
@@ -59,7 +62,8 @@ BEGIN {
 	}
 	for (i = 1; i <= n; i++) {
 		f = sprintf("%s/%s_%s_%d.sql", dir, version(i), kind, i)
-		print "-- migrate:up" > f
+		if (kind != "nontx" || i % 20 != 0)
+			print "-- migrate:up" > f
 		if (kind == "tiny") {
 			if (i == 1)
 				print "CREATE TABLE bench_tiny (id integer PRIMARY KEY, note text NOT NULL);" > f
@@ -70,8 +74,15 @@ BEGIN {
 				print "DROP TABLE bench_tiny;" > f
 			else
 				printf "DELETE FROM bench_tiny WHERE id = %d;\n", i > f
+		} else if (kind == "nontx" && i % 20 == 0) {
+			t = "bench_nontx_" (i - 1)
+			print "-- migrate:up transaction:false" > f
+			printf "CREATE INDEX CONCURRENTLY %s_created_idx ON %s (created_at);\n", t, t > f
+			print "" > f
+			print "-- migrate:down transaction:false" > f
+			printf "DROP INDEX CONCURRENTLY %s_created_idx;\n", t > f
 		} else {
-			t = "bench_ddl_" i
+			t = "bench_" kind "_" i
 			printf "CREATE TABLE %s (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, name text NOT NULL, created_at timestamptz NOT NULL DEFAULT now());\n", t > f
 			printf "CREATE INDEX %s_name_idx ON %s (name);\n", t, t > f
 			printf "INSERT INTO %s (name) VALUES (%crow %d%c);\n", t, 39, i, 39 > f
@@ -89,10 +100,15 @@ files() { find "$dir/migrations" -name '*.sql' | LC_ALL=C sort; }
 
 files | awk -v all="$dir/all.sql" -v per="$dir/per_file.sql" '
 {
-	print "BEGIN;" > per
 	up = 0
+	nontx = 0
 	while ((getline line < $0) > 0) {
-		if (line ~ /^-- migrate:up/) { up = 1; continue }
+		if (line ~ /^-- migrate:up/) {
+			up = 1
+			nontx = line ~ /transaction:false/
+			if (!nontx) print "BEGIN;" > per
+			continue
+		}
 		if (line ~ /^-- migrate:down/) { up = 0; continue }
 		if (up) {
 			print line > all
@@ -100,7 +116,7 @@ files | awk -v all="$dir/all.sql" -v per="$dir/per_file.sql" '
 		}
 	}
 	close($0)
-	print "COMMIT;" > per
+	if (!nontx) print "COMMIT;" > per
 }'
 
 # One mig_register(names, contents) call; contents are dollar-quoted.
