@@ -151,18 +151,12 @@ pgmig_checksum(const char *data, size_t len, char out[PGMIG_CHECKSUM_LEN])
 							 len >= PGMIG_SHA256_LIBRARY_MIN ? PGMIG_SHA256_LIBRARY : PGMIG_SHA256_OWN);
 }
 
-/*
- * The same by one implementation (the benchmark compares them): the one
- * written out here, or the library's, which falls back on the first where
- * it is missing (PostgreSQL 13) or fails.
- */
-bool
-pgmig_checksum_by(const char *data, size_t len, char out[PGMIG_CHECKSUM_LEN],
-				  PgmigSha256Impl impl)
+/* SHA-256 by the implementation written out here. */
+static void
+own_sha256(const char *data, size_t len, uint8 digest[32])
 {
 	uint32		h[8] = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
 	0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
-	uint8		digest[32];
 	const uint8 *p = (const uint8 *) data;
 	size_t		left = len;
 	uint8		tail[128];
@@ -170,13 +164,6 @@ pgmig_checksum_by(const char *data, size_t len, char out[PGMIG_CHECKSUM_LEN],
 	uint64		bits = (uint64) len * 8;
 	int			i;
 
-#if PG_VERSION_NUM >= 140000
-	if (impl == PGMIG_SHA256_LIBRARY && library_sha256(data, len, digest))
-	{
-		to_hex(digest, out);
-		return true;
-	}
-#endif
 	for (; left >= 64; left -= 64, p += 64)
 		sha256_block(h, p);
 	/* the rest, a 1 bit, zeros, and the length in bits: one or two blocks */
@@ -189,9 +176,25 @@ pgmig_checksum_by(const char *data, size_t len, char out[PGMIG_CHECKSUM_LEN],
 	sha256_block(h, tail);
 	if (ntail == 128)
 		sha256_block(h, tail + 64);
-
 	for (i = 0; i < 32; i++)
 		digest[i] = (uint8) (h[i / 4] >> (24 - 8 * (i % 4)));
+}
+
+/*
+ * The same by one implementation (the benchmark compares them): the one
+ * written out here, or the library's, which falls back on the first where
+ * it is missing (PostgreSQL 13) or fails.
+ */
+bool
+pgmig_checksum_by(const char *data, size_t len, char out[PGMIG_CHECKSUM_LEN],
+				  PgmigSha256Impl impl)
+{
+	uint8		digest[32];
+
+#if PG_VERSION_NUM >= 140000
+	if (impl != PGMIG_SHA256_LIBRARY || !library_sha256(data, len, digest))
+#endif
+		own_sha256(data, len, digest);
 	to_hex(digest, out);
 	return true;
 }

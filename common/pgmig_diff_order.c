@@ -23,6 +23,7 @@
 
 #include "pgmig_diff.h"
 #include "pgmig_diff_int.h"
+#include "pgmig_heap.h"
 
 /* Is a constraint written inside its new table's CREATE TABLE? */
 static bool
@@ -374,15 +375,24 @@ column_cmp(const DiffCtx *ctx, const DiffNode *x, const DiffNode *y)
 	return atoi(pa) < atoi(pb) ? -1 : 1;
 }
 
+/* What the order of the ready nodes looks at. */
+typedef struct ReadyOrder
+{
+	const DiffCtx *ctx;
+	const DiffGraph *g;
+} ReadyOrder;
+
 /*
- * Order of two ready nodes: phase, then kind, then the columns added to
- * a table in their place, then id.
+ * The heap's order of two ready nodes: phase, then kind, then the columns
+ * added to a table in their place, then id.
  */
 static bool
-node_before(const DiffCtx *ctx, const DiffGraph *g, int a, int b)
+node_before(int a, int b, void *arg)
 {
-	const DiffNode *x = &g->nodes[a];
-	const DiffNode *y = &g->nodes[b];
+	const ReadyOrder *o = (const ReadyOrder *) arg;
+	const DiffCtx *ctx = o->ctx;
+	const DiffNode *x = &o->g->nodes[a];
+	const DiffNode *y = &o->g->nodes[b];
 	int			c;
 
 	if (x->phase != y->phase)
@@ -392,52 +402,6 @@ node_before(const DiffCtx *ctx, const DiffGraph *g, int a, int b)
 	if ((c = column_cmp(ctx, x, y)) != 0)
 		return c < 0;
 	return x->item < y->item;
-}
-
-/* Binary heap of ready nodes. */
-static void
-heap_push(const DiffCtx *ctx, const DiffGraph *g, int *heap, int *n, int v)
-{
-	int			i = (*n)++;
-
-	heap[i] = v;
-	while (i > 0 && node_before(ctx, g, heap[i], heap[(i - 1) / 2]))
-	{
-		int			p = (i - 1) / 2,
-					t = heap[p];
-
-		heap[p] = heap[i];
-		heap[i] = t;
-		i = p;
-	}
-}
-
-static int
-heap_pop(const DiffCtx *ctx, const DiffGraph *g, int *heap, int *n)
-{
-	int			top = heap[0];
-	int			i = 0;
-
-	heap[0] = heap[--(*n)];
-	for (;;)
-	{
-		int			l = 2 * i + 1,
-					r = l + 1,
-					m = i,
-					t;
-
-		if (l < *n && node_before(ctx, g, heap[l], heap[m]))
-			m = l;
-		if (r < *n && node_before(ctx, g, heap[r], heap[m]))
-			m = r;
-		if (m == i)
-			break;
-		t = heap[m];
-		heap[m] = heap[i];
-		heap[i] = t;
-		i = m;
-	}
-	return top;
 }
 
 /* Name what is left in a cycle of dependencies. */
@@ -467,26 +431,27 @@ cycle_error(DiffCtx *ctx, DiffGraph *g)
 bool
 diff_order_and_emit(DiffCtx *ctx, DiffGraph *g)
 {
-	int		   *heap = palloc(sizeof(int) * (g->nnodes + 1));
-	int			nheap = 0;
+	ReadyOrder	order = {ctx, g};
+	PgmigHeap	heap;
 	int			done = 0;
 	int			k;
 
+	pgmig_heap_init(&heap, g->nnodes, node_before, &order);
 	for (k = 0; k < g->nnodes; k++)
 		if (g->nodes[k].nin == 0)
-			heap_push(ctx, g, heap, &nheap, k);
-	while (nheap > 0)
+			pgmig_heap_push(&heap, k);
+	while (heap.n > 0)
 	{
-		int			v = heap_pop(ctx, g, heap, &nheap);
+		int			v = pgmig_heap_pop(&heap);
 		DiffNode   *node = &g->nodes[v];
 
 		diff_emit(ctx, &ctx->items[node->item], node->phase);
 		done++;
 		for (k = node->first; k < node->first + node->nout; k++)
 			if (--g->nodes[g->succ[k]].nin == 0)
-				heap_push(ctx, g, heap, &nheap, g->succ[k]);
+				pgmig_heap_push(&heap, g->succ[k]);
 	}
-	pfree(heap);
+	pgmig_heap_free(&heap);
 	if (done < g->nnodes)
 		return cycle_error(ctx, g);
 	return true;

@@ -67,16 +67,13 @@ emit_sequence_rename(DiffCtx *ctx, const char *was, const char *now)
 	const char *now_name = last_name(now);
 	int			was_schema = (int) (was_name - was);
 	int			now_schema = (int) (now_name - now);
-	const char *at = was;
 
 	if (was_schema != now_schema || strncmp(was, now, was_schema) != 0)
-	{
 		diff_add_stepf(ctx, NULL, "ALTER SEQUENCE %s SET SCHEMA %.*s", was,
 					   now_schema - 1, now);
-		at = psprintf("%.*s%s", now_schema, now, was_name);
-	}
 	if (strcmp(was_name, now_name) != 0)
-		diff_add_stepf(ctx, NULL, "ALTER SEQUENCE %s RENAME TO %s", at, now_name);
+		diff_add_stepf(ctx, NULL, "ALTER SEQUENCE %.*s%s RENAME TO %s",
+					   now_schema, now, was_name, now_name);
 }
 
 /* A column as CREATE TABLE and ADD COLUMN write it. */

@@ -24,6 +24,7 @@
 #include "lib/stringinfo.h"
 
 #include "pgmig_graph.h"
+#include "pgmig_heap.h"
 #include "pgmig_version.h"
 
 /* qsort comparator: nodes in version order. */
@@ -66,51 +67,11 @@ find_exact(const PgmigGraph *g, const char *name)
 	return found;
 }
 
-/* Min-heap of node indexes, for a topological order that prefers versions. */
-typedef struct IntHeap
+/* The heap's order: lowest node index (so lowest version) first. */
+static bool
+index_before(int a, int b, void *arg)
 {
-	int			n;
-	int		   *v;
-} IntHeap;
-
-/* Add "x" to the heap. */
-static void
-heap_push(IntHeap *h, int x)
-{
-	int			i = h->n++;
-
-	while (i > 0 && h->v[(i - 1) / 2] > x)
-	{
-		h->v[i] = h->v[(i - 1) / 2];
-		i = (i - 1) / 2;
-	}
-	h->v[i] = x;
-}
-
-/* Remove and return the heap's smallest index. */
-static int
-heap_pop(IntHeap *h)
-{
-	int			top = h->v[0];
-	int			x = h->v[--h->n];
-	int			i = 0;
-
-	for (;;)
-	{
-		int			c = 2 * i + 1;
-
-		if (c >= h->n)
-			break;
-		if (c + 1 < h->n && h->v[c + 1] < h->v[c])
-			c++;
-		if (h->v[c] >= x)
-			break;
-		h->v[i] = h->v[c];
-		i = c;
-	}
-	if (h->n > 0)
-		h->v[i] = x;
-	return top;
+	return a < b;
 }
 
 /* Free what pgmig_graph_build allocated, after one of its errors. */
@@ -262,31 +223,30 @@ order_topologically(PgmigGraph *g, PgmigError *err)
 	PgmigNode  *nodes = g->nodes;
 	int			n = g->n;
 	int		   *indeg = palloc0((n > 0 ? n : 1) * sizeof(int));
-	IntHeap		heap;
+	PgmigHeap	heap;
 	int			done = 0;
 	int			i,
 				j;
 
 	g->order = palloc((n > 0 ? n : 1) * sizeof(int));
-	heap.n = 0;
-	heap.v = palloc((n > 0 ? n : 1) * sizeof(int));
+	pgmig_heap_init(&heap, n, index_before, NULL);
 	for (i = 0; i < n; i++)
 	{
 		indeg[i] = nodes[i].nparents;
 		if (indeg[i] == 0)
-			heap_push(&heap, i);
+			pgmig_heap_push(&heap, i);
 	}
 	while (heap.n > 0)
 	{
-		int			x = heap_pop(&heap);
+		int			x = pgmig_heap_pop(&heap);
 
 		nodes[x].topo = done;
 		g->order[done++] = x;
 		for (j = 0; j < nodes[x].nchildren; j++)
 			if (--indeg[nodes[x].children[j]] == 0)
-				heap_push(&heap, nodes[x].children[j]);
+				pgmig_heap_push(&heap, nodes[x].children[j]);
 	}
-	pfree(heap.v);
+	pgmig_heap_free(&heap);
 	if (done < n)
 		report_cycle(g, indeg, err);
 	pfree(indeg);

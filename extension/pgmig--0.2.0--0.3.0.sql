@@ -121,25 +121,7 @@ $fn$;
 COMMENT ON FUNCTION pgmig.run_end() IS 'note that the run of this session ended';
 
 REVOKE EXECUTE ON FUNCTION pgmig.run_begin(text, text), pgmig.run_end() FROM PUBLIC;
-
--- roles that could record migrations keep doing so
-DO $$
-DECLARE
-	r name;
-BEGIN
-	FOR r IN
-		SELECT DISTINCT a.grantee::regrole::name
-		FROM pg_catalog.pg_class c,
-			 LATERAL pg_catalog.aclexplode(c.relacl) a
-		WHERE c.oid = 'pgmig.schema_migrations'::pg_catalog.regclass
-		  AND a.privilege_type = 'INSERT' AND a.grantee <> 0
-		  AND a.grantee <> c.relowner
-	LOOP
-		EXECUTE pg_catalog.format('GRANT SELECT, INSERT, DELETE ON pgmig.runs TO %I', r);
-		EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION pgmig.run_begin(text, text), pgmig.run_end() TO %I', r);
-	END LOOP;
-END
-$$;
+-- granted at the end of this script to the roles that record migrations
 
 /*
  * Guard (issue 10, items 9 and 10): what only pgmig's administrators may
@@ -872,7 +854,8 @@ COMMENT ON PROCEDURE pgmig.load_schema_each(text[], text[], boolean) IS
 	'run the statements of schema files in order, each in a transaction of its own, RESET ALL after each file (ownership and grants only with privileges)';
 REVOKE EXECUTE ON PROCEDURE pgmig.load_schema_each(text[], text[], boolean) FROM PUBLIC;
 
--- roles that could record migrations may load schema files too
+-- roles that could record migrations keep doing so (their runs are noted
+-- in pgmig.runs), and may load schema files
 DO $$
 DECLARE
 	r name;
@@ -885,6 +868,8 @@ BEGIN
 		  AND a.privilege_type = 'INSERT' AND a.grantee <> 0
 		  AND a.grantee <> c.relowner
 	LOOP
+		EXECUTE pg_catalog.format('GRANT SELECT, INSERT, DELETE ON pgmig.runs TO %I', r);
+		EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION pgmig.run_begin(text, text), pgmig.run_end() TO %I', r);
 		EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION pgmig.load_schema(text, text, boolean) TO %I', r);
 		EXECUTE pg_catalog.format('GRANT EXECUTE ON PROCEDURE pgmig.load_schema_each(text[], text[], boolean) TO %I', r);
 	END LOOP;

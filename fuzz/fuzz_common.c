@@ -161,21 +161,6 @@ free_input(Input *in)
 	free(in->applied);
 }
 
-/* Free a PgmigError's strings. */
-static void
-free_error(PgmigError *err)
-{
-	if (err->message)
-		pfree(err->message);
-	if (err->detail)
-		pfree(err->detail);
-	if (err->hint)
-		pfree(err->hint);
-	if (err->file_name)
-		pfree(err->file_name);
-	memset(err, 0, sizeof(*err));
-}
-
 /* Free what pgmig_parse_script allocated (after success or failure). */
 static void
 free_script(PgmigScript *s)
@@ -276,7 +261,7 @@ check_file_name(const char *name)
 	{
 		CHECK(err.message != NULL && err.kind == PGMIG_ERR_FILE,
 			  "failure without a message for \"%s\"", name);
-		free_error(&err);
+		pgmig_error_free(&err);
 	}
 }
 
@@ -439,7 +424,7 @@ parse_file(const InputFile *f, PgmigScript *s)
 	{
 		CHECK(err.message != NULL, "failure without a message");
 		check_error_location(f->name, content, &err);
-		free_error(&err);
+		pgmig_error_free(&err);
 		free_script(s);
 	}
 	free(content);
@@ -511,7 +496,7 @@ check_plan(const PgmigGraph *g, const char *target)
 		CHECK(x < g->n && err.message == NULL, "find \"%s\": %d", target, x);
 	else
 		CHECK(err.message != NULL, "find \"%s\" failed without a message", target);
-	free_error(&err);
+	pgmig_error_free(&err);
 
 	for (r = 0; r < 2; r++)
 	{
@@ -526,7 +511,7 @@ check_plan(const PgmigGraph *g, const char *target)
 		{
 			CHECK(err.message != NULL && plan.steps == NULL,
 				  "plan \"%s\" failed without a message", target);
-			free_error(&err);
+			pgmig_error_free(&err);
 			free(pos);
 			continue;
 		}
@@ -606,7 +591,7 @@ run_graph(PgmigScript *scripts, int n, const Input *in)
 		for (i = 0; i < n; i++)
 			CHECK(nodes[i].parents == NULL && nodes[i].children == NULL,
 				  "build failed and left parents or children");
-		free_error(&err);
+		pgmig_error_free(&err);
 		free(nodes);
 		return;
 	}

@@ -24,7 +24,7 @@ use PostgreSQL::Test::Utils;
 use Test::More;
 
 our @EXPORT = qw(
-  new_node new_project write_migration migration read_file_text
+  new_node new_project write_migration write_file migration read_file_text
   pgmig pgmig_ok pgmig_fails pgmig_start pgmig_finish
   sql_value at_file_line pgmig_done
 );
@@ -112,7 +112,13 @@ sub migration
 sub write_migration
 {
 	my ($dir, $name, $text) = @_;
-	my $path = "$dir/migrations/$name";
+	return write_file("$dir/migrations/$name", $text);
+}
+
+# Write a file (raw bytes); returns its path.
+sub write_file
+{
+	my ($path, $text) = @_;
 	open my $fh, '>:raw', $path or die "open $path: $!";
 	print $fh $text;
 	close $fh or die "close $path: $!";

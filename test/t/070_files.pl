@@ -31,16 +31,6 @@ sub new_database
 }
 new_database('utf8db');
 
-# Write a file (raw bytes); returns its path.
-sub write_file
-{
-	my ($path, $text) = @_;
-	open my $fh, '>:raw', $path or die "open $path: $!";
-	print $fh $text;
-	close $fh or die "close $path: $!";
-	return $path;
-}
-
 # One value from database "db".
 sub sql_value_in
 {

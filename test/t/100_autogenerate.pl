@@ -21,16 +21,6 @@ my $node = new_node('autogen');
 my $srcdir = $ENV{PGMIG_SRCDIR} or die "PGMIG_SRCDIR is not set";
 my $shadow_like = "datname LIKE 'pgmig\\_shadow\\_%'";
 
-# Write a file (raw bytes); returns its path.
-sub write_file
-{
-	my ($path, $text) = @_;
-	open my $fh, '>:raw', $path or die "open $path: $!";
-	print $fh $text;
-	close $fh or die "close $path: $!";
-	return $path;
-}
-
 # The names in the migrations folder of the project "dir" is in (or
 # above), sorted, as one string.
 sub migration_files
@@ -51,7 +41,6 @@ sub shadows
 
 # A database with the extension, and a project whose first revision
 # creates table users.
-my $ncase = 0;
 sub new_case
 {
 	my ($name) = @_;
