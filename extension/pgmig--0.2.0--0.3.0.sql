@@ -111,17 +111,9 @@ $fn$;
 COMMENT ON FUNCTION pgmig.run_begin(text, text) IS
 	'note that a run starts; returns the runs found interrupted, now in the audit log';
 
--- the run of this session ended (successfully or with its failure logged)
-CREATE FUNCTION pgmig.run_end() RETURNS void
-	LANGUAGE sql VOLATILE
-	SET search_path = pg_catalog, pg_temp
-AS $fn$
-	DELETE FROM pgmig.runs WHERE pid = pg_backend_pid()
-$fn$;
-COMMENT ON FUNCTION pgmig.run_end() IS 'note that the run of this session ended';
-
-REVOKE EXECUTE ON FUNCTION pgmig.run_begin(text, text), pgmig.run_end() FROM PUBLIC;
--- granted at the end of this script to the roles that record migrations
+REVOKE EXECUTE ON FUNCTION pgmig.run_begin(text, text) FROM PUBLIC;
+-- granted at the end of this script to the roles that record migrations;
+-- pgmig.run_end() is below, with the snapshot it records
 
 /*
  * Guard (issue 10, items 9 and 10): what only pgmig's administrators may
@@ -854,8 +846,408 @@ COMMENT ON PROCEDURE pgmig.load_schema_each(text[], text[], boolean) IS
 	'run the statements of schema files in order, each in a transaction of its own, RESET ALL after each file (ownership and grants only with privileges)';
 REVOKE EXECUTE ON PROCEDURE pgmig.load_schema_each(text[], text[], boolean) FROM PUBLIC;
 
+/*
+ * Drift tracking that costs what changed (issue 14).  The latest
+ * snapshot's objects are kept one row each, with the catalog row each one
+ * comes from.  While pgmig runs (in a catalog section, or in a session
+ * holding the migration lock: the client's no-transaction statements),
+ * the DDL event triggers note in pgmig.snapshot_pending what each command
+ * touched; at the end of each of the run's transactions the objects those
+ * own, and for renames the objects that name them, are hashed again
+ * (pgmig.update_map()).  The whole schema is hashed again only when
+ * something could not be seen: DDL outside pgmig since the last snapshot,
+ * a command the event triggers do not report, drift tracking switched off
+ * meanwhile, a new map (after an update or a restore), or on demand
+ * (mig_drift(), mig_fingerprint(), check --drift).  A run records its
+ * snapshot (the fingerprint, one row of pgmig.snapshots) once, at its end.
+ */
+CREATE TABLE pgmig.snapshot_objects (
+	key text COLLATE "C" PRIMARY KEY,	-- kind and name, as in object_map()
+	hash text NOT NULL,
+	classid oid NOT NULL,		-- the catalog row of the object
+	objid oid NOT NULL,
+	owner oid NOT NULL			-- an index's or a sequence's table, else 0
+);
+CREATE INDEX ON pgmig.snapshot_objects (objid, classid);
+-- a table's indexes and sequences can go without being reported (DROP
+-- IDENTITY, an index rebuilt): they are hashed again with it
+CREATE INDEX ON pgmig.snapshot_objects (owner) WHERE owner <> 0;
+COMMENT ON TABLE pgmig.snapshot_objects IS
+	'the objects of the latest snapshot, with their hashes: what drift is measured against';
+GRANT SELECT ON pgmig.snapshot_objects TO PUBLIC;
+-- a restore brings the rows back; their object ids are checked (map_valid)
+SELECT pg_catalog.pg_extension_config_dump('pgmig.snapshot_objects', '');
+
+CREATE TABLE pgmig.snapshot_pending (
+	classid oid NOT NULL,		-- 0: hash the whole schema again
+	objid oid NOT NULL,
+	renamed boolean NOT NULL	-- objects that name it must be hashed again too
+);
+COMMENT ON TABLE pgmig.snapshot_pending IS
+	'objects a run touched since the map was last brought up to date';
+
+ALTER TABLE pgmig.status_cache
+	-- pgmig.snapshot_objects is the latest snapshot's map, by object id
+	ADD COLUMN map_valid boolean NOT NULL DEFAULT false,
+	-- the map changed since the latest snapshot row: the action to record
+	ADD COLUMN unrecorded text;
+
+/*
+ * The schema's objects as pgmig.schema_objects() hashes them, with the
+ * catalog row of each, all of them or those listed (classids[i],
+ * objids[i]).  Each definition is read per object, so hashing a few of a
+ * large schema costs a few.
+ */
+CREATE FUNCTION pgmig.object_hashes(classids oid[], objids oid[])
+	RETURNS TABLE (classid oid, objid oid, owner oid, kind text, object text, hash text)
+	LANGUAGE sql STABLE
+	SET search_path = pg_catalog, pg_temp
+	SET jit = off
+AS $fn$
+WITH wanted AS (
+	SELECT u.c, u.o FROM unnest(classids, objids) u(c, o)
+),
+ns AS (
+	SELECT n.oid, n.nspname, n.nspacl
+	FROM pg_namespace n
+	WHERE n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast', 'pgmig')
+	  AND n.nspname !~ '^pg_(toast_)?temp_'
+	  AND NOT EXISTS (SELECT FROM pg_depend d
+					  WHERE d.classid = 'pg_namespace'::regclass
+						AND d.objid = n.oid AND d.deptype = 'e')
+),
+rels AS (
+	SELECT c.*, ns.nspname
+	FROM pg_class c JOIN ns ON ns.oid = c.relnamespace
+	WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f', 'S', 'c', 'i', 'I')
+	  AND (classids IS NULL OR c.oid IN (SELECT w.o FROM wanted w
+										 WHERE w.c = 'pg_class'::regclass))
+	  AND NOT EXISTS (SELECT FROM pg_depend d
+					  WHERE d.classid = 'pg_class'::regclass
+						AND d.objid = c.oid AND d.deptype = 'e')
+),
+defs (classid, objid, owner, kind, object, def) AS (
+	SELECT 'pg_namespace'::regclass::oid, ns.oid, 0::oid, 'schema', format('%I', ns.nspname),
+		   coalesce(ns.nspacl::text, '')
+	FROM ns
+	WHERE classids IS NULL OR ns.oid IN (SELECT w.o FROM wanted w
+										  WHERE w.c = 'pg_namespace'::regclass)
+UNION ALL
+	SELECT 'pg_class'::regclass::oid, c.oid,
+		   coalesce(CASE WHEN c.relkind IN ('i', 'I')
+						 THEN (SELECT i.indrelid FROM pg_index i WHERE i.indexrelid = c.oid)
+						 WHEN c.relkind = 'S'
+						 THEN (SELECT d.refobjid FROM pg_depend d
+							   WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid
+								 AND d.refclassid = 'pg_class'::regclass
+								 AND d.deptype IN ('a', 'i') LIMIT 1) END, 0),
+		   CASE c.relkind WHEN 'r' THEN 'table' WHEN 'p' THEN 'table'
+		   WHEN 'v' THEN 'view' WHEN 'm' THEN 'materialized view'
+		   WHEN 'f' THEN 'foreign table' WHEN 'S' THEN 'sequence'
+		   WHEN 'c' THEN 'type' ELSE 'index' END,
+		   format('%I.%I', c.nspname, c.relname),
+		   CASE WHEN c.relkind IN ('i', 'I') THEN pg_get_indexdef(c.oid)
+		   ELSE concat_ws(E'\n',
+			concat(c.relkind, c.relpersistence, c.relrowsecurity, c.relforcerowsecurity),
+			c.reloptions::text, c.relacl::text,
+			pg_get_expr(c.relpartbound, c.oid),
+			CASE WHEN c.relkind = 'p' THEN pg_get_partkeydef(c.oid) END,
+			(SELECT string_agg(format('%I %s%s%s%s%s', a.attname,
+									  format_type(a.atttypid, a.atttypmod),
+									  CASE WHEN a.attnotnull THEN ' not null' ELSE '' END,
+									  ' default ' || pg_get_expr(ad.adbin, ad.adrelid),
+									  ' identity ' || nullif(a.attidentity, '')::text,
+									  ' generated ' || nullif(a.attgenerated, '')::text),
+							   ', ' ORDER BY a.attnum)
+			 FROM pg_attribute a
+			 LEFT JOIN pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum
+			 WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped),
+			(SELECT string_agg(format('%I %s', co.conname, pg_get_constraintdef(co.oid)),
+							   ', ' ORDER BY co.conname)
+			 FROM pg_constraint co WHERE co.conrelid = c.oid),
+			(SELECT string_agg(pg_get_triggerdef(t.oid), ', ' ORDER BY t.tgname)
+			 FROM pg_trigger t WHERE t.tgrelid = c.oid AND NOT t.tgisinternal),
+			(SELECT string_agg(format('%I %s %s %s %s %s', p.polname, p.polcmd, p.polpermissive,
+									  p.polroles::regrole[]::text,
+									  pg_get_expr(p.polqual, p.polrelid),
+									  pg_get_expr(p.polwithcheck, p.polrelid)),
+							   ', ' ORDER BY p.polname)
+			 FROM pg_policy p WHERE p.polrelid = c.oid),
+			(SELECT string_agg(pg_get_ruledef(r.oid), ', ' ORDER BY r.rulename)
+			 FROM pg_rewrite r WHERE r.ev_class = c.oid AND r.rulename <> '_RETURN'),
+			(SELECT string_agg(i.inhparent::regclass::text, ', ' ORDER BY i.inhseqno)
+			 FROM pg_inherits i WHERE i.inhrelid = c.oid),
+			CASE WHEN c.relkind IN ('v', 'm') THEN pg_get_viewdef(c.oid) END,
+			CASE WHEN c.relkind = 'S' THEN
+			(SELECT concat_ws(' ', s.seqtypid::regtype, s.seqstart, s.seqincrement,
+							  s.seqmax, s.seqmin, s.seqcache, s.seqcycle)
+			 FROM pg_sequence s WHERE s.seqrelid = c.oid) END)
+		   END
+	FROM rels c
+UNION ALL
+	SELECT 'pg_proc'::regclass::oid, p.oid, 0::oid,
+		   CASE p.prokind WHEN 'p' THEN 'procedure' WHEN 'a' THEN 'aggregate'
+		   ELSE 'function' END,
+		   format('%I.%I(%s)', ns.nspname, p.proname,
+				  pg_get_function_identity_arguments(p.oid)),
+		   concat_ws(E'\n', p.proacl::text,
+					 CASE WHEN p.prokind = 'a'
+					 THEN (SELECT concat_ws(' ', ag.aggtransfn, ag.aggfinalfn, ag.aggtranstype::regtype,
+											ag.agginitval)
+						   FROM pg_aggregate ag WHERE ag.aggfnoid = p.oid)
+					 ELSE pg_get_functiondef(p.oid) END)
+	FROM pg_proc p JOIN ns ON ns.oid = p.pronamespace
+	WHERE (classids IS NULL OR p.oid IN (SELECT w.o FROM wanted w
+										  WHERE w.c = 'pg_proc'::regclass))
+	  AND NOT EXISTS (SELECT FROM pg_depend d
+					  WHERE d.classid = 'pg_proc'::regclass
+						AND d.objid = p.oid AND d.deptype = 'e')
+UNION ALL
+	SELECT 'pg_type'::regclass::oid, t.oid, 0::oid,
+		   CASE t.typtype WHEN 'e' THEN 'enum' WHEN 'd' THEN 'domain'
+		   WHEN 'r' THEN 'range' ELSE 'type' END,
+		   format('%I.%I', ns.nspname, t.typname),
+		   concat_ws(E'\n', t.typacl::text,
+			CASE t.typtype
+			WHEN 'e' THEN (SELECT string_agg(quote_literal(e.enumlabel), ', ' ORDER BY e.enumsortorder)
+						   FROM pg_enum e WHERE e.enumtypid = t.oid)
+			WHEN 'd' THEN concat_ws(' ', format_type(t.typbasetype, t.typtypmod), t.typnotnull,
+									t.typdefault,
+									(SELECT string_agg(format('%I %s', co.conname, pg_get_constraintdef(co.oid)),
+													   ', ' ORDER BY co.conname)
+									 FROM pg_constraint co WHERE co.contypid = t.oid))
+			WHEN 'r' THEN (SELECT concat_ws(' ', r.rngsubtype::regtype, r.rngsubopc, r.rngcollation,
+											r.rngcanonical, r.rngsubdiff)
+						   FROM pg_range r WHERE r.rngtypid = t.oid)
+			ELSE concat_ws(' ', t.typinput, t.typoutput, t.typlen, t.typalign, t.typstorage)
+			END)
+	FROM pg_type t JOIN ns ON ns.oid = t.typnamespace
+	WHERE (t.typtype IN ('e', 'd', 'r') OR (t.typtype = 'b' AND t.typcategory <> 'A'))
+	  AND (classids IS NULL OR t.oid IN (SELECT w.o FROM wanted w
+										  WHERE w.c = 'pg_type'::regclass))
+	  AND NOT EXISTS (SELECT FROM pg_depend d
+					  WHERE d.classid = 'pg_type'::regclass
+						AND d.objid = t.oid AND d.deptype = 'e')
+UNION ALL
+	SELECT 'pg_extension'::regclass::oid, x.oid, 0::oid, 'extension', format('%I', x.extname),
+		   concat_ws(' ', x.extversion, x.extnamespace::regnamespace)
+	FROM pg_extension x
+	WHERE x.extname <> 'pgmig'
+	  AND (classids IS NULL OR x.oid IN (SELECT w.o FROM wanted w
+										  WHERE w.c = 'pg_extension'::regclass))
+UNION ALL
+	SELECT 'pg_event_trigger'::regclass::oid, e.oid, 0::oid, 'event trigger', format('%I', e.evtname),
+		   concat_ws(' ', e.evtevent, e.evtfoid::regproc, e.evtenabled, e.evttags::text)
+	FROM pg_event_trigger e
+	WHERE (classids IS NULL OR e.oid IN (SELECT w.o FROM wanted w
+										  WHERE w.c = 'pg_event_trigger'::regclass))
+	  AND NOT EXISTS (SELECT FROM pg_depend d
+					  WHERE d.classid = 'pg_event_trigger'::regclass
+						AND d.objid = e.oid AND d.deptype = 'e')
+)
+SELECT classid, objid, owner, kind, object, encode(sha256(convert_to(def, 'UTF8')), 'hex')
+FROM defs
+$fn$;
+COMMENT ON FUNCTION pgmig.object_hashes(oid[], oid[]) IS
+	'the objects of the schema (all, or those listed by catalog and id), each with a hash of its definition';
+
+-- one definition of the hashes: schema_objects() is object_hashes() of all
+CREATE OR REPLACE FUNCTION pgmig.schema_objects()
+	RETURNS TABLE (kind text, object text, hash text)
+	LANGUAGE sql STABLE
+	SET search_path = pg_catalog, pg_temp
+	SET jit = off
+AS $fn$
+	SELECT o.kind, o.object, o.hash FROM pgmig.object_hashes(NULL, NULL) o
+$fn$;
+
+/*
+ * Bring the map up to date with what this run's transaction touched
+ * (pgmig.snapshot_pending): the objects those are part of, and for a
+ * rename the objects whose definitions name it.  The whole schema is
+ * hashed again instead when something could not be seen (see above).
+ * The map's change is left for a snapshot row (status_cache.unrecorded),
+ * which the run records at its end: pgmig.record_snapshot().  The map and
+ * the pending rows are written only by this function and the event
+ * trigger, as the extension's owner; the roles that record migrations may
+ * call it (granted as pgmig.record_snapshot() is), and no one else, as
+ * hashing the whole schema again takes in what drifted.
+ */
+CREATE FUNCTION pgmig.update_map(action text) RETURNS void
+	LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+	SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+	cls oid[];
+	objs oid[];
+BEGIN
+	IF EXISTS (SELECT FROM pgmig.status_cache c WHERE NOT c.map_valid OR c.schema_changed)
+	   OR EXISTS (SELECT FROM pgmig.snapshot_pending p WHERE p.classid = 0) THEN
+		DELETE FROM pgmig.snapshot_pending;
+		DELETE FROM pgmig.snapshot_objects;
+		INSERT INTO pgmig.snapshot_objects (key, hash, classid, objid, owner)
+		SELECT o.kind || ' ' || o.object, o.hash, o.classid, o.objid, o.owner
+		FROM pgmig.object_hashes(NULL, NULL) o;
+		UPDATE pgmig.snapshots SET objects = NULL WHERE objects IS NOT NULL;
+		UPDATE pgmig.status_cache SET map_valid = true, schema_changed = false,
+			unrecorded = action;
+		RETURN;
+	END IF;
+
+	WITH RECURSIVE p AS (
+		DELETE FROM pgmig.snapshot_pending RETURNING classid, objid, renamed
+	),
+	-- a relation's or a type's row and array types: columns and functions use them
+	x AS (
+		SELECT p.classid, p.objid, p.renamed FROM p
+	UNION
+		SELECT 'pg_type'::regclass::oid, v.t, p.renamed
+		FROM p JOIN pg_class c ON c.oid = p.objid
+		JOIN pg_type rt ON rt.oid = c.reltype,
+			 LATERAL (VALUES (rt.oid), (rt.typarray)) v(t)
+		WHERE p.classid = 'pg_class'::regclass AND v.t <> 0
+	UNION
+		SELECT 'pg_type'::regclass::oid, t.typarray, p.renamed
+		FROM p JOIN pg_type t ON t.oid = p.objid
+		WHERE p.classid = 'pg_type'::regclass AND t.typarray <> 0
+	),
+	-- what is part of them, however deep (a range's multirange and its
+	-- constructors)
+	parts (classid, objid, renamed) AS (
+		SELECT x.classid, x.objid, x.renamed FROM x
+	UNION
+		SELECT d.classid, d.objid, parts.renamed
+		FROM parts JOIN pg_depend d ON d.refclassid = parts.classid AND d.refobjid = parts.objid
+		WHERE d.deptype = 'i'
+	),
+	-- what belongs to them (indexes, sequences, partitions, constraints),
+	-- and for a rename what depends on them
+	touched AS (
+		SELECT parts.classid, parts.objid FROM parts
+	UNION
+		SELECT d.classid, d.objid
+		FROM parts JOIN pg_depend d ON d.refclassid = parts.classid AND d.refobjid = parts.objid
+		WHERE d.deptype IN ('a', 'P', 'S') OR (parts.renamed AND d.deptype = 'n')
+	),
+	-- the objects of the map those are, or are part of
+	owners (classid, objid) AS (
+		SELECT t.classid, t.objid FROM touched t
+	UNION
+		SELECT 'pg_class'::regclass::oid, i.indrelid
+		FROM touched t JOIN pg_index i ON i.indexrelid = t.objid
+		WHERE t.classid = 'pg_class'::regclass
+	UNION
+		SELECT 'pg_class'::regclass::oid, ty.typrelid
+		FROM touched t JOIN pg_type ty ON ty.oid = t.objid
+		WHERE t.classid = 'pg_type'::regclass AND ty.typrelid <> 0
+	UNION
+		SELECT v.c, v.o
+		FROM touched t JOIN pg_constraint co ON co.oid = t.objid,
+			 LATERAL (VALUES ('pg_class'::regclass::oid, co.conrelid),
+							 ('pg_type'::regclass::oid, co.contypid),
+							 ('pg_class'::regclass::oid, co.conindid)) v(c, o)
+		WHERE t.classid = 'pg_constraint'::regclass AND v.o <> 0
+	UNION
+		SELECT 'pg_class'::regclass::oid, tg.tgrelid
+		FROM touched t JOIN pg_trigger tg ON tg.oid = t.objid
+		WHERE t.classid = 'pg_trigger'::regclass
+	UNION
+		SELECT 'pg_class'::regclass::oid, pol.polrelid
+		FROM touched t JOIN pg_policy pol ON pol.oid = t.objid
+		WHERE t.classid = 'pg_policy'::regclass
+	UNION
+		SELECT 'pg_class'::regclass::oid, r.ev_class
+		FROM touched t JOIN pg_rewrite r ON r.oid = t.objid
+		WHERE t.classid = 'pg_rewrite'::regclass
+	UNION
+		SELECT 'pg_class'::regclass::oid, ad.adrelid
+		FROM touched t JOIN pg_attrdef ad ON ad.oid = t.objid
+		WHERE t.classid = 'pg_attrdef'::regclass
+	)
+	SELECT array_agg(o.classid), array_agg(o.objid) INTO cls, objs
+	FROM (SELECT w.classid, w.objid FROM owners w
+		  UNION
+		  -- with a table, the indexes and sequences it had
+		  SELECT s.classid, s.objid
+		  FROM owners w JOIN pgmig.snapshot_objects s ON s.owner = w.objid
+		  WHERE w.classid = 'pg_class'::regclass AND s.owner <> 0) o;
+
+	IF cls IS NOT NULL THEN
+		DELETE FROM pgmig.snapshot_objects s
+		USING unnest(cls, objs) u(c, o)
+		WHERE s.objid = u.o AND s.classid = u.c;
+		INSERT INTO pgmig.snapshot_objects (key, hash, classid, objid, owner)
+		SELECT o.kind || ' ' || o.object, o.hash, o.classid, o.objid, o.owner
+		FROM pgmig.object_hashes(cls, objs) o
+		ON CONFLICT (key) DO UPDATE
+			SET hash = excluded.hash, classid = excluded.classid, objid = excluded.objid,
+				owner = excluded.owner;
+	END IF;
+	UPDATE pgmig.status_cache SET unrecorded = action
+	WHERE unrecorded IS DISTINCT FROM action;
+END
+$fn$;
+COMMENT ON FUNCTION pgmig.update_map(text) IS
+	'bring the latest snapshot''s objects up to date with what the run changed';
+
+-- the snapshot after a run: the map brought up to date, and its fingerprint
+CREATE OR REPLACE FUNCTION pgmig.record_snapshot(action text) RETURNS text
+	LANGUAGE sql VOLATILE
+	SET search_path = pg_catalog, pg_temp
+AS $fn$
+	SELECT pgmig.update_map($1);
+	UPDATE pgmig.status_cache SET unrecorded = NULL;
+	INSERT INTO pgmig.snapshots (action, fingerprint)
+	SELECT $1, encode(sha256(convert_to(COALESCE(string_agg(s.key || ' ' || s.hash, E'\n'
+																ORDER BY s.key), ''), 'UTF8')), 'hex')
+	FROM pgmig.snapshot_objects s
+	RETURNING fingerprint;
+$fn$;
+
+-- record the snapshot of a run whose map changed since the latest one
+CREATE FUNCTION pgmig.record_unrecorded() RETURNS text
+	LANGUAGE sql VOLATILE SECURITY DEFINER
+	SET search_path = pg_catalog, pg_temp
+AS $fn$
+	SELECT pgmig.record_snapshot(c.unrecorded)
+	FROM pgmig.status_cache c WHERE c.unrecorded IS NOT NULL
+$fn$;
+
+-- changes since the latest snapshot: its map kept as rows, or (recorded
+-- before 0.3.0, or at install) as its objects
+CREATE OR REPLACE FUNCTION pgmig.drift(OUT change text, OUT object text, OUT since timestamptz)
+	RETURNS SETOF record
+	LANGUAGE sql STABLE
+	SET search_path = pg_catalog, pg_temp
+AS $fn$
+	SELECT d.change, d.object, s.taken_at
+	FROM (SELECT * FROM pgmig.snapshots ORDER BY snapshot_id DESC LIMIT 1) s,
+		 pgmig.map_diff(COALESCE(s.objects,
+								 (SELECT COALESCE(jsonb_object_agg(m.key, m.hash), '{}')
+								  FROM pgmig.snapshot_objects m)),
+						pgmig.object_map()) d
+	WHERE current_setting('pgmig.track_drift', true) IS DISTINCT FROM 'off'
+$fn$;
+
+/*
+ * The run of this session ended (successfully or with its failure
+ * logged): it records the snapshot its transactions left to record.
+ */
+CREATE FUNCTION pgmig.run_end() RETURNS void
+	LANGUAGE sql VOLATILE
+	SET search_path = pg_catalog, pg_temp
+AS $fn$
+	DELETE FROM pgmig.runs WHERE pid = pg_backend_pid();
+	SELECT pgmig.record_unrecorded()
+	WHERE current_setting('pgmig.track_drift', true) IS DISTINCT FROM 'off';
+$fn$;
+COMMENT ON FUNCTION pgmig.run_end() IS 'note that the run of this session ended, and record its snapshot';
+
+REVOKE EXECUTE ON FUNCTION pgmig.update_map(text), pgmig.record_unrecorded(),
+	pgmig.run_end() FROM PUBLIC;
+
 -- roles that could record migrations keep doing so (their runs are noted
--- in pgmig.runs), and may load schema files
+-- in pgmig.runs, their snapshots kept as rows), and may load schema files
 DO $$
 DECLARE
 	r name;
@@ -872,6 +1264,7 @@ BEGIN
 		EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION pgmig.run_begin(text, text), pgmig.run_end() TO %I', r);
 		EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION pgmig.load_schema(text, text, boolean) TO %I', r);
 		EXECUTE pg_catalog.format('GRANT EXECUTE ON PROCEDURE pgmig.load_schema_each(text[], text[], boolean) TO %I', r);
+		EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION pgmig.update_map(text), pgmig.record_unrecorded() TO %I', r);
 	END LOOP;
 END
 $$;

@@ -51,8 +51,11 @@ SELECT action, objects IS NOT NULL AS has_objects FROM pgmig.snapshots ORDER BY 
 SELECT * FROM mig_drift();
 SELECT revision FROM mig_apply();
 SELECT action FROM pgmig.snapshots ORDER BY snapshot_id;
--- only the latest snapshot keeps its object map
+-- the latest snapshot's object map is kept as rows (snapshots recorded
+-- at install or before 0.3.0 kept it in the row)
 SELECT count(*) AS maps FROM pgmig.snapshots WHERE objects IS NOT NULL;
+SELECT (SELECT jsonb_object_agg(key, hash) FROM pgmig.snapshot_objects) = pgmig.object_map()
+  AS map_is_live;
 SELECT fingerprint = mig_fingerprint() AS recorded_is_live
 FROM pgmig.snapshots ORDER BY snapshot_id DESC LIMIT 1;
 SELECT object FROM pgmig.schema_objects() ORDER BY object COLLATE "C";

@@ -715,9 +715,19 @@ pgmig_lock(PG_FUNCTION_ARGS)
 
 PG_FUNCTION_INFO_V1(pgmig_unlock);
 
-/* pgmig.unlock(): release it; false if this session did not hold it. */
+/*
+ * pgmig.unlock(): release it; false if this session did not hold it.  The
+ * run that held it ends: its snapshot is recorded ("pgmig up --sql").
+ */
 Datum
 pgmig_unlock(PG_FUNCTION_ARGS)
 {
+	if (mig_holds_session_lock())
+	{
+		int			nestlevel = mig_connect_catalog();
+
+		mig_record_unrecorded();
+		mig_finish_catalog(nestlevel);
+	}
 	PG_RETURN_BOOL(mig_unlock_session());
 }

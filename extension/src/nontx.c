@@ -514,7 +514,7 @@ pgmig_nontx_end(PG_FUNCTION_ARGS)
 				  sqlstate, message);
 	mig_refresh_status();
 	/* what the completed statements did came from the migration, not drift */
-	mig_record_snapshot(revert ? "revert" : "apply");
+	mig_update_map(revert ? "revert" : "apply");
 	mig_finish_catalog(nestlevel);
 	PG_RETURN_VOID();
 }

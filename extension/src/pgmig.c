@@ -24,14 +24,15 @@ void		_PG_init(void);
 
 /*
  * Load the library: define the settings, apply again the stored values of
- * the ones only administrators may change, and watch transactions for the
- * catalog's depth counter.
+ * the ones only administrators may change, watch transactions for the
+ * catalog's depth counter, and utility commands for drift tracking.
  */
 void
 _PG_init(void)
 {
 	mig_define_settings();
 	mig_section_init();
+	mig_ddltrack_init();
 	mig_restore_stored_settings();
 }
 

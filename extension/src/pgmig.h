@@ -113,6 +113,7 @@ extern int	pgmig_lock_timeout;
 extern int	pgmig_lock_retries;
 extern int	pgmig_lock_retry_delay;
 extern bool pgmig_track_drift;
+extern bool pgmig_check_map;
 extern bool pgmig_allow_drop;
 extern void mig_define_settings(void);
 extern void mig_restore_stored_settings(void);
@@ -202,9 +203,16 @@ extern char *mig_status_text(void);
 extern void mig_store_status(MigCatalog *cat);
 extern void mig_refresh_status(void);
 extern bool mig_schema_maybe_changed(void);
+extern void mig_note_schema_changed(bool drop);
+
+/* ddltrack.c */
+extern void mig_ddltrack_init(void);
 
 /* snapshot.c */
 extern void mig_record_snapshot(const char *action);
+extern void mig_update_map(const char *action);
+extern void mig_record_unrecorded(void);
+extern void mig_note_pending(Oid classid, Oid objid);
 extern void mig_warn_drift(void);
 extern int	mig_drift_summary(StringInfo buf, int max);
 

@@ -268,6 +268,18 @@ mig_record_intent(const char *revision, int stmt, const char *sql)
 	if (SPI_execute_plan(plan, values, nulls, false, 0) != SPI_OK_UPDATE)
 		elog(ERROR, "could not record the intent of a statement");
 	n = SPI_processed;
+	/*
+	 * What the statement touches goes to drift tracking now: a statement
+	 * that fails or is cut short after its first commit (CREATE INDEX
+	 * CONCURRENTLY) leaves objects no event trigger reports.
+	 */
+	if (n > 0 && mig_catalog_has("snapshot_pending"))
+	{
+		if (OidIsValid(relid))
+			mig_note_pending(RelationRelationId, relid);
+		if (OidIsValid(object))
+			mig_note_pending(RelationRelationId, object);
+	}
 	mig_leave_catalog(nestlevel);
 	return n > 0;
 }

@@ -300,7 +300,11 @@ run_plan(FunctionCallInfo fcinfo, const char *target, bool revert,
 	{
 		mig_batch_flush(s.batch, "applied");
 		mig_store_status(s.cat);
-		mig_record_snapshot(revert ? "revert" : "apply");
+		/* the client's runs (max_steps) record their snapshot at their end */
+		if (max_steps < 0)
+			mig_record_snapshot(revert ? "revert" : "apply");
+		else
+			mig_update_map(revert ? "revert" : "apply");
 	}
 
 	mig_finish_catalog(nestlevel);
@@ -456,6 +460,7 @@ apply_one(void *arg)
 	mig_run_retrying(run_each_step, e, &s->current, s->search_path,
 					 can_retry(&script, 1));
 	mig_batch_flush(s->batch, "applied");
+	mig_update_map("apply");
 }
 
 PG_FUNCTION_INFO_V1(pgmig_apply_each);

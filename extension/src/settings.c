@@ -45,6 +45,7 @@ int			pgmig_lock_timeout = 5000;
 int			pgmig_lock_retries = 3;
 int			pgmig_lock_retry_delay = 1000;
 bool		pgmig_track_drift = true;
+bool		pgmig_check_map = false;
 bool		pgmig_allow_drop = false;
 
 /*
@@ -104,6 +105,14 @@ mig_define_settings(void)
 							 true,
 							 PGC_SUSET,
 							 0,
+							 NULL, NULL, NULL);
+	DefineCustomBoolVariable("pgmig.check_map",
+							 "Compares drift tracking's map with the whole schema after each update of it, and fails on a difference.",
+							 "For tests of drift tracking: each check hashes the whole schema.",
+							 &pgmig_check_map,
+							 false,
+							 PGC_SUSET,
+							 GUC_NOT_IN_SAMPLE,
 							 NULL, NULL, NULL);
 	DefineCustomBoolVariable("pgmig.allow_drop",
 							 "Allows dropping extension pgmig while its catalog holds migration history.",

@@ -4,10 +4,13 @@
  *	  Schema fingerprints: recorded after each run that changed something,
  *	  compared with the live schema to report drift.
  *
- * The fingerprint itself is SQL (pgmig.schema_objects() in the install
- * scripts): one hash per object of the schema, and one over them all.  A
- * run takes it once at its end, not once per revision.  Callers are inside
- * SPI with the catalog's search_path.
+ * The fingerprint itself is SQL (pgmig.object_hashes() in the install
+ * scripts): one hash per object of the schema, and one over them all.  The
+ * latest snapshot's hashes are kept as rows (pgmig.snapshot_objects), and
+ * each of a run's transactions brings them up to date with what it
+ * touched (mig_update_map(); ddltrack.c notes what that is).  A run
+ * records its snapshot, the fingerprint, once at its end.  Callers are
+ * inside SPI with the catalog's search_path.
  *
  *-------------------------------------------------------------------------
  */
@@ -15,6 +18,7 @@
 
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
+#include "miscadmin.h"
 #include "lib/stringinfo.h"
 #include "utils/builtins.h"
 
@@ -34,22 +38,135 @@ tracking(void)
 	return pgmig_track_drift && mig_catalog_has("snapshots");
 }
 
+/* Does this database keep the latest snapshot's map as rows (0.3.0)? */
+static bool
+map_kept(void)
+{
+	return mig_catalog_has("snapshot_objects");
+}
+
+/* Run a snapshot function of the catalog with one text argument, or none. */
+static void
+call_snapshot_function(SPIPlanPtr *plan, const char *sql, const char *arg)
+{
+	Oid			argtypes[1] = {TEXTOID};
+	Datum		args[1];
+
+	if (arg != NULL)
+		args[0] = CStringGetTextDatum(arg);
+	if (SPI_execute_plan(mig_kept_plan(plan, sql, arg != NULL ? 1 : 0, argtypes, 0),
+						 args, NULL, false, 0) != SPI_OK_SELECT)
+		elog(ERROR, "recording the schema fingerprint failed");
+	SPI_freetuptable(SPI_tuptable);
+}
+
+/*
+ * pgmig.check_map: the map, brought up to date from what DDL touched, must
+ * equal the whole schema's.
+ */
+static void
+check_map(void)
+{
+	char	   *diff;
+
+	if (SPI_execute("SELECT pg_catalog.string_agg(d.change || ' ' || d.object, ', ')"
+					" FROM pgmig.map_diff((SELECT pg_catalog.jsonb_object_agg(m.key, m.hash)"
+					"                      FROM pgmig.snapshot_objects m),"
+					"                     pgmig.object_map()) d",
+					false, 1) != SPI_OK_SELECT)
+		elog(ERROR, "map check failed");
+	diff = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+	SPI_freetuptable(SPI_tuptable);
+	if (diff != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INTERNAL_ERROR),
+				 errmsg("drift tracking's map differs from the schema"),
+				 errdetail("Objects that differ: %s.", diff)));
+}
+
+/*
+ * Note an object a run touched, for the next update of the map (classid
+ * 0: hash the whole schema again).  The pending rows are the extension
+ * owner's to write, as the event triggers write them: the role running
+ * the migration may not.
+ */
+void
+mig_note_pending(Oid classid, Oid objid)
+{
+	Oid			save_userid;
+	int			save_sec;
+	Oid			owner;
+	bool		isnull;
+	int			nestlevel = mig_connect_catalog();
+
+	if (SPI_execute("SELECT extowner FROM pg_catalog.pg_extension WHERE extname = 'pgmig'",
+					true, 1) != SPI_OK_SELECT || SPI_processed != 1)
+		elog(ERROR, "extension pgmig is not installed");
+	owner = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc,
+										   1, &isnull));
+	GetUserIdAndSecContext(&save_userid, &save_sec);
+	SetUserIdAndSecContext(owner, save_sec | SECURITY_LOCAL_USERID_CHANGE);
+	PG_TRY();
+	{
+		Oid			argtypes[2] = {OIDOID, OIDOID};
+		Datum		args[2] = {ObjectIdGetDatum(classid), ObjectIdGetDatum(objid)};
+
+		if (SPI_execute_with_args("INSERT INTO pgmig.snapshot_pending VALUES ($1, $2, false)",
+								  2, argtypes, args, NULL, false, 0) != SPI_OK_INSERT)
+			elog(ERROR, "could not note what a run touched");
+	}
+	PG_FINALLY();
+	{
+		SetUserIdAndSecContext(save_userid, save_sec);
+	}
+	PG_END_TRY();
+	mig_finish_catalog(nestlevel);
+}
+
 /* Record the schema's fingerprint after "action" (apply, revert, stamp). */
 void
 mig_record_snapshot(const char *action)
 {
 	static SPIPlanPtr plan = NULL;
-	Oid			argtypes[1] = {TEXTOID};
-	Datum		args[1];
 
 	if (!tracking())
 		return;
-	args[0] = CStringGetTextDatum(action);
-	if (SPI_execute_plan(mig_kept_plan(&plan, "SELECT pgmig.record_snapshot($1)",
-									   1, argtypes, 0),
-						 args, NULL, false, 0) != SPI_OK_SELECT)
-		elog(ERROR, "recording the schema fingerprint failed");
-	SPI_freetuptable(SPI_tuptable);
+	call_snapshot_function(&plan, "SELECT pgmig.record_snapshot($1)", action);
+	if (pgmig_check_map && map_kept())
+		check_map();
+}
+
+/*
+ * At the end of one of a run's transactions (a revision of "pgmig up
+ * --commit-each", a no-transaction revision): bring the map up to date,
+ * and leave the snapshot row for the run's end.  Before 0.3.0, record the
+ * snapshot: the map is recomputed anyway.
+ */
+void
+mig_update_map(const char *action)
+{
+	static SPIPlanPtr plan = NULL;
+
+	if (!tracking())
+		return;
+	if (!map_kept())
+		mig_record_snapshot(action);
+	else
+	{
+		call_snapshot_function(&plan, "SELECT pgmig.update_map($1)", action);
+		if (pgmig_check_map)
+			check_map();
+	}
+}
+
+/* At a run's end: record the snapshot its transactions left to record. */
+void
+mig_record_unrecorded(void)
+{
+	static SPIPlanPtr plan = NULL;
+
+	if (tracking() && map_kept())
+		call_snapshot_function(&plan, "SELECT pgmig.record_unrecorded()", NULL);
 }
 
 /*

@@ -14,18 +14,17 @@
  * happen inside a catalog section (section.c), and the trigger lets those
  * pass.
  *
- * The event trigger pgmig.ddl_seen() sets schema_changed when DDL runs
- * outside a catalog section; recording a fingerprint
- * (pgmig.record_snapshot(), snapshot.c) clears it.  This file is the only
- * C code that reads or writes the row.
+ * The event trigger pgmig.ddl_seen() (ddltrack.c) sets schema_changed
+ * when DDL runs outside pgmig; recording a fingerprint
+ * (pgmig.record_snapshot(), snapshot.c) clears it.  The other columns,
+ * the state of drift tracking's map, are SQL's (pgmig.update_map()), and
+ * ddltrack.c's.
  *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
 
 #include "catalog/pg_type.h"
-#include "commands/event_trigger.h"
-#include "commands/extension.h"
 #include "commands/trigger.h"
 #include "executor/spi.h"
 #include "lib/stringinfo.h"
@@ -223,28 +222,18 @@ mig_schema_maybe_changed(void)
 	return changed;
 }
 
-PG_FUNCTION_INFO_V1(pgmig_ddl_seen);
-
 /*
- * Event trigger on ddl_command_end and sql_drop: DDL ran.  Unless pgmig
- * runs it (a migration records the fingerprint at its end anyway), or it
- * touched only temporary objects or an extension's members, note that
- * drift must be computed again.
+ * DDL ran outside pgmig (ddltrack.c): note that drift must be computed,
+ * unless it touched only temporary objects or an extension's members.
+ * "drop" tells a sql_drop from a ddl_command_end.
  */
-Datum
-pgmig_ddl_seen(PG_FUNCTION_ARGS)
+void
+mig_note_schema_changed(bool drop)
 {
-	EventTriggerData *trigdata;
 	const char *sql;
 	int			nestlevel;
 
-	if (!CALLED_AS_EVENT_TRIGGER(fcinfo))
-		elog(ERROR, "pgmig_ddl_seen: not called by event trigger manager");
-	/* an extension's script changes only its members, left out of drift */
-	if (!pgmig_track_drift || mig_in_catalog() || creating_extension)
-		PG_RETURN_NULL();
-	trigdata = (EventTriggerData *) fcinfo->context;
-	if (strcmp(trigdata->event, "sql_drop") == 0)
+	if (drop)
 		sql = "UPDATE pgmig.status_cache SET schema_changed = true"
 			" WHERE NOT schema_changed AND EXISTS"
 			" (SELECT FROM pg_catalog.pg_event_trigger_dropped_objects() o"
@@ -259,5 +248,4 @@ pgmig_ddl_seen(PG_FUNCTION_ARGS)
 	if (SPI_execute(sql, false, 0) != SPI_OK_UPDATE)
 		elog(ERROR, "status cache update failed");
 	mig_finish_catalog(nestlevel);
-	PG_RETURN_NULL();
 }

@@ -75,12 +75,15 @@ sub pgmig_command
 	return @cmd;
 }
 
-# A started node with a name of its own.
+# A started node with a name of its own.  Every update of drift
+# tracking's map, kept from what DDL touched, is checked against the whole
+# schema (pgmig.check_map): any test's DDL is a test of drift tracking.
 sub new_node
 {
 	my ($name, %opts) = @_;
 	my $node = PostgreSQL::Test::Cluster->new($name);
 	$node->init;
+	$node->append_conf('postgresql.conf', "pgmig.check_map = on\n");
 	$node->append_conf('postgresql.conf', $opts{conf}) if $opts{conf};
 	$node->start;
 	return $node;
@@ -223,11 +226,11 @@ sub pgmig_finish
 	return ($status, $h->{out}, $h->{err});
 }
 
-# One value from the node.
+# One value from the node (from database "postgres" unless another is given).
 sub sql_value
 {
-	my ($node, $sql) = @_;
-	return $node->safe_psql('postgres', $sql);
+	my ($node, $sql, $db) = @_;
+	return $node->safe_psql($db // 'postgres', $sql);
 }
 
 # An error about a line of a migration file, as the client and the server

@@ -376,4 +376,18 @@ like($err,
 	qr/^pgmig: warning: 1 revision was not checked, from revision 13 on\npgmig: detail: It is marked transaction:false, so it cannot run inside the check's transaction\.\n\z/,
 	'verify: a warning says which');
 
+# pg_dump and a restore: drift tracking's baseline comes back with the
+# data (its rows name the objects; their ids are the old database's, so
+# the next run hashes the whole schema again), and drift shows the same
+my $drift_sql = "SELECT coalesce(string_agg(change || ' ' || object, ', ' ORDER BY object), 'none') FROM mig_drift()";
+$node->safe_psql('postgres', 'CREATE DATABASE restored');
+my ($rret, $rout, $rerr) = $node->psql('restored', dump_db(), on_error_stop => 1);
+is($rret, 0, 'restore: the dump restores') or diag($rerr);
+is(sql_value($node, $drift_sql, 'restored'), sql_value($node, $drift_sql), 'restore: the same drift as the source');
+is(sql_value($node, 'SELECT map_valid FROM pgmig.status_cache', 'restored'), 'f', 'restore: the map is not trusted yet');
+write_migration($dir, '14_after_restore.sql', migration('CREATE TABLE after_restore (a int);', 'DROP TABLE after_restore;'));
+pgmig_ok($node, $dir, [ 'up', '-d', 'restored' ], qr/^applied 13 tier index .*\napplied 14 after restore /, 'restore: up', allow_stderr => 1);
+is(sql_value($node, 'SELECT map_valid FROM pgmig.status_cache', 'restored'), 't', 'restore: the run hashed the schema again');
+is(sql_value($node, $drift_sql, 'restored'), 'none', 'restore: no drift after the run');
+
 pgmig_done();

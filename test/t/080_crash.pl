@@ -64,6 +64,18 @@ sub catalog_matches
 	is(value("SELECT string_agg(indexrelid::regclass || ':' || indisvalid, ',' ORDER BY indexrelid::regclass::text) FROM pg_index WHERE indrelid = 'big'::regclass"),
 		$indexes, "$name: the indexes are there and valid");
 	is(value("SELECT count(*) FROM pgmig.runs"), '0', "$name: no run left noted");
+	drift_tracked($name);
+}
+
+# Drift tracking's map is the schema's, nothing is left pending for it,
+# and what the migrations did is not drift.
+sub drift_tracked
+{
+	my ($name) = @_;
+	is(value("SELECT count(*) FROM pgmig.snapshot_pending"), '0', "$name: nothing pending for drift tracking");
+	is(value("SELECT (SELECT jsonb_object_agg(key, hash) FROM pgmig.snapshot_objects) = pgmig.object_map()"),
+		't', "$name: drift tracking's map is the schema's");
+	is(value("SELECT count(*) FROM mig_drift()"), '0', "$name: no drift");
 }
 
 # The pid of the backend serving the pgmig client, once it runs "query".
@@ -294,6 +306,36 @@ sub wait_clients_gone
 	is(value("SELECT count(*) FROM pgmig.events WHERE NOT success AND message LIKE 'interrupted: the apply run%' AND pid = $pid"), '1',
 		'kill tx: the audit log has it, with the process');
 	is(value('SELECT count(*) FROM marks'), '1', 'kill tx: the statement took effect once');
+}
+
+# ---------------------------------------------------------------------------
+# A client killed with SIGKILL during "up --commit-each", after a revision
+# committed: that revision stays applied, and what it did is in drift
+# tracking's map (each transaction of the run brings the map up to date;
+# the snapshot row waits for the run's end, which did not come).
+{
+	my $dir = new_case('kill_each');
+	write_migration($dir, '2_table.sql',
+		migration("CREATE TABLE each_t (a int);\nCREATE INDEX each_t_a ON each_t (a);", 'DROP TABLE each_t;'));
+	write_migration($dir, '3_slow.sql',
+		migration("ALTER TABLE each_t ADD COLUMN b int;\nSELECT pg_sleep(60);", 'ALTER TABLE each_t DROP COLUMN b;'));
+	my $h = pgmig_start($node, $dir, [ 'up', '--commit-each' ]);
+	ok(wait_for("SELECT count(*) > 0 FROM pg_stat_activity WHERE datname = current_database() AND wait_event = 'PgSleep'"),
+		'kill each: the slow revision runs');
+	my $pid = value("SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND wait_event = 'PgSleep'");
+	$h->{run}->signal('KILL');
+	$h->{run}->finish;
+	$node->safe_psql('postgres', "SELECT pg_terminate_backend($pid)");
+	ok(wait_clients_gone(), 'kill each: its backend went away');
+	is(value("SELECT string_agg(id, ',' ORDER BY id) FROM pgmig.schema_migrations"), '1,2',
+		'kill each: the revisions committed before stay applied');
+	drift_tracked('kill each');
+	write_migration($dir, '3_slow.sql', migration('ALTER TABLE each_t ADD COLUMN b int;', 'ALTER TABLE each_t DROP COLUMN b;'));
+	pgmig_ok($node, $dir, [ 'up', '--commit-each' ], qr/^applied 3 slow /, 'kill each: the next run applies the rest',
+		allow_stderr => 1);
+	drift_tracked('kill each, then up');
+	is(value("SELECT fingerprint = mig_fingerprint() FROM pgmig.snapshots ORDER BY snapshot_id DESC LIMIT 1"), 't',
+		'kill each: the snapshot recorded at the end of the next run is the schema\'s');
 }
 
 # ---------------------------------------------------------------------------
