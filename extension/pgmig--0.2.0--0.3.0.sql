@@ -896,14 +896,19 @@ ALTER TABLE pgmig.status_cache
  * The schema's objects as pgmig.schema_objects() hashes them, with the
  * catalog row of each, all of them or those listed (classids[i],
  * objids[i]).  Each definition is read per object, so hashing a few of a
- * large schema costs a few.
+ * large schema costs a few.  PL/pgSQL keeps the query's plan for the
+ * session (a run calls it once per transaction), and it is generic: which
+ * branch runs, all or those listed, is decided as it runs.
  */
 CREATE FUNCTION pgmig.object_hashes(classids oid[], objids oid[])
 	RETURNS TABLE (classid oid, objid oid, owner oid, kind text, object text, hash text)
-	LANGUAGE sql STABLE
+	LANGUAGE plpgsql STABLE
 	SET search_path = pg_catalog, pg_temp
 	SET jit = off
+	SET plan_cache_mode = force_generic_plan
 AS $fn$
+BEGIN
+RETURN QUERY
 WITH wanted AS (
 	SELECT u.c, u.o FROM unnest(classids, objids) u(c, o)
 ),
@@ -916,15 +921,37 @@ ns AS (
 					  WHERE d.classid = 'pg_namespace'::regclass
 						AND d.objid = n.oid AND d.deptype = 'e')
 ),
+-- the relations, functions and types to hash: every one, or those listed
+-- (looked up by id, so that a few cost a few)
 rels AS (
 	SELECT c.*, ns.nspname
 	FROM pg_class c JOIN ns ON ns.oid = c.relnamespace
-	WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f', 'S', 'c', 'i', 'I')
-	  AND (classids IS NULL OR c.oid IN (SELECT w.o FROM wanted w
-										 WHERE w.c = 'pg_class'::regclass))
-	  AND NOT EXISTS (SELECT FROM pg_depend d
-					  WHERE d.classid = 'pg_class'::regclass
-						AND d.objid = c.oid AND d.deptype = 'e')
+	WHERE classids IS NULL
+UNION ALL
+	SELECT c.*, ns.nspname
+	FROM (SELECT DISTINCT w.o FROM wanted w WHERE w.c = 'pg_class'::regclass) w
+	JOIN pg_class c ON c.oid = w.o
+	JOIN ns ON ns.oid = c.relnamespace
+),
+procs AS (
+	SELECT p.*, ns.nspname
+	FROM pg_proc p JOIN ns ON ns.oid = p.pronamespace
+	WHERE classids IS NULL
+UNION ALL
+	SELECT p.*, ns.nspname
+	FROM (SELECT DISTINCT w.o FROM wanted w WHERE w.c = 'pg_proc'::regclass) w
+	JOIN pg_proc p ON p.oid = w.o
+	JOIN ns ON ns.oid = p.pronamespace
+),
+types AS (
+	SELECT t.*, ns.nspname
+	FROM pg_type t JOIN ns ON ns.oid = t.typnamespace
+	WHERE classids IS NULL
+UNION ALL
+	SELECT t.*, ns.nspname
+	FROM (SELECT DISTINCT w.o FROM wanted w WHERE w.c = 'pg_type'::regclass) w
+	JOIN pg_type t ON t.oid = w.o
+	JOIN ns ON ns.oid = t.typnamespace
 ),
 defs (classid, objid, owner, kind, object, def) AS (
 	SELECT 'pg_namespace'::regclass::oid, ns.oid, 0::oid, 'schema', format('%I', ns.nspname),
@@ -984,11 +1011,17 @@ UNION ALL
 			 FROM pg_sequence s WHERE s.seqrelid = c.oid) END)
 		   END
 	FROM rels c
+	WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f', 'S', 'c', 'i', 'I')
+	  -- (a subplan, not a join: a lookup by id for each, as most calls
+	  -- hash a few objects and the plan is generic)
+	  AND NOT (SELECT EXISTS (SELECT FROM pg_depend d
+							  WHERE d.classid = 'pg_class'::regclass
+								AND d.objid = c.oid AND d.deptype = 'e'))
 UNION ALL
 	SELECT 'pg_proc'::regclass::oid, p.oid, 0::oid,
 		   CASE p.prokind WHEN 'p' THEN 'procedure' WHEN 'a' THEN 'aggregate'
 		   ELSE 'function' END,
-		   format('%I.%I(%s)', ns.nspname, p.proname,
+		   format('%I.%I(%s)', p.nspname, p.proname,
 				  pg_get_function_identity_arguments(p.oid)),
 		   concat_ws(E'\n', p.proacl::text,
 					 CASE WHEN p.prokind = 'a'
@@ -996,17 +1029,15 @@ UNION ALL
 											ag.agginitval)
 						   FROM pg_aggregate ag WHERE ag.aggfnoid = p.oid)
 					 ELSE pg_get_functiondef(p.oid) END)
-	FROM pg_proc p JOIN ns ON ns.oid = p.pronamespace
-	WHERE (classids IS NULL OR p.oid IN (SELECT w.o FROM wanted w
-										  WHERE w.c = 'pg_proc'::regclass))
-	  AND NOT EXISTS (SELECT FROM pg_depend d
-					  WHERE d.classid = 'pg_proc'::regclass
-						AND d.objid = p.oid AND d.deptype = 'e')
+	FROM procs p
+	WHERE NOT (SELECT EXISTS (SELECT FROM pg_depend d
+							  WHERE d.classid = 'pg_proc'::regclass
+								AND d.objid = p.oid AND d.deptype = 'e'))
 UNION ALL
 	SELECT 'pg_type'::regclass::oid, t.oid, 0::oid,
 		   CASE t.typtype WHEN 'e' THEN 'enum' WHEN 'd' THEN 'domain'
 		   WHEN 'r' THEN 'range' ELSE 'type' END,
-		   format('%I.%I', ns.nspname, t.typname),
+		   format('%I.%I', t.nspname, t.typname),
 		   concat_ws(E'\n', t.typacl::text,
 			CASE t.typtype
 			WHEN 'e' THEN (SELECT string_agg(quote_literal(e.enumlabel), ', ' ORDER BY e.enumsortorder)
@@ -1021,13 +1052,11 @@ UNION ALL
 						   FROM pg_range r WHERE r.rngtypid = t.oid)
 			ELSE concat_ws(' ', t.typinput, t.typoutput, t.typlen, t.typalign, t.typstorage)
 			END)
-	FROM pg_type t JOIN ns ON ns.oid = t.typnamespace
+	FROM types t
 	WHERE (t.typtype IN ('e', 'd', 'r') OR (t.typtype = 'b' AND t.typcategory <> 'A'))
-	  AND (classids IS NULL OR t.oid IN (SELECT w.o FROM wanted w
-										  WHERE w.c = 'pg_type'::regclass))
-	  AND NOT EXISTS (SELECT FROM pg_depend d
-					  WHERE d.classid = 'pg_type'::regclass
-						AND d.objid = t.oid AND d.deptype = 'e')
+	  AND NOT (SELECT EXISTS (SELECT FROM pg_depend d
+							  WHERE d.classid = 'pg_type'::regclass
+								AND d.objid = t.oid AND d.deptype = 'e'))
 UNION ALL
 	SELECT 'pg_extension'::regclass::oid, x.oid, 0::oid, 'extension', format('%I', x.extname),
 		   concat_ws(' ', x.extversion, x.extnamespace::regnamespace)
@@ -1045,8 +1074,10 @@ UNION ALL
 					  WHERE d.classid = 'pg_event_trigger'::regclass
 						AND d.objid = e.oid AND d.deptype = 'e')
 )
-SELECT classid, objid, owner, kind, object, encode(sha256(convert_to(def, 'UTF8')), 'hex')
-FROM defs
+SELECT d.classid, d.objid, d.owner, d.kind, d.object,
+	   encode(sha256(convert_to(d.def, 'UTF8')), 'hex')
+FROM defs d;
+END
 $fn$;
 COMMENT ON FUNCTION pgmig.object_hashes(oid[], oid[]) IS
 	'the objects of the schema (all, or those listed by catalog and id), each with a hash of its definition';
@@ -1080,6 +1111,7 @@ AS $fn$
 DECLARE
 	cls oid[];
 	objs oid[];
+	ren boolean[];
 BEGIN
 	IF EXISTS (SELECT FROM pgmig.status_cache c WHERE NOT c.map_valid OR c.schema_changed)
 	   OR EXISTS (SELECT FROM pgmig.snapshot_pending p WHERE p.classid = 0) THEN
@@ -1094,8 +1126,21 @@ BEGIN
 		RETURN;
 	END IF;
 
-	WITH RECURSIVE p AS (
+	WITH p AS (
 		DELETE FROM pgmig.snapshot_pending RETURNING classid, objid, renamed
+	)
+	SELECT array_agg(p.classid), array_agg(p.objid), array_agg(p.renamed)
+	INTO cls, objs, ren FROM p;
+	IF cls IS NULL THEN
+		UPDATE pgmig.status_cache SET unrecorded = action
+		WHERE unrecorded IS DISTINCT FROM action;
+		RETURN;
+	END IF;
+
+	-- (the pending rows are few: read from arrays, each step looks its
+	-- catalog rows up by id)
+	WITH RECURSIVE p AS (
+		SELECT u.classid, u.objid, u.renamed FROM unnest(cls, objs, ren) u(classid, objid, renamed)
 	),
 	-- a relation's or a type's row and array types: columns and functions use them
 	x AS (

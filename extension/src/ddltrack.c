@@ -79,13 +79,17 @@ map_kept(void)
 	return mig_catalog_has("snapshot_pending");
 }
 
-/* Run one statement on the status row or the pending rows. */
+/*
+ * Run one statement on the status row or the pending rows, with a plan
+ * kept for the session: the triggers fire for every DDL command of a run.
+ */
 static void
-exec_catalog(const char *sql, int nargs, Oid *argtypes, Datum *values)
+exec_catalog(SPIPlanPtr *plan, const char *sql, int nargs, Oid *argtypes,
+			 Datum *values)
 {
 	int			nestlevel = mig_connect_catalog();
-	int			ret = SPI_execute_with_args(sql, nargs, argtypes, values, NULL,
-											false, 0);
+	int			ret = SPI_execute_plan(mig_kept_plan(plan, sql, nargs, argtypes, 0),
+									   values, NULL, false, 0);
 
 	if (ret != SPI_OK_UPDATE && ret != SPI_OK_INSERT)
 		elog(ERROR, "pgmig drift bookkeeping failed: %s", SPI_result_code_string(ret));
@@ -227,16 +231,20 @@ touch_command(Touched *t, CollectedCommand *cmd, const char *tag)
 static void
 note_commands(void)
 {
+	static SPIPlanPtr commands_plan = NULL;
+	static SPIPlanPtr insert_plan = NULL;
 	Touched		t = {0};
 	bool		full = false;
 	int			nestlevel = mig_connect_catalog();
 	uint64		i;
 
-	if (SPI_execute("SELECT command_tag, command"
-					" FROM pg_catalog.pg_event_trigger_ddl_commands()"
-					" WHERE NOT in_extension"
-					"   AND schema_name IS DISTINCT FROM 'pg_temp'",
-					true, 0) != SPI_OK_SELECT)
+	if (SPI_execute_plan(mig_kept_plan(&commands_plan,
+									   "SELECT command_tag, command"
+									   " FROM pg_catalog.pg_event_trigger_ddl_commands()"
+									   " WHERE NOT in_extension"
+									   "   AND schema_name IS DISTINCT FROM 'pg_temp'",
+									   0, NULL, 0),
+						 NULL, NULL, true, 0) != SPI_OK_SELECT)
 		elog(ERROR, "pg_event_trigger_ddl_commands() failed");
 	for (i = 0; i < SPI_processed && !full; i++)
 	{
@@ -259,7 +267,7 @@ note_commands(void)
 		args[0] = mig_array(t.classids, NULL, t.n, OIDOID);
 		args[1] = mig_array(t.objids, NULL, t.n, OIDOID);
 		args[2] = mig_array(t.renamed, NULL, t.n, BOOLOID);
-		exec_catalog("INSERT INTO pgmig.snapshot_pending"
+		exec_catalog(&insert_plan, "INSERT INTO pgmig.snapshot_pending"
 					 " SELECT * FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2),"
 					 " pg_catalog.unnest($3))",
 					 3, argtypes, args);
@@ -275,7 +283,9 @@ note_commands(void)
 static void
 note_drops(void)
 {
-	exec_catalog("INSERT INTO pgmig.snapshot_pending"
+	static SPIPlanPtr plan = NULL;
+
+	exec_catalog(&plan, "INSERT INTO pgmig.snapshot_pending"
 				 " SELECT o.classid, o.objid, false"
 				 " FROM pg_catalog.pg_event_trigger_dropped_objects() o"
 				 " WHERE NOT o.is_temporary"
@@ -323,8 +333,12 @@ pgmig_ddl_seen(PG_FUNCTION_ARGS)
 			mig_note_schema_changed(drop);
 	}
 	else if (!pgmig_track_drift)
-		exec_catalog("UPDATE pgmig.status_cache SET map_valid = false WHERE map_valid",
+	{
+		static SPIPlanPtr plan = NULL;
+
+		exec_catalog(&plan, "UPDATE pgmig.status_cache SET map_valid = false WHERE map_valid",
 					 0, NULL, NULL);
+	}
 	else if (!in_run())
 		mig_note_schema_changed(drop);
 	else if (drop)
