@@ -248,8 +248,9 @@ build_head(void)
 	take_lock(&ag.head);
 	if (run_plan(&ag.head, &ag.project, "heads", false) != EXIT_OK)
 	{
-		if (!CancelRequested)
-			pg_log_info("the migrations failed while their head was built in a shadow database; nothing was written");
+		/* a cancel may stop a statement whose error is not reported (run_end) */
+		autogen_check_canceled();
+		pg_log_info("the migrations failed while their head was built in a shadow database; nothing was written");
 		autogen_fail();
 	}
 	autogen_check_canceled();

@@ -852,9 +852,9 @@ REVOKE EXECUTE ON PROCEDURE pgmig.load_schema_each(text[], text[], boolean) FROM
  * comes from.  While pgmig runs (in a catalog section, or in a session
  * holding the migration lock: the client's no-transaction statements),
  * the DDL event triggers note in pgmig.snapshot_pending what each command
- * touched; at the end of each of the run's transactions the objects those
- * own, and for renames the objects that name them, are hashed again
- * (pgmig.update_map()).  The whole schema is hashed again only when
+ * touched, in the command's transaction; at the run's end the objects
+ * those are part of, and for renames the objects that name them, are
+ * hashed again (pgmig.update_map()).  The whole schema is hashed again only when
  * something could not be seen: DDL outside pgmig since the last snapshot,
  * a command the event triggers do not report, drift tracking switched off
  * meanwhile, a new map (after an update or a restore), or on demand
@@ -885,6 +885,7 @@ CREATE TABLE pgmig.snapshot_pending (
 );
 COMMENT ON TABLE pgmig.snapshot_pending IS
 	'objects a run touched since the map was last brought up to date';
+GRANT SELECT ON pgmig.snapshot_pending TO PUBLIC;	-- drift leaves them out
 
 ALTER TABLE pgmig.status_cache
 	-- pgmig.snapshot_objects is the latest snapshot's map, by object id
@@ -1093,25 +1094,123 @@ AS $fn$
 $fn$;
 
 /*
- * Bring the map up to date with what this run's transaction touched
- * (pgmig.snapshot_pending): the objects those are part of, and for a
- * rename the objects whose definitions name it.  The whole schema is
- * hashed again instead when something could not be seen (see above).
- * The map's change is left for a snapshot row (status_cache.unrecorded),
- * which the run records at its end: pgmig.record_snapshot().  The map and
- * the pending rows are written only by this function and the event
- * trigger, as the extension's owner; the roles that record migrations may
- * call it (granted as pgmig.record_snapshot() is), and no one else, as
- * hashing the whole schema again takes in what drifted.
+ * The objects of the map that what a run touched (pgmig.snapshot_pending)
+ * may have changed: the objects touched and what is part of them, and for
+ * a rename the objects that depend on them, whose definitions name them;
+ * each as the object of the map it is or is part of; with a table, the
+ * indexes and sequences the map has for it (DROP IDENTITY, an index
+ * rebuilt: they go without a report).
  */
-CREATE FUNCTION pgmig.update_map(action text) RETURNS void
+CREATE FUNCTION pgmig.pending_objects()
+	RETURNS TABLE (classid oid, objid oid)
+	LANGUAGE sql STABLE
+	SET search_path = pg_catalog, pg_temp
+AS $fn$
+WITH RECURSIVE p AS (
+	SELECT DISTINCT q.classid, q.objid, q.renamed FROM pgmig.snapshot_pending q
+	WHERE q.classid <> 0
+),
+-- a relation's or a type's row and array types: columns and functions use them
+x AS (
+	SELECT p.classid, p.objid, p.renamed FROM p
+UNION
+	SELECT 'pg_type'::regclass::oid, v.t, p.renamed
+	FROM p JOIN pg_class c ON c.oid = p.objid
+	JOIN pg_type rt ON rt.oid = c.reltype,
+		 LATERAL (VALUES (rt.oid), (rt.typarray)) v(t)
+	WHERE p.classid = 'pg_class'::regclass AND v.t <> 0
+UNION
+	SELECT 'pg_type'::regclass::oid, t.typarray, p.renamed
+	FROM p JOIN pg_type t ON t.oid = p.objid
+	WHERE p.classid = 'pg_type'::regclass AND t.typarray <> 0
+),
+-- what is part of them, however deep (a range's multirange and its
+-- constructors)
+parts (classid, objid, renamed) AS (
+	SELECT x.classid, x.objid, x.renamed FROM x
+UNION
+	SELECT d.classid, d.objid, parts.renamed
+	FROM parts JOIN pg_depend d ON d.refclassid = parts.classid AND d.refobjid = parts.objid
+	WHERE d.deptype = 'i'
+),
+-- what belongs to them (indexes, sequences, partitions, constraints),
+-- and for a rename what depends on them
+touched AS (
+	SELECT parts.classid, parts.objid FROM parts
+UNION
+	SELECT d.classid, d.objid
+	FROM parts JOIN pg_depend d ON d.refclassid = parts.classid AND d.refobjid = parts.objid
+	WHERE d.deptype IN ('a', 'P', 'S') OR (parts.renamed AND d.deptype = 'n')
+),
+-- the objects of the map those are, or are part of
+owners (classid, objid) AS (
+	SELECT t.classid, t.objid FROM touched t
+UNION
+	SELECT 'pg_class'::regclass::oid, i.indrelid
+	FROM touched t JOIN pg_index i ON i.indexrelid = t.objid
+	WHERE t.classid = 'pg_class'::regclass
+UNION
+	SELECT 'pg_class'::regclass::oid, ty.typrelid
+	FROM touched t JOIN pg_type ty ON ty.oid = t.objid
+	WHERE t.classid = 'pg_type'::regclass AND ty.typrelid <> 0
+UNION
+	SELECT v.c, v.o
+	FROM touched t JOIN pg_constraint co ON co.oid = t.objid,
+		 LATERAL (VALUES ('pg_class'::regclass::oid, co.conrelid),
+						 ('pg_type'::regclass::oid, co.contypid),
+						 ('pg_class'::regclass::oid, co.conindid)) v(c, o)
+	WHERE t.classid = 'pg_constraint'::regclass AND v.o <> 0
+UNION
+	SELECT 'pg_class'::regclass::oid, tg.tgrelid
+	FROM touched t JOIN pg_trigger tg ON tg.oid = t.objid
+	WHERE t.classid = 'pg_trigger'::regclass
+UNION
+	SELECT 'pg_class'::regclass::oid, pol.polrelid
+	FROM touched t JOIN pg_policy pol ON pol.oid = t.objid
+	WHERE t.classid = 'pg_policy'::regclass
+UNION
+	SELECT 'pg_class'::regclass::oid, r.ev_class
+	FROM touched t JOIN pg_rewrite r ON r.oid = t.objid
+	WHERE t.classid = 'pg_rewrite'::regclass
+UNION
+	SELECT 'pg_class'::regclass::oid, ad.adrelid
+	FROM touched t JOIN pg_attrdef ad ON ad.oid = t.objid
+	WHERE t.classid = 'pg_attrdef'::regclass
+)
+SELECT w.classid, w.objid FROM owners w
+UNION
+SELECT s.classid, s.objid
+FROM owners w JOIN pgmig.snapshot_objects s ON s.owner = w.objid
+WHERE w.classid = 'pg_class'::regclass AND s.owner <> 0
+$fn$;
+COMMENT ON FUNCTION pgmig.pending_objects() IS
+	'the objects of the map that what a run touched may have changed';
+
+/*
+ * Bring the map up to date with what the run touched
+ * (pgmig.snapshot_pending), or hash the whole schema again when something
+ * could not be seen (see above).  Called once at a run's end, by
+ * pgmig.record_snapshot(): the pending rows are written with the DDL, in
+ * its transaction, so a run cut short leaves them for the next one, and
+ * drift leaves them out meanwhile.  With full_only, at a run's start
+ * (after the drift warning): only the whole schema, if it must be, so
+ * that the run's pending rows are measured against a map of its own.
+ * Reading a definition locks its table briefly (pg_get_indexdef()); a
+ * table another session keeps locked for over a second leaves the map
+ * as it was, for the next run: false.  The map and the pending rows are
+ * written only by this function and the event trigger, as the
+ * extension's owner; the roles that record migrations may call it
+ * (granted as pgmig.record_snapshot() is), and no one else, as hashing
+ * the whole schema again takes in what drifted.
+ */
+CREATE FUNCTION pgmig.update_map(full_only boolean DEFAULT false) RETURNS boolean
 	LANGUAGE plpgsql VOLATILE SECURITY DEFINER
 	SET search_path = pg_catalog, pg_temp
+	SET lock_timeout = '1s'
 AS $fn$
 DECLARE
 	cls oid[];
 	objs oid[];
-	ren boolean[];
 BEGIN
 	IF EXISTS (SELECT FROM pgmig.status_cache c WHERE NOT c.map_valid OR c.schema_changed)
 	   OR EXISTS (SELECT FROM pgmig.snapshot_pending p WHERE p.classid = 0) THEN
@@ -1121,132 +1220,61 @@ BEGIN
 		SELECT o.kind || ' ' || o.object, o.hash, o.classid, o.objid, o.owner
 		FROM pgmig.object_hashes(NULL, NULL) o;
 		UPDATE pgmig.snapshots SET objects = NULL WHERE objects IS NOT NULL;
-		UPDATE pgmig.status_cache SET map_valid = true, schema_changed = false,
-			unrecorded = action;
-		RETURN;
+		UPDATE pgmig.status_cache SET map_valid = true, schema_changed = false;
+		RETURN true;
+	END IF;
+	IF full_only THEN
+		RETURN true;
 	END IF;
 
-	WITH p AS (
-		DELETE FROM pgmig.snapshot_pending RETURNING classid, objid, renamed
-	)
-	SELECT array_agg(p.classid), array_agg(p.objid), array_agg(p.renamed)
-	INTO cls, objs, ren FROM p;
-	IF cls IS NULL THEN
-		UPDATE pgmig.status_cache SET unrecorded = action
-		WHERE unrecorded IS DISTINCT FROM action;
-		RETURN;
-	END IF;
-
-	-- (the pending rows are few: read from arrays, each step looks its
-	-- catalog rows up by id)
-	WITH RECURSIVE p AS (
-		SELECT u.classid, u.objid, u.renamed FROM unnest(cls, objs, ren) u(classid, objid, renamed)
-	),
-	-- a relation's or a type's row and array types: columns and functions use them
-	x AS (
-		SELECT p.classid, p.objid, p.renamed FROM p
-	UNION
-		SELECT 'pg_type'::regclass::oid, v.t, p.renamed
-		FROM p JOIN pg_class c ON c.oid = p.objid
-		JOIN pg_type rt ON rt.oid = c.reltype,
-			 LATERAL (VALUES (rt.oid), (rt.typarray)) v(t)
-		WHERE p.classid = 'pg_class'::regclass AND v.t <> 0
-	UNION
-		SELECT 'pg_type'::regclass::oid, t.typarray, p.renamed
-		FROM p JOIN pg_type t ON t.oid = p.objid
-		WHERE p.classid = 'pg_type'::regclass AND t.typarray <> 0
-	),
-	-- what is part of them, however deep (a range's multirange and its
-	-- constructors)
-	parts (classid, objid, renamed) AS (
-		SELECT x.classid, x.objid, x.renamed FROM x
-	UNION
-		SELECT d.classid, d.objid, parts.renamed
-		FROM parts JOIN pg_depend d ON d.refclassid = parts.classid AND d.refobjid = parts.objid
-		WHERE d.deptype = 'i'
-	),
-	-- what belongs to them (indexes, sequences, partitions, constraints),
-	-- and for a rename what depends on them
-	touched AS (
-		SELECT parts.classid, parts.objid FROM parts
-	UNION
-		SELECT d.classid, d.objid
-		FROM parts JOIN pg_depend d ON d.refclassid = parts.classid AND d.refobjid = parts.objid
-		WHERE d.deptype IN ('a', 'P', 'S') OR (parts.renamed AND d.deptype = 'n')
-	),
-	-- the objects of the map those are, or are part of
-	owners (classid, objid) AS (
-		SELECT t.classid, t.objid FROM touched t
-	UNION
-		SELECT 'pg_class'::regclass::oid, i.indrelid
-		FROM touched t JOIN pg_index i ON i.indexrelid = t.objid
-		WHERE t.classid = 'pg_class'::regclass
-	UNION
-		SELECT 'pg_class'::regclass::oid, ty.typrelid
-		FROM touched t JOIN pg_type ty ON ty.oid = t.objid
-		WHERE t.classid = 'pg_type'::regclass AND ty.typrelid <> 0
-	UNION
-		SELECT v.c, v.o
-		FROM touched t JOIN pg_constraint co ON co.oid = t.objid,
-			 LATERAL (VALUES ('pg_class'::regclass::oid, co.conrelid),
-							 ('pg_type'::regclass::oid, co.contypid),
-							 ('pg_class'::regclass::oid, co.conindid)) v(c, o)
-		WHERE t.classid = 'pg_constraint'::regclass AND v.o <> 0
-	UNION
-		SELECT 'pg_class'::regclass::oid, tg.tgrelid
-		FROM touched t JOIN pg_trigger tg ON tg.oid = t.objid
-		WHERE t.classid = 'pg_trigger'::regclass
-	UNION
-		SELECT 'pg_class'::regclass::oid, pol.polrelid
-		FROM touched t JOIN pg_policy pol ON pol.oid = t.objid
-		WHERE t.classid = 'pg_policy'::regclass
-	UNION
-		SELECT 'pg_class'::regclass::oid, r.ev_class
-		FROM touched t JOIN pg_rewrite r ON r.oid = t.objid
-		WHERE t.classid = 'pg_rewrite'::regclass
-	UNION
-		SELECT 'pg_class'::regclass::oid, ad.adrelid
-		FROM touched t JOIN pg_attrdef ad ON ad.oid = t.objid
-		WHERE t.classid = 'pg_attrdef'::regclass
-	)
 	SELECT array_agg(o.classid), array_agg(o.objid) INTO cls, objs
-	FROM (SELECT w.classid, w.objid FROM owners w
-		  UNION
-		  -- with a table, the indexes and sequences it had
-		  SELECT s.classid, s.objid
-		  FROM owners w JOIN pgmig.snapshot_objects s ON s.owner = w.objid
-		  WHERE w.classid = 'pg_class'::regclass AND s.owner <> 0) o;
-
-	IF cls IS NOT NULL THEN
-		DELETE FROM pgmig.snapshot_objects s
-		USING unnest(cls, objs) u(c, o)
-		WHERE s.objid = u.o AND s.classid = u.c;
-		INSERT INTO pgmig.snapshot_objects (key, hash, classid, objid, owner)
-		SELECT o.kind || ' ' || o.object, o.hash, o.classid, o.objid, o.owner
-		FROM pgmig.object_hashes(cls, objs) o
-		ON CONFLICT (key) DO UPDATE
-			SET hash = excluded.hash, classid = excluded.classid, objid = excluded.objid,
-				owner = excluded.owner;
+	FROM pgmig.pending_objects() o;
+	IF cls IS NULL THEN
+		RETURN true;
 	END IF;
-	UPDATE pgmig.status_cache SET unrecorded = action
-	WHERE unrecorded IS DISTINCT FROM action;
+	DELETE FROM pgmig.snapshot_pending;
+	DELETE FROM pgmig.snapshot_objects s
+	USING unnest(cls, objs) u(c, o)
+	WHERE s.objid = u.o AND s.classid = u.c;
+	INSERT INTO pgmig.snapshot_objects (key, hash, classid, objid, owner)
+	SELECT o.kind || ' ' || o.object, o.hash, o.classid, o.objid, o.owner
+	FROM pgmig.object_hashes(cls, objs) o
+	ON CONFLICT (key) DO UPDATE
+		SET hash = excluded.hash, classid = excluded.classid, objid = excluded.objid,
+			owner = excluded.owner;
+	RETURN true;
+EXCEPTION
+	-- a definition is read under a lock that another session holds (a
+	-- table it keeps locked, what a run that gave up waiting touched):
+	-- the map stays as it was, and what is pending waits for the next run
+	WHEN lock_not_available THEN
+		RETURN false;
 END
 $fn$;
-COMMENT ON FUNCTION pgmig.update_map(text) IS
+COMMENT ON FUNCTION pgmig.update_map(boolean) IS
 	'bring the latest snapshot''s objects up to date with what the run changed';
 
--- the snapshot after a run: the map brought up to date, and its fingerprint
+-- the snapshot after a run: the map brought up to date, and its
+-- fingerprint; none (NULL) if the map could not be brought up to date
 CREATE OR REPLACE FUNCTION pgmig.record_snapshot(action text) RETURNS text
-	LANGUAGE sql VOLATILE
+	LANGUAGE plpgsql VOLATILE
 	SET search_path = pg_catalog, pg_temp
 AS $fn$
-	SELECT pgmig.update_map($1);
+DECLARE
+	fp text;
+BEGIN
+	IF NOT pgmig.update_map() THEN
+		RETURN NULL;
+	END IF;
 	UPDATE pgmig.status_cache SET unrecorded = NULL;
 	INSERT INTO pgmig.snapshots (action, fingerprint)
-	SELECT $1, encode(sha256(convert_to(COALESCE(string_agg(s.key || ' ' || s.hash, E'\n'
-																ORDER BY s.key), ''), 'UTF8')), 'hex')
+	SELECT record_snapshot.action,
+		   encode(sha256(convert_to(COALESCE(string_agg(s.key || ' ' || s.hash, E'\n'
+														ORDER BY s.key), ''), 'UTF8')), 'hex')
 	FROM pgmig.snapshot_objects s
-	RETURNING fingerprint;
+	RETURNING snapshots.fingerprint INTO fp;
+	RETURN fp;
+END
 $fn$;
 
 -- record the snapshot of a run whose map changed since the latest one
@@ -1254,23 +1282,42 @@ CREATE FUNCTION pgmig.record_unrecorded() RETURNS text
 	LANGUAGE sql VOLATILE SECURITY DEFINER
 	SET search_path = pg_catalog, pg_temp
 AS $fn$
-	SELECT pgmig.record_snapshot(c.unrecorded)
-	FROM pgmig.status_cache c WHERE c.unrecorded IS NOT NULL
+	SELECT pgmig.record_snapshot(coalesce(c.unrecorded, 'apply'))
+	FROM pgmig.status_cache c
+	WHERE c.unrecorded IS NOT NULL OR EXISTS (SELECT FROM pgmig.snapshot_pending)
 $fn$;
 
 -- changes since the latest snapshot: its map kept as rows, or (recorded
--- before 0.3.0, or at install) as its objects
+-- before 0.3.0, or at install) as its objects; what a run touched and
+-- has not recorded yet (it is under way, or was cut short) is the run's,
+-- not drift
 CREATE OR REPLACE FUNCTION pgmig.drift(OUT change text, OUT object text, OUT since timestamptz)
 	RETURNS SETOF record
 	LANGUAGE sql STABLE
 	SET search_path = pg_catalog, pg_temp
 AS $fn$
-	SELECT d.change, d.object, s.taken_at
-	FROM (SELECT * FROM pgmig.snapshots ORDER BY snapshot_id DESC LIMIT 1) s,
-		 pgmig.map_diff(COALESCE(s.objects,
-								 (SELECT COALESCE(jsonb_object_agg(m.key, m.hash), '{}')
-								  FROM pgmig.snapshot_objects m)),
-						pgmig.object_map()) d
+	WITH pending AS (
+		SELECT p.classid, p.objid FROM pgmig.pending_objects() p
+	),
+	before AS (
+		SELECT COALESCE(s.objects,
+						(SELECT COALESCE(jsonb_object_agg(m.key, m.hash), '{}')
+						 FROM pgmig.snapshot_objects m
+						 WHERE NOT EXISTS (SELECT FROM pending p
+										   WHERE p.classid = m.classid AND p.objid = m.objid))) AS map,
+			   s.taken_at
+		FROM pgmig.snapshots s ORDER BY s.snapshot_id DESC LIMIT 1
+	),
+	now AS (
+		SELECT COALESCE(jsonb_object_agg(o.kind || ' ' || o.object, o.hash), '{}') AS map
+		FROM pgmig.object_hashes(NULL, NULL) o
+		WHERE (SELECT s.objects IS NOT NULL FROM pgmig.snapshots s
+			   ORDER BY s.snapshot_id DESC LIMIT 1)
+		   OR NOT EXISTS (SELECT FROM pending p
+						  WHERE p.classid = o.classid AND p.objid = o.objid)
+	)
+	SELECT d.change, d.object, b.taken_at
+	FROM before b, now n, pgmig.map_diff(b.map, n.map) d
 	WHERE current_setting('pgmig.track_drift', true) IS DISTINCT FROM 'off'
 $fn$;
 
@@ -1288,7 +1335,7 @@ AS $fn$
 $fn$;
 COMMENT ON FUNCTION pgmig.run_end() IS 'note that the run of this session ended, and record its snapshot';
 
-REVOKE EXECUTE ON FUNCTION pgmig.update_map(text), pgmig.record_unrecorded(),
+REVOKE EXECUTE ON FUNCTION pgmig.update_map(boolean), pgmig.record_unrecorded(),
 	pgmig.run_end() FROM PUBLIC;
 
 -- roles that could record migrations keep doing so (their runs are noted
@@ -1309,7 +1356,7 @@ BEGIN
 		EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION pgmig.run_begin(text, text), pgmig.run_end() TO %I', r);
 		EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION pgmig.load_schema(text, text, boolean) TO %I', r);
 		EXECUTE pg_catalog.format('GRANT EXECUTE ON PROCEDURE pgmig.load_schema_each(text[], text[], boolean) TO %I', r);
-		EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION pgmig.update_map(text), pgmig.record_unrecorded() TO %I', r);
+		EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION pgmig.update_map(boolean), pgmig.record_unrecorded() TO %I', r);
 	END LOOP;
 END
 $$;

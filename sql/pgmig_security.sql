@@ -25,7 +25,7 @@ RESET ROLE;
 -- what a deploy role needs (as in the README); scripts run with its rights
 GRANT EXECUTE ON FUNCTION mig_apply(text, boolean), mig_revert(text, boolean),
   mig_register(text[], text[], boolean), pgmig.record_snapshot(text),
-  pgmig.update_map(text), pgmig.record_unrecorded() TO pgmig_deployer;
+  pgmig.update_map(boolean), pgmig.record_unrecorded() TO pgmig_deployer;
 GRANT SELECT, INSERT, UPDATE, DELETE ON pgmig.revisions, pgmig.schema_migrations
   TO pgmig_deployer;
 GRANT SELECT, INSERT ON pgmig.events TO pgmig_deployer;

@@ -207,6 +207,7 @@ pgmig_nontx_begin(PG_FUNCTION_ARGS)
 	rev = (MigRevision *) node->data;
 
 	check_may_run(&cat->graph, node, revert);
+	mig_prepare_map();
 
 	/* a run that stopped without a word: say so in the audit log */
 	if (pgmig_state_interrupted(rev->state))
@@ -514,7 +515,7 @@ pgmig_nontx_end(PG_FUNCTION_ARGS)
 				  sqlstate, message);
 	mig_refresh_status();
 	/* what the completed statements did came from the migration, not drift */
-	mig_update_map(revert ? "revert" : "apply");
+	mig_defer_snapshot(revert ? "revert" : "apply");
 	mig_finish_catalog(nestlevel);
 	PG_RETURN_VOID();
 }

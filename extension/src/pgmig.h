@@ -210,7 +210,8 @@ extern void mig_ddltrack_init(void);
 
 /* snapshot.c */
 extern void mig_record_snapshot(const char *action);
-extern void mig_update_map(const char *action);
+extern void mig_prepare_map(void);
+extern void mig_defer_snapshot(const char *action);
 extern void mig_record_unrecorded(void);
 extern void mig_note_pending(Oid classid, Oid objid);
 extern void mig_warn_drift(void);

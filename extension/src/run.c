@@ -261,7 +261,11 @@ run_plan(FunctionCallInfo fcinfo, const char *target, bool revert,
 		s.at = NULL;
 		s.durations = palloc0(plan.nsteps * sizeof(Interval *));
 		if (plan.nsteps > 0)
+		{
 			mig_warn_drift();
+			if (!dry_run)
+				mig_prepare_map();
+		}
 
 		if (dry_run)
 		{
@@ -304,7 +308,7 @@ run_plan(FunctionCallInfo fcinfo, const char *target, bool revert,
 		if (max_steps < 0)
 			mig_record_snapshot(revert ? "revert" : "apply");
 		else
-			mig_update_map(revert ? "revert" : "apply");
+			mig_defer_snapshot(revert ? "revert" : "apply");
 	}
 
 	mig_finish_catalog(nestlevel);
@@ -460,7 +464,6 @@ apply_one(void *arg)
 	mig_run_retrying(run_each_step, e, &s->current, s->search_path,
 					 can_retry(&script, 1));
 	mig_batch_flush(s->batch, "applied");
-	mig_update_map("apply");
 }
 
 PG_FUNCTION_INFO_V1(pgmig_apply_each);
@@ -514,6 +517,7 @@ pgmig_apply_each(PG_FUNCTION_ARGS)
 		if (plan.nsteps > 0)
 		{
 			mig_warn_drift();
+			mig_prepare_map();
 			mig_note_run_start("apply", target);
 		}
 		mig_leave_catalog(nestlevel);

@@ -6,10 +6,9 @@
  *
  * The fingerprint itself is SQL (pgmig.object_hashes() in the install
  * scripts): one hash per object of the schema, and one over them all.  The
- * latest snapshot's hashes are kept as rows (pgmig.snapshot_objects), and
- * each of a run's transactions brings them up to date with what it
- * touched (mig_update_map(); ddltrack.c notes what that is).  A run
- * records its snapshot, the fingerprint, once at its end.  Callers are
+ * latest snapshot's hashes are kept as rows (pgmig.snapshot_objects); a
+ * run brings them up to date with what it touched (ddltrack.c notes that)
+ * and records its snapshot, the fingerprint, once at its end.  Callers are
  * inside SPI with the catalog's search_path.
  *
  *-------------------------------------------------------------------------
@@ -62,7 +61,8 @@ call_snapshot_function(SPIPlanPtr *plan, const char *sql, const char *arg)
 
 /*
  * pgmig.check_map: the map, brought up to date from what DDL touched, must
- * equal the whole schema's.
+ * equal the whole schema's (unless it could not be brought up to date:
+ * rows are still pending).
  */
 static void
 check_map(void)
@@ -72,7 +72,8 @@ check_map(void)
 	if (SPI_execute("SELECT pg_catalog.string_agg(d.change || ' ' || d.object, ', ')"
 					" FROM pgmig.map_diff((SELECT pg_catalog.jsonb_object_agg(m.key, m.hash)"
 					"                      FROM pgmig.snapshot_objects m),"
-					"                     pgmig.object_map()) d",
+					"                     pgmig.object_map()) d"
+					" WHERE NOT EXISTS (SELECT FROM pgmig.snapshot_pending)",
 					false, 1) != SPI_OK_SELECT)
 		elog(ERROR, "map check failed");
 	diff = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
@@ -137,26 +138,46 @@ mig_record_snapshot(const char *action)
 }
 
 /*
- * At the end of one of a run's transactions (a revision of "pgmig up
- * --commit-each", a no-transaction revision): bring the map up to date,
- * and leave the snapshot row for the run's end.  Before 0.3.0, record the
- * snapshot: the map is recomputed anyway.
+ * At a run's start, after the drift warning: hash the whole schema now if
+ * it must be (the map is new, or DDL ran outside pgmig), so that what the
+ * run touches is measured against a map of its own.
  */
 void
-mig_update_map(const char *action)
+mig_prepare_map(void)
 {
 	static SPIPlanPtr plan = NULL;
+
+	if (tracking() && map_kept())
+		call_snapshot_function(&plan, "SELECT pgmig.update_map(true)", NULL);
+}
+
+/*
+ * At the end of one of a run's transactions (a revision of "pgmig up
+ * --commit-each", a no-transaction revision): leave the snapshot for the
+ * run's end; what the transaction touched waits in pgmig.snapshot_pending.
+ * Before 0.3.0, record the snapshot: the map is recomputed anyway.
+ */
+void
+mig_defer_snapshot(const char *action)
+{
+	static SPIPlanPtr plan = NULL;
+	Oid			argtypes[1] = {TEXTOID};
+	Datum		args[1];
 
 	if (!tracking())
 		return;
 	if (!map_kept())
-		mig_record_snapshot(action);
-	else
 	{
-		call_snapshot_function(&plan, "SELECT pgmig.update_map($1)", action);
-		if (pgmig_check_map)
-			check_map();
+		mig_record_snapshot(action);
+		return;
 	}
+	args[0] = CStringGetTextDatum(action);
+	if (SPI_execute_plan(mig_kept_plan(&plan,
+									   "UPDATE pgmig.status_cache SET unrecorded = $1"
+									   " WHERE unrecorded IS DISTINCT FROM $1",
+									   1, argtypes, 0),
+						 args, NULL, false, 0) != SPI_OK_UPDATE)
+		elog(ERROR, "status cache update failed");
 }
 
 /* At a run's end: record the snapshot its transactions left to record. */
