@@ -897,16 +897,16 @@ ALTER TABLE pgmig.status_cache
  * The schema's objects as pgmig.schema_objects() hashes them, with the
  * catalog row of each, all of them or those listed (classids[i],
  * objids[i]).  Each definition is read per object, so hashing a few of a
- * large schema costs a few.  PL/pgSQL keeps the query's plan for the
- * session (a run calls it once per transaction), and it is generic: which
- * branch runs, all or those listed, is decided as it runs.
+ * large schema costs a few.  The query is planned at each call (once per
+ * run), for the list and the schema as they are then: a plan kept from a
+ * smaller schema, earlier in the run, would be a poor one.
  */
 CREATE FUNCTION pgmig.object_hashes(classids oid[], objids oid[])
 	RETURNS TABLE (classid oid, objid oid, owner oid, kind text, object text, hash text)
 	LANGUAGE plpgsql STABLE
 	SET search_path = pg_catalog, pg_temp
 	SET jit = off
-	SET plan_cache_mode = force_generic_plan
+	SET plan_cache_mode = force_custom_plan
 AS $fn$
 BEGIN
 RETURN QUERY
@@ -1211,9 +1211,20 @@ AS $fn$
 DECLARE
 	cls oid[];
 	objs oid[];
+	whole boolean;
 BEGIN
-	IF EXISTS (SELECT FROM pgmig.status_cache c WHERE NOT c.map_valid OR c.schema_changed)
-	   OR EXISTS (SELECT FROM pgmig.snapshot_pending p WHERE p.classid = 0) THEN
+	whole := EXISTS (SELECT FROM pgmig.status_cache c WHERE NOT c.map_valid OR c.schema_changed)
+			 OR EXISTS (SELECT FROM pgmig.snapshot_pending p WHERE p.classid = 0);
+	IF NOT whole AND NOT full_only THEN
+		SELECT array_agg(o.classid), array_agg(o.objid) INTO cls, objs
+		FROM pgmig.pending_objects() o;
+		IF cls IS NULL THEN
+			RETURN true;
+		END IF;
+		-- a run that touched much of the schema: hashing it all is cheaper
+		whole := cardinality(cls) > (SELECT count(*) FROM pgmig.snapshot_objects) / 4;
+	END IF;
+	IF whole THEN
 		DELETE FROM pgmig.snapshot_pending;
 		DELETE FROM pgmig.snapshot_objects;
 		INSERT INTO pgmig.snapshot_objects (key, hash, classid, objid, owner)
@@ -1227,11 +1238,6 @@ BEGIN
 		RETURN true;
 	END IF;
 
-	SELECT array_agg(o.classid), array_agg(o.objid) INTO cls, objs
-	FROM pgmig.pending_objects() o;
-	IF cls IS NULL THEN
-		RETURN true;
-	END IF;
 	DELETE FROM pgmig.snapshot_pending;
 	DELETE FROM pgmig.snapshot_objects s
 	USING unnest(cls, objs) u(c, o)
