@@ -1221,8 +1221,10 @@ BEGIN
 		IF cls IS NULL THEN
 			RETURN true;
 		END IF;
-		-- a run that touched much of the schema: hashing it all is cheaper
-		whole := cardinality(cls) > (SELECT count(*) FROM pgmig.snapshot_objects) / 4;
+		-- a run that touched much of a large schema: hashing it all is
+		-- cheaper than looking each one up
+		whole := cardinality(cls) > 500
+				 AND cardinality(cls) > (SELECT count(*) FROM pgmig.snapshot_objects) / 4;
 	END IF;
 	IF whole THEN
 		DELETE FROM pgmig.snapshot_pending;
