@@ -39,21 +39,17 @@ mig_catalog_has(const char *relname)
 	return OidIsValid(nsp) && OidIsValid(get_relname_relid(relname, nsp));
 }
 
-/* Column "col" of the current SPI row as a C string, or NULL. */
+/* A text datum as a C string, or NULL. */
 static char *
-col_text(HeapTuple tup, TupleDesc desc, int col)
+datum_text(Datum d, bool isnull)
 {
-	bool		isnull;
-	Datum		d = SPI_getbinval(tup, desc, col, &isnull);
-
 	return isnull ? NULL : TextDatumGetCString(d);
 }
 
-/* Column "col" as an array of C strings; *n gets the count. */
+/* A text[] datum as an array of C strings (NULL if null); *n gets the count. */
 static char **
-col_text_array(HeapTuple tup, TupleDesc desc, int col, int *n, bool *isnull)
+datum_text_array(Datum d, bool isnull, int *n)
 {
-	Datum		d = SPI_getbinval(tup, desc, col, isnull);
 	Datum	   *elems;
 	bool	   *nulls;
 	char	  **result;
@@ -61,7 +57,7 @@ col_text_array(HeapTuple tup, TupleDesc desc, int col, int *n, bool *isnull)
 				k = 0;
 
 	*n = 0;
-	if (*isnull)
+	if (isnull)
 		return NULL;
 	deconstruct_array(DatumGetArrayTypeP(d), TEXTOID, -1, false, TYPALIGN_INT,
 					  &elems, &nulls, n);
@@ -81,79 +77,113 @@ mig_rev_changed(MigRevision *rev)
 		pgmig_changed_since_applied(rev->state, rev->applied_checksum, rev->up_checksum);
 }
 
+/* Rows of the catalog read per fetch (see mig_load_catalog). */
+#define CATALOG_FETCH_ROWS 10000
+
+/* The columns of the catalog query, 0-based. */
+enum
+{
+	CC_ID, CC_SORTKEY, CC_DESCRIPTION, CC_PARENTS, CC_LABELS,
+	CC_TRANSACTIONAL, CC_REVERSIBLE, CC_UP_CHECKSUM, CC_SOURCE_FILE,
+	CC_LOCK_TIMEOUT, CC_REGISTERED, CC_STATE, CC_METHOD, CC_CHECKSUM,
+	CC_APPLIED_AT, CC_STATEMENTS_DONE, CC_NCOLUMNS
+};
+
+/* Fill one node and its revision from a row of the catalog query. */
+static void
+read_node(PgmigNode *node, HeapTuple tup, TupleDesc desc, MigCatalog *cat)
+{
+	MigRevision *rev = palloc0(sizeof(MigRevision));
+	Datum		v[CC_NCOLUMNS];
+	bool		n[CC_NCOLUMNS];
+
+	Assert(desc->natts == CC_NCOLUMNS);
+	/* one pass over the row: its columns are of variable length */
+	heap_deform_tuple(tup, desc, v, n);
+	node->id = datum_text(v[CC_ID], n[CC_ID]);
+	node->sortkey = datum_text(v[CC_SORTKEY], n[CC_SORTKEY]);
+	if (node->sortkey == NULL)
+		node->sortkey = pgmig_sortkey(node->id);
+	if (node->sortkey == NULL)
+		node->sortkey = pstrdup("0");
+	rev->description = datum_text(v[CC_DESCRIPTION], n[CC_DESCRIPTION]);
+	if (rev->description == NULL)
+		rev->description = pstrdup("");
+	node->parent_ids = datum_text_array(v[CC_PARENTS], n[CC_PARENTS], &node->nparents);
+	node->parents_explicit = !n[CC_PARENTS];
+	node->labels = datum_text_array(v[CC_LABELS], n[CC_LABELS], &node->nlabels);
+	rev->transactional = n[CC_TRANSACTIONAL] ? true : DatumGetBool(v[CC_TRANSACTIONAL]);
+	rev->reversible = !n[CC_REVERSIBLE] && DatumGetBool(v[CC_REVERSIBLE]);
+	rev->up_checksum = datum_text(v[CC_UP_CHECKSUM], n[CC_UP_CHECKSUM]);
+	rev->source_file = datum_text(v[CC_SOURCE_FILE], n[CC_SOURCE_FILE]);
+	rev->lock_timeout = datum_text(v[CC_LOCK_TIMEOUT], n[CC_LOCK_TIMEOUT]);
+	rev->registered = DatumGetBool(v[CC_REGISTERED]);
+	rev->state = datum_text(v[CC_STATE], n[CC_STATE]);
+	rev->method = datum_text(v[CC_METHOD], n[CC_METHOD]);
+	rev->applied_checksum = datum_text(v[CC_CHECKSUM], n[CC_CHECKSUM]);
+	rev->applied_at = n[CC_APPLIED_AT] ? 0 : DatumGetTimestampTz(v[CC_APPLIED_AT]);
+	rev->statements_done = n[CC_STATEMENTS_DONE] ? 0 : DatumGetInt32(v[CC_STATEMENTS_DONE]);
+
+	node->applied = pgmig_state_applied(rev->state);
+	node->partial = pgmig_state_partial(rev->state);
+	node->data = rev;
+	if (rev->registered)
+		cat->nregistered++;
+}
+
 /*
  * Load every registered and applied revision and build the graph.  Reads
  * are not read-only SPI calls: they must see what this call just wrote.
+ * The rows come through a cursor, a batch at a time, so that the tuple
+ * table never holds the whole catalog besides the nodes made from it.
  */
 MigCatalog *
 mig_load_catalog(void)
 {
+	static SPIPlanPtr plan = NULL;
 	MigCatalog *cat = palloc0(sizeof(MigCatalog));
-	PgmigNode  *nodes;
+	PgmigNode  *nodes = NULL;
+	int			nnodes = 0;
+	int			maxnodes = 0;
 	PgmigError	err;
-	uint64		i;
-	int			ret;
+	Portal		portal;
 
-	ret = SPI_execute("SELECT coalesce(r.id, m.id), r.sortkey,"
-					  " coalesce(r.description, m.description), r.parents,"
-					  " r.labels, r.transactional, r.down_checksum IS NOT NULL,"
-					  " r.up_checksum, r.source_file, r.lock_timeout,"
-					  " r.id IS NOT NULL, m.state, m.method, m.checksum,"
-					  " m.applied_at, m.statements_done"
-					  " FROM pgmig.revisions r"
-					  " FULL JOIN pgmig.schema_migrations m ON m.id = r.id",
-					  false, 0);
-	if (ret != SPI_OK_SELECT)
-		elog(ERROR, "could not read pgmig catalog: %s",
-			 SPI_result_code_string(ret));
-
-	nodes = palloc0(SPI_processed * sizeof(PgmigNode));
-	for (i = 0; i < SPI_processed; i++)
+	portal = SPI_cursor_open(NULL,
+							 mig_kept_plan(&plan,
+										   "SELECT coalesce(r.id, m.id), r.sortkey,"
+										   " coalesce(r.description, m.description), r.parents,"
+										   " r.labels, r.transactional, r.down_checksum IS NOT NULL,"
+										   " r.up_checksum, r.source_file, r.lock_timeout,"
+										   " r.id IS NOT NULL, m.state, m.method, m.checksum,"
+										   " m.applied_at, m.statements_done"
+										   " FROM pgmig.revisions r"
+										   " FULL JOIN pgmig.schema_migrations m ON m.id = r.id",
+										   0, NULL, 0),
+							 NULL, NULL, false);
+	for (;;)
 	{
-		HeapTuple	tup = SPI_tuptable->vals[i];
-		TupleDesc	desc = SPI_tuptable->tupdesc;
-		MigRevision *rev = palloc0(sizeof(MigRevision));
-		PgmigNode  *node = &nodes[i];
-		bool		isnull;
-		Datum		d;
+		uint64		i;
 
-		node->id = col_text(tup, desc, 1);
-		node->sortkey = col_text(tup, desc, 2);
-		if (node->sortkey == NULL)
-			node->sortkey = pgmig_sortkey(node->id);
-		if (node->sortkey == NULL)
-			node->sortkey = pstrdup("0");
-		rev->description = col_text(tup, desc, 3);
-		if (rev->description == NULL)
-			rev->description = pstrdup("");
-		node->parent_ids = col_text_array(tup, desc, 4, &node->nparents, &isnull);
-		node->parents_explicit = !isnull;
-		node->labels = col_text_array(tup, desc, 5, &node->nlabels, &isnull);
-		d = SPI_getbinval(tup, desc, 6, &isnull);
-		rev->transactional = isnull ? true : DatumGetBool(d);
-		d = SPI_getbinval(tup, desc, 7, &isnull);
-		rev->reversible = !isnull && DatumGetBool(d);
-		rev->up_checksum = col_text(tup, desc, 8);
-		rev->source_file = col_text(tup, desc, 9);
-		rev->lock_timeout = col_text(tup, desc, 10);
-		rev->registered = DatumGetBool(SPI_getbinval(tup, desc, 11, &isnull));
-		rev->state = col_text(tup, desc, 12);
-		rev->method = col_text(tup, desc, 13);
-		rev->applied_checksum = col_text(tup, desc, 14);
-		d = SPI_getbinval(tup, desc, 15, &isnull);
-		rev->applied_at = isnull ? 0 : DatumGetTimestampTz(d);
-		d = SPI_getbinval(tup, desc, 16, &isnull);
-		rev->statements_done = isnull ? 0 : DatumGetInt32(d);
+		SPI_cursor_fetch(portal, true, CATALOG_FETCH_ROWS);
+		if (SPI_processed == 0)
+			break;
+		if (nnodes + (int) SPI_processed > maxnodes)
+		{
+			int			newmax = Max(maxnodes * 2, nnodes + (int) SPI_processed);
 
-		node->applied = pgmig_state_applied(rev->state);
-		node->partial = pgmig_state_partial(rev->state);
-		node->data = rev;
-		if (rev->registered)
-			cat->nregistered++;
+			nodes = nodes == NULL ? palloc0(newmax * sizeof(PgmigNode)) :
+				repalloc(nodes, newmax * sizeof(PgmigNode));
+			memset(nodes + maxnodes, 0, (newmax - maxnodes) * sizeof(PgmigNode));
+			maxnodes = newmax;
+		}
+		for (i = 0; i < SPI_processed; i++)
+			read_node(&nodes[nnodes++], SPI_tuptable->vals[i], SPI_tuptable->tupdesc, cat);
+		SPI_freetuptable(SPI_tuptable);
 	}
 	SPI_freetuptable(SPI_tuptable);
+	SPI_cursor_close(portal);
 
-	if (!pgmig_graph_build(&cat->graph, nodes, (int) i, &err))
+	if (!pgmig_graph_build(&cat->graph, nodes, nnodes, &err))
 		mig_report(&err);
 	return cat;
 }
@@ -186,7 +216,12 @@ mig_fetch_script(const char *revision, bool revert, int *first_line)
 				(errcode(ERRCODE_UNDEFINED_OBJECT),
 				 errmsg("no script registered for revision %s", revision),
 				 errhint("Register its file with pgmig or mig_register().")));
-	text = col_text(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+	{
+		bool		isnull;
+		Datum		d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+
+		text = datum_text(d, isnull);
+	}
 	if (text == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
