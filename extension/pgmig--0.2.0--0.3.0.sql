@@ -854,11 +854,11 @@ REVOKE EXECUTE ON PROCEDURE pgmig.load_schema_each(text[], text[], boolean) FROM
  * the DDL event triggers note in pgmig.snapshot_pending what each command
  * touched, in the command's transaction; at the run's end the objects
  * those are part of, and for renames the objects that name them, are
- * hashed again (pgmig.update_map()).  The whole schema is hashed again only when
- * something could not be seen: DDL outside pgmig since the last snapshot,
- * a command the event triggers do not report, drift tracking switched off
- * meanwhile, a new map (after an update or a restore), or on demand
- * (mig_drift(), mig_fingerprint(), check --drift).  A run records its
+ * hashed again (pgmig.update_map()).  The whole schema is hashed again
+ * only when something could not be seen: DDL outside pgmig since the last
+ * snapshot, a command the event triggers do not report, drift tracking
+ * switched off meanwhile, a new map (after an update or a restore), or on
+ * demand (mig_drift(), mig_fingerprint(), check --drift).  A run records its
  * snapshot (the fingerprint, one row of pgmig.snapshots) once, at its end.
  */
 CREATE TABLE pgmig.snapshot_objects (
@@ -1275,6 +1275,7 @@ BEGIN
 		RETURN NULL;
 	END IF;
 	UPDATE pgmig.status_cache SET unrecorded = NULL;
+	-- pgmig.fingerprint_of() of the map, read from its rows in key order
 	INSERT INTO pgmig.snapshots (action, fingerprint)
 	SELECT record_snapshot.action,
 		   encode(sha256(convert_to(COALESCE(string_agg(s.key || ' ' || s.hash, E'\n'

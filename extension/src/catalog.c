@@ -171,7 +171,7 @@ mig_load_catalog(void)
 		{
 			int			newmax = Max(maxnodes * 2, nnodes + (int) SPI_processed);
 
-			nodes = nodes == NULL ? palloc0(newmax * sizeof(PgmigNode)) :
+			nodes = nodes == NULL ? palloc(newmax * sizeof(PgmigNode)) :
 				repalloc(nodes, newmax * sizeof(PgmigNode));
 			memset(nodes + maxnodes, 0, (newmax - maxnodes) * sizeof(PgmigNode));
 			maxnodes = newmax;
@@ -216,12 +216,7 @@ mig_fetch_script(const char *revision, bool revert, int *first_line)
 				(errcode(ERRCODE_UNDEFINED_OBJECT),
 				 errmsg("no script registered for revision %s", revision),
 				 errhint("Register its file with pgmig or mig_register().")));
-	{
-		bool		isnull;
-		Datum		d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
-
-		text = datum_text(d, isnull);
-	}
+	text = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
 	if (text == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),

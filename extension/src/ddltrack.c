@@ -10,8 +10,8 @@
  * session that holds the migration lock (the client's no-transaction
  * statements, psql running "pgmig up --sql").  For that, the objects each
  * command touched are noted in pgmig.snapshot_pending, in the command's
- * transaction; pgmig.update_map() hashes those again at the end of the
- * run's transaction (snapshot.c).  Anyone else's DDL sets
+ * transaction; pgmig.update_map() hashes those again at the run's end
+ * (snapshot.c).  Anyone else's DDL sets
  * status_cache.schema_changed: drift must be computed, and the next
  * snapshot hashes the whole schema.  With pgmig.track_drift off, any DDL
  * only marks the map out of date (status_cache.map_valid), so that the
@@ -70,13 +70,6 @@ static bool
 in_run(void)
 {
 	return mig_in_catalog() || mig_holds_session_lock();
-}
-
-/* Does this database keep the map (0.3.0 and later)? */
-static bool
-map_kept(void)
-{
-	return mig_catalog_has("snapshot_pending");
 }
 
 /*
@@ -326,7 +319,7 @@ pgmig_ddl_seen(PG_FUNCTION_ARGS)
 	if (creating_extension)
 		PG_RETURN_NULL();
 
-	if (!map_kept())
+	if (!mig_map_kept())
 	{
 		/* a catalog before 0.3.0: only note DDL outside pgmig */
 		if (pgmig_track_drift && !mig_in_catalog())
@@ -430,7 +423,8 @@ track_utility(PlannedStmt *pstmt, const char *queryString,
 		in_run();
 	uint64		fired = ddl_end_fired;
 	Node	   *parsetree = pstmt->utilityStmt;
-	CommandTag	tag = CreateCommandTag(parsetree);
+	/* read before the command runs, which may scribble on its tree */
+	CommandTag	tag = watch ? CreateCommandTag(parsetree) : CMDTAG_UNKNOWN;
 
 	if (prev_utility_hook)
 		prev_utility_hook(pstmt, queryString,
@@ -450,7 +444,7 @@ track_utility(PlannedStmt *pstmt, const char *queryString,
 		bool		seen = command_tag_event_trigger_ok(tag) ?
 			ddl_end_fired != fired : harmless(tag, parsetree);
 
-		if (!seen && map_kept())
+		if (!seen && mig_map_kept())
 			mig_note_pending(InvalidOid, InvalidOid);
 	}
 }

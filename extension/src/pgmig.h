@@ -209,6 +209,7 @@ extern void mig_note_schema_changed(bool drop);
 extern void mig_ddltrack_init(void);
 
 /* snapshot.c */
+extern bool mig_map_kept(void);
 extern void mig_record_snapshot(const char *action);
 extern void mig_prepare_map(void);
 extern void mig_defer_snapshot(const char *action);

@@ -273,7 +273,7 @@ mig_record_intent(const char *revision, int stmt, const char *sql)
 	 * that fails or is cut short after its first commit (CREATE INDEX
 	 * CONCURRENTLY) leaves objects no event trigger reports.
 	 */
-	if (n > 0 && mig_catalog_has("snapshot_pending"))
+	if (n > 0 && mig_map_kept())
 	{
 		if (OidIsValid(relid))
 			mig_note_pending(RelationRelationId, relid);

@@ -38,8 +38,8 @@ tracking(void)
 }
 
 /* Does this database keep the latest snapshot's map as rows (0.3.0)? */
-static bool
-map_kept(void)
+bool
+mig_map_kept(void)
 {
 	return mig_catalog_has("snapshot_objects");
 }
@@ -105,6 +105,7 @@ mig_note_pending(Oid classid, Oid objid)
 		elog(ERROR, "extension pgmig is not installed");
 	owner = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc,
 										   1, &isnull));
+	SPI_freetuptable(SPI_tuptable);
 	GetUserIdAndSecContext(&save_userid, &save_sec);
 	SetUserIdAndSecContext(owner, save_sec | SECURITY_LOCAL_USERID_CHANGE);
 	PG_TRY();
@@ -133,7 +134,7 @@ mig_record_snapshot(const char *action)
 	if (!tracking())
 		return;
 	call_snapshot_function(&plan, "SELECT pgmig.record_snapshot($1)", action);
-	if (pgmig_check_map && map_kept())
+	if (pgmig_check_map && mig_map_kept())
 		check_map();
 }
 
@@ -147,7 +148,7 @@ mig_prepare_map(void)
 {
 	static SPIPlanPtr plan = NULL;
 
-	if (tracking() && map_kept())
+	if (tracking() && mig_map_kept())
 		call_snapshot_function(&plan, "SELECT pgmig.update_map(true)", NULL);
 }
 
@@ -166,7 +167,7 @@ mig_defer_snapshot(const char *action)
 
 	if (!tracking())
 		return;
-	if (!map_kept())
+	if (!mig_map_kept())
 	{
 		mig_record_snapshot(action);
 		return;
@@ -186,7 +187,7 @@ mig_record_unrecorded(void)
 {
 	static SPIPlanPtr plan = NULL;
 
-	if (tracking() && map_kept())
+	if (tracking() && mig_map_kept())
 		call_snapshot_function(&plan, "SELECT pgmig.record_unrecorded()", NULL);
 }
 
