@@ -361,7 +361,7 @@ pgmig_graph_heads(const PgmigGraph *g, int **heads)
 	int		   *h = palloc((g->n > 0 ? g->n : 1) * sizeof(int));
 
 	for (i = 0; i < g->n; i++)
-		if (g->nodes[i].nchildren == 0)
+		if (g->nodes[i].nchildren == 0 && !g->nodes[i].hidden_child)
 			h[k++] = i;
 	if (heads)
 		*heads = h;
@@ -657,7 +657,7 @@ pgmig_graph_current(const PgmigGraph *g, int **nodes)
 	{
 		bool		child_applied = false;
 
-		if (!g->nodes[i].applied)
+		if (!g->nodes[i].applied || g->nodes[i].hidden_child)
 			continue;
 		for (j = 0; j < g->nodes[i].nchildren; j++)
 			if (g->nodes[g->nodes[i].children[j]].applied)

@@ -32,6 +32,8 @@ typedef struct PgmigNode
 	bool		applied;
 	bool		partial;		/* stopped halfway going up: not applied for
 								 * an upgrade, applied for a downgrade */
+	bool		hidden_child;	/* has an applied child that was not loaded:
+								 * neither a head nor current */
 	void	   *data;			/* caller's payload, carried along */
 
 	/* filled in by pgmig_graph_build */

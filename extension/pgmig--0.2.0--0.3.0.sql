@@ -893,6 +893,21 @@ ALTER TABLE pgmig.status_cache
 	-- the map changed since the latest snapshot row: the action to record
 	ADD COLUMN unrecorded text;
 
+-- The settled part of the catalog: the revisions up to settled_sortkey in
+-- version order are applied, complete, registered and unchanged, and their
+-- parents are settled too.  Planning an upgrade reads only the revisions
+-- after it, settled_last, and the settled ones that have no settled child
+-- (settled_frontier), instead of the whole history; NULL: read everything.
+-- Kept by the functions that change the catalog, cleared with the status.
+ALTER TABLE pgmig.status_cache
+	ADD COLUMN settled_last text,
+	ADD COLUMN settled_sortkey text,
+	ADD COLUMN settled_frontier text[];
+-- revisions after a version, in version order: sort keys have no leading
+-- zeros, so a longer one is larger
+CREATE INDEX revisions_version_order ON pgmig.revisions
+	(pg_catalog.length(sortkey), (sortkey COLLATE "C"));
+
 /*
  * The schema's objects as pgmig.schema_objects() hashes them, with the
  * catalog row of each, all of them or those listed (classids[i],

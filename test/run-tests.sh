@@ -183,7 +183,8 @@ port=${PGMIG_TEST_PORT:-55432}
 sockdir=$stage/sock
 heading "instance"
 # pgmig.check_map: every update of drift tracking's map is checked
-instance_start "$stage" "$port" fsync=off pgmig.check_map=on || die "the test server did not start"
+# pgmig.check_catalog: every plan from the recent revisions is checked against the whole catalog
+instance_start "$stage" "$port" fsync=off pgmig.check_map=on pgmig.check_catalog=on || die "the test server did not start"
 say "PostgreSQL $("$PG_CONFIG" --version | sed 's/^PostgreSQL //') on socket $sockdir, port $port"
 
 # Count a pg_regress-style log: prints "PASSED FAILED".  PG15 and older

@@ -131,35 +131,31 @@ read_node(PgmigNode *node, HeapTuple tup, TupleDesc desc, MigCatalog *cat)
 		cat->nregistered++;
 }
 
-/*
- * Load every registered and applied revision and build the graph.  Reads
- * are not read-only SPI calls: they must see what this call just wrote.
- * The rows come through a cursor, a batch at a time, so that the tuple
- * table never holds the whole catalog besides the nodes made from it.
- */
-MigCatalog *
-mig_load_catalog(void)
-{
-	static SPIPlanPtr plan = NULL;
-	MigCatalog *cat = palloc0(sizeof(MigCatalog));
-	PgmigNode  *nodes = NULL;
-	int			nnodes = 0;
-	int			maxnodes = 0;
-	PgmigError	err;
-	Portal		portal;
+/* The catalog query's columns (CC_*); the FROM clause follows. */
+#define CATALOG_COLUMNS \
+	"SELECT coalesce(r.id, m.id), r.sortkey," \
+	" coalesce(r.description, m.description), r.parents," \
+	" r.labels, r.transactional, r.down_checksum IS NOT NULL," \
+	" r.up_checksum, r.source_file, r.lock_timeout," \
+	" r.id IS NOT NULL, m.state, m.method, m.checksum," \
+	" m.applied_at, m.statements_done"
 
-	portal = SPI_cursor_open(NULL,
-							 mig_kept_plan(&plan,
-										   "SELECT coalesce(r.id, m.id), r.sortkey,"
-										   " coalesce(r.description, m.description), r.parents,"
-										   " r.labels, r.transactional, r.down_checksum IS NOT NULL,"
-										   " r.up_checksum, r.source_file, r.lock_timeout,"
-										   " r.id IS NOT NULL, m.state, m.method, m.checksum,"
-										   " m.applied_at, m.statements_done"
-										   " FROM pgmig.revisions r"
-										   " FULL JOIN pgmig.schema_migrations m ON m.id = r.id",
-										   0, NULL, 0),
-							 NULL, NULL, false);
+/* Nodes being read. */
+typedef struct NodeArray
+{
+	PgmigNode  *nodes;
+	int			n;
+	int			max;
+} NodeArray;
+
+/*
+ * Append the rows of a portal to "a" as nodes, a batch at a time, so that
+ * the tuple table never holds the whole catalog besides the nodes made
+ * from it; close the portal.
+ */
+static void
+read_portal(Portal portal, NodeArray *a, MigCatalog *cat)
+{
 	for (;;)
 	{
 		uint64		i;
@@ -167,24 +163,230 @@ mig_load_catalog(void)
 		SPI_cursor_fetch(portal, true, CATALOG_FETCH_ROWS);
 		if (SPI_processed == 0)
 			break;
-		if (nnodes + (int) SPI_processed > maxnodes)
+		if (a->n + (int) SPI_processed > a->max)
 		{
-			int			newmax = Max(maxnodes * 2, nnodes + (int) SPI_processed);
+			int			newmax = Max(a->max * 2, a->n + (int) SPI_processed);
 
-			nodes = nodes == NULL ? palloc(newmax * sizeof(PgmigNode)) :
-				repalloc(nodes, newmax * sizeof(PgmigNode));
-			memset(nodes + maxnodes, 0, (newmax - maxnodes) * sizeof(PgmigNode));
-			maxnodes = newmax;
+			a->nodes = a->nodes == NULL ? palloc(newmax * sizeof(PgmigNode)) :
+				repalloc(a->nodes, newmax * sizeof(PgmigNode));
+			memset(a->nodes + a->max, 0, (newmax - a->max) * sizeof(PgmigNode));
+			a->max = newmax;
 		}
 		for (i = 0; i < SPI_processed; i++)
-			read_node(&nodes[nnodes++], SPI_tuptable->vals[i], SPI_tuptable->tupdesc, cat);
+			read_node(&a->nodes[a->n++], SPI_tuptable->vals[i],
+					  SPI_tuptable->tupdesc, cat);
 		SPI_freetuptable(SPI_tuptable);
 	}
 	SPI_freetuptable(SPI_tuptable);
 	SPI_cursor_close(portal);
+}
 
-	if (!pgmig_graph_build(&cat->graph, nodes, nnodes, &err))
+/* Build the graph of the nodes read; an error in it is reported. */
+static MigCatalog *
+build(MigCatalog *cat, NodeArray *a)
+{
+	PgmigError	err;
+
+	if (!pgmig_graph_build(&cat->graph, a->nodes, a->n, &err))
 		mig_report(&err);
+	return cat;
+}
+
+/*
+ * Load every registered and applied revision and build the graph.  Reads
+ * are not read-only SPI calls: they must see what this call just wrote.
+ */
+MigCatalog *
+mig_load_catalog(void)
+{
+	static SPIPlanPtr plan = NULL;
+	MigCatalog *cat = palloc0(sizeof(MigCatalog));
+	NodeArray	a = {NULL, 0, 0};
+
+	read_portal(SPI_cursor_open(NULL,
+								mig_kept_plan(&plan,
+											  CATALOG_COLUMNS
+											  " FROM pgmig.revisions r"
+											  " FULL JOIN pgmig.schema_migrations m ON m.id = r.id",
+											  0, NULL, 0),
+								NULL, NULL, false),
+				&a, cat);
+	return build(cat, &a);
+}
+
+/* Is "id" one of the elements of text[] datum "arr"? */
+static bool
+array_has(Datum arr, const char *id)
+{
+	Datum	   *elems;
+	bool	   *nulls;
+	int			n,
+				i;
+
+	deconstruct_array(DatumGetArrayTypeP(arr), TEXTOID, -1, false, TYPALIGN_INT,
+					  &elems, &nulls, &n);
+	for (i = 0; i < n; i++)
+		if (!nulls[i] && strcmp(TextDatumGetCString(elems[i]), id) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * Read the edge of the settled part (see pgmig.status_cache) after the
+ * nrecent revisions that follow it in "a": its last revision, its frontier
+ * and the settled parents of the recent ones, as roots, applied and
+ * complete.  False if one of them is not what the settled part must be.
+ */
+static bool
+read_settled_edge(MigSettled *s, NodeArray *a, MigCatalog *cat)
+{
+	static SPIPlanPtr plan = NULL;
+	Oid			argtypes[2] = {TEXTARRAYOID, TEXTOID};
+	Datum		args[2];
+	Datum	   *ids;
+	int			nrecent = a->n;
+	int			nids = 0;
+	int			maxids = 16;
+	int			nfrontier;
+	int			i,
+				j,
+				nfound = 0;
+
+	ids = palloc(maxids * sizeof(Datum));
+	ids[nids++] = CStringGetTextDatum(s->last);
+	for (i = 0; i < nrecent; i++)
+		for (j = 0; j < a->nodes[i].nparents; j++)
+		{
+			if (nids == maxids)
+				ids = repalloc(ids, (maxids *= 2) * sizeof(Datum));
+			ids[nids++] = CStringGetTextDatum(a->nodes[i].parent_ids[j]);
+		}
+	args[0] = PointerGetDatum(construct_array(ids, nids, TEXTOID, -1, false, TYPALIGN_INT));
+	args[1] = CStringGetTextDatum(s->sortkey);
+	read_portal(SPI_cursor_open(NULL,
+								mig_kept_plan(&plan,
+											  CATALOG_COLUMNS
+											  " FROM pgmig.revisions r"
+											  " LEFT JOIN pgmig.schema_migrations m ON m.id = r.id"
+											  " WHERE r.id = ANY ($1 || (SELECT c.settled_frontier FROM pgmig.status_cache c))"
+											  " AND (pg_catalog.length(r.sortkey), r.sortkey COLLATE \"C\")"
+											  " <= (pg_catalog.length($2), $2 COLLATE \"C\")",
+											  2, argtypes, CURSOR_OPT_CUSTOM_PLAN),
+								args, NULL, false),
+				a, cat);
+
+	nfrontier = ArrayGetNItems(ARR_NDIM(DatumGetArrayTypeP(s->frontier)),
+							   ARR_DIMS(DatumGetArrayTypeP(s->frontier)));
+	for (i = nrecent; i < a->n; i++)
+	{
+		PgmigNode  *node = &a->nodes[i];
+		MigRevision *rev = (MigRevision *) node->data;
+		bool		in_frontier = array_has(s->frontier, node->id);
+
+		if (rev->state == NULL || strcmp(rev->state, PGMIG_STATE_COMPLETE) != 0 ||
+			mig_rev_changed(rev))
+			return false;
+		if (in_frontier || strcmp(node->id, s->last) == 0)
+			nfound++;
+		node->parents_explicit = true;
+		node->nparents = 0;
+		node->hidden_child = !in_frontier;
+		rev->settled = true;
+	}
+	return nfound == nfrontier + (array_has(s->frontier, s->last) ? 0 : 1);
+}
+
+/*
+ * Load the revisions that follow the settled part of the catalog, and the
+ * edge of that part, and build their graph: what plans an upgrade and the
+ * status line need, without reading the whole history.  The settled part
+ * is applied and stays as it is (pgmig--0.2.0--0.3.0.sql); the loaded graph
+ * has the same heads, current revisions, pending ones and warnings as the
+ * whole one, and its upgrades run the same steps.  Without a settled part,
+ * or when its edge is not as recorded, this is mig_load_catalog().
+ */
+MigCatalog *
+mig_load_recent_catalog(void)
+{
+	static SPIPlanPtr plan = NULL;
+	Oid			argtypes[1] = {TEXTOID};
+	Datum		args[1];
+	MigSettled	s;
+	MigCatalog *cat;
+	NodeArray	a = {NULL, 0, 0};
+
+	if (!mig_read_settled(&s))
+		return mig_load_catalog();
+	cat = palloc0(sizeof(MigCatalog));
+	args[0] = CStringGetTextDatum(s.sortkey);
+	read_portal(SPI_cursor_open(NULL,
+								mig_kept_plan(&plan,
+											  CATALOG_COLUMNS
+											  " FROM pgmig.revisions r"
+											  " LEFT JOIN pgmig.schema_migrations m ON m.id = r.id"
+											  " WHERE (pg_catalog.length(r.sortkey), r.sortkey COLLATE \"C\")"
+											  " > (pg_catalog.length($1), $1 COLLATE \"C\")",
+											  1, argtypes, CURSOR_OPT_CUSTOM_PLAN),
+								args, NULL, false),
+				&a, cat);
+	if (!read_settled_edge(&s, &a, cat))
+		return mig_load_catalog();
+	cat->recent = true;
+	cat = build(cat, &a);
+	if (pgmig_check_catalog &&
+		strcmp(mig_status_line(cat), mig_status_line(mig_load_catalog())) != 0)
+		elog(ERROR, "pgmig.check_catalog: the status line of the recent revisions differs from the whole catalog's: \"%s\", \"%s\"",
+			 mig_status_line(cat), mig_status_line(mig_load_catalog()));
+	return cat;
+}
+
+/* Can an upgrade to "target" be planned from the recent revisions? */
+static bool
+recent_target(const char *target)
+{
+	return target == NULL || strcmp(target, "head") == 0 ||
+		strcmp(target, "heads") == 0 || target[0] == '+';
+}
+
+/* The step ids of a plan to "target", or its error, for pgmig.check_catalog. */
+static char *
+plan_text(MigCatalog *cat, const char *target, bool revert)
+{
+	PgmigPlan	plan;
+	PgmigError	err;
+	StringInfoData buf;
+	int			i;
+
+	memset(&err, 0, sizeof(err));
+	if (!pgmig_graph_plan(&cat->graph, target, revert, &plan, &err))
+		return psprintf("error: %s %s", err.message, err.detail ? err.detail : "");
+	initStringInfo(&buf);
+	for (i = 0; i < plan.nsteps; i++)
+		appendStringInfo(&buf, "%s ", cat->graph.nodes[plan.steps[i]].id);
+	return buf.data;
+}
+
+/*
+ * The catalog to plan an upgrade or a downgrade to "target" from: the
+ * recent revisions for an upgrade to the heads, the whole catalog else.
+ */
+MigCatalog *
+mig_load_catalog_for(const char *target, bool revert)
+{
+	MigCatalog *cat;
+
+	if (revert || !recent_target(target))
+		return mig_load_catalog();
+	cat = mig_load_recent_catalog();
+	if (pgmig_check_catalog && cat->recent)
+	{
+		char	   *recent = plan_text(cat, target, revert);
+		char	   *whole = plan_text(mig_load_catalog(), target, revert);
+
+		if (strcmp(recent, whole) != 0)
+			elog(ERROR, "pgmig.check_catalog: the plan to %s from the recent revisions differs from the whole catalog's: \"%s\", \"%s\"",
+				 target ? target : "head", recent, whole);
+	}
 	return cat;
 }
 

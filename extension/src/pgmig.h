@@ -45,6 +45,7 @@ typedef struct MigRevision
 	char	   *applied_checksum;
 	TimestampTz applied_at;
 	int			statements_done;
+	bool		settled;		/* read as an edge of the settled part */
 } MigRevision;
 
 /* The loaded catalog. */
@@ -52,7 +53,17 @@ typedef struct MigCatalog
 {
 	PgmigGraph	graph;
 	int			nregistered;
+	bool		recent;			/* only what follows the settled part */
 } MigCatalog;
+
+/* The settled part of the catalog, as pgmig.status_cache keeps it. */
+typedef struct MigSettled
+{
+	char	   *last;			/* its last revision in version order */
+	char	   *sortkey;		/* and that one's sort key */
+	Datum		frontier;		/* text[]: its revisions without a settled
+								 * child */
+} MigSettled;
 
 #define MIG_REV(g, i) ((MigRevision *) (g)->nodes[(i)].data)
 
@@ -114,6 +125,7 @@ extern int	pgmig_lock_retries;
 extern int	pgmig_lock_retry_delay;
 extern bool pgmig_track_drift;
 extern bool pgmig_check_map;
+extern bool pgmig_check_catalog;
 extern bool pgmig_allow_drop;
 extern void mig_define_settings(void);
 extern void mig_restore_stored_settings(void);
@@ -156,6 +168,8 @@ typedef struct MigBatch
 extern bool mig_catalog_has(const char *relname);
 extern bool mig_rev_changed(MigRevision *rev);
 extern MigCatalog *mig_load_catalog(void);
+extern MigCatalog *mig_load_recent_catalog(void);
+extern MigCatalog *mig_load_catalog_for(const char *target, bool revert);
 extern char *mig_fetch_script(const char *revision, bool revert, int *first_line);
 extern MigBatch *mig_batch_create(void);
 extern void mig_batch_add(MigBatch *b, const char *action, const char *revision,
@@ -200,7 +214,9 @@ extern void mig_run_retrying(void (*fn) (void *arg), void *arg,
 
 /* statuscache.c */
 extern char *mig_status_text(void);
+extern char *mig_status_line(MigCatalog *cat);
 extern void mig_store_status(MigCatalog *cat);
+extern bool mig_read_settled(MigSettled *s);
 extern void mig_refresh_status(void);
 extern bool mig_schema_maybe_changed(void);
 extern void mig_note_schema_changed(bool drop);

@@ -179,6 +179,9 @@ register_files(FunctionCallInfo fcinfo, Datum *names, Datum *contents, int n,
 	PgmigScript *scripts = palloc(n * sizeof(PgmigScript));
 	Existing   *ex;
 	int			nex;
+	MigSettled	settled;
+	bool		have_settled;
+	bool		touched_settled = false;
 	int			nestlevel;
 	int			i,
 				j;
@@ -214,6 +217,7 @@ register_files(FunctionCallInfo fcinfo, Datum *names, Datum *contents, int n,
 	nestlevel = mig_connect_catalog();
 
 	ex = load_existing(scripts, n, &nex);
+	have_settled = mig_read_settled(&settled);
 	for (i = 0; i < n; i++)
 	{
 		PgmigScript *s = &scripts[i];
@@ -255,7 +259,11 @@ register_files(FunctionCallInfo fcinfo, Datum *names, Datum *contents, int n,
 			action = "updated";
 
 		if (strcmp(action, "unchanged") != 0)
+		{
 			upsert_script(s);
+			if (have_settled && pgmig_sortkey_cmp(s->sortkey, settled.sortkey) <= 0)
+				touched_settled = true;
+		}
 		if (strcmp(action, "override") == 0)
 			override_applied(s, e);
 
@@ -264,8 +272,11 @@ register_files(FunctionCallInfo fcinfo, Datum *names, Datum *contents, int n,
 		tuplestore_putvalues(tupstore, tupdesc, values, nulls);
 	}
 
-	/* the graph must still hold together: known parents, no cycles */
-	mig_store_status(mig_load_catalog());
+	/*
+	 * The graph must still hold together: known parents, no cycles.  The
+	 * settled part stays as it is unless one of its revisions was written.
+	 */
+	mig_store_status(touched_settled ? mig_load_catalog() : mig_load_recent_catalog());
 
 	mig_finish_catalog(nestlevel);
 }

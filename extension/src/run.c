@@ -252,7 +252,7 @@ run_plan(FunctionCallInfo fcinfo, const char *target, bool revert,
 
 	PG_TRY();
 	{
-		s.cat = mig_load_catalog();
+		s.cat = mig_load_catalog_for(target, revert);
 		if (!pgmig_graph_plan(&s.cat->graph, target, revert, &plan, &err))
 			mig_report(&err);
 		if (max_steps >= 0 && plan.nsteps > max_steps)
@@ -507,7 +507,7 @@ pgmig_apply_each(PG_FUNCTION_ARGS)
 	PG_TRY();
 	{
 		nestlevel = mig_enter_catalog();
-		s.cat = mig_load_catalog();
+		s.cat = mig_load_catalog_for(target, false);
 		if (!pgmig_graph_plan(&s.cat->graph, target, false, &plan, &err))
 			mig_report(&err);
 		/* the lock is ours for the whole run: check everything up front */

@@ -46,6 +46,7 @@ int			pgmig_lock_retries = 3;
 int			pgmig_lock_retry_delay = 1000;
 bool		pgmig_track_drift = true;
 bool		pgmig_check_map = false;
+bool		pgmig_check_catalog = false;
 bool		pgmig_allow_drop = false;
 
 /*
@@ -110,6 +111,14 @@ mig_define_settings(void)
 							 "Compares drift tracking's map with the whole schema after each update of it, and fails on a difference.",
 							 "For tests of drift tracking: each check hashes the whole schema.",
 							 &pgmig_check_map,
+							 false,
+							 PGC_SUSET,
+							 GUC_NOT_IN_SAMPLE,
+							 NULL, NULL, NULL);
+	DefineCustomBoolVariable("pgmig.check_catalog",
+							 "Compares each plan made from the revisions after the settled part with one made from the whole catalog, and fails on a difference.",
+							 "For tests of planning: each check reads every revision.",
+							 &pgmig_check_catalog,
 							 false,
 							 PGC_SUSET,
 							 GUC_NOT_IN_SAMPLE,

@@ -69,7 +69,7 @@ pgmig_plan(PG_FUNCTION_ARGS)
 	TupleDesc	tupdesc;
 	Tuplestorestate *tupstore = mig_init_srf(fcinfo, &tupdesc);
 	int			nestlevel = mig_connect_catalog();
-	MigCatalog *cat = mig_load_catalog();
+	MigCatalog *cat = mig_load_catalog_for(target, revert);
 	PgmigPlan	plan;
 	PgmigError	err;
 	int			i;

@@ -27,8 +27,11 @@
 #include "catalog/pg_type.h"
 #include "commands/trigger.h"
 #include "executor/spi.h"
+#include "catalog/namespace.h"
 #include "lib/stringinfo.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/lsyscache.h"
 
 #include "pgmig.h"
 
@@ -37,6 +40,16 @@ static bool
 have_cache(void)
 {
 	return mig_catalog_has("status_cache");
+}
+
+/* Does this database keep the settled part of the catalog (since 0.3.0)? */
+static bool
+have_settled(void)
+{
+	Oid			nsp = get_namespace_oid("pgmig", true);
+	Oid			rel = OidIsValid(nsp) ? get_relname_relid("status_cache", nsp) : InvalidOid;
+
+	return OidIsValid(rel) && get_attnum(rel, "settled_last") != InvalidAttrNumber;
 }
 
 /* The stored status line, or NULL when it must be computed. */
@@ -72,8 +85,8 @@ append_list(StringInfo buf, const char *label, const PgmigGraph *g,
  * followed by warnings: several heads, changed scripts, out-of-order or
  * half-done revisions, applied revisions without a registered script.
  */
-static char *
-status_line(MigCatalog *cat)
+char *
+mig_status_line(MigCatalog *cat)
 {
 	PgmigGraph *g = &cat->graph;
 	StringInfoData buf;
@@ -151,24 +164,165 @@ mig_status_text(void)
 {
 	char	   *line = cached_status();
 
-	return line != NULL ? line : status_line(mig_load_catalog());
+	return line != NULL ? line : mig_status_line(mig_load_catalog());
 }
 
-/* Store the status line of a catalog that is up to date. */
+/* Most revisions without a settled child that the settled part may have. */
+#define MAX_FRONTIER 64
+
+/* Is "sortkey" as pgmig_sortkey() makes them: digits, no leading zero? */
+static bool
+canonical_sortkey(const char *sortkey)
+{
+	const char *p;
+
+	if (sortkey[0] == '\0' || (sortkey[0] == '0' && sortkey[1] != '\0'))
+		return false;
+	for (p = sortkey; *p; p++)
+		if (*p < '0' || *p > '9')
+			return false;
+	return true;
+}
+
+/* May the revision be part of the settled part, its parents permitting? */
+static bool
+settles(const PgmigNode *node)
+{
+	MigRevision *rev = (MigRevision *) node->data;
+
+	return rev->settled ||
+		(node->applied && !node->partial && rev->registered &&
+		 rev->state != NULL && strcmp(rev->state, PGMIG_STATE_COMPLETE) == 0 &&
+		 !mig_rev_changed(rev));
+}
+
+/*
+ * The settled part of a loaded catalog that is up to date (see
+ * pgmig--0.2.0--0.3.0.sql): the longest run of revisions in version order,
+ * from the first, that are applied, complete, registered and unchanged, and
+ * whose parents are in it.  False if there is none, or if a revision could
+ * escape the reads of mig_load_recent_catalog(): an applied one without a
+ * registered script, a sort key that does not order as text.
+ */
+static bool
+settle(MigCatalog *cat, MigSettled *s)
+{
+	PgmigGraph *g = &cat->graph;
+	bool	   *settled = palloc0((g->n > 0 ? g->n : 1) * sizeof(bool));
+	Datum	   *frontier = palloc((g->n > 0 ? g->n : 1) * sizeof(Datum));
+	int			last = -1;
+	int			nfrontier = 0;
+	int			i,
+				j;
+
+	for (i = 0; i < g->n; i++)
+		if ((g->nodes[i].applied && !MIG_REV(g, i)->registered) ||
+			!canonical_sortkey(g->nodes[i].sortkey))
+			return false;
+	/* an edge of an earlier settled part comes first: it is older */
+	for (i = 0; i < g->n && settles(&g->nodes[i]); i++)
+	{
+		for (j = 0; j < g->nodes[i].nparents; j++)
+			if (!settled[g->nodes[i].parents[j]])
+				break;
+		if (j < g->nodes[i].nparents)
+			break;
+		settled[i] = true;
+		last = i;
+	}
+	if (last < 0)
+		return false;
+	for (i = 0; i <= last; i++)
+	{
+		if (g->nodes[i].hidden_child)
+			continue;
+		for (j = 0; j < g->nodes[i].nchildren; j++)
+			if (settled[g->nodes[i].children[j]])
+				break;
+		if (j == g->nodes[i].nchildren)
+			frontier[nfrontier++] = CStringGetTextDatum(g->nodes[i].id);
+	}
+	if (nfrontier > MAX_FRONTIER)
+		return false;
+	s->last = g->nodes[last].id;
+	s->sortkey = g->nodes[last].sortkey;
+	s->frontier = PointerGetDatum(construct_array(frontier, nfrontier, TEXTOID,
+												  -1, false, TYPALIGN_INT));
+	return true;
+}
+
+/*
+ * Store the status line of a catalog that is up to date, and its settled
+ * part.  A catalog of the recent revisions (mig_load_recent_catalog) must
+ * hold every revision the caller changed.
+ */
 void
 mig_store_status(MigCatalog *cat)
 {
 	static SPIPlanPtr plan = NULL;
-	Oid			argtypes[1] = {TEXTOID};
-	Datum		args[1];
+	static SPIPlanPtr plan_settled = NULL;
+	Oid			argtypes[4] = {TEXTOID, TEXTOID, TEXTOID, TEXTARRAYOID};
+	Datum		args[4];
+	char		nulls[4] = {' ', 'n', 'n', 'n'};
+	MigSettled	s;
 
 	if (!have_cache())
 		return;
-	args[0] = CStringGetTextDatum(status_line(cat));
-	if (SPI_execute_plan(mig_kept_plan(&plan, "UPDATE pgmig.status_cache SET status = $1",
-									   1, argtypes, 0),
-						 args, NULL, false, 0) != SPI_OK_UPDATE)
+	args[0] = CStringGetTextDatum(mig_status_line(cat));
+	if (!have_settled())
+	{
+		if (SPI_execute_plan(mig_kept_plan(&plan, "UPDATE pgmig.status_cache SET status = $1",
+										   1, argtypes, 0),
+							 args, NULL, false, 0) != SPI_OK_UPDATE)
+			elog(ERROR, "status cache update failed");
+		return;
+	}
+	if (settle(cat, &s))
+	{
+		args[1] = CStringGetTextDatum(s.last);
+		args[2] = CStringGetTextDatum(s.sortkey);
+		args[3] = s.frontier;
+		nulls[1] = nulls[2] = nulls[3] = ' ';
+	}
+	if (SPI_execute_plan(mig_kept_plan(&plan_settled,
+									   "UPDATE pgmig.status_cache SET status = $1,"
+									   " settled_last = $2, settled_sortkey = $3,"
+									   " settled_frontier = $4",
+									   4, argtypes, 0),
+						 args, nulls, false, 0) != SPI_OK_UPDATE)
 		elog(ERROR, "status cache update failed");
+}
+
+/* Read the settled part of the catalog; false if there is none. */
+bool
+mig_read_settled(MigSettled *s)
+{
+	static SPIPlanPtr plan = NULL;
+	bool		isnull;
+	bool		found = false;
+
+	if (!have_settled())
+		return false;
+	if (SPI_execute_plan(mig_kept_plan(&plan,
+									   "SELECT settled_last, settled_sortkey, settled_frontier"
+									   " FROM pgmig.status_cache"
+									   " WHERE settled_last IS NOT NULL AND settled_sortkey IS NOT NULL"
+									   " AND settled_frontier IS NOT NULL",
+									   0, NULL, 0),
+						 NULL, NULL, false, 1) != SPI_OK_SELECT)
+		elog(ERROR, "status cache query failed");
+	if (SPI_processed == 1)
+	{
+		HeapTuple	tup = SPI_tuptable->vals[0];
+		TupleDesc	desc = SPI_tuptable->tupdesc;
+
+		s->last = SPI_getvalue(tup, desc, 1);
+		s->sortkey = SPI_getvalue(tup, desc, 2);
+		s->frontier = PointerGetDatum(DatumGetArrayTypePCopy(SPI_getbinval(tup, desc, 3, &isnull)));
+		found = true;
+	}
+	SPI_freetuptable(SPI_tuptable);
+	return found;
 }
 
 /* Reload the catalog and store its status line. */
@@ -191,7 +345,10 @@ pgmig_status_invalidate(PG_FUNCTION_ARGS)
 	{
 		int			nestlevel = mig_connect_catalog();
 
-		if (SPI_execute("UPDATE pgmig.status_cache SET status = NULL"
+		if (SPI_execute(have_settled() ?
+						"UPDATE pgmig.status_cache SET status = NULL, settled_last = NULL"
+						" WHERE status IS NOT NULL OR settled_last IS NOT NULL" :
+						"UPDATE pgmig.status_cache SET status = NULL"
 						" WHERE status IS NOT NULL", false, 0) != SPI_OK_UPDATE)
 			elog(ERROR, "status cache update failed");
 		mig_finish_catalog(nestlevel);

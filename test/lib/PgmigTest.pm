@@ -78,12 +78,14 @@ sub pgmig_command
 # A started node with a name of its own.  Every update of drift
 # tracking's map, kept from what DDL touched, is checked against the whole
 # schema (pgmig.check_map): any test's DDL is a test of drift tracking.
+# Every plan made from the recent revisions is checked against one made
+# from the whole catalog (pgmig.check_catalog).
 sub new_node
 {
 	my ($name, %opts) = @_;
 	my $node = PostgreSQL::Test::Cluster->new($name);
 	$node->init;
-	$node->append_conf('postgresql.conf', "pgmig.check_map = on\n");
+	$node->append_conf('postgresql.conf', "pgmig.check_map = on\npgmig.check_catalog = on\n");
 	$node->append_conf('postgresql.conf', $opts{conf}) if $opts{conf};
 	$node->start;
 	return $node;
