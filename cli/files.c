@@ -14,6 +14,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <sys/stat.h>
 #include <time.h>
 
@@ -24,11 +25,28 @@
 /* Longest slug written by "new", in bytes. */
 #define MAX_SLUG 60
 
+/* Most threads that read the files of a folder (see prefetch_files). */
+#define MAX_READERS 4
+
+/* Fewest files worth starting threads for. */
+#define MIN_PREFETCH 64
+
+/* What reading a file gave: its text, or the step that failed and errno. */
+typedef struct ReadResult
+{
+	char	   *text;			/* NUL-terminated; NULL on failure */
+	size_t		len;
+	const char *failed;			/* "open", "stat" or "read" */
+	int			err;
+} ReadResult;
+
 /* A name ending in ".sql" in the migrations folder. */
 typedef struct DirEntry
 {
 	char	   *name;
 	bool		regular;		/* the directory entry says it is a file */
+	bool		prefetched;		/* "read" holds what reading it gave */
+	ReadResult	read;
 } DirEntry;
 
 /* Order names bytewise, so that error reports are stable. */
@@ -50,48 +68,78 @@ file_cmp(const void *a, const void *b)
 }
 
 /*
+ * Read a whole file into r: a NUL-terminated buffer, or what failed.  Safe
+ * in any thread: it reports nothing.
+ */
+static void
+read_file_into(const char *path, ReadResult *r)
+{
+	int			fd = open(path, O_RDONLY | PG_BINARY, 0);
+	struct stat st;
+	size_t		done = 0;
+
+	memset(r, 0, sizeof(*r));
+	if (fd < 0)
+	{
+		r->failed = "open";
+		r->err = errno;
+		return;
+	}
+	if (fstat(fd, &st) < 0)
+	{
+		r->failed = "stat";
+		r->err = errno;
+		close(fd);
+		return;
+	}
+	r->text = pg_malloc(st.st_size + 1);
+	while (done < (size_t) st.st_size)
+	{
+		ssize_t		n = read(fd, r->text + done, st.st_size - done);
+
+		if (n < 0)
+		{
+			r->failed = "read";
+			r->err = errno;
+			close(fd);
+			pg_free(r->text);
+			r->text = NULL;
+			return;
+		}
+		if (n == 0)
+			break;
+		done += n;
+	}
+	close(fd);
+	r->text[done] = '\0';
+	r->len = done;
+}
+
+/* The text of a ReadResult, or NULL (reported, the file named as "display"). */
+static char *
+read_result(const ReadResult *r, const char *display, size_t *len)
+{
+	if (r->text == NULL)
+	{
+		errno = r->err;
+		pg_log_error("could not %s file \"%s\": %m", r->failed, display);
+		return NULL;
+	}
+	*len = r->len;
+	return r->text;
+}
+
+/*
  * Read a whole file into a NUL-terminated buffer; NULL (reported, the file
  * named as "display") on error.
  */
 char *
 read_whole_file(const char *path, const char *display, size_t *len)
 {
-	int			fd = open(path, O_RDONLY | PG_BINARY, 0);
-	struct stat st;
-	char	   *buf;
-	size_t		done = 0;
+	ReadResult	r;
 
-	if (fd < 0)
-	{
-		pg_log_error("could not open file \"%s\": %m", display);
-		return NULL;
-	}
-	if (fstat(fd, &st) < 0)
-	{
-		pg_log_error("could not stat file \"%s\": %m", display);
-		close(fd);
-		return NULL;
-	}
-	buf = pg_malloc(st.st_size + 1);
-	while (done < (size_t) st.st_size)
-	{
-		ssize_t		r = read(fd, buf + done, st.st_size - done);
-
-		if (r < 0)
-		{
-			pg_log_error("could not read file \"%s\": %m", display);
-			close(fd);
-			pg_free(buf);
-			return NULL;
-		}
-		if (r == 0)
-			break;
-		done += r;
-	}
-	close(fd);
-	buf[done] = '\0';
-	*len = done;
-	return buf;
+	read_file_into(path, &r);
+	return read_result(&r, display, len);
 }
 
 /*
@@ -293,6 +341,7 @@ read_entries(const char *dir, DirEntry **entriesp)
 		}
 		entries[nentries].name = pg_strdup(de->d_name);
 		entries[nentries].regular = false;
+		entries[nentries].prefetched = false;
 #ifdef DT_REG
 		/* the directory entry tells, mostly: one system call less a file */
 		entries[nentries].regular = de->d_type == DT_REG;
@@ -335,11 +384,16 @@ load_file(const Project *project, const DirEntry *entry, MigFile *f)
 	f->path = psprintf("%s/%s", display_path(project->dir), shown(name));
 	if (pg_encoding_verifymbstr(PG_UTF8, name, strlen(name)) !=
 		(int) strlen(name))
+	{
 		pg_log_error("file name \"%s\" is not valid UTF-8", f->path);
+		if (entry->prefetched)
+			pg_free(entry->read.text);
+	}
 	else if (entry->regular || is_migration_file(path, f->path))
 	{
 		memset(&err, 0, sizeof(err));
-		content = read_whole_file(path, f->path, &len);
+		content = entry->prefetched ? read_result(&entry->read, f->path, &len) :
+			read_whole_file(path, f->path, &len);
 		if (content != NULL &&
 			!pgmig_parse_script(name, content, len, &f->script, &err))
 		{
@@ -363,6 +417,85 @@ load_file(const Project *project, const DirEntry *entry, MigFile *f)
 	return !project->checking || check_scripts(f);
 }
 
+/* The files one reader thread reads: every step-th from start. */
+typedef struct Reader
+{
+	const char *dir;
+	DirEntry   *entries;
+	int			nentries;
+	int			start;
+	int			step;
+	pthread_t	thread;
+} Reader;
+
+/* Read the regular files of a reader's share of the entries. */
+static void *
+read_share(void *arg)
+{
+	Reader	   *r = (Reader *) arg;
+	int			i;
+
+	for (i = r->start; i < r->nentries; i += r->step)
+		if (r->entries[i].regular)
+		{
+			char	   *path = join_path(r->dir, r->entries[i].name);
+
+			read_file_into(path, &r->entries[i].read);
+			r->entries[i].prefetched = true;
+			pfree(path);
+		}
+	return NULL;
+}
+
+/*
+ * Read the files that the directory says are regular files, with a thread
+ * per CPU: a no-op "up" over many files spends most of its time in the
+ * system calls that read them.  What each read gave is reported later, in
+ * order, by load_file().  Without threads the files are read one by one
+ * there.
+ */
+static void
+prefetch_files(const char *dir, DirEntry *entries, int nentries)
+{
+	Reader		readers[MAX_READERS];
+	long		ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	int			nreaders = (int) Min(Max(ncpu, 1), MAX_READERS);
+	int			started = 0;
+	int			i;
+
+	if (nentries < MIN_PREFETCH || nreaders < 2)
+		return;
+	for (i = 0; i < nreaders; i++)
+	{
+		readers[i].dir = dir;
+		readers[i].entries = entries;
+		readers[i].nentries = nentries;
+		readers[i].start = i;
+		readers[i].step = nreaders;
+	}
+	/* the reads the threads could not take are done below */
+	for (i = 1; i < nreaders; i++)
+	{
+		if (pthread_create(&readers[i].thread, NULL, read_share, &readers[i]) != 0)
+			break;
+		started++;
+	}
+	for (i = 0; i < nentries; i++)
+		if (i % nreaders == 0 || i % nreaders > started)
+		{
+			if (entries[i].regular)
+			{
+				char	   *path = join_path(dir, entries[i].name);
+
+				read_file_into(path, &entries[i].read);
+				entries[i].prefetched = true;
+				pfree(path);
+			}
+		}
+	for (i = 1; i <= started; i++)
+		pthread_join(readers[i].thread, NULL);
+}
+
 /*
  * Read and parse every migration file of project->dir.  Reports every
  * malformed file; false if there was any.
@@ -377,6 +510,7 @@ load_files(Project *project)
 
 	if (nentries < 0)
 		return false;
+	prefetch_files(project->dir, entries, nentries);
 	project->files = pg_malloc0(nentries * sizeof(MigFile));
 	project->nfiles = 0;
 	for (i = 0; i < nentries; i++)
