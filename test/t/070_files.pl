@@ -412,4 +412,44 @@ ok(-d "$paths/p\e[31m/new", 'init: the folder itself was created');
 	pgmig_ok($node, $sums, [ 'up', '-d', 'sumsdb' ], qr/^nothing to apply$/m, 'checksums: nothing to register again');
 }
 
+# A folder of many files is read by several threads (files.c): every file
+# arrives whole, and what is wrong is reported in name order, as one by one.
+{
+	my $many = new_project('many');
+	my %want;
+	foreach my $i (1 .. 300)
+	{
+		my $text = migration("CREATE TABLE many_$i (a int);" . (' ' x ($i * 37)), "DROP TABLE many_$i;");
+		write_migration($many, "${i}_many.sql", $text);
+		$want{$i} = Digest::SHA::sha256_hex($text);
+	}
+	# wrong ones of each kind, scattered: a malformed file, a folder, a
+	# broken link, a link to a good file
+	write_migration($many, '1500_bad.sql', "SELECT 1;\n-- migrate:up\n");
+	write_migration($many, '99_bad.sql', "-- migrate:up\nSELECT 1;\n-- migrate:up\n");
+	mkdir "$many/migrations/2500_dir.sql" or die "mkdir: $!";
+	symlink("$many/nowhere.sql", "$many/migrations/3500_broken.sql") or die "symlink: $!";
+	my $err = pgmig_fails(undef, $many, [ 'check', '--offline' ], qr/1500_bad\.sql/, 'many files: the wrong ones', %offline);
+	my @named = $err =~ /\b(\d+_\w+\.sql)\b/g;
+	my %seen;
+	@named = grep { !$seen{$_}++ } @named;
+	is_deeply(\@named, [ '1500_bad.sql', '2500_dir.sql', '3500_broken.sql', '99_bad.sql' ],
+		'many files: each wrong one reported once, in name order');
+	unlink "$many/migrations/1500_bad.sql", "$many/migrations/99_bad.sql", "$many/migrations/3500_broken.sql";
+	rmdir "$many/migrations/2500_dir.sql";
+	symlink("$many/migrations/1_many.sql", "$many/migrations/301_link.sql") or die "symlink: $!";
+	$want{301} = $want{1};
+	$node->safe_psql('postgres', 'CREATE DATABASE manydb');
+	pgmig_ok($node, $many, [ 'init', '-d', 'manydb' ], undef, 'many files: init');
+	my ($st, $out, $e) = pgmig($node, $many, [ 'up', '-d', 'manydb' ]);
+	like($e, qr/relation "many_1" already exists/, 'many files: the linked file is read through its link');
+	unlink "$many/migrations/301_link.sql";
+	delete $want{301};
+	pgmig_ok($node, $many, [ 'up', '-d', 'manydb' ], undef, 'many files: up');
+	my %got = split /[|\n]/, $node->safe_psql('manydb', 'SELECT id, file_checksum FROM pgmig.revisions');
+	is_deeply(\%got, \%want, 'many files: every file arrived whole');
+	is($node->safe_psql('manydb', "SELECT count(*) FROM pg_tables WHERE tablename LIKE 'many\\_%'"),
+		'300', 'many files: all applied');
+}
+
 pgmig_done();
