@@ -204,6 +204,31 @@ needs_register(const MigFile *f, const DbRev *d)
 		strcmp(d->source_file, f->script.file_name) != 0;
 }
 
+/* Files to send over this many bytes in all are sent with a generic plan. */
+#define LARGE_REGISTRATION (1024 * 1024)
+
+/*
+ * Set plan_cache_mode for the rest of the transaction (or, with value
+ * NULL, to force_generic_plan); *old gets the value it had.  A custom plan
+ * of the mig_register() call would hold the files once more, as a
+ * constant.  False (reported) on error.
+ */
+static bool
+set_plan_cache_mode(Conn *c, const char *value, char **old)
+{
+	const char *values[1] = {value ? value : "force_generic_plan"};
+	PGresult   *res = query(c, "SELECT pg_catalog.current_setting('plan_cache_mode'),"
+							" pg_catalog.set_config('plan_cache_mode', $1, true)",
+							1, values);
+
+	if (res == NULL)
+		return false;
+	if (old)
+		*old = pg_strdup(PQgetvalue(res, 0, 0));
+	PQclear(res);
+	return true;
+}
+
 /*
  * Register the new and changed files in one mig_register() call.  False
  * (reported) on error.
@@ -213,6 +238,8 @@ register_files(Conn *c, Project *project, const Catalog *cat)
 {
 	const char **names = pg_malloc(project->nfiles * sizeof(char *));
 	const char **contents = pg_malloc(project->nfiles * sizeof(char *));
+	size_t		bytes = 0;
+	char	   *old_mode = NULL;
 	int			n = 0;
 	bool		ok = true;
 	int			i;
@@ -225,16 +252,32 @@ register_files(Conn *c, Project *project, const Catalog *cat)
 			continue;
 		names[n] = f->script.file_name;
 		contents[n++] = f->content;
+		bytes += strlen(f->content);
 	}
-	if (n > 0)
+	if (bytes >= LARGE_REGISTRATION && !set_plan_cache_mode(c, NULL, &old_mode))
+		ok = false;
+	if (n > 0 && ok)
 	{
 		char	   *sql = psprintf("SELECT revision, action FROM %s.mig_register($1::pg_catalog.text[], $2::pg_catalog.text[])",
 								   c->extschema);
 		char	   *name_array = text_array_literal(n, names);
-		char	   *content_array = text_array_literal(n, contents);
+		int			content_len = 0;
+		char	   *content_array = text_array_binary(n, contents, &content_len);
 		const char *values[2] = {name_array, content_array};
-		PGresult   *res = query(c, sql, 2, values);
+		int			lengths[2] = {0, content_len};
+		int			formats[2] = {0, 1};
+		PGresult   *res = NULL;
 
+		if (content_array != NULL)
+		{
+			res = PQexecParams(c->conn, sql, 2, NULL, values, lengths, formats, 0);
+			if (PQresultStatus(res) != PGRES_TUPLES_OK)
+			{
+				report_error(res, c->conn, NULL);
+				PQclear(res);
+				res = NULL;
+			}
+		}
 		pfree(sql);
 		pg_free(name_array);
 		pg_free(content_array);
@@ -248,6 +291,11 @@ register_files(Conn *c, Project *project, const Catalog *cat)
 						 PQgetvalue(res, i, 0));
 			PQclear(res);
 		}
+	}
+	if (old_mode != NULL)
+	{
+		ok = ok && set_plan_cache_mode(c, old_mode, NULL);
+		pg_free(old_mode);
 	}
 	pg_free(names);
 	pg_free(contents);

@@ -15,10 +15,12 @@
  */
 #include "pgmig.h"
 
+#include "catalog/pg_type_d.h"
 #include "common/string.h"
 #include "fe_utils/cancel.h"
 #include "fe_utils/string_utils.h"
 #include "pgmig_lock.h"
+#include "port/pg_bswap.h"
 
 /* Ask for a password on the terminal (malloc'd). */
 static char *
@@ -219,6 +221,47 @@ text_array_literal(int n, const char *const *items)
 		appendPGArray(&buf, items[i]);
 	appendPQExpBufferChar(&buf, '}');
 	return buf.data;
+}
+
+/*
+ * A text[] of n strings in the binary format of array_send, *len its size,
+ * to pass as a binary query parameter.  The server reads it without the
+ * copies a text literal costs (a modifiable copy of the literal, then each
+ * element parsed out of it).  Free it with pg_free.
+ */
+char *
+text_array_binary(int n, const char *const *items, int *len)
+{
+	size_t		size = 5 * 4;
+	char	   *buf;
+	char	   *p;
+	int			i;
+
+	for (i = 0; i < n; i++)
+		size += 4 + strlen(items[i]);
+	if (size > (size_t) PG_INT32_MAX)
+	{
+		pg_log_error("the files to register are too large: %zu bytes in one call", size);
+		return NULL;
+	}
+	buf = p = pg_malloc(size);
+#define PUT_INT32(v) do { uint32 v_ = pg_hton32((uint32) (v)); memcpy(p, &v_, 4); p += 4; } while (0)
+	PUT_INT32(1);				/* dimensions */
+	PUT_INT32(0);				/* no nulls */
+	PUT_INT32(TEXTOID);
+	PUT_INT32(n);				/* the dimension's length */
+	PUT_INT32(1);				/* and lower bound */
+	for (i = 0; i < n; i++)
+	{
+		size_t		l = strlen(items[i]);
+
+		PUT_INT32(l);
+		memcpy(p, items[i], l);
+		p += l;
+	}
+#undef PUT_INT32
+	*len = (int) size;
+	return buf;
 }
 
 /* Run a command without parameters (BEGIN, COMMIT, ...); false on error. */

@@ -412,6 +412,13 @@ load_file(const Project *project, const DirEntry *entry, MigFile *f)
 	}
 	if (project->inspecting)
 		pgmig_section_checksums(&f->script);
+	else if (!project->checking)
+	{
+		/* the sections are the server's to split: no copy of a large file */
+		pg_free(f->script.up);
+		pg_free(f->script.down);
+		f->script.up = f->script.down = NULL;
+	}
 	/* the parser normalized the text in place; that is what we send */
 	f->content = content;
 	return !project->checking || check_scripts(f);

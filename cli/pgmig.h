@@ -430,6 +430,7 @@ extern void report_error(const PGresult *res, PGconn *conn,
 						 const char *context);
 extern PGresult *query(Conn *c, const char *sql, int nparams,
 					   const char *const *values);
+extern char *text_array_binary(int n, const char *const *items, int *len);
 extern char *text_array_literal(int n, const char *const *items);
 extern bool command(Conn *c, const char *sql);
 extern void take_lock(Conn *c);

@@ -13,6 +13,10 @@
  */
 #include "postgres.h"
 
+#include "access/toast_internals.h"
+#if PG_VERSION_NUM >= 140000
+#include "access/toast_compression.h"
+#endif
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "funcapi.h"
@@ -82,7 +86,46 @@ load_existing(PgmigScript *scripts, int n, int *nexisting)
 	return ex;
 }
 
-/* Insert or update one revision's registration. */
+/* Scripts at least this large are compressed before they are stored. */
+#define LARGE_SCRIPT (1024 * 1024)
+
+/*
+ * A script's text as the datum to store; "text" is freed.  A large one is
+ * compressed here, as the toaster would compress it (the column's default
+ * method), so that storing the row copies the compressed text: the
+ * executor would otherwise hold the text twice more, in the row and in the
+ * compressor's output.
+ */
+static Datum
+script_datum(char *text)
+{
+	Datum		d = CStringGetTextDatum(text);
+	Datum		c;
+	struct varlena *result;
+
+	pfree(text);
+	if (VARSIZE(DatumGetPointer(d)) < LARGE_SCRIPT)
+		return d;
+#if PG_VERSION_NUM >= 140000
+	c = toast_compress_datum(d, default_toast_compression);
+#else
+	c = toast_compress_datum(d);
+#endif
+	if (DatumGetPointer(c) == NULL)
+		return d;				/* it does not compress: the toaster agrees */
+	pfree(DatumGetPointer(d));
+	/* the output buffer has the input's size: keep only what it holds */
+	result = palloc(VARSIZE(DatumGetPointer(c)));
+	memcpy(result, DatumGetPointer(c), VARSIZE(DatumGetPointer(c)));
+	pfree(DatumGetPointer(c));
+	return PointerGetDatum(result);
+}
+
+/*
+ * Insert or update one revision's registration.  The sections' texts move
+ * into the row: s->up and s->down are freed (NULL), so that a large script
+ * is not held twice while the row is stored.
+ */
 static void
 upsert_script(PgmigScript *s)
 {
@@ -134,11 +177,13 @@ upsert_script(PgmigScript *s)
 		values[6] = CStringGetTextDatum(s->lock_timeout);
 	else
 		nulls[6] = 'n';
-	values[7] = CStringGetTextDatum(s->up);
+	values[7] = script_datum(s->up);
+	s->up = NULL;
 	values[8] = Int32GetDatum(s->up_line);
 	if (s->down)
 	{
-		values[9] = CStringGetTextDatum(s->down);
+		values[9] = script_datum(s->down);
+		s->down = NULL;
 		values[10] = Int32GetDatum(s->down_line);
 		values[12] = CStringGetTextDatum(s->down_checksum);
 	}

@@ -391,7 +391,7 @@ ok(-d "$paths/p\e[31m/new", 'init: the folder itself was created');
 # client's agree with Perl's Digest::SHA on files of every size around it.
 {
 	my $sums = new_project('sums');
-	my %want;
+	my (%want, %want_up);
 	my $n = 0;
 	foreach my $size (14, 100, 127, 128, 129, 1000, 70_000, 1_100_000)
 	{
@@ -401,12 +401,20 @@ ok(-d "$paths/p\e[31m/new", 'init: the folder itself was created');
 		$text .= '-- ' . ('x' x ($size - length($text) - 4)) . "\n" if length($text) < $size;
 		write_migration($sums, $name, $text);
 		$want{ $n } = Digest::SHA::sha256_hex($text);
+		(my $up = $text) =~ s/\A-- migrate:up\n//;
+		$want_up{ $n } = Digest::SHA::sha256_hex($up);
 	}
 	$node->safe_psql('postgres', 'CREATE DATABASE sumsdb');
 	pgmig_ok($node, $sums, [ 'init', '-d', 'sumsdb' ], undef, 'checksums: init');
 	pgmig_ok($node, $sums, [ 'up', '-d', 'sumsdb' ], undef, 'checksums: up');
 	my %got = split /[|\n]/, $node->safe_psql('sumsdb', 'SELECT id, file_checksum FROM pgmig.revisions');
 	is_deeply(\%got, \%want, 'checksums: the server\'s are SHA-256 of each file');
+	# a script over 1 MB is stored compressed by pgmig itself (register.c)
+	my %got_up = split /[|\n]/, $node->safe_psql('sumsdb',
+		"SELECT id, encode(sha256(convert_to(up_script, 'UTF8')), 'hex') FROM pgmig.revisions");
+	is_deeply(\%got_up, \%want_up, 'checksums: every up script is stored as it was, large ones too');
+	like($node->safe_psql('sumsdb', "SELECT pg_column_size(up_script) < length(up_script) / 4 FROM pgmig.revisions WHERE length(up_script) > 1000000"),
+		qr/^t$/, 'checksums: the large one is stored compressed');
 	unlike(pgmig_ok($node, $sums, [ 'status', '-d', 'sumsdb' ], undef, 'checksums: status'),
 		qr/changed/, 'checksums: the client computes the same ones');
 	pgmig_ok($node, $sums, [ 'up', '-d', 'sumsdb' ], qr/^nothing to apply$/m, 'checksums: nothing to register again');
