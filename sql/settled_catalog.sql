@@ -17,6 +17,10 @@ SELECT revision, action FROM mig_register(
 -- applied: settled up to the last one
 SELECT revision FROM mig_apply();
 :settled
+-- its reads are planned from statistics: pgmig analyzed its catalog
+SELECT c.relname, c.reltuples FROM pg_class c
+  WHERE c.oid IN ('pgmig.revisions'::regclass, 'pgmig.schema_migrations'::regclass)
+  ORDER BY 1;
 
 -- a new revision after it is read alone with the edge, and planned
 SELECT revision, action FROM mig_register('040_d.sql',

@@ -24,11 +24,14 @@
  */
 #include "postgres.h"
 
+#include <math.h>
+
+#include "catalog/namespace.h"
 #include "catalog/pg_type.h"
 #include "commands/trigger.h"
 #include "executor/spi.h"
-#include "catalog/namespace.h"
 #include "lib/stringinfo.h"
+#include "miscadmin.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
@@ -252,6 +255,68 @@ settle(MigCatalog *cat, MigSettled *s)
 }
 
 /*
+ * Analyze pgmig's catalog tables whose statistics are far from what a whole
+ * catalog holds (never analyzed, or a large change such as a first
+ * registration or stamp): mig_load_recent_catalog() reads a few rows of
+ * them through their indexes, and without statistics the planner would
+ * read them all.  Autovacuum would get there, but not before the next run.
+ * Runs as the extension's owner, who owns the tables.
+ */
+static void
+analyze_if_stale(MigCatalog *cat)
+{
+	PgmigGraph *g = &cat->graph;
+	const char *tables[2] = {"pgmig.revisions", "pgmig.schema_migrations"};
+	double		rows[2] = {cat->nregistered, 0};
+	StringInfoData stale;
+	Oid			save_userid;
+	int			save_sec;
+	Oid			owner = InvalidOid;
+	int			i;
+
+	for (i = 0; i < g->n; i++)
+		if (g->nodes[i].applied || g->nodes[i].partial ||
+			MIG_REV(g, i)->state != NULL)
+			rows[1]++;
+	initStringInfo(&stale);
+	for (i = 0; i < 2; i++)
+	{
+		Oid			argtypes[1] = {TEXTOID};
+		Datum		args[1] = {CStringGetTextDatum(tables[i])};
+		float4		reltuples;
+		bool		isnull;
+
+		if (SPI_execute_with_args("SELECT c.reltuples, e.extowner"
+								  " FROM pg_catalog.pg_class c, pg_catalog.pg_extension e"
+								  " WHERE c.oid = pg_catalog.to_regclass($1) AND e.extname = 'pgmig'",
+								  1, argtypes, args, NULL, true, 1) != SPI_OK_SELECT ||
+			SPI_processed != 1)
+			elog(ERROR, "could not read the size of %s", tables[i]);
+		reltuples = DatumGetFloat4(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+		owner = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull));
+		SPI_freetuptable(SPI_tuptable);
+		/* PostgreSQL 14 and later say -1 for never analyzed, 13 says 0 */
+		if (reltuples < 0 || fabs(rows[i] - reltuples) > Max(1000.0, rows[i] / 5.0))
+			appendStringInfo(&stale, "%s%s", stale.len > 0 ? ", " : "", tables[i]);
+	}
+	if (stale.len == 0)
+		return;
+	GetUserIdAndSecContext(&save_userid, &save_sec);
+	SetUserIdAndSecContext(owner, save_sec | SECURITY_LOCAL_USERID_CHANGE |
+						   SECURITY_RESTRICTED_OPERATION);
+	PG_TRY();
+	{
+		if (SPI_execute(psprintf("ANALYZE %s", stale.data), false, 0) != SPI_OK_UTILITY)
+			elog(ERROR, "could not analyze pgmig's catalog");
+	}
+	PG_FINALLY();
+	{
+		SetUserIdAndSecContext(save_userid, save_sec);
+	}
+	PG_END_TRY();
+}
+
+/*
  * Store the status line of a catalog that is up to date, and its settled
  * part.  A catalog of the recent revisions (mig_load_recent_catalog) must
  * hold every revision the caller changed.
@@ -277,6 +342,8 @@ mig_store_status(MigCatalog *cat)
 			elog(ERROR, "status cache update failed");
 		return;
 	}
+	if (!cat->recent)
+		analyze_if_stale(cat);
 	if (settle(cat, &s))
 	{
 		args[1] = CStringGetTextDatum(s.last);
