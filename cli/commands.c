@@ -13,6 +13,8 @@
  */
 #include "pgmig.h"
 
+#include <dirent.h>
+
 #include <sys/stat.h>
 
 /*
@@ -59,11 +61,33 @@ fail(Conn *c)
 	exit(error_exit_status);
 }
 
+/* The number of names ending in ".sql" in folder "dir" (hidden ones aside). */
+static int
+count_migration_files(const char *dir)
+{
+	DIR		   *d = opendir(dir);
+	struct dirent *de;
+	int			n = 0;
+
+	if (d == NULL)
+		return 0;
+	while ((de = readdir(d)) != NULL)
+	{
+		size_t		len = strlen(de->d_name);
+
+		if (de->d_name[0] != '.' && len > 4 && strcmp(de->d_name + len - 4, ".sql") == 0)
+			n++;
+	}
+	closedir(d);
+	return n;
+}
+
 /* pgmig init: create the migrations folder and the extension. */
 int
 cmd_init(const Options *opts)
 {
 	struct stat st;
+	int			nfiles;
 
 	if (!find_project(opts, false, &project))
 		fail(NULL);
@@ -75,7 +99,12 @@ cmd_init(const Options *opts)
 						 display_path(project.dir));
 			fail(NULL);
 		}
-		info(opts, "migrations folder %s exists", display_path(project.dir));
+		nfiles = count_migration_files(project.dir);
+		if (nfiles > 0)
+			info(opts, "migrations folder %s exists: %d migration file%s",
+				 display_path(project.dir), nfiles, nfiles == 1 ? "" : "s");
+		else
+			info(opts, "migrations folder %s exists", display_path(project.dir));
 	}
 	else
 	{
@@ -328,6 +357,20 @@ stamp_revision(Conn *c, Project *project, const char *target)
 	free_view(&view);
 	free_catalog(&cat);
 	return ok;
+}
+
+/* pgmig import: take over the history another migration tool recorded. */
+int
+cmd_import(const Options *opts)
+{
+	prepare(opts, &project);
+	open_db(opts, &conn);
+	take_lock(&conn);
+	if (!import_history(&conn, &project))
+		fail(&conn);
+	disconnect_db(&conn);
+	free_project(&project);
+	return EXIT_OK;
 }
 
 /* pgmig stamp REV: register the files, then mark the database as at REV. */

@@ -59,6 +59,15 @@ connect_db(const Options *opts, Conn *c)
 		if (url != NULL && url[0] != '\0')
 			dbname = url;
 	}
+	/* SQLAlchemy and JDBC URLs as libpq reads them; no password shown */
+	if (dbname != NULL)
+	{
+		char	   *conninfo = libpq_conninfo(dbname);
+
+		if (conninfo == NULL || !check_conninfo(dbname, conninfo))
+			exit(error_exit_status);
+		dbname = conninfo;
+	}
 
 	if (opts->prompt_password == TRI_YES)
 		password = prompt_password();
@@ -104,6 +113,8 @@ connect_db(const Options *opts, Conn *c)
 
 	if (password)
 		pg_free(password);
+	if (dbname != NULL)
+		pg_free((char *) dbname);	/* libpq_conninfo's */
 
 	if (PQstatus(conn) == CONNECTION_BAD)
 	{

@@ -237,6 +237,18 @@ static const CommandInfo commands[] = {
 		"\n"
 		"      --confirm             confirm on a production database\n"
 		"  -v, --verbose             list the files registered (new, updated)\n"},
+	{"import", CMD_IMPORT, 0, 0, OPT_CONN | OPT_CONFIRM | OPT_VERBOSE,
+		"[OPTION]...",
+		"take over the history another migration tool recorded",
+		"Reads the table in which dbmate or golang-migrate recorded the versions it\n"
+		"applied (schema_migrations on the search_path, or DBMATE_MIGRATIONS_TABLE),\n"
+		"registers the files, and records the revisions of those versions as\n"
+		"applied without running them, with an \"import\" event each.  A version\n"
+		"without a file imports nothing.  Only into a database without pgmig\n"
+		"history; the other tool's table is left as it is.\n"
+		"\n"
+		"      --confirm             confirm on a production database\n"
+		"  -v, --verbose             list the revisions imported\n"},
 	{"merge", CMD_MERGE, 0, 0, OPT_MESSAGE | OPT_REVISION,
 		"-m MESSAGE [-r REV]... [OPTION]...",
 		"write a revision that joins several heads",

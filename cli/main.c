@@ -146,6 +146,34 @@ env_yes(const char *name)
 						 strcmp(v, "1") == 0);
 }
 
+/*
+ * ENVIRONMENT=production, as the seeds' Alembic projects set it, marks the
+ * run as one on production from the client's side too, whatever the
+ * database's pgmig.environment says: a command that changes the database
+ * refuses before connecting unless the run is confirmed
+ * (CONFIRM_PRODUCTION_MIGRATION=yes, PGMIG_CONFIRM=yes or --confirm).  A
+ * dry run and --sql, which change nothing, need no confirmation.  Exits on
+ * refusal.
+ */
+static void
+check_production(const Options *opts)
+{
+	const char *env = getenv("ENVIRONMENT");
+	int			cmd = opts->command->cmd;
+	bool		changes = cmd == CMD_UP || cmd == CMD_DOWN || cmd == CMD_REDO ||
+		cmd == CMD_STAMP || cmd == CMD_IMPORT ||
+		(cmd == CMD_NEW && opts->from_database);
+
+	if (env == NULL || pg_strcasecmp(env, "production") != 0 || !changes ||
+		opts->dry_run || opts->sql || opts->confirm)
+		return;
+	pg_log_error("production migration not confirmed");
+	pg_log_error_detail("ENVIRONMENT is \"%s\": command \"%s\" would change a production database.",
+						shown(env), opts->command->name);
+	pg_log_error_hint("Confirm the run with CONFIRM_PRODUCTION_MIGRATION=yes (or PGMIG_CONFIRM=yes, or --confirm).");
+	exit(EXIT_ERROR);
+}
+
 /* Is this argument a relative target such as -1 (not an option)? */
 static bool
 is_relative_target(const char *s)
@@ -512,8 +540,10 @@ parse_arguments(int argc, char **argv, Options *opts)
 	}
 	check_usage(opts, seen);
 
-	if (env_yes("PGMIG_CONFIRM"))
+	/* the seeds' variable confirms as PGMIG_CONFIRM does */
+	if (env_yes("PGMIG_CONFIRM") || env_yes("CONFIRM_PRODUCTION_MIGRATION"))
 		opts->confirm = true;
+	check_production(opts);
 }
 
 /* Free what parse_arguments allocated. */
@@ -570,6 +600,8 @@ dispatch(const Options *opts)
 			return cmd_redo(opts);
 		case CMD_STAMP:
 			return cmd_stamp(opts);
+		case CMD_IMPORT:
+			return cmd_import(opts);
 		case CMD_STATUS:
 			return cmd_status(opts);
 		case CMD_CURRENT:

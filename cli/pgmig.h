@@ -103,6 +103,7 @@ typedef enum Command
 	CMD_HISTORY,
 	CMD_SHOW,
 	CMD_STAMP,
+	CMD_IMPORT,
 	CMD_MERGE,
 	CMD_CHECK,
 	CMD_VERIFY,
@@ -423,6 +424,15 @@ extern bool write_new_file(const Project *project, const char *name,
 						   const char *text, bool quiet);
 extern char *read_whole_file(const char *path, const char *display, size_t *len);
 
+/* import.c */
+extern bool check_other_tool(Conn *c, const Catalog *cat);
+extern bool import_history(Conn *c, Project *project);
+
+/* conninfo.c */
+extern char *libpq_conninfo(const char *s);
+extern char *masked_conninfo(const char *s);
+extern bool check_conninfo(const char *given, const char *conninfo);
+
 /* connection.c */
 extern void connect_db(const Options *opts, Conn *c);
 extern bool handshake(Conn *c, bool create);
@@ -477,6 +487,7 @@ extern int	cmd_up(const Options *opts);
 extern int	cmd_down(const Options *opts);
 extern int	cmd_redo(const Options *opts);
 extern int	cmd_stamp(const Options *opts);
+extern int	cmd_import(const Options *opts);
 extern int	cmd_verify(const Options *opts);
 extern bool stamp_revision(Conn *c, Project *project, const char *target);
 

@@ -4,8 +4,9 @@
  *	  Finding the project: its root folder and its migrations folder.
  *
  * The root is the nearest folder, walking up from the current directory,
- * that holds a migrations/ folder or a pgmig.conf file, so that pgmig works
- * from nested folders of a project.  pgmig.conf is optional; its settings
+ * that holds a migrations/ folder, a pgmig.conf file, or dbmate's
+ * db/migrations/, so that pgmig works from nested folders of a project.
+ * Its .env file may give DATABASE_URL, as dbmate reads it.  pgmig.conf is optional; its settings
  * are "dir = PATH", the migrations folder relative to the root, and for
  * autogenerate "schema = PATH", the schema file (or folder) relative to
  * the root, and "shadow = URL", the server for shadow databases.  --dir
@@ -170,21 +171,25 @@ find_root(Project *project)
 	{
 		char	   *conf = join_path(cur, "pgmig.conf");
 		char	   *mig = join_path(cur, "migrations");
+		char	   *dbmig = join_path(cur, "db/migrations");
 		bool		has_conf = is_file(conf);
 		bool		has_mig = is_dir(mig);
+		bool		has_dbmig = !has_mig && is_dir(dbmig);
 		char	   *real;
 		char	   *up;
 		bool		at_top;
 
 		pfree(conf);
 		pfree(mig);
-		if (has_conf || has_mig)
+		pfree(dbmig);
+		if (has_conf || has_mig || has_dbmig)
 		{
 			project->root = cur;
 			project->found = true;
 			if (has_conf)
 				return read_conf(cur, project);
-			project->dir = join_path(cur, "migrations");
+			/* dbmate keeps its migrations in db/migrations */
+			project->dir = join_path(cur, has_mig ? "migrations" : "db/migrations");
 			return true;
 		}
 		real = realpath(cur, NULL);
@@ -202,9 +207,93 @@ find_root(Project *project)
 	return true;
 }
 
+/* The value of a .env line "value" (modified in place): unquoted, unescaped. */
+static char *
+dotenv_value(char *v)
+{
+	char	   *out;
+	char	   *p;
+
+	if (*v == '\'')
+	{
+		char	   *end = strrchr(v + 1, '\'');
+
+		if (end == NULL)
+			return NULL;
+		*end = '\0';
+		return v + 1;
+	}
+	if (*v == '"')
+	{
+		out = v;
+		for (p = v + 1; *p && *p != '"'; p++)
+		{
+			if (*p == '\\' && p[1] != '\0')
+			{
+				p++;
+				*out++ = *p == 'n' ? '\n' : *p;
+			}
+			else
+				*out++ = *p;
+		}
+		if (*p != '"')
+			return NULL;
+		*out = '\0';
+		return v;
+	}
+	/* unquoted: a comment starts at " #" */
+	for (p = v; *p; p++)
+		if (*p == '#' && p > v && (p[-1] == ' ' || p[-1] == '\t'))
+		{
+			*p = '\0';
+			break;
+		}
+	return trim(v);
+}
+
+/*
+ * Take DATABASE_URL from the file .env in the project's root, as dbmate
+ * does, unless the environment has it: KEY=value lines, "export" allowed,
+ * values quoted '...' (as is) or "..." (with \n, \" and \\), # comments.
+ * Nothing else of the file is used.
+ */
+static void
+load_dotenv(const char *root)
+{
+	char	   *path;
+	FILE	   *f;
+	char		line[8192];
+
+	if (getenv("DATABASE_URL") != NULL)
+		return;
+	path = join_path(root, ".env");
+	f = fopen(path, "r");
+	pfree(path);
+	if (f == NULL)
+		return;
+	while (fgets(line, sizeof(line), f) != NULL)
+	{
+		char	   *s = trim(line);
+		char	   *value;
+
+		if (strncmp(s, "export ", 7) == 0)
+			s = trim(s + 7);
+		if (strncmp(s, "DATABASE_URL", 12) != 0)
+			continue;
+		s = trim(s + 12);
+		if (*s != '=')
+			continue;
+		value = dotenv_value(trim(s + 1));
+		if (value != NULL && value[0] != '\0')
+			setenv("DATABASE_URL", value, 0);
+	}
+	fclose(f);
+}
+
 /*
  * Find the project.  With must_exist, a missing migrations folder is an
- * error; otherwise (init) the defaults are filled in.
+ * error; otherwise (init) the defaults are filled in.  DATABASE_URL may
+ * come from the root's .env.
  */
 bool
 find_project(const Options *opts, bool must_exist, Project *project)
@@ -222,6 +311,7 @@ find_project(const Options *opts, bool must_exist, Project *project)
 	}
 	else if (!find_root(project))
 		return false;
+	load_dotenv(project->root);
 
 	if (must_exist && !is_dir(project->dir))
 	{

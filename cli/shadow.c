@@ -76,11 +76,15 @@ connect_url(const Options *opts, const char *url, Conn *c)
 {
 	const char *keywords[] = {"dbname", "fallback_application_name",
 	"client_encoding", NULL};
-	const char *values[] = {url, progname, "UTF8", NULL};
+	char	   *conninfo = libpq_conninfo(url);
+	const char *values[] = {conninfo, progname, "UTF8", NULL};
 
+	if (conninfo == NULL || !check_conninfo(url, conninfo))
+		exit(error_exit_status);
 	memset(c, 0, sizeof(*c));
 	c->opts = opts;
 	c->conn = PQconnectdbParams(keywords, values, true);
+	pg_free(conninfo);
 	if (c->conn == NULL)
 		pg_fatal("could not connect to the shadow server: out of memory");
 	if (PQstatus(c->conn) == CONNECTION_BAD)

@@ -8,8 +8,10 @@
  * connection the client cannot know what is applied, so the script does
  * what the client does, with the server deciding at run time:
  *
- * 1. It checks that the database has the extension in the client's
- *	  version, and learns the extension's schema into a psql variable.
+ * 1. "up" creates the extension if the database has none (CREATE
+ *	  EXTENSION IF NOT EXISTS, as "pgmig init" would).  It checks that the
+ *	  database has the extension in the client's version, and learns the
+ *	  extension's schema into a psql variable.
  * 2. In one transaction, it registers every file (mig_register with the
  *	  file names and their text as dollar-quoted literals) and forgets
  *	  registered, unapplied revisions whose file is not in the folder
@@ -57,8 +59,14 @@ literal(PQExpBuffer buf, const char *s)
  * pgmig_schema to the schema of its functions.
  */
 static void
-append_handshake(PQExpBuffer buf)
+append_handshake(PQExpBuffer buf, bool create)
 {
+	/* as Alembic's offline output creates its version table */
+	if (create)
+		appendPQExpBuffer(buf,
+						  "-- a database without pgmig gets it, as \"%s init\" would install it\n"
+						  "CREATE EXTENSION IF NOT EXISTS pgmig;\n",
+						  progname);
 	appendPQExpBuffer(buf,
 					  "DO $pgmig$\n"
 					  "DECLARE\n"
@@ -268,7 +276,7 @@ print_sql_script(const Options *opts, Project *project, const char *target,
 					  PGMIG_VERSION,
 					  display_path(project->dir), project->nfiles,
 					  project->nfiles == 1 ? "" : "s");
-	append_handshake(&buf);
+	append_handshake(&buf, !revert);
 	append_settings(&buf, opts);
 	/* a split run waits for the lock before anything else, without a snapshot */
 	if (split)

@@ -1362,6 +1362,20 @@ COMMENT ON FUNCTION pgmig.run_end() IS 'note that the run of this session ended,
 REVOKE EXECUTE ON FUNCTION pgmig.update_map(boolean), pgmig.record_unrecorded(),
 	pgmig.run_end() FROM PUBLIC;
 
+-- Taking over the history another migration tool recorded (pgmig import):
+-- the revisions it applied, recorded as stamped, each with an "import"
+-- event naming the source.
+ALTER TABLE pgmig.events DROP CONSTRAINT events_action_check;
+ALTER TABLE pgmig.events ADD CONSTRAINT events_action_check
+	CHECK (action IN ('register', 'override', 'unregister', 'apply', 'revert',
+					  'stamp', 'unstamp', 'import'));
+CREATE FUNCTION pgmig.import(revisions text[], source text)
+	RETURNS TABLE (revision text, action text)
+	AS 'MODULE_PATHNAME', 'pgmig_import' LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION pgmig.import(text[], text) IS
+	'record revisions another migration tool applied, into a database without pgmig history';
+REVOKE EXECUTE ON FUNCTION pgmig.import(text[], text) FROM PUBLIC;
+
 -- roles that could record migrations keep doing so (their runs are noted
 -- in pgmig.runs, their snapshots kept as rows), and may load schema files
 DO $$
@@ -1381,6 +1395,7 @@ BEGIN
 		EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION pgmig.load_schema(text, text, boolean) TO %I', r);
 		EXECUTE pg_catalog.format('GRANT EXECUTE ON PROCEDURE pgmig.load_schema_each(text[], text[], boolean) TO %I', r);
 		EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION pgmig.update_map(boolean), pgmig.record_unrecorded() TO %I', r);
+		EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION pgmig.import(text[], text) TO %I', r);
 	END LOOP;
 END
 $$;

@@ -603,22 +603,27 @@ static void
 flush_events(MigBatch *b)
 {
 	static SPIPlanPtr plan = NULL;
-	Oid			argtypes[4] = {TEXTARRAYOID, TEXTARRAYOID, TIMESTAMPTZARRAYOID,
-	INTERVALARRAYOID};
-	Datum		args[4];
+	Oid			argtypes[5] = {TEXTARRAYOID, TEXTARRAYOID, TIMESTAMPTZARRAYOID,
+	INTERVALARRAYOID, TEXTOID};
+	Datum		args[5];
+	char		nulls[5] = {' ', ' ', ' ', ' ', ' '};
 
 	mig_kept_plan(&plan,
-				  "INSERT INTO pgmig.events (action, revision, at, duration)"
-				  " SELECT u.action, u.revision, u.at, u.duration"
+				  "INSERT INTO pgmig.events (action, revision, at, duration, message)"
+				  " SELECT u.action, u.revision, u.at, u.duration, $5"
 				  " FROM unnest($1, $2, $3, $4) WITH ORDINALITY"
 				  "   AS u(action, revision, at, duration, n)"
 				  " ORDER BY u.n",
-				  4, argtypes, 0);
+				  5, argtypes, 0);
 	args[0] = batch_array(b->actions, b->n, TEXTOID);
 	args[1] = batch_array(b->ids, b->n, TEXTOID);
 	args[2] = batch_array(b->ats, b->n, TIMESTAMPTZOID);
 	args[3] = batch_array(b->durations, b->n, INTERVALOID);
-	if (SPI_execute_plan(plan, args, NULL, false, 0) != SPI_OK_INSERT)
+	if (b->message)
+		args[4] = CStringGetTextDatum(b->message);
+	else
+		nulls[4] = 'n';
+	if (SPI_execute_plan(plan, args, nulls, false, 0) != SPI_OK_INSERT)
 		elog(ERROR, "could not write pgmig events");
 }
 
@@ -643,7 +648,8 @@ mig_batch_flush(MigBatch *b, const char *method)
 	{
 		char	   *action = TextDatumGetCString(b->actions[i]);
 
-		if (strcmp(action, "apply") == 0 || strcmp(action, "stamp") == 0)
+		if (strcmp(action, "apply") == 0 || strcmp(action, "stamp") == 0 ||
+			strcmp(action, "import") == 0)
 			up[nup++] = i;
 		else
 			down[ndown++] = i;

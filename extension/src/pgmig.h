@@ -156,12 +156,14 @@ typedef struct MigBatch
 {
 	int			n;
 	int			cap;
-	Datum	   *actions;		/* text: apply, revert, stamp, unstamp */
+	Datum	   *actions;		/* text: apply, revert, stamp, unstamp,
+								 * import */
 	Datum	   *ids;			/* text */
 	Datum	   *descriptions;	/* text */
 	Datum	   *checksums;		/* text, 0 for NULL */
 	Datum	   *durations;		/* interval, 0 for NULL */
 	Datum	   *ats;			/* timestamptz */
+	const char *message;		/* the events' message, or NULL */
 } MigBatch;
 
 /* catalog.c */

@@ -1,0 +1,298 @@
+/*-------------------------------------------------------------------------
+ *
+ * import.c
+ *	  Databases another migration tool migrated: finding its catalog, and
+ *	  "pgmig import", which takes its history over.
+ *
+ * dbmate records each applied version in a table schema_migrations
+ * (version text) on the search_path, DBMATE_MIGRATIONS_TABLE if set;
+ * golang-migrate keeps one row in a table of the same name (version
+ * bigint, dirty boolean): the last version applied, every one before it
+ * being applied too.  "pgmig import" reads that table, matches each
+ * version to a file of the folder by version (leading zeros aside), and
+ * has the server record those revisions as applied without running them
+ * (pgmig.import).  A version without a file, or a golang-migrate version
+ * left dirty by a failed run, is reported and nothing is imported: the
+ * history is taken whole or not at all.  The other tool's table is left as
+ * it is.
+ *
+ * "pgmig up" on a database whose pgmig history is empty while such a
+ * table has rows refuses before running anything and says to import:
+ * running every revision again would fail on the objects they made, or
+ * worse, succeed halfway.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "pgmig.h"
+
+#include "pgmig_version.h"
+
+/* The other tool's catalog found in the database. */
+typedef struct OtherTool
+{
+	char	   *tool;			/* "dbmate" or "golang-migrate", NULL: none */
+	char	   *table;			/* schema-qualified, quoted as needed */
+} OtherTool;
+
+/*
+ * Find another tool's catalog with at least one row; t->tool NULL if there
+ * is none.  False (reported) on error.
+ */
+static bool
+find_other_tool(Conn *c, OtherTool *t)
+{
+	const char *name = getenv("DBMATE_MIGRATIONS_TABLE");
+	const char *values[1];
+	PGresult   *res;
+	bool		ok;
+
+	memset(t, 0, sizeof(*t));
+	values[0] = name != NULL && name[0] != '\0' ? name : "schema_migrations";
+	res = query(c,
+				"SELECT pg_catalog.format('%I.%I', n.nspname, c.relname),"
+				" EXISTS (SELECT FROM pg_catalog.pg_attribute a"
+				"         WHERE a.attrelid OPERATOR(pg_catalog.=) c.oid"
+				"           AND a.attname OPERATOR(pg_catalog.=) 'dirty' AND NOT a.attisdropped)"
+				" FROM pg_catalog.pg_class c"
+				" JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace"
+				" WHERE c.relname OPERATOR(pg_catalog.=) $1"
+				"   AND c.relkind OPERATOR(pg_catalog.=) ANY (ARRAY['r', 'p']::pg_catalog.\"char\"[])"
+				"   AND n.nspname OPERATOR(pg_catalog.<>) 'pgmig'"
+				"   AND pg_catalog.pg_table_is_visible(c.oid)"
+				"   AND pg_catalog.has_table_privilege(c.oid, 'SELECT')"
+				"   AND EXISTS (SELECT FROM pg_catalog.pg_attribute a"
+				"               WHERE a.attrelid OPERATOR(pg_catalog.=) c.oid"
+				"                 AND a.attname OPERATOR(pg_catalog.=) 'version' AND NOT a.attisdropped)",
+				1, values);
+	if (res == NULL)
+		return false;
+	if (PQntuples(res) == 1)
+	{
+		t->table = pg_strdup(PQgetvalue(res, 0, 0));
+		t->tool = pg_strdup(strcmp(PQgetvalue(res, 0, 1), "t") == 0 ?
+							"golang-migrate" : "dbmate");
+	}
+	PQclear(res);
+	if (t->table == NULL)
+		return true;
+
+	/* an empty one is no history */
+	{
+		char	   *sql = psprintf("SELECT EXISTS (SELECT FROM %s)", t->table);
+
+		res = query(c, sql, 0, NULL);
+		pfree(sql);
+	}
+	if (res == NULL)
+		return false;
+	ok = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+	PQclear(res);
+	if (!ok)
+	{
+		pg_free(t->tool);
+		pg_free(t->table);
+		memset(t, 0, sizeof(*t));
+	}
+	return true;
+}
+
+/* Does the catalog record any revision as applied (or half-done)? */
+static bool
+has_history(const Catalog *cat)
+{
+	int			i;
+
+	for (i = 0; i < cat->n; i++)
+		if (cat->revs[i].applied)
+			return true;
+	return false;
+}
+
+/*
+ * For "pgmig up": refuse a database another tool migrated that pgmig's
+ * history does not know yet.  False (reported) if it must refuse, or on
+ * error.
+ */
+bool
+check_other_tool(Conn *c, const Catalog *cat)
+{
+	OtherTool	t;
+
+	if (has_history(cat))
+		return true;
+	if (!find_other_tool(c, &t))
+		return false;
+	if (t.tool == NULL)
+		return true;
+	pg_log_error("database \"%s\" was migrated by %s, and pgmig has no history of it",
+				 PQdb(c->conn), t.tool);
+	pg_log_error_detail("Table %s records the versions %s applied; running them again would fail on what they made.",
+						shown(t.table), t.tool);
+	pg_log_error_hint("Run \"%s import\" first: it records the revisions %s applied, without running them.",
+					  progname, t.tool);
+	pg_free(t.tool);
+	pg_free(t.table);
+	return false;
+}
+
+/* The file of version "version" (by sort key), or NULL. */
+static MigFile *
+file_of_version(Project *project, const char *version)
+{
+	char	   *key = pgmig_sortkey(version);
+	MigFile    *found = NULL;
+	int			i;
+
+	if (key == NULL)
+		return NULL;
+	for (i = 0; i < project->nfiles && found == NULL; i++)
+		if (pgmig_sortkey_cmp(project->files[i].script.sortkey, key) == 0)
+			found = &project->files[i];
+	pfree(key);
+	return found;
+}
+
+/*
+ * The ids of the revisions the other tool applied, matched to the files;
+ * *n gets the count.  NULL (reported) if a version has no file, or the
+ * history cannot be taken as it is.
+ */
+static const char **
+match_versions(Conn *c, Project *project, const OtherTool *t, int *n)
+{
+	bool		golang = strcmp(t->tool, "golang-migrate") == 0;
+	char	   *sql = golang ?
+		psprintf("SELECT version::pg_catalog.text, dirty FROM %s", t->table) :
+		psprintf("SELECT version::pg_catalog.text, false FROM %s ORDER BY 1", t->table);
+	PGresult   *res = query(c, sql, 0, NULL);
+	const char **ids;
+	PQExpBufferData missing;
+	int			nmissing = 0;
+	int			i;
+
+	pfree(sql);
+	*n = 0;
+	if (res == NULL)
+		return NULL;
+	ids = pg_malloc((project->nfiles + 1) * sizeof(char *));
+	initPQExpBuffer(&missing);
+	for (i = 0; i < PQntuples(res); i++)
+	{
+		const char *version = PQgetvalue(res, i, 0);
+		MigFile    *f = file_of_version(project, version);
+
+		if (strcmp(PQgetvalue(res, i, 1), "t") == 0)
+		{
+			pg_log_error("%s left version %s dirty in %s", t->tool, shown(version), shown(t->table));
+			pg_log_error_detail("A migration failed halfway under %s; nothing was imported.", t->tool);
+			pg_log_error_hint("Repair the database and mark the version clean with \"migrate force VERSION\", then import.");
+			PQclear(res);
+			pg_free(ids);
+			termPQExpBuffer(&missing);
+			return NULL;
+		}
+		if (f == NULL)
+		{
+			if (nmissing < 10)
+				appendPQExpBuffer(&missing, "%s%s", nmissing > 0 ? ", " : "", shown(version));
+			nmissing++;
+			continue;
+		}
+		if (!golang)
+		{
+			ids[(*n)++] = f->script.id;
+			continue;
+		}
+		/* golang-migrate: that version and every one before it */
+		{
+			int			j;
+
+			for (j = 0; j < project->nfiles; j++)
+				if (pgmig_sortkey_cmp(project->files[j].script.sortkey, f->script.sortkey) <= 0)
+					ids[(*n)++] = project->files[j].script.id;
+		}
+	}
+	PQclear(res);
+	if (nmissing > 0)
+	{
+		pg_log_error("%d version%s that %s applied %s no file in \"%s\"",
+					 nmissing, nmissing == 1 ? "" : "s", t->tool,
+					 nmissing == 1 ? "has" : "have", display_path(project->dir));
+		pg_log_error_detail("Versions without a file: %s%s. Nothing was imported.",
+							missing.data, nmissing > 10 ? ", ..." : "");
+		pg_log_error_hint("Put their files back in the folder: pgmig records only revisions it has the scripts of.");
+		termPQExpBuffer(&missing);
+		pg_free(ids);
+		return NULL;
+	}
+	termPQExpBuffer(&missing);
+	return ids;
+}
+
+/*
+ * pgmig import: register the files, then record what the other tool
+ * applied, in one transaction; the caller holds the migration lock.  False
+ * (reported) on error.
+ */
+bool
+import_history(Conn *c, Project *project)
+{
+	Catalog		cat;
+	OtherTool	t;
+	const char **ids = NULL;
+	int			n = 0;
+	bool		ok;
+	int			i;
+
+	memset(&cat, 0, sizeof(cat));
+	memset(&t, 0, sizeof(t));
+	ok = command(c, "BEGIN") && read_catalog(c, project, &cat) &&
+		find_other_tool(c, &t);
+	if (ok && t.tool == NULL)
+	{
+		pg_log_error("no history of another migration tool in database \"%s\"", PQdb(c->conn));
+		pg_log_error_detail("pgmig reads dbmate's and golang-migrate's table schema_migrations (or DBMATE_MIGRATIONS_TABLE) on the search_path; none has rows.");
+		ok = false;
+	}
+	if (ok && has_history(&cat))
+	{
+		pg_log_error("database \"%s\" already has pgmig history", PQdb(c->conn));
+		pg_log_error_detail("An import takes over %s's history before pgmig records any; nothing was imported.", t.tool);
+		pg_log_error_hint("To change what pgmig recorded, use \"%s stamp\".", progname);
+		ok = false;
+	}
+	ok = ok && sync_catalog(c, project, &cat) &&
+		(ids = match_versions(c, project, &t, &n)) != NULL;
+	if (ok)
+	{
+		char	   *sql = psprintf("SELECT revision, action FROM pgmig.import($1::pg_catalog.text[], $2)");
+		char	   *id_array = text_array_literal(n, ids);
+		char	   *source = psprintf("%s (%s)", t.tool, t.table);
+		const char *values[2] = {id_array, source};
+		PGresult   *res = query(c, sql, 2, values);
+
+		pfree(sql);
+		pg_free(id_array);
+		ok = res != NULL && command(c, "COMMIT");
+		if (ok)
+		{
+			if (c->opts->verbose)
+				for (i = 0; i < PQntuples(res); i++)
+					info(c->opts, "%s %s", PQgetvalue(res, i, 1), PQgetvalue(res, i, 0));
+			info(c->opts, "imported %d revision%s from %s",
+				 PQntuples(res), PQntuples(res) == 1 ? "" : "s", shown(source));
+			info(c->opts, "%s is left as it is: drop it once no %s run needs it",
+				 shown(t.table), t.tool);
+		}
+		if (res)
+			PQclear(res);
+		pfree(source);
+	}
+	if (!ok && PQtransactionStatus(c->conn) != PQTRANS_IDLE)
+		PQclear(PQexec(c->conn, "ROLLBACK"));
+	pg_free(ids);
+	pg_free(t.tool);
+	pg_free(t.table);
+	free_catalog(&cat);
+	return ok;
+}

@@ -1,0 +1,222 @@
+
+# Switching to pgmig from another tool (issue 12, first part): dbmate's
+# project layout found as it is, a database dbmate migrated taken over
+# with "pgmig import" (the real dbmate, from the npm registry), "up"
+# refusing such a database until then, golang-migrate's catalog, the
+# connection strings of SQLAlchemy and JDBC (never showing a password),
+# DATABASE_URL from .env, the seeds' ENVIRONMENT=production guard, and
+# "up --sql" on a database without pgmig.
+use strict;
+use warnings;
+
+use File::Path qw(make_path remove_tree);
+use IPC::Run;
+use PgmigTest;
+use PostgreSQL::Test::Utils;
+use Test::More;
+
+my $node = new_node('adoption');
+
+# dbmate from the npm registry (its package pulls the binary in through an
+# optional dependency), kept between runs like the benchmark's
+my $npm_dir = '/tmp/pgmig-test-npm';
+sub find_dbmate
+{
+	my @found = glob("$npm_dir/node_modules/\@dbmate/*/bin/dbmate");
+	return @found && -x $found[0] ? $found[0] : undef;
+}
+my $dbmate = find_dbmate();
+if (!$dbmate)
+{
+	make_path($npm_dir);
+	my ($out, $err) = ('', '');
+	IPC::Run::run([ 'npm', 'install', '--prefix', $npm_dir, '--no-audit', '--no-fund',
+		'--loglevel=error', 'dbmate' ], '>', \$out, '2>', \$err);
+	note("npm install dbmate: exit $?\n$out$err");
+	$dbmate = find_dbmate();
+}
+ok($dbmate, 'dbmate is installed from the npm registry') or BAIL_OUT('no dbmate');
+
+# dbmate's URL for a database of the node (a unix socket)
+sub dbmate_url
+{
+	my ($db) = @_;
+	return sprintf('postgres://%s@/%s?socket=%s&port=%d&sslmode=disable',
+		scalar(getpwuid($<)), $db, $node->host, $node->port);
+}
+
+# run dbmate on folder "dir" against "db"; returns its exit status
+sub dbmate_up
+{
+	my ($db, $dir) = @_;
+	my ($out, $err) = ('', '');
+	IPC::Run::run([ $dbmate, '--url', dbmate_url($db), '--migrations-dir', $dir,
+		'--no-dump-schema', 'up' ], '>', \$out, '2>', \$err);
+	note("dbmate up $db: exit $?\n$out$err");
+	return $? >> 8;
+}
+
+# A dbmate project: db/migrations with versions 1 to 3 (tables t1..t3).
+sub dbmate_project
+{
+	my ($name, @versions) = @_;
+	my $root = PostgreSQL::Test::Utils::tempdir($name);
+	make_path("$root/db/migrations", "$root/app/src");
+	foreach my $v (@versions)
+	{
+		write_file("$root/db/migrations/2024010${v}000000_t$v.sql",
+			"-- migrate:up\nCREATE TABLE t$v (id int);\n\n-- migrate:down\nDROP TABLE t$v;\n");
+	}
+	return $root;
+}
+
+# pgmig in folder "dir" with the node's connection but no PGDATABASE, so
+# that DATABASE_URL counts
+sub pgmig_url
+{
+	my ($dir, $args, %env) = @_;
+	return pgmig($node, $dir, $args, env => { PGDATABASE => undef, %env });
+}
+
+# --- dbmate's layout, a database dbmate migrated, and the import
+my $root = dbmate_project('dbmate', 1, 2);
+$node->safe_psql('postgres', 'CREATE DATABASE dm');
+is(dbmate_up('dm', "$root/db/migrations"), 0, 'dbmate: applies versions 1 and 2');
+$node->safe_psql('dm', 'CREATE EXTENSION pgmig');
+write_file("$root/db/migrations/20240103000000_t3.sql",
+	"-- migrate:up\nCREATE TABLE t3 (id int);\n\n-- migrate:down\nDROP TABLE t3;\n");
+
+# found from a subfolder, connection from .env as a SQLAlchemy URL
+write_file("$root/.env", "# the app's settings\nexport DATABASE_URL=\"postgresql+psycopg://"
+	. scalar(getpwuid($<)) . "\@/dm?host=" . $node->host . "&port=" . $node->port . "\" # dbmate's too\nOTHER=1\n");
+my ($st, $out, $err) = pgmig_url("$root/app/src", [ 'status' ]);
+is($st, 0, 'layout: status from a subfolder of a dbmate project');
+like($out, qr/\[ \] 20240101000000_t1\.sql.*\n.*20240102000000.*\n.*20240103000000/, 'layout: db/migrations is the folder');
+
+($st, $out, $err) = pgmig_url("$root/app/src", [ 'up' ]);
+is($st, 1, 'refusal: up exits 1 on a database dbmate migrated');
+like($err, qr/database "dm" was migrated by dbmate, and pgmig has no history of it/, 'refusal: names dbmate');
+like($err, qr/hint: Run "pgmig import" first/, 'refusal: says to import');
+is($node->safe_psql('dm', 'SELECT count(*) FROM pgmig.revisions'), '0', 'refusal: nothing registered');
+is($node->safe_psql('dm', "SELECT count(*) FROM pg_tables WHERE tablename = 't3'"), '0', 'refusal: nothing run');
+
+($st, $out, $err) = pgmig_url("$root/app/src", [ 'import', '-v' ]);
+is($st, 0, 'import: exit 0');
+like($out, qr/imported 2 revisions from dbmate \(public\.schema_migrations\)/, 'import: says what it took');
+is($node->safe_psql('dm', "SELECT string_agg(id || ':' || method, ' ' ORDER BY id) FROM pgmig.schema_migrations"),
+	'20240101000000:stamped 20240102000000:stamped', 'import: versions 1 and 2 recorded, not run');
+is($node->safe_psql('dm', "SELECT string_agg(action || ' ' || revision || ' ' || message, ', ' ORDER BY event_id) FROM pgmig.events WHERE action = 'import'"),
+	'import 20240101000000 imported from dbmate (public.schema_migrations), import 20240102000000 imported from dbmate (public.schema_migrations)',
+	'import: an import event each, naming the source');
+is($node->safe_psql('dm', 'SELECT count(*) FROM public.schema_migrations'), '2', "import: dbmate's table is left as it is");
+
+($st, $out, $err) = pgmig_url("$root/app/src", [ 'up' ]);
+is($st, 0, 'import: then up exits 0');
+like($out, qr/^applied 20240103000000 t3/m, 'import: up applies only what dbmate had not');
+unlike($out, qr/20240101000000|20240102000000/, 'import: and nothing dbmate applied');
+
+($st, $out, $err) = pgmig_url("$root/app/src", [ 'import' ]);
+is($st, 1, 'import: a second import exits 1');
+like($err, qr/already has pgmig history/, 'import: a second import is refused');
+
+# --- versions without a file: nothing imported
+my $gone = dbmate_project('gone', 1, 2, 3);
+$node->safe_psql('postgres', 'CREATE DATABASE gone');
+is(dbmate_up('gone', "$gone/db/migrations"), 0, 'missing file: dbmate applies 1 to 3');
+$node->safe_psql('gone', 'CREATE EXTENSION pgmig');
+unlink "$gone/db/migrations/20240102000000_t2.sql";
+($st, $out, $err) = pgmig($node, $gone, [ 'import', '-d', 'gone' ]);
+is($st, 1, 'missing file: exit 1');
+like($err, qr/1 version that dbmate applied has no file in "db\/migrations"/, 'missing file: reported');
+like($err, qr/Versions without a file: 20240102000000\. Nothing was imported\./, 'missing file: named');
+is($node->safe_psql('gone', 'SELECT (SELECT count(*) FROM pgmig.schema_migrations) + (SELECT count(*) FROM pgmig.revisions)'),
+	'0', 'missing file: nothing recorded, nothing registered');
+
+# --- golang-migrate's catalog, as its documentation defines it: one row
+$node->safe_psql('postgres', 'CREATE DATABASE gm');
+$node->safe_psql('gm', 'CREATE EXTENSION pgmig; CREATE TABLE t1 (id int); CREATE TABLE t2 (id int);'
+	. ' CREATE TABLE schema_migrations (version bigint NOT NULL PRIMARY KEY, dirty boolean NOT NULL);'
+	. ' INSERT INTO schema_migrations VALUES (20240102000000, true)');
+my $gm = dbmate_project('gm', 1, 2, 3);
+($st, $out, $err) = pgmig($node, $gm, [ 'import', '-d', 'gm' ]);
+is($st, 1, 'golang-migrate: a dirty version exits 1');
+like($err, qr/golang-migrate left version 20240102000000 dirty in public\.schema_migrations/, 'golang-migrate: dirty reported');
+$node->safe_psql('gm', 'UPDATE schema_migrations SET dirty = false');
+($st, $out, $err) = pgmig($node, $gm, [ 'import', '-d', 'gm' ]);
+is($st, 0, 'golang-migrate: clean, exit 0');
+is($node->safe_psql('gm', "SELECT string_agg(id, ' ' ORDER BY id) FROM pgmig.schema_migrations"),
+	'20240101000000 20240102000000', 'golang-migrate: its version and every one before it');
+
+# --- DBMATE_MIGRATIONS_TABLE names dbmate's table
+$node->safe_psql('postgres', 'CREATE DATABASE dmt');
+$node->safe_psql('dmt', 'CREATE EXTENSION pgmig; CREATE TABLE t1 (id int);'
+	. ' CREATE TABLE dbmate_versions (version varchar(128) PRIMARY KEY);'
+	. " INSERT INTO dbmate_versions VALUES ('20240101000000')");
+my $dmt = dbmate_project('dmt', 1, 2);
+($st, $out, $err) = pgmig($node, $dmt, [ 'up', '-d', 'dmt' ], env => { DBMATE_MIGRATIONS_TABLE => 'dbmate_versions' });
+like($err, qr/was migrated by dbmate/, 'DBMATE_MIGRATIONS_TABLE: up refuses');
+($st, $out, $err) = pgmig($node, $dmt, [ 'import', '-d', 'dmt' ], env => { DBMATE_MIGRATIONS_TABLE => 'dbmate_versions' });
+like($out, qr/imported 1 revision from dbmate \(public\.dbmate_versions\)/, 'DBMATE_MIGRATIONS_TABLE: import reads it');
+# an empty table of another tool is no history
+$node->safe_psql('postgres', 'CREATE DATABASE empty');
+$node->safe_psql('empty', 'CREATE TABLE schema_migrations (version varchar PRIMARY KEY); CREATE EXTENSION pgmig');
+pgmig_ok($node, $dmt, [ 'up', '-d', 'empty' ], qr/^applied 20240102000000/m, 'an empty dbmate table: up runs');
+
+# --- connection strings: no message shows the password
+my $secret = 'Sekr3t-pw';
+foreach my $url ("postgresql+psycopg:/user:$secret\@host/db",
+	"postgresql://user:$secret\@host/db?bogus=1",
+	"jdbc:postgresql://host/db?user=u&password=$secret&frobnicate=1",
+	"jdbc:postgresql://host/db?user=u&password=$secret&ssl=maybe",
+	"host=/nowhere password='$secret x' dbname")
+{
+	($st, $out, $err) = pgmig(undef, $root, [ 'status' ], env => { PGDATABASE => undef, DATABASE_URL => $url });
+	is($st, 1, "connection string $url: exit 1");
+	unlike($err . $out, qr/\Q$secret\E|Sekr3t/, "connection string $url: password not shown");
+}
+like($err, qr/invalid connection string "host=\/nowhere password=\*\*\*\*\* dbname"/, 'connection string: masked, not dropped');
+($st, $out, $err) = pgmig(undef, $root, [ 'status' ], env => { PGDATABASE => undef,
+	DATABASE_URL => "jdbc:postgresql://host/db?user=u&password=$secret&frobnicate=1" });
+like($err, qr/parameter "frobnicate" of the JDBC URL has no libpq counterpart/, 'JDBC: an unknown parameter is named');
+# a JDBC URL's parameters as libpq's: currentSchema becomes the search_path
+$node->safe_psql('dm', 'CREATE SCHEMA app');
+($st, $out, $err) = pgmig($node, $root, [ 'check', '-d', 'jdbc:postgresql:dm?currentSchema=app&prepareThreshold=0' ],
+	env => { PGDATABASE => undef });
+is($st, 0, 'JDBC: jdbc:postgresql:dbname connects') or diag($err);
+
+# --- ENVIRONMENT=production, as the seeds set it
+my $prod = dbmate_project('prod', 1);
+$node->safe_psql('postgres', 'CREATE DATABASE prod');
+$node->safe_psql('prod', 'CREATE EXTENSION pgmig');
+($st, $out, $err) = pgmig($node, $prod, [ 'up', '-d', 'prod' ], env => { ENVIRONMENT => 'production' });
+is($st, 1, 'production: up without confirmation exits 1');
+like($err, qr/production migration not confirmed/, 'production: refused');
+like($err, qr/CONFIRM_PRODUCTION_MIGRATION=yes/, 'production: says how to confirm');
+is($node->safe_psql('prod', 'SELECT count(*) FROM pgmig.revisions'), '0', 'production: refused before connecting');
+pgmig_ok($node, $prod, [ 'up', '-d', 'prod', '--dry-run' ], qr/dry run/, 'production: a dry run needs no confirmation',
+	env => { ENVIRONMENT => 'production' });
+pgmig_ok($node, $prod, [ 'up', '-d', 'prod' ], qr/^applied 20240101000000/m, 'production: confirmed with the seeds\' variable',
+	env => { ENVIRONMENT => 'production', CONFIRM_PRODUCTION_MIGRATION => 'yes' });
+
+# --- up --sql on a database without pgmig creates it
+$node->safe_psql('postgres', 'CREATE DATABASE bare');
+my $sqlproj = dbmate_project('sql', 1, 2);
+($st, $out, $err) = pgmig(undef, $sqlproj, [ 'up', '--sql' ]);
+is($st, 0, 'up --sql: exit 0');
+my $script = write_file("$sqlproj/up.sql", $out);
+my ($pout, $perr) = ('', '');
+IPC::Run::run([ 'psql', '-X', '-h', $node->host, '-p', $node->port, '-d', 'bare', '-v', 'ON_ERROR_STOP=1',
+	'-f', $script ], '<', \'', '>', \$pout, '2>', \$perr);
+is($? >> 8, 0, 'up --sql: runs on a database without pgmig') or diag($perr);
+is($node->safe_psql('bare', "SELECT extversion IS NOT NULL FROM pg_extension WHERE extname = 'pgmig'"), 't',
+	'up --sql: the extension is created');
+is($node->safe_psql('bare', 'SELECT count(*) FROM pgmig.schema_migrations'), '2', 'up --sql: and the revisions applied');
+
+# --- init in a dbmate project says what it found, creates no migrations/
+my $init = dbmate_project('init', 1);
+$node->safe_psql('postgres', 'CREATE DATABASE initdb');
+pgmig_ok($node, $init, [ 'init', '-d', 'initdb' ], qr/migrations folder db\/migrations exists: 1 migration file/,
+	'init: names the folder it found');
+ok(!-e "$init/migrations", 'init: no empty migrations/ beside it');
+
+pgmig_done();
