@@ -12,6 +12,7 @@
  */
 #include "pgmig.h"
 
+#include <ctype.h>
 #include <dirent.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -308,12 +309,155 @@ free_entries(DirEntry *entries, int nentries)
 	pg_free(entries);
 }
 
+/* Other tools' layouts, which pgmig does not read yet. */
+typedef enum ForeignLayout
+{
+	LAYOUT_GOLANG,				/* 1_name.up.sql, 1_name.down.sql */
+	LAYOUT_FLYWAY,				/* V1__name.sql, U1__name.sql, R__name.sql */
+	LAYOUT_DIESEL,				/* 2024-01-01-000000_name/up.sql */
+	LAYOUT_SQITCH,				/* sqitch.plan, deploy/, revert/, verify/ */
+	NUM_FOREIGN_LAYOUTS
+} ForeignLayout;
+
+/* What a folder holds of each foreign layout: a count and two names. */
+typedef struct Foreign
+{
+	int			n[NUM_FOREIGN_LAYOUTS];
+	char	   *examples[NUM_FOREIGN_LAYOUTS][2];
+} Foreign;
+
+/* The tools, and their layouts as a sentence can name them. */
+static const char *const foreign_tools[NUM_FOREIGN_LAYOUTS] = {
+	"golang-migrate", "Flyway", "Diesel", "Sqitch"
+};
+
+/* Note that entry "name" is of layout "layout"; the first two names stay. */
+static void
+note_foreign(Foreign *f, ForeignLayout layout, const char *name)
+{
+	char	  **ex = f->examples[layout];
+
+	f->n[layout]++;
+	if (ex[0] == NULL || strcmp(name, ex[0]) < 0)
+	{
+		pg_free(ex[1]);
+		ex[1] = ex[0];
+		ex[0] = pg_strdup(name);
+	}
+	else if (ex[1] == NULL || strcmp(name, ex[1]) < 0)
+	{
+		pg_free(ex[1]);
+		ex[1] = pg_strdup(name);
+	}
+}
+
+/* Digits from *p on (at least one), and past them; false if none. */
+static bool
+skip_digits(const char **p)
+{
+	const char *start = *p;
+
+	while (isdigit((unsigned char) **p))
+		(*p)++;
+	return *p > start;
+}
+
+/* The layout of a name ending in ".sql" if it is another tool's, or -1. */
+static int
+foreign_sql_name(const char *name)
+{
+	const char *p = name;
+	size_t		len = strlen(name);
+
+	/* golang-migrate and sqlx: <version>_<name>.up.sql / .down.sql */
+	if (skip_digits(&p) && *p == '_' &&
+		((len > 7 && strcmp(name + len - 7, ".up.sql") == 0) ||
+		 (len > 9 && strcmp(name + len - 9, ".down.sql") == 0)))
+		return LAYOUT_GOLANG;
+	/* Flyway: V<version>__, U<version>__ (version: digits, "." or "_"), R__ */
+	p = name + 1;
+	if (name[0] == 'R' && strncmp(p, "__", 2) == 0)
+		return LAYOUT_FLYWAY;
+	if ((name[0] == 'V' || name[0] == 'U') && isdigit((unsigned char) *p))
+	{
+		while (isdigit((unsigned char) *p) || ((*p == '.' || *p == '_') && p[1] != '_'))
+			p++;
+		if (strncmp(p, "__", 2) == 0)
+			return LAYOUT_FLYWAY;
+	}
+	return -1;
+}
+
+/* Is folder entry "name" of "dir" one of Diesel's migrations (with up.sql)? */
+static bool
+diesel_dir(const char *dir, const char *name)
+{
+	const char *p = name;
+	char	   *sub;
+	char	   *up;
+	struct stat st;
+	bool		found;
+
+	/* 2024-01-01-000000_name, or 20240101000000_name */
+	if (!skip_digits(&p))
+		return false;
+	while (*p == '-')
+	{
+		p++;
+		if (!skip_digits(&p))
+			return false;
+	}
+	if (*p != '_')
+		return false;
+	sub = join_path(dir, name);
+	up = join_path(sub, "up.sql");
+	found = stat(up, &st) == 0 && S_ISREG(st.st_mode);
+	pfree(up);
+	pfree(sub);
+	return found;
+}
+
+/*
+ * Report the layouts of other tools found in folder "dir"; false if there
+ * is one.  pgmig reads dbmate's layout only, so far: a file of another
+ * tool's is never parsed as a broken dbmate file, nor a folder of Diesel's
+ * skipped.
+ */
+static bool
+report_foreign(const char *dir, Foreign *f)
+{
+	bool		ok = true;
+	int			i;
+
+	for (i = 0; i < NUM_FOREIGN_LAYOUTS; i++)
+	{
+		if (f->n[i] == 0)
+			continue;
+		ok = false;
+		pg_log_error("migrations folder \"%s\" holds %s's layout, which pgmig does not read yet",
+					 display_path(dir), foreign_tools[i]);
+		if (f->n[i] == 1)
+			pg_log_error_detail("It has \"%s\".", shown(f->examples[i][0]));
+		else
+			pg_log_error_detail("It has \"%s\" and \"%s\" (%d in all).",
+								shown(f->examples[i][0]), shown(f->examples[i][1]), f->n[i]);
+		pg_log_error_hint("pgmig reads dbmate's layout: one file <version>_<name>.sql per revision, with a \"-- migrate:up\" and a \"-- migrate:down\" section.");
+	}
+	for (i = 0; i < NUM_FOREIGN_LAYOUTS; i++)
+	{
+		pg_free(f->examples[i][0]);
+		pg_free(f->examples[i][1]);
+	}
+	return ok;
+}
+
 /*
  * The names ending in ".sql" in the folder "dir" (hidden ones aside),
- * sorted; -1 (reported) if the folder cannot be read.
+ * sorted; -1 (reported) if the folder cannot be read.  What belongs to
+ * other tools' layouts is noted in *foreign.
  */
 static int
-read_entries(const char *dir, DirEntry **entriesp)
+read_entries(const char *dir, DirEntry **entriesp, Foreign *foreign)
 {
 	DIR		   *d;
 	struct dirent *de;
@@ -330,10 +474,28 @@ read_entries(const char *dir, DirEntry **entriesp)
 	while (errno = 0, (de = readdir(d)) != NULL)
 	{
 		size_t		len = strlen(de->d_name);
+		int			layout;
 
-		if (de->d_name[0] == '.' || len < 4 ||
-			strcmp(de->d_name + len - 4, ".sql") != 0)
+		if (de->d_name[0] == '.')
 			continue;
+		if (len < 4 || strcmp(de->d_name + len - 4, ".sql") != 0)
+		{
+			if (strcmp(de->d_name, "sqitch.plan") == 0)
+				note_foreign(foreign, LAYOUT_SQITCH, de->d_name);
+#ifdef DT_DIR
+			else if ((de->d_type == DT_DIR || de->d_type == DT_UNKNOWN) &&
+					 diesel_dir(dir, de->d_name))
+#else
+			else if (diesel_dir(dir, de->d_name))
+#endif
+				note_foreign(foreign, LAYOUT_DIESEL, de->d_name);
+			continue;
+		}
+		if ((layout = foreign_sql_name(de->d_name)) >= 0)
+		{
+			note_foreign(foreign, layout, de->d_name);
+			continue;
+		}
 		if (nentries == cap)
 		{
 			cap = cap ? cap * 2 : 64;
@@ -511,12 +673,20 @@ bool
 load_files(Project *project)
 {
 	DirEntry   *entries;
-	int			nentries = read_entries(project->dir, &entries);
+	Foreign		foreign;
+	int			nentries;
 	bool		ok = true;
 	int			i;
 
+	memset(&foreign, 0, sizeof(foreign));
+	nentries = read_entries(project->dir, &entries, &foreign);
 	if (nentries < 0)
 		return false;
+	if (!report_foreign(project->dir, &foreign))
+	{
+		free_entries(entries, nentries);
+		return false;
+	}
 	prefetch_files(project->dir, entries, nentries);
 	project->files = pg_malloc0(nentries * sizeof(MigFile));
 	project->nfiles = 0;

@@ -326,6 +326,11 @@ find_project(const Options *opts, bool must_exist, Project *project)
 				strlcpy(cwd, ".", sizeof(cwd));
 			pg_log_error("no migrations folder in \"%s\" or any folder above it",
 						 shown(cwd));
+			/* another tool's project: say which, rather than only "init" */
+			if (is_file("sqitch.plan"))
+				pg_log_error_detail("This is a Sqitch project (sqitch.plan), whose layout pgmig does not read yet.");
+			else if (is_dir("db/migration") || is_dir("src/main/resources/db/migration"))
+				pg_log_error_detail("This looks like a Flyway project (db/migration), whose layout pgmig does not read yet.");
 		}
 		pg_log_error_hint("Create it with \"%s init\", or name it with --dir.",
 						  progname);

@@ -219,4 +219,38 @@ pgmig_ok($node, $init, [ 'init', '-d', 'initdb' ], qr/migrations folder db\/migr
 	'init: names the folder it found');
 ok(!-e "$init/migrations", 'init: no empty migrations/ beside it');
 
+# --- other tools' layouts are named, never parsed as broken dbmate files
+# nor skipped
+my %offline = (env => { PGHOST => '/nonexistent', PGPORT => '1', DATABASE_URL => undef });
+my %layouts = (
+	'golang-migrate' => [ '1_init.up.sql', '1_init.down.sql', '2_users.up.sql' ],
+	'Flyway' => [ 'V1__init.sql', 'V1.1__more.sql', 'U1__init.sql', 'R__views.sql' ],
+	'Diesel' => [ '2024-01-01-000000_create_posts/up.sql', '2024-01-01-000000_create_posts/down.sql',
+		'00000000000000_diesel_initial_setup/up.sql' ]);
+foreach my $tool (sort keys %layouts)
+{
+	my $dir = new_project("layout_$tool");
+	foreach my $f (@{ $layouts{$tool} })
+	{
+		make_path("$dir/migrations/" . ($f =~ m{^(.*)/} ? $1 : ''));
+		write_file("$dir/migrations/$f", "CREATE TABLE x (id int);\n");
+	}
+	# a dbmate file beside them is fine; the others are named
+	write_migration($dir, '20240101000000_ok.sql', migration('SELECT 1;'));
+	my ($st, $out, $err) = pgmig(undef, $dir, [ 'check', '--offline' ], %offline);
+	is($st, 1, "layout $tool: exit 1");
+	like($err, qr/migrations folder "migrations" holds \Q$tool\E's layout, which pgmig does not read yet/,
+		"layout $tool: named");
+	unlike($err, qr/20240101000000_ok|before "-- migrate:up"|does not start with a version/,
+		"layout $tool: not parsed as dbmate's");
+	my $n = $tool eq 'Diesel' ? 2 : scalar @{ $layouts{$tool} };
+	like($err, qr/\($n in all\)/, "layout $tool: counted");
+}
+my $sqitch = PostgreSQL::Test::Utils::tempdir('sqitch');
+make_path("$sqitch/deploy");
+write_file("$sqitch/sqitch.plan", "%project=app\n\ninit 2024-01-01T00:00:00Z A <a\@b> # init\n");
+my ($lst, $lout, $lerr) = pgmig(undef, $sqitch, [ 'check', '--offline' ], %offline);
+like($lerr, qr/This is a Sqitch project \(sqitch\.plan\), whose layout pgmig does not read yet/,
+	'layout Sqitch: named where no migrations folder is found');
+
 pgmig_done();
