@@ -17,9 +17,11 @@
  * it is.
  *
  * "pgmig up" on a database whose pgmig history is empty while such a
- * table has rows refuses before running anything and says to import:
- * running every revision again would fail on the objects they made, or
- * worse, succeed halfway.
+ * table, or another tool's catalog (Diesel, Flyway, Sqitch, Alembic,
+ * node-pg-migrate), has rows refuses before running anything and says to
+ * import, or to stamp where pgmig cannot import yet: running every
+ * revision again would fail on the objects they made, or worse, succeed
+ * halfway.
  *
  *-------------------------------------------------------------------------
  */
@@ -30,13 +32,20 @@
 /* The other tool's catalog found in the database. */
 typedef struct OtherTool
 {
-	char	   *tool;			/* "dbmate" or "golang-migrate", NULL: none */
+	char	   *tool;			/* as messages name it; NULL: none */
 	char	   *table;			/* schema-qualified, quoted as needed */
+	bool		importable;		/* dbmate's or golang-migrate's */
 } OtherTool;
 
 /*
  * Find another tool's catalog with at least one row; t->tool NULL if there
- * is none.  False (reported) on error.
+ * is none.  The catalogs are the tools' default tables, as their
+ * documentation defines them: dbmate's and golang-migrate's
+ * schema_migrations (version; golang-migrate's has "dirty"), Diesel's
+ * __diesel_schema_migrations, Flyway's flyway_schema_history, Sqitch's
+ * sqitch.changes, Alembic's alembic_version, node-pg-migrate's
+ * pgmigrations; each on the search_path but Sqitch's.  Only the first two
+ * can be imported so far.  False (reported) on error.
  */
 static bool
 find_other_tool(Conn *c, OtherTool *t)
@@ -44,56 +53,58 @@ find_other_tool(Conn *c, OtherTool *t)
 	const char *name = getenv("DBMATE_MIGRATIONS_TABLE");
 	const char *values[1];
 	PGresult   *res;
-	bool		ok;
+	int			i;
+	bool		ok = true;
 
 	memset(t, 0, sizeof(*t));
 	values[0] = name != NULL && name[0] != '\0' ? name : "schema_migrations";
 	res = query(c,
-				"SELECT pg_catalog.format('%I.%I', n.nspname, c.relname),"
+				"SELECT k.tool, pg_catalog.format('%I.%I', n.nspname, c.relname),"
 				" EXISTS (SELECT FROM pg_catalog.pg_attribute a"
 				"         WHERE a.attrelid OPERATOR(pg_catalog.=) c.oid"
 				"           AND a.attname OPERATOR(pg_catalog.=) 'dirty' AND NOT a.attisdropped)"
-				" FROM pg_catalog.pg_class c"
+				" FROM (VALUES (1, 'dbmate', $1, NULL, 'version'),"
+				"              (2, 'Diesel', '__diesel_schema_migrations', NULL, 'version'),"
+				"              (3, 'Flyway', 'flyway_schema_history', NULL, 'installed_rank'),"
+				"              (4, 'Sqitch', 'changes', 'sqitch', 'change_id'),"
+				"              (5, 'Alembic', 'alembic_version', NULL, 'version_num'),"
+				"              (6, 'node-pg-migrate', 'pgmigrations', NULL, 'run_on'))"
+				"      AS k(ord, tool, relname, nspname, col)"
+				" JOIN pg_catalog.pg_class c ON c.relname OPERATOR(pg_catalog.=) k.relname"
 				" JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace"
-				" WHERE c.relname OPERATOR(pg_catalog.=) $1"
-				"   AND c.relkind OPERATOR(pg_catalog.=) ANY (ARRAY['r', 'p']::pg_catalog.\"char\"[])"
+				" WHERE c.relkind OPERATOR(pg_catalog.=) ANY (ARRAY['r', 'p']::pg_catalog.\"char\"[])"
 				"   AND n.nspname OPERATOR(pg_catalog.<>) 'pgmig'"
-				"   AND pg_catalog.pg_table_is_visible(c.oid)"
+				"   AND CASE WHEN k.nspname IS NULL THEN pg_catalog.pg_table_is_visible(c.oid)"
+				"            ELSE n.nspname OPERATOR(pg_catalog.=) k.nspname END"
 				"   AND pg_catalog.has_table_privilege(c.oid, 'SELECT')"
 				"   AND EXISTS (SELECT FROM pg_catalog.pg_attribute a"
 				"               WHERE a.attrelid OPERATOR(pg_catalog.=) c.oid"
-				"                 AND a.attname OPERATOR(pg_catalog.=) 'version' AND NOT a.attisdropped)",
+				"                 AND a.attname OPERATOR(pg_catalog.=) k.col AND NOT a.attisdropped)"
+				" ORDER BY k.ord",
 				1, values);
 	if (res == NULL)
 		return false;
-	if (PQntuples(res) == 1)
+	/* the first that has rows: an empty one is no history */
+	for (i = 0; ok && t->tool == NULL && i < PQntuples(res); i++)
 	{
-		t->table = pg_strdup(PQgetvalue(res, 0, 0));
-		t->tool = pg_strdup(strcmp(PQgetvalue(res, 0, 1), "t") == 0 ?
-							"golang-migrate" : "dbmate");
-	}
-	PQclear(res);
-	if (t->table == NULL)
-		return true;
+		char	   *sql = psprintf("SELECT EXISTS (SELECT FROM %s)", PQgetvalue(res, i, 1));
+		PGresult   *rows = query(c, sql, 0, NULL);
 
-	/* an empty one is no history */
-	{
-		char	   *sql = psprintf("SELECT EXISTS (SELECT FROM %s)", t->table);
-
-		res = query(c, sql, 0, NULL);
 		pfree(sql);
+		ok = rows != NULL;
+		if (ok && strcmp(PQgetvalue(rows, 0, 0), "t") == 0)
+		{
+			bool		golang = strcmp(PQgetvalue(res, i, 2), "t") == 0;
+
+			t->tool = pg_strdup(golang ? "golang-migrate" : PQgetvalue(res, i, 0));
+			t->table = pg_strdup(PQgetvalue(res, i, 1));
+			t->importable = golang || strcmp(t->tool, "dbmate") == 0;
+		}
+		if (rows)
+			PQclear(rows);
 	}
-	if (res == NULL)
-		return false;
-	ok = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
 	PQclear(res);
-	if (!ok)
-	{
-		pg_free(t->tool);
-		pg_free(t->table);
-		memset(t, 0, sizeof(*t));
-	}
-	return true;
+	return ok;
 }
 
 /* Does the catalog record any revision as applied (or half-done)? */
@@ -126,10 +137,14 @@ check_other_tool(Conn *c, const Catalog *cat)
 		return true;
 	pg_log_error("database \"%s\" was migrated by %s, and pgmig has no history of it",
 				 PQdb(c->conn), t.tool);
-	pg_log_error_detail("Table %s records the versions %s applied; running them again would fail on what they made.",
+	pg_log_error_detail("Table %s records what %s applied; running it again would fail on what it made.",
 						shown(t.table), t.tool);
-	pg_log_error_hint("Run \"%s import\" first: it records the revisions %s applied, without running them.",
-					  progname, t.tool);
+	if (t.importable)
+		pg_log_error_hint("Run \"%s import\" first: it records the revisions %s applied, without running them.",
+						  progname, t.tool);
+	else
+		pg_log_error_hint("pgmig cannot import %s's history yet: once the files are in dbmate's layout, record what %s applied with \"%s stamp REV\", which runs nothing.",
+						  t.tool, t.tool, progname);
 	pg_free(t.tool);
 	pg_free(t.table);
 	return false;
@@ -252,6 +267,14 @@ import_history(Conn *c, Project *project)
 	{
 		pg_log_error("no history of another migration tool in database \"%s\"", PQdb(c->conn));
 		pg_log_error_detail("pgmig reads dbmate's and golang-migrate's table schema_migrations (or DBMATE_MIGRATIONS_TABLE) on the search_path; none has rows.");
+		ok = false;
+	}
+	if (ok && !t.importable)
+	{
+		pg_log_error("pgmig cannot import %s's history yet", t.tool);
+		pg_log_error_detail("It is in %s; pgmig imports dbmate's and golang-migrate's so far.", shown(t.table));
+		pg_log_error_hint("Once the files are in dbmate's layout, record what %s applied with \"%s stamp REV\", which runs nothing.",
+						  t.tool, progname);
 		ok = false;
 	}
 	if (ok && has_history(&cat))

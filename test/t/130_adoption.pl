@@ -162,6 +162,41 @@ $node->safe_psql('postgres', 'CREATE DATABASE empty');
 $node->safe_psql('empty', 'CREATE TABLE schema_migrations (version varchar PRIMARY KEY); CREATE EXTENSION pgmig');
 pgmig_ok($node, $dmt, [ 'up', '-d', 'empty' ], qr/^applied 20240102000000/m, 'an empty dbmate table: up runs');
 
+# --- other tools' catalogs, as their documentation defines them: up
+# refuses, import says it cannot take them yet
+my %catalogs = (
+	'Diesel' => 'CREATE TABLE __diesel_schema_migrations (version VARCHAR(50) PRIMARY KEY NOT NULL,'
+		. ' run_on TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP);'
+		. " INSERT INTO __diesel_schema_migrations (version) VALUES ('20240101000000')",
+	'Flyway' => 'CREATE TABLE flyway_schema_history (installed_rank INT NOT NULL PRIMARY KEY,'
+		. ' version VARCHAR(50), description VARCHAR(200) NOT NULL, type VARCHAR(20) NOT NULL,'
+		. ' script VARCHAR(1000) NOT NULL, checksum INT, installed_by VARCHAR(100) NOT NULL,'
+		. ' installed_on TIMESTAMP NOT NULL DEFAULT now(), execution_time INT NOT NULL, success BOOLEAN NOT NULL);'
+		. " INSERT INTO flyway_schema_history VALUES (1, '1', 'init', 'SQL', 'V1__init.sql', 0, 'me', now(), 1, true)",
+	'Sqitch' => 'CREATE SCHEMA sqitch; CREATE TABLE sqitch.changes (change_id TEXT PRIMARY KEY,'
+		. ' script_hash TEXT, change TEXT NOT NULL, project TEXT NOT NULL, note TEXT NOT NULL DEFAULT \'\','
+		. ' committed_at TIMESTAMPTZ NOT NULL DEFAULT clock_timestamp());'
+		. " INSERT INTO sqitch.changes (change_id, change, project) VALUES ('abc', 'init', 'app')",
+	'Alembic' => 'CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL PRIMARY KEY);'
+		. " INSERT INTO alembic_version VALUES ('ae1027a6acf')",
+	'node-pg-migrate' => 'CREATE TABLE pgmigrations (id SERIAL PRIMARY KEY, name varchar(255) NOT NULL,'
+		. ' run_on timestamp NOT NULL); INSERT INTO pgmigrations (name, run_on) VALUES (\'1_init\', now())');
+my $n_db = 0;
+foreach my $tool (sort keys %catalogs)
+{
+	my $db = 'other' . ++$n_db;
+	$node->safe_psql('postgres', "CREATE DATABASE $db");
+	$node->safe_psql($db, $catalogs{$tool} . '; CREATE EXTENSION pgmig');
+	my $proj = dbmate_project("other$n_db", 1);
+	($st, $out, $err) = pgmig($node, $proj, [ 'up', '-d', $db ]);
+	is($st, 1, "catalog $tool: up exits 1");
+	like($err, qr/was migrated by \Q$tool\E, and pgmig has no history of it/, "catalog $tool: named");
+	like($err, qr/pgmig cannot import \Q$tool\E's history yet: .*"pgmig stamp REV"/, "catalog $tool: says to stamp");
+	is($node->safe_psql($db, 'SELECT count(*) FROM pgmig.revisions'), '0', "catalog $tool: nothing done");
+	($st, $out, $err) = pgmig($node, $proj, [ 'import', '-d', $db ]);
+	like($err, qr/pgmig cannot import \Q$tool\E's history yet/, "catalog $tool: import says it cannot");
+}
+
 # --- connection strings: no message shows the password
 my $secret = 'Sekr3t-pw';
 foreach my $url ("postgresql+psycopg:/user:$secret\@host/db",
