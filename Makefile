@@ -2,6 +2,7 @@
 #
 #   make            build the extension and the client
 #   make install    install both (the client also lands on the PATH)
+#   make uninstall  remove what "make install" put down, the PATH link too
 #   make test       install missing packages, build, install, run every suite
 #                   on throwaway PostgreSQL instances (run as root or as a
 #                   user allowed to run initdb)
@@ -26,7 +27,7 @@ export PG_CONFIG PGMIG_VERSION
 # extension); until then everything else still builds and tests.
 HAVE_CLI := $(wildcard cli/Makefile)
 
-.PHONY: all extension cli install installcheck test demo bench fuzz clean META.json
+.PHONY: all extension cli install uninstall installcheck test demo bench fuzz clean META.json
 
 all: extension $(if $(HAVE_CLI),cli) META.json
 
@@ -45,6 +46,16 @@ ifneq ($(HAVE_CLI),)
 	$(MAKE) -C cli install
 	mkdir -p '$(DESTDIR)$(PATH_BINDIR)'
 	ln -sf '$(shell $(PG_CONFIG) --bindir)/pgmig' '$(DESTDIR)$(PATH_BINDIR)/pgmig'
+endif
+
+# The link goes only if it is ours: another pgmig on the PATH stays.
+uninstall:
+	$(MAKE) -C extension uninstall
+ifneq ($(HAVE_CLI),)
+	$(MAKE) -C cli uninstall
+	if [ "$$(readlink '$(DESTDIR)$(PATH_BINDIR)/pgmig')" = '$(shell $(PG_CONFIG) --bindir)/pgmig' ]; then \
+		rm -f '$(DESTDIR)$(PATH_BINDIR)/pgmig'; \
+	fi
 endif
 
 installcheck:

@@ -167,6 +167,18 @@ else
 	fi
 	say "built and installed into $("$PG_CONFIG" --pkglibdir) and $bindir"
 fi
+# make uninstall takes back everything make install puts down, the PATH
+# link included: checked in a staging directory of its own
+uninst=$stage/uninstall-check
+if ! { make -s install DESTDIR="$uninst" && make -s uninstall DESTDIR="$uninst"; } \
+	>"$checkdir/uninstall.log" 2>&1; then
+	cat "$checkdir/uninstall.log" >&2
+	die "make install/uninstall into $uninst failed (log: tmp_check/uninstall.log)"
+fi
+left=$(find "$uninst" \( -type f -o -type l \) -print)
+[ -z "$left" ] || die "make uninstall left files behind: $left"
+rm -rf "$uninst"
+say "make uninstall removes everything make install put down"
 for d in sql expected test examples; do
 	if [ -d "$d" ]; then cp -r "$d" "$stage/"; fi
 done
