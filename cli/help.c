@@ -225,8 +225,9 @@ static const CommandInfo commands[] = {
 	{"show", CMD_SHOW, 1, 1, OPT_CONN | OPT_OFFLINE,
 		"REV [OPTION]...",
 		"show one revision: file, parents, state, scripts",
-		"Shows a revision, named by id or unique prefix: its file, parents,\n"
-		"children, labels, state in the database, checksums and its scripts.\n"
+		"Shows a revision, named by id, unique prefix, head, current or\n"
+		"label@head: its file, parents, children, labels, state in the database,\n"
+		"checksums and its scripts.\n"
 		"\n"
 		"      --offline             read the folder only, do not connect\n"},
 	{"stamp", CMD_STAMP, 1, 1, OPT_CONN | OPT_CONFIRM | OPT_VERBOSE,

@@ -436,7 +436,7 @@ cmd_show(const Options *opts)
 	int			i;
 
 	memset(&err, 0, sizeof(err));
-	i = pgmig_graph_find(&in->view.graph, opts->args[0], &err);
+	i = pgmig_graph_resolve(&in->view.graph, opts->args[0], &err);
 	if (i < 0)
 	{
 		report_pgmig_error(&err);

@@ -499,6 +499,60 @@ parse_relative(const char *s, char sign)
 	return (int) v;
 }
 
+/*
+ * The one revision a target names, for commands that show one: an id or a
+ * unique prefix, "head" (the one head), "current" (the one applied head),
+ * or "label@head".  -1 (and *err) if it names none, or several.
+ */
+int
+pgmig_graph_resolve(const PgmigGraph *g, const char *target, PgmigError *err)
+{
+	const char *at;
+	int		   *nodes;
+	int			n;
+	int			result = -1;
+	bool		head = strcmp(target, "head") == 0;
+
+	if (head || strcmp(target, "current") == 0)
+	{
+		n = head ? pgmig_graph_heads(g, &nodes) : pgmig_graph_current(g, &nodes);
+		if (n == 1)
+			result = nodes[0];
+		else if (n == 0)
+			pgmig_set_error(err, PGMIG_ERR_UNDEFINED, NULL, NULL,
+							head ? "there are no revisions" : "no revision is applied");
+		else
+		{
+			char	   *list = pgmig_graph_id_list(g, nodes, n, 10);
+			char	   *detail = psprintf(head ? "The heads are %s." : "The applied heads are %s.", list);
+
+			pgmig_set_error(err, PGMIG_ERR_HEADS, detail, "Name one of them.",
+							head ? "there are %d heads" : "%d revisions are current", n);
+			pfree(detail);
+			pfree(list);
+		}
+		pfree(nodes);
+		return result;
+	}
+	if ((at = strchr(target, '@')) != NULL && strcmp(at + 1, "head") == 0)
+	{
+		char	   *label = pnstrdup(target, at - target);
+
+		result = find_label_head(g, label, err);
+		pfree(label);
+		return result;
+	}
+	if (strcmp(target, "heads") == 0 || strcmp(target, "base") == 0 ||
+		parse_relative(target, '+') >= 0 || parse_relative(target, '-') >= 0)
+	{
+		pgmig_set_error(err, PGMIG_ERR_TARGET, NULL,
+						"Name one revision: an id, a prefix of it, head, current or label@head.",
+						"target \"%s\" does not name one revision", target);
+		return -1;
+	}
+	return pgmig_graph_find(g, target, err);
+}
+
 /* Want "head": the one head and its ancestors (nothing if no revisions). */
 static bool
 want_head(const PgmigGraph *g, bool *want, PgmigError *err)

@@ -62,6 +62,8 @@ extern bool pgmig_graph_build(PgmigGraph *g, PgmigNode *nodes, int n,
 							  PgmigError *err);
 
 /* Find a revision by id, version digits or unique prefix; -1 if none. */
+extern int	pgmig_graph_resolve(const PgmigGraph *g, const char *target,
+								PgmigError *err);
 extern int	pgmig_graph_find(const PgmigGraph *g, const char *name,
 							 PgmigError *err);
 

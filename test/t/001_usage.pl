@@ -171,6 +171,14 @@ my $show = pgmig_ok(undef, $dir, [ 'show', '--offline', '2' ],
 like($show, qr/-- migrate:up \(line 2\)\nCREATE TABLE b \(id int\);\n\n-- migrate:down \(line 4\)\nDROP TABLE b;\n/,
 	'show prints the scripts with their lines');
 pgmig_fails(undef, $dir, [ 'show', '--offline', '9' ], qr/revision "9" does not exist/, 'show unknown');
+# targets that name one revision, as the other commands take them
+pgmig_ok(undef, $dir, [ 'show', '--offline', 'head' ], qr/^Revision: 003 /, 'show head');
+pgmig_fails(undef, $dir, [ 'show', '--offline', 'current' ], qr/no revision is applied/,
+	'show current: nothing applied offline');
+pgmig_fails(undef, $dir, [ 'show', '--offline', 'base' ], qr/target "base" does not name one revision/,
+	'show base: names none');
+pgmig_fails(undef, $dir, [ 'show', '--offline', 'nolabel@head' ], qr/label "nolabel" does not exist/,
+	'show label@head: an unknown label');
 
 # check --offline
 pgmig_ok(undef, $dir, [ 'check', '--offline' ], qr/^ok: 3 revisions, head 003$/, 'check --offline');

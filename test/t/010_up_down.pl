@@ -85,6 +85,8 @@ my $show = pgmig_ok($node, $dir, [ 'show', '002' ],
 	qr/^Revision: 002\nDescription: create orders\nFile: migrations\/002_create_orders.sql\nParents: 001\nChildren: 003\nTransaction: yes\nReversible: yes\nState: applied /,
 	'show');
 like($show, qr/^Checksum: ([0-9a-f]{64})\nChecksum as applied: \1\n/m, 'show: checksums agree');
+pgmig_ok($node, $dir, [ 'show', 'current' ], qr/^Revision: 003 \(head\) \(current\)\n/, 'show current');
+pgmig_ok($node, $dir, [ 'show', 'crm@head' ], qr/^Revision: 003 /, 'show label@head');
 like($show, qr/-- migrate:up \(line 2\)\nCREATE TABLE orders \(id int PRIMARY KEY,\n  customer_id int REFERENCES customers\);\n/,
 	'show: the up script');
 
