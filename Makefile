@@ -27,18 +27,15 @@ export PG_CONFIG PGMIG_VERSION
 # extension); until then everything else still builds and tests.
 HAVE_CLI := $(wildcard cli/Makefile)
 
-.PHONY: all extension cli install uninstall installcheck test demo bench fuzz clean META.json
+.PHONY: all extension cli install uninstall installcheck test demo bench fuzz clean
 
-all: extension $(if $(HAVE_CLI),cli) META.json
+all: extension $(if $(HAVE_CLI),cli)
 
 extension:
 	$(MAKE) -C extension
 
 cli:
 	$(MAKE) -C cli
-
-META.json: META.json.in extension/pgmig.control
-	sed 's/@VERSION@/$(PGMIG_VERSION)/g' $< > $@
 
 install: all
 	$(MAKE) -C extension install
@@ -76,6 +73,5 @@ fuzz:
 clean:
 	$(MAKE) -C extension clean
 	$(if $(HAVE_CLI),$(MAKE) -C cli clean)
-	rm -f META.json
 	rm -rf tmp_check
 	$(MAKE) -C fuzz clean

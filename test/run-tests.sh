@@ -167,6 +167,11 @@ else
 	fi
 	say "built and installed into $("$PG_CONFIG" --pkglibdir) and $bindir"
 fi
+# META.json (PGXN) agrees with the spec and with the tree
+if ! perl test/check-meta.pl . "$("$PG_CONFIG" --version | sed 's/^PostgreSQL \([0-9]*\).*/\1/')"; then
+	die "META.json is wrong (see above)"
+fi
+say "META.json agrees with the PGXN spec, the control file and the tree"
 # make uninstall takes back everything make install puts down, the PATH
 # link included: checked in a staging directory of its own
 uninst=$stage/uninstall-check
