@@ -258,19 +258,20 @@ register_files(Conn *c, Project *project, const Catalog *cat)
 		ok = false;
 	if (n > 0 && ok)
 	{
-		char	   *sql = psprintf("SELECT revision, action FROM %s.mig_register($1::pg_catalog.text[], $2::pg_catalog.text[])",
+		char	   *sql = psprintf("SELECT revision, action FROM %s.mig_register($1::pg_catalog.text[], $2::pg_catalog.text[], $3::pg_catalog.bool)",
 								   c->extschema);
 		char	   *name_array = text_array_literal(n, names);
 		int			content_len = 0;
 		char	   *content_array = text_array_binary(n, contents, &content_len);
-		const char *values[2] = {name_array, content_array};
-		int			lengths[2] = {0, content_len};
-		int			formats[2] = {0, 1};
+		const char *values[3] = {name_array, content_array,
+		c->opts->force ? "true" : "false"};
+		int			lengths[3] = {0, content_len, 0};
+		int			formats[3] = {0, 1, 0};
 		PGresult   *res = NULL;
 
 		if (content_array != NULL)
 		{
-			res = PQexecParams(c->conn, sql, 2, NULL, values, lengths, formats, 0);
+			res = PQexecParams(c->conn, sql, 3, NULL, values, lengths, formats, 0);
 			if (PQresultStatus(res) != PGRES_TUPLES_OK)
 			{
 				report_error(res, c->conn, NULL);
@@ -285,10 +286,16 @@ register_files(Conn *c, Project *project, const Catalog *cat)
 			ok = false;
 		else
 		{
-			if (c->opts->verbose)
-				for (i = 0; i < PQntuples(res); i++)
+			for (i = 0; i < PQntuples(res); i++)
+			{
+				/* an override changes the history: always said */
+				if (strcmp(PQgetvalue(res, i, 1), "override") == 0)
+					info(c->opts, "override %s: its file changed after it was applied; the new checksum is recorded, nothing runs",
+						 PQgetvalue(res, i, 0));
+				else if (c->opts->verbose)
 					info(c->opts, "%s %s", PQgetvalue(res, i, 1),
 						 PQgetvalue(res, i, 0));
+			}
 			PQclear(res);
 		}
 	}

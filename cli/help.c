@@ -110,7 +110,7 @@ static const CommandInfo commands[] = {
 		"      --privileges          compare owners and grants too\n"
 		"      --shadow-url=URL      the server for the shadow databases\n"
 		"  -v, --verbose             say how long each step took (on stderr)\n"},
-	{"up", CMD_UP, 0, 1, OPT_CONN | OPT_SQL | OPT_DRY_RUN | OPT_COMMIT_EACH | OPT_CONFIRM | OPT_LOCK | OPT_VERBOSE,
+	{"up", CMD_UP, 0, 1, OPT_CONN | OPT_SQL | OPT_DRY_RUN | OPT_COMMIT_EACH | OPT_CONFIRM | OPT_LOCK | OPT_VERBOSE | OPT_FORCE,
 		"[TARGET] [OPTION]...",
 		"apply pending revisions up to TARGET (default: head)",
 		"Registers new and changed migration files with the database, then applies\n"
@@ -138,6 +138,9 @@ static const CommandInfo commands[] = {
 		"      --sql                 print the SQL for psql instead of connecting\n"
 		"      --confirm             confirm a run on a production database\n"
 		"                            (also PGMIG_CONFIRM=yes)\n"
+		"      --force               accept applied files that were edited since: their\n"
+		"                            new checksum is recorded as an override, in the\n"
+		"                            audit log; not run again\n"
 		LOCK_HELP
 		"  -v, --verbose             list the files registered (new, updated)\n"},
 	{"down", CMD_DOWN, 1, 1, OPT_CONN | OPT_SQL | OPT_DRY_RUN | OPT_COMMIT_EACH | OPT_CONFIRM | OPT_LOCK | OPT_VERBOSE,
@@ -335,6 +338,8 @@ option_name(int opt)
 			return "--from-database";
 		case OPT_DOWN:
 			return "--down";
+		case OPT_FORCE:
+			return "--force";
 	}
 	return "?";
 }

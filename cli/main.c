@@ -46,7 +46,8 @@ enum
 	LONGOPT_PRIVILEGES,
 	LONGOPT_CONCURRENTLY,
 	LONGOPT_FROM_DATABASE,
-	LONGOPT_DOWN
+	LONGOPT_DOWN,
+	LONGOPT_FORCE
 };
 
 /* After a usage error: the hint where to read more, and exit with status 2. */
@@ -282,6 +283,9 @@ apply_autogen_option(int c, const char *arg, Options *opts)
 		case LONGOPT_DOWN:
 			opts->down = true;
 			return OPT_DOWN;
+		case LONGOPT_FORCE:
+			opts->force = true;
+			return OPT_FORCE;
 	}
 	usage_error(NULL, "invalid command line option");
 }
@@ -407,6 +411,7 @@ read_options(int argc, char **argv, Options *opts)
 		{"concurrently", no_argument, NULL, LONGOPT_CONCURRENTLY},
 		{"from-database", no_argument, NULL, LONGOPT_FROM_DATABASE},
 		{"down", no_argument, NULL, LONGOPT_DOWN},
+		{"force", no_argument, NULL, LONGOPT_FORCE},
 		{NULL, 0, NULL, 0}
 	};
 	int			seen = 0;

@@ -130,7 +130,8 @@ typedef enum Command
 #define OPT_CONCURRENTLY (1 << 16)
 #define OPT_FROM_DB		(1 << 17)	/* --from-database */
 #define OPT_DOWN		(1 << 18)
-#define OPT_LAST		OPT_DOWN
+#define OPT_FORCE		(1 << 19)	/* up --force */
+#define OPT_LAST		OPT_FORCE
 
 /* The options of autogenerate, which "new" takes only with --autogenerate. */
 #define OPT_AUTOGEN_ONLY \
@@ -175,6 +176,7 @@ typedef struct Options
 	bool		quiet;
 	bool		json;
 	bool		confirm;
+	bool		force;			/* up: accept edited applied files */
 	bool		verbose;
 	bool		offline;
 	bool		drift;

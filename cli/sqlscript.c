@@ -211,7 +211,7 @@ append_settings(PQExpBuffer buf, const Options *opts)
  * already has); forget unapplied revisions whose file is gone.
  */
 static void
-append_registration(PQExpBuffer buf, const Project *project)
+append_registration(PQExpBuffer buf, const Project *project, bool force)
 {
 	int			i;
 
@@ -227,8 +227,8 @@ append_registration(PQExpBuffer buf, const Project *project)
 		appendPQExpBufferStr(buf, i > 0 ? ",\n" : "\n");
 		appendStringLiteralDQ(buf, project->files[i].content, "pgmig");
 	}
-	appendPQExpBufferStr(buf, "]::pg_catalog.text[]);\n"
-						 "SELECT :\"pgmig_schema\".mig_unregister(ARRAY(\n"
+	appendPQExpBuffer(buf, "]::pg_catalog.text[]%s);\n", force ? ", true" : "");
+	appendPQExpBufferStr(buf, "SELECT :\"pgmig_schema\".mig_unregister(ARRAY(\n"
 						 "  SELECT r.id FROM pgmig.revisions r\n"
 						 "  WHERE r.id OPERATOR(pg_catalog.<>) ALL (ARRAY[");
 	for (i = 0; i < project->nfiles; i++)
@@ -281,7 +281,7 @@ print_sql_script(const Options *opts, Project *project, const char *target,
 	/* a split run waits for the lock before anything else, without a snapshot */
 	if (split)
 		appendPQExpBufferStr(&buf, "CALL pgmig.lock();\n");
-	append_registration(&buf, project);
+	append_registration(&buf, project, opts->force);
 	if (split)
 	{
 		appendPQExpBufferStr(&buf, "COMMIT;\n");

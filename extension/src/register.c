@@ -297,7 +297,9 @@ register_files(FunctionCallInfo fcinfo, Datum *names, Datum *contents, int n,
 						 errmsg("revision %s was changed after it was applied", s->id),
 						 errdetail("The up script in file \"%s\" has checksum %s; it was applied with checksum %s.",
 								   s->file_name, s->up_checksum, e->applied_checksum),
-						 errhint("Put the file back as it was and write a new migration for the change. To record the edited file as applied without running it, register it again with force => true.")));
+						 errhint("Put the file back as it was and write a new migration for the change. To record the edited file as applied without running it, run \"pgmig up --force\" (or register it again with force => true).")));
+			/* an override is a change of the history: production confirms it */
+			mig_check_confirmed("override of an applied revision");
 			action = "override";
 		}
 		else

@@ -213,6 +213,29 @@ pgmig_ok($node, $fail, ['status'], qr/^\[X\] 1_one.sql  \(changed since it was a
 pgmig_fails($node, $fail, ['check'], qr/file "migrations\/1_one.sql" of revision 1 has changed since it was applied\n.*hint: Restore the file/s,
 	'check finds the change');
 
+# up --force accepts it: the new checksum is recorded as an override in the
+# audit log, nothing runs again; on production only when confirmed
+like($err, qr/run "pgmig up --force"/, 'the hint names up --force');
+my $sum_before = fail_value("SELECT checksum FROM pgmig.schema_migrations WHERE id = '1'");
+$node->safe_psql('faildb', "ALTER DATABASE faildb SET pgmig.environment = 'production'");
+pgmig_fails($node, $fail, [ 'up', '1', '--force' ],
+	qr/override of an applied revision refused in a production database/, 'up --force on production without confirmation');
+is(fail_value("SELECT checksum FROM pgmig.schema_migrations WHERE id = '1'"), $sum_before,
+	'up --force refused: the applied checksum stays');
+pgmig_ok($node, $fail, [ 'up', '1', '--force', '--confirm' ],
+	qr/^override 1: its file changed after it was applied; the new checksum is recorded, nothing runs$/m,
+	'up --force --confirm says what it accepted');
+$node->safe_psql('faildb', 'ALTER DATABASE faildb RESET pgmig.environment');
+isnt(fail_value("SELECT checksum FROM pgmig.schema_migrations WHERE id = '1'"), $sum_before,
+	'up --force: the new checksum is the applied one');
+like(fail_value("SELECT action || ': ' || message FROM pgmig.events WHERE revision = '1' ORDER BY event_id DESC LIMIT 1"),
+	qr/^override: up script of file "1_one.sql" accepted with checksum/, 'up --force: an override in the audit log');
+is(fail_value("SELECT count(*) FROM pgmig.events WHERE revision = '1' AND action = 'apply'"), '1',
+	'up --force: the revision did not run again');
+pgmig_ok($node, $fail, ['status'], qr/^\[X\] 1_one.sql$/m, 'up --force: status shows no change any more');
+write_migration($fail, '1_one.sql', migration("CREATE TABLE one (id int);"));
+pgmig_ok($node, $fail, [ 'up', '1', '--force' ], qr/^override 1: /m, 'up --force: and back');
+
 # an applied revision whose file is gone
 write_migration($fail, '1_one.sql', migration("CREATE TABLE one (id int);"));
 write_migration($fail, '2_two.sql', migration("CREATE TABLE two (id int);"));
