@@ -236,8 +236,10 @@ set_plan_cache_mode(Conn *c, const char *value, char **old)
 static bool
 register_files(Conn *c, Project *project, const Catalog *cat)
 {
-	const char **names = pg_malloc(project->nfiles * sizeof(char *));
-	const char **contents = pg_malloc(project->nfiles * sizeof(char *));
+	/* a revision of golang-migrate's layout is two files */
+	const char **names = pg_malloc(2 * project->nfiles * sizeof(char *));
+	const char **contents = pg_malloc(2 * project->nfiles * sizeof(char *));
+	char	  **down_names = pg_malloc0(project->nfiles * sizeof(char *));
 	size_t		bytes = 0;
 	char	   *old_mode = NULL;
 	int			n = 0;
@@ -253,6 +255,13 @@ register_files(Conn *c, Project *project, const Catalog *cat)
 		names[n] = f->script.file_name;
 		contents[n++] = f->content;
 		bytes += strlen(f->content);
+		if (f->down_content != NULL)
+		{
+			down_names[i] = pgmig_pair_down_name(f->script.file_name);
+			names[n] = down_names[i];
+			contents[n++] = f->down_content;
+			bytes += strlen(f->down_content);
+		}
 	}
 	if (bytes >= LARGE_REGISTRATION && !set_plan_cache_mode(c, NULL, &old_mode))
 		ok = false;
@@ -304,6 +313,9 @@ register_files(Conn *c, Project *project, const Catalog *cat)
 		ok = ok && set_plan_cache_mode(c, old_mode, NULL);
 		pg_free(old_mode);
 	}
+	for (i = 0; i < project->nfiles; i++)
+		pg_free(down_names[i]);
+	pg_free(down_names);
 	pg_free(names);
 	pg_free(contents);
 	return ok;

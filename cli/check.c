@@ -132,13 +132,18 @@ report_ok(const Options *opts, const Check *chk)
 	const Inspect *in = chk->in;
 	int			n = in->view.graph.n;
 	const char *heads = chk->nheads > 0 ? chk->heads : "(none)";
+	const char *format = in->project.format;
+	/* dbmate's is the default: only another layout is named */
+	char	   *layout = format && strcmp(format, "dbmate") != 0 ?
+		psprintf("; format: %s", format) : pstrdup("");
 
 	if (in->online)
-		info(opts, "ok: %d revision%s, %d applied, %d pending, head %s",
+		info(opts, "ok: %d revision%s, %d applied, %d pending, head %s%s",
 			 n, n == 1 ? "" : "s", in->counts.napplied, in->counts.npending,
-			 heads);
+			 heads, layout);
 	else
-		info(opts, "ok: %d revision%s, head %s", n, n == 1 ? "" : "s", heads);
+		info(opts, "ok: %d revision%s, head %s%s", n, n == 1 ? "" : "s", heads, layout);
+	pfree(layout);
 }
 
 /* pgmig check: validate the folder and, unless --offline, the database. */

@@ -309,10 +309,9 @@ free_entries(DirEntry *entries, int nentries)
 	pg_free(entries);
 }
 
-/* Other tools' layouts, which pgmig does not read yet. */
+/* Other tools' layouts, which pgmig does not read yet (golang-migrate's it reads). */
 typedef enum ForeignLayout
 {
-	LAYOUT_GOLANG,				/* 1_name.up.sql, 1_name.down.sql */
 	LAYOUT_FLYWAY,				/* V1__name.sql, U1__name.sql, R__name.sql */
 	LAYOUT_DIESEL,				/* 2024-01-01-000000_name/up.sql */
 	LAYOUT_SQITCH,				/* sqitch.plan, deploy/, revert/, verify/ */
@@ -328,7 +327,7 @@ typedef struct Foreign
 
 /* The tools, and their layouts as a sentence can name them. */
 static const char *const foreign_tools[NUM_FOREIGN_LAYOUTS] = {
-	"golang-migrate", "Flyway", "Diesel", "Sqitch"
+	"Flyway", "Diesel", "Sqitch"
 };
 
 /* Note that entry "name" is of layout "layout"; the first two names stay. */
@@ -366,16 +365,9 @@ skip_digits(const char **p)
 static int
 foreign_sql_name(const char *name)
 {
-	const char *p = name;
-	size_t		len = strlen(name);
+	const char *p = name + 1;
 
-	/* golang-migrate and sqlx: <version>_<name>.up.sql / .down.sql */
-	if (skip_digits(&p) && *p == '_' &&
-		((len > 7 && strcmp(name + len - 7, ".up.sql") == 0) ||
-		 (len > 9 && strcmp(name + len - 9, ".down.sql") == 0)))
-		return LAYOUT_GOLANG;
 	/* Flyway: V<version>__, U<version>__ (version: digits, "." or "_"), R__ */
-	p = name + 1;
 	if (name[0] == 'R' && strncmp(p, "__", 2) == 0)
 		return LAYOUT_FLYWAY;
 	if ((name[0] == 'V' || name[0] == 'U') && isdigit((unsigned char) *p))
@@ -525,47 +517,86 @@ read_entries(const char *dir, DirEntry **entriesp, Foreign *foreign)
 }
 
 /*
- * Read, parse and checksum the migration file of a folder entry into *f,
- * and for check scan its scripts.  False (reported) if it is no readable
- * migration file or is malformed; *f is then left empty, unless only the
- * scan found something.
+ * The text of a folder entry, read (or prefetched); NULL (reported) if its
+ * name is not UTF-8 or it is no readable file.  "display" is its path as
+ * messages show it.
  */
-static bool
-load_file(const Project *project, const DirEntry *entry, MigFile *f)
+static char *
+entry_text(const Project *project, const DirEntry *entry, const char *display,
+		   size_t *len)
 {
 	const char *name = entry->name;
 	char	   *path = join_path(project->dir, name);
-	PgmigError	err;
-	size_t		len;
 	char	   *content = NULL;
+
+	if (pg_encoding_verifymbstr(PG_UTF8, name, strlen(name)) !=
+		(int) strlen(name))
+	{
+		pg_log_error("file name \"%s\" is not valid UTF-8", display);
+		if (entry->prefetched)
+			pg_free(entry->read.text);
+	}
+	else if (entry->regular || is_migration_file(path, display))
+		content = entry->prefetched ? read_result(&entry->read, display, len) :
+			read_whole_file(path, display, len);
+	pfree(path);
+	return content;
+}
+
+/*
+ * Read, parse and checksum the migration file of a folder entry into *f,
+ * or for golang-migrate's layout (pair != NULL) an up file and its down
+ * file (*pair, NULL if there is none), and for check scan its scripts.
+ * False (reported) if it is no readable migration file or is malformed;
+ * *f is then left empty, unless only the scan found something.
+ */
+static bool
+load_file(const Project *project, const DirEntry *entry,
+		  const DirEntry *const *pair, MigFile *f)
+{
+	const char *name = entry->name;
+	PgmigError	err;
+	size_t		len = 0;
+	size_t		down_len = 0;
+	char	   *content;
+	char	   *down = NULL;
+	char	   *down_path = NULL;
 
 	/*
 	 * Messages show the path with its control characters escaped: text to
 	 * show, which may be longer than MAXPGPATH, not a path to open.
 	 */
 	f->path = psprintf("%s/%s", display_path(project->dir), shown(name));
-	if (pg_encoding_verifymbstr(PG_UTF8, name, strlen(name)) !=
-		(int) strlen(name))
+	content = entry_text(project, entry, f->path, &len);
+	if (content != NULL && pair != NULL && *pair != NULL)
 	{
-		pg_log_error("file name \"%s\" is not valid UTF-8", f->path);
-		if (entry->prefetched)
-			pg_free(entry->read.text);
-	}
-	else if (entry->regular || is_migration_file(path, f->path))
-	{
-		memset(&err, 0, sizeof(err));
-		content = entry->prefetched ? read_result(&entry->read, f->path, &len) :
-			read_whole_file(path, f->path, &len);
-		if (content != NULL &&
-			!pgmig_parse_script(name, content, len, &f->script, &err))
+		down_path = psprintf("%s/%s", display_path(project->dir), shown((*pair)->name));
+		down = entry_text(project, *pair, down_path, &down_len);
+		if (down == NULL)
 		{
-			report_pgmig_error(&err);
-			free_script(&f->script);
 			pg_free(content);
 			content = NULL;
 		}
 	}
-	pfree(path);
+	if (content != NULL)
+	{
+		bool		parsed;
+
+		memset(&err, 0, sizeof(err));
+		parsed = pair != NULL ?
+			pgmig_parse_pair(name, content, len, *pair ? (*pair)->name : NULL,
+							 down, down_len, &f->script, &err) :
+			pgmig_parse_script(name, content, len, &f->script, &err);
+		if (!parsed)
+		{
+			report_pgmig_error(&err);
+			free_script(&f->script);
+			pg_free(content);
+			pg_free(down);
+			content = down = NULL;
+		}
+	}
+	pg_free(down_path);
 	if (content == NULL)
 	{
 		pfree(f->path);
@@ -581,6 +612,7 @@ load_file(const Project *project, const DirEntry *entry, MigFile *f)
 		pg_free(f->script.down);
 		f->script.up = f->script.down = NULL;
 	}
+	f->down_content = down;
 	/* the parser normalized the text in place; that is what we send */
 	f->content = content;
 	return !project->checking || check_scripts(f);
@@ -665,6 +697,61 @@ prefetch_files(const char *dir, DirEntry *entries, int nentries)
 		pthread_join(readers[i].thread, NULL);
 }
 
+/* The entry named "name" of the sorted entries, or NULL. */
+static const DirEntry *
+find_entry(const DirEntry *entries, int n, const char *name)
+{
+	DirEntry	key;
+
+	key.name = (char *) name;
+	return bsearch(&key, entries, n, sizeof(DirEntry), entry_cmp);
+}
+
+/* Does pair down file "down_name" have its up file among the entries? */
+static bool
+has_up_file(const DirEntry *entries, int n, const char *down_name)
+{
+	char	   *up_name = psprintf("%.*s.up.sql",
+								   (int) (strlen(down_name) - strlen(".down.sql")), down_name);
+	bool		found = find_entry(entries, n, up_name) != NULL;
+
+	pfree(up_name);
+	return found;
+}
+
+/*
+ * A folder holds one layout: dbmate's files, or golang-migrate's pairs.
+ * False (reported, with a name of each) if it mixes them.
+ */
+static bool
+check_one_layout(const char *dir, const DirEntry *entries, int n)
+{
+	const char *pair = NULL;
+	const char *single = NULL;
+	int			i;
+
+	for (i = 0; i < n && (pair == NULL || single == NULL); i++)
+	{
+		bool		up;
+
+		if (pgmig_pair_file(entries[i].name, &up))
+		{
+			if (pair == NULL)
+				pair = entries[i].name;
+		}
+		else if (single == NULL)
+			single = entries[i].name;
+	}
+	if (pair == NULL || single == NULL)
+		return true;
+	pg_log_error("migrations folder \"%s\" mixes dbmate's layout and golang-migrate's",
+				 display_path(dir));
+	pg_log_error_detail("\"%s\" is dbmate's (one file with sections), \"%s\" golang-migrate's (an .up.sql file and a .down.sql file).",
+						shown(single), shown(pair));
+	pg_log_error_hint("Keep one layout in the folder: the order of revisions and how a file is read depend on it.");
+	return false;
+}
+
 /*
  * Read and parse every migration file of project->dir.  Reports every
  * malformed file; false if there was any.
@@ -687,14 +774,44 @@ load_files(Project *project)
 		free_entries(entries, nentries);
 		return false;
 	}
+	if (!check_one_layout(project->dir, entries, nentries))
+	{
+		free_entries(entries, nentries);
+		return false;
+	}
 	prefetch_files(project->dir, entries, nentries);
 	project->files = pg_malloc0(nentries * sizeof(MigFile));
 	project->nfiles = 0;
+	project->format = "dbmate";
 	for (i = 0; i < nentries; i++)
 	{
 		MigFile    *f = &project->files[project->nfiles];
+		bool		up;
 
-		if (!load_file(project, &entries[i], f))
+		if (pgmig_pair_file(entries[i].name, &up))
+		{
+			/* golang-migrate's: the up file brings its down file along */
+			project->format = "golang-migrate";
+			if (up)
+			{
+				char	   *down_name = pgmig_pair_down_name(entries[i].name);
+				const DirEntry *down = find_entry(entries, nentries, down_name);
+
+				if (!load_file(project, &entries[i], &down, f))
+					ok = false;
+				pfree(down_name);
+			}
+			else if (!has_up_file(entries, nentries, entries[i].name))
+			{
+				pg_log_error("down file \"%s/%s\" has no up file",
+							 display_path(project->dir), shown(entries[i].name));
+				pg_log_error_hint("Each revision of golang-migrate's layout has a <version>_<title>.up.sql file; its .down.sql file is optional.");
+				if (entries[i].prefetched)
+					pg_free(entries[i].read.text);
+				ok = false;
+			}
+		}
+		else if (!load_file(project, &entries[i], NULL, f))
 			ok = false;
 		/* one whose scripts the scan refused still counts in the graph */
 		if (f->content != NULL)
@@ -740,6 +857,7 @@ free_project(Project *project)
 		free_script(&project->files[i].script);
 		pg_free(project->files[i].path);
 		pg_free(project->files[i].content);
+		pg_free(project->files[i].down_content);
 	}
 	pg_free(project->files);
 	pg_free(project->root);
@@ -923,6 +1041,29 @@ write_migration(const Project *project, const char *version,
 	int			i;
 	bool		ok;
 
+	if (project->format != NULL && strcmp(project->format, "golang-migrate") == 0)
+	{
+		/* a pair of empty files; the layout has no parents to declare */
+		if (nparents > 1)
+		{
+			pg_log_error("golang-migrate's layout has no merge revisions");
+			pg_log_error_detail("Its revisions follow each other in version order; there are %d heads.", nparents);
+			pfree(name);
+			return false;
+		}
+		pfree(name);
+		name = psprintf("%s_%s.up.sql", version, slug);
+		initPQExpBuffer(&buf);
+		if (comment)
+			appendPQExpBuffer(&buf, "-- %s\n", comment);
+		ok = write_new_file(project, name, buf.data, quiet);
+		termPQExpBuffer(&buf);
+		pfree(name);
+		name = psprintf("%s_%s.down.sql", version, slug);
+		ok = ok && write_new_file(project, name, "", quiet);
+		pfree(name);
+		return ok;
+	}
 	initPQExpBuffer(&buf);
 	if (comment)
 		appendPQExpBuffer(&buf, "-- %s\n", comment);

@@ -425,10 +425,19 @@ remove_written(const Autogen *ag, const NewRev *revs, int n)
 static bool
 write_files(Autogen *ag, NewRev *revs, int n, const Proof *proof)
 {
-	char	   *note = proof_note(ag, revs, n, proof);
+	char	   *note;
 	int			i;
 	bool		ok = true;
 
+	if (ag->project.format != NULL && strcmp(ag->project.format, "golang-migrate") == 0)
+	{
+		pg_log_error("autogenerate writes dbmate's layout, and folder \"%s\" is golang-migrate's",
+					 display_path(ag->project.dir));
+		pg_log_error_hint("Print the script with \"%s diff\" and put it into a new pair of files with \"%s new\".",
+						  progname, progname);
+		return false;
+	}
+	note = proof_note(ag, revs, n, proof);
 	for (i = 0; i < n && ok; i++)
 	{
 		ok = put_in_project(ag, &revs[i], note) &&

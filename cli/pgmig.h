@@ -202,6 +202,8 @@ typedef struct MigFile
 	char	   *path;			/* path as shown to the user: control
 								 * characters escaped, not for open() */
 	char	   *content;		/* normalized text, as it is registered */
+	char	   *down_content;	/* golang-migrate's layout: the down file's
+								 * text, or NULL (content is the up file's) */
 	PgmigScript script;
 } MigFile;
 
@@ -218,6 +220,8 @@ typedef struct Project
 								 * down scripts, read the whole catalog */
 	bool		checking;		/* check: scan the scripts as the server
 								 * will */
+	const char *format;			/* the folder's layout: "dbmate" or
+								 * "golang-migrate" */
 	int			nfiles;
 	MigFile    *files;			/* sorted by version */
 } Project;

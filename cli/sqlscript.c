@@ -220,12 +220,26 @@ append_registration(PQExpBuffer buf, const Project *project, bool force)
 	{
 		appendPQExpBufferStr(buf, i > 0 ? ",\n    " : "\n    ");
 		literal(buf, project->files[i].script.file_name);
+		/* golang-migrate's layout: the down file too */
+		if (project->files[i].down_content != NULL)
+		{
+			char	   *down = pgmig_pair_down_name(project->files[i].script.file_name);
+
+			appendPQExpBufferStr(buf, ",\n    ");
+			literal(buf, down);
+			pfree(down);
+		}
 	}
 	appendPQExpBufferStr(buf, "]::pg_catalog.text[],\n  ARRAY[");
 	for (i = 0; i < project->nfiles; i++)
 	{
 		appendPQExpBufferStr(buf, i > 0 ? ",\n" : "\n");
 		appendStringLiteralDQ(buf, project->files[i].content, "pgmig");
+		if (project->files[i].down_content != NULL)
+		{
+			appendPQExpBufferStr(buf, ",\n");
+			appendStringLiteralDQ(buf, project->files[i].down_content, "pgmig");
+		}
 	}
 	appendPQExpBuffer(buf, "]::pg_catalog.text[]%s);\n", force ? ", true" : "");
 	appendPQExpBufferStr(buf, "SELECT :\"pgmig_schema\".mig_unregister(ARRAY(\n"

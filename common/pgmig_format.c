@@ -600,6 +600,137 @@ pgmig_parse_script(const char *file_name, char *content, size_t len,
 }
 
 /*
+ * Is "name" a file of golang-migrate's and sqlx's layout,
+ * <version>_<title>.up.sql or .down.sql?  *up says which.
+ */
+bool
+pgmig_pair_file(const char *name, bool *up)
+{
+	const char *p = name;
+	size_t		len = strlen(name);
+
+	if (!isdigit((unsigned char) *p))
+		return false;
+	while (isdigit((unsigned char) *p))
+		p++;
+	if (*p != '_')
+		return false;
+	if (len > 7 && strcmp(name + len - 7, ".up.sql") == 0)
+		*up = true;
+	else if (len > 9 && strcmp(name + len - 9, ".down.sql") == 0)
+		*up = false;
+	else
+		return false;
+	return true;
+}
+
+/* The name of the down file that goes with pair up file "up_name". */
+char *
+pgmig_pair_down_name(const char *up_name)
+{
+	return psprintf("%.*s.down.sql", (int) (strlen(up_name) - strlen(".up.sql")), up_name);
+}
+
+/*
+ * Check the text of a file of the pair layout and normalize its newlines
+ * in place (*len follows): text, UTF-8, and no "-- migrate:" line, which
+ * would mean a file of dbmate's format named as a pair's (its down section
+ * would run going up).
+ */
+static bool
+pair_text(const char *name, char *content, size_t *len, PgmigError *err)
+{
+	char	   *p;
+	int			lineno = 0;
+
+	if (strlen(content) != *len)
+		return pgmig_set_error(err, PGMIG_ERR_FILE,
+							   "The file contains a NUL byte; migration files are UTF-8 text.",
+							   NULL, "file \"%s\" is not a text file", name);
+	*len = pgmig_normalize_newlines(content, *len);
+	for (p = content; *p != '\0';)
+	{
+		char	   *eol = strchr(p, '\n');
+		size_t		linelen = eol ? (size_t) (eol - p) : strlen(p);
+		char		save = p[linelen];
+		bool		section;
+
+		lineno++;
+		if (!utf8_valid(p, linelen))
+		{
+			pgmig_set_error(err, PGMIG_ERR_FILE,
+							"Migration files must be encoded in UTF-8.", NULL,
+							"invalid UTF-8");
+			return pgmig_error_at(err, name, lineno);
+		}
+		p[linelen] = '\0';
+		section = comment_directive(p, "migrate:") != NULL;
+		p[linelen] = save;
+		if (section)
+		{
+			pgmig_set_error(err, PGMIG_ERR_FILE,
+							"A file named <version>_<title>.up.sql or .down.sql holds one script, as golang-migrate reads it.",
+							"If it is in dbmate's format, name it <version>_<title>.sql.",
+							"section line in a file of golang-migrate's layout");
+			return pgmig_error_at(err, name, lineno);
+		}
+		p = eol ? eol + 1 : p + linelen;
+	}
+	return true;
+}
+
+/*
+ * Parse a revision of golang-migrate's and sqlx's layout: its up file
+ * and, if it has one, its down file, each a whole script starting at line
+ * 1.  The version and title come from the up file's name; sqlx's
+ * "-- no-transaction" as the first line makes it a no-transaction
+ * revision.  The file checksum covers both files.  The contents are
+ * normalized in place.
+ */
+bool
+pgmig_parse_pair(const char *up_name, char *up, size_t up_len,
+				 const char *down_name, char *down, size_t down_len,
+				 PgmigScript *out, PgmigError *err)
+{
+	char	   *base = psprintf("%.*s.sql", (int) (strlen(up_name) - strlen(".up.sql")), up_name);
+	bool		ok;
+	char	   *both;
+
+	memset(out, 0, sizeof(*out));
+	ok = pgmig_parse_file_name(base, &out->id, &out->sortkey, &out->description, err);
+	pfree(base);
+	if (!ok)
+		return false;
+	out->file_name = pstrdup(up_name);
+	if (!pair_text(up_name, up, &up_len, err) ||
+		(down != NULL && !pair_text(down_name, down, &down_len, err)))
+		return false;
+	out->transactional = !(strncmp(up, "-- no-transaction", 17) == 0 &&
+						   (up[17] == '\0' || up[17] == '\n' || up[17] == ' ' || up[17] == '\t'));
+	out->up = pstrdup(up);
+	out->up_line = 1;
+	if (down != NULL)
+	{
+		out->down = pstrdup(down);
+		out->down_line = 1;
+	}
+	/* both files, a NUL between them: no text file holds one */
+	both = palloc(up_len + 1 + (down ? down_len : 0));
+	memcpy(both, up, up_len);
+	if (down != NULL)
+	{
+		both[up_len] = '\0';
+		memcpy(both + up_len + 1, down, down_len);
+	}
+	ok = pgmig_checksum(both, down ? up_len + 1 + down_len : up_len, out->file_checksum);
+	pfree(both);
+	if (!ok)
+		return pgmig_set_error(err, PGMIG_ERR_FILE, NULL, NULL,
+							   "could not compute checksum of file \"%s\"", up_name);
+	return true;
+}
+
+/*
  * Checksums of the up and down scripts of a parsed file (the file's own is
  * taken by pgmig_parse_script): only what compares applied scripts needs
  * them, so a plain run does not hash every file three times.

@@ -59,6 +59,13 @@ extern bool pgmig_parse_script(const char *file_name, char *content,
 /* Fill in up_checksum and down_checksum of a parsed script. */
 extern void pgmig_section_checksums(PgmigScript *script);
 
+/* golang-migrate's and sqlx's layout: <version>_<title>.up.sql / .down.sql */
+extern bool pgmig_pair_file(const char *name, bool *up);
+extern char *pgmig_pair_down_name(const char *up_name);
+extern bool pgmig_parse_pair(const char *up_name, char *up, size_t up_len,
+							 const char *down_name, char *down, size_t down_len,
+							 PgmigScript *out, PgmigError *err);
+
 /* Line number (1-based) of byte "offset" in "text", counted from "first". */
 extern int	pgmig_line_at(const char *text, int offset, int first);
 

@@ -214,6 +214,20 @@ override_applied(PgmigScript *s, Existing *e)
 						   e->applied_checksum ? e->applied_checksum : "unknown"));
 }
 
+/* Is the up file of pair down file "down_name" among the n names? */
+static bool
+pair_has_up(char **names, int n, const char *down_name)
+{
+	size_t		base = strlen(down_name) - strlen(".down.sql");
+	int			i;
+
+	for (i = 0; i < n; i++)
+		if (strncmp(names[i], down_name, base) == 0 &&
+			strcmp(names[i] + base, ".up.sql") == 0 && strlen(names[i]) == base + 7)
+			return true;
+	return false;
+}
+
 /* Register a batch of files; shared by both forms of mig_register. */
 static void
 register_files(FunctionCallInfo fcinfo, Datum *names, Datum *contents, int n,
@@ -227,26 +241,68 @@ register_files(FunctionCallInfo fcinfo, Datum *names, Datum *contents, int n,
 	MigSettled	settled;
 	bool		have_settled;
 	bool		touched_settled = false;
+	char	  **file_names;
+	int			nscripts;
 	int			nestlevel;
 	int			i,
 				j;
 
 	/* parse everything before touching the catalog */
+	file_names = palloc(n * sizeof(char *));
 	for (i = 0; i < n; i++)
 	{
-		char	   *name = TextDatumGetCString(names[i]);
-		char	   *content = TextDatumGetCString(contents[i]);
-		PgmigError	err;
-
-		if (strchr(name, '/') != NULL)
-			name = strrchr(name, '/') + 1;
-		if (!pgmig_parse_script(name, content, strlen(content), &scripts[i], &err))
-			mig_report(&err);
-		pgmig_section_checksums(&scripts[i]);
-		if (scripts[i].lock_timeout != NULL)
-			(void) mig_lock_timeout_ms(scripts[i].lock_timeout, name);
-		pfree(content);
+		file_names[i] = TextDatumGetCString(names[i]);
+		if (strchr(file_names[i], '/') != NULL)
+			file_names[i] = strrchr(file_names[i], '/') + 1;
 	}
+	nscripts = 0;
+	for (i = 0; i < n; i++)
+	{
+		char	   *name = file_names[i];
+		char	   *content;
+		PgmigError	err;
+		PgmigScript *script = &scripts[nscripts];
+		bool		up;
+
+		if (pgmig_pair_file(name, &up))
+		{
+			/* golang-migrate's layout: an up file, and its down file if any */
+			char	   *down_name;
+			char	   *down = NULL;
+
+			if (!up)
+			{
+				if (!pair_has_up(file_names, n, name))
+					ereport(ERROR,
+							(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+							 errmsg("down file \"%s\" has no up file", name),
+							 errhint("Register it together with its .up.sql file.")));
+				continue;
+			}
+			down_name = pgmig_pair_down_name(name);
+			for (j = 0; j < n && down == NULL; j++)
+				if (strcmp(file_names[j], down_name) == 0)
+					down = TextDatumGetCString(contents[j]);
+			content = TextDatumGetCString(contents[i]);
+			if (!pgmig_parse_pair(name, content, strlen(content), down_name, down,
+								  down ? strlen(down) : 0, script, &err))
+				mig_report(&err);
+			if (down)
+				pfree(down);
+		}
+		else
+		{
+			content = TextDatumGetCString(contents[i]);
+			if (!pgmig_parse_script(name, content, strlen(content), script, &err))
+				mig_report(&err);
+		}
+		pgmig_section_checksums(script);
+		if (script->lock_timeout != NULL)
+			(void) mig_lock_timeout_ms(script->lock_timeout, name);
+		pfree(content);
+		nscripts++;
+	}
+	n = nscripts;
 	if (n > 1)
 		qsort(scripts, n, sizeof(PgmigScript), script_cmp);
 	for (i = 1; i < n; i++)

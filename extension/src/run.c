@@ -27,6 +27,7 @@
 #include "utils/timestamp.h"
 
 #include "pgmig.h"
+#include "pgmig_format.h"
 
 /*
  * The revision a failed run of this session was at, and its file, for the
@@ -59,6 +60,15 @@ note_failure(const char *action, const PgmigNode *at)
 										  ((MigRevision *) at->data)->source_file);
 }
 
+/* Is "file" the up file of a revision of golang-migrate's layout? */
+static bool
+pair_up_file(const char *file)
+{
+	bool		up;
+
+	return file != NULL && pgmig_pair_file(file, &up) && up;
+}
+
 /*
  * Fetch, split and check the scripts of every step, before any runs;
  * *at names the revision at hand, for the failure note.
@@ -88,6 +98,9 @@ prepare_scripts(MigCatalog *cat, PgmigPlan *plan, bool client_split,
 			ereport(ERROR,
 					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 					 errmsg("revision %s is irreversible", node->id),
+					 pair_up_file(rev->source_file) ?
+					 errdetail("Its up file \"%s\" has no down file beside it; nothing was reverted.",
+							   rev->source_file) :
 					 errdetail("Its file \"%s\" has no \"-- migrate:down\" section; nothing was reverted.",
 							   rev->source_file)));
 		if (!rev->transactional && !client_split)
@@ -117,7 +130,7 @@ prepare_scripts(MigCatalog *cat, PgmigPlan *plan, bool client_split,
 					 errmsg("%s cannot run inside a transaction block",
 							script->top_level_stmt),
 					 errcontext(PGMIG_SCRIPT_CONTEXT, plan->revert ? "down" : "up",
-								node->id, rev->source_file, script->top_level_line),
+								node->id, script->file, script->top_level_line),
 					 errhint("Mark the revision with \"-- migrate:up transaction:false\" and apply it with the pgmig client.")));
 		scripts[i] = script;
 	}

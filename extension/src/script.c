@@ -40,6 +40,7 @@
 #include "utils/resowner.h"
 
 #include "pgmig.h"
+#include "pgmig_format.h"
 
 /* What the error context callback knows. */
 typedef struct ScriptErrorContext
@@ -523,8 +524,12 @@ mig_split_script(const char *revision, const char *file, char *text,
 				 int first_line, bool revert)
 {
 	MigScript  *script = palloc0(sizeof(MigScript));
+	bool		up;
 
 	script->revision = revision;
+	/* golang-migrate's layout: the down script is a file of its own */
+	if (revert && file != NULL && pgmig_pair_file(file, &up) && up)
+		file = pgmig_pair_down_name(file);
 	script->file = file;
 	script->text = text;
 	script->first_line = first_line;

@@ -258,7 +258,6 @@ ok(!-e "$init/migrations", 'init: no empty migrations/ beside it');
 # nor skipped
 my %offline = (env => { PGHOST => '/nonexistent', PGPORT => '1', DATABASE_URL => undef });
 my %layouts = (
-	'golang-migrate' => [ '1_init.up.sql', '1_init.down.sql', '2_users.up.sql' ],
 	'Flyway' => [ 'V1__init.sql', 'V1.1__more.sql', 'U1__init.sql', 'R__views.sql' ],
 	'Diesel' => [ '2024-01-01-000000_create_posts/up.sql', '2024-01-01-000000_create_posts/down.sql',
 		'00000000000000_diesel_initial_setup/up.sql' ]);
@@ -281,6 +280,79 @@ foreach my $tool (sort keys %layouts)
 	my $n = $tool eq 'Diesel' ? 2 : scalar @{ $layouts{$tool} };
 	like($err, qr/\($n in all\)/, "layout $tool: counted");
 }
+
+# --- golang-migrate's and sqlx's layout, read as it is
+my $gm_dir = new_project('golang');
+my %gm = (
+	'1_init.up.sql' => "CREATE TABLE g1 (id int);\n",
+	'1_init.down.sql' => "DROP TABLE g1;\n",
+	'2_index.up.sql' => "-- no-transaction\nCREATE INDEX CONCURRENTLY g1_id ON g1 (id);\n",
+	'2_index.down.sql' => "DROP INDEX g1_id;\n",
+	'10_more.up.sql' => "CREATE TABLE g10 (id int);\n",
+	'10_more.down.sql' => "DROP TABLE g10;\nDROP TABLE no_such_table;\n");
+write_migration($gm_dir, $_, $gm{$_}) foreach keys %gm;
+pgmig_ok(undef, $gm_dir, [ 'check', '--offline' ], qr/^ok: 3 revisions, head 10; format: golang-migrate$/,
+	'golang-migrate: check names the format');
+$node->safe_psql('postgres', 'CREATE DATABASE gmdb');
+$node->safe_psql('gmdb', 'CREATE EXTENSION pgmig');
+pgmig_ok($node, $gm_dir, [ 'up', '-d', 'gmdb' ],
+	qr/^applied 1 init .*\napplied 2 index \([\d.]+ ms, no transaction, 1 statement\)\napplied 10 more /,
+	'golang-migrate: up in version order (10 after 2), sqlx\'s -- no-transaction honored');
+is($node->safe_psql('gmdb', "SELECT string_agg(source_file, ' ' ORDER BY sortkey::numeric) FROM pgmig.revisions"),
+	'1_init.up.sql 2_index.up.sql 10_more.up.sql', 'golang-migrate: a revision per pair, named by its up file');
+is($node->safe_psql('gmdb', "SELECT count(*) FROM pg_indexes WHERE indexname = 'g1_id'"), '1',
+	'golang-migrate: the index was built');
+($st, $out, $err) = pgmig($node, $gm_dir, [ 'down', 'base', '-d', 'gmdb' ]);
+like($err, qr/down script of revision 10, file "10_more\.down\.sql" line 2/, 'golang-migrate: a down error names the down file and line');
+write_migration($gm_dir, '10_more.down.sql', "DROP TABLE g10;\n");
+pgmig_ok($node, $gm_dir, [ 'down', 'base', '-d', 'gmdb' ], qr/^reverted 10 more .*\nreverted 2 index .*\nreverted 1 init /,
+	'golang-migrate: down base reverts them all, newest first');
+is($node->safe_psql('gmdb', "SELECT count(*) FROM pg_tables WHERE tablename IN ('g1', 'g10')"), '0',
+	'golang-migrate: and the tables are gone');
+unlink "$gm_dir/migrations/10_more.down.sql";
+pgmig_ok($node, $gm_dir, [ 'up', '-d', 'gmdb' ], qr/applied 10 more/, 'golang-migrate: up again');
+pgmig_fails($node, $gm_dir, [ 'down', '-1', '-d', 'gmdb' ],
+	qr/revision 10 is irreversible\nDETAIL:  Its up file "10_more\.up\.sql" has no down file beside it/,
+	'golang-migrate: an up file alone is irreversible');
+pgmig_ok(undef, $gm_dir, [ 'new', '-m', 'add users' ], qr/^created migrations\/11_add_users\.up\.sql\ncreated migrations\/11_add_users\.down\.sql$/,
+	'golang-migrate: new writes a pair');
+# its malformed files
+write_migration($gm_dir, '12_lonely.down.sql', "SELECT 1;\n");
+pgmig_fails(undef, $gm_dir, [ 'check', '--offline' ], qr/down file "migrations\/12_lonely\.down\.sql" has no up file/,
+	'golang-migrate: a down file without its up file', %offline);
+unlink "$gm_dir/migrations/12_lonely.down.sql";
+write_migration($gm_dir, '12_dbmate.up.sql', "-- migrate:up\nSELECT 1;\n-- migrate:down\nSELECT 2;\n");
+pgmig_fails(undef, $gm_dir, [ 'check', '--offline' ],
+	qr/section line in a file of golang-migrate's layout\n.*CONTEXT:  file "12_dbmate\.up\.sql" line 1/s,
+	'golang-migrate: a dbmate file named as a pair is refused, its down would run going up', %offline);
+unlink "$gm_dir/migrations/12_dbmate.up.sql";
+write_migration($gm_dir, '001_again.up.sql', "SELECT 1;\n");
+pgmig_fails(undef, $gm_dir, [ 'check', '--offline' ], qr/duplicate version 1 in files "migrations\/001_again\.up\.sql" and "migrations\/1_init\.up\.sql"/,
+	'golang-migrate: 001 and 1 are the same version', %offline);
+unlink "$gm_dir/migrations/001_again.up.sql";
+write_migration($gm_dir, '20240101000000_dbmate.sql', migration('SELECT 1;'));
+pgmig_fails(undef, $gm_dir, [ 'check', '--offline' ], qr/migrations folder "migrations" mixes dbmate's layout and golang-migrate's/,
+	'golang-migrate: a folder mixing layouts is refused', %offline);
+unlink "$gm_dir/migrations/20240101000000_dbmate.sql";
+# up --sql sends both files of each pair
+$node->safe_psql('postgres', 'CREATE DATABASE gmsql');
+($st, $out, $err) = pgmig(undef, $gm_dir, [ 'up', '--sql' ]);
+my $gm_script = write_file("$gm_dir/up.sql", $out);
+IPC::Run::run([ 'psql', '-X', '-h', $node->host, '-p', $node->port, '-d', 'gmsql', '-v', 'ON_ERROR_STOP=1',
+	'-f', $gm_script ], '<', \'', '>', \my $gout, '2>', \my $gerr);
+is($? >> 8, 0, 'golang-migrate: up --sql runs') or diag($gerr);
+is($node->safe_psql('gmsql', "SELECT count(*) FROM pgmig.revisions WHERE down_script IS NOT NULL"), '3',
+	'golang-migrate: up --sql registered the down files too');
+# a database golang-migrate migrated, taken over
+$node->safe_psql('postgres', 'CREATE DATABASE gmimp');
+$node->safe_psql('gmimp', 'CREATE TABLE g1 (id int); CREATE INDEX g1_id ON g1 (id);'
+	. ' CREATE TABLE schema_migrations (version bigint NOT NULL PRIMARY KEY, dirty boolean NOT NULL);'
+	. ' INSERT INTO schema_migrations VALUES (2, false); CREATE EXTENSION pgmig');
+pgmig_ok($node, $gm_dir, [ 'import', '-d', 'gmimp' ], qr/^imported 2 revisions from golang-migrate/m,
+	'golang-migrate: import of its own catalog');
+pgmig_ok($node, $gm_dir, [ 'up', '-d', 'gmimp' ], qr/^applied 10 more .*\napplied 11 add users /,
+	'golang-migrate: then up applies only what it had not');
+
 my $sqitch = PostgreSQL::Test::Utils::tempdir('sqitch');
 make_path("$sqitch/deploy");
 write_file("$sqitch/sqitch.plan", "%project=app\n\ninit 2024-01-01T00:00:00Z A <a\@b> # init\n");
