@@ -724,8 +724,9 @@ has_up_file(const DirEntry *entries, int n, const char *down_name)
  * False (reported, with a name of each) if it mixes them.
  */
 static bool
-check_one_layout(const char *dir, const DirEntry *entries, int n)
+check_one_layout(const Project *project, const DirEntry *entries, int n)
 {
+	const char *dir = project->dir;
 	const char *pair = NULL;
 	const char *single = NULL;
 	int			i;
@@ -741,6 +742,20 @@ check_one_layout(const char *dir, const DirEntry *entries, int n)
 		}
 		else if (single == NULL)
 			single = entries[i].name;
+	}
+	/* pgmig.conf's format: a file of the other layout is no migration */
+	if (project->want_format != NULL &&
+		(strcmp(project->want_format, "dbmate") == 0 ? pair : single) != NULL)
+	{
+		pg_log_error("file \"%s/%s\" is not in %s's layout",
+					 display_path(dir),
+					 shown(strcmp(project->want_format, "dbmate") == 0 ? pair : single),
+					 project->want_format);
+		pg_log_error_detail("pgmig.conf sets format = %s.", project->want_format);
+		pg_log_error_hint("%s", strcmp(project->want_format, "dbmate") == 0 ?
+						  "dbmate's files are <version>_<title>.sql, with \"-- migrate:up\" and \"-- migrate:down\" sections." :
+						  "golang-migrate's files are <version>_<title>.up.sql and <version>_<title>.down.sql.");
+		return false;
 	}
 	if (pair == NULL || single == NULL)
 		return true;
@@ -774,7 +789,7 @@ load_files(Project *project)
 		free_entries(entries, nentries);
 		return false;
 	}
-	if (!check_one_layout(project->dir, entries, nentries))
+	if (!check_one_layout(project, entries, nentries))
 	{
 		free_entries(entries, nentries);
 		return false;
@@ -782,7 +797,7 @@ load_files(Project *project)
 	prefetch_files(project->dir, entries, nentries);
 	project->files = pg_malloc0(nentries * sizeof(MigFile));
 	project->nfiles = 0;
-	project->format = "dbmate";
+	project->format = project->want_format ? project->want_format : "dbmate";
 	for (i = 0; i < nentries; i++)
 	{
 		MigFile    *f = &project->files[project->nfiles];

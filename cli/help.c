@@ -241,7 +241,7 @@ static const CommandInfo commands[] = {
 		"\n"
 		"      --confirm             confirm on a production database\n"
 		"  -v, --verbose             list the files registered (new, updated)\n"},
-	{"import", CMD_IMPORT, 0, 0, OPT_CONN | OPT_CONFIRM | OPT_VERBOSE,
+	{"import", CMD_IMPORT, 0, 0, OPT_CONN | OPT_CONFIRM | OPT_VERBOSE | OPT_DROP,
 		"[OPTION]...",
 		"take over the history another migration tool recorded",
 		"Reads the table in which dbmate or golang-migrate recorded the versions it\n"
@@ -249,9 +249,10 @@ static const CommandInfo commands[] = {
 		"registers the files, and records the revisions of those versions as\n"
 		"applied without running them, with an \"import\" event each.  A version\n"
 		"without a file imports nothing.  Only into a database without pgmig\n"
-		"history; the other tool's table is left as it is.\n"
+		"history; the other tool's table is left as it is, unless --drop.\n"
 		"\n"
 		"      --confirm             confirm on a production database\n"
+		"      --drop                drop the other tool's table, in the same transaction\n"
 		"  -v, --verbose             list the revisions imported\n"},
 	{"merge", CMD_MERGE, 0, 0, OPT_MESSAGE | OPT_REVISION,
 		"-m MESSAGE [-r REV]... [OPTION]...",
@@ -340,6 +341,8 @@ option_name(int opt)
 			return "--down";
 		case OPT_FORCE:
 			return "--force";
+		case OPT_DROP:
+			return "--drop";
 	}
 	return "?";
 }

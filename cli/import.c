@@ -14,7 +14,7 @@
  * (pgmig.import).  A version without a file, or a golang-migrate version
  * left dirty by a failed run, is reported and nothing is imported: the
  * history is taken whole or not at all.  The other tool's table is left as
- * it is.
+ * it is, unless --drop drops it in the same transaction.
  *
  * "pgmig up" on a database whose pgmig history is empty while such a
  * table, or another tool's catalog (Diesel, Flyway, Sqitch, Alembic,
@@ -286,6 +286,14 @@ import_history(Conn *c, Project *project)
 	}
 	ok = ok && sync_catalog(c, project, &cat) &&
 		(ids = match_versions(c, project, &t, &n)) != NULL;
+	/* --drop: in the same transaction, so that it goes only with the import */
+	if (ok && c->opts->drop)
+	{
+		char	   *sql = psprintf("DROP TABLE %s", t.table);
+
+		ok = command(c, sql);
+		pfree(sql);
+	}
 	if (ok)
 	{
 		char	   *sql = psprintf("SELECT revision, action FROM pgmig.import($1::pg_catalog.text[], $2)");
@@ -304,8 +312,11 @@ import_history(Conn *c, Project *project)
 					info(c->opts, "%s %s", PQgetvalue(res, i, 1), PQgetvalue(res, i, 0));
 			info(c->opts, "imported %d revision%s from %s",
 				 PQntuples(res), PQntuples(res) == 1 ? "" : "s", shown(source));
-			info(c->opts, "%s is left as it is: drop it once no %s run needs it",
-				 shown(t.table), t.tool);
+			if (c->opts->drop)
+				info(c->opts, "dropped %s", shown(t.table));
+			else
+				info(c->opts, "%s is left as it is: drop it once no %s run needs it (or import with --drop)",
+					 shown(t.table), t.tool);
 		}
 		if (res)
 			PQclear(res);

@@ -47,7 +47,8 @@ enum
 	LONGOPT_CONCURRENTLY,
 	LONGOPT_FROM_DATABASE,
 	LONGOPT_DOWN,
-	LONGOPT_FORCE
+	LONGOPT_FORCE,
+	LONGOPT_DROP
 };
 
 /* After a usage error: the hint where to read more, and exit with status 2. */
@@ -286,6 +287,9 @@ apply_autogen_option(int c, const char *arg, Options *opts)
 		case LONGOPT_FORCE:
 			opts->force = true;
 			return OPT_FORCE;
+		case LONGOPT_DROP:
+			opts->drop = true;
+			return OPT_DROP;
 	}
 	usage_error(NULL, "invalid command line option");
 }
@@ -412,6 +416,7 @@ read_options(int argc, char **argv, Options *opts)
 		{"from-database", no_argument, NULL, LONGOPT_FROM_DATABASE},
 		{"down", no_argument, NULL, LONGOPT_DOWN},
 		{"force", no_argument, NULL, LONGOPT_FORCE},
+		{"drop", no_argument, NULL, LONGOPT_DROP},
 		{NULL, 0, NULL, 0}
 	};
 	int			seen = 0;

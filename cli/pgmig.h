@@ -131,7 +131,8 @@ typedef enum Command
 #define OPT_FROM_DB		(1 << 17)	/* --from-database */
 #define OPT_DOWN		(1 << 18)
 #define OPT_FORCE		(1 << 19)	/* up --force */
-#define OPT_LAST		OPT_FORCE
+#define OPT_DROP		(1 << 20)	/* import --drop */
+#define OPT_LAST		OPT_DROP
 
 /* The options of autogenerate, which "new" takes only with --autogenerate. */
 #define OPT_AUTOGEN_ONLY \
@@ -177,6 +178,7 @@ typedef struct Options
 	bool		json;
 	bool		confirm;
 	bool		force;			/* up: accept edited applied files */
+	bool		drop;			/* import: drop the other tool's table */
 	bool		verbose;
 	bool		offline;
 	bool		drift;
@@ -222,6 +224,8 @@ typedef struct Project
 								 * will */
 	const char *format;			/* the folder's layout: "dbmate" or
 								 * "golang-migrate" */
+	const char *want_format;	/* pgmig.conf's "format", or NULL: told by
+								 * the names */
 	int			nfiles;
 	MigFile    *files;			/* sorted by version */
 } Project;

@@ -136,13 +136,32 @@ read_conf(const char *root, Project *project)
 			pg_free(project->shadow_url);
 			project->shadow_url = pg_strdup(value);
 		}
+		else if (strcmp(key, "format") == 0 &&
+				 (strcmp(value, "dbmate") == 0 || strcmp(value, "golang-migrate") == 0))
+		{
+			/* the layout is told by the names; this insists on one */
+			project->want_format = strcmp(value, "dbmate") == 0 ? "dbmate" : "golang-migrate";
+		}
+		else if (strcmp(key, "format") == 0)
+		{
+			char	   *message = psprintf("unknown format \"%s\" in pgmig.conf", shown(value));
+			char	   *context = psprintf("file \"%s\" line %d", display_path(path), lineno);
+
+			report_statement_error(message, NULL,
+								   "The formats pgmig reads are \"dbmate\" and \"golang-migrate\" (also sqlx's pairs).",
+								   context);
+			pfree(message);
+			pfree(context);
+			ok = false;
+			break;
+		}
 		else
 		{
 			char	   *message = psprintf("unknown setting \"%s\" in pgmig.conf", shown(key));
 			char	   *context = psprintf("file \"%s\" line %d", display_path(path), lineno);
 
 			report_statement_error(message, NULL,
-								   "The settings are \"dir\" (the migrations folder), \"schema\" (the schema file of autogenerate) and \"shadow\" (the server for its shadow databases).",
+								   "The settings are \"dir\" (the migrations folder), \"format\" (its layout: dbmate or golang-migrate), \"schema\" (the schema file of autogenerate) and \"shadow\" (the server for its shadow databases).",
 								   context);
 			pfree(message);
 			pfree(context);

@@ -157,6 +157,29 @@ my $dmt = dbmate_project('dmt', 1, 2);
 like($err, qr/was migrated by dbmate/, 'DBMATE_MIGRATIONS_TABLE: up refuses');
 ($st, $out, $err) = pgmig($node, $dmt, [ 'import', '-d', 'dmt' ], env => { DBMATE_MIGRATIONS_TABLE => 'dbmate_versions' });
 like($out, qr/imported 1 revision from dbmate \(public\.dbmate_versions\)/, 'DBMATE_MIGRATIONS_TABLE: import reads it');
+# --drop: the other tool's table goes in the same transaction
+$node->safe_psql('postgres', 'CREATE DATABASE dmdrop');
+my $dmdrop = dbmate_project('dmdrop', 1, 2);
+is(dbmate_up('dmdrop', "$dmdrop/db/migrations"), 0, 'import --drop: dbmate applies 1 and 2');
+$node->safe_psql('dmdrop', 'CREATE EXTENSION pgmig');
+write_file("$dmdrop/db/migrations/20240103000000_t3.sql",
+	"-- migrate:up\nCREATE TABLE t3 (id int);\n\n-- migrate:down\nDROP TABLE t3;\n");
+pgmig_ok($node, $dmdrop, [ 'import', '--drop', '-d', 'dmdrop' ], qr/^dropped public\.schema_migrations$/m,
+	'import --drop: says so');
+is($node->safe_psql('dmdrop', "SELECT to_regclass('public.schema_migrations') IS NULL"), 't',
+	"import --drop: dbmate's table is gone");
+pgmig_ok($node, $dmdrop, [ 'up', '-d', 'dmdrop' ], qr/^applied 20240103000000 t3/m,
+	'import --drop: then up, without a drift warning for the dropped table');
+# an import the server refuses keeps the table: the drop is in its transaction
+$node->safe_psql('postgres', 'CREATE DATABASE dmkeep');
+$node->safe_psql('dmkeep', "CREATE TABLE t1 (id int); CREATE TABLE schema_migrations (version varchar(128) PRIMARY KEY);"
+	. " INSERT INTO schema_migrations VALUES ('20240101000000'); CREATE EXTENSION pgmig;"
+	. " ALTER DATABASE dmkeep SET pgmig.environment = 'production'");
+pgmig_fails($node, $dmdrop, [ 'import', '--drop', '-d', 'dmkeep' ], qr/import refused in a production database/,
+	'import --drop: refused by the server after the drop');
+is($node->safe_psql('dmkeep', 'SELECT count(*) FROM public.schema_migrations'), '1',
+	'import --drop: and the table stays');
+
 # an empty table of another tool is no history
 $node->safe_psql('postgres', 'CREATE DATABASE empty');
 $node->safe_psql('empty', 'CREATE TABLE schema_migrations (version varchar PRIMARY KEY); CREATE EXTENSION pgmig');
@@ -334,6 +357,22 @@ write_migration($gm_dir, '20240101000000_dbmate.sql', migration('SELECT 1;'));
 pgmig_fails(undef, $gm_dir, [ 'check', '--offline' ], qr/migrations folder "migrations" mixes dbmate's layout and golang-migrate's/,
 	'golang-migrate: a folder mixing layouts is refused', %offline);
 unlink "$gm_dir/migrations/20240101000000_dbmate.sql";
+# pgmig.conf's format insists on one layout
+write_file("$gm_dir/pgmig.conf", "format = dbmate\n");
+pgmig_fails(undef, $gm_dir, [ 'check', '--offline' ], qr/file "migrations\/10_more\.up\.sql" is not in dbmate's layout\n.*detail: pgmig\.conf sets format = dbmate\./s,
+	'format = dbmate: a pair file is refused', %offline);
+write_file("$gm_dir/pgmig.conf", "format = flyway\n");
+pgmig_fails(undef, $gm_dir, [ 'check', '--offline' ], qr/unknown format "flyway" in pgmig\.conf/,
+	'format = flyway: not a format pgmig reads', %offline);
+unlink "$gm_dir/pgmig.conf";
+my $empty_gm = new_project('golang_empty');
+write_file("$empty_gm/pgmig.conf", "format = golang-migrate\n");
+pgmig_ok(undef, $empty_gm, [ 'new', '-m', 'first' ], qr/^created migrations\/\d+_first\.up\.sql\ncreated migrations\/\d+_first\.down\.sql$/,
+	'format = golang-migrate: new writes a pair in an empty folder');
+write_migration($empty_gm, '20240101000000_dbmate.sql', migration('SELECT 1;'));
+pgmig_fails(undef, $empty_gm, [ 'check', '--offline' ], qr/file "migrations\/20240101000000_dbmate\.sql" is not in golang-migrate's layout/,
+	'format = golang-migrate: a dbmate file is refused', %offline);
+
 # up --sql sends both files of each pair
 $node->safe_psql('postgres', 'CREATE DATABASE gmsql');
 ($st, $out, $err) = pgmig(undef, $gm_dir, [ 'up', '--sql' ]);
