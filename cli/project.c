@@ -73,6 +73,19 @@ trim(char *s)
 	return s;
 }
 
+/* Report an error at line "lineno" of pgmig.conf; frees "message".  False. */
+static bool
+conf_error(const char *path, int lineno, char *message, const char *detail,
+		   const char *hint)
+{
+	char	   *context = psprintf("file \"%s\" line %d", display_path(path), lineno);
+
+	report_statement_error(message, detail, hint, context);
+	pfree(context);
+	pfree(message);
+	return false;
+}
+
 /* Read pgmig.conf in "root"; sets project->dir.  False on errors. */
 static bool
 read_conf(const char *root, Project *project)
@@ -103,13 +116,8 @@ read_conf(const char *root, Project *project)
 		eq = strchr(s, '=');
 		if (eq == NULL)
 		{
-			char	   *context = psprintf("file \"%s\" line %d", display_path(path), lineno);
-
-			report_statement_error("syntax error in pgmig.conf",
-								   "Settings are written as: dir = db/migrations",
-								   NULL, context);
-			pfree(context);
-			ok = false;
+			ok = conf_error(path, lineno, pstrdup("syntax error in pgmig.conf"),
+							"Settings are written as: dir = db/migrations", NULL);
 			break;
 		}
 		*eq = '\0';
@@ -144,28 +152,14 @@ read_conf(const char *root, Project *project)
 		}
 		else if (strcmp(key, "format") == 0)
 		{
-			char	   *message = psprintf("unknown format \"%s\" in pgmig.conf", shown(value));
-			char	   *context = psprintf("file \"%s\" line %d", display_path(path), lineno);
-
-			report_statement_error(message, NULL,
-								   "The formats pgmig reads are \"dbmate\" and \"golang-migrate\" (also sqlx's pairs).",
-								   context);
-			pfree(message);
-			pfree(context);
-			ok = false;
+			ok = conf_error(path, lineno, psprintf("unknown format \"%s\" in pgmig.conf", shown(value)),
+							NULL, "The formats pgmig reads are \"dbmate\" and \"golang-migrate\" (also sqlx's pairs).");
 			break;
 		}
 		else
 		{
-			char	   *message = psprintf("unknown setting \"%s\" in pgmig.conf", shown(key));
-			char	   *context = psprintf("file \"%s\" line %d", display_path(path), lineno);
-
-			report_statement_error(message, NULL,
-								   "The settings are \"dir\" (the migrations folder), \"format\" (its layout: dbmate or golang-migrate), \"schema\" (the schema file of autogenerate) and \"shadow\" (the server for its shadow databases).",
-								   context);
-			pfree(message);
-			pfree(context);
-			ok = false;
+			ok = conf_error(path, lineno, psprintf("unknown setting \"%s\" in pgmig.conf", shown(key)),
+							NULL, "The settings are \"dir\" (the migrations folder), \"format\" (its layout: dbmate or golang-migrate), \"schema\" (the schema file of autogenerate) and \"shadow\" (the server for its shadow databases).");
 			break;
 		}
 	}
