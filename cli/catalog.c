@@ -236,10 +236,10 @@ set_plan_cache_mode(Conn *c, const char *value, char **old)
 static bool
 register_files(Conn *c, Project *project, const Catalog *cat)
 {
-	/* a revision of golang-migrate's layout is two files */
-	const char **names = pg_malloc(2 * project->nfiles * sizeof(char *));
-	const char **contents = pg_malloc(2 * project->nfiles * sizeof(char *));
-	char	  **down_names = pg_malloc0(project->nfiles * sizeof(char *));
+	/* a revision of golang-migrate's or Diesel's layout is up to three files */
+	const char **names = pg_malloc(3 * project->nfiles * sizeof(char *));
+	const char **contents = pg_malloc(3 * project->nfiles * sizeof(char *));
+	char	  **down_names = pg_malloc0(2 * project->nfiles * sizeof(char *));
 	size_t		bytes = 0;
 	char	   *old_mode = NULL;
 	int			n = 0;
@@ -257,10 +257,17 @@ register_files(Conn *c, Project *project, const Catalog *cat)
 		bytes += strlen(f->content);
 		if (f->down_content != NULL)
 		{
-			down_names[i] = pgmig_pair_down_name(f->script.file_name);
-			names[n] = down_names[i];
+			down_names[2 * i] = pgmig_split_part_name(f->script.file_name, PGMIG_PART_DOWN);
+			names[n] = down_names[2 * i];
 			contents[n++] = f->down_content;
 			bytes += strlen(f->down_content);
+		}
+		if (f->meta_content != NULL)
+		{
+			down_names[2 * i + 1] = pgmig_split_part_name(f->script.file_name, PGMIG_PART_META);
+			names[n] = down_names[2 * i + 1];
+			contents[n++] = f->meta_content;
+			bytes += strlen(f->meta_content);
 		}
 	}
 	if (bytes >= LARGE_REGISTRATION && !set_plan_cache_mode(c, NULL, &old_mode))
@@ -313,7 +320,7 @@ register_files(Conn *c, Project *project, const Catalog *cat)
 		ok = ok && set_plan_cache_mode(c, old_mode, NULL);
 		pg_free(old_mode);
 	}
-	for (i = 0; i < project->nfiles; i++)
+	for (i = 0; i < 2 * project->nfiles; i++)
 		pg_free(down_names[i]);
 	pg_free(down_names);
 	pg_free(names);

@@ -309,11 +309,10 @@ free_entries(DirEntry *entries, int nentries)
 	pg_free(entries);
 }
 
-/* Other tools' layouts, which pgmig does not read yet (golang-migrate's it reads). */
+/* Other tools' layouts, which pgmig does not read yet (golang-migrate's and Diesel's it reads). */
 typedef enum ForeignLayout
 {
 	LAYOUT_FLYWAY,				/* V1__name.sql, U1__name.sql, R__name.sql */
-	LAYOUT_DIESEL,				/* 2024-01-01-000000_name/up.sql */
 	LAYOUT_SQITCH,				/* sqitch.plan, deploy/, revert/, verify/ */
 	NUM_FOREIGN_LAYOUTS
 } ForeignLayout;
@@ -327,7 +326,7 @@ typedef struct Foreign
 
 /* The tools, and their layouts as a sentence can name them. */
 static const char *const foreign_tools[NUM_FOREIGN_LAYOUTS] = {
-	"Flyway", "Diesel", "Sqitch"
+	"Flyway", "Sqitch"
 };
 
 /* Note that entry "name" is of layout "layout"; the first two names stay. */
@@ -380,7 +379,7 @@ foreign_sql_name(const char *name)
 	return -1;
 }
 
-/* Is folder entry "name" of "dir" one of Diesel's migrations (with up.sql)? */
+/* Is folder entry "name" of "dir" one of Diesel's migrations? */
 static bool
 diesel_dir(const char *dir, const char *name)
 {
@@ -401,9 +400,16 @@ diesel_dir(const char *dir, const char *name)
 	}
 	if (*p != '_')
 		return false;
+	/* a folder of such a name with any of the files: its up.sql may be missing */
 	sub = join_path(dir, name);
 	up = join_path(sub, "up.sql");
-	found = stat(up, &st) == 0 && S_ISREG(st.st_mode);
+	found = lstat(up, &st) == 0;
+	pfree(up);
+	up = join_path(sub, "down.sql");
+	found = found || lstat(up, &st) == 0;
+	pfree(up);
+	up = join_path(sub, "metadata.toml");
+	found = found || lstat(up, &st) == 0;
 	pfree(up);
 	pfree(sub);
 	return found;
@@ -480,7 +486,34 @@ read_entries(const char *dir, DirEntry **entriesp, Foreign *foreign)
 #else
 			else if (diesel_dir(dir, de->d_name))
 #endif
-				note_foreign(foreign, LAYOUT_DIESEL, de->d_name);
+			{
+				/* Diesel's: the files of the folder are the entries */
+				static const char *const parts[] = {"up.sql", "down.sql", "metadata.toml"};
+				int			k;
+
+				for (k = 0; k < (int) lengthof(parts); k++)
+				{
+					char	   *name = psprintf("%s/%s", de->d_name, parts[k]);
+					char	   *path = join_path(dir, name);
+					struct stat st;
+
+					if (lstat(path, &st) == 0)
+					{
+						if (nentries == cap)
+						{
+							cap = cap ? cap * 2 : 64;
+							entries = pg_realloc(entries, cap * sizeof(DirEntry));
+						}
+						entries[nentries].name = name;
+						entries[nentries].regular = S_ISREG(st.st_mode);
+						entries[nentries].prefetched = false;
+						nentries++;
+					}
+					else
+						pfree(name);
+					pfree(path);
+				}
+			}
 			continue;
 		}
 		if ((layout = foreign_sql_name(de->d_name)) >= 0)
@@ -545,22 +578,26 @@ entry_text(const Project *project, const DirEntry *entry, const char *display,
 
 /*
  * Read, parse and checksum the migration file of a folder entry into *f,
- * or for golang-migrate's layout (pair != NULL) an up file and its down
- * file (*pair, NULL if there is none), and for check scan its scripts.
+ * or for a layout that splits a revision (parts != NULL) an up file and
+ * the entries of its down file and Diesel's metadata.toml (parts[0],
+ * parts[1], NULL where there is none), and for check scan its scripts.
  * False (reported) if it is no readable migration file or is malformed;
  * *f is then left empty, unless only the scan found something.
  */
 static bool
 load_file(const Project *project, const DirEntry *entry,
-		  const DirEntry *const *pair, MigFile *f)
+		  const DirEntry *const *parts, MigFile *f)
 {
 	const char *name = entry->name;
 	PgmigError	err;
 	size_t		len = 0;
 	size_t		down_len = 0;
+	size_t		meta_len = 0;
 	char	   *content;
 	char	   *down = NULL;
+	char	   *meta = NULL;
 	char	   *down_path = NULL;
+	char	   *meta_path = NULL;
 
 	/*
 	 * Messages show the path with its control characters escaped: text to
@@ -568,14 +605,25 @@ load_file(const Project *project, const DirEntry *entry,
 	 */
 	f->path = psprintf("%s/%s", display_path(project->dir), shown(name));
 	content = entry_text(project, entry, f->path, &len);
-	if (content != NULL && pair != NULL && *pair != NULL)
+	if (content != NULL && parts != NULL && parts[0] != NULL)
 	{
-		down_path = psprintf("%s/%s", display_path(project->dir), shown((*pair)->name));
-		down = entry_text(project, *pair, down_path, &down_len);
+		down_path = psprintf("%s/%s", display_path(project->dir), shown(parts[0]->name));
+		down = entry_text(project, parts[0], down_path, &down_len);
 		if (down == NULL)
 		{
 			pg_free(content);
 			content = NULL;
+		}
+	}
+	if (content != NULL && parts != NULL && parts[1] != NULL)
+	{
+		meta_path = psprintf("%s/%s", display_path(project->dir), shown(parts[1]->name));
+		meta = entry_text(project, parts[1], meta_path, &meta_len);
+		if (meta == NULL)
+		{
+			pg_free(content);
+			pg_free(down);
+			content = down = NULL;
 		}
 	}
 	if (content != NULL)
@@ -583,9 +631,9 @@ load_file(const Project *project, const DirEntry *entry,
 		bool		parsed;
 
 		memset(&err, 0, sizeof(err));
-		parsed = pair != NULL ?
-			pgmig_parse_pair(name, content, len, *pair ? (*pair)->name : NULL,
-							 down, down_len, &f->script, &err) :
+		parsed = parts != NULL ?
+			pgmig_parse_pair(name, content, len, parts[0] ? parts[0]->name : NULL,
+							 down, down_len, meta, &f->script, &err) :
 			pgmig_parse_script(name, content, len, &f->script, &err);
 		if (!parsed)
 		{
@@ -593,9 +641,11 @@ load_file(const Project *project, const DirEntry *entry,
 			free_script(&f->script);
 			pg_free(content);
 			pg_free(down);
-			content = down = NULL;
+			pg_free(meta);
+			content = down = meta = NULL;
 		}
 	}
+	pg_free(meta_path);
 	pg_free(down_path);
 	if (content == NULL)
 	{
@@ -613,6 +663,7 @@ load_file(const Project *project, const DirEntry *entry,
 		f->script.up = f->script.down = NULL;
 	}
 	f->down_content = down;
+	f->meta_content = meta;
 	/* the parser normalized the text in place; that is what we send */
 	f->content = content;
 	return !project->checking || check_scripts(f);
@@ -707,64 +758,76 @@ find_entry(const DirEntry *entries, int n, const char *name)
 	return bsearch(&key, entries, n, sizeof(DirEntry), entry_cmp);
 }
 
-/* Does pair down file "down_name" have its up file among the entries? */
+/* Does the down file or metadata "name" have its up file among the entries? */
 static bool
-has_up_file(const DirEntry *entries, int n, const char *down_name)
+has_up_file(const DirEntry *entries, int n, const char *name, PgmigLayout layout)
 {
-	char	   *up_name = psprintf("%.*s.up.sql",
-								   (int) (strlen(down_name) - strlen(".down.sql")), down_name);
+	char	   *up_name = layout == PGMIG_LAYOUT_DIESEL ?
+		psprintf("%.*s/up.sql", (int) (strrchr(name, '/') - name), name) :
+		psprintf("%.*s.up.sql", (int) (strlen(name) - strlen(".down.sql")), name);
 	bool		found = find_entry(entries, n, up_name) != NULL;
 
 	pfree(up_name);
 	return found;
 }
 
+/* The name of a layout as messages and pgmig.conf's "format" say it. */
+static const char *
+layout_name(PgmigLayout layout)
+{
+	return layout == PGMIG_LAYOUT_GOLANG ? "golang-migrate" :
+		layout == PGMIG_LAYOUT_DIESEL ? "diesel" : "dbmate";
+}
+
 /*
- * A folder holds one layout: dbmate's files, or golang-migrate's pairs.
- * False (reported, with a name of each) if it mixes them.
+ * A folder holds one layout: dbmate's files, golang-migrate's pairs or
+ * Diesel's folders, and pgmig.conf's "format" if it names one.  False
+ * (reported, with a name of each) if it mixes them.
  */
 static bool
 check_one_layout(const Project *project, const DirEntry *entries, int n)
 {
 	const char *dir = project->dir;
-	const char *pair = NULL;
-	const char *single = NULL;
-	int			i;
+	const char *first[3] = {NULL, NULL, NULL};
+	int			i,
+				a,
+				b;
 
-	for (i = 0; i < n && (pair == NULL || single == NULL); i++)
+	for (i = 0; i < n; i++)
 	{
-		bool		up;
+		PgmigPart	part;
+		PgmigLayout layout = pgmig_split_file(entries[i].name, &part);
 
-		if (pgmig_pair_file(entries[i].name, &up))
-		{
-			if (pair == NULL)
-				pair = entries[i].name;
-		}
-		else if (single == NULL)
-			single = entries[i].name;
+		if (first[layout] == NULL)
+			first[layout] = entries[i].name;
 	}
-	/* pgmig.conf's format: a file of the other layout is no migration */
-	if (project->want_format != NULL &&
-		(strcmp(project->want_format, "dbmate") == 0 ? pair : single) != NULL)
-	{
-		pg_log_error("file \"%s/%s\" is not in %s's layout",
-					 display_path(dir),
-					 shown(strcmp(project->want_format, "dbmate") == 0 ? pair : single),
-					 project->want_format);
-		pg_log_error_detail("pgmig.conf sets format = %s.", project->want_format);
-		pg_log_error_hint("%s", strcmp(project->want_format, "dbmate") == 0 ?
-						  "dbmate's files are <version>_<title>.sql, with \"-- migrate:up\" and \"-- migrate:down\" sections." :
-						  "golang-migrate's files are <version>_<title>.up.sql and <version>_<title>.down.sql.");
-		return false;
-	}
-	if (pair == NULL || single == NULL)
-		return true;
-	pg_log_error("migrations folder \"%s\" mixes dbmate's layout and golang-migrate's",
-				 display_path(dir));
-	pg_log_error_detail("\"%s\" is dbmate's (one file with sections), \"%s\" golang-migrate's (an .up.sql file and a .down.sql file).",
-						shown(single), shown(pair));
-	pg_log_error_hint("Keep one layout in the folder: the order of revisions and how a file is read depend on it.");
-	return false;
+	/* pgmig.conf's format: a file of another layout is no migration */
+	if (project->want_format != NULL)
+		for (i = 0; i < 3; i++)
+			if (first[i] != NULL && strcmp(layout_name(i), project->want_format) != 0)
+			{
+				pg_log_error("file \"%s/%s\" is not in %s's layout",
+							 display_path(dir), shown(first[i]), project->want_format);
+				pg_log_error_detail("pgmig.conf sets format = %s.", project->want_format);
+				pg_log_error_hint("%s", strcmp(project->want_format, "dbmate") == 0 ?
+								  "dbmate's files are <version>_<title>.sql, with \"-- migrate:up\" and \"-- migrate:down\" sections." :
+								  strcmp(project->want_format, "diesel") == 0 ?
+								  "Diesel's migrations are folders <version>_<name> with up.sql, down.sql and metadata.toml." :
+								  "golang-migrate's files are <version>_<title>.up.sql and <version>_<title>.down.sql.");
+				return false;
+			}
+	for (a = 0; a < 3; a++)
+		for (b = a + 1; b < 3; b++)
+			if (first[a] != NULL && first[b] != NULL)
+			{
+				pg_log_error("migrations folder \"%s\" mixes %s's layout and %s's",
+							 display_path(dir), layout_name(a), layout_name(b));
+				pg_log_error_detail("\"%s\" is %s's, \"%s\" %s's.",
+									shown(first[a]), layout_name(a), shown(first[b]), layout_name(b));
+				pg_log_error_hint("Keep one layout in the folder: the order of revisions and how a file is read depend on it.");
+				return false;
+			}
+	return true;
 }
 
 /*
@@ -801,26 +864,33 @@ load_files(Project *project)
 	for (i = 0; i < nentries; i++)
 	{
 		MigFile    *f = &project->files[project->nfiles];
-		bool		up;
+		PgmigPart	part;
+		PgmigLayout layout = pgmig_split_file(entries[i].name, &part);
 
-		if (pgmig_pair_file(entries[i].name, &up))
+		if (layout != PGMIG_LAYOUT_DBMATE)
 		{
-			/* golang-migrate's: the up file brings its down file along */
-			project->format = "golang-migrate";
-			if (up)
+			/* golang-migrate's or Diesel's: the up file brings the others */
+			project->format = layout_name(layout);
+			if (part == PGMIG_PART_UP)
 			{
-				char	   *down_name = pgmig_pair_down_name(entries[i].name);
-				const DirEntry *down = find_entry(entries, nentries, down_name);
+				char	   *down_name = pgmig_split_part_name(entries[i].name, PGMIG_PART_DOWN);
+				char	   *meta_name = pgmig_split_part_name(entries[i].name, PGMIG_PART_META);
+				const DirEntry *parts[2];
 
-				if (!load_file(project, &entries[i], &down, f))
+				parts[0] = find_entry(entries, nentries, down_name);
+				parts[1] = meta_name ? find_entry(entries, nentries, meta_name) : NULL;
+				if (!load_file(project, &entries[i], parts, f))
 					ok = false;
 				pfree(down_name);
+				pg_free(meta_name);
 			}
-			else if (!has_up_file(entries, nentries, entries[i].name))
+			else if (!has_up_file(entries, nentries, entries[i].name, layout))
 			{
-				pg_log_error("down file \"%s/%s\" has no up file",
+				pg_log_error("file \"%s/%s\" has no up file beside it",
 							 display_path(project->dir), shown(entries[i].name));
-				pg_log_error_hint("Each revision of golang-migrate's layout has a <version>_<title>.up.sql file; its .down.sql file is optional.");
+				pg_log_error_hint("%s", layout == PGMIG_LAYOUT_DIESEL ?
+								  "Each of Diesel's migration folders has an up.sql; down.sql and metadata.toml are optional." :
+								  "Each revision of golang-migrate's layout has a <version>_<title>.up.sql file; its .down.sql file is optional.");
 				if (entries[i].prefetched)
 					pg_free(entries[i].read.text);
 				ok = false;
@@ -873,6 +943,7 @@ free_project(Project *project)
 		pg_free(project->files[i].path);
 		pg_free(project->files[i].content);
 		pg_free(project->files[i].down_content);
+		pg_free(project->files[i].meta_content);
 	}
 	pg_free(project->files);
 	pg_free(project->root);
@@ -952,6 +1023,18 @@ new_version(const Project *project)
 	if (last && pgmig_sortkey_cmp(stamp, last->script.sortkey) <= 0)
 		return increment_digits(last->script.sortkey);
 	return pg_strdup(stamp);
+}
+
+/*
+ * A version as Diesel writes it: a 14-digit timestamp as
+ * YYYY-MM-DD-HHMMSS; any other as it is (palloc'd).
+ */
+static char *
+diesel_version(const char *version)
+{
+	if (strlen(version) == 14 && strspn(version, "0123456789") == 14)
+		return psprintf("%.4s-%.2s-%.2s-%.6s", version, version + 4, version + 6, version + 8);
+	return pstrdup(version);
 }
 
 /* The slug of a message: lower case, words joined by "_". */
@@ -1056,27 +1139,51 @@ write_migration(const Project *project, const char *version,
 	int			i;
 	bool		ok;
 
-	if (project->format != NULL && strcmp(project->format, "golang-migrate") == 0)
+	if (project->format != NULL && strcmp(project->format, "dbmate") != 0)
 	{
-		/* a pair of empty files; the layout has no parents to declare */
+		/*
+		 * golang-migrate's pair, or Diesel's folder, of empty up and down
+		 * files: these layouts have no parents to declare
+		 */
+		bool		diesel = strcmp(project->format, "diesel") == 0;
+		char	   *up_name;
+		char	   *down_name;
+
+		pfree(name);
 		if (nparents > 1)
 		{
-			pg_log_error("golang-migrate's layout has no merge revisions");
+			pg_log_error("%s's layout has no merge revisions", diesel ? "Diesel" : "golang-migrate");
 			pg_log_error_detail("Its revisions follow each other in version order; there are %d heads.", nparents);
-			pfree(name);
 			return false;
 		}
-		pfree(name);
-		name = psprintf("%s_%s.up.sql", version, slug);
+		if (diesel)
+		{
+			/* Diesel's own names: 2024-01-01-120000_name/ */
+			char	   *sub = psprintf("%s_%s", diesel_version(version), slug);
+			char	   *path = join_path(project->dir, sub);
+
+			ok = pg_mkdir_p(path, 0755) == 0;
+			if (!ok)
+				pg_log_error("could not create folder \"%s\": %m", display_path(path));
+			pfree(path);
+			up_name = psprintf("%s/up.sql", sub);
+			down_name = psprintf("%s/down.sql", sub);
+			pfree(sub);
+		}
+		else
+		{
+			ok = true;
+			up_name = psprintf("%s_%s.up.sql", version, slug);
+			down_name = psprintf("%s_%s.down.sql", version, slug);
+		}
 		initPQExpBuffer(&buf);
 		if (comment)
 			appendPQExpBuffer(&buf, "-- %s\n", comment);
-		ok = write_new_file(project, name, buf.data, quiet);
+		ok = ok && write_new_file(project, up_name, buf.data, quiet) &&
+			write_new_file(project, down_name, "", quiet);
 		termPQExpBuffer(&buf);
-		pfree(name);
-		name = psprintf("%s_%s.down.sql", version, slug);
-		ok = ok && write_new_file(project, name, "", quiet);
-		pfree(name);
+		pfree(up_name);
+		pfree(down_name);
 		return ok;
 	}
 	initPQExpBuffer(&buf);

@@ -8,7 +8,8 @@
  * (version text) on the search_path, DBMATE_MIGRATIONS_TABLE if set;
  * golang-migrate keeps one row in a table of the same name (version
  * bigint, dirty boolean): the last version applied, every one before it
- * being applied too.  "pgmig import" reads that table, matches each
+ * being applied too; Diesel keeps every version applied in
+ * __diesel_schema_migrations.  "pgmig import" reads that table, matches each
  * version to a file of the folder by version (leading zeros aside), and
  * has the server record those revisions as applied without running them
  * (pgmig.import).  A version without a file, or a golang-migrate version
@@ -17,7 +18,7 @@
  * it is, unless --drop drops it in the same transaction.
  *
  * "pgmig up" on a database whose pgmig history is empty while such a
- * table, or another tool's catalog (Diesel, Flyway, Sqitch, Alembic,
+ * table, or another tool's catalog (Flyway, Sqitch, Alembic,
  * node-pg-migrate), has rows refuses before running anything and says to
  * import, or to stamp where pgmig cannot import yet: running every
  * revision again would fail on the objects they made, or worse, succeed
@@ -44,8 +45,8 @@ typedef struct OtherTool
  * schema_migrations (version; golang-migrate's has "dirty"), Diesel's
  * __diesel_schema_migrations, Flyway's flyway_schema_history, Sqitch's
  * sqitch.changes, Alembic's alembic_version, node-pg-migrate's
- * pgmigrations; each on the search_path but Sqitch's.  Only the first two
- * can be imported so far.  False (reported) on error.
+ * pgmigrations; each on the search_path but Sqitch's.  dbmate's,
+ * golang-migrate's and Diesel's can be imported so far.  False (reported) on error.
  */
 static bool
 find_other_tool(Conn *c, OtherTool *t)
@@ -98,7 +99,8 @@ find_other_tool(Conn *c, OtherTool *t)
 
 			t->tool = pg_strdup(golang ? "golang-migrate" : PQgetvalue(res, i, 0));
 			t->table = pg_strdup(PQgetvalue(res, i, 1));
-			t->importable = golang || strcmp(t->tool, "dbmate") == 0;
+			t->importable = golang || strcmp(t->tool, "dbmate") == 0 ||
+				strcmp(t->tool, "Diesel") == 0;
 		}
 		if (rows)
 			PQclear(rows);
@@ -272,7 +274,7 @@ import_history(Conn *c, Project *project)
 	if (ok && !t.importable)
 	{
 		pg_log_error("pgmig cannot import %s's history yet", t.tool);
-		pg_log_error_detail("It is in %s; pgmig imports dbmate's and golang-migrate's so far.", shown(t.table));
+		pg_log_error_detail("It is in %s; pgmig imports dbmate's, golang-migrate's and Diesel's so far.", shown(t.table));
 		pg_log_error_hint("Once the files are in dbmate's layout, record what %s applied with \"%s stamp REV\", which runs nothing.",
 						  t.tool, progname);
 		ok = false;

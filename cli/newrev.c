@@ -429,10 +429,10 @@ write_files(Autogen *ag, NewRev *revs, int n, const Proof *proof)
 	int			i;
 	bool		ok = true;
 
-	if (ag->project.format != NULL && strcmp(ag->project.format, "golang-migrate") == 0)
+	if (ag->project.format != NULL && strcmp(ag->project.format, "dbmate") != 0)
 	{
-		pg_log_error("autogenerate writes dbmate's layout, and folder \"%s\" is golang-migrate's",
-					 display_path(ag->project.dir));
+		pg_log_error("autogenerate writes dbmate's layout, and folder \"%s\" is %s's",
+					 display_path(ag->project.dir), ag->project.format);
 		pg_log_error_hint("Print the script with \"%s diff\" and put it into a new pair of files with \"%s new\".",
 						  progname, progname);
 		return false;

@@ -204,8 +204,10 @@ typedef struct MigFile
 	char	   *path;			/* path as shown to the user: control
 								 * characters escaped, not for open() */
 	char	   *content;		/* normalized text, as it is registered */
-	char	   *down_content;	/* golang-migrate's layout: the down file's
-								 * text, or NULL (content is the up file's) */
+	char	   *down_content;	/* golang-migrate's and Diesel's layouts: the
+								 * down file's text, or NULL (content is the
+								 * up file's) */
+	char	   *meta_content;	/* Diesel's metadata.toml, or NULL */
 	PgmigScript script;
 } MigFile;
 
@@ -222,8 +224,8 @@ typedef struct Project
 								 * down scripts, read the whole catalog */
 	bool		checking;		/* check: scan the scripts as the server
 								 * will */
-	const char *format;			/* the folder's layout: "dbmate" or
-								 * "golang-migrate" */
+	const char *format;			/* the folder's layout: "dbmate",
+								 * "golang-migrate" or "diesel" */
 	const char *want_format;	/* pgmig.conf's "format", or NULL: told by
 								 * the names */
 	int			nfiles;

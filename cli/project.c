@@ -145,21 +145,23 @@ read_conf(const char *root, Project *project)
 			project->shadow_url = pg_strdup(value);
 		}
 		else if (strcmp(key, "format") == 0 &&
-				 (strcmp(value, "dbmate") == 0 || strcmp(value, "golang-migrate") == 0))
+				 (strcmp(value, "dbmate") == 0 || strcmp(value, "golang-migrate") == 0 ||
+				  strcmp(value, "diesel") == 0))
 		{
 			/* the layout is told by the names; this insists on one */
-			project->want_format = strcmp(value, "dbmate") == 0 ? "dbmate" : "golang-migrate";
+			project->want_format = strcmp(value, "dbmate") == 0 ? "dbmate" :
+				strcmp(value, "diesel") == 0 ? "diesel" : "golang-migrate";
 		}
 		else if (strcmp(key, "format") == 0)
 		{
 			ok = conf_error(path, lineno, psprintf("unknown format \"%s\" in pgmig.conf", shown(value)),
-							NULL, "The formats pgmig reads are \"dbmate\" and \"golang-migrate\" (also sqlx's pairs).");
+							NULL, "The formats pgmig reads are \"dbmate\", \"golang-migrate\" (also sqlx's pairs) and \"diesel\".");
 			break;
 		}
 		else
 		{
 			ok = conf_error(path, lineno, psprintf("unknown setting \"%s\" in pgmig.conf", shown(key)),
-							NULL, "The settings are \"dir\" (the migrations folder), \"format\" (its layout: dbmate or golang-migrate), \"schema\" (the schema file of autogenerate) and \"shadow\" (the server for its shadow databases).");
+							NULL, "The settings are \"dir\" (the migrations folder), \"format\" (its layout: dbmate, golang-migrate or diesel), \"schema\" (the schema file of autogenerate) and \"shadow\" (the server for its shadow databases).");
 			break;
 		}
 	}

@@ -220,14 +220,22 @@ append_registration(PQExpBuffer buf, const Project *project, bool force)
 	{
 		appendPQExpBufferStr(buf, i > 0 ? ",\n    " : "\n    ");
 		literal(buf, project->files[i].script.file_name);
-		/* golang-migrate's layout: the down file too */
+		/* golang-migrate's and Diesel's layouts: the other files too */
 		if (project->files[i].down_content != NULL)
 		{
-			char	   *down = pgmig_pair_down_name(project->files[i].script.file_name);
+			char	   *down = pgmig_split_part_name(project->files[i].script.file_name, PGMIG_PART_DOWN);
 
 			appendPQExpBufferStr(buf, ",\n    ");
 			literal(buf, down);
 			pfree(down);
+		}
+		if (project->files[i].meta_content != NULL)
+		{
+			char	   *meta = pgmig_split_part_name(project->files[i].script.file_name, PGMIG_PART_META);
+
+			appendPQExpBufferStr(buf, ",\n    ");
+			literal(buf, meta);
+			pfree(meta);
 		}
 	}
 	appendPQExpBufferStr(buf, "]::pg_catalog.text[],\n  ARRAY[");
@@ -239,6 +247,11 @@ append_registration(PQExpBuffer buf, const Project *project, bool force)
 		{
 			appendPQExpBufferStr(buf, ",\n");
 			appendStringLiteralDQ(buf, project->files[i].down_content, "pgmig");
+		}
+		if (project->files[i].meta_content != NULL)
+		{
+			appendPQExpBufferStr(buf, ",\n");
+			appendStringLiteralDQ(buf, project->files[i].meta_content, "pgmig");
 		}
 	}
 	appendPQExpBuffer(buf, "]::pg_catalog.text[]%s);\n", force ? ", true" : "");

@@ -599,36 +599,135 @@ pgmig_parse_script(const char *file_name, char *content, size_t len,
 	return true;
 }
 
+/* Is "dir" a Diesel migration folder's name: <version>_<name>, dashes allowed? */
+static bool
+diesel_dir_name(const char *dir, size_t len)
+{
+	size_t		i = 0;
+
+	if (len == 0 || !isdigit((unsigned char) dir[0]))
+		return false;
+	while (i < len && (isdigit((unsigned char) dir[i]) ||
+					   (dir[i] == '-' && i + 1 < len && isdigit((unsigned char) dir[i + 1]))))
+		i++;
+	return i + 1 < len && dir[i] == '_' && memchr(dir, '/', len) == NULL;
+}
+
 /*
- * Is "name" a file of golang-migrate's and sqlx's layout,
- * <version>_<title>.up.sql or .down.sql?  *up says which.
+ * The layout of a file of the layouts that split a revision into files,
+ * and which part of it the file is: golang-migrate's and sqlx's
+ * <version>_<title>.up.sql and .down.sql, or Diesel's
+ * <version>_<name>/up.sql, down.sql and metadata.toml.  PGMIG_LAYOUT_DBMATE
+ * for any other name: a file of its own.
  */
-bool
-pgmig_pair_file(const char *name, bool *up)
+PgmigLayout
+pgmig_split_file(const char *name, PgmigPart *part)
 {
 	const char *p = name;
+	const char *slash = strchr(name, '/');
 	size_t		len = strlen(name);
 
+	if (slash != NULL)
+	{
+		if (!diesel_dir_name(name, slash - name))
+			return PGMIG_LAYOUT_DBMATE;
+		if (strcmp(slash + 1, "up.sql") == 0)
+			*part = PGMIG_PART_UP;
+		else if (strcmp(slash + 1, "down.sql") == 0)
+			*part = PGMIG_PART_DOWN;
+		else if (strcmp(slash + 1, "metadata.toml") == 0)
+			*part = PGMIG_PART_META;
+		else
+			return PGMIG_LAYOUT_DBMATE;
+		return PGMIG_LAYOUT_DIESEL;
+	}
 	if (!isdigit((unsigned char) *p))
-		return false;
+		return PGMIG_LAYOUT_DBMATE;
 	while (isdigit((unsigned char) *p))
 		p++;
 	if (*p != '_')
-		return false;
+		return PGMIG_LAYOUT_DBMATE;
 	if (len > 7 && strcmp(name + len - 7, ".up.sql") == 0)
-		*up = true;
+		*part = PGMIG_PART_UP;
 	else if (len > 9 && strcmp(name + len - 9, ".down.sql") == 0)
-		*up = false;
+		*part = PGMIG_PART_DOWN;
 	else
-		return false;
-	return true;
+		return PGMIG_LAYOUT_DBMATE;
+	return PGMIG_LAYOUT_GOLANG;
 }
 
-/* The name of the down file that goes with pair up file "up_name". */
+/* Is "name" the up file of a revision of a split layout? */
+bool
+pgmig_split_up_file(const char *name)
+{
+	PgmigPart	part;
+
+	return pgmig_split_file(name, &part) != PGMIG_LAYOUT_DBMATE && part == PGMIG_PART_UP;
+}
+
+/*
+ * The name of another part of the revision whose up file is "up_name"
+ * (palloc'd), or NULL if the layout has no such part.
+ */
+char *
+pgmig_split_part_name(const char *up_name, PgmigPart part)
+{
+	PgmigPart	up;
+	PgmigLayout layout = pgmig_split_file(up_name, &up);
+	size_t		len = strlen(up_name);
+
+	if (layout == PGMIG_LAYOUT_DIESEL)
+		return psprintf("%.*s/%s", (int) (len - strlen("/up.sql")), up_name,
+						part == PGMIG_PART_DOWN ? "down.sql" :
+						part == PGMIG_PART_META ? "metadata.toml" : "up.sql");
+	if (layout == PGMIG_LAYOUT_GOLANG && part != PGMIG_PART_META)
+		return psprintf("%.*s.%s.sql", (int) (len - strlen(".up.sql")), up_name,
+						part == PGMIG_PART_DOWN ? "down" : "up");
+	return NULL;
+}
+
+/* The name of the down file that goes with split-layout up file "up_name". */
 char *
 pgmig_pair_down_name(const char *up_name)
 {
-	return psprintf("%.*s.down.sql", (int) (strlen(up_name) - strlen(".up.sql")), up_name);
+	return pgmig_split_part_name(up_name, PGMIG_PART_DOWN);
+}
+
+/*
+ * Does Diesel's metadata.toml say run_in_transaction = false?  Only that
+ * key is read; the rest of the file is Diesel's.
+ */
+static bool
+diesel_no_transaction(const char *meta)
+{
+	const char *line = meta;
+
+	while (line != NULL && *line != '\0')
+	{
+		const char *p = line;
+
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (strncmp(p, "run_in_transaction", 18) == 0)
+		{
+			p += 18;
+			while (*p == ' ' || *p == '\t')
+				p++;
+			if (*p == '=')
+			{
+				p++;
+				while (*p == ' ' || *p == '\t')
+					p++;
+				if (strncmp(p, "false", 5) == 0 &&
+					(p[5] == '\0' || p[5] == '\n' || p[5] == ' ' || p[5] == '\t' || p[5] == '#'))
+					return true;
+			}
+		}
+		line = strchr(line, '\n');
+		if (line != NULL)
+			line++;
+	}
+	return false;
 }
 
 /*
@@ -669,7 +768,7 @@ pair_text(const char *name, char *content, size_t *len, PgmigError *err)
 		if (section)
 		{
 			pgmig_set_error(err, PGMIG_ERR_FILE,
-							"A file named <version>_<title>.up.sql or .down.sql holds one script, as golang-migrate reads it.",
+							"A file of golang-migrate's layout (<version>_<title>.up.sql, .down.sql) or Diesel's (<version>_<name>/up.sql, down.sql) holds one script.",
 							"If it is in dbmate's format, name it <version>_<title>.sql.",
 							"section line in a file of golang-migrate's layout");
 			return pgmig_error_at(err, name, lineno);
@@ -680,21 +779,27 @@ pair_text(const char *name, char *content, size_t *len, PgmigError *err)
 }
 
 /*
- * Parse a revision of golang-migrate's and sqlx's layout: its up file
- * and, if it has one, its down file, each a whole script starting at line
- * 1.  The version and title come from the up file's name; sqlx's
- * "-- no-transaction" as the first line makes it a no-transaction
- * revision.  The file checksum covers both files.  The contents are
- * normalized in place.
+ * Parse a revision of a split layout: its up file and, if it has one, its
+ * down file, each a whole script starting at line 1, and for Diesel its
+ * metadata.toml (or NULL).  The version and title come from the up file's
+ * name (golang-migrate's) or its folder's (Diesel's); sqlx's
+ * "-- no-transaction" as the first line, or Diesel's run_in_transaction =
+ * false, makes it a no-transaction revision.  The file checksum covers
+ * every file.  The contents are normalized in place.
  */
 bool
 pgmig_parse_pair(const char *up_name, char *up, size_t up_len,
 				 const char *down_name, char *down, size_t down_len,
-				 PgmigScript *out, PgmigError *err)
+				 const char *meta, PgmigScript *out, PgmigError *err)
 {
-	char	   *base = psprintf("%.*s.sql", (int) (strlen(up_name) - strlen(".up.sql")), up_name);
+	PgmigPart	part;
+	PgmigLayout layout = pgmig_split_file(up_name, &part);
+	size_t		cut = layout == PGMIG_LAYOUT_DIESEL ? strlen("/up.sql") : strlen(".up.sql");
+	char	   *base = psprintf("%.*s.sql", (int) (strlen(up_name) - cut), up_name);
+	size_t		meta_len = meta ? strlen(meta) : 0;
+	size_t		total;
 	bool		ok;
-	char	   *both;
+	char	   *all;
 
 	memset(out, 0, sizeof(*out));
 	ok = pgmig_parse_file_name(base, &out->id, &out->sortkey, &out->description, err);
@@ -706,7 +811,8 @@ pgmig_parse_pair(const char *up_name, char *up, size_t up_len,
 		(down != NULL && !pair_text(down_name, down, &down_len, err)))
 		return false;
 	out->transactional = !(strncmp(up, "-- no-transaction", 17) == 0 &&
-						   (up[17] == '\0' || up[17] == '\n' || up[17] == ' ' || up[17] == '\t'));
+						   (up[17] == '\0' || up[17] == '\n' || up[17] == ' ' || up[17] == '\t')) &&
+		!(meta != NULL && diesel_no_transaction(meta));
 	out->up = pstrdup(up);
 	out->up_line = 1;
 	if (down != NULL)
@@ -714,16 +820,27 @@ pgmig_parse_pair(const char *up_name, char *up, size_t up_len,
 		out->down = pstrdup(down);
 		out->down_line = 1;
 	}
-	/* both files, a NUL between them: no text file holds one */
-	both = palloc(up_len + 1 + (down ? down_len : 0));
-	memcpy(both, up, up_len);
+	/* every file, a NUL between them: no text file holds one */
+	total = up_len + (down ? 1 + down_len : 0) + (meta ? 2 + meta_len : 0);
+	all = palloc(total + 1);
+	memcpy(all, up, up_len);
+	total = up_len;
 	if (down != NULL)
 	{
-		both[up_len] = '\0';
-		memcpy(both + up_len + 1, down, down_len);
+		all[total++] = '\0';
+		memcpy(all + total, down, down_len);
+		total += down_len;
 	}
-	ok = pgmig_checksum(both, down ? up_len + 1 + down_len : up_len, out->file_checksum);
-	pfree(both);
+	if (meta != NULL)
+	{
+		/* two NULs: metadata without a down file is not a down file */
+		all[total++] = '\0';
+		all[total++] = '\0';
+		memcpy(all + total, meta, meta_len);
+		total += meta_len;
+	}
+	ok = pgmig_checksum(all, total, out->file_checksum);
+	pfree(all);
 	if (!ok)
 		return pgmig_set_error(err, PGMIG_ERR_FILE, NULL, NULL,
 							   "could not compute checksum of file \"%s\"", up_name);

@@ -59,12 +59,32 @@ extern bool pgmig_parse_script(const char *file_name, char *content,
 /* Fill in up_checksum and down_checksum of a parsed script. */
 extern void pgmig_section_checksums(PgmigScript *script);
 
-/* golang-migrate's and sqlx's layout: <version>_<title>.up.sql / .down.sql */
-extern bool pgmig_pair_file(const char *name, bool *up);
+/*
+ * The layouts that split a revision into files: golang-migrate's and
+ * sqlx's <version>_<title>.up.sql / .down.sql, Diesel's
+ * <version>_<name>/up.sql, down.sql, metadata.toml.
+ */
+typedef enum PgmigLayout
+{
+	PGMIG_LAYOUT_DBMATE = 0,	/* a file per revision, with sections */
+	PGMIG_LAYOUT_GOLANG,
+	PGMIG_LAYOUT_DIESEL
+} PgmigLayout;
+
+typedef enum PgmigPart
+{
+	PGMIG_PART_UP,
+	PGMIG_PART_DOWN,
+	PGMIG_PART_META				/* Diesel's metadata.toml */
+} PgmigPart;
+
+extern PgmigLayout pgmig_split_file(const char *name, PgmigPart *part);
+extern bool pgmig_split_up_file(const char *name);
+extern char *pgmig_split_part_name(const char *up_name, PgmigPart part);
 extern char *pgmig_pair_down_name(const char *up_name);
 extern bool pgmig_parse_pair(const char *up_name, char *up, size_t up_len,
 							 const char *down_name, char *down, size_t down_len,
-							 PgmigScript *out, PgmigError *err);
+							 const char *meta, PgmigScript *out, PgmigError *err);
 
 /* Line number (1-based) of byte "offset" in "text", counted from "first". */
 extern int	pgmig_line_at(const char *text, int offset, int first);

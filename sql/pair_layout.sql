@@ -25,5 +25,14 @@ SELECT revision FROM mig_revert('base');
 SELECT * FROM mig_register(ARRAY['1_init.up.sql', '1_init.down.sql'],
   ARRAY[E'CREATE TABLE p1 (id int);\n', E'DROP TABLE p1;\n']);
 SELECT revision FROM mig_revert('base');
+-- Diesel's layout: a folder per revision, named with the folder; its
+-- metadata.toml may say run_in_transaction = false (and counts in the checksum)
+SELECT * FROM mig_register(
+  ARRAY['migrations/2030-01-01-000000_posts/up.sql', 'migrations/2030-01-01-000000_posts/down.sql',
+        '2030-01-02-000000_idx/up.sql', '2030-01-02-000000_idx/metadata.toml'],
+  ARRAY[E'CREATE TABLE d1 (id int);\n', E'DROP TABLE d1;\n',
+        E'CREATE INDEX CONCURRENTLY d1_id ON d1 (id);\n', E'run_in_transaction = false\n']);
+SELECT revision, transactional, reversible, source_file FROM mig_revisions() WHERE revision LIKE '2030%';
+SELECT * FROM mig_register('2030-01-03-000000_x/metadata.toml', E'run_in_transaction = false\n');
 SET pgmig.allow_drop = on;
 DROP EXTENSION pgmig;

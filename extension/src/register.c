@@ -214,17 +214,62 @@ override_applied(PgmigScript *s, Existing *e)
 						   e->applied_checksum ? e->applied_checksum : "unknown"));
 }
 
-/* Is the up file of pair down file "down_name" among the n names? */
-static bool
-pair_has_up(char **names, int n, const char *down_name)
+/*
+ * A file's name as registered: its base name, or for Diesel's layout its
+ * folder and base name (<version>_<name>/up.sql).
+ */
+static char *
+base_name(char *path)
 {
-	size_t		base = strlen(down_name) - strlen(".down.sql");
+	char	   *last = strrchr(path, '/');
+	char	   *p;
+	PgmigPart	part;
+
+	if (last == NULL)
+		return path;
+	for (p = last - 1; p > path && p[-1] != '/'; p--)
+		;
+	if (p < last && pgmig_split_file(p, &part) == PGMIG_LAYOUT_DIESEL)
+		return p;
+	return last + 1;
+}
+
+/* The text of file "name" among the n names, or NULL (also for name NULL). */
+static char *
+content_of(char **names, Datum *contents, int n, const char *name)
+{
+	int			i;
+
+	for (i = 0; name != NULL && i < n; i++)
+		if (strcmp(names[i], name) == 0)
+			return TextDatumGetCString(contents[i]);
+	return NULL;
+}
+
+/* Is the up file of the revision whose part names[x] is among the names? */
+static bool
+split_has_up(char **names, int n, int x)
+{
 	int			i;
 
 	for (i = 0; i < n; i++)
-		if (strncmp(names[i], down_name, base) == 0 &&
-			strcmp(names[i] + base, ".up.sql") == 0 && strlen(names[i]) == base + 7)
+	{
+		char	   *other;
+		bool		match;
+
+		if (!pgmig_split_up_file(names[i]))
+			continue;
+		other = pgmig_split_part_name(names[i], PGMIG_PART_DOWN);
+		match = strcmp(other, names[x]) == 0;
+		pfree(other);
+		if (!match && (other = pgmig_split_part_name(names[i], PGMIG_PART_META)) != NULL)
+		{
+			match = strcmp(other, names[x]) == 0;
+			pfree(other);
+		}
+		if (match)
 			return true;
+	}
 	return false;
 }
 
@@ -250,11 +295,7 @@ register_files(FunctionCallInfo fcinfo, Datum *names, Datum *contents, int n,
 	/* parse everything before touching the catalog */
 	file_names = palloc(n * sizeof(char *));
 	for (i = 0; i < n; i++)
-	{
-		file_names[i] = TextDatumGetCString(names[i]);
-		if (strchr(file_names[i], '/') != NULL)
-			file_names[i] = strrchr(file_names[i], '/') + 1;
-	}
+		file_names[i] = base_name(TextDatumGetCString(names[i]));
 	nscripts = 0;
 	for (i = 0; i < n; i++)
 	{
@@ -262,33 +303,37 @@ register_files(FunctionCallInfo fcinfo, Datum *names, Datum *contents, int n,
 		char	   *content;
 		PgmigError	err;
 		PgmigScript *script = &scripts[nscripts];
-		bool		up;
+		PgmigPart	part;
 
-		if (pgmig_pair_file(name, &up))
+		if (pgmig_split_file(name, &part) != PGMIG_LAYOUT_DBMATE)
 		{
-			/* golang-migrate's layout: an up file, and its down file if any */
+			/* golang-migrate's or Diesel's: an up file brings the others */
 			char	   *down_name;
-			char	   *down = NULL;
+			char	   *meta_name;
+			char	   *down;
+			char	   *meta;
 
-			if (!up)
+			if (part != PGMIG_PART_UP)
 			{
-				if (!pair_has_up(file_names, n, name))
+				if (!split_has_up(file_names, n, i))
 					ereport(ERROR,
 							(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-							 errmsg("down file \"%s\" has no up file", name),
-							 errhint("Register it together with its .up.sql file.")));
+							 errmsg("file \"%s\" has no up file", name),
+							 errhint("Register it together with the up file of its revision.")));
 				continue;
 			}
-			down_name = pgmig_pair_down_name(name);
-			for (j = 0; j < n && down == NULL; j++)
-				if (strcmp(file_names[j], down_name) == 0)
-					down = TextDatumGetCString(contents[j]);
+			down_name = pgmig_split_part_name(name, PGMIG_PART_DOWN);
+			meta_name = pgmig_split_part_name(name, PGMIG_PART_META);
+			down = content_of(file_names, contents, n, down_name);
+			meta = content_of(file_names, contents, n, meta_name);
 			content = TextDatumGetCString(contents[i]);
 			if (!pgmig_parse_pair(name, content, strlen(content), down_name, down,
-								  down ? strlen(down) : 0, script, &err))
+								  down ? strlen(down) : 0, meta, script, &err))
 				mig_report(&err);
 			if (down)
 				pfree(down);
+			if (meta)
+				pfree(meta);
 		}
 		else
 		{

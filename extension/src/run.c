@@ -60,13 +60,11 @@ note_failure(const char *action, const PgmigNode *at)
 										  ((MigRevision *) at->data)->source_file);
 }
 
-/* Is "file" the up file of a revision of golang-migrate's layout? */
+/* Is "file" the up file of a revision of a layout that splits it? */
 static bool
 pair_up_file(const char *file)
 {
-	bool		up;
-
-	return file != NULL && pgmig_pair_file(file, &up) && up;
+	return file != NULL && pgmig_split_up_file(file);
 }
 
 /*

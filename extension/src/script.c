@@ -524,11 +524,10 @@ mig_split_script(const char *revision, const char *file, char *text,
 				 int first_line, bool revert)
 {
 	MigScript  *script = palloc0(sizeof(MigScript));
-	bool		up;
 
 	script->revision = revision;
-	/* golang-migrate's layout: the down script is a file of its own */
-	if (revert && file != NULL && pgmig_pair_file(file, &up) && up)
+	/* golang-migrate's and Diesel's layouts: the down script is a file */
+	if (revert && file != NULL && pgmig_split_up_file(file))
 		file = pgmig_pair_down_name(file);
 	script->file = file;
 	script->text = text;

@@ -78,6 +78,17 @@ sub pgmig_url
 	return pgmig($node, $dir, $args, env => { PGDATABASE => undef, %env });
 }
 
+# Write files (relative paths, folders made as needed) under "dir".
+sub write_tree
+{
+	my ($dir, %files) = @_;
+	foreach my $f (keys %files)
+	{
+		make_path("$dir/$1") if $f =~ m{^(.*)/};
+		write_file("$dir/$f", $files{$f});
+	}
+}
+
 # --- dbmate's layout, a database dbmate migrated, and the import
 my $root = dbmate_project('dbmate', 1, 2);
 $node->safe_psql('postgres', 'CREATE DATABASE dm');
@@ -188,9 +199,6 @@ pgmig_ok($node, $dmt, [ 'up', '-d', 'empty' ], qr/^applied 20240102000000/m, 'an
 # --- other tools' catalogs, as their documentation defines them: up
 # refuses, import says it cannot take them yet
 my %catalogs = (
-	'Diesel' => 'CREATE TABLE __diesel_schema_migrations (version VARCHAR(50) PRIMARY KEY NOT NULL,'
-		. ' run_on TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP);'
-		. " INSERT INTO __diesel_schema_migrations (version) VALUES ('20240101000000')",
 	'Flyway' => 'CREATE TABLE flyway_schema_history (installed_rank INT NOT NULL PRIMARY KEY,'
 		. ' version VARCHAR(50), description VARCHAR(200) NOT NULL, type VARCHAR(20) NOT NULL,'
 		. ' script VARCHAR(1000) NOT NULL, checksum INT, installed_by VARCHAR(100) NOT NULL,'
@@ -282,16 +290,11 @@ ok(!-e "$init/migrations", 'init: no empty migrations/ beside it');
 my %offline = (env => { PGHOST => '/nonexistent', PGPORT => '1', DATABASE_URL => undef });
 my %layouts = (
 	'Flyway' => [ 'V1__init.sql', 'V1.1__more.sql', 'U1__init.sql', 'R__views.sql' ],
-	'Diesel' => [ '2024-01-01-000000_create_posts/up.sql', '2024-01-01-000000_create_posts/down.sql',
-		'00000000000000_diesel_initial_setup/up.sql' ]);
+);
 foreach my $tool (sort keys %layouts)
 {
 	my $dir = new_project("layout_$tool");
-	foreach my $f (@{ $layouts{$tool} })
-	{
-		make_path("$dir/migrations/" . ($f =~ m{^(.*)/} ? $1 : ''));
-		write_file("$dir/migrations/$f", "CREATE TABLE x (id int);\n");
-	}
+	write_tree("$dir/migrations", map { $_ => "CREATE TABLE x (id int);\n" } @{ $layouts{$tool} });
 	# a dbmate file beside them is fine; the others are named
 	write_migration($dir, '20240101000000_ok.sql', migration('SELECT 1;'));
 	my ($st, $out, $err) = pgmig(undef, $dir, [ 'check', '--offline' ], %offline);
@@ -300,7 +303,7 @@ foreach my $tool (sort keys %layouts)
 		"layout $tool: named");
 	unlike($err, qr/20240101000000_ok|before "-- migrate:up"|does not start with a version/,
 		"layout $tool: not parsed as dbmate's");
-	my $n = $tool eq 'Diesel' ? 2 : scalar @{ $layouts{$tool} };
+	my $n = scalar @{ $layouts{$tool} };
 	like($err, qr/\($n in all\)/, "layout $tool: counted");
 }
 
@@ -313,7 +316,7 @@ my %gm = (
 	'2_index.down.sql' => "DROP INDEX g1_id;\n",
 	'10_more.up.sql' => "CREATE TABLE g10 (id int);\n",
 	'10_more.down.sql' => "DROP TABLE g10;\nDROP TABLE no_such_table;\n");
-write_migration($gm_dir, $_, $gm{$_}) foreach keys %gm;
+write_tree("$gm_dir/migrations", %gm);
 pgmig_ok(undef, $gm_dir, [ 'check', '--offline' ], qr/^ok: 3 revisions, head 10; format: golang-migrate$/,
 	'golang-migrate: check names the format');
 $node->safe_psql('postgres', 'CREATE DATABASE gmdb');
@@ -341,7 +344,7 @@ pgmig_ok(undef, $gm_dir, [ 'new', '-m', 'add users' ], qr/^created migrations\/1
 	'golang-migrate: new writes a pair');
 # its malformed files
 write_migration($gm_dir, '12_lonely.down.sql', "SELECT 1;\n");
-pgmig_fails(undef, $gm_dir, [ 'check', '--offline' ], qr/down file "migrations\/12_lonely\.down\.sql" has no up file/,
+pgmig_fails(undef, $gm_dir, [ 'check', '--offline' ], qr/file "migrations\/12_lonely\.down\.sql" has no up file beside it/,
 	'golang-migrate: a down file without its up file', %offline);
 unlink "$gm_dir/migrations/12_lonely.down.sql";
 write_migration($gm_dir, '12_dbmate.up.sql', "-- migrate:up\nSELECT 1;\n-- migrate:down\nSELECT 2;\n");
@@ -391,6 +394,61 @@ pgmig_ok($node, $gm_dir, [ 'import', '-d', 'gmimp' ], qr/^imported 2 revisions f
 	'golang-migrate: import of its own catalog');
 pgmig_ok($node, $gm_dir, [ 'up', '-d', 'gmimp' ], qr/^applied 10 more .*\napplied 11 add users /,
 	'golang-migrate: then up applies only what it had not');
+
+# --- Diesel's layout: a folder per revision
+my $dz = new_project('diesel');
+my %dz = (
+	'00000000000000_diesel_initial_setup/up.sql' => "CREATE FUNCTION dz_setup() RETURNS int LANGUAGE sql AS \$\$ SELECT 1 \$\$;\n",
+	'00000000000000_diesel_initial_setup/down.sql' => "DROP FUNCTION dz_setup();\n",
+	'2024-01-01-000000_create_posts/up.sql' => "CREATE TABLE posts (id int);\n",
+	'2024-01-01-000000_create_posts/down.sql' => "DROP TABLE posts;\nDROP TABLE no_such_table;\n",
+	'2024-01-02-000000_index_posts/up.sql' => "CREATE INDEX CONCURRENTLY posts_id ON posts (id);\n",
+	'2024-01-02-000000_index_posts/down.sql' => "DROP INDEX posts_id;\n",
+	'2024-01-02-000000_index_posts/metadata.toml' => "# Diesel's\nrun_in_transaction = false\n");
+write_tree("$dz/migrations", %dz);
+pgmig_ok(undef, $dz, [ 'check', '--offline' ], qr/^ok: 3 revisions, head 2024-01-02-000000; format: diesel$/,
+	'Diesel: check names the format');
+$node->safe_psql('postgres', 'CREATE DATABASE dzdb');
+$node->safe_psql('dzdb', 'CREATE EXTENSION pgmig');
+pgmig_ok($node, $dz, [ 'up', '-d', 'dzdb' ],
+	qr/^applied 00000000000000 diesel initial setup .*\napplied 2024-01-01-000000 create posts .*\napplied 2024-01-02-000000 index posts \([\d.]+ ms, no transaction, 1 statement\)/,
+	'Diesel: up in version order, metadata.toml\'s run_in_transaction = false honored');
+is($node->safe_psql('dzdb', "SELECT string_agg(source_file, ' ' ORDER BY sortkey::numeric) FROM pgmig.revisions"),
+	'00000000000000_diesel_initial_setup/up.sql 2024-01-01-000000_create_posts/up.sql 2024-01-02-000000_index_posts/up.sql',
+	'Diesel: a revision per folder, named by its up.sql');
+($st, $out, $err) = pgmig($node, $dz, [ 'down', 'base', '-d', 'dzdb' ]);
+like($err, qr/down script of revision 2024-01-01-000000, file "2024-01-01-000000_create_posts\/down\.sql" line 2/,
+	'Diesel: a down error names the folder\'s down.sql and the line');
+write_file("$dz/migrations/2024-01-01-000000_create_posts/down.sql", "DROP TABLE posts;\n");
+pgmig_ok($node, $dz, [ 'down', 'base', '-d', 'dzdb' ], qr/reverted 00000000000000 diesel initial setup/,
+	'Diesel: down base');
+is($node->safe_psql('dzdb', "SELECT to_regclass('posts') IS NULL"), 't', 'Diesel: reverted');
+pgmig_ok(undef, $dz, [ 'new', '-m', 'add users' ],
+	qr/^created migrations\/\d{4}-\d\d-\d\d-\d{6}_add_users\/up\.sql\ncreated migrations\/\d{4}-\d\d-\d\d-\d{6}_add_users\/down\.sql$/,
+	'Diesel: new writes a folder, named as Diesel names them');
+# a folder without its up.sql, and a mix with another layout
+make_path("$dz/migrations/2024-01-03-000000_broken");
+write_file("$dz/migrations/2024-01-03-000000_broken/down.sql", "SELECT 1;\n");
+pgmig_fails(undef, $dz, [ 'check', '--offline' ], qr/file "migrations\/2024-01-03-000000_broken\/down\.sql" has no up file beside it/,
+	'Diesel: a folder without up.sql', %offline);
+remove_tree("$dz/migrations/2024-01-03-000000_broken");
+write_file("$dz/migrations/5_x.up.sql", "SELECT 1;\n");
+pgmig_fails(undef, $dz, [ 'check', '--offline' ], qr/mixes golang-migrate's layout and diesel's/,
+	'Diesel: a folder mixing layouts', %offline);
+unlink "$dz/migrations/5_x.up.sql";
+# a database Diesel migrated, as its documentation defines its table
+$node->safe_psql('postgres', 'CREATE DATABASE dzimp');
+$node->safe_psql('dzimp', 'CREATE FUNCTION dz_setup() RETURNS int LANGUAGE sql AS $$ SELECT 1 $$; CREATE TABLE posts (id int);'
+	. ' CREATE TABLE __diesel_schema_migrations (version VARCHAR(50) PRIMARY KEY NOT NULL,'
+	. ' run_on TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP);'
+	. " INSERT INTO __diesel_schema_migrations (version) VALUES ('00000000000000'), ('20240101000000');"
+	. ' CREATE EXTENSION pgmig');
+pgmig_fails($node, $dz, [ 'up', '-d', 'dzimp' ], qr/was migrated by Diesel.*hint: Run "pgmig import" first/s,
+	'Diesel: up refuses its database, and says to import');
+pgmig_ok($node, $dz, [ 'import', '-d', 'dzimp' ], qr/^imported 2 revisions from Diesel \(public\.__diesel_schema_migrations\)/m,
+	'Diesel: import of its catalog');
+pgmig_ok($node, $dz, [ 'up', '-d', 'dzimp' ], qr/^applied 2024-01-02-000000 index posts .*\napplied \d{4}-\d\d-\d\d-\d{6} add users /,
+	'Diesel: then up applies only what Diesel had not');
 
 my $sqitch = PostgreSQL::Test::Utils::tempdir('sqitch');
 make_path("$sqitch/deploy");
