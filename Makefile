@@ -1,7 +1,8 @@
 # pgmig top-level Makefile: dispatches to extension/ and cli/.
 #
 #   make            build the extension and the client
-#   make install    install both (the client also lands on the PATH)
+#   make install    install both (the client also lands on the PATH, with
+#                   its manual page and bash completion)
 #   make uninstall  remove what "make install" put down, the PATH link too
 #   make test       install missing packages, build, install, run every suite
 #                   on throwaway PostgreSQL instances (run as root or as a
@@ -20,6 +21,10 @@ PGMIG_VERSION := $(shell sed -n "s/^default_version = '\(.*\)'/\1/p" extension/p
 # Where "make install" links the client so that it is on the PATH
 # (Debian keeps PostgreSQL's own bindir off it).
 PATH_BINDIR ?= /usr/local/bin
+# Where the manual page and the bash completion go, where man(1) and
+# bash-completion look by default.
+MANDIR ?= /usr/local/share/man
+BASHCOMPDIR ?= /usr/local/share/bash-completion/completions
 
 export PG_CONFIG PGMIG_VERSION
 
@@ -43,6 +48,9 @@ ifneq ($(HAVE_CLI),)
 	$(MAKE) -C cli install
 	mkdir -p '$(DESTDIR)$(PATH_BINDIR)'
 	ln -sf '$(shell $(PG_CONFIG) --bindir)/pgmig' '$(DESTDIR)$(PATH_BINDIR)/pgmig'
+	mkdir -p '$(DESTDIR)$(MANDIR)/man1' '$(DESTDIR)$(BASHCOMPDIR)'
+	cp cli/pgmig.1 '$(DESTDIR)$(MANDIR)/man1/pgmig.1'
+	cp cli/pgmig.bash '$(DESTDIR)$(BASHCOMPDIR)/pgmig'
 endif
 
 # The link goes only if it is ours: another pgmig on the PATH stays.
@@ -53,6 +61,7 @@ ifneq ($(HAVE_CLI),)
 	if [ "$$(readlink '$(DESTDIR)$(PATH_BINDIR)/pgmig')" = '$(shell $(PG_CONFIG) --bindir)/pgmig' ]; then \
 		rm -f '$(DESTDIR)$(PATH_BINDIR)/pgmig'; \
 	fi
+	rm -f '$(DESTDIR)$(MANDIR)/man1/pgmig.1' '$(DESTDIR)$(BASHCOMPDIR)/pgmig'
 endif
 
 installcheck:

@@ -32,6 +32,8 @@ packages=(
 	libkrb5-dev
 	zlib1g-dev
 	libreadline-dev
+	# the manual page is checked with man --warnings (t/140_manual.pl)
+	man-db
 	"$@"
 )
 

@@ -187,6 +187,9 @@ say "make uninstall removes everything make install put down"
 for d in sql expected test examples; do
 	if [ -d "$d" ]; then cp -r "$d" "$stage/"; fi
 done
+# the man page and the completion, which TAP tests read
+mkdir -p "$stage/cli"
+cp cli/pgmig.1 cli/pgmig.bash "$stage/cli/"
 rm -rf "$stage/test/tmp_check"		# a developer's leftovers, if any
 mkdir -p "$stage/sock"
 if [ "$(id -u)" -eq 0 ]; then
