@@ -365,6 +365,8 @@ usage(void)
 		   "                            project root, found by walking up from the\n"
 		   "                            current directory to a folder that holds\n"
 		   "                            migrations/ or pgmig.conf)\n");
+	printf("      --format=FORMAT       the folder's layout: dbmate, golang-migrate or\n"
+		   "                            diesel (default: told by the file names)\n");
 	printf("  -q, --quiet               print no progress messages\n");
 	printf("  -V, --version             output version information, then exit\n");
 	printf("  -?, --help                show this help (or a command's), then exit\n\n");
@@ -395,6 +397,7 @@ command_usage(const CommandInfo *cmd)
 	{
 		printf("\nGeneral options:\n");
 		printf("      --dir=DIR             migrations folder\n");
+		printf("      --format=FORMAT       its layout: dbmate, golang-migrate or diesel\n");
 		printf("  -q, --quiet               print no progress messages\n");
 	}
 }

@@ -48,7 +48,8 @@ enum
 	LONGOPT_FROM_DATABASE,
 	LONGOPT_DOWN,
 	LONGOPT_FORCE,
-	LONGOPT_DROP
+	LONGOPT_DROP,
+	LONGOPT_FORMAT
 };
 
 /* After a usage error: the hint where to read more, and exit with status 2. */
@@ -343,6 +344,13 @@ apply_option(int c, const char *arg, Options *opts)
 		case LONGOPT_DIR:
 			opts->dir = pg_strdup(arg);
 			return 0;
+		case LONGOPT_FORMAT:
+			if (strcmp(arg, "dbmate") != 0 && strcmp(arg, "golang-migrate") != 0 &&
+				strcmp(arg, "diesel") != 0)
+				usage_error(NULL, "--format must be dbmate, golang-migrate or diesel");
+			pg_free((char *) opts->format);
+			opts->format = pg_strdup(arg);
+			return 0;
 		case LONGOPT_SQL:
 			opts->sql = true;
 			return OPT_SQL;
@@ -417,6 +425,7 @@ read_options(int argc, char **argv, Options *opts)
 		{"down", no_argument, NULL, LONGOPT_DOWN},
 		{"force", no_argument, NULL, LONGOPT_FORCE},
 		{"drop", no_argument, NULL, LONGOPT_DROP},
+		{"format", required_argument, NULL, LONGOPT_FORMAT},
 		{NULL, 0, NULL, 0}
 	};
 	int			seen = 0;
@@ -567,6 +576,7 @@ free_options(Options *opts)
 	pg_free((char *) opts->port);
 	pg_free((char *) opts->username);
 	pg_free((char *) opts->dir);
+	pg_free((char *) opts->format);
 	pg_free((char *) opts->message);
 	pg_free((char *) opts->lock_timeout);
 	pg_free((char *) opts->lock_retries);

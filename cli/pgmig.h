@@ -169,6 +169,7 @@ typedef struct Options
 
 	/* project */
 	const char *dir;			/* --dir: the migrations folder */
+	const char *format;			/* --format: the folder's layout, or NULL */
 
 	/* behaviour */
 	bool		sql;

@@ -326,6 +326,9 @@ find_project(const Options *opts, bool must_exist, Project *project)
 	}
 	else if (!find_root(project))
 		return false;
+	/* --format over pgmig.conf's "format" */
+	if (opts->format)
+		project->want_format = opts->format;
 	load_dotenv(project->root);
 
 	if (must_exist && !is_dir(project->dir))

@@ -364,6 +364,13 @@ unlink "$gm_dir/migrations/20240101000000_dbmate.sql";
 write_file("$gm_dir/pgmig.conf", "format = dbmate\n");
 pgmig_fails(undef, $gm_dir, [ 'check', '--offline' ], qr/file "migrations\/10_more\.up\.sql" is not in dbmate's layout\n.*detail: pgmig\.conf sets format = dbmate\./s,
 	'format = dbmate: a pair file is refused', %offline);
+unlink "$gm_dir/pgmig.conf";
+pgmig_fails(undef, $gm_dir, [ 'check', '--offline', '--format', 'dbmate' ], qr/file "migrations\/10_more\.up\.sql" is not in dbmate's layout/,
+	'--format dbmate: a pair file is refused', %offline);
+pgmig_ok(undef, $gm_dir, [ 'check', '--offline', '--format=golang-migrate' ], qr/format: golang-migrate/,
+	'--format golang-migrate: as the names say', %offline);
+pgmig_fails(undef, $gm_dir, [ 'check', '--offline', '--format=flyway' ], qr/--format must be dbmate, golang-migrate or diesel/,
+	'--format flyway: a usage error', status => 2, %offline);
 write_file("$gm_dir/pgmig.conf", "format = flyway\n");
 pgmig_fails(undef, $gm_dir, [ 'check', '--offline' ], qr/unknown format "flyway" in pgmig\.conf/,
 	'format = flyway: not a format pgmig reads', %offline);
