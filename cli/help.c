@@ -203,17 +203,20 @@ static const CommandInfo commands[] = {
 		"of the schema changed outside migrations since the last run.  Read only.\n"
 		"\n"
 		"      --json                print JSON instead\n"},
-	{"current", CMD_CURRENT, 0, 0, OPT_CONN,
+	{"current", CMD_CURRENT, 0, 0, OPT_CONN | OPT_JSON,
 		"[OPTION]...",
 		"print the applied head revision(s) of the database",
 		"Prints the revisions the database is at: the applied revisions that have no\n"
-		"applied child.  Prints nothing for an empty database.\n"},
-	{"heads", CMD_HEADS, 0, 0, OPT_CONN | OPT_OFFLINE,
+		"applied child.  Prints nothing for an empty database.\n"
+		"\n"
+		"      --json                print JSON instead (json-schema/heads.json)\n"},
+	{"heads", CMD_HEADS, 0, 0, OPT_CONN | OPT_OFFLINE | OPT_JSON,
 		"[OPTION]...",
 		"print the head revision(s) of the revision graph",
 		"Prints the revisions that have no child.  More than one head means the\n"
 		"history has branched; join the branches with \"pgmig merge\".\n"
 		"\n"
+		"      --json                print JSON instead (json-schema/heads.json)\n"
 		"      --offline             read the folder only, do not connect\n"},
 	{"history", CMD_HISTORY, 0, 0, OPT_CONN | OPT_OFFLINE | OPT_VERBOSE | OPT_JSON,
 		"[OPTION]...",

@@ -283,7 +283,7 @@ json_history_state(PQExpBuffer buf, bool *first, const History *hist,
 	json_bool(buf, first, "current", f->current);
 	json_bool(buf, first, "applied", f->complete);
 	json_key(buf, first, "state");
-	json_string(buf, f->applied ? (f->state ? f->state : PGMIG_STATE_COMPLETE) : "pending");
+	json_string(buf, json_rev_state(f));
 	json_key(buf, first, "applied_at");
 	json_string(buf, f->applied ? d->applied_at : NULL);
 	json_key(buf, first, "applied_by");
@@ -306,11 +306,7 @@ json_history_rev(PQExpBuffer buf, const History *hist, const RevHistory *h)
 	const PgmigNode *node = f->node;
 	bool		first = true;
 
-	appendPQExpBufferChar(buf, '{');
-	json_key(buf, &first, "revision");
-	json_string(buf, f->rev->id);
-	json_key(buf, &first, "description");
-	json_string(buf, f->rev->description);
+	json_open_revision(buf, &first, f->rev);
 	json_key(buf, &first, "parents");
 	json_node_ids(buf, g, node->nparents, node->parents);
 	json_key(buf, &first, "children");

@@ -227,6 +227,24 @@ json_int(PQExpBuffer buf, bool *first, const char *key, int value)
 	appendPQExpBuffer(buf, "%d", value);
 }
 
+/* A revision's state as the --json outputs say it (json-schema/common.json). */
+const char *
+json_rev_state(const RevFacts *f)
+{
+	return !f->applied ? "pending" : f->state ? f->state : PGMIG_STATE_COMPLETE;
+}
+
+/* Open a revision's JSON object with its "revision" and "description". */
+void
+json_open_revision(PQExpBuffer buf, bool *first, const Rev *rev)
+{
+	appendPQExpBufferChar(buf, '{');
+	json_key(buf, first, "revision");
+	json_string(buf, rev->id);
+	json_key(buf, first, "description");
+	json_string(buf, rev->description);
+}
+
 /* Append a JSON array of strings. */
 void
 json_string_array(PQExpBuffer buf, int n, char *const *items)

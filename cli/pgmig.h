@@ -571,6 +571,8 @@ extern void json_bool(PQExpBuffer buf, bool *first, const char *key,
 					  bool value);
 extern void json_int(PQExpBuffer buf, bool *first, const char *key, int value);
 extern void json_string_array(PQExpBuffer buf, int n, char *const *items);
+extern const char *json_rev_state(const RevFacts *f);
+extern void json_open_revision(PQExpBuffer buf, bool *first, const Rev *rev);
 extern char *format_ms(const char *ms);
 extern double elapsed_ms(instr_time start);
 extern char *ms_interval(double ms);

@@ -189,16 +189,12 @@ json_status_revision(PQExpBuffer buf, const RevFacts *f)
 	const Rev  *rev = f->rev;
 	bool		first = true;
 
-	appendPQExpBufferChar(buf, '{');
-	json_key(buf, &first, "revision");
-	json_string(buf, rev->id);
-	json_key(buf, &first, "description");
-	json_string(buf, rev->description);
+	json_open_revision(buf, &first, rev);
 	json_key(buf, &first, "file");
 	json_string(buf, rev->file ? rev->file->path : NULL);
 	json_bool(buf, &first, "applied", f->complete);
 	json_key(buf, &first, "state");
-	json_string(buf, f->applied ? (f->state ? f->state : PGMIG_STATE_COMPLETE) : "pending");
+	json_string(buf, json_rev_state(f));
 	json_key(buf, &first, "statements_done");
 	if (f->applied && rev->db->statements_done >= 0)
 		appendPQExpBuffer(buf, "%d", rev->db->statements_done);
@@ -322,22 +318,74 @@ cmd_status(const Options *opts)
 	return EXIT_OK;
 }
 
+/*
+ * Append a revision of "current" or "heads" as a JSON object: id,
+ * description, whether it is a head, and its state in the database as
+ * status --json says it (NULL offline).
+ */
+static void
+json_head_revision(PQExpBuffer buf, const Inspect *in, const RevFacts *f)
+{
+	bool		first = true;
+
+	json_open_revision(buf, &first, f->rev);
+	json_bool(buf, &first, "head", f->head);
+	json_key(buf, &first, "state");
+	json_string(buf, in->online ? json_rev_state(f) : NULL);
+	appendPQExpBufferChar(buf, '}');
+}
+
+/* Print the revisions "nodes" (n) as text lines or, with --json, an array. */
+static void
+print_head_list(const Options *opts, const Inspect *in, const int *nodes, int n,
+				bool current)
+{
+	PQExpBufferData buf;
+	int			i;
+
+	if (!opts->json)
+	{
+		for (i = 0; i < n; i++)
+		{
+			const RevFacts *f = &in->facts[nodes[i]];
+
+			if (current)
+				printf("%s %s%s%s\n", f->rev->id, shown(f->rev->description),
+					   f->head ? " (head)" : "",
+					   f->complete ? "" : " (half-done)");
+			else
+				printf("%s %s%s\n", f->rev->id, shown(f->rev->description),
+					   in->online ? (f->node->applied ? " (applied)" : " (pending)") : "");
+		}
+		return;
+	}
+	initPQExpBuffer(&buf);
+	appendPQExpBufferChar(&buf, '[');
+	for (i = 0; i < n; i++)
+	{
+		if (i > 0)
+			appendPQExpBufferChar(&buf, ',');
+		json_head_revision(&buf, in, &in->facts[nodes[i]]);
+	}
+	appendPQExpBufferStr(&buf, "]\n");
+	fputs(buf.data, stdout);
+	termPQExpBuffer(&buf);
+}
+
 /* pgmig current: the applied revisions without an applied child. */
 int
 cmd_current(const Options *opts)
 {
 	Inspect    *in = inspect_open(opts, true);
+	int		   *nodes = pg_malloc((in->view.graph.n + 1) * sizeof(int));
+	int			n = 0;
 	int			i;
 
 	for (i = 0; i < in->view.graph.n; i++)
-	{
-		const RevFacts *f = &in->facts[i];
-
-		if (f->current)
-			printf("%s %s%s%s\n", f->rev->id, shown(f->rev->description),
-				   f->head ? " (head)" : "",
-				   f->complete ? "" : " (half-done)");
-	}
+		if (in->facts[i].current)
+			nodes[n++] = i;
+	print_head_list(opts, in, nodes, n, true);
+	pg_free(nodes);
 	inspect_close(in);
 	return EXIT_OK;
 }
@@ -349,16 +397,9 @@ cmd_heads(const Options *opts)
 	Inspect    *in = inspect_open(opts, !opts->offline);
 	int		   *heads;
 	int			nheads;
-	int			i;
 
 	nheads = pgmig_graph_heads(&in->view.graph, &heads);
-	for (i = 0; i < nheads; i++)
-	{
-		const RevFacts *f = &in->facts[heads[i]];
-
-		printf("%s %s%s\n", f->rev->id, shown(f->rev->description),
-			   in->online ? (f->node->applied ? " (applied)" : " (pending)") : "");
-	}
+	print_head_list(opts, in, heads, nheads, false);
 	pg_free(heads);
 	inspect_close(in);
 	return EXIT_OK;

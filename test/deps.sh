@@ -34,6 +34,8 @@ packages=(
 	libreadline-dev
 	# the manual page is checked with man --warnings (t/140_manual.pl)
 	man-db
+	# --json outputs are validated against json-schema/ (t/150_json.pl)
+	python3-jsonschema
 	"$@"
 )
 

@@ -190,6 +190,8 @@ done
 # the man page and the completion, which TAP tests read
 mkdir -p "$stage/cli"
 cp cli/pgmig.1 cli/pgmig.bash "$stage/cli/"
+# the schemas of the --json outputs
+cp -r json-schema "$stage/"
 rm -rf "$stage/test/tmp_check"		# a developer's leftovers, if any
 mkdir -p "$stage/sock"
 if [ "$(id -u)" -eq 0 ]; then
