@@ -1362,6 +1362,21 @@ COMMENT ON FUNCTION pgmig.run_end() IS 'note that the run of this session ended,
 REVOKE EXECUTE ON FUNCTION pgmig.update_map(boolean), pgmig.record_unrecorded(),
 	pgmig.run_end() FROM PUBLIC;
 
+-- The status for programs and psql users alike: mig_status()'s line and
+-- every revision as mig_revisions() gives it, as one jsonb document.
+CREATE FUNCTION @extschema@.mig_status_json() RETURNS jsonb
+	LANGUAGE sql STABLE
+	SET search_path = pg_catalog, pg_temp
+AS $fn$
+	SELECT pg_catalog.jsonb_build_object(
+		'status', @extschema@.mig_status(),
+		'revisions', COALESCE((SELECT pg_catalog.jsonb_agg(pg_catalog.to_jsonb(r) OPERATOR(pg_catalog.-) 'ordinality'
+															 ORDER BY r.ordinality)
+							   FROM @extschema@.mig_revisions() WITH ORDINALITY r), '[]'::jsonb))
+$fn$;
+COMMENT ON FUNCTION @extschema@.mig_status_json() IS
+	'mig_status() and mig_revisions() as one jsonb document';
+
 -- Taking over the history another migration tool recorded (pgmig import):
 -- the revisions it applied, recorded as stamped, each with an "import"
 -- event naming the source.
