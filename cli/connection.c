@@ -437,6 +437,29 @@ set_session_options(Conn *c)
 }
 
 /*
+ * The commands that change the database refuse a standby before anything
+ * else: it replays its primary, which is where migrations run.  Exits.
+ */
+static void
+refuse_standby(Conn *c)
+{
+	PGresult   *res = query(c, "SELECT pg_catalog.pg_is_in_recovery()", 0, NULL);
+	bool		standby;
+
+	if (res == NULL)
+		exit(error_exit_status);
+	standby = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+	PQclear(res);
+	if (!standby)
+		return;
+	pg_log_error("database \"%s\" is on a standby server", PQdb(c->conn));
+	pg_log_error_detail("The server is in recovery, replaying its primary's changes; migrations run on the primary and reach it by replication. Nothing was done.");
+	pg_log_error_hint("Run %s against the primary; status, history and check work on the standby.", progname);
+	disconnect_db(c);
+	exit(error_exit_status);
+}
+
+/*
  * Take the session advisory lock that serializes appliers.  Only ever a
  * pg_try_advisory_lock loop, outside any transaction: a session blocked on
  * the lock inside a statement would hold a snapshot that CREATE INDEX
@@ -451,6 +474,7 @@ take_lock(Conn *c)
 	long		delay_us = 20000;
 	bool		told = false;
 
+	refuse_standby(c);
 	lock_keys(key1, key2, sizeof(key1));
 	for (;;)
 	{

@@ -33,6 +33,7 @@
 #include "postgres.h"
 
 #include "access/xact.h"
+#include "access/xlog.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
@@ -626,6 +627,21 @@ wait_for_lock(const LOCKTAG *tag, bool session)
 }
 
 /*
+ * A standby cannot be migrated: advisory locks are granted there, but every
+ * write would fail halfway with "read-only transaction".  Refuse before.
+ */
+static void
+refuse_standby(void)
+{
+	if (RecoveryInProgress())
+		ereport(ERROR,
+				(errcode(ERRCODE_READ_ONLY_SQL_TRANSACTION),
+				 errmsg("pgmig cannot change a standby server"),
+				 errdetail("This server is in recovery, replaying its primary's changes; migrations run on the primary and reach it by replication."),
+				 errhint("Connect to the primary.")));
+}
+
+/*
  * Take the transaction-level migration lock, for a caller inside a
  * transaction (mig_apply and the other functions).
  */
@@ -634,6 +650,7 @@ mig_lock(void)
 {
 	LOCKTAG		tag;
 
+	refuse_standby();
 	migration_locktag(&tag);
 	if (LockAcquire(&tag, ExclusiveLock, false, true) != LOCKACQUIRE_NOT_AVAIL)
 		return;
@@ -650,6 +667,7 @@ mig_lock_session(void)
 {
 	LOCKTAG		tag;
 
+	refuse_standby();
 	migration_locktag(&tag);
 	if (LockAcquire(&tag, ExclusiveLock, true, true) != LOCKACQUIRE_NOT_AVAIL)
 		return;
