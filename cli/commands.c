@@ -266,6 +266,10 @@ up_or_down(const Options *opts, const char *target, bool revert)
 		open_db(opts, &conn);
 		take_lock(&conn);
 		status = run_plan(&conn, &project, target, revert);
+		/* the standbys have the new schema before the deploy goes on */
+		if (status == EXIT_OK && opts->replicas && !opts->dry_run &&
+			!wait_for_replicas(&conn, opts->replicas))
+			status = error_exit_status;
 		disconnect_db(&conn);
 	}
 	free_project(&project);

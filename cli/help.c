@@ -110,7 +110,7 @@ static const CommandInfo commands[] = {
 		"      --privileges          compare owners and grants too\n"
 		"      --shadow-url=URL      the server for the shadow databases\n"
 		"  -v, --verbose             say how long each step took (on stderr)\n"},
-	{"up", CMD_UP, 0, 1, OPT_CONN | OPT_SQL | OPT_DRY_RUN | OPT_COMMIT_EACH | OPT_CONFIRM | OPT_LOCK | OPT_VERBOSE | OPT_FORCE,
+	{"up", CMD_UP, 0, 1, OPT_CONN | OPT_SQL | OPT_DRY_RUN | OPT_COMMIT_EACH | OPT_CONFIRM | OPT_LOCK | OPT_VERBOSE | OPT_FORCE | OPT_REPLICAS,
 		"[TARGET] [OPTION]...",
 		"apply pending revisions up to TARGET (default: head)",
 		"Registers new and changed migration files with the database, then applies\n"
@@ -141,6 +141,9 @@ static const CommandInfo commands[] = {
 		"      --force               accept applied files that were edited since: their\n"
 		"                            new checksum is recorded as an override, in the\n"
 		"                            audit log; not run again\n"
+		"      --wait-for-replicas=NAMES\n"
+		"                            then wait until these standbys (application_name,\n"
+		"                            comma-separated) have replayed the run\n"
 		LOCK_HELP
 		"  -v, --verbose             list the files registered (new, updated)\n"},
 	{"down", CMD_DOWN, 1, 1, OPT_CONN | OPT_SQL | OPT_DRY_RUN | OPT_COMMIT_EACH | OPT_CONFIRM | OPT_LOCK | OPT_VERBOSE,
@@ -346,6 +349,8 @@ option_name(int opt)
 			return "--force";
 		case OPT_DROP:
 			return "--drop";
+		case OPT_REPLICAS:
+			return "--wait-for-replicas";
 	}
 	return "?";
 }

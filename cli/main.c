@@ -49,7 +49,8 @@ enum
 	LONGOPT_DOWN,
 	LONGOPT_FORCE,
 	LONGOPT_DROP,
-	LONGOPT_FORMAT
+	LONGOPT_FORMAT,
+	LONGOPT_REPLICAS
 };
 
 /* After a usage error: the hint where to read more, and exit with status 2. */
@@ -291,6 +292,12 @@ apply_autogen_option(int c, const char *arg, Options *opts)
 		case LONGOPT_DROP:
 			opts->drop = true;
 			return OPT_DROP;
+		case LONGOPT_REPLICAS:
+			if (arg[0] == '\0')
+				usage_error(NULL, "--wait-for-replicas needs the standbys' names");
+			pg_free((char *) opts->replicas);
+			opts->replicas = pg_strdup(arg);
+			return OPT_REPLICAS;
 	}
 	usage_error(NULL, "invalid command line option");
 }
@@ -349,6 +356,7 @@ apply_option(int c, const char *arg, Options *opts)
 				strcmp(arg, "diesel") != 0)
 				usage_error(NULL, "--format must be dbmate, golang-migrate or diesel");
 			pg_free((char *) opts->format);
+	pg_free((char *) opts->replicas);
 			opts->format = pg_strdup(arg);
 			return 0;
 		case LONGOPT_SQL:
@@ -426,6 +434,7 @@ read_options(int argc, char **argv, Options *opts)
 		{"force", no_argument, NULL, LONGOPT_FORCE},
 		{"drop", no_argument, NULL, LONGOPT_DROP},
 		{"format", required_argument, NULL, LONGOPT_FORMAT},
+		{"wait-for-replicas", required_argument, NULL, LONGOPT_REPLICAS},
 		{NULL, 0, NULL, 0}
 	};
 	int			seen = 0;

@@ -132,7 +132,8 @@ typedef enum Command
 #define OPT_DOWN		(1 << 18)
 #define OPT_FORCE		(1 << 19)	/* up --force */
 #define OPT_DROP		(1 << 20)	/* import --drop */
-#define OPT_LAST		OPT_DROP
+#define OPT_REPLICAS	(1 << 21)	/* --wait-for-replicas */
+#define OPT_LAST		OPT_REPLICAS
 
 /* The options of autogenerate, which "new" takes only with --autogenerate. */
 #define OPT_AUTOGEN_ONLY \
@@ -180,6 +181,7 @@ typedef struct Options
 	bool		confirm;
 	bool		force;			/* up: accept edited applied files */
 	bool		drop;			/* import: drop the other tool's table */
+	const char *replicas;		/* --wait-for-replicas: standby names */
 	bool		verbose;
 	bool		offline;
 	bool		drift;
@@ -440,6 +442,9 @@ extern char *read_whole_file(const char *path, const char *display, size_t *len)
 /* import.c */
 extern bool check_other_tool(Conn *c, const Catalog *cat);
 extern bool import_history(Conn *c, Project *project);
+
+/* replicas.c */
+extern bool wait_for_replicas(Conn *c, const char *names);
 
 /* conninfo.c */
 extern char *libpq_conninfo(const char *s);

@@ -58,4 +58,18 @@ pgmig_ok($standby, $dir, ['current'], qr/^002 two \(head\)\n\z/, 'standby: the s
 is($standby->safe_psql('postgres', "SELECT count(*) FROM pg_tables WHERE tablename IN ('s1', 's2')"), '2',
 	'standby: and the tables');
 
+# --wait-for-replicas: the standby has the run when up returns
+write_migration($dir, '003_three.sql', migration('CREATE TABLE s3 (id int);', 'DROP TABLE s3;'));
+pgmig_ok($primary, $dir, [ 'up', '--wait-for-replicas=standby' ], qr/^applied 003 .*\nreplayed by standby$/m,
+	'primary: up --wait-for-replicas');
+is($standby->safe_psql('postgres', "SELECT to_regclass('s3') IS NOT NULL"), 't',
+	'standby: the run is replayed when up returns');
+write_migration($dir, '004_four.sql', migration('CREATE TABLE s4 (id int);', 'DROP TABLE s4;'));
+my ($wst, $wout, $werr) = pgmig($primary, $dir, [ 'up', '--wait-for-replicas=standby,nosuch' ]);
+is($wst, 1, '--wait-for-replicas: a standby that is not connected exits 1');
+like($werr, qr/no standby named "nosuch" is connected to the primary\n.*detail: The run is committed on the primary/s,
+	'--wait-for-replicas: says which, and that the run is committed');
+is($primary->safe_psql('postgres', "SELECT count(*) FROM pgmig.schema_migrations WHERE id = '004'"), '1',
+	'--wait-for-replicas: the run is committed all the same');
+
 pgmig_done();
