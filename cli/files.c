@@ -1159,8 +1159,11 @@ write_migration(const Project *project, const char *version,
 		if (diesel)
 		{
 			/* Diesel's own names: 2024-01-01-120000_name/ */
-			char	   *sub = psprintf("%s_%s", diesel_version(version), slug);
+			char	   *dversion = diesel_version(version);
+			char	   *sub = psprintf("%s_%s", dversion, slug);
 			char	   *path = join_path(project->dir, sub);
+
+			pfree(dversion);
 
 			ok = pg_mkdir_p(path, 0755) == 0;
 			if (!ok)
