@@ -408,9 +408,11 @@ check_conninfo(const char *given, const char *conninfo)
 	char	   *detail;
 	char	   *p;
 
-	if (strchr(conninfo, '=') == NULL && strstr(conninfo, "://") == NULL &&
-		!starts_with_ci(conninfo, "postgres"))
-		return true;			/* a database name */
+	/* a database name, as libpq tells them: no "=", no URI prefix */
+	if (strchr(conninfo, '=') == NULL &&
+		strncmp(conninfo, "postgresql://", strlen("postgresql://")) != 0 &&
+		strncmp(conninfo, "postgres://", strlen("postgres://")) != 0)
+		return true;
 	opts = PQconninfoParse(conninfo, &err);
 	if (opts != NULL)
 	{
