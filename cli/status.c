@@ -177,6 +177,9 @@ print_status(const Status *st)
 		printf("Head%s: %s\n", st->nheads > 1 ? "s" : "", st->heads);
 	if (st->environment)
 		printf("Environment: %s\n", shown(st->environment));
+	/* dbmate's is the default: only another layout is named */
+	if (st->in->project.format && strcmp(st->in->project.format, "dbmate") != 0)
+		printf("Format: %s\n", st->in->project.format);
 	if (st->drift.n > 0)
 		print_drift(&st->drift);
 	print_status_warnings(st);
@@ -275,6 +278,8 @@ print_status_json(const Status *st)
 	json_string(&buf, st->database);
 	json_key(&buf, &first, "environment");
 	json_string(&buf, st->environment);
+	json_key(&buf, &first, "format");
+	json_string(&buf, in->project.format ? in->project.format : "dbmate");
 	json_key(&buf, &first, "revisions");
 	appendPQExpBufferChar(&buf, '[');
 	for (i = 0; i < in->view.graph.n; i++)

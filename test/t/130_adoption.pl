@@ -244,6 +244,10 @@ like($err, qr/invalid connection string "host=\/nowhere password=\*\*\*\*\* dbna
 ($st, $out, $err) = pgmig(undef, $root, [ 'status' ], env => { PGDATABASE => undef,
 	DATABASE_URL => "jdbc:postgresql://host/db?user=u&password=$secret&frobnicate=1" });
 like($err, qr/parameter "frobnicate" of the JDBC URL has no libpq counterpart/, 'JDBC: an unknown parameter is named');
+# a database name that begins like a URL scheme is a name, as libpq reads it
+$node->safe_psql('postgres', 'CREATE DATABASE postgres_app');
+$node->safe_psql('postgres_app', 'CREATE EXTENSION pgmig');
+pgmig_ok($node, $root, [ 'status', '-d', 'postgres_app' ], qr/Pending: 3/, 'a database named postgres_app is a name');
 # a JDBC URL's parameters as libpq's: currentSchema becomes the search_path
 $node->safe_psql('dm', 'CREATE SCHEMA app');
 ($st, $out, $err) = pgmig($node, $root, [ 'check', '-d', 'jdbc:postgresql:dm?currentSchema=app&prepareThreshold=0' ],
@@ -319,6 +323,8 @@ my %gm = (
 write_tree("$gm_dir/migrations", %gm);
 pgmig_ok(undef, $gm_dir, [ 'check', '--offline' ], qr/^ok: 3 revisions, head 10; format: golang-migrate$/,
 	'golang-migrate: check names the format');
+like((pgmig($node, $gm_dir, [ 'status', '-d', 'postgres_app' ]))[1], qr/^Format: golang-migrate$/m, 'golang-migrate: status names the format');
+like((pgmig($node, $gm_dir, [ 'status', '--json', '-d', 'postgres_app' ]))[1], qr/"format":"golang-migrate"/, 'golang-migrate: and its JSON');
 $node->safe_psql('postgres', 'CREATE DATABASE gmdb');
 $node->safe_psql('gmdb', 'CREATE EXTENSION pgmig');
 pgmig_ok($node, $gm_dir, [ 'up', '-d', 'gmdb' ],
