@@ -438,20 +438,14 @@ set_session_options(Conn *c)
 
 /*
  * The commands that change the database refuse a standby before anything
- * else: it replays its primary, which is where migrations run.  Exits.
+ * else: it replays its primary, which is where migrations run.  take_lock
+ * asks, with its first try.  Exits.
  */
+static void refuse_standby(Conn *c) pg_attribute_noreturn();
+
 static void
 refuse_standby(Conn *c)
 {
-	PGresult   *res = query(c, "SELECT pg_catalog.pg_is_in_recovery()", 0, NULL);
-	bool		standby;
-
-	if (res == NULL)
-		exit(error_exit_status);
-	standby = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
-	PQclear(res);
-	if (!standby)
-		return;
 	pg_log_error("database \"%s\" is on a standby server", PQdb(c->conn));
 	pg_log_error_detail("The server is in recovery, replaying its primary's changes; migrations run on the primary and reach it by replication. Nothing was done.");
 	pg_log_error_hint("Run %s against the primary; status, history and check work on the standby.", progname);
@@ -474,17 +468,24 @@ take_lock(Conn *c)
 	long		delay_us = 20000;
 	bool		told = false;
 
-	refuse_standby(c);
 	lock_keys(key1, key2, sizeof(key1));
 	for (;;)
 	{
-		PGresult   *res = query(c, "SELECT pg_catalog.pg_try_advisory_lock($1::pg_catalog.int4, $2::pg_catalog.int4)",
+		/* on a standby, no lock is tried: it is refused */
+		PGresult   *res = query(c, "SELECT r, CASE WHEN r THEN false"
+								" ELSE pg_catalog.pg_try_advisory_lock($1::pg_catalog.int4, $2::pg_catalog.int4) END"
+								" FROM pg_catalog.pg_is_in_recovery() r",
 								2, values);
 		bool		got;
 
 		if (res == NULL)
 			exit(error_exit_status);
-		got = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+		if (strcmp(PQgetvalue(res, 0, 0), "t") == 0)
+		{
+			PQclear(res);
+			refuse_standby(c);
+		}
+		got = strcmp(PQgetvalue(res, 0, 1), "t") == 0;
 		PQclear(res);
 		if (got)
 		{

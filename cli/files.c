@@ -760,11 +760,9 @@ find_entry(const DirEntry *entries, int n, const char *name)
 
 /* Does the down file or metadata "name" have its up file among the entries? */
 static bool
-has_up_file(const DirEntry *entries, int n, const char *name, PgmigLayout layout)
+has_up_file(const DirEntry *entries, int n, const char *name)
 {
-	char	   *up_name = layout == PGMIG_LAYOUT_DIESEL ?
-		psprintf("%.*s/up.sql", (int) (strrchr(name, '/') - name), name) :
-		psprintf("%.*s.up.sql", (int) (strlen(name) - strlen(".down.sql")), name);
+	char	   *up_name = pgmig_split_up_name(name);
 	bool		found = find_entry(entries, n, up_name) != NULL;
 
 	pfree(up_name);
@@ -884,7 +882,7 @@ load_files(Project *project)
 				pfree(down_name);
 				pg_free(meta_name);
 			}
-			else if (!has_up_file(entries, nentries, entries[i].name, layout))
+			else if (!has_up_file(entries, nentries, entries[i].name))
 			{
 				pg_log_error("file \"%s/%s\" has no up file beside it",
 							 display_path(project->dir), shown(entries[i].name));

@@ -152,19 +152,26 @@ check_other_tool(Conn *c, const Catalog *cat)
 	return false;
 }
 
-/* The file of version "version" (by sort key), or NULL. */
+/* Compare a sort key with a file's, for bsearch. */
+static int
+sortkey_file_cmp(const void *key, const void *file)
+{
+	return pgmig_sortkey_cmp((const char *) key, ((const MigFile *) file)->script.sortkey);
+}
+
+/*
+ * The file of version "version" (by sort key), or NULL: the files are in
+ * version order, without duplicates (load_files, check_duplicates).
+ */
 static MigFile *
 file_of_version(Project *project, const char *version)
 {
 	char	   *key = pgmig_sortkey(version);
-	MigFile    *found = NULL;
-	int			i;
+	MigFile    *found;
 
 	if (key == NULL)
 		return NULL;
-	for (i = 0; i < project->nfiles && found == NULL; i++)
-		if (pgmig_sortkey_cmp(project->files[i].script.sortkey, key) == 0)
-			found = &project->files[i];
+	found = bsearch(key, project->files, project->nfiles, sizeof(MigFile), sortkey_file_cmp);
 	pfree(key);
 	return found;
 }

@@ -666,6 +666,24 @@ pgmig_split_up_file(const char *name)
 }
 
 /*
+ * The name of the up file of the revision that split-layout file "name"
+ * (any part) belongs to (palloc'd), or NULL if it is no such file.
+ */
+char *
+pgmig_split_up_name(const char *name)
+{
+	PgmigPart	part;
+	PgmigLayout layout = pgmig_split_file(name, &part);
+
+	if (layout == PGMIG_LAYOUT_DIESEL)
+		return psprintf("%.*s/up.sql", (int) (strrchr(name, '/') - name), name);
+	if (layout == PGMIG_LAYOUT_GOLANG)
+		return part == PGMIG_PART_UP ? pstrdup(name) :
+			psprintf("%.*s.up.sql", (int) (strlen(name) - strlen(".down.sql")), name);
+	return NULL;
+}
+
+/*
  * The name of another part of the revision whose up file is "up_name"
  * (palloc'd), or NULL if the layout has no such part.
  */
@@ -684,13 +702,6 @@ pgmig_split_part_name(const char *up_name, PgmigPart part)
 		return psprintf("%.*s.%s.sql", (int) (len - strlen(".up.sql")), up_name,
 						part == PGMIG_PART_DOWN ? "down" : "up");
 	return NULL;
-}
-
-/* The name of the down file that goes with split-layout up file "up_name". */
-char *
-pgmig_pair_down_name(const char *up_name)
-{
-	return pgmig_split_part_name(up_name, PGMIG_PART_DOWN);
 }
 
 /*

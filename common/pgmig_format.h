@@ -81,7 +81,7 @@ typedef enum PgmigPart
 extern PgmigLayout pgmig_split_file(const char *name, PgmigPart *part);
 extern bool pgmig_split_up_file(const char *name);
 extern char *pgmig_split_part_name(const char *up_name, PgmigPart part);
-extern char *pgmig_pair_down_name(const char *up_name);
+extern char *pgmig_split_up_name(const char *name);
 extern bool pgmig_parse_pair(const char *up_name, char *up, size_t up_len,
 							 const char *down_name, char *down, size_t down_len,
 							 const char *meta, PgmigScript *out, PgmigError *err);

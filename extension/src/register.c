@@ -234,43 +234,41 @@ base_name(char *path)
 	return last + 1;
 }
 
-/* The text of file "name" among the n names, or NULL (also for name NULL). */
-static char *
-content_of(char **names, Datum *contents, int n, const char *name)
+/* A file of the call, by name: where its content is. */
+typedef struct NamedFile
 {
-	int			i;
+	const char *name;
+	int			index;			/* into the call's contents */
+} NamedFile;
 
-	for (i = 0; name != NULL && i < n; i++)
-		if (strcmp(names[i], name) == 0)
-			return TextDatumGetCString(contents[i]);
-	return NULL;
+/* Order NamedFiles by name, bytewise. */
+static int
+named_cmp(const void *a, const void *b)
+{
+	return strcmp(((const NamedFile *) a)->name, ((const NamedFile *) b)->name);
 }
 
-/* Is the up file of the revision whose part names[x] is among the names? */
-static bool
-split_has_up(char **names, int n, int x)
+/* Index of file "name" (NULL: none) among the sorted files, or -1. */
+static int
+find_file(const NamedFile *sorted, int n, const char *name)
 {
-	int			i;
+	NamedFile	key;
+	NamedFile  *hit;
 
-	for (i = 0; i < n; i++)
-	{
-		char	   *other;
-		bool		match;
+	if (name == NULL)
+		return -1;
+	key.name = name;
+	hit = bsearch(&key, sorted, n, sizeof(NamedFile), named_cmp);
+	return hit ? hit->index : -1;
+}
 
-		if (!pgmig_split_up_file(names[i]))
-			continue;
-		other = pgmig_split_part_name(names[i], PGMIG_PART_DOWN);
-		match = strcmp(other, names[x]) == 0;
-		pfree(other);
-		if (!match && (other = pgmig_split_part_name(names[i], PGMIG_PART_META)) != NULL)
-		{
-			match = strcmp(other, names[x]) == 0;
-			pfree(other);
-		}
-		if (match)
-			return true;
-	}
-	return false;
+/* The text of file "name" (NULL: none) among the sorted files, or NULL. */
+static char *
+content_of(const NamedFile *sorted, int n, Datum *contents, const char *name)
+{
+	int			i = find_file(sorted, n, name);
+
+	return i < 0 ? NULL : TextDatumGetCString(contents[i]);
 }
 
 /* Register a batch of files; shared by both forms of mig_register. */
@@ -287,6 +285,7 @@ register_files(FunctionCallInfo fcinfo, Datum *names, Datum *contents, int n,
 	bool		have_settled;
 	bool		touched_settled = false;
 	char	  **file_names;
+	NamedFile  *sorted;
 	int			nscripts;
 	int			nestlevel;
 	int			i,
@@ -294,8 +293,16 @@ register_files(FunctionCallInfo fcinfo, Datum *names, Datum *contents, int n,
 
 	/* parse everything before touching the catalog */
 	file_names = palloc(n * sizeof(char *));
+	sorted = palloc(Max(n, 1) * sizeof(NamedFile));
 	for (i = 0; i < n; i++)
+	{
 		file_names[i] = base_name(TextDatumGetCString(names[i]));
+		sorted[i].name = file_names[i];
+		sorted[i].index = i;
+	}
+	/* the parts of a revision are found by name: not by a scan each */
+	if (n > 1)
+		qsort(sorted, n, sizeof(NamedFile), named_cmp);
 	nscripts = 0;
 	for (i = 0; i < n; i++)
 	{
@@ -315,7 +322,11 @@ register_files(FunctionCallInfo fcinfo, Datum *names, Datum *contents, int n,
 
 			if (part != PGMIG_PART_UP)
 			{
-				if (!split_has_up(file_names, n, i))
+				char	   *up_name = pgmig_split_up_name(name);
+				bool		has_up = find_file(sorted, n, up_name) >= 0;
+
+				pfree(up_name);
+				if (!has_up)
 					ereport(ERROR,
 							(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 							 errmsg("file \"%s\" has no up file", name),
@@ -324,8 +335,8 @@ register_files(FunctionCallInfo fcinfo, Datum *names, Datum *contents, int n,
 			}
 			down_name = pgmig_split_part_name(name, PGMIG_PART_DOWN);
 			meta_name = pgmig_split_part_name(name, PGMIG_PART_META);
-			down = content_of(file_names, contents, n, down_name);
-			meta = content_of(file_names, contents, n, meta_name);
+			down = content_of(sorted, n, contents, down_name);
+			meta = content_of(sorted, n, contents, meta_name);
 			content = TextDatumGetCString(contents[i]);
 			if (!pgmig_parse_pair(name, content, strlen(content), down_name, down,
 								  down ? strlen(down) : 0, meta, script, &err))

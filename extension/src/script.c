@@ -528,7 +528,7 @@ mig_split_script(const char *revision, const char *file, char *text,
 	script->revision = revision;
 	/* golang-migrate's and Diesel's layouts: the down script is a file */
 	if (revert && file != NULL && pgmig_split_up_file(file))
-		file = pgmig_pair_down_name(file);
+		file = pgmig_split_part_name(file, PGMIG_PART_DOWN);
 	script->file = file;
 	script->text = text;
 	script->first_line = first_line;
