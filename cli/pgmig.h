@@ -133,7 +133,9 @@ typedef enum Command
 #define OPT_FORCE		(1 << 19)	/* up --force */
 #define OPT_DROP		(1 << 20)	/* import --drop */
 #define OPT_REPLICAS	(1 << 21)	/* --wait-for-replicas */
-#define OPT_LAST		OPT_REPLICAS
+#define OPT_FLEET		(1 << 22)	/* --databases --all-databases --jobs
+									 * --fail-fast */
+#define OPT_LAST		OPT_FLEET
 
 /* The options of autogenerate, which "new" takes only with --autogenerate. */
 #define OPT_AUTOGEN_ONLY \
@@ -199,6 +201,12 @@ typedef struct Options
 	bool		concurrently;
 	bool		from_database;
 	bool		down;			/* diff --down */
+
+	/* fleets (fleet.c): one command over many databases */
+	const char *databases;		/* --databases FILE, or NULL */
+	bool		all_databases;
+	int			jobs;			/* --jobs: databases run at a time */
+	bool		fail_fast;
 } Options;
 
 /* One migration file, parsed and checksummed. */
@@ -452,6 +460,7 @@ extern char *masked_conninfo(const char *s);
 extern bool check_conninfo(const char *given, const char *conninfo);
 
 /* connection.c */
+extern char *prompt_password(void);
 extern void connect_db(const Options *opts, Conn *c);
 extern bool handshake(Conn *c, bool create);
 extern void report_error(const PGresult *res, PGconn *conn,
@@ -496,6 +505,10 @@ extern int	run_plan(Conn *c, Project *project, const char *target,
 /* verify.c */
 extern int	run_redo(Conn *c, Project *project, const char *target);
 extern int	run_verify(Conn *c, Project *project, const char *target);
+
+/* fleet.c */
+extern bool is_fleet(const Options *opts);
+extern int	run_fleet(const Options *opts, int (*run_one) (const Options *opts));
 
 /* commands.c */
 extern int	cmd_init(const Options *opts);

@@ -7,29 +7,13 @@
 use strict;
 use warnings;
 
-use File::Basename qw(dirname);
-use IPC::Run;
 use PgmigTest;
 use PostgreSQL::Test::Utils;
 use Test::More;
 
-my $src = $ENV{PGMIG_SRCDIR} // dirname(__FILE__) . '/../..';
-my $schemas = "$src/json-schema";
-my $validator = "$src/test/validate-json.py";
-
 my $node = new_node('json');
 $node->safe_psql('postgres', 'CREATE EXTENSION pgmig');
 my $dir = new_project('json');
-
-# validate "json" against schema file "schema"; returns the validator's word
-sub validate
-{
-	my ($json, $schema) = @_;
-	my ($out, $err) = ('', '');
-	IPC::Run::run([ '/usr/bin/python3', $validator, $schemas, $schema ], '<', \$json, '>', \$out, '2>', \$err);
-	note("validate $schema: $out$err");
-	return $out . $err;
-}
 
 # every output of the inspecting commands, validated
 sub validate_all
@@ -47,14 +31,14 @@ sub validate_all
 	{
 		my ($st, $out, $err) = pgmig($node, $dir, [ split / /, $cmd ]);
 		is($st, 0, "$when: $cmd exits 0");
-		like(validate($out, $commands{$cmd}), qr/^valid$/, "$when: $cmd matches json-schema/$commands{$cmd}");
+		like(validate_json($out, $commands{$cmd}), qr/^valid$/, "$when: $cmd matches json-schema/$commands{$cmd}");
 	}
 }
 
 # the validator works: a field the schema does not know is refused
-like(validate('[{"revision":"1","description":"x","head":true,"state":"complete","colour":"blue"}]', 'heads.json'),
+like(validate_json('[{"revision":"1","description":"x","head":true,"state":"complete","colour":"blue"}]', 'heads.json'),
 	qr/^invalid: Additional properties are not allowed/, 'the validator refuses an unknown field');
-like(validate('[{"revision":"1","description":"x","head":true,"state":"sleeping"}]', 'heads.json'),
+like(validate_json('[{"revision":"1","description":"x","head":true,"state":"sleeping"}]', 'heads.json'),
 	qr/^invalid:/, 'the validator refuses an unknown state');
 
 # an empty database
