@@ -53,7 +53,8 @@ static const char *const result_names[] = {
 typedef struct FleetDb
 {
 	char	   *conninfo;		/* what its run connects with (-d) */
-	char	   *label;			/* how it is shown: never a password */
+	char	   *label;			/* how it is shown: never a password, no
+								 * control characters */
 	FleetResult result;
 	pid_t		pid;			/* the child, while it runs */
 	int			outfd;			/* its output; -1 once read to the end */
@@ -159,6 +160,7 @@ read_databases_file(Fleet *fl, const char *path)
 	char	   *text = read_whole_file(path, path, &len);
 	char	   *line;
 	char	   *next;
+	char	   *masked;
 	int			lineno = 0;
 	int		   *linenos = NULL;
 	bool		ok = true;
@@ -201,14 +203,16 @@ read_databases_file(Fleet *fl, const char *path)
 				break;
 		if (i < fl->n)
 		{
-			pg_log_error("database \"%s\" is listed twice", shown(fl->dbs[i].label));
+			pg_log_error("database \"%s\" is listed twice", fl->dbs[i].label);
 			pg_log_error_detail("It is on line %d too.", linenos[i]);
 			ok = false;
 			continue;
 		}
 		linenos = pg_realloc(linenos, (fl->n + 1) * sizeof(int));
 		linenos[fl->n] = lineno;
-		add_db(fl, pg_strdup(line), masked_conninfo(line));
+		masked = masked_conninfo(line);
+		add_db(fl, pg_strdup(line), pg_strdup(shown(masked)));
+		pfree(masked);
 	}
 	pg_logging_set_locus_callback(NULL);
 	if (ok && fl->n == 0)
@@ -268,7 +272,7 @@ list_server_databases(Fleet *fl)
 		}
 		appendPQExpBufferStr(&buf, "dbname=");
 		appendConnStrVal(&buf, datname);
-		add_db(fl, buf.data, pg_strdup(datname));
+		add_db(fl, buf.data, pg_strdup(shown(datname)));
 	}
 	PQconninfoFree(options);
 	PQclear(res);
@@ -561,7 +565,10 @@ shown_revisions(const char *revs)
 	return revs == NULL ? "?" : revs[0] == '\0' ? "base" : revs;
 }
 
-/* Show a database's output, each line prefixed with it, and its result. */
+/*
+ * Show a database's output, each line prefixed with it, and its result
+ * (with --quiet, only if it is not ok).
+ */
 static void
 print_db(Fleet *fl, FleetDb *db)
 {
@@ -581,7 +588,9 @@ print_db(Fleet *fl, FleetDb *db)
 			next = line + strlen(line);
 		fprintf(stderr, "%s: %s\n", db->label, line);
 	}
-	if (db->result == FLEET_SKIPPED)
+	if (fl->opts->quiet && (db->result == FLEET_OK || db->result == FLEET_SKIPPED))
+		;
+	else if (db->result == FLEET_SKIPPED)
 		fprintf(stderr, "%s: skipped: no pgmig extension\n", db->label);
 	else
 		fprintf(stderr, "%s: %s (%s -> %s) in %s\n", db->label,
@@ -892,7 +901,7 @@ print_table(const Fleet *fl)
 		const FleetDb *db = &fl->dbs[i];
 		char	   *ms = psprintf("%.0f", db->ms);
 
-		cells[i * 5] = pg_strdup(shown(db->label));
+		cells[i * 5] = pg_strdup(db->label);
 		cells[i * 5 + 1] = pg_strdup(shown_revisions(db->before));
 		cells[i * 5 + 2] = pg_strdup(shown_revisions(db->after));
 		cells[i * 5 + 3] = db->started || db->result == FLEET_OK ||
@@ -929,7 +938,7 @@ list_labels(PQExpBuffer buf, const Fleet *fl, FleetResult result)
 
 	for (i = 0; i < fl->n; i++)
 		if (fl->dbs[i].result == result)
-			appendPQExpBuffer(buf, "%s%s", n++ ? ", " : "", shown(fl->dbs[i].label));
+			appendPQExpBuffer(buf, "%s%s", n++ ? ", " : "", fl->dbs[i].label);
 	return n;
 }
 
@@ -1015,7 +1024,7 @@ run_fleet(const Options *opts, int (*run_one) (const Options *opts))
 	if (opts->databases && opts->prompt_password == TRI_YES)
 		fl.password = prompt_password();
 
-	fl.live = isatty(STDERR_FILENO);
+	fl.live = isatty(STDERR_FILENO) && !opts->quiet;
 	catch_signals();
 	run_all(&fl);
 

@@ -52,6 +52,19 @@ _pgmig()
 		fi
 		return 0
 	fi
+	# the value of an option that names a file or a folder
+	local prev=${COMP_WORDS[COMP_CWORD - 1]}
+	[ "$prev" = "=" ] && [ "$COMP_CWORD" -ge 2 ] && prev=${COMP_WORDS[COMP_CWORD - 2]}
+	case $prev in
+	--databases)
+		mapfile -t COMPREPLY < <(compgen -f -- "$cur")
+		return 0
+		;;
+	--dir)
+		mapfile -t COMPREPLY < <(compgen -d -- "$cur")
+		return 0
+		;;
+	esac
 	if [[ $cur == -* ]]; then
 		mapfile -t COMPREPLY < <(compgen -W "$(_pgmig_options "$cmd")" -- "$cur")
 		return 0

@@ -74,5 +74,10 @@ is(complete('pgmig', 'import', '--dr'), '--drop', 'completion: import --drop');
 is(complete('pgmig', 'show', '0'), '001 002 010', "completion: the folder's revision ids");
 is(complete('pgmig', 'down', 'b'), 'base', 'completion: targets');
 is(complete('pgmig', 'help', 'h'), 'heads help history', 'completion: help takes commands');
+is(complete('pgmig', 'up', '--all'), '--all-databases', 'completion: up --all-databases');
+write_file("$dir/tenants.txt", "app\n");
+is(complete('pgmig', 'up', '--databases', 'te'), 'tenants.txt', 'completion: --databases takes a file');
+is(complete('pgmig', 'status', '--databases', '=', 'te'), 'tenants.txt', 'completion: --databases=FILE too');
+is(complete('pgmig', 'up', '--dir', 'mi'), 'migrations', 'completion: --dir takes a folder');
 
 pgmig_done();

@@ -190,6 +190,23 @@ is(applied($node, 't04'), '001,002,003,004,005', 'production: t04 migrated');
 pgmig_ok($node, $dir, [ 'up', '--databases', $three, '--confirm' ], qr/^t03\s+004\s+005\s.*ok$/m,
 	'production: --confirm confirms each', allow_stderr => 1);
 
+# passwords: -W asks once for every database; children never prompt
+my $hba = read_file_text($node->data_dir . '/pg_hba.conf');
+write_file($node->data_dir . '/pg_hba.conf', "local all pwuser scram-sha-256\n$hba");
+$node->safe_psql('postgres',
+	"SET password_encryption = 'scram-sha-256'; CREATE ROLE pwuser LOGIN SUPERUSER PASSWORD 'sekrit'");
+$node->reload;
+my %nopass = (env => { PGPASSWORD => undef, PGPASSFILE => '/nonexistent' });
+($st, $out, $err) = pgmig($node, $dir, [ 'status', '--databases', $three, '-U', 'pwuser', '-W', '-j', '2' ],
+	%nopass, stdin => "sekrit\n", setsid => 1);
+is($st, 0, '-W: asked once, every database connects');
+like($out, qr/^3 databases: 3 ok$/m, '-W: all three');
+($st, $out, $err) = pgmig($node, $dir, [ 'status', '--databases', $three, '-U', 'pwuser' ],
+	%nopass, stdin => "sekrit\n", setsid => 1);
+is($st, 1, 'no -W: exit status 1');
+like($err, qr/^t02: pgmig: error: .*no password supplied/m, 'no -W: a child does not prompt, it fails');
+like($out, qr/^3 databases: 0 ok, 3 failed$/m, 'no -W: every database failed');
+
 # down over the fleet
 pgmig_ok($node, $dir, [ 'down', '004', '--databases', $three ], qr/^t02\s+005\s+004\s.*ok$/m,
 	'down over the fleet', allow_stderr => 1, env => { PGMIG_CONFIRM => 'yes' });
