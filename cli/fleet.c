@@ -350,8 +350,7 @@ report(int fd, const char *key, const char *value)
  * process of its own (which may exit anywhere, as a single run does), read
  * where it stands then, and report.  Its stdout and stderr are the pipe.
  */
-static void
-run_child(Fleet *fl, FleetDb *db, int repfd) pg_attribute_noreturn();
+static void run_child(Fleet *fl, FleetDb *db, int repfd) pg_attribute_noreturn();
 
 static void
 run_child(Fleet *fl, FleetDb *db, int repfd)
@@ -381,7 +380,8 @@ run_child(Fleet *fl, FleetDb *db, int repfd)
 		report(repfd, "skipped", NULL);
 		exit(EXIT_OK);
 	}
-	report(repfd, "before", current);
+	if (current)
+		report(repfd, "before", current);
 	/* Ctrl-C while it was read: the run does not start */
 	if (CancelRequested)
 		exit(EXIT_ERROR);
@@ -412,8 +412,13 @@ run_child(Fleet *fl, FleetDb *db, int repfd)
 	report(repfd, "exit", code);
 
 	if (changes_database(&opts) && has_extension)
+	{
+		pg_free(current);
 		current = read_current(&opts, &has_extension);
-	report(repfd, "after", current);
+	}
+	if (current)
+		report(repfd, "after", current);
+	pg_free(current);
 	exit(exit_status);
 }
 
@@ -572,21 +577,16 @@ shown_revisions(const char *revs)
 static void
 print_db(Fleet *fl, FleetDb *db)
 {
-	char	   *text = db->output.data;
-	char	   *line;
-	char	   *next;
+	const char *line;
+	const char *end;
 	char	   *ms = psprintf("%.0f", db->ms);
-	char	   *time = format_ms(ms);
+	char	   *took = format_ms(ms);
 
 	clear_line(fl);
-	for (line = text; *line != '\0'; line = next)
+	for (line = db->output.data; *line != '\0'; line = *end ? end + 1 : end)
 	{
-		next = strchr(line, '\n');
-		if (next != NULL)
-			*next++ = '\0';
-		else
-			next = line + strlen(line);
-		fprintf(stderr, "%s: %s\n", db->label, line);
+		end = line + strcspn(line, "\n");
+		fprintf(stderr, "%s: %.*s\n", db->label, (int) (end - line), line);
 	}
 	if (fl->opts->quiet && (db->result == FLEET_OK || db->result == FLEET_SKIPPED))
 		;
@@ -595,10 +595,10 @@ print_db(Fleet *fl, FleetDb *db)
 	else
 		fprintf(stderr, "%s: %s (%s -> %s) in %s\n", db->label,
 				result_names[db->result], shown_revisions(db->before),
-				shown_revisions(db->after), time);
+				shown_revisions(db->after), took);
 	fflush(stderr);
 	pfree(ms);
-	pfree(time);
+	pfree(took);
 }
 
 /* The child of a database has closed its output: collect it. */
@@ -676,7 +676,8 @@ show_line(Fleet *fl)
 			appendPQExpBuffer(&buf, " %s", fl->dbs[i].label);
 	if (buf.len > (size_t) width)
 	{
-		buf.data[width - 3] = '\0';
+		buf.len = width - 3;
+		buf.data[buf.len] = '\0';
 		appendPQExpBufferStr(&buf, "...");
 	}
 	fprintf(stderr, "\r%s\033[K", buf.data);
