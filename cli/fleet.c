@@ -1014,14 +1014,12 @@ run_fleet(const Options *opts, int (*run_one) (const Options *opts))
 	fl.run_one = run_one;
 
 	/* everything that can be wrong is reported before anything runs */
-	if (opts->databases)
-	{
-		if (!read_databases_file(&fl, opts->databases))
-			exit(EXIT_ERROR);
-	}
-	else
-		list_server_databases(&fl);
+	if (opts->databases && !read_databases_file(&fl, opts->databases))
+		exit(EXIT_ERROR);
+	/* it reads .env, whose DATABASE_URL may name the server to list */
 	check_project(opts);
+	if (opts->all_databases)
+		list_server_databases(&fl);
 	if (opts->databases && opts->prompt_password == TRI_YES)
 		fl.password = prompt_password();
 

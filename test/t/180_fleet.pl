@@ -249,4 +249,11 @@ foreach my $db (@six)
 		"Ctrl-C: no session left on $db");
 }
 
+# --all-databases lists the server DATABASE_URL names, read from .env too
+write_file("$dir/.env", 'DATABASE_URL=postgresql:///postgres?host=' . $other->host . '&port=' . $other->port . "\n");
+pgmig_ok(undef, $dir, [ 'status', '--all-databases' ], qr/^remote\s+003\s+003\s.*ok\n.*^2 databases: 1 ok, 1 skipped$/ms,
+	'--all-databases: the server of .env\'s DATABASE_URL', allow_stderr => 1,
+	env => { PGHOST => undef, PGPORT => undef, PGDATABASE => undef });
+unlink "$dir/.env";
+
 pgmig_done();
