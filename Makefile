@@ -14,6 +14,10 @@
 #   make fuzz       build the fuzz targets (clang, libFuzzer, ASan, UBSan) and
 #                   run each for FUZZ_SECONDS (default 60); FUZZ_TARGET=common
 #                   or split runs one (see fuzz/README)
+#   make deb        Debian packages of the extension (postgresql-NN-pgmig,
+#                   for each server version postgresql-common supports) and
+#                   of the client (pgmig), built in a copy of the tree, into
+#                   DEBDIR (default build/deb)
 
 PG_CONFIG ?= pg_config
 # The one version number: the control file's default_version.
@@ -26,13 +30,16 @@ PATH_BINDIR ?= /usr/local/bin
 MANDIR ?= /usr/local/share/man
 BASHCOMPDIR ?= /usr/local/share/bash-completion/completions
 
+# Where "make deb" copies the tree to build it and leaves the packages.
+DEBDIR ?= build/deb
+
 export PG_CONFIG PGMIG_VERSION
 
 # The client is built when its sources are in the tree (it lands after the
 # extension); until then everything else still builds and tests.
 HAVE_CLI := $(wildcard cli/Makefile)
 
-.PHONY: all extension cli install uninstall installcheck test demo bench fuzz clean
+.PHONY: all extension cli install uninstall installcheck test demo bench fuzz deb clean
 
 all: extension $(if $(HAVE_CLI),cli)
 
@@ -78,6 +85,33 @@ bench:
 
 fuzz:
 	$(MAKE) -C fuzz
+
+# debian/changelog's version must be the control file's (the Debian
+# revision after the dash aside).  The copy holds the tree's sources as
+# they are in the working tree: in a git work tree the files git tracks or
+# would add (not what .gitignore ignores), else every file but build/.
+# dpkg-buildpackage cleans and builds the copy and leaves the packages next
+# to it; the working tree is only read.
+deb:
+	@v=$$(dpkg-parsechangelog -l debian/changelog -S Version) || exit 1; \
+	if [ "$${v%-*}" != '$(PGMIG_VERSION)' ]; then \
+		echo "debian/changelog has version $$v, but the control file's default_version is $(PGMIG_VERSION)" >&2; \
+		echo "add an entry for $(PGMIG_VERSION)-1 at the top of debian/changelog (dch -v $(PGMIG_VERSION)-1)" >&2; \
+		exit 1; \
+	fi
+	rm -rf '$(DEBDIR)/pgmig-$(PGMIG_VERSION)'
+	rm -f '$(DEBDIR)'/*pgmig*_*.deb '$(DEBDIR)'/pgmig_*.buildinfo '$(DEBDIR)'/pgmig_*.changes
+	mkdir -p '$(DEBDIR)/pgmig-$(PGMIG_VERSION)'
+	{ if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then \
+		git ls-files -z --cached --others --exclude-standard; \
+	else \
+		find . -path ./build -prune -o ! -type d -print0; \
+	fi; } | tar -c --null -T - --ignore-failed-read | \
+		tar -x -C '$(DEBDIR)/pgmig-$(PGMIG_VERSION)'
+	cd '$(DEBDIR)/pgmig-$(PGMIG_VERSION)' && pg_buildext updatecontrol && \
+		dpkg-buildpackage --build=binary --no-sign
+	rm -rf '$(DEBDIR)/pgmig-$(PGMIG_VERSION)'
+	@ls -1 '$(DEBDIR)'/*.deb
 
 clean:
 	$(MAKE) -C extension clean
