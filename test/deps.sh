@@ -36,6 +36,13 @@ packages=(
 	man-db
 	# --json outputs are validated against json-schema/ (t/150_json.pl)
 	python3-jsonschema
+	# make deb (test/deb.sh): debhelper, dpkg-buildpackage and the
+	# build-essential set it requires, and pg_buildext's debhelper support;
+	# the other build dependencies of debian/control.in are above
+	build-essential
+	debhelper
+	dpkg-dev
+	postgresql-server-dev-all
 	"$@"
 )
 
