@@ -120,7 +120,8 @@ static const CommandInfo commands[] = {
 		"by one outside a transaction, then the run goes on.\n"
 		"\n"
 		"TARGET is head (the default; an error if there are several heads), heads,\n"
-		"a revision id or unique prefix, +N (the next N revisions) or LABEL@head.\n"
+		"current, a revision id or unique prefix, +N (the next N revisions) or\n"
+		"LABEL@head.\n"
 		"\n"
 		"With --sql nothing connects: the output is a script for\n"
 		"\"psql -v ON_ERROR_STOP=1 -f FILE\" that registers every file and calls\n"
@@ -151,7 +152,8 @@ static const CommandInfo commands[] = {
 		"revert applied revisions down to TARGET",
 		"Reverts, children before parents, every applied revision that is not an\n"
 		"ancestor of TARGET, in one transaction.  TARGET is a revision id or unique\n"
-		"prefix, -N (the last N revisions), LABEL@head, or base (revert everything).\n"
+		"prefix, -N (the last N revisions), LABEL@head, current (revert nothing but\n"
+		"a half-done revision), or base (revert everything).\n"
 		"\n"
 		"      --commit-each         commit after each revision\n"
 		"      --dry-run             run the down scripts, then roll everything back\n"
@@ -234,9 +236,10 @@ static const CommandInfo commands[] = {
 	{"show", CMD_SHOW, 1, 1, OPT_CONN | OPT_OFFLINE,
 		"REV [OPTION]...",
 		"show one revision: file, parents, state, scripts",
-		"Shows a revision, named by id, unique prefix, head, current or\n"
-		"label@head: its file, parents, children, labels, state in the database,\n"
-		"checksums and its scripts.\n"
+		"Shows a revision, named by id, unique prefix, head, heads (the one head),\n"
+		"current, +N (the last revision \"up +N\" would apply), -N (the last one\n"
+		"\"down -N\" would revert) or label@head: its file, parents, children,\n"
+		"labels, state in the database, checksums and its scripts.\n"
 		"\n"
 		"      --offline             read the folder only, do not connect\n"},
 	{"stamp", CMD_STAMP, 1, 1, OPT_CONN | OPT_CONFIRM | OPT_VERBOSE,

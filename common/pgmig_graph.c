@@ -500,9 +500,33 @@ parse_relative(const char *s, char sign)
 }
 
 /*
+ * "+N" or "-N" as one revision: the last that "up +N" would apply, or the
+ * last that "down -N" would revert.  -1 (and *err) if there is none.
+ */
+static int
+resolve_relative(const PgmigGraph *g, const char *target, PgmigError *err)
+{
+	bool		revert = target[0] == '-';
+	PgmigPlan	plan;
+	int			result = -1;
+
+	if (!pgmig_graph_plan(g, target, revert, &plan, err))
+		return -1;
+	if (plan.nsteps > 0)
+		result = plan.steps[plan.nsteps - 1];
+	else
+		pgmig_set_error(err, PGMIG_ERR_UNDEFINED, NULL, NULL,
+						revert ? "no revision is applied" : "no revision is pending");
+	pfree(plan.steps);
+	return result;
+}
+
+/*
  * The one revision a target names, for commands that show one: an id or a
- * unique prefix, "head" (the one head), "current" (the one applied head),
- * or "label@head".  -1 (and *err) if it names none, or several.
+ * unique prefix, "head" or "heads" (the one head), "current" (the one
+ * applied head), "+N" (the Nth pending: the last "up +N" applies), "-N"
+ * (the Nth applied from the top: the last "down -N" reverts), or
+ * "label@head".  -1 (and *err) if it names none, or several.
  */
 int
 pgmig_graph_resolve(const PgmigGraph *g, const char *target, PgmigError *err)
@@ -542,12 +566,17 @@ pgmig_graph_resolve(const PgmigGraph *g, const char *target, PgmigError *err)
 		pfree(label);
 		return result;
 	}
-	if (strcmp(target, "heads") == 0 || strcmp(target, "base") == 0 ||
-		parse_relative(target, '+') >= 0 || parse_relative(target, '-') >= 0)
+	if (strcmp(target, "heads") == 0)
+		return pgmig_graph_resolve(g, "head", err);
+	if (parse_relative(target, '+') > 0 || parse_relative(target, '-') > 0)
+		return resolve_relative(g, target, err);
+	if (strcmp(target, "base") == 0 ||
+		parse_relative(target, '+') == 0 || parse_relative(target, '-') == 0)
 	{
-		pgmig_set_error(err, PGMIG_ERR_TARGET, NULL,
-						"Name one revision: an id, a prefix of it, head, current or label@head.",
-						"target \"%s\" does not name one revision", target);
+		pgmig_set_error(err, PGMIG_ERR_TARGET,
+						"It stands for no revision: the schema before the first one, or the one there is now.",
+						"Name one revision: an id, a prefix of it, head, heads, current, +N, -N or label@head.",
+						"target \"%s\" does not name a revision", target);
 		return -1;
 	}
 	return pgmig_graph_find(g, target, err);
@@ -645,6 +674,17 @@ want_target(const PgmigGraph *g, const char *target, bool revert,
 	}
 	if (strcmp(target, "base") == 0)
 		return true;			/* nothing wanted */
+	if (strcmp(target, "current") == 0)
+	{
+		int		   *current;
+		int			ncurrent = pgmig_graph_current(g, &current);
+
+		/* what is applied stays: the current revisions and their ancestors */
+		for (i = 0; i < ncurrent; i++)
+			mark_ancestors(g, current[i], want);
+		pfree(current);
+		return true;
+	}
 	if ((rel = parse_relative(target, '+')) >= 0 ||
 		(rel = parse_relative(target, '-')) >= 0)
 		return want_relative(g, target, rel, revert, want, limit, err);
