@@ -265,11 +265,15 @@ up_or_down(const Options *opts, const char *target, bool revert)
 	{
 		open_db(opts, &conn);
 		take_lock(&conn);
+		if (opts->json)
+			json_run_begin(&conn);
 		status = run_plan(&conn, &project, target, revert);
 		/* the standbys have the new schema before the deploy goes on */
 		if (status == EXIT_OK && opts->replicas && !opts->dry_run &&
 			!wait_for_replicas(&conn, opts->replicas))
 			status = error_exit_status;
+		if (status == EXIT_OK && opts->json)
+			print_run_json(&conn, target);
 		disconnect_db(&conn);
 	}
 	free_project(&project);
@@ -300,7 +304,11 @@ run_locked(const Options *opts, const char *target,
 	prepare(opts, &project);
 	open_db(opts, &conn);
 	take_lock(&conn);
+	if (opts->json && fn == run_redo)
+		json_run_begin(&conn);
 	status = fn(&conn, &project, target);
+	if (status == EXIT_OK && opts->json && fn == run_redo)
+		print_run_json(&conn, target);
 	disconnect_db(&conn);
 	free_project(&project);
 	return status;
@@ -353,6 +361,8 @@ stamp_revision(Conn *c, Project *project, const char *target)
 			info(c->opts, "%s %s", PQgetvalue(res, i, 1), PQgetvalue(res, i, 0));
 		if (PQntuples(res) == 0)
 			info(c->opts, "nothing to stamp");
+		if (c->opts->json)
+			print_stamp_json(c, target, res);
 	}
 	else if (PQtransactionStatus(c->conn) != PQTRANS_IDLE)
 		PQclear(PQexec(c->conn, "ROLLBACK"));
@@ -384,6 +394,8 @@ cmd_stamp(const Options *opts)
 	prepare(opts, &project);
 	open_db(opts, &conn);
 	take_lock(&conn);
+	if (opts->json)
+		json_run_begin(&conn);
 	if (!stamp_revision(&conn, &project, opts->args[0]))
 		fail(&conn);
 	disconnect_db(&conn);

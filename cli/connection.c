@@ -178,6 +178,18 @@ report_error(const PGresult *res, PGconn *conn, const char *context)
 
 	if (res && PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) != NULL)
 	{
+		const char *server_context = PQresultErrorField(res, PG_DIAG_CONTEXT);
+		char	   *contexts = NULL;
+
+		/* for --json: the server's fields, the script's place among them */
+		if (server_context && context)
+			contexts = psprintf("%s\n%s", server_context, context);
+		note_error(PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY),
+				   PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL),
+				   PQresultErrorField(res, PG_DIAG_MESSAGE_HINT),
+				   PQresultErrorField(res, PG_DIAG_SQLSTATE),
+				   contexts ? contexts : server_context ? server_context : context);
+		pg_free(contexts);
 		full = PQresultVerboseErrorMessage(res, PQERRORS_DEFAULT,
 										   PQSHOW_CONTEXT_ALWAYS);
 		msg = full;

@@ -110,7 +110,7 @@ static const CommandInfo commands[] = {
 		"      --privileges          compare owners and grants too\n"
 		"      --shadow-url=URL      the server for the shadow databases\n"
 		"  -v, --verbose             say how long each step took (on stderr)\n"},
-	{"up", CMD_UP, 0, 1, OPT_CONN | OPT_SQL | OPT_DRY_RUN | OPT_COMMIT_EACH | OPT_CONFIRM | OPT_LOCK | OPT_VERBOSE | OPT_FORCE | OPT_REPLICAS,
+	{"up", CMD_UP, 0, 1, OPT_CONN | OPT_SQL | OPT_DRY_RUN | OPT_COMMIT_EACH | OPT_CONFIRM | OPT_LOCK | OPT_VERBOSE | OPT_FORCE | OPT_REPLICAS | OPT_JSON,
 		"[TARGET] [OPTION]...",
 		"apply pending revisions up to TARGET (default: head)",
 		"Registers new and changed migration files with the database, then applies\n"
@@ -137,6 +137,8 @@ static const CommandInfo commands[] = {
 		"      --commit-each         commit after each revision\n"
 		"      --dry-run             run the migrations, then roll everything back\n"
 		"      --sql                 print the SQL for psql instead of connecting\n"
+		"      --json                print what was run as JSON on stdout\n"
+		"                            (json-schema/run.json; progress goes to stderr)\n"
 		"      --confirm             confirm a run on a production database\n"
 		"                            (also PGMIG_CONFIRM=yes)\n"
 		"      --force               accept applied files that were edited since: their\n"
@@ -147,7 +149,7 @@ static const CommandInfo commands[] = {
 		"                            comma-separated) have replayed the run\n"
 		LOCK_HELP
 		"  -v, --verbose             list the files registered (new, updated)\n"},
-	{"down", CMD_DOWN, 1, 1, OPT_CONN | OPT_SQL | OPT_DRY_RUN | OPT_COMMIT_EACH | OPT_CONFIRM | OPT_LOCK | OPT_VERBOSE,
+	{"down", CMD_DOWN, 1, 1, OPT_CONN | OPT_SQL | OPT_DRY_RUN | OPT_COMMIT_EACH | OPT_CONFIRM | OPT_LOCK | OPT_VERBOSE | OPT_JSON,
 		"TARGET [OPTION]...",
 		"revert applied revisions down to TARGET",
 		"Reverts, children before parents, every applied revision that is not an\n"
@@ -158,10 +160,11 @@ static const CommandInfo commands[] = {
 		"      --commit-each         commit after each revision\n"
 		"      --dry-run             run the down scripts, then roll everything back\n"
 		"      --sql                 print the SQL for psql instead of connecting\n"
+		"      --json                print what was run as JSON (json-schema/run.json)\n"
 		"      --confirm             confirm a run on a production database\n"
 		LOCK_HELP
 		"  -v, --verbose             list the files registered (new, updated)\n"},
-	{"redo", CMD_REDO, 0, 1, OPT_CONN | OPT_DRY_RUN | OPT_CONFIRM | OPT_LOCK | OPT_VERBOSE,
+	{"redo", CMD_REDO, 0, 1, OPT_CONN | OPT_DRY_RUN | OPT_CONFIRM | OPT_LOCK | OPT_VERBOSE | OPT_JSON,
 		"[TARGET] [OPTION]...",
 		"revert to TARGET (default: -1), then apply the same revisions again",
 		"Reverts the revisions that \"pgmig down TARGET\" would revert and applies\n"
@@ -175,10 +178,11 @@ static const CommandInfo commands[] = {
 		"cannot be checked in advance.\n"
 		"\n"
 		"      --dry-run             check, run it, then roll everything back\n"
+		"      --json                print what was run as JSON (json-schema/run.json)\n"
 		"      --confirm             confirm a run on a production database\n"
 		LOCK_HELP
 		"  -v, --verbose             list the files registered and the check's results\n"},
-	{"verify", CMD_VERIFY, 0, 1, OPT_CONN | OPT_LOCK | OPT_VERBOSE,
+	{"verify", CMD_VERIFY, 0, 1, OPT_CONN | OPT_LOCK | OPT_VERBOSE | OPT_JSON,
 		"[TARGET] [OPTION]...",
 		"prove the down scripts of pending revisions, changing nothing",
 		"Registers the migration files as \"pgmig up\" does, then, for each pending\n"
@@ -196,6 +200,7 @@ static const CommandInfo commands[] = {
 		"TARGET is as for \"pgmig up\"; the default, heads, checks every\n"
 		"pending revision.\n"
 		"\n"
+		"      --json                print the results as JSON (json-schema/verify.json)\n"
 		LOCK_HELP
 		"  -v, --verbose             list the files registered (new, updated)\n"},
 	{"status", CMD_STATUS, 0, 0, OPT_CONN | OPT_JSON,
@@ -233,7 +238,7 @@ static const CommandInfo commands[] = {
 		"                            its audit log (applies, reverts, failures)\n"
 		"      --json                print JSON instead\n"
 		"      --offline             read the folder only, do not connect\n"},
-	{"show", CMD_SHOW, 1, 1, OPT_CONN | OPT_OFFLINE,
+	{"show", CMD_SHOW, 1, 1, OPT_CONN | OPT_OFFLINE | OPT_JSON,
 		"REV [OPTION]...",
 		"show one revision: file, parents, state, scripts",
 		"Shows a revision, named by id, unique prefix, head, heads (the one head),\n"
@@ -241,14 +246,16 @@ static const CommandInfo commands[] = {
 		"\"down -N\" would revert) or label@head: its file, parents, children,\n"
 		"labels, state in the database, checksums and its scripts.\n"
 		"\n"
+		"      --json                print JSON instead (json-schema/show.json)\n"
 		"      --offline             read the folder only, do not connect\n"},
-	{"stamp", CMD_STAMP, 1, 1, OPT_CONN | OPT_CONFIRM | OPT_VERBOSE,
+	{"stamp", CMD_STAMP, 1, 1, OPT_CONN | OPT_CONFIRM | OPT_VERBOSE | OPT_JSON,
 		"REV [OPTION]...",
 		"mark the database as being at REV without running scripts",
 		"Registers the files, then records REV and its ancestors as applied (or,\n"
 		"for base, forgets applied revisions) without running any script.\n"
 		"\n"
 		"      --confirm             confirm on a production database\n"
+		"      --json                print what was marked as JSON (json-schema/stamp.json)\n"
 		"  -v, --verbose             list the files registered (new, updated)\n"},
 	{"import", CMD_IMPORT, 0, 0, OPT_CONN | OPT_CONFIRM | OPT_VERBOSE | OPT_DROP,
 		"[OPTION]...",
@@ -272,7 +279,7 @@ static const CommandInfo commands[] = {
 		"\n"
 		"  -m, --message=MESSAGE     description; it becomes the file's slug\n"
 		"  -r, --revision=REV        a revision to join (repeat it)\n"},
-	{"check", CMD_CHECK, 0, 0, OPT_CONN | OPT_OFFLINE | OPT_DRIFT,
+	{"check", CMD_CHECK, 0, 0, OPT_CONN | OPT_OFFLINE | OPT_DRIFT | OPT_JSON,
 		"[OPTION]...",
 		"validate the folder and its agreement with the database",
 		"Parses every file, scans its scripts as the server will (unterminated\n"
@@ -284,6 +291,7 @@ static const CommandInfo commands[] = {
 		"\n"
 		"      --drift               also list the objects of the schema changed outside\n"
 		"                            migrations since the last run (a problem too)\n"
+		"      --json                print what was found as JSON (json-schema/check.json)\n"
 		"      --offline             read the folder only, do not connect\n"},
 	{"help", CMD_HELP, 0, 1, 0,
 		"[COMMAND]",
@@ -392,6 +400,9 @@ usage(void)
 		   "server for shadow databases) besides \"dir = PATH\".\n");
 	printf("\nExit status: 0 success, 1 error, 2 usage error; \"diff\" exits 0 for no\n"
 		   "difference, 1 for differences and 2 for any error.\n");
+	printf("With --json a command prints one JSON document on stdout: its report or,\n"
+		   "if it fails, the error (message, detail, hint, SQLSTATE, revision, file,\n"
+		   "line); the schemas are in json-schema/.\n");
 	printf("\n%s home page: <%s>\n", PGMIG_PACKAGE_NAME, PGMIG_PACKAGE_URL);
 }
 

@@ -527,6 +527,8 @@ check_usage(Options *opts, int seen)
 						option_name(bit), cmd->name);
 	check_autogen_usage(opts, seen);
 
+	if (opts->sql && opts->json)
+		usage_error(opts, "--sql and --json cannot be used together");
 	if (opts->sql && opts->dry_run)
 		usage_error(opts, "--sql and --dry-run cannot be used together");
 	if (opts->dry_run && opts->commit_each)
@@ -567,6 +569,8 @@ parse_arguments(int argc, char **argv, Options *opts)
 		exit(EXIT_OK);
 	}
 	check_usage(opts, seen);
+	if (opts->json)
+		json_start();
 
 	/* the seeds' variable confirms as PGMIG_CONFIRM does */
 	if (env_yes("PGMIG_CONFIRM") || env_yes("CONFIRM_PRODUCTION_MIGRATION"))

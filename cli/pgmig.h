@@ -59,11 +59,31 @@
 #define pgmig_log_part(part, ...) \
 	do { fprintf(stderr, "%s: %s: ", progname, (part)); \
 		 fprintf(stderr, __VA_ARGS__); fputc('\n', stderr); } while (0)
-#define pg_log_error_detail(...) pgmig_log_part("detail", __VA_ARGS__)
-#define pg_log_error_hint(...) pgmig_log_part("hint", __VA_ARGS__)
 #define pg_log_warning_detail(...) pgmig_log_part("detail", __VA_ARGS__)
 #define pg_log_warning_hint(...) pgmig_log_part("hint", __VA_ARGS__)
 #endif
+
+/*
+ * Every error the client reports goes through log_error_part (report.c),
+ * which prints it as pg_log_error and its friends do and, under --json,
+ * keeps the first one for the error document that a failed run prints on
+ * stdout.
+ */
+typedef enum ErrorPart
+{
+	ERROR_PRIMARY,
+	ERROR_DETAIL,
+	ERROR_HINT
+} ErrorPart;
+
+extern void log_error_part(ErrorPart part, const char *fmt,...) pg_attribute_printf(2, 3);
+
+#undef pg_log_error
+#undef pg_log_error_detail
+#undef pg_log_error_hint
+#define pg_log_error(...) log_error_part(ERROR_PRIMARY, __VA_ARGS__)
+#define pg_log_error_detail(...) log_error_part(ERROR_DETAIL, __VA_ARGS__)
+#define pg_log_error_hint(...) log_error_part(ERROR_HINT, __VA_ARGS__)
 
 /*
  * pg_fatal exits with error_exit_status, which "pgmig diff" sets to 2 so
@@ -565,6 +585,22 @@ extern int	cmd_new_autogenerate(const Options *opts);
 /* newrev.c */
 extern bool write_revisions(Autogen *ag);
 
+/* report.c */
+extern void json_start(void);
+extern FILE *progress_stream(void);
+extern void note_error(const char *message, const char *detail,
+					   const char *hint, const char *sqlstate,
+					   const char *context);
+extern void json_print(PQExpBuffer buf);
+extern void report_step(const Step *step, double ms, int nstatements);
+extern void report_steps_end(bool committed);
+extern void report_steps_drop(void);
+extern void json_append_steps(PQExpBuffer buf);
+extern void json_append_current(PQExpBuffer buf, Conn *c);
+extern void json_run_begin(Conn *c);
+extern void print_run_json(Conn *c, const char *target);
+extern void print_stamp_json(Conn *c, const char *target, const PGresult *res);
+
 /* output.c */
 extern const char *shown(const char *text);
 extern void report_statement_error(const char *message, const char *detail,
@@ -572,6 +608,8 @@ extern void report_statement_error(const char *message, const char *detail,
 extern void report_pgmig_error(PgmigError *err);
 extern void json_string(PQExpBuffer buf, const char *s);
 extern void json_key(PQExpBuffer buf, bool *first, const char *key);
+extern void json_open_document(PQExpBuffer buf, bool *first,
+							   const char *command, const char *target);
 extern void json_bool(PQExpBuffer buf, bool *first, const char *key,
 					  bool value);
 extern void json_int(PQExpBuffer buf, bool *first, const char *key, int value);

@@ -47,8 +47,8 @@ flush_lines(void)
 {
 	if (done_lines.data == NULL)
 		return;
-	fputs(done_lines.data, stdout);
-	fflush(stdout);
+	fputs(done_lines.data, progress_stream());
+	fflush(progress_stream());
 	resetPQExpBuffer(&done_lines);
 }
 
@@ -99,10 +99,14 @@ end_tx(Run *run)
 	if (ok && !run->rollback)
 		run->ncommitted = run->nrun;
 	if (ok)
+	{
 		flush_lines();
+		report_steps_end(!run->rollback);
+	}
 	else
 	{
 		drop_lines();
+		report_steps_drop();
 		run->nrun = run->ncommitted;
 	}
 	return ok;
@@ -120,6 +124,7 @@ abort_tx(Run *run)
 	PQclear(res);
 	run->in_tx = false;
 	drop_lines();
+	report_steps_drop();
 	run->nrun = run->ncommitted;
 }
 
@@ -287,6 +292,7 @@ run_chunk(Run *run, Step *steps, int k)
 		}
 		progress(run, &steps[j], PQgetvalue(res, j, 2),
 				 run->rollback ? "dry run" : NULL);
+		report_step(&steps[j], strtod(PQgetvalue(res, j, 2), NULL), -1);
 		run->nrun++;
 	}
 	PQclear(res);
@@ -346,6 +352,8 @@ run_steps(Run *run, Step *steps, int n)
 			snprintf(count, sizeof(count), "no transaction, %d statement%s",
 					 nstatements, nstatements == 1 ? "" : "s");
 			progress(run, &steps[i], msbuf, count);
+			report_step(&steps[i], ms, nstatements);
+			report_steps_end(true);
 			run->nrun++;
 			run->ncommitted = run->nrun;
 			i++;
