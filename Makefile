@@ -2,7 +2,7 @@
 #
 #   make            build the extension and the client
 #   make install    install both (the client also lands on the PATH, with
-#                   its manual page and bash completion)
+#                   its manual page and bash and zsh completions)
 #   make uninstall  remove what "make install" put down, the PATH link too
 #   make test       install missing packages, build, install, run every suite
 #                   on throwaway PostgreSQL instances (run as root or as a
@@ -25,10 +25,11 @@ PGMIG_VERSION := $(shell sed -n "s/^default_version = '\(.*\)'/\1/p" extension/p
 # Where "make install" links the client so that it is on the PATH
 # (Debian keeps PostgreSQL's own bindir off it).
 PATH_BINDIR ?= /usr/local/bin
-# Where the manual page and the bash completion go, where man(1) and
-# bash-completion look by default.
+# Where the manual page and the bash and zsh completions go, where man(1),
+# bash-completion and zsh's fpath look by default.
 MANDIR ?= /usr/local/share/man
 BASHCOMPDIR ?= /usr/local/share/bash-completion/completions
+ZSHCOMPDIR ?= /usr/local/share/zsh/site-functions
 
 # Where "make deb" copies the tree to build it and leaves the packages.
 DEBDIR ?= build/deb
@@ -55,9 +56,10 @@ ifneq ($(HAVE_CLI),)
 	$(MAKE) -C cli install
 	mkdir -p '$(DESTDIR)$(PATH_BINDIR)'
 	ln -sf '$(shell $(PG_CONFIG) --bindir)/pgmig' '$(DESTDIR)$(PATH_BINDIR)/pgmig'
-	mkdir -p '$(DESTDIR)$(MANDIR)/man1' '$(DESTDIR)$(BASHCOMPDIR)'
+	mkdir -p '$(DESTDIR)$(MANDIR)/man1' '$(DESTDIR)$(BASHCOMPDIR)' '$(DESTDIR)$(ZSHCOMPDIR)'
 	cp cli/pgmig.1 '$(DESTDIR)$(MANDIR)/man1/pgmig.1'
 	cp cli/pgmig.bash '$(DESTDIR)$(BASHCOMPDIR)/pgmig'
+	cp cli/_pgmig '$(DESTDIR)$(ZSHCOMPDIR)/_pgmig'
 endif
 
 # The link goes only if it is ours: another pgmig on the PATH stays.
@@ -68,7 +70,8 @@ ifneq ($(HAVE_CLI),)
 	if [ "$$(readlink '$(DESTDIR)$(PATH_BINDIR)/pgmig')" = '$(shell $(PG_CONFIG) --bindir)/pgmig' ]; then \
 		rm -f '$(DESTDIR)$(PATH_BINDIR)/pgmig'; \
 	fi
-	rm -f '$(DESTDIR)$(MANDIR)/man1/pgmig.1' '$(DESTDIR)$(BASHCOMPDIR)/pgmig'
+	rm -f '$(DESTDIR)$(MANDIR)/man1/pgmig.1' '$(DESTDIR)$(BASHCOMPDIR)/pgmig' \
+		'$(DESTDIR)$(ZSHCOMPDIR)/_pgmig'
 endif
 
 installcheck:

@@ -43,6 +43,8 @@ packages=(
 	debhelper
 	dpkg-dev
 	postgresql-server-dev-all
+	# the zsh completion is run by zsh's completion system (t/140_manual.pl)
+	zsh
 	"$@"
 )
 

@@ -190,9 +190,9 @@ say "make uninstall removes everything make install put down"
 for d in sql expected test examples; do
 	if [ -d "$d" ]; then cp -r "$d" "$stage/"; fi
 done
-# the man page and the completion, which TAP tests read
+# the man page and the completions, which TAP tests read
 mkdir -p "$stage/cli"
-cp cli/pgmig.1 cli/pgmig.bash "$stage/cli/"
+cp cli/pgmig.1 cli/pgmig.bash cli/_pgmig "$stage/cli/"
 # the schemas of the --json outputs
 cp -r json-schema "$stage/"
 rm -rf "$stage/test/tmp_check"		# a developer's leftovers, if any
