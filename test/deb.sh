@@ -227,6 +227,8 @@ else
 fi
 check "bash-completion's file completes pgmig" \
 	grep -q ' pgmig$' <(bash -c '. /usr/share/bash-completion/completions/pgmig && complete -p pgmig')
+check "zsh's fpath has the completion _pgmig" \
+	grep -qx /usr/share/zsh/vendor-completions/_pgmig <(zsh -fc 'print -l ${^fpath}/_pgmig(N)')
 
 # ---------------------------------------------------------------------------
 # Remove.
