@@ -312,7 +312,12 @@ shadow_create(const char *what, const Options *opts, Conn *c)
 		return false;
 	}
 	PQclear(res);
-	if (CancelRequested || !connect_shadow(s->name, opts, c))
+	if (CancelRequested)
+	{
+		pg_log_error("canceled");
+		return false;
+	}
+	if (!connect_shadow(s->name, opts, c))
 		return false;
 	s->conn = c;
 	SetCancelConn(c->conn);
