@@ -43,6 +43,8 @@ packages=(
 	debhelper
 	dpkg-dev
 	postgresql-server-dev-all
+	# pgmig through a connection pooler (t/175_pgbouncer.pl)
+	pgbouncer
 	"$@"
 )
 
