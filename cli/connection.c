@@ -456,7 +456,10 @@ handshake(Conn *c, bool create)
 
 /*
  * Session settings from the command line: pgmig.confirm (--confirm) and
- * the lock settings (--lock-timeout, --lock-retries).  False on error.
+ * the lock settings (--lock-timeout, --lock-retries).  Each is set only in
+ * the server process that handshake saw: behind a pooler that shares
+ * server sessions (pooler.c), another client's must not get them.  False
+ * (reported) on error.
  */
 bool
 set_session_options(Conn *c)
@@ -466,18 +469,30 @@ set_session_options(Conn *c)
 		{"pgmig.lock_timeout", c->opts->lock_timeout},
 		{"pgmig.lock_retries", c->opts->lock_retries}
 	};
+	char		pid[16];
 	int			i;
 
+	Assert(c->server_pid != 0);
+	snprintf(pid, sizeof(pid), "%d", c->server_pid);
 	for (i = 0; i < (int) lengthof(settings); i++)
 	{
+		const char *values[3] = {settings[i][0], settings[i][1], pid};
 		PGresult   *res;
 
 		if (settings[i][1] == NULL)
 			continue;
-		res = query(c, "SELECT pg_catalog.set_config($1, $2, false)", 2,
-					settings[i]);
+		res = query(c, "SELECT p, CASE WHEN p OPERATOR(pg_catalog.=) $3::pg_catalog.int4"
+					" THEN pg_catalog.set_config($1, $2, false) END"
+					" FROM pg_catalog.pg_backend_pid() p",
+					3, values);
 		if (res == NULL)
 			return false;
+		if (strcmp(PQgetvalue(res, 0, 0), pid) != 0)
+		{
+			report_session_moved(c, atoi(PQgetvalue(res, 0, 0)));
+			PQclear(res);
+			return false;
+		}
 		PQclear(res);
 	}
 	return true;
@@ -519,6 +534,7 @@ take_lock(Conn *c)
 	long		delay_us = 20000;
 	bool		told = false;
 
+	Assert(c->server_pid != 0);
 	lock_keys(key1, key2, sizeof(key1));
 	snprintf(pid, sizeof(pid), "%d", c->server_pid);
 	for (;;)
@@ -539,7 +555,7 @@ take_lock(Conn *c)
 		}
 		if (strcmp(PQgetvalue(res, 0, 2), pid) != 0)
 		{
-			report_session_moved(c, atoi(PQgetvalue(res, 0, 2)), false);
+			report_session_moved(c, atoi(PQgetvalue(res, 0, 2)));
 			PQclear(res);
 			disconnect_db(c);
 			exit(error_exit_status);

@@ -450,7 +450,7 @@ extern bool wait_for_replicas(Conn *c, const char *names);
 
 /* pooler.c */
 extern bool require_session(Conn *c);
-extern void report_session_moved(Conn *c, int now, bool started);
+extern void report_session_moved(Conn *c, int now);
 extern bool begin_tx(Conn *c);
 
 /* conninfo.c */

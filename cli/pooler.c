@@ -27,9 +27,10 @@
  * one's; on a busy pool, where others release sessions in between, this
  * connection tends to move instead.  The probe proves transaction pooling
  * when it sees either; it cannot prove session pooling.  So behind a
- * pooler take_lock only ever tries the lock in the server process seen
- * here, and every transaction of the run starts by asking for it in the
- * same round trip (begin_tx): a run that moved stops there.
+ * pooler the session settings are set and the lock is tried only in the
+ * server process seen here, and every transaction of the run starts by
+ * asking for it in the same round trip (begin_tx): a run that moved stops
+ * there.
  *
  *-------------------------------------------------------------------------
  */
@@ -110,17 +111,17 @@ report_transaction_pooling(Conn *c, const char *how, const char *after)
 }
 
 /*
- * Report that this connection moved to server process "now"; "started"
- * if the run had begun.
+ * Report that this connection moved to server process "now": a run that
+ * holds the lock has begun.
  */
 void
-report_session_moved(Conn *c, int now, bool started)
+report_session_moved(Conn *c, int now)
 {
 	char	   *how = psprintf("This connection was served by server process %d, then by %d",
 							   c->server_pid, now);
 
-	report_transaction_pooling(c, how, started ?
-							   "The run stopped before its next transaction." :
+	report_transaction_pooling(c, how, c->locked ?
+							   "The run stopped there; what it had committed stays." :
 							   "Nothing was done.");
 	pfree(how);
 }
@@ -157,7 +158,7 @@ require_session(Conn *c)
 	}
 	if (again != c->server_pid)
 	{
-		report_session_moved(c, again, false);
+		report_session_moved(c, again);
 		return false;
 	}
 	return true;
@@ -190,6 +191,6 @@ begin_tx(Conn *c)
 	if (pid == c->server_pid)
 		return true;
 	PQclear(PQexec(c->conn, "ROLLBACK"));
-	report_session_moved(c, pid, true);
+	report_session_moved(c, pid);
 	return false;
 }

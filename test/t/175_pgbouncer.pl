@@ -6,8 +6,11 @@
 # no-transaction revision and concurrent runs included; through "tx" and
 # "st" the commands that change the database refuse before doing anything
 # (the catalog, the schema, the locks and the settings of the server
-# sessions unchanged), and the read-only ones work.  A direct connection
-# is never taken for a pooler: it makes no probe connection.
+# sessions unchanged), and the read-only ones work.  A second PgBouncer
+# hands out its server sessions in turn (server_round_robin), which the
+# probe cannot see: the guards of the settings and the lock refuse it all
+# the same.  A direct connection is never taken for a pooler: it makes no
+# probe connection.
 use strict;
 use warnings;
 
@@ -29,17 +32,21 @@ $node->safe_psql('pooled', 'CREATE EXTENSION pgmig');
 
 # PgBouncer on a Unix socket in a folder of its own, so that its port
 # cannot collide with anything; the node trusts local connections.
+# Returns where pgmig and psql reach it, as they reach a node.
 my $user = getpwuid($>);
-my $bdir = PostgreSQL::Test::Utils::tempdir('pgbouncer');
-my $bport = PostgreSQL::Test::Cluster::get_free_port();
 my $server = 'host=' . $node->host . ' port=' . $node->port;
-write_file("$bdir/userlist.txt", qq{"$user" ""\n});
-write_file("$bdir/pgbouncer.ini", <<"EOF");
-[databases]
-sess = $server dbname=postgres pool_mode=session
-tx = $server dbname=pooled pool_mode=transaction
-st = $server dbname=pooled pool_mode=statement
+my @bouncers;
+END { local $?; $_->kill_kill foreach @bouncers; }
 
+sub start_pgbouncer
+{
+	my ($name, $databases, $settings) = @_;
+	my $bdir = PostgreSQL::Test::Utils::tempdir($name);
+	my $bport = PostgreSQL::Test::Cluster::get_free_port();
+	write_file("$bdir/userlist.txt", qq{"$user" ""\n});
+	write_file("$bdir/pgbouncer.ini", <<"EOF");
+[databases]
+$databases
 [pgbouncer]
 listen_addr =
 listen_port = $bport
@@ -49,33 +56,40 @@ auth_file = $bdir/userlist.txt
 logfile = $bdir/pgbouncer.log
 pidfile = $bdir/pgbouncer.pid
 max_client_conn = 100
-default_pool_size = 20
+$settings
 EOF
-my ($bout, $berr) = ('', '');
-my $bouncer = IPC::Run::start([ $pgbouncer, "$bdir/pgbouncer.ini" ], '>', \$bout, '2>', \$berr);
-my $socket = "$bdir/.s.PGSQL.$bport";
-for (my $i = 0; $i < 10 * $PostgreSQL::Test::Utils::timeout_default && !-S $socket; $i++)
-{
-	select(undef, undef, undef, 0.1);
+	my ($out, $err) = ('', '');
+	push @bouncers, IPC::Run::start([ $pgbouncer, "$bdir/pgbouncer.ini" ], '>', \$out, '2>', \$err);
+	my $socket = "$bdir/.s.PGSQL.$bport";
+	for (my $i = 0; $i < 10 * $PostgreSQL::Test::Utils::timeout_default && !-S $socket; $i++)
+	{
+		select(undef, undef, undef, 0.1);
+	}
+	-S $socket or BAIL_OUT("PgBouncer did not start: $err");
+	return Pooler->new(host => $bdir, port => $bport, log => "$bdir/pgbouncer.log");
 }
--S $socket or BAIL_OUT("PgBouncer did not start: $berr");
-END { local $?; $bouncer->kill_kill if $bouncer; }
 
-# pgmig and psql reach the pooler's entries the way they reach a node.
 {
 	package Pooler;
 	sub new { my ($class, %a) = @_; return bless {%a}, $class; }
 	sub host { return $_[0]{host}; }
 	sub port { return $_[0]{port}; }
+	sub log { return $_[0]{log}; }
 }
-my $pooler = Pooler->new(host => $bdir, port => $bport);
 
-# pgmig through entry "db" of the pooler; pgmig_start's likewise.
+my $pooler = start_pgbouncer('pgbouncer', <<"EOF", 'default_pool_size = 20');
+sess = $server dbname=postgres pool_mode=session
+tx = $server dbname=pooled pool_mode=transaction
+st = $server dbname=pooled pool_mode=statement
+EOF
+
+# pgmig through entry "db" of a pooler (the one above unless "via" names
+# another); pgmig_ok's and pgmig_start's likewise.
 sub via
 {
 	my ($db, $dir, $args, %opts) = @_;
 	local $ENV{PGDATABASE} = $db;
-	return pgmig($pooler, $dir, $args, %opts);
+	return pgmig($opts{via} // $pooler, $dir, $args);
 }
 
 sub via_ok
@@ -92,12 +106,13 @@ sub via_start
 	return pgmig_start($pooler, $dir, $args);
 }
 
-# One value read through entry "db" of the pooler.
+# One value read through entry "db" of a pooler.
 sub pooled_value
 {
-	my ($db, $sql) = @_;
+	my ($db, $sql, $via) = @_;
 	my ($out, $err) = ('', '');
-	IPC::Run::run([ 'psql', '-XAtq', '-h', $bdir, '-p', $bport, '-d', $db, '-c', $sql ],
+	$via //= $pooler;
+	IPC::Run::run([ 'psql', '-XAtq', '-h', $via->host, '-p', $via->port, '-d', $db, '-c', $sql ],
 		'>', \$out, '2>', \$err) or die "psql through $db: $err";
 	chomp $out;
 	return $out;
@@ -117,10 +132,10 @@ is(scalar(@conns), 1, 'direct: one connection, no probe for a pooler');
 pgmig_ok($node, $dir, [ 'down', 'base' ], qr/^reverted 001 /, 'direct: down base');
 
 # --- session pooling: as directly
-$offset = -s "$bdir/pgbouncer.log";
+$offset = -s $pooler->log;
 via_ok('sess', $dir, ['up'],
 	qr/^applied 001 .*\napplied 002 .*no transaction, 1 statement.*\napplied 003 /s, 'session pooling: up');
-@conns = (slurp_file("$bdir/pgbouncer.log", $offset) =~ /login attempt: db=sess /g);
+@conns = (slurp_file($pooler->log, $offset) =~ /login attempt: db=sess /g);
 is(scalar(@conns), 2, 'session pooling: up probes the pooler with a second connection');
 is($node->safe_psql('postgres', 'SELECT string_agg(id, \',\' ORDER BY id) FROM pgmig.schema_migrations'),
 	'001,002,003', 'session pooling: the catalog has the three revisions');
@@ -174,6 +189,12 @@ my $catalog_sql =
   . " || '/' || (SELECT count(*) FROM pg_tables WHERE tablename LIKE 'p_')";
 my $catalog = $node->safe_psql('pooled', $catalog_sql);
 
+# pgmig's settings made in a session (placeholders where the library is
+# not loaded)
+my $set_sql = "SELECT coalesce(CASE WHEN EXISTS (SELECT FROM pg_settings WHERE name = 'pgmig.confirm')"
+  . " THEN (SELECT string_agg(name, ' ') FROM pg_settings WHERE name LIKE 'pgmig.%' AND source = 'session')"
+  . " ELSE concat_ws(' ', current_setting('pgmig.confirm', true), current_setting('pgmig.lock_timeout', true),"
+  . " current_setting('pgmig.lock_retries', true)) END, '')";
 foreach my $db ('tx', 'st')
 {
 	my $mode = $db eq 'tx' ? 'transaction pooling' : 'statement pooling';
@@ -189,8 +210,7 @@ foreach my $db ('tx', 'st')
 	is($node->safe_psql('pooled', $catalog_sql), $catalog, "$mode: the catalog and the schema unchanged");
 	is($node->safe_psql('pooled', "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'"),
 		'0', "$mode: no migration lock left in a pooled server session");
-	is(pooled_value($db, "SELECT coalesce(current_setting('pgmig.confirm', true), '')"),
-		'', "$mode: --confirm did not reach a pooled server session");
+	is(pooled_value($db, $set_sql), '', "$mode: --confirm did not reach a pooled server session");
 
 	# what only reads needs no session of its own
 	via_ok($db, $dir, ['status'], qr/^\[X\] 001_one\.sql\n\[ \] 002_index\.sql/m, "$mode: status");
@@ -201,4 +221,32 @@ foreach my $db ('tx', 'st')
 	is($node->safe_psql('pooled', $catalog_sql), $catalog, "$mode: the reads changed nothing");
 }
 
+# The probe proves sharing, never its absence.  PgBouncer with
+# server_round_robin hands out its server sessions in turn: with three,
+# the probe's connection gets none of this one's, and this one asks again
+# in the session it had first; its next statement lands in another.  The
+# settings and the lock are tried only in the server process seen first.
+my $rr = start_pgbouncer('pgbouncer_rr', "rr = $server dbname=pooled pool_mode=transaction\n",
+	"default_pool_size = 3\nserver_round_robin = 1");
+foreach my $cmd ([ 'up' ], [ 'up', '--confirm' ], [ 'up', '--lock-timeout=1s', '--lock-retries=2' ])
+{
+	# three server sessions, idle in turn
+	my @warm = map {
+		IPC::Run::start([ 'psql', '-XAtq', '-h', $rr->host, '-p', $rr->port, '-d', 'rr', '-c', 'SELECT pg_sleep(0.2)' ],
+			'>', \my $o, '2>', \my $e)
+	} 1 .. 3;
+	$_->finish foreach @warm;
+	my ($st, $o, $err) = via('rr', $dir, $cmd, via => $rr);
+	is($st, 1, "round robin: @$cmd exits 1");
+	like($err,
+		qr/error: database "rr" is reached through a connection pooler in transaction or statement pooling mode\n.*detail: .*the pooler shares server sessions between clients\. .*Nothing was done\./s,
+		"round robin: @$cmd is refused all the same");
+	is($node->safe_psql('pooled', $catalog_sql), $catalog, "round robin: @$cmd changed nothing");
+	is($node->safe_psql('pooled', "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'"),
+		'0', "round robin: @$cmd left no migration lock in a pooled server session");
+	is(join(',', map { pooled_value('rr', $set_sql, $rr) } 1 .. 3),
+		',,', "round robin: @$cmd set nothing in a pooled server session");
+}
+
 pgmig_done();
+
