@@ -198,7 +198,8 @@ my $set_sql = "SELECT coalesce(CASE WHEN EXISTS (SELECT FROM pg_settings WHERE n
 foreach my $db ('tx', 'st')
 {
 	my $mode = $db eq 'tx' ? 'transaction pooling' : 'statement pooling';
-	foreach my $cmd ([ 'up', '--confirm' ], [ 'down', 'base' ], [ 'stamp', '003' ], ['verify'], ['redo'])
+	foreach my $cmd ([ 'up', '--confirm' ], [ 'down', 'base' ], [ 'stamp', '003' ], ['verify'], ['redo'],
+		['import'], [ 'new', '-m', 'more', '--autogenerate', '--from-database' ])
 	{
 		my ($st, $o, $err) = via($db, $dir, $cmd);
 		is($st, 1, "$mode: @$cmd exits 1");
@@ -208,6 +209,8 @@ foreach my $db ('tx', 'st')
 		is($o, '', "$mode: @$cmd prints nothing on stdout");
 	}
 	is($node->safe_psql('pooled', $catalog_sql), $catalog, "$mode: the catalog and the schema unchanged");
+	my @files = glob("$dir/migrations/*");
+	is(scalar(@files), 5, "$mode: new wrote no file");
 	is($node->safe_psql('pooled', "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'"),
 		'0', "$mode: no migration lock left in a pooled server session");
 	is(pooled_value($db, $set_sql), '', "$mode: --confirm did not reach a pooled server session");
