@@ -38,8 +38,12 @@
 
 #include <sys/select.h>
 
-/* How long the probe waits for a server session of its own, in seconds. */
-#define PROBE_TIMEOUT_S 10
+/*
+ * How long the probe waits for a server session of its own, in seconds:
+ * in transaction mode a pool serves it as soon as any transaction ends; a
+ * pool in session mode with no free session only when a client leaves.
+ */
+#define PROBE_TIMEOUT_S 2
 
 /*
  * The server process of a second connection made with this one's

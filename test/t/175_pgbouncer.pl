@@ -229,8 +229,10 @@ foreach my $db ('tx', 'st')
 # the probe's connection gets none of this one's, and this one asks again
 # in the session it had first; its next statement lands in another.  The
 # settings and the lock are tried only in the server process seen first.
-my $rr = start_pgbouncer('pgbouncer_rr', "rr = $server dbname=pooled pool_mode=transaction\n",
-	"default_pool_size = 3\nserver_round_robin = 1");
+my $rr = start_pgbouncer('pgbouncer_rr', <<"EOF", "default_pool_size = 3\nserver_round_robin = 1");
+rr = $server dbname=pooled pool_mode=transaction
+one = $server dbname=postgres pool_mode=session pool_size=1
+EOF
 foreach my $cmd ([ 'up' ], [ 'up', '--confirm' ], [ 'up', '--lock-timeout=1s', '--lock-retries=2' ])
 {
 	# three server sessions, idle in turn
@@ -250,6 +252,16 @@ foreach my $cmd ([ 'up' ], [ 'up', '--confirm' ], [ 'up', '--lock-timeout=1s', '
 	is(join(',', map { pooled_value('rr', $set_sql, $rr) } 1 .. 3),
 		',,', "round robin: @$cmd set nothing in a pooled server session");
 }
+
+# a session pool of one server session: the probe's connection is not
+# served in time, and the run goes on as in session mode
+write_migration($dir, '006_six.sql', migration('CREATE TABLE p6 (id int);', 'DROP TABLE p6;'));
+{
+	local $ENV{PGDATABASE} = 'one';
+	pgmig_ok($rr, $dir, ['up'], qr/^applied 006 /, 'session pool of one: up');
+}
+is($node->safe_psql('postgres', "SELECT count(*) FROM pgmig.schema_migrations WHERE id = '006'"),
+	'1', 'session pool of one: 006 applied');
 
 pgmig_done();
 
