@@ -43,12 +43,16 @@ prepare(const Options *opts, Project *project)
 		exit(error_exit_status);
 }
 
-/* Connect and check the extension; exits on any error. */
+/*
+ * Connect, check the extension and that the server session is this run's
+ * alone (no transaction pooling); exits on any error.
+ */
 static void
 open_db(const Options *opts, Conn *c)
 {
 	connect_db(opts, c);
-	if (!handshake(c, false) || !set_session_options(c))
+	if (!handshake(c, false) || !require_session(c) ||
+		!set_session_options(c))
 		fail(c);
 }
 
@@ -344,7 +348,7 @@ stamp_revision(Conn *c, Project *project, const char *target)
 
 	memset(&cat, 0, sizeof(cat));
 	memset(&view, 0, sizeof(view));
-	ok = command(c, "BEGIN") &&
+	ok = begin_tx(c) &&
 		read_catalog(c, project, &cat) &&
 		build_view(project, &cat, &view) &&
 		sync_catalog(c, project, &cat);

@@ -270,7 +270,7 @@ import_history(Conn *c, Project *project)
 
 	memset(&cat, 0, sizeof(cat));
 	memset(&t, 0, sizeof(t));
-	ok = command(c, "BEGIN") && read_catalog(c, project, &cat) &&
+	ok = begin_tx(c) && read_catalog(c, project, &cat) &&
 		find_other_tool(c, &t);
 	if (ok && t.tool == NULL)
 	{

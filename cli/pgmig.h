@@ -311,6 +311,8 @@ typedef struct Conn
 	char	   *extschema;		/* quoted schema of the mig_* functions */
 	const Options *opts;
 	bool		locked;			/* holds the session advisory lock */
+	int			server_pid;		/* pg_backend_pid() at handshake */
+	bool		pooled;			/* behind a pooler (pooler.c) */
 } Conn;
 
 /* What a revision is, from its file and the catalog (inspect.c). */
@@ -466,6 +468,11 @@ extern bool import_history(Conn *c, Project *project);
 /* replicas.c */
 extern bool wait_for_replicas(Conn *c, const char *names);
 
+/* pooler.c */
+extern bool require_session(Conn *c);
+extern void report_session_moved(Conn *c, int now);
+extern bool begin_tx(Conn *c);
+
 /* conninfo.c */
 extern char *libpq_conninfo(const char *s);
 extern char *masked_conninfo(const char *s);
@@ -473,6 +480,7 @@ extern bool check_conninfo(const char *given, const char *conninfo);
 
 /* connection.c */
 extern void connect_db(const Options *opts, Conn *c);
+extern PGconn *connect_like(PGconn *conn, const char *dbname);
 extern bool handshake(Conn *c, bool create);
 extern void report_error(const PGresult *res, PGconn *conn,
 						 const char *context);

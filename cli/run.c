@@ -80,7 +80,7 @@ ensure_tx(Run *run)
 {
 	if (run->in_tx)
 		return true;
-	if (!command(run->c, "BEGIN"))
+	if (!begin_tx(run->c))
 		return false;
 	run->in_tx = true;
 	return true;

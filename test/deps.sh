@@ -45,6 +45,8 @@ packages=(
 	postgresql-server-dev-all
 	# the zsh completion is run by zsh's completion system (t/140_manual.pl)
 	zsh
+	# pgmig through a connection pooler (t/175_pgbouncer.pl)
+	pgbouncer
 	"$@"
 )
 
