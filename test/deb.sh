@@ -19,6 +19,8 @@
 # (make test's own install, or a user's) are saved first and put back once
 # the packages are gone, whatever happens in between.
 set -uo pipefail
+# what dpkg, and restore() below, create is for everyone to read
+umask 022
 
 dir=$1
 port=$2
@@ -169,6 +171,20 @@ for f in "${files[@]}"; do
 	fi
 done
 echo "# saved the system's copies of $(find "$saved" ! -type d | wc -l) of the packages' ${#files[@]} files"
+# The modes of the system's directories that hold them, and of their
+# parents: installing and removing must leave them as they are (a /usr
+# left at 0700 would lock every other user out).
+dir_modes() {
+	local f d
+	for f in "${files[@]}"; do
+		d=$(dirname "$f")
+		while [ "$d" != / ]; do
+			[ -d "$d" ] && echo "$d"
+			d=$(dirname "$d")
+		done
+	done | sort -u | while IFS= read -r d; do stat -c '%a %U:%G %n' "$d"; done
+}
+dir_modes >"$dir/modes.before"
 
 # ---------------------------------------------------------------------------
 # Install.  The window in which the system has the packages' files is kept
@@ -247,6 +263,17 @@ for f in "${files[@]}"; do
 done
 ok "$left" "every file of the packages is gone"
 check "the system's own copies of the packages' files are back" restore
+dir_modes >"$dir/modes.after"
+changed=$(diff "$dir/modes.before" "$dir/modes.after" | grep '^<' || true)
+check "the system's directories keep their modes and owners" test -z "$changed"
+if [ -n "$changed" ]; then
+	echo "$changed" | sed 's/^< /# was: /'
+	# put them back, so that one failed check does not break the machine
+	echo "$changed" | while read -r _ mode owner d; do
+		chmod "$mode" "$d"
+		chown "$owner" "$d"
+	done
+fi
 
 echo "DEB-TOTALS passed=$passed failed=$failed"
 [ "$failed" -eq 0 ]
