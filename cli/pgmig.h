@@ -443,6 +443,10 @@ extern char *read_whole_file(const char *path, const char *display, size_t *len)
 extern bool check_other_tool(Conn *c, const Catalog *cat);
 extern bool import_history(Conn *c, Project *project);
 
+/* import_flyway.c */
+extern const char **flyway_match_history(Conn *c, Project *project,
+										 const char *table, int *n);
+
 /* replicas.c */
 extern bool wait_for_replicas(Conn *c, const char *names);
 

@@ -24,6 +24,7 @@
 #include "utils/builtins.h"
 
 #include "pgmig.h"
+#include "pgmig_flyway.h"
 #include "pgmig_version.h"
 
 static SPIPlanPtr plan_upsert = NULL;
@@ -314,12 +315,18 @@ register_files(FunctionCallInfo fcinfo, Datum *names, Datum *contents, int n,
 
 		if (pgmig_split_file(name, &part) != PGMIG_LAYOUT_DBMATE)
 		{
-			/* golang-migrate's or Diesel's: an up file brings the others */
+			/* golang-migrate's, Diesel's or Flyway's: an up file brings the others */
 			char	   *down_name;
 			char	   *meta_name;
 			char	   *down;
 			char	   *meta;
 
+			if (part == PGMIG_PART_REFUSED)
+			{
+				/* Flyway's repeatable files: never skipped, refused */
+				(void) pgmig_flyway_refused(name, &err);
+				mig_report(&err);
+			}
 			if (part != PGMIG_PART_UP)
 			{
 				char	   *up_name = pgmig_split_up_name(name);
