@@ -10,7 +10,9 @@ use strict;
 use warnings;
 
 use Compress::Zlib qw(crc32);
+use File::Basename qw(dirname);
 use File::Path qw(make_path);
+use IPC::Run;
 use PgmigTest;
 use PostgreSQL::Test::Utils;
 use Test::More;
@@ -72,6 +74,28 @@ is($node->safe_psql('fwdb', "SELECT string_agg(id, ' ') FROM pgmig.revisions WHE
 is($node->safe_psql('fwdb', "SELECT indisvalid FROM pg_index WHERE indexrelid = 'f2_id'::regclass"), 't',
 	'the concurrent index was built outside a transaction');
 
+# status names the layout, and its JSON matches its schema
+my $src = $ENV{PGMIG_SRCDIR} // dirname(__FILE__) . '/../..';
+my ($st, $json) = pgmig($node, $fw, [ 'status', '--json', '-d', 'fwdb' ]);
+like($json, qr/"format":\s*"flyway"/, 'status --json: format flyway');
+my ($vout, $verr) = ('', '');
+IPC::Run::run([ '/usr/bin/python3', "$src/test/validate-json.py", "$src/json-schema", 'status.json' ],
+	'<', \$json, '>', \$vout, '2>', \$verr);
+is("$vout$verr", "valid\n", 'status --json: matches json-schema/status.json');
+
+# up --sql: the script registers the undo files and the .conf files too
+$node->safe_psql('postgres', 'CREATE DATABASE fwsql');
+my ($sst, $sql) = pgmig(undef, $fw, [ 'up', '--sql' ], %offline);
+is($sst, 0, 'up --sql: exit 0');
+my $script = write_file("$fw/up.sql", $sql);
+my ($pout, $perr) = ('', '');
+IPC::Run::run([ 'psql', '-X', '-h', $node->host, '-p', $node->port, '-d', 'fwsql', '-v', 'ON_ERROR_STOP=1',
+	'-f', $script ], '<', \'', '>', \$pout, '2>', \$perr);
+is($? >> 8, 0, 'up --sql: the script runs') or diag($perr);
+is($node->safe_psql('fwsql', "SELECT count(*) FILTER (WHERE down_script IS NOT NULL), count(*) FILTER (WHERE NOT transactional) FROM pgmig.revisions"),
+	'8|1', 'up --sql: undo files and the .conf registered');
+unlink $script;
+
 # down: the undo files, newest first; an error names the undo file
 my $err = pgmig_fails($node, $fw, [ 'down', 'base', '-d', 'fwdb' ],
 	qr/down script of revision 1\.1, file "U1\.1__more_tables\.sql" line 2/,
@@ -99,6 +123,17 @@ my $fw_new = new_project('flyway_new');
 write_file("$fw_new/migrations/V1__a.sql", "SELECT 1;\n");
 pgmig_ok(undef, $fw_new, [ 'new', '-m', 'b' ], qr/^created migrations\/V2__b\.sql\n/,
 	'new: after V1 comes V2');
+
+# a Maven or Gradle project: Flyway's folder is found, init names it
+my $maven = PostgreSQL::Test::Utils::tempdir('flyway_maven');
+make_path("$maven/src/main/resources/db/migration", "$maven/src/main/java");
+write_file("$maven/src/main/resources/db/migration/V1__init.sql", "CREATE TABLE m1 (id int);\n");
+pgmig_ok(undef, "$maven/src/main/java", [ 'check', '--offline' ], qr/^ok: 1 revision, head 1; format: flyway$/,
+	'a Maven project: its db/migration found from below', %offline);
+$node->safe_psql('postgres', 'CREATE DATABASE fwinit');
+pgmig_ok($node, $maven, [ 'init', '-d', 'fwinit' ],
+	qr/migrations folder src\/main\/resources\/db\/migration exists: 1 migration file/, 'init: names Flyway\'s folder');
+ok(!-e "$maven/migrations", 'init: no empty migrations/ beside it');
 
 # malformed files, each named; nothing skipped
 my @bad = (
