@@ -607,8 +607,14 @@ load_file(const Project *project, const DirEntry *entry,
 	{
 		bool		parsed;
 
+		PgmigPart	part;
+		bool		repeatable = pgmig_split_file(name, &part) == PGMIG_LAYOUT_FLYWAY &&
+			part == PGMIG_PART_REPEATABLE;
+
 		memset(&err, 0, sizeof(err));
-		parsed = parts != NULL ?
+		parsed = repeatable ?
+			pgmig_parse_repeatable(name, content, len, &f->script, &err) :
+			parts != NULL ?
 			pgmig_parse_pair(name, content, len, parts[0] ? parts[0]->name : NULL,
 							 down, down_len, meta, &f->script, &err) :
 			pgmig_parse_script(name, content, len, &f->script, &err);
@@ -846,6 +852,8 @@ load_files(Project *project)
 	prefetch_files(project->dir, entries, nentries);
 	project->files = pg_malloc0(nentries * sizeof(MigFile));
 	project->nfiles = 0;
+	project->repeatables = pg_malloc0(nentries * sizeof(MigFile));
+	project->nrepeatables = 0;
 	project->format = project->want_format ? project->want_format : "dbmate";
 	for (i = 0; i < nentries; i++)
 	{
@@ -857,9 +865,20 @@ load_files(Project *project)
 		{
 			/* golang-migrate's, Diesel's or Flyway's: the up file brings the others */
 			project->format = layout_name(layout);
-			if (part == PGMIG_PART_REFUSED)
+			if (part == PGMIG_PART_REPEATABLE)
 			{
-				/* Flyway's repeatable files: refused, never skipped */
+				/* Flyway's repeatable migrations: apart from the graph */
+				MigFile    *r = &project->repeatables[project->nrepeatables];
+
+				if (!load_file(project, &entries[i], NULL, r))
+					ok = false;
+				if (r->content != NULL)
+					project->nrepeatables++;
+				continue;
+			}
+			else if (part == PGMIG_PART_REFUSED)
+			{
+				/* the .conf of Flyway's undo and repeatable files */
 				PgmigError	err;
 
 				memset(&err, 0, sizeof(err));
@@ -946,6 +965,13 @@ free_project(Project *project)
 		pg_free(project->files[i].meta_content);
 	}
 	pg_free(project->files);
+	for (i = 0; i < project->nrepeatables; i++)
+	{
+		free_script(&project->repeatables[i].script);
+		pg_free(project->repeatables[i].path);
+		pg_free(project->repeatables[i].content);
+	}
+	pg_free(project->repeatables);
 	pg_free(project->root);
 	pg_free(project->dir);
 	pg_free(project->schema);

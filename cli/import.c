@@ -265,6 +265,8 @@ import_history(Conn *c, Project *project)
 	Catalog		cat;
 	OtherTool	t;
 	const char **ids = NULL;
+	const char **reps = NULL;	/* Flyway's repeatable migrations */
+	int			nreps = 0;
 	int			n = 0;
 	bool		ok;
 	int			i;
@@ -296,7 +298,7 @@ import_history(Conn *c, Project *project)
 	}
 	ok = ok && sync_catalog(c, project, &cat) &&
 		(ids = strcmp(t.tool, "Flyway") == 0 ?
-		 flyway_match_history(c, project, t.table, &n) :
+		 flyway_match_history(c, project, t.table, &n, &reps, &nreps) :
 		 match_versions(c, project, &t, &n)) != NULL;
 	/* --drop: in the same transaction, so that it goes only with the import */
 	if (ok && c->opts->drop)
@@ -316,7 +318,9 @@ import_history(Conn *c, Project *project)
 
 		pfree(sql);
 		pg_free(id_array);
-		ok = res != NULL && command(c, "COMMIT");
+		ok = res != NULL &&
+			(nreps == 0 || flyway_import_repeatables(c, reps, nreps, source)) &&
+			command(c, "COMMIT");
 		if (ok)
 		{
 			if (c->opts->verbose)
@@ -337,6 +341,7 @@ import_history(Conn *c, Project *project)
 	if (!ok && PQtransactionStatus(c->conn) != PQTRANS_IDLE)
 		PQclear(PQexec(c->conn, "ROLLBACK"));
 	pg_free(ids);
+	pg_free(reps);
 	pg_free(t.tool);
 	pg_free(t.table);
 	free_catalog(&cat);

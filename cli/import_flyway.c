@@ -11,10 +11,14 @@
  * repair" writes for a migration it forgets) takes it back; a "BASELINE"
  * row stands for every version up to its own, which Flyway then ignores
  * the files of; "SCHEMA" (the schemas Flyway created) means nothing here.
- * A failed row, a repeatable migration (no version), any other type (Java
- * migrations, scripts), a version with no file, and a file whose Flyway
- * checksum differs from the one recorded are reported, and nothing is
- * imported: the history is taken whole or not at all.
+ * A repeatable migration ("SQL" without a version) is matched to its file
+ * by description, as Flyway matches it: its last run is recorded as
+ * applied if the file's checksum is the one recorded, and left to "pgmig
+ * up" otherwise, as Flyway would run it again.  A failed row, any other
+ * type (Java migrations, scripts), a version or repeatable migration with
+ * no file, and a versioned file whose Flyway checksum differs from the one
+ * recorded are reported, and nothing is imported: the history is taken
+ * whole or not at all.
  *
  *-------------------------------------------------------------------------
  */
@@ -31,6 +35,14 @@ typedef struct FlywayVersion
 	char	   *checksum;		/* as recorded (an integer), or NULL */
 	bool		applied;
 } FlywayVersion;
+
+/* The last run of a repeatable migration. */
+typedef struct FlywayRepeatable
+{
+	char	   *description;
+	char	   *script;
+	char	   *checksum;		/* as recorded, or NULL */
+} FlywayRepeatable;
 
 /* What reading the history found wrong; each list holds up to 10. */
 typedef struct FlywayProblems
@@ -83,11 +95,13 @@ key_file_cmp(const void *key, const void *file)
  */
 static bool
 read_flyway_history(Conn *c, const char *table, FlywayVersion **vsp, int *nvs,
-					char **baseline, FlywayProblems *p)
+					FlywayRepeatable **rsp, int *nrs, char **baseline,
+					FlywayProblems *p)
 {
 	char	   *sql = psprintf("SELECT installed_rank, version, type, script,"
-							   " checksum::pg_catalog.text, success"
+							   " checksum::pg_catalog.text, success, description"
 							   " FROM %s ORDER BY installed_rank", table);
+	FlywayRepeatable *rs;
 	PGresult   *res = query(c, sql, 0, NULL);
 	FlywayVersion *vs;
 	int			i;
@@ -98,6 +112,8 @@ read_flyway_history(Conn *c, const char *table, FlywayVersion **vsp, int *nvs,
 	if (res == NULL)
 		return false;
 	vs = pg_malloc((PQntuples(res) + 1) * sizeof(FlywayVersion));
+	rs = pg_malloc((PQntuples(res) + 1) * sizeof(FlywayRepeatable));
+	*nrs = 0;
 	for (i = 0; i < PQntuples(res); i++)
 	{
 		const char *rank = PQgetvalue(res, i, 0);
@@ -139,12 +155,31 @@ read_flyway_history(Conn *c, const char *table, FlywayVersion **vsp, int *nvs,
 			v->script = pg_strdup(script);
 			v->checksum = PQgetisnull(res, i, 4) ? NULL : pg_strdup(PQgetvalue(res, i, 4));
 		}
+		else if (version == NULL && strcmp(type, "SQL") == 0)
+		{
+			/* a repeatable migration: its last run counts */
+			const char *desc = PQgetvalue(res, i, 6);
+			int			j;
+
+			for (j = 0; j < *nrs && strcmp(rs[j].description, desc) != 0; j++)
+				;
+			if (j == *nrs)
+			{
+				rs[j].description = pg_strdup(desc);
+				(*nrs)++;
+			}
+			else
+			{
+				pg_free(rs[j].script);
+				pg_free(rs[j].checksum);
+			}
+			rs[j].script = pg_strdup(script);
+			rs[j].checksum = PQgetisnull(res, i, 4) ? NULL : pg_strdup(PQgetvalue(res, i, 4));
+		}
 		else
 		{
-			/* a repeatable migration, Java, a script, or a version pgmig cannot order */
-			item = version == NULL ?
-				psprintf("%s (rank %s, repeatable)", shown(script), rank) :
-				psprintf("%s (rank %s, type %s)", shown(script), rank, shown(type));
+			/* Java, a script, or a version pgmig cannot order */
+			item = psprintf("%s (rank %s, type %s)", shown(script), rank, shown(type));
 			add_problem(&p->unsupported, &p->nunsupported, item);
 			pfree(item);
 		}
@@ -152,7 +187,42 @@ read_flyway_history(Conn *c, const char *table, FlywayVersion **vsp, int *nvs,
 	}
 	PQclear(res);
 	*vsp = vs;
+	*rsp = rs;
 	return true;
+}
+
+/*
+ * Match the repeatable migrations Flyway ran to the files, by description:
+ * those whose file is as Flyway last ran it go into *reps (*nreps); one
+ * without a file is noted in *p.
+ */
+static void
+match_repeatables(Project *project, FlywayRepeatable *rs, int nrs,
+				  const char **reps, int *nreps, FlywayProblems *p)
+{
+	int			i,
+				j;
+
+	*nreps = 0;
+	for (i = 0; i < nrs; i++)
+	{
+		MigFile    *f = NULL;
+		char		sum[16];
+
+		for (j = 0; j < project->nrepeatables && f == NULL; j++)
+			if (strcmp(project->repeatables[j].script.description, rs[i].description) == 0)
+				f = &project->repeatables[j];
+		if (f == NULL)
+		{
+			add_problem(&p->missing, &p->nmissing, shown(rs[i].script));
+			continue;
+		}
+		snprintf(sum, sizeof(sum), "%d",
+				 (int) pgmig_flyway_checksum(f->content, strlen(f->content)));
+		/* a file Flyway would run again is pgmig up's to run */
+		if (rs[i].checksum != NULL && strcmp(rs[i].checksum, sum) == 0)
+			reps[(*nreps)++] = f->script.file_name;
+	}
 }
 
 /*
@@ -160,10 +230,13 @@ read_flyway_history(Conn *c, const char *table, FlywayVersion **vsp, int *nvs,
  * (reported) if the history cannot be taken as it is.
  */
 const char **
-flyway_match_history(Conn *c, Project *project, const char *table, int *n)
+flyway_match_history(Conn *c, Project *project, const char *table, int *n,
+					 const char ***reps, int *nreps)
 {
 	FlywayVersion *vs = NULL;
 	int			nvs = 0;
+	FlywayRepeatable *rs = NULL;
+	int			nrs = 0;
 	char	   *baseline = NULL;
 	FlywayProblems p;
 	const char **ids = NULL;
@@ -171,6 +244,8 @@ flyway_match_history(Conn *c, Project *project, const char *table, int *n)
 	int			i;
 
 	*n = 0;
+	*nreps = 0;
+	*reps = NULL;
 	if (project->format == NULL || strcmp(project->format, "flyway") != 0)
 	{
 		pg_log_error("Flyway's history is matched to Flyway's files, and folder \"%s\" is in %s's layout",
@@ -183,8 +258,10 @@ flyway_match_history(Conn *c, Project *project, const char *table, int *n)
 	initPQExpBuffer(&p.unsupported);
 	initPQExpBuffer(&p.missing);
 	initPQExpBuffer(&p.changed);
-	if (!read_flyway_history(c, table, &vs, &nvs, &baseline, &p))
+	if (!read_flyway_history(c, table, &vs, &nvs, &rs, &nrs, &baseline, &p))
 		goto done;
+	*reps = pg_malloc((nrs + 1) * sizeof(char *));
+	match_repeatables(project, rs, nrs, *reps, nreps, &p);
 
 	taken = pg_malloc0((project->nfiles + 1) * sizeof(bool));
 	/* a baseline stands for every version up to its own */
@@ -230,14 +307,14 @@ flyway_match_history(Conn *c, Project *project, const char *table, int *n)
 					 p.nunsupported, p.nunsupported == 1 ? "" : "s");
 		pg_log_error_detail("pgmig takes over Flyway's versioned SQL migrations only: %s%s. Nothing was imported.",
 							p.unsupported.data, p.nunsupported > 10 ? ", ..." : "");
-		pg_log_error_hint("Repeatable migrations are not supported yet; move their statements into versioned files.");
+		pg_log_error_hint("pgmig runs SQL files only; Java migrations and scripts stay Flyway's.");
 	}
 	if (p.nmissing > 0)
 	{
-		pg_log_error("%d version%s that Flyway applied %s no file in \"%s\"", p.nmissing,
+		pg_log_error("%d migration%s that Flyway applied %s no file in \"%s\"", p.nmissing,
 					 p.nmissing == 1 ? "" : "s", p.nmissing == 1 ? "has" : "have",
 					 display_path(project->dir));
-		pg_log_error_detail("Versions without a file: %s%s. Nothing was imported.",
+		pg_log_error_detail("Versions (or repeatable migrations) without a file: %s%s. Nothing was imported.",
 							p.missing.data, p.nmissing > 10 ? ", ..." : "");
 		pg_log_error_hint("Put their files back in the folder: pgmig records only revisions it has the scripts of.");
 	}
@@ -257,8 +334,21 @@ flyway_match_history(Conn *c, Project *project, const char *table, int *n)
 				ids[(*n)++] = project->files[i].script.id;
 	}
 	pg_free(taken);
+	if (ids == NULL)
+	{
+		pg_free(*reps);
+		*reps = NULL;
+		*nreps = 0;
+	}
 
 done:
+	for (i = 0; i < nrs; i++)
+	{
+		pg_free(rs[i].description);
+		pg_free(rs[i].script);
+		pg_free(rs[i].checksum);
+	}
+	pg_free(rs);
 	for (i = 0; i < nvs; i++)
 	{
 		pg_free(vs[i].key);
@@ -273,4 +363,25 @@ done:
 	termPQExpBuffer(&p.missing);
 	termPQExpBuffer(&p.changed);
 	return ids;
+}
+
+/*
+ * Record the repeatable migrations Flyway ran as they are registered, in
+ * the import's transaction.  False (reported) on error.
+ */
+bool
+flyway_import_repeatables(Conn *c, const char **reps, int n, const char *source)
+{
+	char	   *names = text_array_literal(n, reps);
+	const char *values[2] = {names, source};
+	PGresult   *res = query(c, "SELECT file_name FROM pgmig.import_repeatables($1::pg_catalog.text[], $2)",
+							2, values);
+
+	pg_free(names);
+	if (res == NULL)
+		return false;
+	info(c->opts, "imported %d repeatable migration%s as Flyway last ran them",
+		 PQntuples(res), PQntuples(res) == 1 ? "" : "s");
+	PQclear(res);
+	return true;
 }

@@ -61,8 +61,10 @@ pgmig_flyway_kind(const char *name)
 	conf = ends_with(name, ".sql.conf");
 	if (!conf && !ends_with(name, ".sql"))
 		return PGMIG_FLYWAY_NONE;
-	if (name[0] == 'R' || (conf && name[0] == 'U'))
+	if (conf && name[0] != 'V')
 		return PGMIG_FLYWAY_REFUSED;
+	if (name[0] == 'R')
+		return PGMIG_FLYWAY_REPEATABLE;
 	if (conf)
 		return PGMIG_FLYWAY_CONF;
 	return name[0] == 'V' ? PGMIG_FLYWAY_VERSIONED : PGMIG_FLYWAY_UNDO;
@@ -182,21 +184,50 @@ pgmig_flyway_name(const char *name, char **id, char **sortkey,
 }
 
 /*
- * Report a file of Flyway's layout that pgmig does not read (a repeatable
- * migration, or the .conf of one or of an undo file).  Always false.
+ * Report a file of Flyway's layout that pgmig does not read: the .conf of
+ * an undo file or of a repeatable migration.  Always false.
  */
 bool
 pgmig_flyway_refused(const char *name, PgmigError *err)
 {
-	if (name[0] == 'R' && ends_with(name, ".sql"))
-		return pgmig_set_error(err, PGMIG_ERR_FILE,
-							   "pgmig does not apply Flyway's repeatable migrations (R__<description>.sql) yet: it would not re-apply them when they change, as Flyway does.",
-							   "Move its statements into a versioned file V<version>__<description>.sql, or keep running it with Flyway.",
-							   "repeatable migration \"%s\" is not supported", name);
 	return pgmig_set_error(err, PGMIG_ERR_FILE,
-						   "pgmig reads the configuration of a versioned file (V<version>__<description>.sql.conf) only: an undo file runs as its versioned file is configured.",
-						   "Put its settings into the versioned file's .conf file.",
+						   "pgmig reads the configuration of a versioned file (V<version>__<description>.sql.conf) only: an undo file runs as its versioned file is configured, and a repeatable migration in a transaction.",
+						   "Put an undo file's settings into its versioned file's .conf file.",
 						   "configuration file \"%s\" is not supported", name);
+}
+
+/*
+ * The description of repeatable migration "name", R__<description>.sql
+ * (underscores as spaces, palloc'd), or NULL (reported) if the name is
+ * malformed: as for Flyway, a repeatable migration has no version.
+ */
+char *
+pgmig_flyway_repeatable_name(const char *name, PgmigError *err)
+{
+	size_t		len = strlen(name) - strlen(".sql");
+	char	   *desc;
+	char	   *p;
+
+	if (pgmig_find_control(name) != NULL)
+	{
+		pgmig_set_error(err, PGMIG_ERR_FILE,
+						"Migration file names may not contain newlines or other control characters.",
+						"Rename the file.",
+						"file name contains a control character");
+		return NULL;
+	}
+	if (strncmp(name, "R__", 3) != 0 || len <= 3)
+	{
+		pgmig_set_error(err, PGMIG_ERR_FILE,
+						"Flyway's repeatable migrations are named R__<description>.sql, without a version.",
+						NULL, "file name \"%s\" is no repeatable migration's name", name);
+		return NULL;
+	}
+	desc = pnstrdup(name + 3, len - 3);
+	for (p = desc; *p; p++)
+		if (*p == '_')
+			*p = ' ';
+	return desc;
 }
 
 /* Parse a boolean of a .conf file as Java's Boolean.parseBoolean would. */

@@ -20,7 +20,8 @@ typedef enum PgmigFlywayKind
 	PGMIG_FLYWAY_VERSIONED,		/* V...sql */
 	PGMIG_FLYWAY_UNDO,			/* U...sql */
 	PGMIG_FLYWAY_CONF,			/* V...sql.conf */
-	PGMIG_FLYWAY_REFUSED		/* R...sql, and the .conf of U or R files */
+	PGMIG_FLYWAY_REPEATABLE,	/* R...sql */
+	PGMIG_FLYWAY_REFUSED		/* the .conf of U or R files */
 } PgmigFlywayKind;
 
 /* Most parts of a version, and digits of a part, pgmig orders. */
@@ -32,6 +33,7 @@ extern char *pgmig_flyway_sortkey(const char *version);
 extern bool pgmig_flyway_name(const char *name, char **id, char **sortkey,
 							  char **description, PgmigError *err);
 extern bool pgmig_flyway_refused(const char *name, PgmigError *err);
+extern char *pgmig_flyway_repeatable_name(const char *name, PgmigError *err);
 extern bool pgmig_flyway_conf(const char *conf_name, const char *conf,
 							  bool *transactional, bool *placeholders,
 							  PgmigError *err);

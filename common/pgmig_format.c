@@ -648,7 +648,8 @@ pgmig_split_file(const char *name, PgmigPart *part)
 	{
 		*part = flyway == PGMIG_FLYWAY_VERSIONED ? PGMIG_PART_UP :
 			flyway == PGMIG_FLYWAY_UNDO ? PGMIG_PART_DOWN :
-			flyway == PGMIG_FLYWAY_CONF ? PGMIG_PART_META : PGMIG_PART_REFUSED;
+			flyway == PGMIG_FLYWAY_CONF ? PGMIG_PART_META :
+			flyway == PGMIG_FLYWAY_REPEATABLE ? PGMIG_PART_REPEATABLE : PGMIG_PART_REFUSED;
 		return PGMIG_LAYOUT_FLYWAY;
 	}
 	if (slash != NULL)
@@ -913,6 +914,34 @@ pgmig_parse_pair(const char *up_name, char *up, size_t up_len,
 	if (!ok)
 		return pgmig_set_error(err, PGMIG_ERR_FILE, NULL, NULL,
 							   "could not compute checksum of file \"%s\"", up_name);
+	return true;
+}
+
+/*
+ * Parse one of Flyway's repeatable migrations, R__<description>.sql: a
+ * whole script from line 1, always run in a transaction, with no version
+ * (id and sortkey are NULL).  The checksums are the script's.  The content
+ * is normalized in place.
+ */
+bool
+pgmig_parse_repeatable(const char *name, char *content, size_t len,
+					   PgmigScript *out, PgmigError *err)
+{
+	memset(out, 0, sizeof(*out));
+	out->description = pgmig_flyway_repeatable_name(name, err);
+	if (out->description == NULL)
+		return false;
+	out->file_name = pstrdup(name);
+	out->transactional = true;
+	if (!pair_text(name, content, &len, PGMIG_LAYOUT_FLYWAY, err) ||
+		!pgmig_flyway_placeholders(name, content, err))
+		return false;
+	out->up = pstrdup(content);
+	out->up_line = 1;
+	if (!pgmig_checksum(content, len, out->file_checksum))
+		return pgmig_set_error(err, PGMIG_ERR_FILE, NULL, NULL,
+							   "could not compute checksum of file \"%s\"", name);
+	memcpy(out->up_checksum, out->file_checksum, PGMIG_CHECKSUM_LEN);
 	return true;
 }
 

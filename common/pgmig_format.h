@@ -79,14 +79,19 @@ typedef enum PgmigPart
 	PGMIG_PART_UP,
 	PGMIG_PART_DOWN,
 	PGMIG_PART_META,			/* Diesel's metadata.toml, Flyway's .conf */
-	PGMIG_PART_REFUSED			/* of the layout, but not read: Flyway's
-								 * repeatable files (pgmig_flyway_refused) */
+	PGMIG_PART_REPEATABLE,		/* Flyway's R__<description>.sql: a
+								 * revision of no version */
+	PGMIG_PART_REFUSED			/* of the layout, but not read: the .conf of
+								 * Flyway's undo and repeatable files
+								 * (pgmig_flyway_refused) */
 } PgmigPart;
 
 extern PgmigLayout pgmig_split_file(const char *name, PgmigPart *part);
 extern bool pgmig_split_up_file(const char *name);
 extern char *pgmig_split_part_name(const char *up_name, PgmigPart part);
 extern char *pgmig_split_up_name(const char *name);
+extern bool pgmig_parse_repeatable(const char *name, char *content, size_t len,
+								   PgmigScript *out, PgmigError *err);
 extern bool pgmig_parse_pair(const char *up_name, char *up, size_t up_len,
 							 const char *down_name, char *down, size_t down_len,
 							 const char *meta, PgmigScript *out, PgmigError *err);

@@ -280,6 +280,8 @@ register_files(FunctionCallInfo fcinfo, Datum *names, Datum *contents, int n,
 	TupleDesc	tupdesc;
 	Tuplestorestate *tupstore = mig_init_srf(fcinfo, &tupdesc);
 	PgmigScript *scripts = palloc(n * sizeof(PgmigScript));
+	PgmigScript *reps = palloc(n * sizeof(PgmigScript));
+	int			nreps = 0;
 	Existing   *ex;
 	int			nex;
 	MigSettled	settled;
@@ -323,9 +325,20 @@ register_files(FunctionCallInfo fcinfo, Datum *names, Datum *contents, int n,
 
 			if (part == PGMIG_PART_REFUSED)
 			{
-				/* Flyway's repeatable files: never skipped, refused */
+				/* the .conf of Flyway's undo or repeatable files */
 				(void) pgmig_flyway_refused(name, &err);
 				mig_report(&err);
+			}
+			if (part == PGMIG_PART_REPEATABLE)
+			{
+				/* Flyway's repeatable files: no revision (repeatable.c) */
+				content = TextDatumGetCString(contents[i]);
+				if (!pgmig_parse_repeatable(name, content, strlen(content),
+											&reps[nreps], &err))
+					mig_report(&err);
+				pfree(content);
+				nreps++;
+				continue;
 			}
 			if (part != PGMIG_PART_UP)
 			{
@@ -437,6 +450,8 @@ register_files(FunctionCallInfo fcinfo, Datum *names, Datum *contents, int n,
 		values[1] = CStringGetTextDatum(action);
 		tuplestore_putvalues(tupstore, tupdesc, values, nulls);
 	}
+
+	mig_register_repeatables(reps, nreps, tupstore, tupdesc);
 
 	/*
 	 * The graph must still hold together: known parents, no cycles.  The

@@ -76,7 +76,8 @@ is($node->safe_psql('fwdb', "SELECT indisvalid FROM pg_index WHERE indexrelid = 
 
 # status names the layout, and its JSON matches its schema
 my $src = $ENV{PGMIG_SRCDIR} // dirname(__FILE__) . '/../..';
-my ($st, $json) = pgmig($node, $fw, [ 'status', '--json', '-d', 'fwdb' ]);
+my ($st, $json, $sql);
+($st, $json) = pgmig($node, $fw, [ 'status', '--json', '-d', 'fwdb' ]);
 like($json, qr/"format":\s*"flyway"/, 'status --json: format flyway');
 my ($vout, $verr) = ('', '');
 IPC::Run::run([ '/usr/bin/python3', "$src/test/validate-json.py", "$src/json-schema", 'status.json' ],
@@ -145,7 +146,8 @@ my @bad = (
 	[ 'U1__other_name.sql', "SELECT 1;\n", qr/file "migrations\/U1__other_name\.sql" has no up file beside it/, 'an undo file of another description' ],
 	[ 'V1.0__again.sql', "SELECT 1;\n", qr/duplicate version 1\.0 in files "migrations\/V1__init\.sql" and "migrations\/V1\.0__again\.sql"|duplicate version 1 in files "migrations\/V1\.0__again\.sql" and "migrations\/V1__init\.sql"/, '1.0 and 1 are one version' ],
 	[ 'V001__again.sql', "SELECT 1;\n", qr/duplicate version/, '001 and 1 are one version' ],
-	[ 'R__views.sql', "CREATE VIEW v AS SELECT 1;\n", qr/repeatable migration "R__views\.sql" is not supported/, 'a repeatable migration is refused, not skipped' ],
+	[ 'R1__views.sql', "CREATE VIEW v AS SELECT 1;\n", qr/file name "R1__views\.sql" is no repeatable migration's name/, 'a repeatable migration with a version' ],
+	[ 'R__views.sql.conf', "executeInTransaction=false\n", qr/configuration file "R__views\.sql\.conf" is not supported/, 'the configuration of a repeatable migration' ],
 	[ 'V5__placeholder.sql', "CREATE TABLE \${schema}.t (id int);\n", qr/Flyway placeholder "\$\{schema\}"\n.*CONTEXT:  file "V5__placeholder\.sql" line 1/s, 'a placeholder Flyway would have replaced' ],
 	[ 'V5__section.sql', "-- migrate:up\nSELECT 1;\n", qr/section line in a file of Flyway's layout/, 'a dbmate file named as Flyway\'s' ],
 	[ '20240101000000_dbmate.sql', "-- migrate:up\nSELECT 1;\n", qr/mixes dbmate's layout and flyway's/, 'a folder mixing layouts' ],
@@ -185,8 +187,16 @@ is($node->safe_psql('fwpsql', "SELECT string_agg(revision || ':' || action, ' ')
 is($node->safe_psql('fwpsql', "SELECT transactional, down_script FROM pgmig.revisions WHERE id = '1.9'"),
 	'f|SELECT 3;', 'mig_register: the undo file and the .conf belong to the revision');
 my ($rc, $stdout, $stderr) = $node->psql('fwpsql',
-	"SELECT * FROM mig_register(ARRAY['R__v.sql'], ARRAY['SELECT 1;'])");
-like($stderr, qr/repeatable migration "R__v\.sql" is not supported/, 'mig_register: a repeatable file is refused');
+	"SELECT * FROM mig_register(ARRAY['U__v.sql.conf'], ARRAY['executeInTransaction=false'])");
+like($stderr, qr/configuration file "U__v\.sql\.conf" is not supported/, 'mig_register: the configuration of an undo file is refused');
+is($node->safe_psql('fwpsql', "SELECT string_agg(revision || ':' || action, ' ') FROM mig_register("
+	  . "ARRAY['R__v.sql'], ARRAY['CREATE VIEW psql_v AS SELECT 1 AS one;'])"),
+	'R__v.sql:new', 'mig_register: a repeatable migration');
+is($node->safe_psql('fwpsql', "SELECT string_agg(file_name || ':' || description, ' ') FROM mig_apply_repeatables()"),
+	'R__v.sql:v', 'mig_apply_repeatables: runs it');
+is($node->safe_psql('fwpsql', "SELECT count(*) FROM mig_apply_repeatables()"), '0',
+	'mig_apply_repeatables: then nothing, until it changes');
+is($node->safe_psql('fwpsql', "SELECT one FROM psql_v"), '1', 'mig_apply_repeatables: the view is there');
 
 # --- a database Flyway migrated: flyway_schema_history as Flyway's
 # documentation defines it
@@ -195,15 +205,16 @@ my $history_ddl = 'CREATE TABLE flyway_schema_history (installed_rank INT NOT NU
   . ' script VARCHAR(1000) NOT NULL, checksum INT, installed_by VARCHAR(100) NOT NULL,'
   . ' installed_on TIMESTAMP NOT NULL DEFAULT now(), execution_time INT NOT NULL, success BOOLEAN NOT NULL)';
 my $rank = 0;
-# a row of the history: [version, type, script, checksum, success]
+# a row of the history: [version, type, script, checksum, success,
+# description (default: the script)]
 sub history_rows
 {
 	my @rows;
 	foreach my $r (@_)
 	{
-		my ($version, $type, $script, $checksum, $success) = @$r;
+		my ($version, $type, $script, $checksum, $success, $desc) = @$r;
 		push @rows, sprintf("(%d, %s, '%s', '%s', '%s', %s, 'flyway', now(), 5, %s)",
-			++$rank, defined $version ? "'$version'" : 'NULL', $script, $type, $script,
+			++$rank, defined $version ? "'$version'" : 'NULL', $desc // $script, $type, $script,
 			$checksum // 'NULL', $success // 'true');
 	}
 	return 'INSERT INTO flyway_schema_history VALUES ' . join(', ', @rows);
@@ -257,9 +268,9 @@ my @imports = (
 	[ 'a failed migration', [ applied_row('V1__init.sql', '1'), [ '1.1', 'SQL', 'V1.1__more_tables.sql', $crc, 'false' ] ],
 		qr/Flyway recorded 1 failed migration in public\.flyway_schema_history\n.*Failed: V1\.1__more_tables\.sql \(rank \d+\)/s ],
 	[ 'a version without a file', [ applied_row('V1__init.sql', '1'), [ '7', 'SQL', 'V7__gone.sql', 1 ] ],
-		qr/1 version that Flyway applied has no file in "migrations"\n.*Versions without a file: 7\./s ],
-	[ 'a repeatable migration', [ applied_row('V1__init.sql', '1'), [ undef, 'SQL', 'R__views.sql', 1 ] ],
-		qr/holds 1 migration pgmig cannot take over\n.*R__views\.sql \(rank \d+, repeatable\)/s ],
+		qr/1 migration that Flyway applied has no file in "migrations"\n.*without a file: 7\./s ],
+	[ 'a repeatable migration without a file', [ applied_row('V1__init.sql', '1'), [ undef, 'SQL', 'R__views.sql', 1 ] ],
+		qr/1 migration that Flyway applied has no file in "migrations"\n.*without a file: R__views\.sql\./s ],
 	[ 'a Java migration', [ [ '1', 'JDBC', 'db.migration.V1__init', undef ] ],
 		qr/holds 1 migration pgmig cannot take over\n.*db\.migration\.V1__init \(rank \d+, type JDBC\)/s ]);
 my $n_imp = 0;
@@ -285,5 +296,72 @@ $node->safe_psql('fwsum', "$history_ddl; "
 	  . '; CREATE EXTENSION pgmig');
 pgmig_ok($node, $fw_sum, [ 'import', '-d', 'fwsum' ], qr/^imported 2 revisions from Flyway/m,
 	'checksum: Flyway\'s line rule, BOM and line endings aside');
+
+# --- repeatable migrations: after the versioned ones, in the order of
+# their descriptions, again whenever they change
+my $rp = new_project('flyway_repeatable');
+my %rp = (
+	'V1__table.sql' => "CREATE TABLE rt (id int);\n",
+	'U1__table.sql' => "DROP VIEW IF EXISTS rv;\nDROP TABLE rt;\n",
+	'R__b_view.sql' => "CREATE OR REPLACE VIEW rv AS SELECT count(*) AS n FROM rt;\n",
+	'R__a_func.sql' => "CREATE OR REPLACE FUNCTION rf() RETURNS int LANGUAGE sql AS \$\$ SELECT 1 \$\$;\n");
+write_file("$rp/migrations/$_", $rp{$_}) foreach keys %rp;
+pgmig_ok(undef, $rp, [ 'check', '--offline' ], qr/^ok: 1 revision, head 1; format: flyway$/,
+	'repeatable: check reads them', %offline);
+$node->safe_psql('postgres', 'CREATE DATABASE fwrep');
+$node->safe_psql('fwrep', 'CREATE EXTENSION pgmig');
+pgmig_ok($node, $rp, [ 'status', '-d', 'fwrep' ], qr/^Repeatable migrations to apply: R__a_func\.sql, R__b_view\.sql$/m,
+	'repeatable: status names those up would run');
+pgmig_ok($node, $rp, [ 'up', '-d', 'fwrep' ],
+	qr/^applied 1 table [^\n]*\napplied R__a_func\.sql a func \([^)]*, repeatable\)\napplied R__b_view\.sql b view \([^)]*, repeatable\)\n/,
+	'repeatable: up applies them after the versioned ones, by description');
+pgmig_ok($node, $rp, [ 'up', '-d', 'fwrep' ], qr/^nothing to apply$/m, 'repeatable: not again while unchanged');
+my $status = pgmig_ok($node, $rp, [ 'status', '-d', 'fwrep' ], undef, 'repeatable: status');
+unlike($status, qr/Repeatable migrations/, 'repeatable: status has none to apply');
+is($node->safe_psql('fwrep', 'SELECT count(*) FROM pgmig.repeatables WHERE applied_checksum = checksum'), '2',
+	'repeatable: catalog: both applied as registered');
+# a change: applied again, alone, after a new versioned revision
+write_file("$rp/migrations/R__a_func.sql", "CREATE OR REPLACE FUNCTION rf() RETURNS int LANGUAGE sql AS \$\$ SELECT 2 \$\$;\n");
+write_file("$rp/migrations/V2__more.sql", "ALTER TABLE rt ADD COLUMN x int;\n");
+write_file("$rp/migrations/U2__more.sql", "ALTER TABLE rt DROP COLUMN x;\n");
+pgmig_ok($node, $rp, [ 'status', '-d', 'fwrep' ], qr/^Repeatable migrations to apply: R__a_func\.sql$/m,
+	'repeatable: status names the changed one');
+pgmig_ok($node, $rp, [ 'up', '--dry-run', '-d', 'fwrep' ], qr/dry run: repeatable migration R__a_func\.sql not run/,
+	'repeatable: a dry run names it without running it');
+pgmig_ok($node, $rp, [ 'up', '-d', 'fwrep' ], qr/^applied 2 more [^\n]*\napplied R__a_func\.sql a func \([^)]*, repeatable\)\n(?!applied)/,
+	'repeatable: a changed one is applied again, after the versioned ones, alone');
+is($node->safe_psql('fwrep', 'SELECT rf()'), '2', 'repeatable: the new script ran');
+is($node->safe_psql('fwrep', "SELECT count(*) FROM pgmig.events WHERE action = 'apply' AND revision = 'R__a_func.sql'"), '2',
+	'repeatable: an apply event each time');
+# a failing one: the run is rolled back whole, the error names the file
+write_file("$rp/migrations/V3__three.sql", "CREATE TABLE rt3 (id int);\n");
+write_file("$rp/migrations/U3__three.sql", "DROP TABLE rt3;\n");
+write_file("$rp/migrations/R__c_bad.sql", "SELECT 1;\nSELECT * FROM no_such_table;\n");
+pgmig_fails($node, $rp, [ 'up', '-d', 'fwrep' ], qr/relation "no_such_table" does not exist.*R__c_bad\.sql" line 2/s,
+	'repeatable: an error names its file and line');
+is($node->safe_psql('fwrep', "SELECT count(*) FROM pgmig.schema_migrations WHERE id = '3'"), '0',
+	'repeatable: and the run is rolled back whole');
+unlink "$rp/migrations/R__c_bad.sql";
+# down leaves them; up --sql applies them too
+pgmig_ok($node, $rp, [ 'down', 'base', '-d', 'fwrep' ], qr/reverted 2 more/, 'repeatable: down base');
+is($node->safe_psql('fwrep', 'SELECT count(*) FROM pgmig.repeatables WHERE applied_checksum = checksum'), '2',
+	'repeatable: down leaves them applied, as Flyway\'s undo does');
+($st, $sql) = pgmig(undef, $rp, [ 'up', '--sql' ], %offline);
+like($sql, qr/mig_register\(.*'R__a_func\.sql'.*mig_apply\('head'\);\nSELECT file_name, description, duration FROM :"pgmig_schema"\.mig_apply_repeatables\(\);\nCOMMIT;/s,
+	'repeatable: up --sql registers them and applies them after the revisions');
+
+# a database Flyway ran them in: one as its file is, one Flyway ran before a change
+$node->safe_psql('postgres', 'CREATE DATABASE fwrepimp');
+$node->safe_psql('fwrepimp', "CREATE TABLE rt (id int); $history_ddl; "
+	  . history_rows([ '1', 'SQL', 'V1__table.sql', flyway_checksum($rp{'V1__table.sql'}) ],
+		[ undef, 'SQL', 'R__a_func.sql', flyway_checksum($rp{'R__a_func.sql'}), 'true', 'a func' ],
+		[ undef, 'SQL', 'R__b_view.sql', flyway_checksum($rp{'R__b_view.sql'}), 'true', 'b view' ])
+	  . '; CREATE EXTENSION pgmig');
+pgmig_ok($node, $rp, [ 'import', '-d', 'fwrepimp' ],
+	qr/^imported 1 repeatable migration as Flyway last ran them\nimported 1 revision from Flyway/m,
+	'repeatable: import records the one whose file is as Flyway ran it');
+pgmig_ok($node, $rp, [ 'up', '-d', 'fwrepimp' ],
+	qr/^applied 2 more [^\n]*\napplied 3 three [^\n]*\napplied R__a_func\.sql a func \([^)]*, repeatable\)\n(?!applied)/,
+	'repeatable: then up runs the changed one, as Flyway would');
 
 pgmig_done();
