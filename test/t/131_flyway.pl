@@ -333,6 +333,8 @@ pgmig_ok($node, $rp, [ 'up', '-d', 'fwrep' ], qr/^applied 2 more [^\n]*\napplied
 is($node->safe_psql('fwrep', 'SELECT rf()'), '2', 'repeatable: the new script ran');
 is($node->safe_psql('fwrep', "SELECT count(*) FROM pgmig.events WHERE action = 'apply' AND revision = 'R__a_func.sql'"), '2',
 	'repeatable: an apply event each time');
+pgmig_ok($node, $rp, [ 'check', '-d', 'fwrep' ], qr/^ok: 2 revisions/, 'repeatable: check online');
+pgmig_ok($node, $rp, [ 'history', '-v', '-d', 'fwrep' ], qr/^Rev: 2 /, 'repeatable: history -v, with their events in the log');
 # a failing one: the run is rolled back whole, the error names the file
 write_file("$rp/migrations/V3__three.sql", "CREATE TABLE rt3 (id int);\n");
 write_file("$rp/migrations/U3__three.sql", "DROP TABLE rt3;\n");
