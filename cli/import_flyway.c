@@ -240,7 +240,7 @@ flyway_match_history(Conn *c, Project *project, const char *table, int *n,
 	char	   *baseline = NULL;
 	FlywayProblems p;
 	const char **ids = NULL;
-	bool		*taken;
+	bool	   *taken;
 	int			i;
 
 	*n = 0;
