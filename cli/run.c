@@ -304,6 +304,7 @@ run_repeatables(Run *run)
 {
 	PGresult   *res;
 	char	   *sql;
+	instr_time	start;
 	int			i;
 
 	if (!ensure_tx(run))
@@ -314,13 +315,18 @@ run_repeatables(Run *run)
 				   " ORDER BY description COLLATE \"C\", file_name COLLATE \"C\"" :
 				   "SELECT file_name, description, " MILLISECONDS("duration")
 				   " FROM %s.mig_apply_repeatables()", run->c->extschema);
+	INSTR_TIME_SET_CURRENT(start);
 	res = PQexec(run->c->conn, sql);
 	pfree(sql);
 	if (PQresultStatus(res) != PGRES_TUPLES_OK)
 	{
+		double		ms = elapsed_ms(start);
+
 		report_error(res, run->c->conn, NULL);
-		PQclear(res);
 		abort_tx(run);
+		if (!run->rollback)
+			log_failure(run, false, ms, res);
+		PQclear(res);
 		report_aftermath(run, false);
 		return false;
 	}

@@ -163,6 +163,7 @@ pgmig_apply_repeatables(PG_FUNCTION_ARGS)
 	int			nestlevel;
 	int			i;
 
+	mig_note_failure(NULL, NULL, NULL);
 	mig_check_confirmed("apply");
 	mig_lock();
 	nestlevel = mig_connect_catalog();
@@ -182,7 +183,10 @@ pgmig_apply_repeatables(PG_FUNCTION_ARGS)
 		Datum		values[3];
 		bool		nulls[3] = {false, false, false};
 
+		/* what pgmig.last_failure() says if it fails; forgotten if not */
+		mig_note_failure("apply", pending[i].file_name, pending[i].file_name);
 		mig_run_script(script, search_path);
+		mig_note_failure(NULL, NULL, NULL);
 		duration = mig_interval_since(start);
 		mark_applied(pending[i].file_name, pending[i].checksum);
 		mig_log_event("apply", pending[i].file_name, duration, true, NULL,

@@ -343,6 +343,8 @@ pgmig_fails($node, $rp, [ 'up', '-d', 'fwrep' ], qr/relation "no_such_table" doe
 	'repeatable: an error names its file and line');
 is($node->safe_psql('fwrep', "SELECT count(*) FROM pgmig.schema_migrations WHERE id = '3'"), '0',
 	'repeatable: and the run is rolled back whole');
+is($node->safe_psql('fwrep', "SELECT action, success, sqlstate FROM pgmig.events WHERE revision = 'R__c_bad.sql'"),
+	'apply|f|42P01', 'repeatable: the failure is in the audit log');
 unlink "$rp/migrations/R__c_bad.sql";
 # down leaves them; up --sql applies them too
 pgmig_ok($node, $rp, [ 'down', 'base', '-d', 'fwrep' ], qr/reverted 2 more/, 'repeatable: down base');
