@@ -11,10 +11,10 @@
  * repair" writes for a migration it forgets) takes it back; a "BASELINE"
  * row stands for every version up to its own, which Flyway then ignores
  * the files of; "SCHEMA" (the schemas Flyway created) means nothing here.
- * A repeatable migration ("SQL" without a version) is matched to its file
- * by description, as Flyway matches it: its last run is recorded as
- * applied if the file's checksum is the one recorded, and left to "pgmig
- * up" otherwise, as Flyway would run it again.  A failed row, any other
+ * A repeatable migration ("SQL" without a version; "DELETE" forgets it) is
+ * matched to its file by description, as Flyway matches it: its last run is
+ * recorded as applied if the file's checksum is the one recorded, and left
+ * to "pgmig up" otherwise, as Flyway would run it again.  A failed row, any other
  * type (Java migrations, scripts), a version or repeatable migration with
  * no file, and a versioned file whose Flyway checksum differs from the one
  * recorded are reported, and nothing is imported: the history is taken
@@ -42,6 +42,7 @@ typedef struct FlywayRepeatable
 	char	   *description;
 	char	   *script;
 	char	   *checksum;		/* as recorded, or NULL */
+	bool		deleted;		/* "flyway repair" forgot it since */
 } FlywayRepeatable;
 
 /* What reading the history found wrong; each list holds up to 10. */
@@ -155,9 +156,9 @@ read_flyway_history(Conn *c, const char *table, FlywayVersion **vsp, int *nvs,
 			v->script = pg_strdup(script);
 			v->checksum = PQgetisnull(res, i, 4) ? NULL : pg_strdup(PQgetvalue(res, i, 4));
 		}
-		else if (version == NULL && strcmp(type, "SQL") == 0)
+		else if (version == NULL && (strcmp(type, "SQL") == 0 || strcmp(type, "DELETE") == 0))
 		{
-			/* a repeatable migration: its last run counts */
+			/* a repeatable migration: its last run counts, or its deletion */
 			const char *desc = PQgetvalue(res, i, 6);
 			int			j;
 
@@ -165,6 +166,7 @@ read_flyway_history(Conn *c, const char *table, FlywayVersion **vsp, int *nvs,
 				;
 			if (j == *nrs)
 			{
+				memset(&rs[j], 0, sizeof(FlywayRepeatable));
 				rs[j].description = pg_strdup(desc);
 				(*nrs)++;
 			}
@@ -173,6 +175,7 @@ read_flyway_history(Conn *c, const char *table, FlywayVersion **vsp, int *nvs,
 				pg_free(rs[j].script);
 				pg_free(rs[j].checksum);
 			}
+			rs[j].deleted = strcmp(type, "DELETE") == 0;
 			rs[j].script = pg_strdup(script);
 			rs[j].checksum = PQgetisnull(res, i, 4) ? NULL : pg_strdup(PQgetvalue(res, i, 4));
 		}
@@ -209,6 +212,8 @@ match_repeatables(Project *project, FlywayRepeatable *rs, int nrs,
 		MigFile    *f = NULL;
 		char		sum[16];
 
+		if (rs[i].deleted)
+			continue;
 		for (j = 0; j < project->nrepeatables && f == NULL; j++)
 			if (strcmp(project->repeatables[j].script.description, rs[i].description) == 0)
 				f = &project->repeatables[j];

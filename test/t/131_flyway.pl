@@ -367,5 +367,18 @@ pgmig_ok($node, $rp, [ 'import', '-d', 'fwrepimp' ],
 pgmig_ok($node, $rp, [ 'up', '-d', 'fwrepimp' ],
 	qr/^applied 2 more [^\n]*\napplied 3 three [^\n]*\napplied R__a_func\.sql a func \([^)]*, repeatable\)\n(?!applied)/,
 	'repeatable: then up runs the changed one, as Flyway would');
+# only a repeatable migration changed: up runs it alone
+write_file("$rp/migrations/R__b_view.sql", "CREATE OR REPLACE VIEW rv AS SELECT count(*) AS n, 2 AS two FROM rt;\n");
+pgmig_ok($node, $rp, [ 'up', '-d', 'fwrepimp' ], qr/^applied R__b_view\.sql b view \([^)]*, repeatable\)\n(?!applied)/,
+	'repeatable: up runs a changed one when no revision is pending');
+is($node->safe_psql('fwrepimp', 'SELECT two FROM rv'), '2', 'repeatable: the view is the new one');
+# a repeatable migration "flyway repair" forgot is no history to match
+$node->safe_psql('postgres', 'CREATE DATABASE fwrepdel');
+$node->safe_psql('fwrepdel', "CREATE TABLE rt (id int); $history_ddl; "
+	  . history_rows([ '1', 'SQL', 'V1__table.sql', flyway_checksum($rp{'V1__table.sql'}) ],
+		[ undef, 'SQL', 'R__gone.sql', 1, 'true', 'gone' ], [ undef, 'DELETE', 'R__gone.sql', 1, 'true', 'gone' ])
+	  . '; CREATE EXTENSION pgmig');
+pgmig_ok($node, $rp, [ 'import', '-d', 'fwrepdel' ], qr/^imported 1 revision from Flyway/m,
+	'repeatable: import skips one Flyway\'s repair deleted');
 
 pgmig_done();
