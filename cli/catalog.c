@@ -236,9 +236,13 @@ set_plan_cache_mode(Conn *c, const char *value, char **old)
 static bool
 register_files(Conn *c, Project *project, const Catalog *cat)
 {
-	/* a revision of golang-migrate's or Diesel's layout is up to three files */
-	const char **names = pg_malloc(3 * project->nfiles * sizeof(char *));
-	const char **contents = pg_malloc(3 * project->nfiles * sizeof(char *));
+	/*
+	 * a revision of golang-migrate's, Diesel's or Flyway's layout is up to
+	 * three files; Flyway's repeatable migrations come too
+	 */
+	int			max = 3 * project->nfiles + project->nrepeatables + 1;
+	const char **names = pg_malloc(max * sizeof(char *));
+	const char **contents = pg_malloc(max * sizeof(char *));
 	char	  **down_names = pg_malloc0(2 * project->nfiles * sizeof(char *));
 	size_t		bytes = 0;
 	char	   *old_mode = NULL;
@@ -269,6 +273,13 @@ register_files(Conn *c, Project *project, const Catalog *cat)
 			contents[n++] = f->meta_content;
 			bytes += strlen(f->meta_content);
 		}
+	}
+	/* every time: the server tells a changed one (a few small files) */
+	for (i = 0; i < project->nrepeatables; i++)
+	{
+		names[n] = project->repeatables[i].script.file_name;
+		contents[n++] = project->repeatables[i].content;
+		bytes += strlen(project->repeatables[i].content);
 	}
 	if (bytes >= LARGE_REGISTRATION && !set_plan_cache_mode(c, NULL, &old_mode))
 		ok = false;

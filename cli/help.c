@@ -117,7 +117,8 @@ static const CommandInfo commands[] = {
 		"every pending revision that TARGET needs, parents before children, in one\n"
 		"transaction: all or nothing.  A no-transaction revision (transaction:false)\n"
 		"splits the run: what came before it is committed, its statements run one\n"
-		"by one outside a transaction, then the run goes on.\n"
+		"by one outside a transaction, then the run goes on.  Up to head, Flyway's\n"
+		"repeatable migrations (R__*.sql) that are new or changed run last.\n"
 		"\n"
 		"TARGET is head (the default; an error if there are several heads), heads,\n"
 		"current, a revision id or unique prefix, +N (the next N revisions) or\n"
@@ -262,9 +263,11 @@ static const CommandInfo commands[] = {
 		"take over the history another migration tool recorded",
 		"Reads the table in which dbmate or golang-migrate recorded the versions it\n"
 		"applied (schema_migrations on the search_path, or DBMATE_MIGRATIONS_TABLE),\n"
+		"or Diesel's __diesel_schema_migrations, or Flyway's flyway_schema_history,\n"
 		"registers the files, and records the revisions of those versions as\n"
 		"applied without running them, with an \"import\" event each.  A version\n"
-		"without a file imports nothing.  Only into a database without pgmig\n"
+		"without a file, a failed Flyway migration or a file whose Flyway checksum\n"
+		"differs imports nothing.  Only into a database without pgmig\n"
 		"history; the other tool's table is left as it is, unless --drop.\n"
 		"\n"
 		"      --confirm             confirm on a production database\n"
@@ -384,8 +387,9 @@ usage(void)
 		   "                            project root, found by walking up from the\n"
 		   "                            current directory to a folder that holds\n"
 		   "                            migrations/ or pgmig.conf)\n");
-	printf("      --format=FORMAT       the folder's layout: dbmate, golang-migrate or\n"
-		   "                            diesel (default: told by the file names)\n");
+	printf("      --format=FORMAT       the folder's layout: dbmate, golang-migrate,\n"
+		   "                            diesel or flyway (default: told by the file\n"
+		   "                            names)\n");
 	printf("  -q, --quiet               print no progress messages\n");
 	printf("  -V, --version             output version information, then exit\n");
 	printf("  -?, --help                show this help (or a command's), then exit\n\n");
@@ -419,7 +423,8 @@ command_usage(const CommandInfo *cmd)
 	{
 		printf("\nGeneral options:\n");
 		printf("      --dir=DIR             migrations folder\n");
-		printf("      --format=FORMAT       its layout: dbmate, golang-migrate or diesel\n");
+		printf("      --format=FORMAT       its layout: dbmate, golang-migrate, diesel or\n"
+			   "                            flyway\n");
 		printf("  -q, --quiet               print no progress messages\n");
 	}
 }

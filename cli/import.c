@@ -18,7 +18,7 @@
  * it is, unless --drop drops it in the same transaction.
  *
  * "pgmig up" on a database whose pgmig history is empty while such a
- * table, or another tool's catalog (Flyway, Sqitch, Alembic,
+ * table, or another tool's catalog (Sqitch, Alembic,
  * node-pg-migrate), has rows refuses before running anything and says to
  * import, or to stamp where pgmig cannot import yet: running every
  * revision again would fail on the objects they made, or worse, succeed
@@ -46,7 +46,8 @@ typedef struct OtherTool
  * __diesel_schema_migrations, Flyway's flyway_schema_history, Sqitch's
  * sqitch.changes, Alembic's alembic_version, node-pg-migrate's
  * pgmigrations; each on the search_path but Sqitch's.  dbmate's,
- * golang-migrate's and Diesel's can be imported so far.  False (reported) on error.
+ * golang-migrate's, Diesel's and Flyway's (import_flyway.c) can be
+ * imported so far.  False (reported) on error.
  */
 static bool
 find_other_tool(Conn *c, OtherTool *t)
@@ -100,7 +101,7 @@ find_other_tool(Conn *c, OtherTool *t)
 			t->tool = pg_strdup(golang ? "golang-migrate" : PQgetvalue(res, i, 0));
 			t->table = pg_strdup(PQgetvalue(res, i, 1));
 			t->importable = golang || strcmp(t->tool, "dbmate") == 0 ||
-				strcmp(t->tool, "Diesel") == 0;
+				strcmp(t->tool, "Diesel") == 0 || strcmp(t->tool, "Flyway") == 0;
 		}
 		if (rows)
 			PQclear(rows);
@@ -264,6 +265,8 @@ import_history(Conn *c, Project *project)
 	Catalog		cat;
 	OtherTool	t;
 	const char **ids = NULL;
+	const char **reps = NULL;	/* Flyway's repeatable migrations */
+	int			nreps = 0;
 	int			n = 0;
 	bool		ok;
 	int			i;
@@ -281,7 +284,7 @@ import_history(Conn *c, Project *project)
 	if (ok && !t.importable)
 	{
 		pg_log_error("pgmig cannot import %s's history yet", t.tool);
-		pg_log_error_detail("It is in %s; pgmig imports dbmate's, golang-migrate's and Diesel's so far.", shown(t.table));
+		pg_log_error_detail("It is in %s; pgmig imports dbmate's, golang-migrate's, Diesel's and Flyway's so far.", shown(t.table));
 		pg_log_error_hint("Once the files are in dbmate's layout, record what %s applied with \"%s stamp REV\", which runs nothing.",
 						  t.tool, progname);
 		ok = false;
@@ -294,7 +297,9 @@ import_history(Conn *c, Project *project)
 		ok = false;
 	}
 	ok = ok && sync_catalog(c, project, &cat) &&
-		(ids = match_versions(c, project, &t, &n)) != NULL;
+		(ids = strcmp(t.tool, "Flyway") == 0 ?
+		 flyway_match_history(c, project, t.table, &n, &reps, &nreps) :
+		 match_versions(c, project, &t, &n)) != NULL;
 	/* --drop: in the same transaction, so that it goes only with the import */
 	if (ok && c->opts->drop)
 	{
@@ -313,7 +318,9 @@ import_history(Conn *c, Project *project)
 
 		pfree(sql);
 		pg_free(id_array);
-		ok = res != NULL && command(c, "COMMIT");
+		ok = res != NULL &&
+			(nreps == 0 || flyway_import_repeatables(c, reps, nreps, source)) &&
+			command(c, "COMMIT");
 		if (ok)
 		{
 			if (c->opts->verbose)
@@ -334,6 +341,7 @@ import_history(Conn *c, Project *project)
 	if (!ok && PQtransactionStatus(c->conn) != PQTRANS_IDLE)
 		PQclear(PQexec(c->conn, "ROLLBACK"));
 	pg_free(ids);
+	pg_free(reps);
 	pg_free(t.tool);
 	pg_free(t.table);
 	free_catalog(&cat);

@@ -253,6 +253,9 @@ typedef struct Project
 								 * the names */
 	int			nfiles;
 	MigFile    *files;			/* sorted by version */
+	int			nrepeatables;
+	MigFile    *repeatables;	/* Flyway's R__<description>.sql, by name;
+								 * no revisions */
 } Project;
 
 /* What the database knows about one revision. */
@@ -393,6 +396,8 @@ typedef struct Run
 	int			ncommitted;		/* of which committed */
 	bool		nothing_to_do;	/* the catalog read under the lock says so */
 	bool		noted;			/* pgmig.runs has this run (note_run_start) */
+	bool		repeatables;	/* run_steps ends with the repeatable
+								 * migrations that changed */
 } Run;
 
 /* One file of the schema wanted (schemafile.c). */
@@ -464,6 +469,13 @@ extern char *read_whole_file(const char *path, const char *display, size_t *len)
 /* import.c */
 extern bool check_other_tool(Conn *c, const Catalog *cat);
 extern bool import_history(Conn *c, Project *project);
+
+/* import_flyway.c */
+extern const char **flyway_match_history(Conn *c, Project *project,
+										 const char *table, int *n,
+										 const char ***reps, int *nreps);
+extern bool flyway_import_repeatables(Conn *c, const char **reps, int n,
+									  const char *source);
 
 /* replicas.c */
 extern bool wait_for_replicas(Conn *c, const char *names);

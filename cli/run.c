@@ -299,6 +299,62 @@ run_chunk(Run *run, Step *steps, int k)
 	return true;
 }
 
+/*
+ * Apply Flyway's repeatable migrations that changed (or never ran), after
+ * the revisions, in the run's last transaction; a dry run, whose revisions
+ * the server rolled back already, names them without running them.  False
+ * (reported, rolled back) on error.
+ */
+static bool
+run_repeatables(Run *run)
+{
+	PGresult   *res;
+	char	   *sql;
+	instr_time	start;
+	int			i;
+
+	if (!ensure_tx(run))
+		return false;
+	sql = psprintf(run->rollback ?
+				   "SELECT file_name, description, NULL FROM pgmig.repeatables"
+				   " WHERE applied_checksum IS DISTINCT FROM checksum"
+				   " ORDER BY description COLLATE \"C\", file_name COLLATE \"C\"" :
+				   "SELECT file_name, description, " MILLISECONDS("duration")
+				   " FROM %s.mig_apply_repeatables()", run->c->extschema);
+	INSTR_TIME_SET_CURRENT(start);
+	res = PQexec(run->c->conn, sql);
+	pfree(sql);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK)
+	{
+		double		ms = elapsed_ms(start);
+
+		report_error(res, run->c->conn, NULL);
+		abort_tx(run);
+		if (!run->rollback)
+			log_failure(run, false, ms, res);
+		PQclear(res);
+		report_aftermath(run, false);
+		return false;
+	}
+	for (i = 0; i < PQntuples(res); i++)
+	{
+		Step		step;
+
+		memset(&step, 0, sizeof(step));
+		step.id = PQgetvalue(res, i, 0);
+		step.description = PQgetvalue(res, i, 1);
+		if (run->rollback)
+			info(run->opts, "dry run: repeatable migration %s not run", shown(step.id));
+		else
+		{
+			progress(run, &step, PQgetvalue(res, i, 2), "repeatable");
+			run->nrun++;
+		}
+	}
+	PQclear(res);
+	return true;
+}
+
 /* Run the steps in order, cutting them into transactions. */
 bool
 run_steps(Run *run, Step *steps, int n)
@@ -359,6 +415,8 @@ run_steps(Run *run, Step *steps, int n)
 			i++;
 		}
 	}
+	if (run->repeatables && !run_repeatables(run))
+		return false;
 	if (run->in_tx && !run->rollback)
 		note_run_end(run);
 	if (!end_tx(run))
@@ -494,6 +552,21 @@ run_plan(Conn *c, Project *project, const char *target, bool revert)
 
 	if (!start_run(&run, c, project, c->opts->dry_run, target, revert))
 		return EXIT_ERROR;
+	/* "up" to the head: Flyway's repeatable migrations that changed, after */
+	if (!revert && project->nrepeatables > 0 && strcmp(target, "head") == 0)
+	{
+		PGresult   *res = query(c, "SELECT EXISTS (SELECT FROM pgmig.repeatables"
+								" WHERE applied_checksum IS DISTINCT FROM checksum)", 0, NULL);
+
+		if (res == NULL)
+		{
+			abort_tx(&run);
+			return EXIT_ERROR;
+		}
+		run.repeatables = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+		run.nothing_to_do = run.nothing_to_do && !run.repeatables;
+		PQclear(res);
+	}
 	if (!run.rollback && !run.nothing_to_do &&
 		!note_run_start(&run, revert ? "revert" : "apply", target))
 	{
@@ -514,7 +587,7 @@ run_plan(Conn *c, Project *project, const char *target, bool revert)
 		note_run_end(&run);
 		return EXIT_ERROR;
 	}
-	if (n == 0)
+	if (n == 0 && !run.repeatables)
 	{
 		info(c->opts, "nothing to %s", revert ? "revert" : "apply");
 		note_run_end(&run);

@@ -24,6 +24,7 @@
 #include "utils/builtins.h"
 
 #include "pgmig.h"
+#include "pgmig_flyway.h"
 #include "pgmig_version.h"
 
 static SPIPlanPtr plan_upsert = NULL;
@@ -279,6 +280,8 @@ register_files(FunctionCallInfo fcinfo, Datum *names, Datum *contents, int n,
 	TupleDesc	tupdesc;
 	Tuplestorestate *tupstore = mig_init_srf(fcinfo, &tupdesc);
 	PgmigScript *scripts = palloc(n * sizeof(PgmigScript));
+	PgmigScript *reps = palloc(n * sizeof(PgmigScript));
+	int			nreps = 0;
 	Existing   *ex;
 	int			nex;
 	MigSettled	settled;
@@ -314,12 +317,29 @@ register_files(FunctionCallInfo fcinfo, Datum *names, Datum *contents, int n,
 
 		if (pgmig_split_file(name, &part) != PGMIG_LAYOUT_DBMATE)
 		{
-			/* golang-migrate's or Diesel's: an up file brings the others */
+			/* golang-migrate's, Diesel's or Flyway's: an up file brings the others */
 			char	   *down_name;
 			char	   *meta_name;
 			char	   *down;
 			char	   *meta;
 
+			if (part == PGMIG_PART_REFUSED)
+			{
+				/* the .conf of Flyway's undo or repeatable files */
+				(void) pgmig_flyway_refused(name, &err);
+				mig_report(&err);
+			}
+			if (part == PGMIG_PART_REPEATABLE)
+			{
+				/* Flyway's repeatable files: no revision (repeatable.c) */
+				content = TextDatumGetCString(contents[i]);
+				if (!pgmig_parse_repeatable(name, content, strlen(content),
+											&reps[nreps], &err))
+					mig_report(&err);
+				pfree(content);
+				nreps++;
+				continue;
+			}
 			if (part != PGMIG_PART_UP)
 			{
 				char	   *up_name = pgmig_split_up_name(name);
@@ -430,6 +450,8 @@ register_files(FunctionCallInfo fcinfo, Datum *names, Datum *contents, int n,
 		values[1] = CStringGetTextDatum(action);
 		tuplestore_putvalues(tupstore, tupdesc, values, nulls);
 	}
+
+	mig_register_repeatables(reps, nreps, tupstore, tupdesc);
 
 	/*
 	 * The graph must still hold together: known parents, no cycles.  The

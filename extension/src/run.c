@@ -38,9 +38,12 @@ static char *failed_action = NULL;
 static char *failed_revision = NULL;
 static char *failed_file = NULL;
 
-/* Forget the last failure, or note one at revision "at" (NULL: none). */
-static void
-note_failure(const char *action, const PgmigNode *at)
+/*
+ * Forget the last failure (action NULL), or note one of "action" at
+ * "revision" of file "file" (each may be NULL), for pgmig.last_failure().
+ */
+void
+mig_note_failure(const char *action, const char *revision, const char *file)
 {
 	if (failed_action)
 		pfree(failed_action);
@@ -52,12 +55,18 @@ note_failure(const char *action, const PgmigNode *at)
 	if (action == NULL)
 		return;
 	failed_action = MemoryContextStrdup(TopMemoryContext, action);
-	if (at == NULL)
-		return;
-	failed_revision = MemoryContextStrdup(TopMemoryContext, at->id);
-	if (((MigRevision *) at->data)->source_file)
-		failed_file = MemoryContextStrdup(TopMemoryContext,
-										  ((MigRevision *) at->data)->source_file);
+	if (revision)
+		failed_revision = MemoryContextStrdup(TopMemoryContext, revision);
+	if (file)
+		failed_file = MemoryContextStrdup(TopMemoryContext, file);
+}
+
+/* Forget the last failure, or note one at revision "at" (NULL: none). */
+static void
+note_failure(const char *action, const PgmigNode *at)
+{
+	mig_note_failure(action, at ? at->id : NULL,
+					 at ? ((MigRevision *) at->data)->source_file : NULL);
 }
 
 /* Is "file" the up file of a revision of a layout that splits it? */

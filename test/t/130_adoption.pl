@@ -198,12 +198,8 @@ pgmig_ok($node, $dmt, [ 'up', '-d', 'empty' ], qr/^applied 20240102000000/m, 'an
 
 # --- other tools' catalogs, as their documentation defines them: up
 # refuses, import says it cannot take them yet
+# (Flyway's: t/131_flyway.pl)
 my %catalogs = (
-	'Flyway' => 'CREATE TABLE flyway_schema_history (installed_rank INT NOT NULL PRIMARY KEY,'
-		. ' version VARCHAR(50), description VARCHAR(200) NOT NULL, type VARCHAR(20) NOT NULL,'
-		. ' script VARCHAR(1000) NOT NULL, checksum INT, installed_by VARCHAR(100) NOT NULL,'
-		. ' installed_on TIMESTAMP NOT NULL DEFAULT now(), execution_time INT NOT NULL, success BOOLEAN NOT NULL);'
-		. " INSERT INTO flyway_schema_history VALUES (1, '1', 'init', 'SQL', 'V1__init.sql', 0, 'me', now(), 1, true)",
 	'Sqitch' => 'CREATE SCHEMA sqitch; CREATE TABLE sqitch.changes (change_id TEXT PRIMARY KEY,'
 		. ' script_hash TEXT, change TEXT NOT NULL, project TEXT NOT NULL, note TEXT NOT NULL DEFAULT \'\','
 		. ' committed_at TIMESTAMPTZ NOT NULL DEFAULT clock_timestamp());'
@@ -293,7 +289,6 @@ ok(!-e "$init/migrations", 'init: no empty migrations/ beside it');
 # nor skipped
 my %offline = (env => { PGHOST => '/nonexistent', PGPORT => '1', DATABASE_URL => undef });
 my %layouts = (
-	'Flyway' => [ 'V1__init.sql', 'V1.1__more.sql', 'U1__init.sql', 'R__views.sql' ],
 );
 foreach my $tool (sort keys %layouts)
 {
@@ -375,11 +370,11 @@ pgmig_fails(undef, $gm_dir, [ 'check', '--offline', '--format', 'dbmate' ], qr/f
 	'--format dbmate: a pair file is refused', %offline);
 pgmig_ok(undef, $gm_dir, [ 'check', '--offline', '--format=golang-migrate' ], qr/format: golang-migrate/,
 	'--format golang-migrate: as the names say', %offline);
-pgmig_fails(undef, $gm_dir, [ 'check', '--offline', '--format=flyway' ], qr/--format must be dbmate, golang-migrate or diesel/,
-	'--format flyway: a usage error', status => 2, %offline);
-write_file("$gm_dir/pgmig.conf", "format = flyway\n");
-pgmig_fails(undef, $gm_dir, [ 'check', '--offline' ], qr/unknown format "flyway" in pgmig\.conf/,
-	'format = flyway: not a format pgmig reads', %offline);
+pgmig_fails(undef, $gm_dir, [ 'check', '--offline', '--format=sqitch' ], qr/--format must be dbmate, golang-migrate, diesel or flyway/,
+	'--format sqitch: a usage error', status => 2, %offline);
+write_file("$gm_dir/pgmig.conf", "format = sqitch\n");
+pgmig_fails(undef, $gm_dir, [ 'check', '--offline' ], qr/unknown format "sqitch" in pgmig\.conf/,
+	'format = sqitch: not a format pgmig reads', %offline);
 unlink "$gm_dir/pgmig.conf";
 my $empty_gm = new_project('golang_empty');
 write_file("$empty_gm/pgmig.conf", "format = golang-migrate\n");
