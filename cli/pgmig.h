@@ -379,6 +379,7 @@ typedef struct Step
 	char	   *source_file;
 	bool		transactional;
 	bool		revert;
+	bool		repeatable;		/* a Flyway repeatable migration (R__) */
 	char	   *call_target;	/* target passed to pgmig.apply/revert */
 } Step;
 

@@ -48,6 +48,7 @@ typedef struct ReportStep
 	char	   *description;
 	bool		revert;
 	bool		transactional;
+	bool		repeatable;
 	int			statements;		/* no-transaction revision: statements run */
 	double		ms;
 	bool		committed;
@@ -289,6 +290,7 @@ report_step(const Step *step, double ms, int nstatements)
 	s->description = pg_strdup(step->description);
 	s->revert = step->revert;
 	s->transactional = nstatements < 0;
+	s->repeatable = step->repeatable;
 	s->statements = nstatements;
 	s->ms = ms;
 	s->committed = false;
@@ -341,6 +343,7 @@ json_append_steps(PQExpBuffer buf)
 		json_key(buf, &first, "action");
 		json_string(buf, s->revert ? "reverted" : "applied");
 		json_bool(buf, &first, "transactional", s->transactional);
+		json_bool(buf, &first, "repeatable", s->repeatable);
 		json_count(buf, &first, "statements", s->statements);
 		json_key(buf, &first, "duration_ms");
 		appendPQExpBuffer(buf, "%.3f", s->ms);

@@ -343,11 +343,13 @@ run_repeatables(Run *run)
 		memset(&step, 0, sizeof(step));
 		step.id = PQgetvalue(res, i, 0);
 		step.description = PQgetvalue(res, i, 1);
+		step.repeatable = true;
 		if (run->rollback)
 			info(run->opts, "dry run: repeatable migration %s not run", shown(step.id));
 		else
 		{
 			progress(run, &step, PQgetvalue(res, i, 2), "repeatable");
+			report_step(&step, strtod(PQgetvalue(res, i, 2), NULL), -1);
 			run->nrun++;
 		}
 	}

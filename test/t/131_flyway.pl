@@ -381,4 +381,16 @@ $node->safe_psql('fwrepdel', "CREATE TABLE rt (id int); $history_ddl; "
 pgmig_ok($node, $rp, [ 'import', '-d', 'fwrepdel' ], qr/^imported 1 revision from Flyway/m,
 	'repeatable: import skips one Flyway\'s repair deleted');
 
+# up --json names a repeatable migration it ran as one
+write_file("$rp/migrations/R__b_view.sql", "CREATE OR REPLACE VIEW rv AS SELECT count(*) AS n, 3 AS two FROM rt;\n");
+my ($rjst, $rjson) = pgmig($node, $rp, [ 'up', '--json', '-d', 'fwrepimp' ]);
+is($rjst, 0, 'repeatable: up --json exits 0');
+($vout, $verr) = ('', '');
+IPC::Run::run([ '/usr/bin/python3', "$src/test/validate-json.py", "$src/json-schema", 'run.json' ],
+	'<', \$rjson, '>', \$vout, '2>', \$verr);
+is("$vout$verr", "valid\n", 'repeatable: up --json matches json-schema/run.json');
+like($rjson, qr/\{"revision":"R__b_view\.sql","description":"b view","action":"applied","transactional":true,"repeatable":true,[^}]*"committed":true\}/,
+	'repeatable: up --json lists it, committed, as a repeatable migration');
+is($node->safe_psql('fwrepimp', 'SELECT two FROM rv'), '3', 'repeatable: the changed view is there');
+
 pgmig_done();

@@ -130,11 +130,11 @@ like($rout, qr/"ok":true/, 'verify --json: ok');
 like($rout, qr/"revision":"001"[^}]*"result":"ok"/, 'verify --json: the result of a revision');
 ($rout, $rerr) = json_run('up 001 -v', 0, 'run.json');
 like($rout, qr/"before":\[\],"after":\["001"\]/, 'up --json: where the database was and is');
-like($rout, qr/"revisions":\[\{"revision":"001","description":"one","action":"applied","transactional":true,"statements":null,"duration_ms":[0-9.]+,"committed":true\}\]/,
+like($rout, qr/"revisions":\[\{"revision":"001","description":"one","action":"applied","transactional":true,"repeatable":false,"statements":null,"duration_ms":[0-9.]+,"committed":true\}\]/,
 	'up --json: the revision applied');
 like($rerr, qr/applied 001/, 'up -v --json: the progress lines go to stderr');
 ($rout) = json_run('up', 0, 'run.json');
-like($rout, qr/"revision":"002"[^}]*"transactional":false,"statements":1,/, 'up --json: a no-transaction revision with its statements');
+like($rout, qr/"revision":"002"[^}]*"transactional":false,"repeatable":false,"statements":1,/, 'up --json: a no-transaction revision with its statements');
 like($rout, qr/"before":\["001"\],"after":\["003"\]/, 'up --json: before and after');
 ($rout) = json_run('up', 0, 'run.json');
 like($rout, qr/"revisions":\[\]/, 'up --json: nothing to apply');
