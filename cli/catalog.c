@@ -22,6 +22,7 @@
 #include <time.h>
 
 #include "fe_utils/string_utils.h"
+#include "pgmig_sqitch.h"
 #include "pgmig_version.h"
 
 /* Order catalog rows by id. */
@@ -236,9 +237,12 @@ set_plan_cache_mode(Conn *c, const char *value, char **old)
 static bool
 register_files(Conn *c, Project *project, const Catalog *cat)
 {
-	/* a revision of golang-migrate's or Diesel's layout is up to three files */
-	const char **names = pg_malloc(3 * project->nfiles * sizeof(char *));
-	const char **contents = pg_malloc(3 * project->nfiles * sizeof(char *));
+	/*
+	 * a revision of golang-migrate's, Diesel's or Sqitch's layout is up to
+	 * three files; Sqitch's plan comes once
+	 */
+	const char **names = pg_malloc((3 * project->nfiles + 1) * sizeof(char *));
+	const char **contents = pg_malloc((3 * project->nfiles + 1) * sizeof(char *));
 	char	  **down_names = pg_malloc0(2 * project->nfiles * sizeof(char *));
 	size_t		bytes = 0;
 	char	   *old_mode = NULL;
@@ -269,6 +273,12 @@ register_files(Conn *c, Project *project, const Catalog *cat)
 			contents[n++] = f->meta_content;
 			bytes += strlen(f->meta_content);
 		}
+	}
+	if (n > 0 && project->sqitch_plan != NULL)
+	{
+		names[n] = PGMIG_SQITCH_PLAN;
+		contents[n++] = project->sqitch_plan;
+		bytes += strlen(project->sqitch_plan);
 	}
 	if (bytes >= LARGE_REGISTRATION && !set_plan_cache_mode(c, NULL, &old_mode))
 		ok = false;

@@ -287,8 +287,8 @@ scan_script(const MigFile *f, const char *text, int first_line,
  * check: find, without a server, what the server would refuse in the
  * scripts of a file before running them.  False (reported) if anything.
  */
-static bool
-check_scripts(const MigFile *f)
+bool
+check_file_scripts(const MigFile *f)
 {
 	bool		ok;
 
@@ -666,7 +666,7 @@ load_file(const Project *project, const DirEntry *entry,
 	f->meta_content = meta;
 	/* the parser normalized the text in place; that is what we send */
 	f->content = content;
-	return !project->checking || check_scripts(f);
+	return !project->checking || check_file_scripts(f);
 }
 
 /* The files one reader thread reads: every step-th from start. */
@@ -841,6 +841,19 @@ load_files(Project *project)
 	bool		ok = true;
 	int			i;
 
+	/* Sqitch's project: the plan says what the files are */
+	if (project->want_format != NULL && strcmp(project->want_format, "sqitch") == 0)
+		return load_sqitch(project);
+	if (is_sqitch_project(project->dir))
+	{
+		if (project->want_format == NULL)
+			return load_sqitch(project);
+		pg_log_error("migrations folder \"%s\" is a Sqitch project, not in %s's layout",
+					 display_path(project->dir), project->want_format);
+		pg_log_error_detail("It has sqitch.plan or sqitch.conf.");
+		pg_log_error_hint("Set format = sqitch, or no format: pgmig reads the plan and its scripts.");
+		return false;
+	}
 	memset(&foreign, 0, sizeof(foreign));
 	nentries = read_entries(project->dir, &entries, &foreign);
 	if (nentries < 0)
@@ -942,7 +955,9 @@ free_project(Project *project)
 		pg_free(project->files[i].content);
 		pg_free(project->files[i].down_content);
 		pg_free(project->files[i].meta_content);
+		pg_free(project->files[i].sqitch_hash);
 	}
+	pg_free(project->sqitch_plan);
 	pg_free(project->files);
 	pg_free(project->root);
 	pg_free(project->dir);
@@ -1137,6 +1152,14 @@ write_migration(const Project *project, const char *version,
 	int			i;
 	bool		ok;
 
+	if (project->format != NULL && strcmp(project->format, "sqitch") == 0)
+	{
+		pfree(name);
+		pg_log_error("pgmig does not write Sqitch's changes");
+		pg_log_error_detail("A change is a line of sqitch.plan and its deploy, revert and verify scripts.");
+		pg_log_error_hint("Add it with \"sqitch add NAME\", or append its line to the plan and write deploy/NAME.sql and revert/NAME.sql.");
+		return false;
+	}
 	if (project->format != NULL && strcmp(project->format, "dbmate") != 0)
 	{
 		/*

@@ -100,7 +100,7 @@ find_other_tool(Conn *c, OtherTool *t)
 			t->tool = pg_strdup(golang ? "golang-migrate" : PQgetvalue(res, i, 0));
 			t->table = pg_strdup(PQgetvalue(res, i, 1));
 			t->importable = golang || strcmp(t->tool, "dbmate") == 0 ||
-				strcmp(t->tool, "Diesel") == 0;
+				strcmp(t->tool, "Diesel") == 0 || strcmp(t->tool, "Sqitch") == 0;
 		}
 		if (rows)
 			PQclear(rows);
@@ -185,14 +185,20 @@ static const char **
 match_versions(Conn *c, Project *project, const OtherTool *t, int *n)
 {
 	bool		golang = strcmp(t->tool, "golang-migrate") == 0;
-	char	   *sql = golang ?
-		psprintf("SELECT version::pg_catalog.text, dirty FROM %s", t->table) :
-		psprintf("SELECT version::pg_catalog.text, false FROM %s ORDER BY 1", t->table);
-	PGresult   *res = query(c, sql, 0, NULL);
+	char	   *sql;
+	PGresult   *res;
 	const char **ids;
 	PQExpBufferData missing;
 	int			nmissing = 0;
 	int			i;
+
+	/* Sqitch's registry: changes by name, in plan order (sqitch.c) */
+	if (strcmp(t->tool, "Sqitch") == 0)
+		return sqitch_deployed(c, project, n);
+	sql = golang ?
+		psprintf("SELECT version::pg_catalog.text, dirty FROM %s", t->table) :
+		psprintf("SELECT version::pg_catalog.text, false FROM %s ORDER BY 1", t->table);
+	res = query(c, sql, 0, NULL);
 
 	pfree(sql);
 	*n = 0;
@@ -284,6 +290,13 @@ import_history(Conn *c, Project *project)
 		pg_log_error_detail("It is in %s; pgmig imports dbmate's, golang-migrate's and Diesel's so far.", shown(t.table));
 		pg_log_error_hint("Once the files are in dbmate's layout, record what %s applied with \"%s stamp REV\", which runs nothing.",
 						  t.tool, progname);
+		ok = false;
+	}
+	if (ok && c->opts->drop && strcmp(t.tool, "Sqitch") == 0)
+	{
+		pg_log_error("import --drop does not drop Sqitch's registry");
+		pg_log_error_detail("Schema sqitch holds the registry of every Sqitch project deployed to the database, in several tables.");
+		pg_log_error_hint("Import without --drop, and drop the schema with \"DROP SCHEMA sqitch CASCADE\" once no Sqitch run needs it.");
 		ok = false;
 	}
 	if (ok && has_history(&cat))

@@ -4,8 +4,10 @@
  *	  Finding the project: its root folder and its migrations folder.
  *
  * The root is the nearest folder, walking up from the current directory,
- * that holds a migrations/ folder, a pgmig.conf file, or dbmate's
- * db/migrations/, so that pgmig works from nested folders of a project.
+ * that holds a migrations/ folder, a pgmig.conf file, dbmate's
+ * db/migrations/, or Sqitch's sqitch.plan or sqitch.conf (the folder is
+ * then the migrations folder), so that pgmig works from nested folders of
+ * a project.
  * Its .env file may give DATABASE_URL, as dbmate reads it.  pgmig.conf is optional; its settings
  * are "dir = PATH", the migrations folder relative to the root, and for
  * autogenerate "schema = PATH", the schema file (or folder) relative to
@@ -146,22 +148,23 @@ read_conf(const char *root, Project *project)
 		}
 		else if (strcmp(key, "format") == 0 &&
 				 (strcmp(value, "dbmate") == 0 || strcmp(value, "golang-migrate") == 0 ||
-				  strcmp(value, "diesel") == 0))
+				  strcmp(value, "diesel") == 0 || strcmp(value, "sqitch") == 0))
 		{
 			/* the layout is told by the names; this insists on one */
 			project->want_format = strcmp(value, "dbmate") == 0 ? "dbmate" :
-				strcmp(value, "diesel") == 0 ? "diesel" : "golang-migrate";
+				strcmp(value, "diesel") == 0 ? "diesel" :
+				strcmp(value, "sqitch") == 0 ? "sqitch" : "golang-migrate";
 		}
 		else if (strcmp(key, "format") == 0)
 		{
 			ok = conf_error(path, lineno, psprintf("unknown format \"%s\" in pgmig.conf", shown(value)),
-							NULL, "The formats pgmig reads are \"dbmate\", \"golang-migrate\" (also sqlx's pairs) and \"diesel\".");
+							NULL, "The formats pgmig reads are \"dbmate\", \"golang-migrate\" (also sqlx's pairs), \"diesel\" and \"sqitch\".");
 			break;
 		}
 		else
 		{
 			ok = conf_error(path, lineno, psprintf("unknown setting \"%s\" in pgmig.conf", shown(key)),
-							NULL, "The settings are \"dir\" (the migrations folder), \"format\" (its layout: dbmate, golang-migrate or diesel), \"schema\" (the schema file of autogenerate) and \"shadow\" (the server for its shadow databases).");
+							NULL, "The settings are \"dir\" (the migrations folder), \"format\" (its layout: dbmate, golang-migrate, diesel or sqitch), \"schema\" (the schema file of autogenerate) and \"shadow\" (the server for its shadow databases).");
 			break;
 		}
 	}
@@ -190,6 +193,7 @@ find_root(Project *project)
 		bool		has_conf = is_file(conf);
 		bool		has_mig = is_dir(mig);
 		bool		has_dbmig = !has_mig && is_dir(dbmig);
+		bool		has_sqitch = !has_mig && !has_dbmig && is_sqitch_project(cur);
 		char	   *real;
 		char	   *up;
 		bool		at_top;
@@ -197,12 +201,18 @@ find_root(Project *project)
 		pfree(conf);
 		pfree(mig);
 		pfree(dbmig);
-		if (has_conf || has_mig || has_dbmig)
+		if (has_conf || has_mig || has_dbmig || has_sqitch)
 		{
 			project->root = cur;
 			project->found = true;
 			if (has_conf)
 				return read_conf(cur, project);
+			/* a Sqitch project's root is its migrations folder */
+			if (has_sqitch)
+			{
+				project->dir = pg_strdup(cur);
+				return true;
+			}
 			/* dbmate keeps its migrations in db/migrations */
 			project->dir = join_path(cur, has_mig ? "migrations" : "db/migrations");
 			return true;
@@ -345,9 +355,7 @@ find_project(const Options *opts, bool must_exist, Project *project)
 			pg_log_error("no migrations folder in \"%s\" or any folder above it",
 						 shown(cwd));
 			/* another tool's project: say which, rather than only "init" */
-			if (is_file("sqitch.plan"))
-				pg_log_error_detail("This is a Sqitch project (sqitch.plan), whose layout pgmig does not read yet.");
-			else if (is_dir("db/migration") || is_dir("src/main/resources/db/migration"))
+			if (is_dir("db/migration") || is_dir("src/main/resources/db/migration"))
 				pg_log_error_detail("This looks like a Flyway project (db/migration), whose layout pgmig does not read yet.");
 		}
 		pg_log_error_hint("Create it with \"%s init\", or name it with --dir.",

@@ -629,6 +629,19 @@ pgmig_split_file(const char *name, PgmigPart *part)
 
 	if (slash != NULL)
 	{
+		/* Sqitch's deploy/<change>.sql, revert/ and verify/ */
+		if (len > 11 && strcmp(name + len - 4, ".sql") == 0 && slash - name == 6)
+		{
+			if (strncmp(name, "deploy/", 7) == 0)
+				*part = PGMIG_PART_UP;
+			else if (strncmp(name, "revert/", 7) == 0)
+				*part = PGMIG_PART_DOWN;
+			else if (strncmp(name, "verify/", 7) == 0)
+				*part = PGMIG_PART_META;
+			else
+				return PGMIG_LAYOUT_DBMATE;
+			return PGMIG_LAYOUT_SQITCH;
+		}
 		if (!diesel_dir_name(name, slash - name))
 			return PGMIG_LAYOUT_DBMATE;
 		if (strcmp(slash + 1, "up.sql") == 0)
@@ -677,6 +690,8 @@ pgmig_split_up_name(const char *name)
 
 	if (layout == PGMIG_LAYOUT_DIESEL)
 		return psprintf("%.*s/up.sql", (int) (strrchr(name, '/') - name), name);
+	if (layout == PGMIG_LAYOUT_SQITCH)
+		return psprintf("deploy/%s", name + 7);
 	if (layout == PGMIG_LAYOUT_GOLANG)
 		return part == PGMIG_PART_UP ? pstrdup(name) :
 			psprintf("%.*s.up.sql", (int) (strlen(name) - strlen(".down.sql")), name);
@@ -698,6 +713,9 @@ pgmig_split_part_name(const char *up_name, PgmigPart part)
 		return psprintf("%.*s/%s", (int) (len - strlen("/up.sql")), up_name,
 						part == PGMIG_PART_DOWN ? "down.sql" :
 						part == PGMIG_PART_META ? "metadata.toml" : "up.sql");
+	if (layout == PGMIG_LAYOUT_SQITCH)
+		return psprintf("%s/%s", part == PGMIG_PART_DOWN ? "revert" :
+						part == PGMIG_PART_META ? "verify" : "deploy", up_name + 7);
 	if (layout == PGMIG_LAYOUT_GOLANG && part != PGMIG_PART_META)
 		return psprintf("%.*s.%s.sql", (int) (len - strlen(".up.sql")), up_name,
 						part == PGMIG_PART_DOWN ? "down" : "up");

@@ -68,14 +68,16 @@ typedef enum PgmigLayout
 {
 	PGMIG_LAYOUT_DBMATE = 0,	/* a file per revision, with sections */
 	PGMIG_LAYOUT_GOLANG,
-	PGMIG_LAYOUT_DIESEL
+	PGMIG_LAYOUT_DIESEL,
+	PGMIG_LAYOUT_SQITCH			/* deploy/<change>.sql, revert/, verify/ */
 } PgmigLayout;
 
 typedef enum PgmigPart
 {
 	PGMIG_PART_UP,
 	PGMIG_PART_DOWN,
-	PGMIG_PART_META				/* Diesel's metadata.toml */
+	PGMIG_PART_META				/* Diesel's metadata.toml, Sqitch's verify
+								 * script */
 } PgmigPart;
 
 extern PgmigLayout pgmig_split_file(const char *name, PgmigPart *part);

@@ -37,6 +37,18 @@ node_cmp(const void *a, const void *b)
 	return pgmig_sortkey_cmp(na->sortkey, nb->sortkey);
 }
 
+/* The revision whose id is "id" exactly, or -1. */
+static int
+find_id(const PgmigGraph *g, const char *id)
+{
+	int			i;
+
+	for (i = 0; i < g->n; i++)
+		if (strcmp(g->nodes[i].id, id) == 0)
+			return i;
+	return -1;
+}
+
 /* Exact lookup by id or by the version's digits (binary search on digits). */
 static int
 find_exact(const PgmigGraph *g, const char *name)
@@ -46,8 +58,9 @@ find_exact(const PgmigGraph *g, const char *name)
 				hi = g->n - 1;
 	int			found = -1;
 
+	/* an id that is no version: Sqitch's changes, found by a scan */
 	if (key == NULL)
-		return -1;
+		return find_id(g, name);
 	while (lo <= hi)
 	{
 		int			mid = (lo + hi) / 2;
@@ -314,9 +327,9 @@ pgmig_graph_find(const PgmigGraph *g, const char *name, PgmigError *err)
 	size_t		len = strlen(name);
 	char	   *digits;
 
-	for (i = 0; i < g->n; i++)
-		if (strcmp(g->nodes[i].id, name) == 0)
-			return i;
+	found = find_id(g, name);
+	if (found >= 0)
+		return found;
 	found = find_exact(g, name);
 	if (found >= 0)
 		return found;
@@ -648,7 +661,8 @@ want_target(const PgmigGraph *g, const char *target, bool revert,
 	if ((rel = parse_relative(target, '+')) >= 0 ||
 		(rel = parse_relative(target, '-')) >= 0)
 		return want_relative(g, target, rel, revert, want, limit, err);
-	if ((at = strchr(target, '@')) != NULL)
+	/* Sqitch's reworked changes have ids name@tag */
+	if ((at = strchr(target, '@')) != NULL && find_id(g, target) < 0)
 		return want_label_head(g, target, at, want, err);
 	x = pgmig_graph_find(g, target, err);
 	if (x < 0)

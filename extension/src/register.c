@@ -24,6 +24,7 @@
 #include "utils/builtins.h"
 
 #include "pgmig.h"
+#include "pgmig_sqitch.h"
 #include "pgmig_version.h"
 
 static SPIPlanPtr plan_upsert = NULL;
@@ -216,7 +217,8 @@ override_applied(PgmigScript *s, Existing *e)
 
 /*
  * A file's name as registered: its base name, or for Diesel's layout its
- * folder and base name (<version>_<name>/up.sql).
+ * folder and base name (<version>_<name>/up.sql), for Sqitch's the whole
+ * name (deploy/<change>.sql).
  */
 static char *
 base_name(char *path)
@@ -225,7 +227,7 @@ base_name(char *path)
 	char	   *p;
 	PgmigPart	part;
 
-	if (last == NULL)
+	if (last == NULL || pgmig_split_file(path, &part) == PGMIG_LAYOUT_SQITCH)
 		return path;
 	for (p = last - 1; p > path && p[-1] != '/'; p--)
 		;
@@ -271,6 +273,62 @@ content_of(const NamedFile *sorted, int n, Datum *contents, const char *name)
 	return i < 0 ? NULL : TextDatumGetCString(contents[i]);
 }
 
+/*
+ * Parse Sqitch's revision whose deploy script is file "name" (contents[i])
+ * into *script, with the plan of the call, parsed into *plan the first
+ * time.  Errors out if there is no plan or the plan has no such change.
+ */
+static void
+parse_sqitch(const char *name, int i, Datum *contents, const NamedFile *sorted,
+			 int n, PgmigSqitchPlan *plan, PgmigScript *script)
+{
+	PgmigError	err;
+	char	   *revert_name;
+	char	   *verify_name;
+	char	   *deploy;
+	char	   *revert;
+	char	   *verify;
+	int			change;
+
+	if (plan->changes == NULL)
+	{
+		char	   *text = content_of(sorted, n, contents, PGMIG_SQITCH_PLAN);
+
+		if (text == NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("file \"%s\" comes without sqitch.plan", name),
+					 errdetail("The plan gives a Sqitch change its place and its parents."),
+					 errhint("Register the plan (file name \"%s\") in the same call.",
+							 PGMIG_SQITCH_PLAN)));
+		if (!pgmig_sqitch_parse_plan(PGMIG_SQITCH_PLAN, text, strlen(text), plan, &err))
+			mig_report(&err);
+		pfree(text);
+	}
+	change = pgmig_sqitch_find(plan, name);
+	if (change < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("file \"%s\" is no change of sqitch.plan", name),
+				 errhint("Add the change to the plan, or remove the file.")));
+	revert_name = pgmig_split_part_name(name, PGMIG_PART_DOWN);
+	verify_name = pgmig_split_part_name(name, PGMIG_PART_META);
+	deploy = TextDatumGetCString(contents[i]);
+	revert = content_of(sorted, n, contents, revert_name);
+	verify = content_of(sorted, n, contents, verify_name);
+	if (!pgmig_sqitch_script(plan, change, deploy, strlen(deploy),
+							 revert, revert ? strlen(revert) : 0,
+							 verify, verify ? strlen(verify) : 0, script, &err))
+		mig_report(&err);
+	pfree(deploy);
+	if (revert)
+		pfree(revert);
+	if (verify)
+		pfree(verify);
+	pfree(revert_name);
+	pfree(verify_name);
+}
+
 /* Register a batch of files; shared by both forms of mig_register. */
 static void
 register_files(FunctionCallInfo fcinfo, Datum *names, Datum *contents, int n,
@@ -286,6 +344,7 @@ register_files(FunctionCallInfo fcinfo, Datum *names, Datum *contents, int n,
 	bool		touched_settled = false;
 	char	  **file_names;
 	NamedFile  *sorted;
+	PgmigSqitchPlan plan;
 	int			nscripts;
 	int			nestlevel;
 	int			i,
@@ -304,15 +363,22 @@ register_files(FunctionCallInfo fcinfo, Datum *names, Datum *contents, int n,
 	if (n > 1)
 		qsort(sorted, n, sizeof(NamedFile), named_cmp);
 	nscripts = 0;
+	memset(&plan, 0, sizeof(plan));
 	for (i = 0; i < n; i++)
 	{
 		char	   *name = file_names[i];
-		char	   *content;
+		char	   *content = NULL;
 		PgmigError	err;
 		PgmigScript *script = &scripts[nscripts];
 		PgmigPart	part;
+		PgmigLayout layout = pgmig_split_file(name, &part);
 
-		if (pgmig_split_file(name, &part) != PGMIG_LAYOUT_DBMATE)
+		/* Sqitch's plan comes with its changes' scripts */
+		if (strcmp(name, PGMIG_SQITCH_PLAN) == 0)
+			continue;
+		if (layout == PGMIG_LAYOUT_SQITCH && part == PGMIG_PART_UP)
+			parse_sqitch(name, i, contents, sorted, n, &plan, script);
+		else if (layout != PGMIG_LAYOUT_DBMATE)
 		{
 			/* golang-migrate's or Diesel's: an up file brings the others */
 			char	   *down_name;
@@ -355,9 +421,12 @@ register_files(FunctionCallInfo fcinfo, Datum *names, Datum *contents, int n,
 		pgmig_section_checksums(script);
 		if (script->lock_timeout != NULL)
 			(void) mig_lock_timeout_ms(script->lock_timeout, name);
-		pfree(content);
+		if (content)
+			pfree(content);
 		nscripts++;
 	}
+	if (plan.n > 0)
+		pgmig_sqitch_free_plan(&plan);
 	n = nscripts;
 	if (n > 1)
 		qsort(scripts, n, sizeof(PgmigScript), script_cmp);
