@@ -937,6 +937,7 @@ free_script(PgmigScript *script)
 		pg_free(script->labels[i]);
 	pg_free(script->labels);
 	pg_free(script->lock_timeout);
+	pg_free(script->alembic);
 	pg_free(script->up);
 	pg_free(script->down);
 	memset(script, 0, sizeof(*script));

@@ -100,7 +100,8 @@ find_other_tool(Conn *c, OtherTool *t)
 			t->tool = pg_strdup(golang ? "golang-migrate" : PQgetvalue(res, i, 0));
 			t->table = pg_strdup(PQgetvalue(res, i, 1));
 			t->importable = golang || strcmp(t->tool, "dbmate") == 0 ||
-				strcmp(t->tool, "Diesel") == 0 || strcmp(t->tool, "Sqitch") == 0;
+				strcmp(t->tool, "Diesel") == 0 || strcmp(t->tool, "Sqitch") == 0 ||
+				strcmp(t->tool, "Alembic") == 0;
 		}
 		if (rows)
 			PQclear(rows);
@@ -195,6 +196,9 @@ match_versions(Conn *c, Project *project, const OtherTool *t, int *n)
 	/* Sqitch's registry: changes by name, in plan order (sqitch.c) */
 	if (strcmp(t->tool, "Sqitch") == 0)
 		return sqitch_deployed(c, project, n);
+	/* Alembic's heads: the files naming them, and their ancestors (alembic.c) */
+	if (strcmp(t->tool, "Alembic") == 0)
+		return alembic_applied(c, project, t->table, n);
 	sql = golang ?
 		psprintf("SELECT version::pg_catalog.text, dirty FROM %s", t->table) :
 		psprintf("SELECT version::pg_catalog.text, false FROM %s ORDER BY 1", t->table);

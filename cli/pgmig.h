@@ -445,6 +445,9 @@ extern bool write_new_file(const Project *project, const char *name,
 extern char *read_whole_file(const char *path, const char *display, size_t *len);
 extern bool check_file_scripts(const MigFile *f);
 
+/* alembic.c */
+extern const char **alembic_applied(Conn *c, Project *project, const char *table, int *n);
+
 /* sqitch.c */
 extern bool is_sqitch_project(const char *dir);
 extern bool load_sqitch(Project *project);

@@ -404,6 +404,27 @@ directive_lock_timeout(PgmigScript *out, char **words, int n, PgmigError *err)
 }
 
 /*
+ * "-- pgmig:alembic <revision>": the Alembic revision this file was
+ * converted from, which "pgmig import" matches to alembic_version.  The
+ * value kept is handed on (NULL in "words").
+ */
+static bool
+directive_alembic(PgmigScript *out, char **words, int n, PgmigError *err)
+{
+	if (n != 2)
+		return pgmig_set_error(err, PGMIG_ERR_FILE,
+							   "Write it as: -- pgmig:alembic ae1027a6acf",
+							   NULL, "alembic directive needs one revision");
+	if (out->alembic != NULL)
+		return pgmig_set_error(err, PGMIG_ERR_FILE, NULL,
+							   "A file is one Alembic revision.",
+							   "duplicate alembic directive");
+	out->alembic = words[1];
+	words[1] = NULL;
+	return true;
+}
+
+/*
  * Handle one "-- pgmig:" header directive.  The words kept in the script
  * are handed on; the rest are freed, on errors too.
  */
@@ -427,7 +448,7 @@ parse_directive(PgmigScript *out, const char *rest, PgmigError *err)
 	n = split_words(rest, &words);
 	if (n == 0)
 		ok = pgmig_set_error(err, PGMIG_ERR_FILE, NULL,
-							 "Directives are revises, label and lock_timeout.",
+							 "Directives are revises, label, lock_timeout and alembic.",
 							 "empty pgmig directive");
 	else if (strcmp(words[0], "revises") == 0)
 		ok = directive_revises(out, words, n, err);
@@ -435,9 +456,11 @@ parse_directive(PgmigScript *out, const char *rest, PgmigError *err)
 		ok = directive_label(out, words, n, err);
 	else if (strcmp(words[0], "lock_timeout") == 0)
 		ok = directive_lock_timeout(out, words, n, err);
+	else if (strcmp(words[0], "alembic") == 0)
+		ok = directive_alembic(out, words, n, err);
 	else
 		ok = pgmig_set_error(err, PGMIG_ERR_FILE, NULL,
-							 "Directives are revises, label and lock_timeout.",
+							 "Directives are revises, label, lock_timeout and alembic.",
 							 "unknown directive \"pgmig:%s\"", words[0]);
 	free_words(words, n);
 	return ok;

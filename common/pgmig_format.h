@@ -26,6 +26,8 @@ typedef struct PgmigScript
 	int			nlabels;
 	char	  **labels;
 	char	   *lock_timeout;	/* "-- pgmig:lock_timeout", or NULL */
+	char	   *alembic;		/* "-- pgmig:alembic": the Alembic revision
+								 * it was converted from, or NULL */
 	bool		transactional;	/* false: "transaction:false" on either section */
 	char	   *up;				/* text after "-- migrate:up" */
 	int			up_line;		/* file line where the up text starts */

@@ -185,6 +185,8 @@ free_script(PgmigScript *s)
 		pfree(s->labels);
 	if (s->lock_timeout)
 		pfree(s->lock_timeout);
+	if (s->alembic)
+		pfree(s->alembic);
 	if (s->up)
 		pfree(s->up);
 	if (s->down)

@@ -36,6 +36,12 @@ packages=(
 	man-db
 	# --json outputs are validated against json-schema/ (t/150_json.pl)
 	python3-jsonschema
+	# databases the real Sqitch and Alembic migrated, imported
+	# (t/132_sqitch.pl, t/134_alembic.pl)
+	sqitch
+	libdbd-pg-perl
+	python3-alembic
+	python3-psycopg2
 	"$@"
 )
 

@@ -204,8 +204,6 @@ my %catalogs = (
 		. ' script VARCHAR(1000) NOT NULL, checksum INT, installed_by VARCHAR(100) NOT NULL,'
 		. ' installed_on TIMESTAMP NOT NULL DEFAULT now(), execution_time INT NOT NULL, success BOOLEAN NOT NULL);'
 		. " INSERT INTO flyway_schema_history VALUES (1, '1', 'init', 'SQL', 'V1__init.sql', 0, 'me', now(), 1, true)",
-	'Alembic' => 'CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL PRIMARY KEY);'
-		. " INSERT INTO alembic_version VALUES ('ae1027a6acf')",
 	'node-pg-migrate' => 'CREATE TABLE pgmigrations (id SERIAL PRIMARY KEY, name varchar(255) NOT NULL,'
 		. ' run_on timestamp NOT NULL); INSERT INTO pgmigrations (name, run_on) VALUES (\'1_init\', now())');
 my $n_db = 0;
