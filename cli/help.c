@@ -252,10 +252,13 @@ static const CommandInfo commands[] = {
 		"take over the history another migration tool recorded",
 		"Reads the table in which dbmate or golang-migrate recorded the versions it\n"
 		"applied (schema_migrations on the search_path, or DBMATE_MIGRATIONS_TABLE),\n"
-		"registers the files, and records the revisions of those versions as\n"
-		"applied without running them, with an \"import\" event each.  A version\n"
-		"without a file imports nothing.  Only into a database without pgmig\n"
-		"history; the other tool's table is left as it is, unless --drop.\n"
+		"Diesel's __diesel_schema_migrations, Sqitch's sqitch.changes (matched to\n"
+		"sqitch.plan, script hashes compared) or Alembic's alembic_version (heads\n"
+		"matched to files with \"-- pgmig:alembic REV\"), registers the files, and\n"
+		"records the revisions of those versions as applied without running them,\n"
+		"with an \"import\" event each.  A version without a file, or an edited\n"
+		"file, imports nothing.  Only into a database without pgmig history; the\n"
+		"other tool's table is left as it is, unless --drop.\n"
 		"\n"
 		"      --confirm             confirm on a production database\n"
 		"      --drop                drop the other tool's table, in the same transaction\n"
@@ -373,8 +376,8 @@ usage(void)
 		   "                            project root, found by walking up from the\n"
 		   "                            current directory to a folder that holds\n"
 		   "                            migrations/ or pgmig.conf)\n");
-	printf("      --format=FORMAT       the folder's layout: dbmate, golang-migrate or\n"
-		   "                            diesel (default: told by the file names)\n");
+	printf("      --format=FORMAT       the folder's layout: dbmate, golang-migrate,\n"
+		   "                            diesel or sqitch (default: told by the files)\n");
 	printf("  -q, --quiet               print no progress messages\n");
 	printf("  -V, --version             output version information, then exit\n");
 	printf("  -?, --help                show this help (or a command's), then exit\n\n");
@@ -405,7 +408,8 @@ command_usage(const CommandInfo *cmd)
 	{
 		printf("\nGeneral options:\n");
 		printf("      --dir=DIR             migrations folder\n");
-		printf("      --format=FORMAT       its layout: dbmate, golang-migrate or diesel\n");
+		printf("      --format=FORMAT       its layout: dbmate, golang-migrate, diesel or\n"
+			   "                            sqitch\n");
 		printf("  -q, --quiet               print no progress messages\n");
 	}
 }

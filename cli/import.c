@@ -9,7 +9,9 @@
  * golang-migrate keeps one row in a table of the same name (version
  * bigint, dirty boolean): the last version applied, every one before it
  * being applied too; Diesel keeps every version applied in
- * __diesel_schema_migrations.  "pgmig import" reads that table, matches each
+ * __diesel_schema_migrations; Sqitch deploys the changes of sqitch.plan
+ * and records them in sqitch.changes (sqitch.c), Alembic its heads in
+ * alembic_version (alembic.c).  "pgmig import" reads that table, matches each
  * version to a file of the folder by version (leading zeros aside), and
  * has the server record those revisions as applied without running them
  * (pgmig.import).  A version without a file, or a golang-migrate version
@@ -18,8 +20,8 @@
  * it is, unless --drop drops it in the same transaction.
  *
  * "pgmig up" on a database whose pgmig history is empty while such a
- * table, or another tool's catalog (Flyway, Sqitch, Alembic,
- * node-pg-migrate), has rows refuses before running anything and says to
+ * table, or another tool's catalog (Flyway, node-pg-migrate), has rows
+ * refuses before running anything and says to
  * import, or to stamp where pgmig cannot import yet: running every
  * revision again would fail on the objects they made, or worse, succeed
  * halfway.
@@ -35,7 +37,7 @@ typedef struct OtherTool
 {
 	char	   *tool;			/* as messages name it; NULL: none */
 	char	   *table;			/* schema-qualified, quoted as needed */
-	bool		importable;		/* dbmate's or golang-migrate's */
+	bool		importable;		/* pgmig reads it */
 } OtherTool;
 
 /*
@@ -45,8 +47,8 @@ typedef struct OtherTool
  * schema_migrations (version; golang-migrate's has "dirty"), Diesel's
  * __diesel_schema_migrations, Flyway's flyway_schema_history, Sqitch's
  * sqitch.changes, Alembic's alembic_version, node-pg-migrate's
- * pgmigrations; each on the search_path but Sqitch's.  dbmate's,
- * golang-migrate's and Diesel's can be imported so far.  False (reported) on error.
+ * pgmigrations; each on the search_path but Sqitch's.  All but Flyway's
+ * and node-pg-migrate's can be imported so far.  False (reported) on error.
  */
 static bool
 find_other_tool(Conn *c, OtherTool *t)
@@ -285,13 +287,13 @@ import_history(Conn *c, Project *project)
 	if (ok && t.tool == NULL)
 	{
 		pg_log_error("no history of another migration tool in database \"%s\"", PQdb(c->conn));
-		pg_log_error_detail("pgmig reads dbmate's and golang-migrate's table schema_migrations (or DBMATE_MIGRATIONS_TABLE) on the search_path; none has rows.");
+		pg_log_error_detail("pgmig reads dbmate's and golang-migrate's table schema_migrations (or DBMATE_MIGRATIONS_TABLE), Diesel's __diesel_schema_migrations and Alembic's alembic_version on the search_path, and Sqitch's sqitch.changes; none has rows.");
 		ok = false;
 	}
 	if (ok && !t.importable)
 	{
 		pg_log_error("pgmig cannot import %s's history yet", t.tool);
-		pg_log_error_detail("It is in %s; pgmig imports dbmate's, golang-migrate's and Diesel's so far.", shown(t.table));
+		pg_log_error_detail("It is in %s; pgmig imports dbmate's, golang-migrate's, Diesel's, Sqitch's and Alembic's so far.", shown(t.table));
 		pg_log_error_hint("Once the files are in dbmate's layout, record what %s applied with \"%s stamp REV\", which runs nothing.",
 						  t.tool, progname);
 		ok = false;

@@ -80,9 +80,11 @@ like($out, qr/^\(flips, users\@v1\.0, appschema\) -> users \(head\).*\n\(users\@
 pgmig_fails(undef, $sq, [ 'new', '-m', 'more' ], qr/pgmig does not write Sqitch's changes.*sqitch add/s,
 	'Sqitch: new refuses, and says how to add a change', %offline);
 
-# --- up and down on a fresh database
+# --- up and down on a fresh database; init names the project
 $node->safe_psql('postgres', 'CREATE DATABASE sq');
-$node->safe_psql('sq', 'CREATE EXTENSION pgmig');
+pgmig_ok($node, $sq, [ 'init', '-d', 'sq' ], qr/^migrations folder \S+ is a Sqitch project: its plan and scripts are read as they are\n/,
+	'Sqitch: init names the project instead of creating a folder');
+ok(!-e "$sq/migrations", 'Sqitch: init created no migrations folder');
 pgmig_ok($node, $sq, [ 'up', '-d', 'sq' ],
 	qr/^applied appschema .*\napplied users\@v1\.0 .*\napplied flips .*\napplied users /,
 	'Sqitch: up applies the plan in order');
