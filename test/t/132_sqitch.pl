@@ -107,6 +107,37 @@ is($node->safe_psql('sq', "SELECT count(*) FROM pg_namespace WHERE nspname = 'fl
 	. $node->safe_psql('sq', 'SELECT count(*) FROM pgmig.schema_migrations'),
 	'00', 'Sqitch: the revert scripts ran, nothing is left applied');
 
+# up --sql sends the plan with the scripts; its output runs under psql
+$node->safe_psql('postgres', 'CREATE DATABASE sqsql');
+($st, $out, $err) = pgmig(undef, $sq, [ 'up', '--sql' ], %offline);
+my $script = write_file(PostgreSQL::Test::Utils::tempdir('sqsql') . '/up.sql', $out);
+IPC::Run::run([ $node->config_data('--bindir') . '/psql', '-X', '-h', $node->host, '-p', $node->port,
+	'-d', 'sqsql', '-v', 'ON_ERROR_STOP=1', '-f', $script ], '<', \'', '>', \my $sout, '2>', \my $serr);
+is($? >> 8, 0, 'Sqitch: up --sql runs under psql') or diag($serr);
+is($node->safe_psql('sqsql', "SELECT string_agg(id, ',' ORDER BY applied_at, id) FROM pgmig.schema_migrations"),
+	'appschema,users@v1.0,flips,users', 'Sqitch: up --sql applied the plan in order');
+like((pgmig($node, $sq, [ 'status', '-d', 'sqsql' ]))[1], qr/^Format: sqitch$/m, 'Sqitch: status names the format');
+
+# from psql: the plan comes with the scripts, or the scripts are refused
+$node->safe_psql('postgres', 'CREATE DATABASE sqpsql');
+$node->safe_psql('sqpsql', 'CREATE EXTENSION pgmig');
+($st, $out, $err) = $node->psql('sqpsql', "SELECT * FROM mig_register(ARRAY['deploy/appschema.sql'],"
+	. " ARRAY['CREATE SCHEMA flipr;'])");
+like($err, qr/ERROR:  file "deploy\/appschema\.sql" comes without sqitch\.plan/, 'Sqitch from psql: a script without the plan');
+($st, $out, $err) = $node->psql('sqpsql', "SELECT * FROM mig_register(ARRAY['deploy/nosuch.sql', 'sqitch.plan'],"
+	. " ARRAY['SELECT 1;', \$p\$$plan\$p\$])");
+like($err, qr/ERROR:  file "deploy\/nosuch\.sql" is no change of sqitch\.plan/, 'Sqitch from psql: a script of no change');
+($st, $out, $err) = $node->psql('sqpsql', "SELECT * FROM mig_register(ARRAY['deploy/appschema.sql', 'sqitch.plan'],"
+	. " ARRAY['SELECT 1;', \$p\$%project=flipr\nappschema [nosuch] $sig\n\$p\$])");
+like($err, qr/ERROR:  change "appschema" requires unknown change "nosuch"\n(?:.*\n)*CONTEXT:  file "sqitch\.plan" line 2/,
+	'Sqitch from psql: the server parses the plan, and names its line');
+is($node->safe_psql('sqpsql', "SELECT revision || ' ' || action FROM mig_register(ARRAY['deploy/appschema.sql',"
+	. " 'revert/appschema.sql', 'sqitch.plan'], ARRAY[\$s\$BEGIN;\nCREATE SCHEMA flipr;\nCOMMIT;\n\$s\$,"
+	. " 'DROP SCHEMA flipr;', \$p\$$plan\$p\$])"), 'appschema new', 'Sqitch from psql: registered');
+is($node->safe_psql('sqpsql', "SELECT up_script || '|' || down_script || '|' || source_file FROM pgmig.revisions"),
+	"\nCREATE SCHEMA flipr;\n\n|DROP SCHEMA flipr;|deploy/appschema.sql",
+	'Sqitch from psql: BEGIN and COMMIT dropped, their lines kept');
+
 # a BEGIN or COMMIT other than the script's own pair is refused with its line
 write_file("$sq/deploy/flips.sql", "BEGIN;\nCREATE TABLE flipr.flips (id int);\nCOMMIT;\nBEGIN;\nCREATE TABLE flipr.more (id int);\nCOMMIT;\n");
 ($st, $out, $err) = pgmig($node, $sq, [ 'up', '-d', 'sq' ]);
