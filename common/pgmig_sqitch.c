@@ -838,8 +838,8 @@ pgmig_sqitch_script(const PgmigSqitchPlan *plan, int i,
 						   (deploy[17] == '\0' || isspace((unsigned char) deploy[17])));
 
 	/*
-	 * The checksum covers what makes the revision: its place in the plan,
-	 * its parents and every script, a NUL between the parts.
+	 * The checksum covers what makes the revision: its place in the plan, its
+	 * parents and every script, a NUL between the parts.
 	 */
 	initStringInfo(&all);
 	appendStringInfo(&all, "%s\n%s\n", out->sortkey, c->plan_text);
