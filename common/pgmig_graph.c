@@ -134,11 +134,65 @@ sort_by_version(PgmigNode *nodes, int n, PgmigError *err)
 }
 
 /*
+ * The nodes in the order of their ids, when some ids are no versions
+ * (Sqitch's changes): their parents are found by a binary search, not a
+ * scan each.
+ */
+typedef struct IdEntry
+{
+	const char *id;
+	int			node;
+} IdEntry;
+
+/* Order IdEntries by id. */
+static int
+id_cmp(const void *a, const void *b)
+{
+	return strcmp(((const IdEntry *) a)->id, ((const IdEntry *) b)->id);
+}
+
+/* The nodes by id (palloc'd) if some id is no version, else NULL. */
+static IdEntry *
+index_ids(const PgmigGraph *g)
+{
+	IdEntry    *by_id;
+	int			i;
+
+	for (i = 0; i < g->n; i++)
+		if (!isdigit((unsigned char) g->nodes[i].id[0]))
+			break;
+	if (i == g->n)
+		return NULL;
+	by_id = palloc(g->n * sizeof(IdEntry));
+	for (i = 0; i < g->n; i++)
+	{
+		by_id[i].id = g->nodes[i].id;
+		by_id[i].node = i;
+	}
+	qsort(by_id, g->n, sizeof(IdEntry), id_cmp);
+	return by_id;
+}
+
+/* The node whose id is "id", found in "by_id", or -1. */
+static int
+find_indexed(const PgmigGraph *g, const IdEntry *by_id, const char *id)
+{
+	IdEntry		key;
+	IdEntry    *hit;
+
+	key.id = id;
+	key.node = -1;
+	hit = bsearch(&key, by_id, g->n, sizeof(IdEntry), id_cmp);
+	return hit ? hit->node : -1;
+}
+
+/*
  * Resolve the parents of node "i" to indexes: the ones it declares, or
- * the previous revision in version order.
+ * the previous revision in version order.  "by_id" (or NULL) finds those
+ * that are no versions.
  */
 static bool
-resolve_parents(PgmigGraph *g, int i, PgmigError *err)
+resolve_parents(PgmigGraph *g, int i, const IdEntry *by_id, PgmigError *err)
 {
 	PgmigNode  *node = &g->nodes[i];
 	int			j;
@@ -154,7 +208,13 @@ resolve_parents(PgmigGraph *g, int i, PgmigError *err)
 	node->parents = palloc((node->nparents > 0 ? node->nparents : 1) * sizeof(int));
 	for (j = 0; j < node->nparents; j++)
 	{
-		int			p = find_exact(g, node->parent_ids[j]);
+		const char *id = node->parent_ids[j];
+		int			p;
+
+		if (by_id != NULL && !isdigit((unsigned char) id[0]))
+			p = find_indexed(g, by_id, id);
+		else
+			p = find_exact(g, id);
 
 		if (p < 0)
 		{
@@ -273,6 +333,7 @@ order_topologically(PgmigGraph *g, PgmigError *err)
 bool
 pgmig_graph_build(PgmigGraph *g, PgmigNode *nodes, int n, PgmigError *err)
 {
+	IdEntry    *by_id;
 	int			i;
 
 	g->n = n;
@@ -286,12 +347,17 @@ pgmig_graph_build(PgmigGraph *g, PgmigNode *nodes, int n, PgmigError *err)
 	}
 	if (!sort_by_version(nodes, n, err))
 		return false;
+	by_id = index_ids(g);
 	for (i = 0; i < n; i++)
-		if (!resolve_parents(g, i, err))
+		if (!resolve_parents(g, i, by_id, err))
 		{
+			if (by_id)
+				pfree(by_id);
 			graph_unbuild(g);
 			return false;
 		}
+	if (by_id)
+		pfree(by_id);
 	link_children(g);
 	if (!order_topologically(g, err))
 	{

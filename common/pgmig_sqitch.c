@@ -67,6 +67,7 @@ typedef struct PlanReader
 	int			tagcap;
 	Tag		   *tags;
 	bool		has_syntax;
+	PgmigSqitchKey *by_name;	/* the changes by name, then position */
 } PlanReader;
 
 /* Is "c" a character Sqitch allows at the start or end of a name? */
@@ -397,6 +398,77 @@ find_tag(const PlanReader *r, const char *name)
 	return -1;
 }
 
+/* Order keys by key, then by position. */
+static int
+key_cmp(const void *a, const void *b)
+{
+	const PgmigSqitchKey *ka = (const PgmigSqitchKey *) a;
+	const PgmigSqitchKey *kb = (const PgmigSqitchKey *) b;
+	int			c = strcmp(ka->key, kb->key);
+
+	return c != 0 ? c : (ka->change > kb->change) - (ka->change < kb->change);
+}
+
+/* The changes of "plan" by name (ids: false) or by id, sorted (palloc'd). */
+static PgmigSqitchKey *
+sorted_keys(const PgmigSqitchPlan *plan, bool ids)
+{
+	PgmigSqitchKey *keys = palloc(Max(plan->n, 1) * sizeof(PgmigSqitchKey));
+	int			i;
+
+	for (i = 0; i < plan->n; i++)
+	{
+		keys[i].key = ids ? plan->changes[i].id : plan->changes[i].name;
+		keys[i].change = i;
+	}
+	qsort(keys, plan->n, sizeof(PgmigSqitchKey), key_cmp);
+	return keys;
+}
+
+/* Position in "keys" of the first one "key" (may be past it). */
+static int
+first_key(const PgmigSqitchKey *keys, int n, const char *key)
+{
+	int			lo = 0,
+				hi = n;
+
+	while (lo < hi)
+	{
+		int			mid = (lo + hi) / 2;
+
+		if (strcmp(keys[mid].key, key) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/*
+ * The last change named "name" at or before position "limit", or -1; the
+ * first after it goes to *after (-1 if none).
+ */
+static int
+instance_at(const PlanReader *r, const char *name, int limit, int *after)
+{
+	int			n = r->plan->n;
+	int			k = first_key(r->by_name, n, name);
+	int			found = -1;
+
+	*after = -1;
+	for (; k < n && strcmp(r->by_name[k].key, name) == 0; k++)
+	{
+		if (r->by_name[k].change <= limit)
+			found = r->by_name[k].change;
+		else
+		{
+			*after = r->by_name[k].change;
+			break;
+		}
+	}
+	return found;
+}
+
 /*
  * Give each change its id: an instance that a later one reworks is
  * name@tag, the last tag between it and the rework, which Sqitch requires.
@@ -405,19 +477,18 @@ static bool
 assign_ids(PlanReader *r, PgmigError *err)
 {
 	PgmigSqitchPlan *plan = r->plan;
-	int			i,
-				j,
+	int			k,
 				t;
 
-	for (i = 0; i < plan->n; i++)
+	for (k = 0; k < plan->n; k++)
 	{
+		int			i = r->by_name[k].change;
+		int			j = k + 1 < plan->n ? r->by_name[k + 1].change : -1;
 		PgmigSqitchChange *c = &plan->changes[i];
 		const char *tag = NULL;
 
-		for (j = i + 1; j < plan->n; j++)
-			if (strcmp(plan->changes[j].name, c->name) == 0)
-				break;
-		if (j == plan->n)
+		/* the next instance of the name follows it in by_name */
+		if (j < 0 || strcmp(plan->changes[j].name, c->name) != 0)
 		{
 			c->id = pstrdup(c->name);
 			continue;
@@ -448,6 +519,7 @@ resolve_dep(PlanReader *r, int i, const Dep *d, PgmigError *err)
 {
 	PgmigSqitchPlan *plan = r->plan;
 	int			limit = i - 1;
+	int			after;
 	int			j;
 
 	if (d->tag != NULL)
@@ -467,18 +539,17 @@ resolve_dep(PlanReader *r, int i, const Dep *d, PgmigError *err)
 		if (d->name[0] == '\0')
 			return limit;
 	}
-	for (j = limit; j >= 0; j--)
-		if (strcmp(plan->changes[j].name, d->name) == 0)
-			return j;
-	for (j = i; j < plan->n; j++)
-		if (strcmp(plan->changes[j].name, d->name) == 0)
-		{
-			pgmig_set_error(err, PGMIG_ERR_FILE,
-							"A change requires changes that come before it in the plan.",
-							NULL, "change \"%s\" requires \"%s\", which comes after it (line %d)",
-							plan->changes[i].name, d->name, plan->changes[j].line);
-			return -1;
-		}
+	j = instance_at(r, d->name, limit, &after);
+	if (j >= 0)
+		return j;
+	if (after >= 0)
+	{
+		pgmig_set_error(err, PGMIG_ERR_FILE,
+						"A change requires changes that come before it in the plan.",
+						NULL, "change \"%s\" requires \"%s\", which comes after it (line %d)",
+						plan->changes[i].name, d->name, plan->changes[after].line);
+		return -1;
+	}
 	pgmig_set_error(err, PGMIG_ERR_FILE, NULL,
 					"Add the change to the plan, or drop the dependency.",
 					"change \"%s\" requires unknown change \"%s\"",
@@ -526,16 +597,18 @@ assign_parents(PlanReader *r, PgmigError *err)
 
 			if (d->conflict)
 			{
-				for (j = i - 1; j >= 0; j--)
-					if (strcmp(plan->changes[j].name, d->name) == 0)
-					{
-						pgmig_set_error(err, PGMIG_ERR_FILE,
-										"pgmig deploys the plan in order, so the change it conflicts with is always deployed before it.",
-										"Revert the other change in this one's deploy script and drop the conflict.",
-										"change \"%s\" conflicts with \"%s\", which comes before it (line %d)",
-										c->name, d->name, plan->changes[j].line);
-						return pgmig_error_at(err, r->file_name, c->line);
-					}
+				int			later;
+
+				j = instance_at(r, d->name, i - 1, &later);
+				if (j >= 0)
+				{
+					pgmig_set_error(err, PGMIG_ERR_FILE,
+									"pgmig deploys the plan in order, so the change it conflicts with is always deployed before it.",
+									"Revert the other change in this one's deploy script and drop the conflict.",
+									"change \"%s\" conflicts with \"%s\", which comes before it (line %d)",
+									c->name, d->name, plan->changes[j].line);
+					return pgmig_error_at(err, r->file_name, c->line);
+				}
 				continue;
 			}
 			j = resolve_dep(r, i, d, err);
@@ -567,6 +640,8 @@ free_reader(PlanReader *r)
 	}
 	if (r->raw)
 		pfree(r->raw);
+	if (r->by_name)
+		pfree(r->by_name);
 	for (i = 0; i < r->ntags; i++)
 		pfree(r->tags[i].name);
 	if (r->tags)
@@ -649,7 +724,11 @@ pgmig_sqitch_parse_plan(const char *file_name, char *text, size_t len,
 		ok = pgmig_set_error(err, PGMIG_ERR_FILE, NULL,
 							 "A plan starts with %syntax-version=1.0.0 and %project=NAME.",
 							 "plan \"%s\" has no %%project pragma", file_name);
+	if (ok)
+		r.by_name = sorted_keys(plan, false);
 	ok = ok && assign_ids(&r, err) && assign_parents(&r, err);
+	if (ok)
+		plan->by_id = sorted_keys(plan, true);
 	free_reader(&r);
 	if (!ok)
 		pgmig_sqitch_free_plan(plan);
@@ -680,6 +759,8 @@ pgmig_sqitch_free_plan(PgmigSqitchPlan *plan)
 	}
 	if (plan->changes)
 		pfree(plan->changes);
+	if (plan->by_id)
+		pfree(plan->by_id);
 	if (plan->project)
 		pfree(plan->project);
 	memset(plan, 0, sizeof(*plan));
@@ -698,20 +779,22 @@ pgmig_sqitch_find(const PgmigSqitchPlan *plan, const char *file_name)
 {
 	const char *slash = strchr(file_name, '/');
 	size_t		len;
-	int			i;
+	char	   *id;
+	int			k;
+	int			found = -1;
 
-	if (slash == NULL)
+	if (slash == NULL || plan->by_id == NULL)
 		return -1;
 	slash++;
 	len = strlen(slash);
 	if (len < 5 || strcmp(slash + len - 4, ".sql") != 0)
 		return -1;
-	len -= 4;
-	for (i = 0; i < plan->n; i++)
-		if (strlen(plan->changes[i].id) == len &&
-			strncmp(plan->changes[i].id, slash, len) == 0)
-			return i;
-	return -1;
+	id = pnstrdup(slash, len - 4);
+	k = first_key(plan->by_id, plan->n, id);
+	if (k < plan->n && strcmp(plan->by_id[k].key, id) == 0)
+		found = plan->by_id[k].change;
+	pfree(id);
+	return found;
 }
 
 /* Is "line" (len bytes) one of "words", ignoring case and blanks around? */

@@ -27,12 +27,20 @@ typedef struct PgmigSqitchChange
 	char	   *plan_text;		/* its line and its tags' lines: checksummed */
 } PgmigSqitchChange;
 
+/* A change found by a name or an id. */
+typedef struct PgmigSqitchKey
+{
+	const char *key;
+	int			change;			/* index into the plan's changes */
+} PgmigSqitchKey;
+
 /* A parsed sqitch.plan. */
 typedef struct PgmigSqitchPlan
 {
 	char	   *project;		/* %project */
 	int			n;
 	PgmigSqitchChange *changes;
+	PgmigSqitchKey *by_id;		/* the changes by id */
 } PgmigSqitchPlan;
 
 /*
