@@ -329,6 +329,49 @@ parse_sqitch(const char *name, int i, Datum *contents, const NamedFile *sorted,
 	pfree(verify_name);
 }
 
+/*
+ * Sqitch's change "s" takes the place in the plan of registered revision
+ * "e", of another id: a change reworked since it was registered (its
+ * earlier instance became name@tag), or the plan reordered.  If "e" is
+ * not applied its registration goes (true); otherwise, as pgmig keeps an
+ * applied revision's id and place, either is an error, said as such.
+ */
+static bool
+sqitch_moved(const PgmigScript *s, const Existing *e)
+{
+	size_t		len = strlen(e->id);
+
+	/* not applied: the old registration goes, as an unregistered one */
+	if (!e->applied)
+	{
+		Oid			argtypes[1] = {TEXTOID};
+		Datum		values[1];
+
+		values[0] = CStringGetTextDatum(e->id);
+		if (SPI_execute_with_args("DELETE FROM pgmig.revisions WHERE id = $1",
+								  1, argtypes, values, NULL, false, 0) != SPI_OK_DELETE)
+			elog(ERROR, "could not unregister revision %s", e->id);
+		mig_log_event("unregister", e->id, NULL, true, NULL,
+					  psprintf("change %s of sqitch.plan took its place", s->id));
+		return true;
+	}
+
+	if (strncmp(s->id, e->id, len) == 0 && s->id[len] == '@')
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("change %s was reworked after it was registered", e->id),
+				 errdetail("Its instance registered as %s is %s in the plan now (file \"%s\"); pgmig keeps a revision's id.",
+						   e->id, s->id, s->file_name),
+				 errhint("Instead of \"sqitch rework\", add a new change that alters what %s made.",
+						 e->id)));
+	ereport(ERROR,
+			(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+			 errmsg("change %s took the place of registered change %s in sqitch.plan", s->id, e->id),
+			 errdetail("Change %s is number %s of the plan, as %s was when it was registered.",
+					   s->id, s->sortkey, e->id),
+			 errhint("Keep the plan's changes in their order: append new changes at its end.")));
+}
+
 /* Register a batch of files; shared by both forms of mig_register. */
 static void
 register_files(FunctionCallInfo fcinfo, Datum *names, Datum *contents, int n,
@@ -451,11 +494,19 @@ register_files(FunctionCallInfo fcinfo, Datum *names, Datum *contents, int n,
 		const char *action;
 		Datum		values[2];
 		bool		nulls[2] = {false, false};
+		PgmigPart	part;
 
 		for (j = 0; j < nex && e == NULL; j++)
 			if (strcmp(ex[j].sortkey, s->sortkey) == 0)
 				e = &ex[j];
 
+		if (e != NULL && strcmp(e->id, s->id) != 0 &&
+			pgmig_split_file(s->file_name, &part) == PGMIG_LAYOUT_SQITCH &&
+			sqitch_moved(s, e))
+		{
+			e = NULL;
+			touched_settled = true;
+		}
 		if (e != NULL && strcmp(e->id, s->id) != 0)
 			ereport(ERROR,
 					(errcode(ERRCODE_DUPLICATE_OBJECT),

@@ -195,6 +195,46 @@ pgmig_ok($node, $top, [ 'up', '-d', 'sqtop' ], qr/^applied one .*\napplied two i
 	'Sqitch: a deploy script starting with "-- no-transaction" runs outside a transaction');
 is($node->safe_psql('sqtop', "SELECT indisvalid FROM pg_index WHERE indexrelid = 'one_id'::regclass"), 't',
 	'Sqitch: its index is built');
+# a change registered but not applied may be reworked: its registration
+# goes, and both instances are applied
+write_file("$top/db/sqitch.plan", "%syntax-version=1.0.0\n%project=t\none $sig\ntwo [one] $sig # index\nthree $sig\n");
+write_file("$top/db/up/three.sql", "CREATE TABLE three (id int);\n");
+pgmig_ok($node, $top, [ 'up', 'two', '-d', 'sqtop' ], qr/nothing to apply/, 'Sqitch: three registered, not applied');
+write_file("$top/db/sqitch.plan", "%syntax-version=1.0.0\n%project=t\none $sig\ntwo [one] $sig # index\nthree $sig\n"
+	. "\@v2 $sig\nthree [three\@v2] $sig\n");
+write_file("$top/db/up/three\@v2.sql", "CREATE TABLE three (id int);\n");
+write_file("$top/db/revert/three\@v2.sql", "DROP TABLE three;\n");
+write_file("$top/db/up/three.sql", "ALTER TABLE three ADD COLUMN name text;\n");
+write_file("$top/db/revert/three.sql", "ALTER TABLE three DROP COLUMN name;\n");
+pgmig_ok($node, $top, [ 'up', '-d', 'sqtop' ], qr/^applied three\@v2 .*\napplied three /,
+	'Sqitch: a change reworked before it was applied');
+is($node->safe_psql('sqtop', "SELECT message FROM pgmig.events WHERE action = 'unregister'"),
+	'change three@v2 of sqitch.plan took its place', 'Sqitch: the old registration went, in the audit log');
+pgmig_ok($node, $top, [ 'down', 'two', '-d', 'sqtop' ], qr/^reverted three .*\nreverted three\@v2 /,
+	'Sqitch: both instances reverted');
+unlink map { "$top/db/$_" } qw(up/three.sql up/three@v2.sql revert/three.sql revert/three@v2.sql);
+
+# reworking a change pgmig applied would change its id: refused, said so
+write_file("$top/db/sqitch.plan", "%syntax-version=1.0.0\n%project=t\none $sig\ntwo [one] $sig # index\n"
+	. "\@v1 $sig\none [one\@v1] $sig # one again\n");
+write_file("$top/db/up/one\@v1.sql", "CREATE TABLE one (id int);\n");
+write_file("$top/db/revert/one\@v1.sql", "DROP TABLE one;\n");
+write_file("$top/db/up/one.sql", "ALTER TABLE one ADD COLUMN name text;\n");
+my $catalog_sql = "SELECT string_agg(r.id || ':' || r.sortkey || ':' || (m.id IS NOT NULL), ',' ORDER BY r.id)"
+	. " FROM pgmig.revisions r LEFT JOIN pgmig.schema_migrations m USING (id)";
+my $before = $node->safe_psql('sqtop', $catalog_sql);
+pgmig_fails($node, $top, [ 'up', '-d', 'sqtop' ],
+	qr/change one was reworked after it was registered\nDETAIL:  Its instance registered as one is one\@v1 in the plan now/,
+	'Sqitch: a rework of an applied change is refused, and said so');
+is($node->safe_psql('sqtop', $catalog_sql), $before, 'Sqitch: the refused rework changed nothing');
+like($before, qr/^one:1:true,three:4:false,three\@v2:3:false,two:2:true$/, 'Sqitch: one and two applied before it');
+# a reordered plan
+write_file("$top/db/sqitch.plan", "%syntax-version=1.0.0\n%project=t\ntwo $sig # index\none $sig\n");
+unlink "$top/db/up/one\@v1.sql", "$top/db/revert/one\@v1.sql";
+pgmig_fails($node, $top, [ 'up', '-d', 'sqtop' ],
+	qr/change two took the place of registered change one in sqitch\.plan/,
+	'Sqitch: a reordered plan is refused, and said so');
+
 pgmig_fails(undef, $sq, [ 'check', '--offline', '--format=golang-migrate' ],
 	qr/migrations folder "[^"]*" is a Sqitch project, not in golang-migrate's layout/,
 	'Sqitch: another --format does not read it as Sqitch\'s', %offline);
