@@ -447,7 +447,7 @@ load_sqitch(Project *project)
 const char **
 sqitch_deployed(Conn *c, Project *project, int *n)
 {
-	const char *project_name = NULL;
+	char	   *project_name = NULL;
 	const char *values[1];
 	PGresult   *res;
 	const char **ids;
@@ -463,30 +463,31 @@ sqitch_deployed(Conn *c, Project *project, int *n)
 						  progname);
 		return NULL;
 	}
-	/* the plan's %project line, as the plan parser read it */
+	/* the plan's %project, as the plan parser reads it */
 	{
-		const char *p = strstr(project->sqitch_plan, "%project");
+		char	   *text = pg_strdup(project->sqitch_plan);
+		PgmigSqitchPlan plan;
+		PgmigError	err;
 
-		if (p != NULL && (p = strchr(p, '=')) != NULL)
+		memset(&err, 0, sizeof(err));
+		if (pgmig_sqitch_parse_plan(PGMIG_SQITCH_PLAN, text, strlen(text), &plan, &err))
 		{
-			size_t		len;
-
-			p++;
-			while (*p == ' ' || *p == '\t')
-				p++;
-			len = strcspn(p, " \t\n");
-			project_name = pnstrdup(p, len);
+			project_name = pg_strdup(plan.project);
+			pgmig_sqitch_free_plan(&plan);
 		}
+		else
+			report_pgmig_error(&err);
+		pg_free(text);
 	}
 	if (project_name == NULL)
-		return NULL;			/* the plan parser refused it already */
+		return NULL;
 	values[0] = project_name;
 	res = query(c, "SELECT pg_catalog.string_agg(project, ', ' ORDER BY project),"
 				" pg_catalog.bool_or(project OPERATOR(pg_catalog.=) $1)"
 				" FROM sqitch.projects", 1, values);
 	if (res == NULL)
 	{
-		pfree((char *) project_name);
+		pfree(project_name);
 		return NULL;
 	}
 	if (strcmp(PQgetvalue(res, 0, 1), "t") != 0)
@@ -497,14 +498,14 @@ sqitch_deployed(Conn *c, Project *project, int *n)
 							PQgetisnull(res, 0, 0) ? "nothing" : shown(PQgetvalue(res, 0, 0)));
 		pg_log_error_hint("Import in the project Sqitch deployed to this database.");
 		PQclear(res);
-		pfree((char *) project_name);
+		pfree(project_name);
 		return NULL;
 	}
 	PQclear(res);
 	res = query(c, "SELECT change, script_hash FROM sqitch.changes"
 				" WHERE project OPERATOR(pg_catalog.=) $1"
 				" ORDER BY committed_at, change_id", 1, values);
-	pfree((char *) project_name);
+	pfree(project_name);
 	if (res == NULL)
 		return NULL;
 	ids = pg_malloc((PQntuples(res) + 1) * sizeof(char *));
