@@ -54,14 +54,29 @@ is_sqitch_project(const char *dir)
 	return found;
 }
 
-/* Strip white space around "s" in place, and one pair of double quotes. */
+/*
+ * Strip white space around "s" in place, a comment after it ("#" or ";"
+ * outside quotes, as git-config reads them), and one pair of double
+ * quotes.
+ */
 static char *
 conf_value(char *s)
 {
 	char	   *end;
+	bool		quoted = false;
 
 	while (*s == ' ' || *s == '\t')
 		s++;
+	for (end = s; *end != '\0'; end++)
+	{
+		if (*end == '"')
+			quoted = !quoted;
+		else if (!quoted && (*end == '#' || *end == ';'))
+		{
+			*end = '\0';
+			break;
+		}
+	}
 	end = s + strlen(s);
 	while (end > s && isspace((unsigned char) end[-1]))
 		*--end = '\0';

@@ -181,7 +181,7 @@ pgmig_fails(undef, $bad, [ 'check', '--offline' ], qr/file "deploy\/users\.sql" 
 
 # sqitch.conf's top_dir and deploy_dir; --format=sqitch
 my $top = PostgreSQL::Test::Utils::tempdir('topdir');
-write_tree($top, 'sqitch.conf' => "[core]\n\tengine = pg\n\ttop_dir = db\n[engine \"pg\"]\n\tdeploy_dir = db/up\n",
+write_tree($top, 'sqitch.conf' => "# a comment\n[core]\n\tengine = pg\n\ttop_dir = db ; inline\n[engine \"pg\"]\n\tdeploy_dir = db/up\n",
 	'db/sqitch.plan' => "%syntax-version=1.0.0\n%project=t\none $sig\n",
 	'db/up/one.sql' => "CREATE TABLE one (id int);\n", 'db/revert/one.sql' => "DROP TABLE one;\n");
 pgmig_ok(undef, $top, [ 'check', '--offline' ], qr/^ok: 1 revision, head one; format: sqitch$/,
