@@ -126,13 +126,15 @@ has_history(const Catalog *cat)
 
 /*
  * For "pgmig up": refuse a database another tool migrated that pgmig's
- * history does not know yet.  False (reported) if it must refuse, or on
- * error.
+ * history does not know yet.  Sqitch's registry counts only if it holds
+ * changes of the project's plan: several projects may share it.  False
+ * (reported) if it must refuse, or on error.
  */
 bool
-check_other_tool(Conn *c, const Catalog *cat)
+check_other_tool(Conn *c, const Project *project, const Catalog *cat)
 {
 	OtherTool	t;
+	bool		deployed;
 
 	if (has_history(cat))
 		return true;
@@ -140,6 +142,14 @@ check_other_tool(Conn *c, const Catalog *cat)
 		return false;
 	if (t.tool == NULL)
 		return true;
+	/* Sqitch's registry may hold only other projects' changes */
+	if (strcmp(t.tool, "Sqitch") == 0 &&
+		(!sqitch_has_deployed(c, project, &deployed) || !deployed))
+	{
+		pg_free(t.tool);
+		pg_free(t.table);
+		return !deployed;
+	}
 	pg_log_error("database \"%s\" was migrated by %s, and pgmig has no history of it",
 				 PQdb(c->conn), t.tool);
 	pg_log_error_detail("Table %s records what %s applied; running it again would fail on what it made.",

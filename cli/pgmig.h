@@ -453,9 +453,10 @@ extern bool is_sqitch_project(const char *dir);
 extern bool load_sqitch(Project *project);
 extern void sha1_hex(const char *data, size_t len, char out[41]);
 extern const char **sqitch_deployed(Conn *c, Project *project, int *n);
+extern bool sqitch_has_deployed(Conn *c, const Project *project, bool *deployed);
 
 /* import.c */
-extern bool check_other_tool(Conn *c, const Catalog *cat);
+extern bool check_other_tool(Conn *c, const Project *project, const Catalog *cat);
 extern bool import_history(Conn *c, Project *project);
 
 /* replicas.c */

@@ -452,6 +452,60 @@ load_sqitch(Project *project)
 /* ---------- pgmig import: Sqitch's registry ---------- */
 
 /*
+ * The %project of the plan of Sqitch project "project" (palloc'd), or
+ * NULL (reported if the plan is malformed; no error if it is no Sqitch
+ * project).
+ */
+static char *
+sqitch_project_name(const Project *project)
+{
+	char	   *text;
+	char	   *name = NULL;
+	PgmigSqitchPlan plan;
+	PgmigError	err;
+
+	if (project->sqitch_plan == NULL)
+		return NULL;
+	text = pg_strdup(project->sqitch_plan);
+	memset(&err, 0, sizeof(err));
+	if (pgmig_sqitch_parse_plan(PGMIG_SQITCH_PLAN, text, strlen(text), &plan, &err))
+	{
+		name = pg_strdup(plan.project);
+		pgmig_sqitch_free_plan(&plan);
+	}
+	else
+		report_pgmig_error(&err);
+	pg_free(text);
+	return name;
+}
+
+/*
+ * Has Sqitch deployed changes of the plan's project in the database?  A
+ * registry that holds only other projects' is no history of this one.
+ * False (reported) on error; *deployed is then true.
+ */
+bool
+sqitch_has_deployed(Conn *c, const Project *project, bool *deployed)
+{
+	char	   *name = sqitch_project_name(project);
+	const char *values[1];
+	PGresult   *res;
+
+	*deployed = true;
+	if (name == NULL)
+		return project->sqitch_plan == NULL;	/* no Sqitch project: true */
+	values[0] = name;
+	res = query(c, "SELECT EXISTS (SELECT FROM sqitch.changes"
+				" WHERE project OPERATOR(pg_catalog.=) $1)", 1, values);
+	pfree(name);
+	if (res == NULL)
+		return false;
+	*deployed = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+	PQclear(res);
+	return true;
+}
+
+/*
  * The ids of the changes Sqitch deployed (sqitch.changes of the plan's
  * project, in the order it deployed them), matched to the plan's changes
  * in plan order, as Sqitch deploys them; *n gets the count.  A change
@@ -478,22 +532,7 @@ sqitch_deployed(Conn *c, Project *project, int *n)
 						  progname);
 		return NULL;
 	}
-	/* the plan's %project, as the plan parser reads it */
-	{
-		char	   *text = pg_strdup(project->sqitch_plan);
-		PgmigSqitchPlan plan;
-		PgmigError	err;
-
-		memset(&err, 0, sizeof(err));
-		if (pgmig_sqitch_parse_plan(PGMIG_SQITCH_PLAN, text, strlen(text), &plan, &err))
-		{
-			project_name = pg_strdup(plan.project);
-			pgmig_sqitch_free_plan(&plan);
-		}
-		else
-			report_pgmig_error(&err);
-		pg_free(text);
-	}
+	project_name = sqitch_project_name(project);
 	if (project_name == NULL)
 		return NULL;
 	values[0] = project_name;

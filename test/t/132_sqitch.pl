@@ -245,15 +245,16 @@ my %sqitch_env = (
 	PGHOST => $node->host, PGPORT => $node->port, PGDATABASE => 'sqimp',
 	SQITCH_FULLNAME => 'Tess Planner', SQITCH_EMAIL => 'tess@example.org',
 	SQITCH_USER_CONFIG => '/nonexistent', SQITCH_SYSTEM_CONFIG => '/nonexistent');
-sub sqitch
+sub sqitch_in
 {
-	my (@args) = @_;
+	my ($dir, @args) = @_;
 	my ($o, $e) = ('', '');
 	local %ENV = (%ENV, %sqitch_env);
-	IPC::Run::run([ 'sqitch', '--chdir', $sq, @args ], '<', \'', '>', \$o, '2>', \$e);
+	IPC::Run::run([ 'sqitch', '--chdir', $dir, @args ], '<', \'', '>', \$o, '2>', \$e);
 	note("sqitch @args: exit $?\n$o$e");
 	return $? >> 8;
 }
+sub sqitch { return sqitch_in($sq, @_); }
 is(sqitch('deploy', '--target', 'db:pg:sqimp', '--to', 'users@v1.0'), 0,
 	'real Sqitch deploys the first two changes');
 is($node->safe_psql('sqimp', "SELECT string_agg(change, ',' ORDER BY committed_at) FROM sqitch.changes"),
@@ -299,5 +300,19 @@ is($node->safe_psql('sqimp', "SELECT to_regclass('flipr.flips') IS NOT NULL AND 
 	't', 'Sqitch: the schema has what pgmig applied on top of what Sqitch deployed');
 is($node->safe_psql('sqimp', "SELECT count(*) FROM sqitch.changes"), '2', 'Sqitch: its registry is left alone');
 pgmig_ok($node, $sq, [ 'check', '-d', 'sqimp' ], undef, 'Sqitch: check agrees after the import');
+
+# a registry that holds only another project's changes is no history of
+# this one: up runs
+$node->safe_psql('postgres', 'CREATE DATABASE sqmulti');
+write_file("$other/sqitch.conf", $project{'sqitch.conf'});
+write_file("$other/deploy/appschema.sql", "CREATE SCHEMA other;\n");
+write_file("$other/sqitch.plan", "%project=other\n\nappschema $sig\nflips $sig\n");
+is(sqitch_in($other, 'deploy', '--target', 'db:pg:sqmulti'), 0, 'real Sqitch deploys another project');
+is($node->safe_psql('sqmulti', "SELECT string_agg(DISTINCT project, ',') FROM sqitch.changes"), 'other',
+	'Sqitch\'s registry has the other project\'s changes');
+$node->safe_psql('sqmulti', 'CREATE EXTENSION pgmig');
+pgmig_ok($node, $sq, [ 'up', '-d', 'sqmulti' ], qr/^applied appschema .*\n(?:.*\n)*applied users /,
+	'Sqitch: up runs where the registry has only another project');
+is($node->safe_psql('sqmulti', 'SELECT count(*) FROM pgmig.schema_migrations'), '4', 'Sqitch: the plan applied');
 
 pgmig_done();
