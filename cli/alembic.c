@@ -17,36 +17,13 @@
  */
 #include "pgmig.h"
 
-#include "pgmig_version.h"
-
-/* The file of revision id "id" (by version), or -1. */
+/* The index of the file of revision id "id" (by version), or -1. */
 static int
 file_index(const Project *project, const char *id)
 {
-	char	   *key = pgmig_sortkey(id);
-	int			lo = 0,
-				hi = project->nfiles - 1;
-	int			found = -1;
+	const MigFile *f = file_of_version(project, id);
 
-	if (key == NULL)
-		return -1;
-	while (lo <= hi)
-	{
-		int			mid = (lo + hi) / 2;
-		int			c = pgmig_sortkey_cmp(project->files[mid].script.sortkey, key);
-
-		if (c == 0)
-		{
-			found = mid;
-			break;
-		}
-		if (c < 0)
-			lo = mid + 1;
-		else
-			hi = mid - 1;
-	}
-	pfree(key);
-	return found;
+	return f ? (int) (f - project->files) : -1;
 }
 
 /* Mark file "i" and its ancestors in "mark" (files in version order). */

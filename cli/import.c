@@ -176,8 +176,8 @@ sortkey_file_cmp(const void *key, const void *file)
  * The file of version "version" (by sort key), or NULL: the files are in
  * version order, without duplicates (load_files, check_duplicates).
  */
-static MigFile *
-file_of_version(Project *project, const char *version)
+MigFile *
+file_of_version(const Project *project, const char *version)
 {
 	char	   *key = pgmig_sortkey(version);
 	MigFile    *found;

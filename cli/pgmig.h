@@ -458,6 +458,7 @@ extern bool sqitch_has_deployed(Conn *c, const Project *project, bool *deployed)
 /* import.c */
 extern bool check_other_tool(Conn *c, const Project *project, const Catalog *cat);
 extern bool import_history(Conn *c, Project *project);
+extern MigFile *file_of_version(const Project *project, const char *version);
 
 /* replicas.c */
 extern bool wait_for_replicas(Conn *c, const char *names);
