@@ -281,6 +281,13 @@ write_tree($other, 'sqitch.plan' => "%project=flipr\nappschema $sig\nflips $sig\
 pgmig_fails($node, $other, [ 'import', '-d', 'sqimp' ],
 	qr/change 2 that Sqitch deployed, "users", is not change 2 of the plan\n.*detail: The plan has "flips" there/,
 	'Sqitch: import reports a deployed change the plan does not have there');
+# a deployed change that the plan does not have at all
+write_file("$other/sqitch.plan", "%project=flipr\nappschema $sig\n");
+unlink "$other/deploy/flips.sql";
+pgmig_fails($node, $other, [ 'import', '-d', 'sqimp' ],
+	qr/change 2 that Sqitch deployed, "users", is not change 2 of the plan\n.*detail: The plan has 1 change\./,
+	'Sqitch: import reports a deployed change beyond the plan');
+write_file("$other/deploy/flips.sql", "SELECT 1;\n");
 write_file("$other/sqitch.plan", "%project=other\nappschema $sig\nflips $sig\n");
 pgmig_fails($node, $other, [ 'import', '-d', 'sqimp' ],
 	qr/Sqitch's registry in database "sqimp" has no project "other"\n.*detail: sqitch\.projects has: flipr\./,
