@@ -22,6 +22,7 @@
 #include <time.h>
 
 #include "fe_utils/string_utils.h"
+#include "pgmig_sqitch.h"
 #include "pgmig_version.h"
 
 /* Order catalog rows by id. */
@@ -237,8 +238,9 @@ static bool
 register_files(Conn *c, Project *project, const Catalog *cat)
 {
 	/*
-	 * a revision of golang-migrate's, Diesel's or Flyway's layout is up to
-	 * three files; Flyway's repeatable migrations come too
+	 * a revision of golang-migrate's, Diesel's, Flyway's or Sqitch's layout
+	 * is up to three files; Flyway's repeatable migrations come too, and
+	 * Sqitch's plan once
 	 */
 	int			max = 3 * project->nfiles + project->nrepeatables + 1;
 	const char **names = pg_malloc(max * sizeof(char *));
@@ -280,6 +282,12 @@ register_files(Conn *c, Project *project, const Catalog *cat)
 		names[n] = project->repeatables[i].script.file_name;
 		contents[n++] = project->repeatables[i].content;
 		bytes += strlen(project->repeatables[i].content);
+	}
+	if (n > 0 && project->sqitch_plan != NULL)
+	{
+		names[n] = PGMIG_SQITCH_PLAN;
+		contents[n++] = project->sqitch_plan;
+		bytes += strlen(project->sqitch_plan);
 	}
 	if (bytes >= LARGE_REGISTRATION && !set_plan_cache_mode(c, NULL, &old_mode))
 		ok = false;

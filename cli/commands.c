@@ -104,7 +104,10 @@ cmd_init(const Options *opts)
 			fail(NULL);
 		}
 		nfiles = count_migration_files(project.dir);
-		if (nfiles > 0)
+		if (is_sqitch_project(project.dir))
+			info(opts, "migrations folder %s is a Sqitch project: its plan and scripts are read as they are",
+				 display_path(project.dir));
+		else if (nfiles > 0)
 			info(opts, "migrations folder %s exists: %d migration file%s",
 				 display_path(project.dir), nfiles, nfiles == 1 ? "" : "s");
 		else

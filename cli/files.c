@@ -288,8 +288,8 @@ scan_script(const MigFile *f, const char *text, int first_line,
  * check: find, without a server, what the server would refuse in the
  * scripts of a file before running them.  False (reported) if anything.
  */
-static bool
-check_scripts(const MigFile *f)
+bool
+check_file_scripts(const MigFile *f)
 {
 	bool		ok;
 
@@ -308,45 +308,6 @@ free_entries(DirEntry *entries, int nentries)
 	for (i = 0; i < nentries; i++)
 		pg_free(entries[i].name);
 	pg_free(entries);
-}
-
-/* Other tools' layouts, which pgmig does not read yet (golang-migrate's, Diesel's and Flyway's it reads). */
-typedef enum ForeignLayout
-{
-	LAYOUT_SQITCH,				/* sqitch.plan, deploy/, revert/, verify/ */
-	NUM_FOREIGN_LAYOUTS
-} ForeignLayout;
-
-/* What a folder holds of each foreign layout: a count and two names. */
-typedef struct Foreign
-{
-	int			n[NUM_FOREIGN_LAYOUTS];
-	char	   *examples[NUM_FOREIGN_LAYOUTS][2];
-} Foreign;
-
-/* The tools, and their layouts as a sentence can name them. */
-static const char *const foreign_tools[NUM_FOREIGN_LAYOUTS] = {
-	"Sqitch"
-};
-
-/* Note that entry "name" is of layout "layout"; the first two names stay. */
-static void
-note_foreign(Foreign *f, ForeignLayout layout, const char *name)
-{
-	char	  **ex = f->examples[layout];
-
-	f->n[layout]++;
-	if (ex[0] == NULL || strcmp(name, ex[0]) < 0)
-	{
-		pg_free(ex[1]);
-		ex[1] = ex[0];
-		ex[0] = pg_strdup(name);
-	}
-	else if (ex[1] == NULL || strcmp(name, ex[1]) < 0)
-	{
-		pg_free(ex[1]);
-		ex[1] = pg_strdup(name);
-	}
 }
 
 /* Digits from *p on (at least one), and past them; false if none. */
@@ -397,46 +358,11 @@ diesel_dir(const char *dir, const char *name)
 }
 
 /*
- * Report the layouts of other tools found in folder "dir"; false if there
- * is one.  pgmig reads dbmate's layout only, so far: a file of another
- * tool's is never parsed as a broken dbmate file, nor a folder of Diesel's
- * skipped.
- */
-static bool
-report_foreign(const char *dir, Foreign *f)
-{
-	bool		ok = true;
-	int			i;
-
-	for (i = 0; i < NUM_FOREIGN_LAYOUTS; i++)
-	{
-		if (f->n[i] == 0)
-			continue;
-		ok = false;
-		pg_log_error("migrations folder \"%s\" holds %s's layout, which pgmig does not read yet",
-					 display_path(dir), foreign_tools[i]);
-		if (f->n[i] == 1)
-			pg_log_error_detail("It has \"%s\".", shown(f->examples[i][0]));
-		else
-			pg_log_error_detail("It has \"%s\" and \"%s\" (%d in all).",
-								shown(f->examples[i][0]), shown(f->examples[i][1]), f->n[i]);
-		pg_log_error_hint("pgmig reads dbmate's layout: one file <version>_<name>.sql per revision, with a \"-- migrate:up\" and a \"-- migrate:down\" section.");
-	}
-	for (i = 0; i < NUM_FOREIGN_LAYOUTS; i++)
-	{
-		pg_free(f->examples[i][0]);
-		pg_free(f->examples[i][1]);
-	}
-	return ok;
-}
-
-/*
  * The names ending in ".sql" in the folder "dir" (hidden ones aside),
- * sorted; -1 (reported) if the folder cannot be read.  What belongs to
- * other tools' layouts is noted in *foreign.
+ * sorted; -1 (reported) if the folder cannot be read.
  */
 static int
-read_entries(const char *dir, DirEntry **entriesp, Foreign *foreign)
+read_entries(const char *dir, DirEntry **entriesp)
 {
 	DIR		   *d;
 	struct dirent *de;
@@ -460,13 +386,11 @@ read_entries(const char *dir, DirEntry **entriesp, Foreign *foreign)
 		if ((len < 4 || strcmp(de->d_name + len - 4, ".sql") != 0) &&
 			pgmig_flyway_kind(de->d_name) == PGMIG_FLYWAY_NONE)
 		{
-			if (strcmp(de->d_name, "sqitch.plan") == 0)
-				note_foreign(foreign, LAYOUT_SQITCH, de->d_name);
 #ifdef DT_DIR
-			else if ((de->d_type == DT_DIR || de->d_type == DT_UNKNOWN) &&
+			if ((de->d_type == DT_DIR || de->d_type == DT_UNKNOWN) &&
 					 diesel_dir(dir, de->d_name))
 #else
-			else if (diesel_dir(dir, de->d_name))
+			if (diesel_dir(dir, de->d_name))
 #endif
 			{
 				/* Diesel's: the files of the folder are the entries */
@@ -649,7 +573,7 @@ load_file(const Project *project, const DirEntry *entry,
 	f->meta_content = meta;
 	/* the parser normalized the text in place; that is what we send */
 	f->content = content;
-	return !project->checking || check_scripts(f);
+	return !project->checking || check_file_scripts(f);
 }
 
 /* The files one reader thread reads: every step-th from start. */
@@ -758,7 +682,8 @@ layout_name(PgmigLayout layout)
 {
 	return layout == PGMIG_LAYOUT_GOLANG ? "golang-migrate" :
 		layout == PGMIG_LAYOUT_DIESEL ? "diesel" :
-		layout == PGMIG_LAYOUT_FLYWAY ? "flyway" : "dbmate";
+		layout == PGMIG_LAYOUT_FLYWAY ? "flyway" :
+		layout == PGMIG_LAYOUT_SQITCH ? "sqitch" : "dbmate";
 }
 
 /* How the files of the layout of pgmig.conf's "format" are named. */
@@ -783,8 +708,8 @@ static bool
 check_one_layout(const Project *project, const DirEntry *entries, int n)
 {
 	const char *dir = project->dir;
-#define NUM_LAYOUTS (PGMIG_LAYOUT_FLYWAY + 1)
-	const char *first[NUM_LAYOUTS] = {NULL, NULL, NULL, NULL};
+#define NUM_LAYOUTS (PGMIG_LAYOUT_SQITCH + 1)
+	const char *first[NUM_LAYOUTS] = {NULL};
 	int			i,
 				a,
 				b;
@@ -830,20 +755,26 @@ bool
 load_files(Project *project)
 {
 	DirEntry   *entries;
-	Foreign		foreign;
 	int			nentries;
 	bool		ok = true;
 	int			i;
 
-	memset(&foreign, 0, sizeof(foreign));
-	nentries = read_entries(project->dir, &entries, &foreign);
-	if (nentries < 0)
-		return false;
-	if (!report_foreign(project->dir, &foreign))
+	/* Sqitch's project: the plan says what the files are */
+	if (project->want_format != NULL && strcmp(project->want_format, "sqitch") == 0)
+		return load_sqitch(project);
+	if (is_sqitch_project(project->dir))
 	{
-		free_entries(entries, nentries);
+		if (project->want_format == NULL)
+			return load_sqitch(project);
+		pg_log_error("migrations folder \"%s\" is a Sqitch project, not in %s's layout",
+					 display_path(project->dir), project->want_format);
+		pg_log_error_detail("It has sqitch.plan or sqitch.conf.");
+		pg_log_error_hint("Set format = sqitch, or no format: pgmig reads the plan and its scripts.");
 		return false;
 	}
+	nentries = read_entries(project->dir, &entries);
+	if (nentries < 0)
+		return false;
 	if (!check_one_layout(project, entries, nentries))
 	{
 		free_entries(entries, nentries);
@@ -945,6 +876,7 @@ free_script(PgmigScript *script)
 		pg_free(script->labels[i]);
 	pg_free(script->labels);
 	pg_free(script->lock_timeout);
+	pg_free(script->alembic);
 	pg_free(script->up);
 	pg_free(script->down);
 	memset(script, 0, sizeof(*script));
@@ -963,7 +895,9 @@ free_project(Project *project)
 		pg_free(project->files[i].content);
 		pg_free(project->files[i].down_content);
 		pg_free(project->files[i].meta_content);
+		pg_free(project->files[i].sqitch_hash);
 	}
+	pg_free(project->sqitch_plan);
 	pg_free(project->files);
 	for (i = 0; i < project->nrepeatables; i++)
 	{
@@ -1181,6 +1115,14 @@ write_migration(const Project *project, const char *version,
 	int			i;
 	bool		ok;
 
+	if (project->format != NULL && strcmp(project->format, "sqitch") == 0)
+	{
+		pfree(name);
+		pg_log_error("pgmig does not write Sqitch's changes");
+		pg_log_error_detail("A change is a line of sqitch.plan and its deploy, revert and verify scripts.");
+		pg_log_error_hint("Add it with \"sqitch add NAME\", or append its line to the plan and write deploy/NAME.sql and revert/NAME.sql.");
+		return false;
+	}
 	if (project->format != NULL && strcmp(project->format, "dbmate") != 0)
 	{
 		/*

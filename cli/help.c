@@ -263,11 +263,14 @@ static const CommandInfo commands[] = {
 		"take over the history another migration tool recorded",
 		"Reads the table in which dbmate or golang-migrate recorded the versions it\n"
 		"applied (schema_migrations on the search_path, or DBMATE_MIGRATIONS_TABLE),\n"
-		"or Diesel's __diesel_schema_migrations, or Flyway's flyway_schema_history,\n"
-		"registers the files, and records the revisions of those versions as\n"
-		"applied without running them, with an \"import\" event each.  A version\n"
-		"without a file, a failed Flyway migration or a file whose Flyway checksum\n"
-		"differs imports nothing.  Only into a database without pgmig\n"
+		"Diesel's __diesel_schema_migrations, Flyway's flyway_schema_history,\n"
+		"Sqitch's sqitch.changes (matched to sqitch.plan, script hashes compared)\n"
+		"or Alembic's alembic_version (heads matched to files with\n"
+		"\"-- pgmig:alembic REV\"), registers the files, and records the revisions\n"
+		"of those versions as applied without running them, with an \"import\"\n"
+		"event each.  A version without a file, a failed Flyway migration, or a\n"
+		"file edited since the other tool ran it (Flyway's checksum, Sqitch's\n"
+		"script hash) imports nothing.  Only into a database without pgmig\n"
 		"history; the other tool's table is left as it is, unless --drop.\n"
 		"\n"
 		"      --confirm             confirm on a production database\n"
@@ -388,8 +391,8 @@ usage(void)
 		   "                            current directory to a folder that holds\n"
 		   "                            migrations/ or pgmig.conf)\n");
 	printf("      --format=FORMAT       the folder's layout: dbmate, golang-migrate,\n"
-		   "                            diesel or flyway (default: told by the file\n"
-		   "                            names)\n");
+		   "                            diesel, flyway or sqitch (default: told by\n"
+		   "                            the files)\n");
 	printf("  -q, --quiet               print no progress messages\n");
 	printf("  -V, --version             output version information, then exit\n");
 	printf("  -?, --help                show this help (or a command's), then exit\n\n");
@@ -423,8 +426,8 @@ command_usage(const CommandInfo *cmd)
 	{
 		printf("\nGeneral options:\n");
 		printf("      --dir=DIR             migrations folder\n");
-		printf("      --format=FORMAT       its layout: dbmate, golang-migrate, diesel or\n"
-			   "                            flyway\n");
+		printf("      --format=FORMAT       its layout: dbmate, golang-migrate, diesel,\n"
+			   "                            flyway or sqitch\n");
 		printf("  -q, --quiet               print no progress messages\n");
 	}
 }

@@ -353,8 +353,9 @@ apply_option(int c, const char *arg, Options *opts)
 			return 0;
 		case LONGOPT_FORMAT:
 			if (strcmp(arg, "dbmate") != 0 && strcmp(arg, "golang-migrate") != 0 &&
-				strcmp(arg, "diesel") != 0 && strcmp(arg, "flyway") != 0)
-				usage_error(NULL, "--format must be dbmate, golang-migrate, diesel or flyway");
+				strcmp(arg, "diesel") != 0 && strcmp(arg, "flyway") != 0 &&
+				strcmp(arg, "sqitch") != 0)
+				usage_error(NULL, "--format must be dbmate, golang-migrate, diesel, flyway or sqitch");
 			pg_free((char *) opts->format);
 	pg_free((char *) opts->replicas);
 			opts->format = pg_strdup(arg);

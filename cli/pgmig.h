@@ -230,7 +230,10 @@ typedef struct MigFile
 	char	   *down_content;	/* golang-migrate's and Diesel's layouts: the
 								 * down file's text, or NULL (content is the
 								 * up file's) */
-	char	   *meta_content;	/* Diesel's metadata.toml, or NULL */
+	char	   *meta_content;	/* Diesel's metadata.toml, Sqitch's verify
+								 * script, or NULL */
+	char	   *sqitch_hash;	/* Sqitch's script_hash of the deploy
+								 * script (hex SHA-1 of the file), or NULL */
 	PgmigScript script;
 } MigFile;
 
@@ -248,9 +251,11 @@ typedef struct Project
 	bool		checking;		/* check: scan the scripts as the server
 								 * will */
 	const char *format;			/* the folder's layout: "dbmate",
-								 * "golang-migrate" or "diesel" */
+								 * "golang-migrate", "diesel" or "sqitch" */
 	const char *want_format;	/* pgmig.conf's "format", or NULL: told by
 								 * the names */
+	char	   *sqitch_plan;	/* Sqitch's layout: the plan's text, as
+								 * registered with the scripts, or NULL */
 	int			nfiles;
 	MigFile    *files;			/* sorted by version */
 	int			nrepeatables;
@@ -466,10 +471,22 @@ extern bool write_migration(const Project *project, const char *version,
 extern bool write_new_file(const Project *project, const char *name,
 						   const char *text, bool quiet);
 extern char *read_whole_file(const char *path, const char *display, size_t *len);
+extern bool check_file_scripts(const MigFile *f);
+
+/* alembic.c */
+extern const char **alembic_applied(Conn *c, Project *project, const char *table, int *n);
+
+/* sqitch.c */
+extern bool is_sqitch_project(const char *dir);
+extern bool load_sqitch(Project *project);
+extern void sha1_hex(const char *data, size_t len, char out[41]);
+extern const char **sqitch_deployed(Conn *c, Project *project, int *n);
+extern bool sqitch_has_deployed(Conn *c, const Project *project, bool *deployed);
 
 /* import.c */
-extern bool check_other_tool(Conn *c, const Catalog *cat);
+extern bool check_other_tool(Conn *c, const Project *project, const Catalog *cat);
 extern bool import_history(Conn *c, Project *project);
+extern MigFile *file_of_version(const Project *project, const char *version);
 
 /* import_flyway.c */
 extern const char **flyway_match_history(Conn *c, Project *project,

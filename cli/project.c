@@ -4,8 +4,10 @@
  *	  Finding the project: its root folder and its migrations folder.
  *
  * The root is the nearest folder, walking up from the current directory,
- * that holds a migrations/ folder, a pgmig.conf file, or dbmate's
- * db/migrations/, so that pgmig works from nested folders of a project.
+ * that holds a migrations/ folder, a pgmig.conf file, dbmate's
+ * db/migrations/, or Sqitch's sqitch.plan or sqitch.conf (the folder is
+ * then the migrations folder), so that pgmig works from nested folders of
+ * a project.
  * Its .env file may give DATABASE_URL, as dbmate reads it.  pgmig.conf is optional; its settings
  * are "dir = PATH", the migrations folder relative to the root, and for
  * autogenerate "schema = PATH", the schema file (or folder) relative to
@@ -131,23 +133,25 @@ read_conf(const char *root, Project *project)
 		}
 		else if (strcmp(key, "format") == 0 &&
 				 (strcmp(value, "dbmate") == 0 || strcmp(value, "golang-migrate") == 0 ||
-				  strcmp(value, "diesel") == 0 || strcmp(value, "flyway") == 0))
+				  strcmp(value, "diesel") == 0 || strcmp(value, "flyway") == 0 ||
+				  strcmp(value, "sqitch") == 0))
 		{
 			/* the layout is told by the names; this insists on one */
 			project->want_format = strcmp(value, "dbmate") == 0 ? "dbmate" :
 				strcmp(value, "diesel") == 0 ? "diesel" :
-				strcmp(value, "flyway") == 0 ? "flyway" : "golang-migrate";
+				strcmp(value, "flyway") == 0 ? "flyway" :
+				strcmp(value, "sqitch") == 0 ? "sqitch" : "golang-migrate";
 		}
 		else if (strcmp(key, "format") == 0)
 		{
 			ok = conf_error(path, lineno, psprintf("unknown format \"%s\" in pgmig.conf", shown(value)),
-							NULL, "The formats pgmig reads are \"dbmate\", \"golang-migrate\" (also sqlx's pairs), \"diesel\" and \"flyway\".");
+							NULL, "The formats pgmig reads are \"dbmate\", \"golang-migrate\" (also sqlx's pairs), \"diesel\", \"flyway\" and \"sqitch\".");
 			break;
 		}
 		else
 		{
 			ok = conf_error(path, lineno, psprintf("unknown setting \"%s\" in pgmig.conf", shown(key)),
-							NULL, "The settings are \"dir\" (the migrations folder), \"format\" (its layout: dbmate, golang-migrate, diesel or flyway), \"schema\" (the schema file of autogenerate) and \"shadow\" (the server for its shadow databases).");
+							NULL, "The settings are \"dir\" (the migrations folder), \"format\" (its layout: dbmate, golang-migrate, diesel, flyway or sqitch), \"schema\" (the schema file of autogenerate) and \"shadow\" (the server for its shadow databases).");
 			break;
 		}
 	}
@@ -168,7 +172,8 @@ static const char *const project_folders[] = {
 
 /*
  * Walk up from the current directory to the nearest folder that holds
- * pgmig.conf or one of project_folders, and take the project from there;
+ * pgmig.conf or one of project_folders, or is a Sqitch project (sqitch.plan
+ * or sqitch.conf), and take the project from there;
  * nothing found leaves the defaults (project->found false).  False
  * (reported) on an error in pgmig.conf.
  */
@@ -206,6 +211,14 @@ find_root(Project *project)
 				return true;
 			}
 			pfree(dir);
+		}
+		/* a Sqitch project's root is its migrations folder */
+		if (is_sqitch_project(cur))
+		{
+			project->root = cur;
+			project->found = true;
+			project->dir = pg_strdup(cur);
+			return true;
 		}
 		real = realpath(cur, NULL);
 		at_top = real == NULL || strcmp(real, "/") == 0;
@@ -344,9 +357,6 @@ find_project(const Options *opts, bool must_exist, Project *project)
 				strlcpy(cwd, ".", sizeof(cwd));
 			pg_log_error("no migrations folder in \"%s\" or any folder above it",
 						 shown(cwd));
-			/* another tool's project: say which, rather than only "init" */
-			if (is_file("sqitch.plan"))
-				pg_log_error_detail("This is a Sqitch project (sqitch.plan), whose layout pgmig does not read yet.");
 		}
 		pg_log_error_hint("Create it with \"%s init\", or name it with --dir.",
 						  progname);

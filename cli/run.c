@@ -531,7 +531,7 @@ start_run(Run *run, Conn *c, Project *project, bool dry_run,
 	memset(&view, 0, sizeof(view));
 	/* the graph is built first only to report its errors before sending */
 	ok = read_catalog(c, project, &cat) &&
-		(revert || check_other_tool(c, &cat)) &&
+		(revert || check_other_tool(c, project, &cat)) &&
 		build_view(project, &cat, &view) &&
 		sync_catalog(c, project, &cat);
 	if (ok && target != NULL)

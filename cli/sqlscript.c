@@ -46,6 +46,7 @@
 
 #include "fe_utils/string_utils.h"
 #include "mb/pg_wchar.h"
+#include "pgmig_sqitch.h"
 
 /* Append a string literal that is correct whatever standard_conforming_strings is. */
 static void
@@ -244,6 +245,12 @@ append_registration(PQExpBuffer buf, const Project *project, bool force)
 		appendPQExpBufferStr(buf, i + project->nfiles > 0 ? ",\n    " : "\n    ");
 		literal(buf, project->repeatables[i].script.file_name);
 	}
+	/* Sqitch's layout: the plan gives the changes their order and parents */
+	if (project->sqitch_plan != NULL)
+	{
+		appendPQExpBufferStr(buf, project->nfiles > 0 ? ",\n    " : "\n    ");
+		literal(buf, PGMIG_SQITCH_PLAN);
+	}
 	appendPQExpBufferStr(buf, "]::pg_catalog.text[],\n  ARRAY[");
 	for (i = 0; i < project->nfiles; i++)
 	{
@@ -264,6 +271,11 @@ append_registration(PQExpBuffer buf, const Project *project, bool force)
 	{
 		appendPQExpBufferStr(buf, i + project->nfiles > 0 ? ",\n" : "\n");
 		appendStringLiteralDQ(buf, project->repeatables[i].content, "pgmig");
+	}
+	if (project->sqitch_plan != NULL)
+	{
+		appendPQExpBufferStr(buf, project->nfiles > 0 ? ",\n" : "\n");
+		appendStringLiteralDQ(buf, project->sqitch_plan, "pgmig");
 	}
 	appendPQExpBuffer(buf, "]::pg_catalog.text[]%s);\n", force ? ", true" : "");
 	appendPQExpBufferStr(buf, "SELECT :\"pgmig_schema\".mig_unregister(ARRAY(\n"

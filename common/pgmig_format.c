@@ -420,6 +420,27 @@ directive_lock_timeout(PgmigScript *out, char **words, int n, PgmigError *err)
 }
 
 /*
+ * "-- pgmig:alembic <revision>": the Alembic revision this file was
+ * converted from, which "pgmig import" matches to alembic_version.  The
+ * value kept is handed on (NULL in "words").
+ */
+static bool
+directive_alembic(PgmigScript *out, char **words, int n, PgmigError *err)
+{
+	if (n != 2)
+		return pgmig_set_error(err, PGMIG_ERR_FILE,
+							   "Write it as: -- pgmig:alembic ae1027a6acf",
+							   NULL, "alembic directive needs one revision");
+	if (out->alembic != NULL)
+		return pgmig_set_error(err, PGMIG_ERR_FILE, NULL,
+							   "A file is one Alembic revision.",
+							   "duplicate alembic directive");
+	out->alembic = words[1];
+	words[1] = NULL;
+	return true;
+}
+
+/*
  * Handle one "-- pgmig:" header directive.  The words kept in the script
  * are handed on; the rest are freed, on errors too.
  */
@@ -443,7 +464,7 @@ parse_directive(PgmigScript *out, const char *rest, PgmigError *err)
 	n = split_words(rest, &words);
 	if (n == 0)
 		ok = pgmig_set_error(err, PGMIG_ERR_FILE, NULL,
-							 "Directives are revises, label and lock_timeout.",
+							 "Directives are revises, label, lock_timeout and alembic.",
 							 "empty pgmig directive");
 	else if (strcmp(words[0], "revises") == 0)
 		ok = directive_revises(out, words, n, err);
@@ -451,9 +472,11 @@ parse_directive(PgmigScript *out, const char *rest, PgmigError *err)
 		ok = directive_label(out, words, n, err);
 	else if (strcmp(words[0], "lock_timeout") == 0)
 		ok = directive_lock_timeout(out, words, n, err);
+	else if (strcmp(words[0], "alembic") == 0)
+		ok = directive_alembic(out, words, n, err);
 	else
 		ok = pgmig_set_error(err, PGMIG_ERR_FILE, NULL,
-							 "Directives are revises, label and lock_timeout.",
+							 "Directives are revises, label, lock_timeout and alembic.",
 							 "unknown directive \"pgmig:%s\"", words[0]);
 	free_words(words, n);
 	return ok;
@@ -654,6 +677,19 @@ pgmig_split_file(const char *name, PgmigPart *part)
 	}
 	if (slash != NULL)
 	{
+		/* Sqitch's deploy/<change>.sql, revert/ and verify/ */
+		if (len > 11 && strcmp(name + len - 4, ".sql") == 0 && slash - name == 6)
+		{
+			if (strncmp(name, "deploy/", 7) == 0)
+				*part = PGMIG_PART_UP;
+			else if (strncmp(name, "revert/", 7) == 0)
+				*part = PGMIG_PART_DOWN;
+			else if (strncmp(name, "verify/", 7) == 0)
+				*part = PGMIG_PART_META;
+			else
+				return PGMIG_LAYOUT_DBMATE;
+			return PGMIG_LAYOUT_SQITCH;
+		}
 		if (!diesel_dir_name(name, slash - name))
 			return PGMIG_LAYOUT_DBMATE;
 		if (strcmp(slash + 1, "up.sql") == 0)
@@ -707,6 +743,8 @@ pgmig_split_up_name(const char *name)
 			NULL;
 	if (layout == PGMIG_LAYOUT_DIESEL)
 		return psprintf("%.*s/up.sql", (int) (strrchr(name, '/') - name), name);
+	if (layout == PGMIG_LAYOUT_SQITCH)
+		return psprintf("deploy/%s", name + 7);
 	if (layout == PGMIG_LAYOUT_GOLANG)
 		return part == PGMIG_PART_UP ? pstrdup(name) :
 			psprintf("%.*s.up.sql", (int) (strlen(name) - strlen(".down.sql")), name);
@@ -732,6 +770,9 @@ pgmig_split_part_name(const char *up_name, PgmigPart part)
 		return psprintf("%.*s/%s", (int) (len - strlen("/up.sql")), up_name,
 						part == PGMIG_PART_DOWN ? "down.sql" :
 						part == PGMIG_PART_META ? "metadata.toml" : "up.sql");
+	if (layout == PGMIG_LAYOUT_SQITCH)
+		return psprintf("%s/%s", part == PGMIG_PART_DOWN ? "revert" :
+						part == PGMIG_PART_META ? "verify" : "deploy", up_name + 7);
 	if (layout == PGMIG_LAYOUT_GOLANG && part != PGMIG_PART_META)
 		return psprintf("%.*s.%s.sql", (int) (len - strlen(".up.sql")), up_name,
 						part == PGMIG_PART_DOWN ? "down" : "up");

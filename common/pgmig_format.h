@@ -26,6 +26,8 @@ typedef struct PgmigScript
 	int			nlabels;
 	char	  **labels;
 	char	   *lock_timeout;	/* "-- pgmig:lock_timeout", or NULL */
+	char	   *alembic;		/* "-- pgmig:alembic": the Alembic revision
+								 * it was converted from, or NULL */
 	bool		transactional;	/* false: "transaction:false" on either section */
 	char	   *up;				/* text after "-- migrate:up" */
 	int			up_line;		/* file line where the up text starts */
@@ -71,14 +73,16 @@ typedef enum PgmigLayout
 	PGMIG_LAYOUT_DBMATE = 0,	/* a file per revision, with sections */
 	PGMIG_LAYOUT_GOLANG,
 	PGMIG_LAYOUT_DIESEL,
-	PGMIG_LAYOUT_FLYWAY
+	PGMIG_LAYOUT_FLYWAY,
+	PGMIG_LAYOUT_SQITCH			/* deploy/<change>.sql, revert/, verify/ */
 } PgmigLayout;
 
 typedef enum PgmigPart
 {
 	PGMIG_PART_UP,
 	PGMIG_PART_DOWN,
-	PGMIG_PART_META,			/* Diesel's metadata.toml, Flyway's .conf */
+	PGMIG_PART_META,			/* Diesel's metadata.toml, Flyway's .conf,
+								 * Sqitch's verify script */
 	PGMIG_PART_REPEATABLE,		/* Flyway's R__<description>.sql: a
 								 * revision of no version */
 	PGMIG_PART_REFUSED			/* of the layout, but not read: the .conf of

@@ -47,6 +47,12 @@ packages=(
 	zsh
 	# pgmig through a connection pooler (t/175_pgbouncer.pl)
 	pgbouncer
+	# databases the real Sqitch and Alembic migrated, imported
+	# (t/132_sqitch.pl, t/134_alembic.pl)
+	sqitch
+	libdbd-pg-perl
+	python3-alembic
+	python3-psycopg2
 	"$@"
 )
 
