@@ -393,4 +393,16 @@ like($rjson, qr/\{"revision":"R__b_view\.sql","description":"b view","action":"a
 	'repeatable: up --json lists it, committed, as a repeatable migration');
 is($node->safe_psql('fwrepimp', 'SELECT two FROM rv'), '3', 'repeatable: the changed view is there');
 
+# CREATE INDEX CONCURRENTLY in an ordinary revision: the hint says how
+# Flyway's layout marks a no-transaction revision
+my $fw_cic = new_project('flyway_cic');
+write_file("$fw_cic/migrations/V1__t.sql", "CREATE TABLE cic (id int);\n");
+write_file("$fw_cic/migrations/V2__index.sql", "CREATE INDEX CONCURRENTLY cic_id ON cic (id);\n");
+$node->safe_psql('postgres', 'CREATE DATABASE fwcic');
+$node->safe_psql('fwcic', 'CREATE EXTENSION pgmig');
+pgmig_fails($node, $fw_cic, [ 'up', '-d', 'fwcic' ],
+	qr/CREATE INDEX CONCURRENTLY cannot run inside a transaction block\nHINT:  Mark it as a no-transaction revision with "executeInTransaction=false" in its \.sql\.conf file, and apply it with the pgmig client\./,
+	'CREATE INDEX CONCURRENTLY: the hint names Flyway\'s .conf setting');
+is($node->safe_psql('fwcic', 'SELECT count(*) FROM pgmig.schema_migrations'), '0', 'CREATE INDEX CONCURRENTLY: nothing applied');
+
 pgmig_done();
