@@ -287,6 +287,7 @@ typedef struct DbRev
 	char	   *method;			/* applied, stamped */
 	char	   *duration;		/* milliseconds as text, or NULL */
 	int			statements_done;	/* -1: NULL */
+	char	   *sortkey;		/* as registered, if not the id itself */
 } DbRev;
 
 /* The catalog as read in one query, sorted by id. */

@@ -405,4 +405,19 @@ pgmig_fails($node, $fw_cic, [ 'up', '-d', 'fwcic' ],
 	'CREATE INDEX CONCURRENTLY: the hint names Flyway\'s .conf setting');
 is($node->safe_psql('fwcic', 'SELECT count(*) FROM pgmig.schema_migrations'), '0', 'CREATE INDEX CONCURRENTLY: nothing applied');
 
+# an applied revision whose file is gone keeps the sort key it was
+# registered with: 1_2 (1.2) stays between 1 and 1.10
+my $fw_gone = new_project('flyway_gone');
+write_file("$fw_gone/migrations/V1__a.sql", "CREATE TABLE ga (id int);\n");
+write_file("$fw_gone/migrations/V1_2__b.sql", "CREATE TABLE gb (id int);\n");
+write_file("$fw_gone/migrations/V1_10__c.sql", "CREATE TABLE gc (id int);\n");
+$node->safe_psql('postgres', 'CREATE DATABASE fwgone');
+$node->safe_psql('fwgone', 'CREATE EXTENSION pgmig');
+pgmig_ok($node, $fw_gone, [ 'up', '-d', 'fwgone' ], undef, 'a file gone: up');
+unlink "$fw_gone/migrations/V1_2__b.sql";
+my ($gst, $gout, $gerr) = pgmig($node, $fw_gone, [ 'status', '-d', 'fwgone' ]);
+like($gout, qr/^\[X\] V1__a\.sql\n\[X\] 1_2 b  \(file missing\)\n\[X\] V1_10__c\.sql  \(head\)\n\nApplied: 3\n/,
+	'a file gone: status keeps its applied revision, in version order');
+unlike($gerr, qr/ignoring applied revision/, 'a file gone: its registered sort key is used');
+
 pgmig_done();
