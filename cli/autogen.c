@@ -159,7 +159,9 @@ static void
 open_user_database(const Options *opts)
 {
 	connect_db(opts, &ag.user);
-	if (!handshake(&ag.user, false) || !set_session_options(&ag.user))
+	if (!handshake(&ag.user, false) ||
+		(opts->command->cmd == CMD_NEW && !require_session(&ag.user)) ||
+		!set_session_options(&ag.user))
 		autogen_fail();
 	if (opts->command->cmd == CMD_NEW)
 		take_lock(&ag.user);

@@ -22,6 +22,7 @@
 #include <time.h>
 
 #include "fe_utils/string_utils.h"
+#include "pgmig_sqitch.h"
 #include "pgmig_version.h"
 
 /* Order catalog rows by id. */
@@ -111,7 +112,8 @@ read_catalog(Conn *c, Project *project, Catalog *cat)
 				   " COALESCE(r.description, m.description),"
 				   " r.file_checksum, %s, r.source_file, r.parents,"
 				   " r.labels, COALESCE(r.transactional, true),"
-				   " %s, m.state, %s, %s, %s, %s, m.statements_done"
+				   " %s, m.state, %s, %s, %s, %s, m.statements_done,"
+				   " CASE WHEN r.sortkey OPERATOR(pg_catalog.=) r.id THEN NULL ELSE r.sortkey END"
 				   " FROM pgmig.revisions r"
 				   " FULL JOIN pgmig.schema_migrations m"
 				   " ON m.id OPERATOR(pg_catalog.=) r.id",
@@ -154,6 +156,7 @@ read_catalog(Conn *c, Project *project, Catalog *cat)
 		d->duration = field(res, i, 15);
 		d->statements_done = PQgetisnull(res, i, 16) ? -1 :
 			atoi(PQgetvalue(res, i, 16));
+		d->sortkey = field(res, i, 17);
 	}
 	PQclear(res);
 	if (cat->n > 1)
@@ -236,9 +239,14 @@ set_plan_cache_mode(Conn *c, const char *value, char **old)
 static bool
 register_files(Conn *c, Project *project, const Catalog *cat)
 {
-	/* a revision of golang-migrate's or Diesel's layout is up to three files */
-	const char **names = pg_malloc(3 * project->nfiles * sizeof(char *));
-	const char **contents = pg_malloc(3 * project->nfiles * sizeof(char *));
+	/*
+	 * a revision of golang-migrate's, Diesel's, Flyway's or Sqitch's layout
+	 * is up to three files; Flyway's repeatable migrations come too, and
+	 * Sqitch's plan once
+	 */
+	int			max = 3 * project->nfiles + project->nrepeatables + 1;
+	const char **names = pg_malloc(max * sizeof(char *));
+	const char **contents = pg_malloc(max * sizeof(char *));
 	char	  **down_names = pg_malloc0(2 * project->nfiles * sizeof(char *));
 	size_t		bytes = 0;
 	char	   *old_mode = NULL;
@@ -269,6 +277,19 @@ register_files(Conn *c, Project *project, const Catalog *cat)
 			contents[n++] = f->meta_content;
 			bytes += strlen(f->meta_content);
 		}
+	}
+	/* every time: the server tells a changed one (a few small files) */
+	for (i = 0; i < project->nrepeatables; i++)
+	{
+		names[n] = project->repeatables[i].script.file_name;
+		contents[n++] = project->repeatables[i].content;
+		bytes += strlen(project->repeatables[i].content);
+	}
+	if (n > 0 && project->sqitch_plan != NULL)
+	{
+		names[n] = PGMIG_SQITCH_PLAN;
+		contents[n++] = project->sqitch_plan;
+		bytes += strlen(project->sqitch_plan);
 	}
 	if (bytes >= LARGE_REGISTRATION && !set_plan_cache_mode(c, NULL, &old_mode))
 		ok = false;
@@ -443,7 +464,8 @@ build_view(Project *project, Catalog *cat, View *view)
 
 		if (d->has_file || !d->applied)
 			continue;
-		node->sortkey = pgmig_sortkey(d->id);
+		/* the key registered (Flyway's, Sqitch's), or the id's digits */
+		node->sortkey = d->sortkey ? pg_strdup(d->sortkey) : pgmig_sortkey(d->id);
 		if (node->sortkey == NULL)
 		{
 			pg_log_warning("ignoring applied revision \"%s\": it is not a version",
@@ -505,6 +527,7 @@ free_catalog(Catalog *cat)
 		pg_free(d->applied_by);
 		pg_free(d->method);
 		pg_free(d->duration);
+		pg_free(d->sortkey);
 	}
 	pg_free(cat->revs);
 	memset(cat, 0, sizeof(*cat));

@@ -146,11 +146,115 @@ report_ok(const Options *opts, const Check *chk)
 	pfree(layout);
 }
 
+/* Append a problem of check's document: what it is, and its revision. */
+static void
+json_problem(PQExpBuffer buf, bool *first, const char *problem,
+			 const char *revision)
+{
+	bool		f = true;
+
+	if (!*first)
+		appendPQExpBufferChar(buf, ',');
+	*first = false;
+	appendPQExpBufferChar(buf, '{');
+	json_key(buf, &f, "problem");
+	json_string(buf, problem);
+	json_key(buf, &f, "revision");
+	json_string(buf, revision);
+	appendPQExpBufferChar(buf, '}');
+}
+
+/*
+ * Print check's document (json-schema/check.json): the counts, heads, each
+ * problem found and, with --drift, the objects changed outside migrations
+ * (null unless tracked and asked for).
+ */
+static void
+print_check_json(const Check *chk, const Drift *drift, int problems)
+{
+	const Inspect *in = chk->in;
+	const PgmigGraph *g = &in->view.graph;
+	PQExpBufferData buf;
+	bool		first = true;
+	bool		fp = true;
+	int			i;
+
+	json_open_document(&buf, &first, "check", NULL);
+	json_bool(&buf, &first, "ok", problems == 0);
+	json_bool(&buf, &first, "online", in->online);
+	json_key(&buf, &first, "format");
+	json_string(&buf, in->project.format ? in->project.format : "dbmate");
+	json_int(&buf, &first, "revisions", g->n);
+	json_key(&buf, &first, "applied");
+	appendPQExpBuffer(&buf, in->online ? "%d" : "null", in->counts.napplied);
+	json_key(&buf, &first, "pending");
+	appendPQExpBuffer(&buf, in->online ? "%d" : "null", in->counts.npending);
+	json_key(&buf, &first, "heads");
+	appendPQExpBufferChar(&buf, '[');
+	for (i = 0; i < g->n; i++)
+		if (in->facts[i].head)
+		{
+			json_string(&buf, g->nodes[i].id);
+			appendPQExpBufferChar(&buf, ',');
+		}
+	if (buf.data[buf.len - 1] == ',')
+		buf.data[--buf.len] = '\0';
+	appendPQExpBufferStr(&buf, "],\"problems\":[");
+	if (chk->nheads > 1)
+		json_problem(&buf, &fp, "several heads", NULL);
+	for (i = 0; in->online && i < g->n; i++)
+	{
+		const RevFacts *f = &in->facts[i];
+
+		if (f->changed)
+			json_problem(&buf, &fp, "changed", f->rev->id);
+		if (f->missing)
+			json_problem(&buf, &fp, "missing", f->rev->id);
+		if (f->applied && !f->complete)
+			json_problem(&buf, &fp, "halfway", f->rev->id);
+	}
+	if (drift && drift->tracked && drift->n > 0)
+		json_problem(&buf, &fp, "drift", NULL);
+	appendPQExpBufferStr(&buf, "],\"out_of_order\":[");
+	fp = true;
+	for (i = 0; in->online && i < g->n; i++)
+		if (in->facts[i].out_of_order)
+		{
+			if (!fp)
+				appendPQExpBufferChar(&buf, ',');
+			fp = false;
+			json_string(&buf, in->facts[i].rev->id);
+		}
+	appendPQExpBufferStr(&buf, "],\"drift\":");
+	if (drift == NULL || !drift->tracked)
+		appendPQExpBufferStr(&buf, "null");
+	else
+	{
+		appendPQExpBufferChar(&buf, '[');
+		for (i = 0; i < drift->n; i++)
+		{
+			bool		f = true;
+
+			appendPQExpBufferStr(&buf, i > 0 ? ",{" : "{");
+			json_key(&buf, &f, "change");
+			json_string(&buf, DRIFT_CHANGE(drift, i));
+			json_key(&buf, &f, "object");
+			json_string(&buf, DRIFT_OBJECT(drift, i));
+			appendPQExpBufferChar(&buf, '}');
+		}
+		appendPQExpBufferChar(&buf, ']');
+	}
+	appendPQExpBufferChar(&buf, '}');
+	json_print(&buf);
+	termPQExpBuffer(&buf);
+}
+
 /* pgmig check: validate the folder and, unless --offline, the database. */
 int
 cmd_check(const Options *opts)
 {
 	Check		chk;
+	Drift		drift;
 	int			ndrift = -1;
 	int			problems;
 
@@ -159,17 +263,18 @@ cmd_check(const Options *opts)
 	problems = chk.nproblems;
 	if (opts->drift)
 	{
-		Drift		drift;
-
 		read_drift(chk.in, &drift);
 		ndrift = report_drift(&drift);
-		free_drift(&drift);
 		problems += ndrift > 0;
 	}
 	if (problems == 0)
 		report_ok(opts, &chk);
 	if (ndrift == 0)
 		info(opts, "no drift: the schema is as the last migration run left it");
+	if (opts->json)
+		print_check_json(&chk, opts->drift ? &drift : NULL, problems);
+	if (opts->drift)
+		free_drift(&drift);
 	pg_free(chk.heads);
 	inspect_close(chk.in);
 	return problems > 0 ? EXIT_ERROR : EXIT_OK;

@@ -43,12 +43,16 @@ prepare(const Options *opts, Project *project)
 		exit(error_exit_status);
 }
 
-/* Connect and check the extension; exits on any error. */
+/*
+ * Connect, check the extension and that the server session is this run's
+ * alone (no transaction pooling); exits on any error.
+ */
 static void
 open_db(const Options *opts, Conn *c)
 {
 	connect_db(opts, c);
-	if (!handshake(c, false) || !set_session_options(c))
+	if (!handshake(c, false) || !require_session(c) ||
+		!set_session_options(c))
 		fail(c);
 }
 
@@ -100,7 +104,10 @@ cmd_init(const Options *opts)
 			fail(NULL);
 		}
 		nfiles = count_migration_files(project.dir);
-		if (nfiles > 0)
+		if (is_sqitch_project(project.dir))
+			info(opts, "migrations folder %s is a Sqitch project: its plan and scripts are read as they are",
+				 display_path(project.dir));
+		else if (nfiles > 0)
 			info(opts, "migrations folder %s exists: %d migration file%s",
 				 display_path(project.dir), nfiles, nfiles == 1 ? "" : "s");
 		else
@@ -265,11 +272,15 @@ up_or_down(const Options *opts, const char *target, bool revert)
 	{
 		open_db(opts, &conn);
 		take_lock(&conn);
+		if (opts->json)
+			json_run_begin(&conn);
 		status = run_plan(&conn, &project, target, revert);
 		/* the standbys have the new schema before the deploy goes on */
 		if (status == EXIT_OK && opts->replicas && !opts->dry_run &&
 			!wait_for_replicas(&conn, opts->replicas))
 			status = error_exit_status;
+		if (status == EXIT_OK && opts->json)
+			print_run_json(&conn, target);
 		disconnect_db(&conn);
 	}
 	free_project(&project);
@@ -300,7 +311,11 @@ run_locked(const Options *opts, const char *target,
 	prepare(opts, &project);
 	open_db(opts, &conn);
 	take_lock(&conn);
+	if (opts->json && fn == run_redo)
+		json_run_begin(&conn);
 	status = fn(&conn, &project, target);
+	if (status == EXIT_OK && opts->json && fn == run_redo)
+		print_run_json(&conn, target);
 	disconnect_db(&conn);
 	free_project(&project);
 	return status;
@@ -336,7 +351,7 @@ stamp_revision(Conn *c, Project *project, const char *target)
 
 	memset(&cat, 0, sizeof(cat));
 	memset(&view, 0, sizeof(view));
-	ok = command(c, "BEGIN") &&
+	ok = begin_tx(c) &&
 		read_catalog(c, project, &cat) &&
 		build_view(project, &cat, &view) &&
 		sync_catalog(c, project, &cat);
@@ -353,6 +368,8 @@ stamp_revision(Conn *c, Project *project, const char *target)
 			info(c->opts, "%s %s", PQgetvalue(res, i, 1), PQgetvalue(res, i, 0));
 		if (PQntuples(res) == 0)
 			info(c->opts, "nothing to stamp");
+		if (c->opts->json)
+			print_stamp_json(c, target, res);
 	}
 	else if (PQtransactionStatus(c->conn) != PQTRANS_IDLE)
 		PQclear(PQexec(c->conn, "ROLLBACK"));
@@ -384,6 +401,8 @@ cmd_stamp(const Options *opts)
 	prepare(opts, &project);
 	open_db(opts, &conn);
 	take_lock(&conn);
+	if (opts->json)
+		json_run_begin(&conn);
 	if (!stamp_revision(&conn, &project, opts->args[0]))
 		fail(&conn);
 	disconnect_db(&conn);

@@ -129,6 +129,50 @@ connect_db(const Options *opts, Conn *c)
 	SetCancelConn(conn);
 }
 
+/*
+ * A new connection made as "conn" is (host, port, user, password, SSL
+ * settings...), to database "dbname" (NULL: the same one).  The caller
+ * checks its status.
+ */
+PGconn *
+connect_like(PGconn *conn, const char *dbname)
+{
+	PQconninfoOption *info = PQconninfo(conn);
+	PQconninfoOption *o;
+	const char **keywords;
+	const char **values;
+	PGconn	   *new_conn;
+	int			n = 0;
+
+	if (info == NULL)
+		pg_fatal("out of memory");
+	for (o = info; o->keyword; o++)
+		n++;
+	keywords = pg_malloc((n + 2) * sizeof(char *));
+	values = pg_malloc((n + 2) * sizeof(char *));
+	n = 0;
+	for (o = info; o->keyword; o++)
+	{
+		if (o->val == NULL || o->val[0] == '\0' ||
+			(dbname != NULL && strcmp(o->keyword, "dbname") == 0))
+			continue;
+		keywords[n] = o->keyword;
+		values[n++] = o->val;
+	}
+	if (dbname != NULL)
+	{
+		keywords[n] = "dbname";
+		values[n++] = dbname;
+	}
+	keywords[n] = NULL;
+	values[n] = NULL;
+	new_conn = PQconnectdbParams(keywords, values, false);
+	pg_free(keywords);
+	pg_free(values);
+	PQconninfoFree(info);
+	return new_conn;
+}
+
 /* The keys of the session advisory lock that serializes appliers, as text. */
 static void
 lock_keys(char *key1, char *key2, size_t size)
@@ -178,6 +222,18 @@ report_error(const PGresult *res, PGconn *conn, const char *context)
 
 	if (res && PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) != NULL)
 	{
+		const char *server_context = PQresultErrorField(res, PG_DIAG_CONTEXT);
+		char	   *contexts = NULL;
+
+		/* for --json: the server's fields, the script's place among them */
+		if (server_context && context)
+			contexts = psprintf("%s\n%s", server_context, context);
+		note_error(PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY),
+				   PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL),
+				   PQresultErrorField(res, PG_DIAG_MESSAGE_HINT),
+				   PQresultErrorField(res, PG_DIAG_SQLSTATE),
+				   contexts ? contexts : server_context ? server_context : context);
+		pg_free(contexts);
 		full = PQresultVerboseErrorMessage(res, PQERRORS_DEFAULT,
 										   PQSHOW_CONTEXT_ALWAYS);
 		msg = full;
@@ -318,19 +374,22 @@ version_cmp(const char *a, const char *b)
 bool
 handshake(Conn *c, bool create)
 {
+	/* one row, NULLs if there is no extension; the server process too */
 	static const char *sql =
-		"SELECT e.extversion, n.nspname"
+		"SELECT e.extversion, n.nspname, pg_catalog.pg_backend_pid()"
 		" FROM pg_catalog.pg_extension e"
 		" JOIN pg_catalog.pg_namespace n"
 		" ON n.oid OPERATOR(pg_catalog.=) e.extnamespace"
-		" WHERE e.extname OPERATOR(pg_catalog.=) 'pgmig'";
+		" RIGHT JOIN (VALUES (1)) one (x)"
+		" ON e.extname OPERATOR(pg_catalog.=) 'pgmig'";
 	PGresult   *res = query(c, sql, 0, NULL);
 	PGresult   *lib;
 	const char *version;
 
 	if (res == NULL)
 		return false;
-	if (PQntuples(res) == 0 && create)
+	c->server_pid = atoi(PQgetvalue(res, 0, 2));
+	if (PQgetisnull(res, 0, 0) && create)
 	{
 		PQclear(res);
 		if (!command(c, "CREATE EXTENSION pgmig"))
@@ -341,7 +400,7 @@ handshake(Conn *c, bool create)
 		if (res == NULL)
 			return false;
 	}
-	if (PQntuples(res) == 0)
+	if (PQgetisnull(res, 0, 0))
 	{
 		pg_log_error("extension \"pgmig\" is not installed in database \"%s\"",
 					 PQdb(c->conn));
@@ -409,7 +468,10 @@ handshake(Conn *c, bool create)
 
 /*
  * Session settings from the command line: pgmig.confirm (--confirm) and
- * the lock settings (--lock-timeout, --lock-retries).  False on error.
+ * the lock settings (--lock-timeout, --lock-retries).  Each is set only in
+ * the server process that handshake saw: behind a pooler that shares
+ * server sessions (pooler.c), another client's must not get them.  False
+ * (reported) on error.
  */
 bool
 set_session_options(Conn *c)
@@ -419,18 +481,30 @@ set_session_options(Conn *c)
 		{"pgmig.lock_timeout", c->opts->lock_timeout},
 		{"pgmig.lock_retries", c->opts->lock_retries}
 	};
+	char		pid[16];
 	int			i;
 
+	Assert(c->server_pid != 0);
+	snprintf(pid, sizeof(pid), "%d", c->server_pid);
 	for (i = 0; i < (int) lengthof(settings); i++)
 	{
+		const char *values[3] = {settings[i][0], settings[i][1], pid};
 		PGresult   *res;
 
 		if (settings[i][1] == NULL)
 			continue;
-		res = query(c, "SELECT pg_catalog.set_config($1, $2, false)", 2,
-					settings[i]);
+		res = query(c, "SELECT p, CASE WHEN p OPERATOR(pg_catalog.=) $3::pg_catalog.int4"
+					" THEN pg_catalog.set_config($1, $2, false) END"
+					" FROM pg_catalog.pg_backend_pid() p",
+					3, values);
 		if (res == NULL)
 			return false;
+		if (strcmp(PQgetvalue(res, 0, 0), pid) != 0)
+		{
+			report_session_moved(c, atoi(PQgetvalue(res, 0, 0)));
+			PQclear(res);
+			return false;
+		}
 		PQclear(res);
 	}
 	return true;
@@ -457,25 +531,31 @@ refuse_standby(Conn *c)
  * Take the session advisory lock that serializes appliers.  Only ever a
  * pg_try_advisory_lock loop, outside any transaction: a session blocked on
  * the lock inside a statement would hold a snapshot that CREATE INDEX
- * CONCURRENTLY in the lock holder waits for.  Exits on error or Ctrl-C.
+ * CONCURRENTLY in the lock holder waits for.  The lock is tried only in
+ * the server process that handshake saw: behind a pooler that shares
+ * server sessions (pooler.c), one that moved refuses before holding it.
+ * Exits on error or Ctrl-C.
  */
 void
 take_lock(Conn *c)
 {
 	char		key1[16],
-				key2[16];
-	const char *values[2] = {key1, key2};
+				key2[16],
+				pid[16];
+	const char *values[3] = {key1, key2, pid};
 	long		delay_us = 20000;
 	bool		told = false;
 
+	Assert(c->server_pid != 0);
 	lock_keys(key1, key2, sizeof(key1));
+	snprintf(pid, sizeof(pid), "%d", c->server_pid);
 	for (;;)
 	{
-		/* on a standby, no lock is tried: it is refused */
-		PGresult   *res = query(c, "SELECT r, CASE WHEN r THEN false"
-								" ELSE pg_catalog.pg_try_advisory_lock($1::pg_catalog.int4, $2::pg_catalog.int4) END"
-								" FROM pg_catalog.pg_is_in_recovery() r",
-								2, values);
+		/* on a standby, or in another server process, no lock is tried */
+		PGresult   *res = query(c, "SELECT r, CASE WHEN r OR p OPERATOR(pg_catalog.<>) $3::pg_catalog.int4 THEN false"
+								" ELSE pg_catalog.pg_try_advisory_lock($1::pg_catalog.int4, $2::pg_catalog.int4) END, p"
+								" FROM pg_catalog.pg_is_in_recovery() r, pg_catalog.pg_backend_pid() p",
+								3, values);
 		bool		got;
 
 		if (res == NULL)
@@ -484,6 +564,13 @@ take_lock(Conn *c)
 		{
 			PQclear(res);
 			refuse_standby(c);
+		}
+		if (strcmp(PQgetvalue(res, 0, 2), pid) != 0)
+		{
+			report_session_moved(c, atoi(PQgetvalue(res, 0, 2)));
+			PQclear(res);
+			disconnect_db(c);
+			exit(error_exit_status);
 		}
 		got = strcmp(PQgetvalue(res, 0, 1), "t") == 0;
 		PQclear(res);

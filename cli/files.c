@@ -21,6 +21,7 @@
 
 #include "fe_utils/psqlscan.h"
 #include "mb/pg_wchar.h"
+#include "pgmig_flyway.h"
 #include "pgmig_version.h"
 
 /* Longest slug written by "new", in bytes. */
@@ -287,8 +288,8 @@ scan_script(const MigFile *f, const char *text, int first_line,
  * check: find, without a server, what the server would refuse in the
  * scripts of a file before running them.  False (reported) if anything.
  */
-static bool
-check_scripts(const MigFile *f)
+bool
+check_file_scripts(const MigFile *f)
 {
 	bool		ok;
 
@@ -309,46 +310,6 @@ free_entries(DirEntry *entries, int nentries)
 	pg_free(entries);
 }
 
-/* Other tools' layouts, which pgmig does not read yet (golang-migrate's and Diesel's it reads). */
-typedef enum ForeignLayout
-{
-	LAYOUT_FLYWAY,				/* V1__name.sql, U1__name.sql, R__name.sql */
-	LAYOUT_SQITCH,				/* sqitch.plan, deploy/, revert/, verify/ */
-	NUM_FOREIGN_LAYOUTS
-} ForeignLayout;
-
-/* What a folder holds of each foreign layout: a count and two names. */
-typedef struct Foreign
-{
-	int			n[NUM_FOREIGN_LAYOUTS];
-	char	   *examples[NUM_FOREIGN_LAYOUTS][2];
-} Foreign;
-
-/* The tools, and their layouts as a sentence can name them. */
-static const char *const foreign_tools[NUM_FOREIGN_LAYOUTS] = {
-	"Flyway", "Sqitch"
-};
-
-/* Note that entry "name" is of layout "layout"; the first two names stay. */
-static void
-note_foreign(Foreign *f, ForeignLayout layout, const char *name)
-{
-	char	  **ex = f->examples[layout];
-
-	f->n[layout]++;
-	if (ex[0] == NULL || strcmp(name, ex[0]) < 0)
-	{
-		pg_free(ex[1]);
-		ex[1] = ex[0];
-		ex[0] = pg_strdup(name);
-	}
-	else if (ex[1] == NULL || strcmp(name, ex[1]) < 0)
-	{
-		pg_free(ex[1]);
-		ex[1] = pg_strdup(name);
-	}
-}
-
 /* Digits from *p on (at least one), and past them; false if none. */
 static bool
 skip_digits(const char **p)
@@ -358,25 +319,6 @@ skip_digits(const char **p)
 	while (isdigit((unsigned char) **p))
 		(*p)++;
 	return *p > start;
-}
-
-/* The layout of a name ending in ".sql" if it is another tool's, or -1. */
-static int
-foreign_sql_name(const char *name)
-{
-	const char *p = name + 1;
-
-	/* Flyway: V<version>__, U<version>__ (version: digits, "." or "_"), R__ */
-	if (name[0] == 'R' && strncmp(p, "__", 2) == 0)
-		return LAYOUT_FLYWAY;
-	if ((name[0] == 'V' || name[0] == 'U') && isdigit((unsigned char) *p))
-	{
-		while (isdigit((unsigned char) *p) || ((*p == '.' || *p == '_') && p[1] != '_'))
-			p++;
-		if (strncmp(p, "__", 2) == 0)
-			return LAYOUT_FLYWAY;
-	}
-	return -1;
 }
 
 /* Is folder entry "name" of "dir" one of Diesel's migrations? */
@@ -416,46 +358,11 @@ diesel_dir(const char *dir, const char *name)
 }
 
 /*
- * Report the layouts of other tools found in folder "dir"; false if there
- * is one.  pgmig reads dbmate's layout only, so far: a file of another
- * tool's is never parsed as a broken dbmate file, nor a folder of Diesel's
- * skipped.
- */
-static bool
-report_foreign(const char *dir, Foreign *f)
-{
-	bool		ok = true;
-	int			i;
-
-	for (i = 0; i < NUM_FOREIGN_LAYOUTS; i++)
-	{
-		if (f->n[i] == 0)
-			continue;
-		ok = false;
-		pg_log_error("migrations folder \"%s\" holds %s's layout, which pgmig does not read yet",
-					 display_path(dir), foreign_tools[i]);
-		if (f->n[i] == 1)
-			pg_log_error_detail("It has \"%s\".", shown(f->examples[i][0]));
-		else
-			pg_log_error_detail("It has \"%s\" and \"%s\" (%d in all).",
-								shown(f->examples[i][0]), shown(f->examples[i][1]), f->n[i]);
-		pg_log_error_hint("pgmig reads dbmate's layout: one file <version>_<name>.sql per revision, with a \"-- migrate:up\" and a \"-- migrate:down\" section.");
-	}
-	for (i = 0; i < NUM_FOREIGN_LAYOUTS; i++)
-	{
-		pg_free(f->examples[i][0]);
-		pg_free(f->examples[i][1]);
-	}
-	return ok;
-}
-
-/*
  * The names ending in ".sql" in the folder "dir" (hidden ones aside),
- * sorted; -1 (reported) if the folder cannot be read.  What belongs to
- * other tools' layouts is noted in *foreign.
+ * sorted; -1 (reported) if the folder cannot be read.
  */
 static int
-read_entries(const char *dir, DirEntry **entriesp, Foreign *foreign)
+read_entries(const char *dir, DirEntry **entriesp)
 {
 	DIR		   *d;
 	struct dirent *de;
@@ -472,19 +379,18 @@ read_entries(const char *dir, DirEntry **entriesp, Foreign *foreign)
 	while (errno = 0, (de = readdir(d)) != NULL)
 	{
 		size_t		len = strlen(de->d_name);
-		int			layout;
 
 		if (de->d_name[0] == '.')
 			continue;
-		if (len < 4 || strcmp(de->d_name + len - 4, ".sql") != 0)
+		/* Flyway's .conf files are read with their scripts */
+		if ((len < 4 || strcmp(de->d_name + len - 4, ".sql") != 0) &&
+			pgmig_flyway_kind(de->d_name) == PGMIG_FLYWAY_NONE)
 		{
-			if (strcmp(de->d_name, "sqitch.plan") == 0)
-				note_foreign(foreign, LAYOUT_SQITCH, de->d_name);
 #ifdef DT_DIR
-			else if ((de->d_type == DT_DIR || de->d_type == DT_UNKNOWN) &&
+			if ((de->d_type == DT_DIR || de->d_type == DT_UNKNOWN) &&
 					 diesel_dir(dir, de->d_name))
 #else
-			else if (diesel_dir(dir, de->d_name))
+			if (diesel_dir(dir, de->d_name))
 #endif
 			{
 				/* Diesel's: the files of the folder are the entries */
@@ -514,11 +420,6 @@ read_entries(const char *dir, DirEntry **entriesp, Foreign *foreign)
 					pfree(path);
 				}
 			}
-			continue;
-		}
-		if ((layout = foreign_sql_name(de->d_name)) >= 0)
-		{
-			note_foreign(foreign, layout, de->d_name);
 			continue;
 		}
 		if (nentries == cap)
@@ -630,8 +531,14 @@ load_file(const Project *project, const DirEntry *entry,
 	{
 		bool		parsed;
 
+		PgmigPart	part;
+		bool		repeatable = pgmig_split_file(name, &part) == PGMIG_LAYOUT_FLYWAY &&
+			part == PGMIG_PART_REPEATABLE;
+
 		memset(&err, 0, sizeof(err));
-		parsed = parts != NULL ?
+		parsed = repeatable ?
+			pgmig_parse_repeatable(name, content, len, &f->script, &err) :
+			parts != NULL ?
 			pgmig_parse_pair(name, content, len, parts[0] ? parts[0]->name : NULL,
 							 down, down_len, meta, &f->script, &err) :
 			pgmig_parse_script(name, content, len, &f->script, &err);
@@ -666,7 +573,7 @@ load_file(const Project *project, const DirEntry *entry,
 	f->meta_content = meta;
 	/* the parser normalized the text in place; that is what we send */
 	f->content = content;
-	return !project->checking || check_scripts(f);
+	return !project->checking || check_file_scripts(f);
 }
 
 /* The files one reader thread reads: every step-th from start. */
@@ -774,7 +681,22 @@ static const char *
 layout_name(PgmigLayout layout)
 {
 	return layout == PGMIG_LAYOUT_GOLANG ? "golang-migrate" :
-		layout == PGMIG_LAYOUT_DIESEL ? "diesel" : "dbmate";
+		layout == PGMIG_LAYOUT_DIESEL ? "diesel" :
+		layout == PGMIG_LAYOUT_FLYWAY ? "flyway" :
+		layout == PGMIG_LAYOUT_SQITCH ? "sqitch" : "dbmate";
+}
+
+/* How the files of the layout of pgmig.conf's "format" are named. */
+static const char *
+layout_hint(const char *format)
+{
+	return strcmp(format, "dbmate") == 0 ?
+		"dbmate's files are <version>_<title>.sql, with \"-- migrate:up\" and \"-- migrate:down\" sections." :
+		strcmp(format, "diesel") == 0 ?
+		"Diesel's migrations are folders <version>_<name> with up.sql, down.sql and metadata.toml." :
+		strcmp(format, "flyway") == 0 ?
+		"Flyway's files are V<version>__<description>.sql, with an optional undo file U<version>__<description>.sql and configuration V<version>__<description>.sql.conf." :
+		"golang-migrate's files are <version>_<title>.up.sql and <version>_<title>.down.sql.";
 }
 
 /*
@@ -786,7 +708,8 @@ static bool
 check_one_layout(const Project *project, const DirEntry *entries, int n)
 {
 	const char *dir = project->dir;
-	const char *first[3] = {NULL, NULL, NULL};
+#define NUM_LAYOUTS (PGMIG_LAYOUT_SQITCH + 1)
+	const char *first[NUM_LAYOUTS] = {NULL};
 	int			i,
 				a,
 				b;
@@ -801,21 +724,17 @@ check_one_layout(const Project *project, const DirEntry *entries, int n)
 	}
 	/* pgmig.conf's format: a file of another layout is no migration */
 	if (project->want_format != NULL)
-		for (i = 0; i < 3; i++)
+		for (i = 0; i < NUM_LAYOUTS; i++)
 			if (first[i] != NULL && strcmp(layout_name(i), project->want_format) != 0)
 			{
 				pg_log_error("file \"%s/%s\" is not in %s's layout",
 							 display_path(dir), shown(first[i]), project->want_format);
 				pg_log_error_detail("pgmig.conf sets format = %s.", project->want_format);
-				pg_log_error_hint("%s", strcmp(project->want_format, "dbmate") == 0 ?
-								  "dbmate's files are <version>_<title>.sql, with \"-- migrate:up\" and \"-- migrate:down\" sections." :
-								  strcmp(project->want_format, "diesel") == 0 ?
-								  "Diesel's migrations are folders <version>_<name> with up.sql, down.sql and metadata.toml." :
-								  "golang-migrate's files are <version>_<title>.up.sql and <version>_<title>.down.sql.");
+				pg_log_error_hint("%s", layout_hint(project->want_format));
 				return false;
 			}
-	for (a = 0; a < 3; a++)
-		for (b = a + 1; b < 3; b++)
+	for (a = 0; a < NUM_LAYOUTS; a++)
+		for (b = a + 1; b < NUM_LAYOUTS; b++)
 			if (first[a] != NULL && first[b] != NULL)
 			{
 				pg_log_error("migrations folder \"%s\" mixes %s's layout and %s's",
@@ -836,20 +755,26 @@ bool
 load_files(Project *project)
 {
 	DirEntry   *entries;
-	Foreign		foreign;
 	int			nentries;
 	bool		ok = true;
 	int			i;
 
-	memset(&foreign, 0, sizeof(foreign));
-	nentries = read_entries(project->dir, &entries, &foreign);
-	if (nentries < 0)
-		return false;
-	if (!report_foreign(project->dir, &foreign))
+	/* Sqitch's project: the plan says what the files are */
+	if (project->want_format != NULL && strcmp(project->want_format, "sqitch") == 0)
+		return load_sqitch(project);
+	if (is_sqitch_project(project->dir))
 	{
-		free_entries(entries, nentries);
+		if (project->want_format == NULL)
+			return load_sqitch(project);
+		pg_log_error("migrations folder \"%s\" is a Sqitch project, not in %s's layout",
+					 display_path(project->dir), project->want_format);
+		pg_log_error_detail("It has sqitch.plan or sqitch.conf.");
+		pg_log_error_hint("Set format = sqitch, or no format: pgmig reads the plan and its scripts.");
 		return false;
 	}
+	nentries = read_entries(project->dir, &entries);
+	if (nentries < 0)
+		return false;
 	if (!check_one_layout(project, entries, nentries))
 	{
 		free_entries(entries, nentries);
@@ -858,6 +783,8 @@ load_files(Project *project)
 	prefetch_files(project->dir, entries, nentries);
 	project->files = pg_malloc0(nentries * sizeof(MigFile));
 	project->nfiles = 0;
+	project->repeatables = pg_malloc0(nentries * sizeof(MigFile));
+	project->nrepeatables = 0;
 	project->format = project->want_format ? project->want_format : "dbmate";
 	for (i = 0; i < nentries; i++)
 	{
@@ -867,9 +794,32 @@ load_files(Project *project)
 
 		if (layout != PGMIG_LAYOUT_DBMATE)
 		{
-			/* golang-migrate's or Diesel's: the up file brings the others */
+			/* golang-migrate's, Diesel's or Flyway's: the up file brings the others */
 			project->format = layout_name(layout);
-			if (part == PGMIG_PART_UP)
+			if (part == PGMIG_PART_REPEATABLE)
+			{
+				/* Flyway's repeatable migrations: apart from the graph */
+				MigFile    *r = &project->repeatables[project->nrepeatables];
+
+				if (!load_file(project, &entries[i], NULL, r))
+					ok = false;
+				if (r->content != NULL)
+					project->nrepeatables++;
+				continue;
+			}
+			else if (part == PGMIG_PART_REFUSED)
+			{
+				/* the .conf of Flyway's undo and repeatable files */
+				PgmigError	err;
+
+				memset(&err, 0, sizeof(err));
+				(void) pgmig_flyway_refused(entries[i].name, &err);
+				report_pgmig_error(&err);
+				if (entries[i].prefetched)
+					pg_free(entries[i].read.text);
+				ok = false;
+			}
+			else if (part == PGMIG_PART_UP)
 			{
 				char	   *down_name = pgmig_split_part_name(entries[i].name, PGMIG_PART_DOWN);
 				char	   *meta_name = pgmig_split_part_name(entries[i].name, PGMIG_PART_META);
@@ -888,6 +838,8 @@ load_files(Project *project)
 							 display_path(project->dir), shown(entries[i].name));
 				pg_log_error_hint("%s", layout == PGMIG_LAYOUT_DIESEL ?
 								  "Each of Diesel's migration folders has an up.sql; down.sql and metadata.toml are optional." :
+								  layout == PGMIG_LAYOUT_FLYWAY ?
+								  "An undo file U<version>__<description>.sql and a configuration file V<version>__<description>.sql.conf go with the versioned file V<version>__<description>.sql of the same version and description." :
 								  "Each revision of golang-migrate's layout has a <version>_<title>.up.sql file; its .down.sql file is optional.");
 				if (entries[i].prefetched)
 					pg_free(entries[i].read.text);
@@ -924,6 +876,7 @@ free_script(PgmigScript *script)
 		pg_free(script->labels[i]);
 	pg_free(script->labels);
 	pg_free(script->lock_timeout);
+	pg_free(script->alembic);
 	pg_free(script->up);
 	pg_free(script->down);
 	memset(script, 0, sizeof(*script));
@@ -942,8 +895,17 @@ free_project(Project *project)
 		pg_free(project->files[i].content);
 		pg_free(project->files[i].down_content);
 		pg_free(project->files[i].meta_content);
+		pg_free(project->files[i].sqitch_hash);
 	}
+	pg_free(project->sqitch_plan);
 	pg_free(project->files);
+	for (i = 0; i < project->nrepeatables; i++)
+	{
+		free_script(&project->repeatables[i].script);
+		pg_free(project->repeatables[i].path);
+		pg_free(project->repeatables[i].content);
+	}
+	pg_free(project->repeatables);
 	pg_free(project->root);
 	pg_free(project->dir);
 	pg_free(project->schema);
@@ -1018,6 +980,22 @@ new_version(const Project *project)
 
 	gmtime_r(&now, &tm);
 	strftime(stamp, sizeof(stamp), "%Y%m%d%H%M%S", &tm);
+	if (last && project->format != NULL && strcmp(project->format, "flyway") == 0)
+	{
+		/* Flyway's keys order parts: after 1.2 comes 2 if not the time */
+		char	   *key = pgmig_flyway_sortkey(stamp);
+		bool		later = strcmp(key, last->script.sortkey) > 0;
+		char	   *major;
+		char	   *next;
+
+		pfree(key);
+		if (later)
+			return pg_strdup(stamp);
+		major = pnstrdup(last->script.id, strspn(last->script.id, "0123456789"));
+		next = increment_digits(major);
+		pfree(major);
+		return next;
+	}
 	if (last && pgmig_sortkey_cmp(stamp, last->script.sortkey) <= 0)
 		return increment_digits(last->script.sortkey);
 	return pg_strdup(stamp);
@@ -1137,6 +1115,14 @@ write_migration(const Project *project, const char *version,
 	int			i;
 	bool		ok;
 
+	if (project->format != NULL && strcmp(project->format, "sqitch") == 0)
+	{
+		pfree(name);
+		pg_log_error("pgmig does not write Sqitch's changes");
+		pg_log_error_detail("A change is a line of sqitch.plan and its deploy, revert and verify scripts.");
+		pg_log_error_hint("Add it with \"sqitch add NAME\", or append its line to the plan and write deploy/NAME.sql and revert/NAME.sql.");
+		return false;
+	}
 	if (project->format != NULL && strcmp(project->format, "dbmate") != 0)
 	{
 		/*
@@ -1144,13 +1130,15 @@ write_migration(const Project *project, const char *version,
 		 * files: these layouts have no parents to declare
 		 */
 		bool		diesel = strcmp(project->format, "diesel") == 0;
+		bool		flyway = strcmp(project->format, "flyway") == 0;
 		char	   *up_name;
 		char	   *down_name;
 
 		pfree(name);
 		if (nparents > 1)
 		{
-			pg_log_error("%s's layout has no merge revisions", diesel ? "Diesel" : "golang-migrate");
+			pg_log_error("%s's layout has no merge revisions",
+						 diesel ? "Diesel" : flyway ? "Flyway" : "golang-migrate");
 			pg_log_error_detail("Its revisions follow each other in version order; there are %d heads.", nparents);
 			return false;
 		}
@@ -1170,6 +1158,13 @@ write_migration(const Project *project, const char *version,
 			up_name = psprintf("%s/up.sql", sub);
 			down_name = psprintf("%s/down.sql", sub);
 			pfree(sub);
+		}
+		else if (flyway)
+		{
+			/* a versioned file and its undo file, named as Flyway names them */
+			ok = true;
+			up_name = psprintf("V%s__%s.sql", version, slug);
+			down_name = psprintf("U%s__%s.sql", version, slug);
 		}
 		else
 		{

@@ -368,7 +368,9 @@ run_child(Fleet *fl, FleetDb *db, int repfd)
 	opts.dbname = db->conninfo;
 	opts.databases = NULL;
 	opts.all_databases = false;
-	opts.json = false;			/* the fleet's JSON has the output */
+	/* the fleet's JSON has the output, as text */
+	opts.json = false;
+	json_stop();
 	/* nobody could answer a prompt: -W was asked once, by the parent */
 	opts.prompt_password = TRI_NO;
 	if (fl->password)
@@ -868,8 +870,8 @@ print_json(const Fleet *fl)
 	json_labels(&buf, &first, "not_started", fl, FLEET_NOT_STARTED);
 	json_labels(&buf, &first, "skipped", fl, FLEET_SKIPPED);
 	json_bool(&buf, &first, "interrupted", fl->nsignals > 0);
-	appendPQExpBufferStr(&buf, "}\n");
-	fputs(buf.data, stdout);
+	appendPQExpBufferChar(&buf, '}');
+	json_print(&buf);
 	termPQExpBuffer(&buf);
 }
 

@@ -38,11 +38,8 @@
 "      --all-databases       every database of the server the connection options\n" \
 "                            name that has the pgmig extension\n" \
 "  -j, --jobs=N              run N databases at a time (default: 1)\n" \
-"      --fail-fast           start no more databases after one failed\n"
-
-#define FLEET_JSON_HELP \
-"      --json                with --databases or --all-databases: print the\n" \
-"                            final table as JSON (json-schema/fleet.json)\n"
+"      --fail-fast           start no more databases after one failed\n" \
+"With --json, the final table of the databases as JSON (json-schema/fleet.json).\n"
 
 static const CommandInfo commands[] = {
 	{"init", CMD_INIT, 0, 0, OPT_CONN,
@@ -123,17 +120,19 @@ static const CommandInfo commands[] = {
 		"      --privileges          compare owners and grants too\n"
 		"      --shadow-url=URL      the server for the shadow databases\n"
 		"  -v, --verbose             say how long each step took (on stderr)\n"},
-	{"up", CMD_UP, 0, 1, OPT_CONN | OPT_SQL | OPT_DRY_RUN | OPT_COMMIT_EACH | OPT_CONFIRM | OPT_LOCK | OPT_VERBOSE | OPT_FORCE | OPT_REPLICAS | OPT_FLEET,
+	{"up", CMD_UP, 0, 1, OPT_CONN | OPT_SQL | OPT_DRY_RUN | OPT_COMMIT_EACH | OPT_CONFIRM | OPT_LOCK | OPT_VERBOSE | OPT_FORCE | OPT_REPLICAS | OPT_JSON | OPT_FLEET,
 		"[TARGET] [OPTION]...",
 		"apply pending revisions up to TARGET (default: head)",
 		"Registers new and changed migration files with the database, then applies\n"
 		"every pending revision that TARGET needs, parents before children, in one\n"
 		"transaction: all or nothing.  A no-transaction revision (transaction:false)\n"
 		"splits the run: what came before it is committed, its statements run one\n"
-		"by one outside a transaction, then the run goes on.\n"
+		"by one outside a transaction, then the run goes on.  Up to head, Flyway's\n"
+		"repeatable migrations (R__*.sql) that are new or changed run last.\n"
 		"\n"
 		"TARGET is head (the default; an error if there are several heads), heads,\n"
-		"a revision id or unique prefix, +N (the next N revisions) or LABEL@head.\n"
+		"current, a revision id or unique prefix, +N (the next N revisions) or\n"
+		"LABEL@head.\n"
 		"\n"
 		"With --sql nothing connects: the output is a script for\n"
 		"\"psql -v ON_ERROR_STOP=1 -f FILE\" that registers every file and calls\n"
@@ -149,6 +148,8 @@ static const CommandInfo commands[] = {
 		"      --commit-each         commit after each revision\n"
 		"      --dry-run             run the migrations, then roll everything back\n"
 		"      --sql                 print the SQL for psql instead of connecting\n"
+		"      --json                print what was run as JSON on stdout\n"
+		"                            (json-schema/run.json; progress goes to stderr)\n"
 		"      --confirm             confirm a run on a production database\n"
 		"                            (also PGMIG_CONFIRM=yes)\n"
 		"      --force               accept applied files that were edited since: their\n"
@@ -159,22 +160,24 @@ static const CommandInfo commands[] = {
 		"                            comma-separated) have replayed the run\n"
 		LOCK_HELP
 		"  -v, --verbose             list the files registered (new, updated)\n"
-		FLEET_HELP FLEET_JSON_HELP},
-	{"down", CMD_DOWN, 1, 1, OPT_CONN | OPT_SQL | OPT_DRY_RUN | OPT_COMMIT_EACH | OPT_CONFIRM | OPT_LOCK | OPT_VERBOSE | OPT_FLEET,
+		FLEET_HELP},
+	{"down", CMD_DOWN, 1, 1, OPT_CONN | OPT_SQL | OPT_DRY_RUN | OPT_COMMIT_EACH | OPT_CONFIRM | OPT_LOCK | OPT_VERBOSE | OPT_JSON | OPT_FLEET,
 		"TARGET [OPTION]...",
 		"revert applied revisions down to TARGET",
 		"Reverts, children before parents, every applied revision that is not an\n"
 		"ancestor of TARGET, in one transaction.  TARGET is a revision id or unique\n"
-		"prefix, -N (the last N revisions), LABEL@head, or base (revert everything).\n"
+		"prefix, -N (the last N revisions), LABEL@head, current (revert nothing but\n"
+		"a half-done revision), or base (revert everything).\n"
 		"\n"
 		"      --commit-each         commit after each revision\n"
 		"      --dry-run             run the down scripts, then roll everything back\n"
 		"      --sql                 print the SQL for psql instead of connecting\n"
+		"      --json                print what was run as JSON (json-schema/run.json)\n"
 		"      --confirm             confirm a run on a production database\n"
 		LOCK_HELP
 		"  -v, --verbose             list the files registered (new, updated)\n"
-		FLEET_HELP FLEET_JSON_HELP},
-	{"redo", CMD_REDO, 0, 1, OPT_CONN | OPT_DRY_RUN | OPT_CONFIRM | OPT_LOCK | OPT_VERBOSE,
+		FLEET_HELP},
+	{"redo", CMD_REDO, 0, 1, OPT_CONN | OPT_DRY_RUN | OPT_CONFIRM | OPT_LOCK | OPT_VERBOSE | OPT_JSON,
 		"[TARGET] [OPTION]...",
 		"revert to TARGET (default: -1), then apply the same revisions again",
 		"Reverts the revisions that \"pgmig down TARGET\" would revert and applies\n"
@@ -188,10 +191,11 @@ static const CommandInfo commands[] = {
 		"cannot be checked in advance.\n"
 		"\n"
 		"      --dry-run             check, run it, then roll everything back\n"
+		"      --json                print what was run as JSON (json-schema/run.json)\n"
 		"      --confirm             confirm a run on a production database\n"
 		LOCK_HELP
 		"  -v, --verbose             list the files registered and the check's results\n"},
-	{"verify", CMD_VERIFY, 0, 1, OPT_CONN | OPT_LOCK | OPT_VERBOSE | OPT_FLEET,
+	{"verify", CMD_VERIFY, 0, 1, OPT_CONN | OPT_LOCK | OPT_VERBOSE | OPT_JSON | OPT_FLEET,
 		"[TARGET] [OPTION]...",
 		"prove the down scripts of pending revisions, changing nothing",
 		"Registers the migration files as \"pgmig up\" does, then, for each pending\n"
@@ -209,9 +213,10 @@ static const CommandInfo commands[] = {
 		"TARGET is as for \"pgmig up\"; the default, heads, checks every\n"
 		"pending revision.\n"
 		"\n"
+		"      --json                print the results as JSON (json-schema/verify.json)\n"
 		LOCK_HELP
 		"  -v, --verbose             list the files registered (new, updated)\n"
-		FLEET_HELP FLEET_JSON_HELP},
+		FLEET_HELP},
 	{"status", CMD_STATUS, 0, 0, OPT_CONN | OPT_JSON | OPT_FLEET,
 		"[OPTION]...",
 		"list revisions: applied, pending, changed, half-done",
@@ -248,30 +253,38 @@ static const CommandInfo commands[] = {
 		"                            its audit log (applies, reverts, failures)\n"
 		"      --json                print JSON instead\n"
 		"      --offline             read the folder only, do not connect\n"},
-	{"show", CMD_SHOW, 1, 1, OPT_CONN | OPT_OFFLINE,
+	{"show", CMD_SHOW, 1, 1, OPT_CONN | OPT_OFFLINE | OPT_JSON,
 		"REV [OPTION]...",
 		"show one revision: file, parents, state, scripts",
-		"Shows a revision, named by id, unique prefix, head, current or\n"
-		"label@head: its file, parents, children, labels, state in the database,\n"
-		"checksums and its scripts.\n"
+		"Shows a revision, named by id, unique prefix, head, heads (the one head),\n"
+		"current, +N (the last revision \"up +N\" would apply), -N (the last one\n"
+		"\"down -N\" would revert) or label@head: its file, parents, children,\n"
+		"labels, state in the database, checksums and its scripts.\n"
 		"\n"
+		"      --json                print JSON instead (json-schema/show.json)\n"
 		"      --offline             read the folder only, do not connect\n"},
-	{"stamp", CMD_STAMP, 1, 1, OPT_CONN | OPT_CONFIRM | OPT_VERBOSE,
+	{"stamp", CMD_STAMP, 1, 1, OPT_CONN | OPT_CONFIRM | OPT_VERBOSE | OPT_JSON,
 		"REV [OPTION]...",
 		"mark the database as being at REV without running scripts",
 		"Registers the files, then records REV and its ancestors as applied (or,\n"
 		"for base, forgets applied revisions) without running any script.\n"
 		"\n"
 		"      --confirm             confirm on a production database\n"
+		"      --json                print what was marked as JSON (json-schema/stamp.json)\n"
 		"  -v, --verbose             list the files registered (new, updated)\n"},
 	{"import", CMD_IMPORT, 0, 0, OPT_CONN | OPT_CONFIRM | OPT_VERBOSE | OPT_DROP,
 		"[OPTION]...",
 		"take over the history another migration tool recorded",
 		"Reads the table in which dbmate or golang-migrate recorded the versions it\n"
 		"applied (schema_migrations on the search_path, or DBMATE_MIGRATIONS_TABLE),\n"
-		"registers the files, and records the revisions of those versions as\n"
-		"applied without running them, with an \"import\" event each.  A version\n"
-		"without a file imports nothing.  Only into a database without pgmig\n"
+		"Diesel's __diesel_schema_migrations, Flyway's flyway_schema_history,\n"
+		"Sqitch's sqitch.changes (matched to sqitch.plan, script hashes compared)\n"
+		"or Alembic's alembic_version (heads matched to files with\n"
+		"\"-- pgmig:alembic REV\"), registers the files, and records the revisions\n"
+		"of those versions as applied without running them, with an \"import\"\n"
+		"event each.  A version without a file, a failed Flyway migration, or a\n"
+		"file edited since the other tool ran it (Flyway's checksum, Sqitch's\n"
+		"script hash) imports nothing.  Only into a database without pgmig\n"
 		"history; the other tool's table is left as it is, unless --drop.\n"
 		"\n"
 		"      --confirm             confirm on a production database\n"
@@ -286,7 +299,7 @@ static const CommandInfo commands[] = {
 		"\n"
 		"  -m, --message=MESSAGE     description; it becomes the file's slug\n"
 		"  -r, --revision=REV        a revision to join (repeat it)\n"},
-	{"check", CMD_CHECK, 0, 0, OPT_CONN | OPT_OFFLINE | OPT_DRIFT | OPT_FLEET,
+	{"check", CMD_CHECK, 0, 0, OPT_CONN | OPT_OFFLINE | OPT_DRIFT | OPT_JSON | OPT_FLEET,
 		"[OPTION]...",
 		"validate the folder and its agreement with the database",
 		"Parses every file, scans its scripts as the server will (unterminated\n"
@@ -298,8 +311,9 @@ static const CommandInfo commands[] = {
 		"\n"
 		"      --drift               also list the objects of the schema changed outside\n"
 		"                            migrations since the last run (a problem too)\n"
+		"      --json                print what was found as JSON (json-schema/check.json)\n"
 		"      --offline             read the folder only, do not connect\n"
-		FLEET_HELP FLEET_JSON_HELP},
+		FLEET_HELP},
 	{"help", CMD_HELP, 0, 1, 0,
 		"[COMMAND]",
 		"show help for a command",
@@ -393,8 +407,9 @@ usage(void)
 		   "                            project root, found by walking up from the\n"
 		   "                            current directory to a folder that holds\n"
 		   "                            migrations/ or pgmig.conf)\n");
-	printf("      --format=FORMAT       the folder's layout: dbmate, golang-migrate or\n"
-		   "                            diesel (default: told by the file names)\n");
+	printf("      --format=FORMAT       the folder's layout: dbmate, golang-migrate,\n"
+		   "                            diesel, flyway or sqitch (default: told by\n"
+		   "                            the files)\n");
 	printf("  -q, --quiet               print no progress messages\n");
 	printf("  -V, --version             output version information, then exit\n");
 	printf("  -?, --help                show this help (or a command's), then exit\n\n");
@@ -409,6 +424,9 @@ usage(void)
 		   "server for shadow databases) besides \"dir = PATH\".\n");
 	printf("\nExit status: 0 success, 1 error, 2 usage error; \"diff\" exits 0 for no\n"
 		   "difference, 1 for differences and 2 for any error.\n");
+	printf("With --json a command prints one JSON document on stdout: its report or,\n"
+		   "if it fails, the error (message, detail, hint, SQLSTATE, revision, file,\n"
+		   "line); the schemas are in json-schema/.\n");
 	printf("\n%s home page: <%s>\n", PGMIG_PACKAGE_NAME, PGMIG_PACKAGE_URL);
 }
 
@@ -425,7 +443,8 @@ command_usage(const CommandInfo *cmd)
 	{
 		printf("\nGeneral options:\n");
 		printf("      --dir=DIR             migrations folder\n");
-		printf("      --format=FORMAT       its layout: dbmate, golang-migrate or diesel\n");
+		printf("      --format=FORMAT       its layout: dbmate, golang-migrate, diesel,\n"
+			   "                            flyway or sqitch\n");
 		printf("  -q, --quiet               print no progress messages\n");
 	}
 }

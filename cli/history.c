@@ -422,6 +422,68 @@ print_show(const Inspect *in, const RevHistory *h)
 		print_scripts(&rev->file->script);
 }
 
+/* Append a script of a file as a JSON object: its first line and text. */
+static void
+json_script(PQExpBuffer buf, const char *text, int line)
+{
+	bool		first = true;
+
+	if (text == NULL)
+	{
+		appendPQExpBufferStr(buf, "null");
+		return;
+	}
+	appendPQExpBufferChar(buf, '{');
+	json_int(buf, &first, "line", line);
+	json_key(buf, &first, "sql");
+	json_string(buf, text);
+	appendPQExpBufferChar(buf, '}');
+}
+
+/* Render "pgmig show" as JSON (json-schema/show.json). */
+static void
+print_show_json(const Inspect *in, const RevFacts *f)
+{
+	const Rev  *rev = f->rev;
+	const PgmigNode *node = f->node;
+	const PgmigScript *script = rev->file ? &rev->file->script : NULL;
+	PQExpBufferData buf;
+	bool		first = true;
+
+	initPQExpBuffer(&buf);
+	json_open_revision(&buf, &first, rev);
+	json_key(&buf, &first, "file");
+	json_string(&buf, rev->file ? rev->file->path : NULL);
+	json_key(&buf, &first, "parents");
+	json_node_ids(&buf, &in->view.graph, node->nparents, node->parents);
+	json_key(&buf, &first, "children");
+	json_node_ids(&buf, &in->view.graph, node->nchildren, node->children);
+	json_key(&buf, &first, "labels");
+	json_string_array(&buf, node->nlabels, node->labels);
+	json_bool(&buf, &first, "head", f->head);
+	json_bool(&buf, &first, "current", f->current);
+	json_key(&buf, &first, "transactional");
+	appendPQExpBufferStr(&buf, !script ? "null" : script->transactional ? "true" : "false");
+	json_key(&buf, &first, "lock_timeout");
+	json_string(&buf, script ? script->lock_timeout : NULL);
+	json_key(&buf, &first, "reversible");
+	appendPQExpBufferStr(&buf, !script ? "null" : script->down ? "true" : "false");
+	json_key(&buf, &first, "state");
+	json_string(&buf, in->online ? json_rev_state(f) : NULL);
+	json_key(&buf, &first, "checksum");
+	json_string(&buf, script ? script->up_checksum : NULL);
+	json_key(&buf, &first, "applied_checksum");
+	json_string(&buf, f->applied ? rev->db->applied_checksum : NULL);
+	json_bool(&buf, &first, "changed", f->changed);
+	json_key(&buf, &first, "up");
+	json_script(&buf, script ? script->up : NULL, script ? script->up_line : 0);
+	json_key(&buf, &first, "down");
+	json_script(&buf, script ? script->down : NULL, script ? script->down_line : 0);
+	appendPQExpBufferChar(&buf, '}');
+	json_print(&buf);
+	termPQExpBuffer(&buf);
+}
+
 /* pgmig show REV */
 int
 cmd_show(const Options *opts)
@@ -439,7 +501,10 @@ cmd_show(const Options *opts)
 		inspect_fail(in);
 	}
 	describe_rev(in, i, &h);
-	print_show(in, &h);
+	if (opts->json)
+		print_show_json(in, h.f);
+	else
+		print_show(in, &h);
 	free_rev_history(&h);
 	inspect_close(in);
 	return EXIT_OK;

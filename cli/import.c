@@ -9,7 +9,9 @@
  * golang-migrate keeps one row in a table of the same name (version
  * bigint, dirty boolean): the last version applied, every one before it
  * being applied too; Diesel keeps every version applied in
- * __diesel_schema_migrations.  "pgmig import" reads that table, matches each
+ * __diesel_schema_migrations; Sqitch deploys the changes of sqitch.plan
+ * and records them in sqitch.changes (sqitch.c), Alembic its heads in
+ * alembic_version (alembic.c).  "pgmig import" reads that table, matches each
  * version to a file of the folder by version (leading zeros aside), and
  * has the server record those revisions as applied without running them
  * (pgmig.import).  A version without a file, or a golang-migrate version
@@ -18,8 +20,8 @@
  * it is, unless --drop drops it in the same transaction.
  *
  * "pgmig up" on a database whose pgmig history is empty while such a
- * table, or another tool's catalog (Flyway, Sqitch, Alembic,
- * node-pg-migrate), has rows refuses before running anything and says to
+ * table, or another tool's catalog (node-pg-migrate), has rows refuses
+ * before running anything and says to
  * import, or to stamp where pgmig cannot import yet: running every
  * revision again would fail on the objects they made, or worse, succeed
  * halfway.
@@ -35,7 +37,7 @@ typedef struct OtherTool
 {
 	char	   *tool;			/* as messages name it; NULL: none */
 	char	   *table;			/* schema-qualified, quoted as needed */
-	bool		importable;		/* dbmate's or golang-migrate's */
+	bool		importable;		/* pgmig reads it */
 } OtherTool;
 
 /*
@@ -45,8 +47,9 @@ typedef struct OtherTool
  * schema_migrations (version; golang-migrate's has "dirty"), Diesel's
  * __diesel_schema_migrations, Flyway's flyway_schema_history, Sqitch's
  * sqitch.changes, Alembic's alembic_version, node-pg-migrate's
- * pgmigrations; each on the search_path but Sqitch's.  dbmate's,
- * golang-migrate's and Diesel's can be imported so far.  False (reported) on error.
+ * pgmigrations; each on the search_path but Sqitch's.  All but
+ * node-pg-migrate's can be imported so far (Flyway's in import_flyway.c).
+ * False (reported) on error.
  */
 static bool
 find_other_tool(Conn *c, OtherTool *t)
@@ -100,7 +103,8 @@ find_other_tool(Conn *c, OtherTool *t)
 			t->tool = pg_strdup(golang ? "golang-migrate" : PQgetvalue(res, i, 0));
 			t->table = pg_strdup(PQgetvalue(res, i, 1));
 			t->importable = golang || strcmp(t->tool, "dbmate") == 0 ||
-				strcmp(t->tool, "Diesel") == 0;
+				strcmp(t->tool, "Diesel") == 0 || strcmp(t->tool, "Flyway") == 0 ||
+				strcmp(t->tool, "Sqitch") == 0 || strcmp(t->tool, "Alembic") == 0;
 		}
 		if (rows)
 			PQclear(rows);
@@ -123,13 +127,15 @@ has_history(const Catalog *cat)
 
 /*
  * For "pgmig up": refuse a database another tool migrated that pgmig's
- * history does not know yet.  False (reported) if it must refuse, or on
- * error.
+ * history does not know yet.  Sqitch's registry counts only if it holds
+ * changes of the project's plan: several projects may share it.  False
+ * (reported) if it must refuse, or on error.
  */
 bool
-check_other_tool(Conn *c, const Catalog *cat)
+check_other_tool(Conn *c, const Project *project, const Catalog *cat)
 {
 	OtherTool	t;
+	bool		deployed;
 
 	if (has_history(cat))
 		return true;
@@ -137,6 +143,14 @@ check_other_tool(Conn *c, const Catalog *cat)
 		return false;
 	if (t.tool == NULL)
 		return true;
+	/* Sqitch's registry may hold only other projects' changes */
+	if (strcmp(t.tool, "Sqitch") == 0 &&
+		(!sqitch_has_deployed(c, project, &deployed) || !deployed))
+	{
+		pg_free(t.tool);
+		pg_free(t.table);
+		return !deployed;
+	}
 	pg_log_error("database \"%s\" was migrated by %s, and pgmig has no history of it",
 				 PQdb(c->conn), t.tool);
 	pg_log_error_detail("Table %s records what %s applied; running it again would fail on what it made.",
@@ -163,8 +177,8 @@ sortkey_file_cmp(const void *key, const void *file)
  * The file of version "version" (by sort key), or NULL: the files are in
  * version order, without duplicates (load_files, check_duplicates).
  */
-static MigFile *
-file_of_version(Project *project, const char *version)
+MigFile *
+file_of_version(const Project *project, const char *version)
 {
 	char	   *key = pgmig_sortkey(version);
 	MigFile    *found;
@@ -185,14 +199,23 @@ static const char **
 match_versions(Conn *c, Project *project, const OtherTool *t, int *n)
 {
 	bool		golang = strcmp(t->tool, "golang-migrate") == 0;
-	char	   *sql = golang ?
-		psprintf("SELECT version::pg_catalog.text, dirty FROM %s", t->table) :
-		psprintf("SELECT version::pg_catalog.text, false FROM %s ORDER BY 1", t->table);
-	PGresult   *res = query(c, sql, 0, NULL);
+	char	   *sql;
+	PGresult   *res;
 	const char **ids;
 	PQExpBufferData missing;
 	int			nmissing = 0;
 	int			i;
+
+	/* Sqitch's registry: changes by name, in plan order (sqitch.c) */
+	if (strcmp(t->tool, "Sqitch") == 0)
+		return sqitch_deployed(c, project, n);
+	/* Alembic's heads: the files naming them, and their ancestors (alembic.c) */
+	if (strcmp(t->tool, "Alembic") == 0)
+		return alembic_applied(c, project, t->table, n);
+	sql = golang ?
+		psprintf("SELECT version::pg_catalog.text, dirty FROM %s", t->table) :
+		psprintf("SELECT version::pg_catalog.text, false FROM %s ORDER BY 1", t->table);
+	res = query(c, sql, 0, NULL);
 
 	pfree(sql);
 	*n = 0;
@@ -264,26 +287,35 @@ import_history(Conn *c, Project *project)
 	Catalog		cat;
 	OtherTool	t;
 	const char **ids = NULL;
+	const char **reps = NULL;	/* Flyway's repeatable migrations */
+	int			nreps = 0;
 	int			n = 0;
 	bool		ok;
 	int			i;
 
 	memset(&cat, 0, sizeof(cat));
 	memset(&t, 0, sizeof(t));
-	ok = command(c, "BEGIN") && read_catalog(c, project, &cat) &&
+	ok = begin_tx(c) && read_catalog(c, project, &cat) &&
 		find_other_tool(c, &t);
 	if (ok && t.tool == NULL)
 	{
 		pg_log_error("no history of another migration tool in database \"%s\"", PQdb(c->conn));
-		pg_log_error_detail("pgmig reads dbmate's and golang-migrate's table schema_migrations (or DBMATE_MIGRATIONS_TABLE) on the search_path; none has rows.");
+		pg_log_error_detail("pgmig reads dbmate's and golang-migrate's table schema_migrations (or DBMATE_MIGRATIONS_TABLE), Diesel's __diesel_schema_migrations, Flyway's flyway_schema_history and Alembic's alembic_version on the search_path, and Sqitch's sqitch.changes; none has rows.");
 		ok = false;
 	}
 	if (ok && !t.importable)
 	{
 		pg_log_error("pgmig cannot import %s's history yet", t.tool);
-		pg_log_error_detail("It is in %s; pgmig imports dbmate's, golang-migrate's and Diesel's so far.", shown(t.table));
+		pg_log_error_detail("It is in %s; pgmig imports dbmate's, golang-migrate's, Diesel's, Flyway's, Sqitch's and Alembic's so far.", shown(t.table));
 		pg_log_error_hint("Once the files are in dbmate's layout, record what %s applied with \"%s stamp REV\", which runs nothing.",
 						  t.tool, progname);
+		ok = false;
+	}
+	if (ok && c->opts->drop && strcmp(t.tool, "Sqitch") == 0)
+	{
+		pg_log_error("import --drop does not drop Sqitch's registry");
+		pg_log_error_detail("Schema sqitch holds the registry of every Sqitch project deployed to the database, in several tables.");
+		pg_log_error_hint("Import without --drop, and drop the schema with \"DROP SCHEMA sqitch CASCADE\" once no Sqitch run needs it.");
 		ok = false;
 	}
 	if (ok && has_history(&cat))
@@ -294,7 +326,9 @@ import_history(Conn *c, Project *project)
 		ok = false;
 	}
 	ok = ok && sync_catalog(c, project, &cat) &&
-		(ids = match_versions(c, project, &t, &n)) != NULL;
+		(ids = strcmp(t.tool, "Flyway") == 0 ?
+		 flyway_match_history(c, project, t.table, &n, &reps, &nreps) :
+		 match_versions(c, project, &t, &n)) != NULL;
 	/* --drop: in the same transaction, so that it goes only with the import */
 	if (ok && c->opts->drop)
 	{
@@ -313,7 +347,9 @@ import_history(Conn *c, Project *project)
 
 		pfree(sql);
 		pg_free(id_array);
-		ok = res != NULL && command(c, "COMMIT");
+		ok = res != NULL &&
+			(nreps == 0 || flyway_import_repeatables(c, reps, nreps, source)) &&
+			command(c, "COMMIT");
 		if (ok)
 		{
 			if (c->opts->verbose)
@@ -334,6 +370,7 @@ import_history(Conn *c, Project *project)
 	if (!ok && PQtransactionStatus(c->conn) != PQTRANS_IDLE)
 		PQclear(PQexec(c->conn, "ROLLBACK"));
 	pg_free(ids);
+	pg_free(reps);
 	pg_free(t.tool);
 	pg_free(t.table);
 	free_catalog(&cat);

@@ -378,8 +378,9 @@ apply_option(int c, const char *arg, Options *opts)
 			return 0;
 		case LONGOPT_FORMAT:
 			if (strcmp(arg, "dbmate") != 0 && strcmp(arg, "golang-migrate") != 0 &&
-				strcmp(arg, "diesel") != 0)
-				usage_error(NULL, "--format must be dbmate, golang-migrate or diesel");
+				strcmp(arg, "diesel") != 0 && strcmp(arg, "flyway") != 0 &&
+				strcmp(arg, "sqitch") != 0)
+				usage_error(NULL, "--format must be dbmate, golang-migrate, diesel, flyway or sqitch");
 			pg_free((char *) opts->format);
 	pg_free((char *) opts->replicas);
 			opts->format = pg_strdup(arg);
@@ -563,7 +564,6 @@ static void
 check_usage(Options *opts, int seen)
 {
 	const CommandInfo *cmd = opts->command;
-	int			allowed = cmd->options;
 	int			bit;
 	int			lock_ms;
 
@@ -573,16 +573,15 @@ check_usage(Options *opts, int seen)
 	if (opts->nargs > cmd->max_args)
 		usage_error(opts, "too many arguments for command \"%s\": \"%s\"",
 					cmd->name, opts->args[cmd->max_args]);
-	/* a fleet's final table comes as JSON too */
-	if (is_fleet(opts) && (cmd->options & OPT_FLEET))
-		allowed |= OPT_JSON;
 	for (bit = 1; bit <= OPT_LAST; bit <<= 1)
-		if ((seen & bit) && !(allowed & bit))
+		if ((seen & bit) && !(cmd->options & bit))
 			usage_error(opts, "%s cannot be used with command \"%s\"",
 						option_name(bit), cmd->name);
 	check_autogen_usage(opts, seen);
 	check_fleet_usage(opts, seen);
 
+	if (opts->sql && opts->json)
+		usage_error(opts, "--sql and --json cannot be used together");
 	if (opts->sql && opts->dry_run)
 		usage_error(opts, "--sql and --dry-run cannot be used together");
 	if (opts->dry_run && opts->commit_each)
@@ -623,6 +622,8 @@ parse_arguments(int argc, char **argv, Options *opts)
 		exit(EXIT_OK);
 	}
 	check_usage(opts, seen);
+	if (opts->json)
+		json_start();
 
 	/* the seeds' variable confirms as PGMIG_CONFIRM does */
 	if (env_yes("PGMIG_CONFIRM") || env_yes("CONFIRM_PRODUCTION_MIGRATION"))

@@ -56,6 +56,7 @@ report_statement_error(const char *message, const char *detail,
 {
 	PQExpBufferData buf;
 
+	note_error(message, detail, hint, NULL, context);
 	initPQExpBuffer(&buf);
 	appendPQExpBufferStr(&buf, message);
 	while (buf.len > 0 && buf.data[buf.len - 1] == '\n')
@@ -103,7 +104,7 @@ report_pgmig_error(PgmigError *err)
 	pgmig_error_free(err);
 }
 
-/* Print a progress line on stdout unless --quiet. */
+/* Print a progress line on stdout (stderr under --json) unless --quiet. */
 void
 info(const Options *opts, const char *fmt,...)
 {
@@ -112,10 +113,10 @@ info(const Options *opts, const char *fmt,...)
 	if (opts->quiet)
 		return;
 	va_start(ap, fmt);
-	vprintf(fmt, ap);
+	vfprintf(progress_stream(), fmt, ap);
 	va_end(ap);
-	putchar('\n');
-	fflush(stdout);
+	fputc('\n', progress_stream());
+	fflush(progress_stream());
 }
 
 /* Milliseconds since "start". */
@@ -209,6 +210,25 @@ json_key(PQExpBuffer buf, bool *first, const char *key)
 	*first = false;
 	json_string(buf, key);
 	appendPQExpBufferChar(buf, ':');
+}
+
+/*
+ * Start a command's JSON document in buf: "{", its "command" and, unless
+ * NULL, its "target".
+ */
+void
+json_open_document(PQExpBuffer buf, bool *first, const char *command,
+				   const char *target)
+{
+	initPQExpBuffer(buf);
+	appendPQExpBufferChar(buf, '{');
+	json_key(buf, first, "command");
+	json_string(buf, command);
+	if (target)
+	{
+		json_key(buf, first, "target");
+		json_string(buf, target);
+	}
 }
 
 /* Append "key": true or false to an object. */

@@ -59,11 +59,31 @@
 #define pgmig_log_part(part, ...) \
 	do { fprintf(stderr, "%s: %s: ", progname, (part)); \
 		 fprintf(stderr, __VA_ARGS__); fputc('\n', stderr); } while (0)
-#define pg_log_error_detail(...) pgmig_log_part("detail", __VA_ARGS__)
-#define pg_log_error_hint(...) pgmig_log_part("hint", __VA_ARGS__)
 #define pg_log_warning_detail(...) pgmig_log_part("detail", __VA_ARGS__)
 #define pg_log_warning_hint(...) pgmig_log_part("hint", __VA_ARGS__)
 #endif
+
+/*
+ * Every error the client reports goes through log_error_part (report.c),
+ * which prints it as pg_log_error and its friends do and, under --json,
+ * keeps the first one for the error document that a failed run prints on
+ * stdout.
+ */
+typedef enum ErrorPart
+{
+	ERROR_PRIMARY,
+	ERROR_DETAIL,
+	ERROR_HINT
+} ErrorPart;
+
+extern void log_error_part(ErrorPart part, const char *fmt,...) pg_attribute_printf(2, 3);
+
+#undef pg_log_error
+#undef pg_log_error_detail
+#undef pg_log_error_hint
+#define pg_log_error(...) log_error_part(ERROR_PRIMARY, __VA_ARGS__)
+#define pg_log_error_detail(...) log_error_part(ERROR_DETAIL, __VA_ARGS__)
+#define pg_log_error_hint(...) log_error_part(ERROR_HINT, __VA_ARGS__)
 
 /*
  * pg_fatal exits with error_exit_status, which "pgmig diff" sets to 2 so
@@ -218,7 +238,10 @@ typedef struct MigFile
 	char	   *down_content;	/* golang-migrate's and Diesel's layouts: the
 								 * down file's text, or NULL (content is the
 								 * up file's) */
-	char	   *meta_content;	/* Diesel's metadata.toml, or NULL */
+	char	   *meta_content;	/* Diesel's metadata.toml, Sqitch's verify
+								 * script, or NULL */
+	char	   *sqitch_hash;	/* Sqitch's script_hash of the deploy
+								 * script (hex SHA-1 of the file), or NULL */
 	PgmigScript script;
 } MigFile;
 
@@ -236,11 +259,16 @@ typedef struct Project
 	bool		checking;		/* check: scan the scripts as the server
 								 * will */
 	const char *format;			/* the folder's layout: "dbmate",
-								 * "golang-migrate" or "diesel" */
+								 * "golang-migrate", "diesel" or "sqitch" */
 	const char *want_format;	/* pgmig.conf's "format", or NULL: told by
 								 * the names */
+	char	   *sqitch_plan;	/* Sqitch's layout: the plan's text, as
+								 * registered with the scripts, or NULL */
 	int			nfiles;
 	MigFile    *files;			/* sorted by version */
+	int			nrepeatables;
+	MigFile    *repeatables;	/* Flyway's R__<description>.sql, by name;
+								 * no revisions */
 } Project;
 
 /* What the database knows about one revision. */
@@ -267,6 +295,7 @@ typedef struct DbRev
 	char	   *method;			/* applied, stamped */
 	char	   *duration;		/* milliseconds as text, or NULL */
 	int			statements_done;	/* -1: NULL */
+	char	   *sortkey;		/* as registered, if not the id itself */
 } DbRev;
 
 /* The catalog as read in one query, sorted by id. */
@@ -299,6 +328,8 @@ typedef struct Conn
 	char	   *extschema;		/* quoted schema of the mig_* functions */
 	const Options *opts;
 	bool		locked;			/* holds the session advisory lock */
+	int			server_pid;		/* pg_backend_pid() at handshake */
+	bool		pooled;			/* behind a pooler (pooler.c) */
 } Conn;
 
 /* What a revision is, from its file and the catalog (inspect.c). */
@@ -362,6 +393,7 @@ typedef struct Step
 	char	   *source_file;
 	bool		transactional;
 	bool		revert;
+	bool		repeatable;		/* a Flyway repeatable migration (R__) */
 	char	   *call_target;	/* target passed to pgmig.apply/revert */
 } Step;
 
@@ -379,6 +411,8 @@ typedef struct Run
 	int			ncommitted;		/* of which committed */
 	bool		nothing_to_do;	/* the catalog read under the lock says so */
 	bool		noted;			/* pgmig.runs has this run (note_run_start) */
+	bool		repeatables;	/* run_steps ends with the repeatable
+								 * migrations that changed */
 } Run;
 
 /* One file of the schema wanted (schemafile.c). */
@@ -446,13 +480,37 @@ extern bool write_migration(const Project *project, const char *version,
 extern bool write_new_file(const Project *project, const char *name,
 						   const char *text, bool quiet);
 extern char *read_whole_file(const char *path, const char *display, size_t *len);
+extern bool check_file_scripts(const MigFile *f);
+
+/* alembic.c */
+extern const char **alembic_applied(Conn *c, Project *project, const char *table, int *n);
+
+/* sqitch.c */
+extern bool is_sqitch_project(const char *dir);
+extern bool load_sqitch(Project *project);
+extern void sha1_hex(const char *data, size_t len, char out[41]);
+extern const char **sqitch_deployed(Conn *c, Project *project, int *n);
+extern bool sqitch_has_deployed(Conn *c, const Project *project, bool *deployed);
 
 /* import.c */
-extern bool check_other_tool(Conn *c, const Catalog *cat);
+extern bool check_other_tool(Conn *c, const Project *project, const Catalog *cat);
 extern bool import_history(Conn *c, Project *project);
+extern MigFile *file_of_version(const Project *project, const char *version);
+
+/* import_flyway.c */
+extern const char **flyway_match_history(Conn *c, Project *project,
+										 const char *table, int *n,
+										 const char ***reps, int *nreps);
+extern bool flyway_import_repeatables(Conn *c, const char **reps, int n,
+									  const char *source);
 
 /* replicas.c */
 extern bool wait_for_replicas(Conn *c, const char *names);
+
+/* pooler.c */
+extern bool require_session(Conn *c);
+extern void report_session_moved(Conn *c, int now);
+extern bool begin_tx(Conn *c);
 
 /* conninfo.c */
 extern char *libpq_conninfo(const char *s);
@@ -462,6 +520,7 @@ extern bool check_conninfo(const char *given, const char *conninfo);
 /* connection.c */
 extern char *prompt_password(void);
 extern void connect_db(const Options *opts, Conn *c);
+extern PGconn *connect_like(PGconn *conn, const char *dbname);
 extern bool handshake(Conn *c, bool create);
 extern void report_error(const PGresult *res, PGconn *conn,
 						 const char *context);
@@ -578,6 +637,23 @@ extern int	cmd_new_autogenerate(const Options *opts);
 /* newrev.c */
 extern bool write_revisions(Autogen *ag);
 
+/* report.c */
+extern void json_start(void);
+extern void json_stop(void);
+extern FILE *progress_stream(void);
+extern void note_error(const char *message, const char *detail,
+					   const char *hint, const char *sqlstate,
+					   const char *context);
+extern void json_print(PQExpBuffer buf);
+extern void report_step(const Step *step, double ms, int nstatements);
+extern void report_steps_end(bool committed);
+extern void report_steps_drop(void);
+extern void json_append_steps(PQExpBuffer buf);
+extern void json_append_current(PQExpBuffer buf, Conn *c);
+extern void json_run_begin(Conn *c);
+extern void print_run_json(Conn *c, const char *target);
+extern void print_stamp_json(Conn *c, const char *target, const PGresult *res);
+
 /* output.c */
 extern const char *shown(const char *text);
 extern void report_statement_error(const char *message, const char *detail,
@@ -585,6 +661,8 @@ extern void report_statement_error(const char *message, const char *detail,
 extern void report_pgmig_error(PgmigError *err);
 extern void json_string(PQExpBuffer buf, const char *s);
 extern void json_key(PQExpBuffer buf, bool *first, const char *key);
+extern void json_open_document(PQExpBuffer buf, bool *first,
+							   const char *command, const char *target);
 extern void json_bool(PQExpBuffer buf, bool *first, const char *key,
 					  bool value);
 extern void json_int(PQExpBuffer buf, bool *first, const char *key, int value);

@@ -4,8 +4,10 @@
  *	  Finding the project: its root folder and its migrations folder.
  *
  * The root is the nearest folder, walking up from the current directory,
- * that holds a migrations/ folder, a pgmig.conf file, or dbmate's
- * db/migrations/, so that pgmig works from nested folders of a project.
+ * that holds a migrations/ folder, a pgmig.conf file, dbmate's
+ * db/migrations/, or Sqitch's sqitch.plan or sqitch.conf (the folder is
+ * then the migrations folder), so that pgmig works from nested folders of
+ * a project.
  * Its .env file may give DATABASE_URL, as dbmate reads it.  pgmig.conf is optional; its settings
  * are "dir = PATH", the migrations folder relative to the root, and for
  * autogenerate "schema = PATH", the schema file (or folder) relative to
@@ -58,21 +60,6 @@ join_path(const char *head, const char *tail)
 	return pg_strdup(path);
 }
 
-/* Strip leading and trailing white space in place. */
-static char *
-trim(char *s)
-{
-	char	   *end;
-
-	while (*s == ' ' || *s == '\t')
-		s++;
-	end = s + strlen(s);
-	while (end > s && (end[-1] == ' ' || end[-1] == '\t' ||
-					   end[-1] == '\n' || end[-1] == '\r'))
-		*--end = '\0';
-	return s;
-}
-
 /* Report an error at line "lineno" of pgmig.conf; frees "message".  False. */
 static bool
 conf_error(const char *path, int lineno, char *message, const char *detail,
@@ -105,7 +92,7 @@ read_conf(const char *root, Project *project)
 	}
 	while (fgets(line, sizeof(line), f) != NULL)
 	{
-		char	   *s = trim(line);
+		char	   *s = pgmig_trim(line);
 		char	   *eq;
 		char	   *key;
 		char	   *value;
@@ -121,8 +108,8 @@ read_conf(const char *root, Project *project)
 			break;
 		}
 		*eq = '\0';
-		key = trim(s);
-		value = trim(eq + 1);
+		key = pgmig_trim(s);
+		value = pgmig_trim(eq + 1);
 		if (value[0] == '"' && strlen(value) >= 2 &&
 			value[strlen(value) - 1] == '"')
 		{
@@ -146,22 +133,25 @@ read_conf(const char *root, Project *project)
 		}
 		else if (strcmp(key, "format") == 0 &&
 				 (strcmp(value, "dbmate") == 0 || strcmp(value, "golang-migrate") == 0 ||
-				  strcmp(value, "diesel") == 0))
+				  strcmp(value, "diesel") == 0 || strcmp(value, "flyway") == 0 ||
+				  strcmp(value, "sqitch") == 0))
 		{
 			/* the layout is told by the names; this insists on one */
 			project->want_format = strcmp(value, "dbmate") == 0 ? "dbmate" :
-				strcmp(value, "diesel") == 0 ? "diesel" : "golang-migrate";
+				strcmp(value, "diesel") == 0 ? "diesel" :
+				strcmp(value, "flyway") == 0 ? "flyway" :
+				strcmp(value, "sqitch") == 0 ? "sqitch" : "golang-migrate";
 		}
 		else if (strcmp(key, "format") == 0)
 		{
 			ok = conf_error(path, lineno, psprintf("unknown format \"%s\" in pgmig.conf", shown(value)),
-							NULL, "The formats pgmig reads are \"dbmate\", \"golang-migrate\" (also sqlx's pairs) and \"diesel\".");
+							NULL, "The formats pgmig reads are \"dbmate\", \"golang-migrate\" (also sqlx's pairs), \"diesel\", \"flyway\" and \"sqitch\".");
 			break;
 		}
 		else
 		{
 			ok = conf_error(path, lineno, psprintf("unknown setting \"%s\" in pgmig.conf", shown(key)),
-							NULL, "The settings are \"dir\" (the migrations folder), \"format\" (its layout: dbmate, golang-migrate or diesel), \"schema\" (the schema file of autogenerate) and \"shadow\" (the server for its shadow databases).");
+							NULL, "The settings are \"dir\" (the migrations folder), \"format\" (its layout: dbmate, golang-migrate, diesel, flyway or sqitch), \"schema\" (the schema file of autogenerate) and \"shadow\" (the server for its shadow databases).");
 			break;
 		}
 	}
@@ -171,10 +161,21 @@ read_conf(const char *root, Project *project)
 }
 
 /*
+ * The migrations folders a project root may hold, first found first: pgmig's
+ * own (also Diesel's and golang-migrate's habit), dbmate's, Flyway's in a
+ * Maven or Gradle project (its default location classpath:db/migration),
+ * and Flyway's db/migration elsewhere.
+ */
+static const char *const project_folders[] = {
+	"migrations", "db/migrations", "src/main/resources/db/migration", "db/migration"
+};
+
+/*
  * Walk up from the current directory to the nearest folder that holds
- * pgmig.conf or migrations/, and take the project from there; nothing found
- * leaves the defaults (project->found false).  False (reported) on an error
- * in pgmig.conf.
+ * pgmig.conf or one of project_folders, or is a Sqitch project (sqitch.plan
+ * or sqitch.conf), and take the project from there;
+ * nothing found leaves the defaults (project->found false).  False
+ * (reported) on an error in pgmig.conf.
  */
 static bool
 find_root(Project *project)
@@ -185,26 +186,38 @@ find_root(Project *project)
 	for (depth = 0; depth < MAX_DEPTH; depth++)
 	{
 		char	   *conf = join_path(cur, "pgmig.conf");
-		char	   *mig = join_path(cur, "migrations");
-		char	   *dbmig = join_path(cur, "db/migrations");
 		bool		has_conf = is_file(conf);
-		bool		has_mig = is_dir(mig);
-		bool		has_dbmig = !has_mig && is_dir(dbmig);
 		char	   *real;
 		char	   *up;
 		bool		at_top;
+		int			i;
 
 		pfree(conf);
-		pfree(mig);
-		pfree(dbmig);
-		if (has_conf || has_mig || has_dbmig)
+		if (has_conf)
 		{
 			project->root = cur;
 			project->found = true;
-			if (has_conf)
-				return read_conf(cur, project);
-			/* dbmate keeps its migrations in db/migrations */
-			project->dir = join_path(cur, has_mig ? "migrations" : "db/migrations");
+			return read_conf(cur, project);
+		}
+		for (i = 0; i < (int) lengthof(project_folders); i++)
+		{
+			char	   *dir = join_path(cur, project_folders[i]);
+
+			if (is_dir(dir))
+			{
+				project->root = cur;
+				project->found = true;
+				project->dir = dir;
+				return true;
+			}
+			pfree(dir);
+		}
+		/* a Sqitch project's root is its migrations folder */
+		if (is_sqitch_project(cur))
+		{
+			project->root = cur;
+			project->found = true;
+			project->dir = pg_strdup(cur);
 			return true;
 		}
 		real = realpath(cur, NULL);
@@ -263,7 +276,7 @@ dotenv_value(char *v)
 			*p = '\0';
 			break;
 		}
-	return trim(v);
+	return pgmig_trim(v);
 }
 
 /*
@@ -288,17 +301,17 @@ load_dotenv(const char *root)
 		return;
 	while (fgets(line, sizeof(line), f) != NULL)
 	{
-		char	   *s = trim(line);
+		char	   *s = pgmig_trim(line);
 		char	   *value;
 
 		if (strncmp(s, "export ", 7) == 0)
-			s = trim(s + 7);
+			s = pgmig_trim(s + 7);
 		if (strncmp(s, "DATABASE_URL", 12) != 0)
 			continue;
-		s = trim(s + 12);
+		s = pgmig_trim(s + 12);
 		if (*s != '=')
 			continue;
-		value = dotenv_value(trim(s + 1));
+		value = dotenv_value(pgmig_trim(s + 1));
 		if (value != NULL && value[0] != '\0')
 			setenv("DATABASE_URL", value, 0);
 	}
@@ -344,11 +357,6 @@ find_project(const Options *opts, bool must_exist, Project *project)
 				strlcpy(cwd, ".", sizeof(cwd));
 			pg_log_error("no migrations folder in \"%s\" or any folder above it",
 						 shown(cwd));
-			/* another tool's project: say which, rather than only "init" */
-			if (is_file("sqitch.plan"))
-				pg_log_error_detail("This is a Sqitch project (sqitch.plan), whose layout pgmig does not read yet.");
-			else if (is_dir("db/migration") || is_dir("src/main/resources/db/migration"))
-				pg_log_error_detail("This looks like a Flyway project (db/migration), whose layout pgmig does not read yet.");
 		}
 		pg_log_error_hint("Create it with \"%s init\", or name it with --dir.",
 						  progname);

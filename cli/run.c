@@ -47,8 +47,8 @@ flush_lines(void)
 {
 	if (done_lines.data == NULL)
 		return;
-	fputs(done_lines.data, stdout);
-	fflush(stdout);
+	fputs(done_lines.data, progress_stream());
+	fflush(progress_stream());
 	resetPQExpBuffer(&done_lines);
 }
 
@@ -80,7 +80,7 @@ ensure_tx(Run *run)
 {
 	if (run->in_tx)
 		return true;
-	if (!command(run->c, "BEGIN"))
+	if (!begin_tx(run->c))
 		return false;
 	run->in_tx = true;
 	return true;
@@ -99,10 +99,14 @@ end_tx(Run *run)
 	if (ok && !run->rollback)
 		run->ncommitted = run->nrun;
 	if (ok)
+	{
 		flush_lines();
+		report_steps_end(!run->rollback);
+	}
 	else
 	{
 		drop_lines();
+		report_steps_drop();
 		run->nrun = run->ncommitted;
 	}
 	return ok;
@@ -120,6 +124,7 @@ abort_tx(Run *run)
 	PQclear(res);
 	run->in_tx = false;
 	drop_lines();
+	report_steps_drop();
 	run->nrun = run->ncommitted;
 }
 
@@ -287,7 +292,66 @@ run_chunk(Run *run, Step *steps, int k)
 		}
 		progress(run, &steps[j], PQgetvalue(res, j, 2),
 				 run->rollback ? "dry run" : NULL);
+		report_step(&steps[j], strtod(PQgetvalue(res, j, 2), NULL), -1);
 		run->nrun++;
+	}
+	PQclear(res);
+	return true;
+}
+
+/*
+ * Apply Flyway's repeatable migrations that changed (or never ran), after
+ * the revisions, in the run's last transaction; a dry run, whose revisions
+ * the server rolled back already, names them without running them.  False
+ * (reported, rolled back) on error.
+ */
+static bool
+run_repeatables(Run *run)
+{
+	PGresult   *res;
+	char	   *sql;
+	instr_time	start;
+	int			i;
+
+	if (!ensure_tx(run))
+		return false;
+	sql = psprintf(run->rollback ?
+				   "SELECT file_name, description, NULL FROM pgmig.repeatables"
+				   " WHERE applied_checksum IS DISTINCT FROM checksum"
+				   " ORDER BY description COLLATE \"C\", file_name COLLATE \"C\"" :
+				   "SELECT file_name, description, " MILLISECONDS("duration")
+				   " FROM %s.mig_apply_repeatables()", run->c->extschema);
+	INSTR_TIME_SET_CURRENT(start);
+	res = PQexec(run->c->conn, sql);
+	pfree(sql);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK)
+	{
+		double		ms = elapsed_ms(start);
+
+		report_error(res, run->c->conn, NULL);
+		abort_tx(run);
+		if (!run->rollback)
+			log_failure(run, false, ms, res);
+		PQclear(res);
+		report_aftermath(run, false);
+		return false;
+	}
+	for (i = 0; i < PQntuples(res); i++)
+	{
+		Step		step;
+
+		memset(&step, 0, sizeof(step));
+		step.id = PQgetvalue(res, i, 0);
+		step.description = PQgetvalue(res, i, 1);
+		step.repeatable = true;
+		if (run->rollback)
+			info(run->opts, "dry run: repeatable migration %s not run", shown(step.id));
+		else
+		{
+			progress(run, &step, PQgetvalue(res, i, 2), "repeatable");
+			report_step(&step, strtod(PQgetvalue(res, i, 2), NULL), -1);
+			run->nrun++;
+		}
 	}
 	PQclear(res);
 	return true;
@@ -346,11 +410,15 @@ run_steps(Run *run, Step *steps, int n)
 			snprintf(count, sizeof(count), "no transaction, %d statement%s",
 					 nstatements, nstatements == 1 ? "" : "s");
 			progress(run, &steps[i], msbuf, count);
+			report_step(&steps[i], ms, nstatements);
+			report_steps_end(true);
 			run->nrun++;
 			run->ncommitted = run->nrun;
 			i++;
 		}
 	}
+	if (run->repeatables && !run_repeatables(run))
+		return false;
 	if (run->in_tx && !run->rollback)
 		note_run_end(run);
 	if (!end_tx(run))
@@ -463,7 +531,7 @@ start_run(Run *run, Conn *c, Project *project, bool dry_run,
 	memset(&view, 0, sizeof(view));
 	/* the graph is built first only to report its errors before sending */
 	ok = read_catalog(c, project, &cat) &&
-		(revert || check_other_tool(c, &cat)) &&
+		(revert || check_other_tool(c, project, &cat)) &&
 		build_view(project, &cat, &view) &&
 		sync_catalog(c, project, &cat);
 	if (ok && target != NULL)
@@ -486,6 +554,21 @@ run_plan(Conn *c, Project *project, const char *target, bool revert)
 
 	if (!start_run(&run, c, project, c->opts->dry_run, target, revert))
 		return EXIT_ERROR;
+	/* "up" to the head: Flyway's repeatable migrations that changed, after */
+	if (!revert && project->nrepeatables > 0 && strcmp(target, "head") == 0)
+	{
+		PGresult   *res = query(c, "SELECT EXISTS (SELECT FROM pgmig.repeatables"
+								" WHERE applied_checksum IS DISTINCT FROM checksum)", 0, NULL);
+
+		if (res == NULL)
+		{
+			abort_tx(&run);
+			return EXIT_ERROR;
+		}
+		run.repeatables = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+		run.nothing_to_do = run.nothing_to_do && !run.repeatables;
+		PQclear(res);
+	}
 	if (!run.rollback && !run.nothing_to_do &&
 		!note_run_start(&run, revert ? "revert" : "apply", target))
 	{
@@ -506,7 +589,7 @@ run_plan(Conn *c, Project *project, const char *target, bool revert)
 		note_run_end(&run);
 		return EXIT_ERROR;
 	}
-	if (n == 0)
+	if (n == 0 && !run.repeatables)
 	{
 		info(c->opts, "nothing to %s", revert ? "revert" : "apply");
 		note_run_end(&run);

@@ -203,36 +203,9 @@ report_create_failure(const char *name, const PGresult *res)
 static bool
 connect_shadow(const char *dbname, const Options *opts, Conn *c)
 {
-	PQconninfoOption *info = PQconninfo(server.maint.conn);
-	PQconninfoOption *o;
-	const char **keywords;
-	const char **values;
-	int			n = 0;
-
-	if (info == NULL)
-		pg_fatal("out of memory");
-	for (o = info; o->keyword; o++)
-		n++;
-	keywords = pg_malloc((n + 2) * sizeof(char *));
-	values = pg_malloc((n + 2) * sizeof(char *));
-	n = 0;
-	for (o = info; o->keyword; o++)
-	{
-		if (o->val == NULL || o->val[0] == '\0' || strcmp(o->keyword, "dbname") == 0)
-			continue;
-		keywords[n] = o->keyword;
-		values[n++] = o->val;
-	}
-	keywords[n] = "dbname";
-	values[n++] = dbname;
-	keywords[n] = NULL;
-	values[n] = NULL;
 	memset(c, 0, sizeof(*c));
 	c->opts = opts;
-	c->conn = PQconnectdbParams(keywords, values, false);
-	pg_free(keywords);
-	pg_free(values);
-	PQconninfoFree(info);
+	c->conn = connect_like(server.maint.conn, dbname);
 	if (c->conn == NULL || PQstatus(c->conn) == CONNECTION_BAD)
 	{
 		pg_log_error("could not connect to shadow database \"%s\": %s", dbname,
@@ -312,7 +285,12 @@ shadow_create(const char *what, const Options *opts, Conn *c)
 		return false;
 	}
 	PQclear(res);
-	if (CancelRequested || !connect_shadow(s->name, opts, c))
+	if (CancelRequested)
+	{
+		pg_log_error("canceled");
+		return false;
+	}
+	if (!connect_shadow(s->name, opts, c))
 		return false;
 	s->conn = c;
 	SetCancelConn(c->conn);

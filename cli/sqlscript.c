@@ -46,6 +46,7 @@
 
 #include "fe_utils/string_utils.h"
 #include "mb/pg_wchar.h"
+#include "pgmig_sqitch.h"
 
 /* Append a string literal that is correct whatever standard_conforming_strings is. */
 static void
@@ -238,6 +239,18 @@ append_registration(PQExpBuffer buf, const Project *project, bool force)
 			pfree(meta);
 		}
 	}
+	/* Flyway's repeatable migrations: registered apart from the revisions */
+	for (i = 0; i < project->nrepeatables; i++)
+	{
+		appendPQExpBufferStr(buf, i + project->nfiles > 0 ? ",\n    " : "\n    ");
+		literal(buf, project->repeatables[i].script.file_name);
+	}
+	/* Sqitch's layout: the plan gives the changes their order and parents */
+	if (project->sqitch_plan != NULL)
+	{
+		appendPQExpBufferStr(buf, project->nfiles > 0 ? ",\n    " : "\n    ");
+		literal(buf, PGMIG_SQITCH_PLAN);
+	}
 	appendPQExpBufferStr(buf, "]::pg_catalog.text[],\n  ARRAY[");
 	for (i = 0; i < project->nfiles; i++)
 	{
@@ -254,6 +267,16 @@ append_registration(PQExpBuffer buf, const Project *project, bool force)
 			appendStringLiteralDQ(buf, project->files[i].meta_content, "pgmig");
 		}
 	}
+	for (i = 0; i < project->nrepeatables; i++)
+	{
+		appendPQExpBufferStr(buf, i + project->nfiles > 0 ? ",\n" : "\n");
+		appendStringLiteralDQ(buf, project->repeatables[i].content, "pgmig");
+	}
+	if (project->sqitch_plan != NULL)
+	{
+		appendPQExpBufferStr(buf, project->nfiles > 0 ? ",\n" : "\n");
+		appendStringLiteralDQ(buf, project->sqitch_plan, "pgmig");
+	}
 	appendPQExpBuffer(buf, "]::pg_catalog.text[]%s);\n", force ? ", true" : "");
 	appendPQExpBufferStr(buf, "SELECT :\"pgmig_schema\".mig_unregister(ARRAY(\n"
 						 "  SELECT r.id FROM pgmig.revisions r\n"
@@ -269,10 +292,17 @@ append_registration(PQExpBuffer buf, const Project *project, bool force)
 						 "                    WHERE m.id OPERATOR(pg_catalog.=) r.id)));\n");
 }
 
-/* The run in the registration's transaction: all or nothing (see header). */
+/* Apply the repeatable migrations that changed: after the revisions. */
+static const char *const apply_repeatables =
+"SELECT file_name, description, duration FROM :\"pgmig_schema\".mig_apply_repeatables();\n";
+
+/*
+ * The run in the registration's transaction: all or nothing (see header),
+ * the repeatable migrations too if "repeatables".
+ */
 static void
 append_whole_run(PQExpBuffer buf, const Options *opts, const char *target,
-				 bool revert)
+				 bool revert, bool repeatables)
 {
 	if (revert)
 		appendPQExpBufferStr(buf, "SELECT revision, description, duration FROM :\"pgmig_schema\".mig_revert(");
@@ -281,7 +311,11 @@ append_whole_run(PQExpBuffer buf, const Options *opts, const char *target,
 	else
 		appendPQExpBufferStr(buf, "SELECT revision, description, duration FROM :\"pgmig_schema\".mig_apply(");
 	literal(buf, target);
-	appendPQExpBufferStr(buf, !revert && opts->commit_each ? ");\n" : ");\nCOMMIT;\n");
+	appendPQExpBufferStr(buf, ");\n");
+	if (repeatables)
+		appendPQExpBufferStr(buf, apply_repeatables);
+	if (revert || !opts->commit_each)
+		appendPQExpBufferStr(buf, "COMMIT;\n");
 }
 
 /* Print the SQL of "pgmig up/down TARGET"; returns the exit status. */
@@ -291,6 +325,8 @@ print_sql_script(const Options *opts, Project *project, const char *target,
 {
 	const char *step_target = chunk_target(target, revert);
 	bool		split = may_split(project, step_target, revert);
+	bool		repeatables = !revert && project->nrepeatables > 0 &&
+		strcmp(target, "head") == 0;
 	PQExpBufferData buf;
 
 	/* a newline in the comment would end it: everything in it is escaped */
@@ -313,9 +349,11 @@ print_sql_script(const Options *opts, Project *project, const char *target,
 	{
 		appendPQExpBufferStr(&buf, "COMMIT;\n");
 		append_split_run(&buf, opts, target, step_target, revert);
+		if (repeatables)
+			appendPQExpBufferStr(&buf, apply_repeatables);
 	}
 	else
-		append_whole_run(&buf, opts, target, revert);
+		append_whole_run(&buf, opts, target, revert, repeatables);
 	fputs(buf.data, stdout);
 	termPQExpBuffer(&buf);
 	return EXIT_OK;

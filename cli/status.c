@@ -22,6 +22,8 @@ typedef struct Status
 	Drift		drift;
 	int			nheads;
 	char	   *heads;			/* their ids, comma separated */
+	char	   *repeatables;	/* Flyway's repeatable migrations "up" would
+								 * run, comma separated; NULL if none */
 } Status;
 
 /* The setting pgmig.environment of the database, or NULL. */
@@ -40,6 +42,55 @@ environment(Inspect *in)
 	return env;
 }
 
+/*
+ * Flyway's repeatable migrations whose file is not what was last applied,
+ * comma separated, or NULL if there are none.
+ */
+static char *
+pending_repeatables(Inspect *in)
+{
+	const Project *project = &in->project;
+	PQExpBufferData buf;
+	PGresult   *res = NULL;
+	int			i,
+				j;
+
+	if (project->nrepeatables == 0)
+		return NULL;
+	/* a catalog before 0.3.0 has applied none */
+	res = query(&in->c, "SELECT pg_catalog.to_regclass('pgmig.repeatables') IS NOT NULL", 0, NULL);
+	if (res != NULL && strcmp(PQgetvalue(res, 0, 0), "t") == 0)
+	{
+		PQclear(res);
+		res = query(&in->c, "SELECT file_name, applied_checksum FROM pgmig.repeatables", 0, NULL);
+	}
+	else if (res != NULL)
+	{
+		PQclear(res);
+		res = NULL;
+	}
+	initPQExpBuffer(&buf);
+	for (i = 0; i < project->nrepeatables; i++)
+	{
+		const PgmigScript *s = &project->repeatables[i].script;
+		bool		applied = false;
+
+		for (j = 0; res != NULL && j < PQntuples(res) && !applied; j++)
+			applied = strcmp(PQgetvalue(res, j, 0), s->file_name) == 0 &&
+				strcmp(PQgetvalue(res, j, 1), s->file_checksum) == 0;
+		if (!applied)
+			appendPQExpBuffer(&buf, "%s%s", buf.len > 0 ? ", " : "", shown(s->file_name));
+	}
+	if (res != NULL)
+		PQclear(res);
+	if (buf.len == 0)
+	{
+		termPQExpBuffer(&buf);
+		return NULL;
+	}
+	return buf.data;
+}
+
 /* Compute the status; exits on error. */
 static void
 compute_status(const Options *opts, Status *st)
@@ -50,6 +101,7 @@ compute_status(const Options *opts, Status *st)
 	st->environment = environment(st->in);
 	read_drift(st->in, &st->drift);
 	st->heads = head_list(st->in, &st->nheads);
+	st->repeatables = pending_repeatables(st->in);
 }
 
 /* Free what compute_status computed, and close. */
@@ -59,6 +111,7 @@ free_status(Status *st)
 	free_drift(&st->drift);
 	pg_free(st->environment);
 	pg_free(st->heads);
+	pg_free(st->repeatables);
 	inspect_close(st->in);
 }
 
@@ -180,6 +233,8 @@ print_status(const Status *st)
 	/* dbmate's is the default: only another layout is named */
 	if (st->in->project.format && strcmp(st->in->project.format, "dbmate") != 0)
 		printf("Format: %s\n", st->in->project.format);
+	if (st->repeatables)
+		printf("Repeatable migrations to apply: %s\n", st->repeatables);
 	if (st->drift.n > 0)
 		print_drift(&st->drift);
 	print_status_warnings(st);

@@ -74,6 +74,54 @@ report_round_trip(const PGresult *res, int i)
 }
 
 /*
+ * Print verify's document (json-schema/verify.json): each row of
+ * mig_verify (revision, source_file, result, detail, message, hint, line)
+ * and whether the check passed.
+ */
+static void
+print_verify_json(Run *run, const char *target, const PGresult *res,
+				  bool ok)
+{
+	PQExpBufferData buf;
+	bool		first = true;
+	int			i;
+
+	json_open_document(&buf, &first, "verify", target);
+	json_bool(&buf, &first, "ok", ok);
+	json_key(&buf, &first, "revisions");
+	appendPQExpBufferChar(&buf, '[');
+	for (i = 0; i < PQntuples(res); i++)
+	{
+		MigFile    *f = project_file(run->project, PQgetvalue(res, i, 0));
+		bool		fi = true;
+
+		if (i > 0)
+			appendPQExpBufferChar(&buf, ',');
+		appendPQExpBufferChar(&buf, '{');
+		json_key(&buf, &fi, "revision");
+		json_string(&buf, PQgetvalue(res, i, 0));
+		json_key(&buf, &fi, "description");
+		json_string(&buf, f ? f->script.description : NULL);
+		json_key(&buf, &fi, "file");
+		json_string(&buf, field_or_null(res, i, 1));
+		json_key(&buf, &fi, "result");
+		json_string(&buf, PQgetvalue(res, i, 2));
+		json_key(&buf, &fi, "message");
+		json_string(&buf, field_or_null(res, i, 4));
+		json_key(&buf, &fi, "detail");
+		json_string(&buf, field_or_null(res, i, 3));
+		json_key(&buf, &fi, "hint");
+		json_string(&buf, field_or_null(res, i, 5));
+		json_key(&buf, &fi, "line");
+		appendPQExpBufferStr(&buf, PQgetisnull(res, i, 6) ? "null" : PQgetvalue(res, i, 6));
+		appendPQExpBufferChar(&buf, '}');
+	}
+	appendPQExpBufferStr(&buf, "]}");
+	json_print(&buf);
+	termPQExpBuffer(&buf);
+}
+
+/*
  * Check the round trip (up, down, up) of the revisions up to target with
  * mig_verify; with "redo", of the applied revisions above target, after
  * taking them down.  "print" lists the result of each revision.  Returns
@@ -138,6 +186,8 @@ check_round_trip(Run *run, const char *target, bool redo, bool print)
 			info(run->opts, "round trip ok for %d revision%s; the check changed nothing",
 				 nchecked, nchecked == 1 ? "" : "s");
 	}
+	if (!redo && run->opts->json)
+		print_verify_json(run, target, res, nfailed == 0);
 	PQclear(res);
 	return nfailed;
 }

@@ -24,6 +24,7 @@
 
 #include "mb/pg_wchar.h"
 
+#include "pgmig_flyway.h"
 #include "pgmig_format.h"
 #include "pgmig_version.h"
 
@@ -89,6 +90,21 @@ pgmig_parse_file_name(const char *file_name, char **id, char **sortkey,
 			desc[i] = ' ';
 	*description = desc;
 	return true;
+}
+
+/* Strip leading and trailing white space in place; returns "s" past the leading. */
+char *
+pgmig_trim(char *s)
+{
+	char	   *end;
+
+	while (*s == ' ' || *s == '\t')
+		s++;
+	end = s + strlen(s);
+	while (end > s && (end[-1] == ' ' || end[-1] == '\t' ||
+					   end[-1] == '\n' || end[-1] == '\r'))
+		*--end = '\0';
+	return s;
 }
 
 /* Line number (1-based) of byte "offset" in "text", counted from "first". */
@@ -404,6 +420,27 @@ directive_lock_timeout(PgmigScript *out, char **words, int n, PgmigError *err)
 }
 
 /*
+ * "-- pgmig:alembic <revision>": the Alembic revision this file was
+ * converted from, which "pgmig import" matches to alembic_version.  The
+ * value kept is handed on (NULL in "words").
+ */
+static bool
+directive_alembic(PgmigScript *out, char **words, int n, PgmigError *err)
+{
+	if (n != 2)
+		return pgmig_set_error(err, PGMIG_ERR_FILE,
+							   "Write it as: -- pgmig:alembic ae1027a6acf",
+							   NULL, "alembic directive needs one revision");
+	if (out->alembic != NULL)
+		return pgmig_set_error(err, PGMIG_ERR_FILE, NULL,
+							   "A file is one Alembic revision.",
+							   "duplicate alembic directive");
+	out->alembic = words[1];
+	words[1] = NULL;
+	return true;
+}
+
+/*
  * Handle one "-- pgmig:" header directive.  The words kept in the script
  * are handed on; the rest are freed, on errors too.
  */
@@ -427,7 +464,7 @@ parse_directive(PgmigScript *out, const char *rest, PgmigError *err)
 	n = split_words(rest, &words);
 	if (n == 0)
 		ok = pgmig_set_error(err, PGMIG_ERR_FILE, NULL,
-							 "Directives are revises, label and lock_timeout.",
+							 "Directives are revises, label, lock_timeout and alembic.",
 							 "empty pgmig directive");
 	else if (strcmp(words[0], "revises") == 0)
 		ok = directive_revises(out, words, n, err);
@@ -435,9 +472,11 @@ parse_directive(PgmigScript *out, const char *rest, PgmigError *err)
 		ok = directive_label(out, words, n, err);
 	else if (strcmp(words[0], "lock_timeout") == 0)
 		ok = directive_lock_timeout(out, words, n, err);
+	else if (strcmp(words[0], "alembic") == 0)
+		ok = directive_alembic(out, words, n, err);
 	else
 		ok = pgmig_set_error(err, PGMIG_ERR_FILE, NULL,
-							 "Directives are revises, label and lock_timeout.",
+							 "Directives are revises, label, lock_timeout and alembic.",
 							 "unknown directive \"pgmig:%s\"", words[0]);
 	free_words(words, n);
 	return ok;
@@ -626,9 +665,31 @@ pgmig_split_file(const char *name, PgmigPart *part)
 	const char *p = name;
 	const char *slash = strchr(name, '/');
 	size_t		len = strlen(name);
+	PgmigFlywayKind flyway = pgmig_flyway_kind(name);
 
+	if (flyway != PGMIG_FLYWAY_NONE)
+	{
+		*part = flyway == PGMIG_FLYWAY_VERSIONED ? PGMIG_PART_UP :
+			flyway == PGMIG_FLYWAY_UNDO ? PGMIG_PART_DOWN :
+			flyway == PGMIG_FLYWAY_CONF ? PGMIG_PART_META :
+			flyway == PGMIG_FLYWAY_REPEATABLE ? PGMIG_PART_REPEATABLE : PGMIG_PART_REFUSED;
+		return PGMIG_LAYOUT_FLYWAY;
+	}
 	if (slash != NULL)
 	{
+		/* Sqitch's deploy/<change>.sql, revert/ and verify/ */
+		if (len > 11 && strcmp(name + len - 4, ".sql") == 0 && slash - name == 6)
+		{
+			if (strncmp(name, "deploy/", 7) == 0)
+				*part = PGMIG_PART_UP;
+			else if (strncmp(name, "revert/", 7) == 0)
+				*part = PGMIG_PART_DOWN;
+			else if (strncmp(name, "verify/", 7) == 0)
+				*part = PGMIG_PART_META;
+			else
+				return PGMIG_LAYOUT_DBMATE;
+			return PGMIG_LAYOUT_SQITCH;
+		}
 		if (!diesel_dir_name(name, slash - name))
 			return PGMIG_LAYOUT_DBMATE;
 		if (strcmp(slash + 1, "up.sql") == 0)
@@ -656,6 +717,30 @@ pgmig_split_file(const char *name, PgmigPart *part)
 	return PGMIG_LAYOUT_GOLANG;
 }
 
+/*
+ * How the layout of revision file "name" marks a no-transaction revision,
+ * for hints: "-- migrate:up transaction:false" in dbmate's files.
+ */
+const char *
+pgmig_no_transaction_mark(const char *name)
+{
+	PgmigPart	part;
+
+	switch (pgmig_split_file(name, &part))
+	{
+		case PGMIG_LAYOUT_DIESEL:
+			return "\"run_in_transaction = false\" in its metadata.toml";
+		case PGMIG_LAYOUT_FLYWAY:
+			return "\"executeInTransaction=false\" in its .sql.conf file";
+		case PGMIG_LAYOUT_GOLANG:
+		case PGMIG_LAYOUT_SQITCH:
+			return "a first line \"-- no-transaction\" in its up script";
+		case PGMIG_LAYOUT_DBMATE:
+			break;
+	}
+	return "\"-- migrate:up transaction:false\"";
+}
+
 /* Is "name" the up file of a revision of a split layout? */
 bool
 pgmig_split_up_file(const char *name)
@@ -675,8 +760,15 @@ pgmig_split_up_name(const char *name)
 	PgmigPart	part;
 	PgmigLayout layout = pgmig_split_file(name, &part);
 
+	if (layout == PGMIG_LAYOUT_FLYWAY)
+		return part == PGMIG_PART_UP ? pstrdup(name) :
+			part == PGMIG_PART_DOWN ? psprintf("V%s", name + 1) :
+			part == PGMIG_PART_META ? pnstrdup(name, strlen(name) - strlen(".conf")) :
+			NULL;
 	if (layout == PGMIG_LAYOUT_DIESEL)
 		return psprintf("%.*s/up.sql", (int) (strrchr(name, '/') - name), name);
+	if (layout == PGMIG_LAYOUT_SQITCH)
+		return psprintf("deploy/%s", name + 7);
 	if (layout == PGMIG_LAYOUT_GOLANG)
 		return part == PGMIG_PART_UP ? pstrdup(name) :
 			psprintf("%.*s.up.sql", (int) (strlen(name) - strlen(".down.sql")), name);
@@ -694,10 +786,17 @@ pgmig_split_part_name(const char *up_name, PgmigPart part)
 	PgmigLayout layout = pgmig_split_file(up_name, &up);
 	size_t		len = strlen(up_name);
 
+	if (layout == PGMIG_LAYOUT_FLYWAY && up == PGMIG_PART_UP)
+		return part == PGMIG_PART_DOWN ? psprintf("U%s", up_name + 1) :
+			part == PGMIG_PART_META ? psprintf("%s.conf", up_name) :
+			pstrdup(up_name);
 	if (layout == PGMIG_LAYOUT_DIESEL)
 		return psprintf("%.*s/%s", (int) (len - strlen("/up.sql")), up_name,
 						part == PGMIG_PART_DOWN ? "down.sql" :
 						part == PGMIG_PART_META ? "metadata.toml" : "up.sql");
+	if (layout == PGMIG_LAYOUT_SQITCH)
+		return psprintf("%s/%s", part == PGMIG_PART_DOWN ? "revert" :
+						part == PGMIG_PART_META ? "verify" : "deploy", up_name + 7);
 	if (layout == PGMIG_LAYOUT_GOLANG && part != PGMIG_PART_META)
 		return psprintf("%.*s.%s.sql", (int) (len - strlen(".up.sql")), up_name,
 						part == PGMIG_PART_DOWN ? "down" : "up");
@@ -748,7 +847,8 @@ diesel_no_transaction(const char *meta)
  * would run going up).
  */
 static bool
-pair_text(const char *name, char *content, size_t *len, PgmigError *err)
+pair_text(const char *name, char *content, size_t *len, PgmigLayout layout,
+		  PgmigError *err)
 {
 	char	   *p;
 	int			lineno = 0;
@@ -779,9 +879,11 @@ pair_text(const char *name, char *content, size_t *len, PgmigError *err)
 		if (section)
 		{
 			pgmig_set_error(err, PGMIG_ERR_FILE,
-							"A file of golang-migrate's layout (<version>_<title>.up.sql, .down.sql) or Diesel's (<version>_<name>/up.sql, down.sql) holds one script.",
+							"A file of golang-migrate's layout (<version>_<title>.up.sql, .down.sql), Diesel's (<version>_<name>/up.sql, down.sql) or Flyway's (V<version>__<description>.sql, U<version>__<description>.sql) holds one script.",
 							"If it is in dbmate's format, name it <version>_<title>.sql.",
-							"section line in a file of golang-migrate's layout");
+							"section line in a file of %s's layout",
+							layout == PGMIG_LAYOUT_FLYWAY ? "Flyway" :
+							layout == PGMIG_LAYOUT_DIESEL ? "Diesel" : "golang-migrate");
 			return pgmig_error_at(err, name, lineno);
 		}
 		p = eol ? eol + 1 : p + linelen;
@@ -805,7 +907,8 @@ pgmig_parse_pair(const char *up_name, char *up, size_t up_len,
 {
 	PgmigPart	part;
 	PgmigLayout layout = pgmig_split_file(up_name, &part);
-	size_t		cut = layout == PGMIG_LAYOUT_DIESEL ? strlen("/up.sql") : strlen(".up.sql");
+	size_t		cut = layout == PGMIG_LAYOUT_DIESEL ? strlen("/up.sql") :
+		layout == PGMIG_LAYOUT_FLYWAY ? strlen(".sql") : strlen(".up.sql");
 	char	   *base = psprintf("%.*s.sql", (int) (strlen(up_name) - cut), up_name);
 	size_t		meta_len = meta ? strlen(meta) : 0;
 	size_t		total;
@@ -813,17 +916,38 @@ pgmig_parse_pair(const char *up_name, char *up, size_t up_len,
 	char	   *all;
 
 	memset(out, 0, sizeof(*out));
-	ok = pgmig_parse_file_name(base, &out->id, &out->sortkey, &out->description, err);
+	ok = layout == PGMIG_LAYOUT_FLYWAY ?
+		pgmig_flyway_name(up_name, &out->id, &out->sortkey, &out->description, err) :
+		pgmig_parse_file_name(base, &out->id, &out->sortkey, &out->description, err);
 	pfree(base);
 	if (!ok)
 		return false;
 	out->file_name = pstrdup(up_name);
-	if (!pair_text(up_name, up, &up_len, err) ||
-		(down != NULL && !pair_text(down_name, down, &down_len, err)))
+	if (!pair_text(up_name, up, &up_len, layout, err) ||
+		(down != NULL && !pair_text(down_name, down, &down_len, layout, err)))
 		return false;
-	out->transactional = !(strncmp(up, "-- no-transaction", 17) == 0 &&
-						   (up[17] == '\0' || up[17] == '\n' || up[17] == ' ' || up[17] == '\t')) &&
-		!(meta != NULL && diesel_no_transaction(meta));
+	if (layout == PGMIG_LAYOUT_FLYWAY)
+	{
+		/* the .conf file says; no first line does */
+		bool		placeholders;
+		char	   *meta_name = pgmig_split_part_name(up_name, PGMIG_PART_META);
+
+		ok = meta == NULL ||
+			pgmig_flyway_conf(meta_name, meta, &out->transactional, &placeholders, err);
+		pfree(meta_name);
+		if (!ok)
+			return false;
+		if (meta == NULL)
+			out->transactional = placeholders = true;
+		if (placeholders &&
+			(!pgmig_flyway_placeholders(up_name, up, err) ||
+			 (down != NULL && !pgmig_flyway_placeholders(down_name, down, err))))
+			return false;
+	}
+	else
+		out->transactional = !(strncmp(up, "-- no-transaction", 17) == 0 &&
+							   (up[17] == '\0' || up[17] == '\n' || up[17] == ' ' || up[17] == '\t')) &&
+			!(meta != NULL && diesel_no_transaction(meta));
 	out->up = pstrdup(up);
 	out->up_line = 1;
 	if (down != NULL)
@@ -855,6 +979,34 @@ pgmig_parse_pair(const char *up_name, char *up, size_t up_len,
 	if (!ok)
 		return pgmig_set_error(err, PGMIG_ERR_FILE, NULL, NULL,
 							   "could not compute checksum of file \"%s\"", up_name);
+	return true;
+}
+
+/*
+ * Parse one of Flyway's repeatable migrations, R__<description>.sql: a
+ * whole script from line 1, always run in a transaction, with no version
+ * (id and sortkey are NULL).  The checksums are the script's.  The content
+ * is normalized in place.
+ */
+bool
+pgmig_parse_repeatable(const char *name, char *content, size_t len,
+					   PgmigScript *out, PgmigError *err)
+{
+	memset(out, 0, sizeof(*out));
+	out->description = pgmig_flyway_repeatable_name(name, err);
+	if (out->description == NULL)
+		return false;
+	out->file_name = pstrdup(name);
+	out->transactional = true;
+	if (!pair_text(name, content, &len, PGMIG_LAYOUT_FLYWAY, err) ||
+		!pgmig_flyway_placeholders(name, content, err))
+		return false;
+	out->up = pstrdup(content);
+	out->up_line = 1;
+	if (!pgmig_checksum(content, len, out->file_checksum))
+		return pgmig_set_error(err, PGMIG_ERR_FILE, NULL, NULL,
+							   "could not compute checksum of file \"%s\"", name);
+	memcpy(out->up_checksum, out->file_checksum, PGMIG_CHECKSUM_LEN);
 	return true;
 }
 

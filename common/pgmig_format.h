@@ -26,6 +26,8 @@ typedef struct PgmigScript
 	int			nlabels;
 	char	  **labels;
 	char	   *lock_timeout;	/* "-- pgmig:lock_timeout", or NULL */
+	char	   *alembic;		/* "-- pgmig:alembic": the Alembic revision
+								 * it was converted from, or NULL */
 	bool		transactional;	/* false: "transaction:false" on either section */
 	char	   *up;				/* text after "-- migrate:up" */
 	int			up_line;		/* file line where the up text starts */
@@ -62,29 +64,45 @@ extern void pgmig_section_checksums(PgmigScript *script);
 /*
  * The layouts that split a revision into files: golang-migrate's and
  * sqlx's <version>_<title>.up.sql / .down.sql, Diesel's
- * <version>_<name>/up.sql, down.sql, metadata.toml.
+ * <version>_<name>/up.sql, down.sql, metadata.toml, Flyway's
+ * V<version>__<description>.sql, U<version>__<description>.sql and
+ * V<version>__<description>.sql.conf.
  */
 typedef enum PgmigLayout
 {
 	PGMIG_LAYOUT_DBMATE = 0,	/* a file per revision, with sections */
 	PGMIG_LAYOUT_GOLANG,
-	PGMIG_LAYOUT_DIESEL
+	PGMIG_LAYOUT_DIESEL,
+	PGMIG_LAYOUT_FLYWAY,
+	PGMIG_LAYOUT_SQITCH			/* deploy/<change>.sql, revert/, verify/ */
 } PgmigLayout;
 
 typedef enum PgmigPart
 {
 	PGMIG_PART_UP,
 	PGMIG_PART_DOWN,
-	PGMIG_PART_META				/* Diesel's metadata.toml */
+	PGMIG_PART_META,			/* Diesel's metadata.toml, Flyway's .conf,
+								 * Sqitch's verify script */
+	PGMIG_PART_REPEATABLE,		/* Flyway's R__<description>.sql: a
+								 * revision of no version */
+	PGMIG_PART_REFUSED			/* of the layout, but not read: the .conf of
+								 * Flyway's undo and repeatable files
+								 * (pgmig_flyway_refused) */
 } PgmigPart;
 
 extern PgmigLayout pgmig_split_file(const char *name, PgmigPart *part);
 extern bool pgmig_split_up_file(const char *name);
+extern const char *pgmig_no_transaction_mark(const char *name);
 extern char *pgmig_split_part_name(const char *up_name, PgmigPart part);
 extern char *pgmig_split_up_name(const char *name);
+extern bool pgmig_parse_repeatable(const char *name, char *content, size_t len,
+								   PgmigScript *out, PgmigError *err);
 extern bool pgmig_parse_pair(const char *up_name, char *up, size_t up_len,
 							 const char *down_name, char *down, size_t down_len,
 							 const char *meta, PgmigScript *out, PgmigError *err);
+
+/* Strip leading and trailing white space in place; returns "s" past the leading. */
+extern char *pgmig_trim(char *s);
 
 /* Line number (1-based) of byte "offset" in "text", counted from "first". */
 extern int	pgmig_line_at(const char *text, int offset, int first);

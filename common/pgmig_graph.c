@@ -37,6 +37,18 @@ node_cmp(const void *a, const void *b)
 	return pgmig_sortkey_cmp(na->sortkey, nb->sortkey);
 }
 
+/* The revision whose id is "id" exactly, or -1. */
+static int
+find_id(const PgmigGraph *g, const char *id)
+{
+	int			i;
+
+	for (i = 0; i < g->n; i++)
+		if (strcmp(g->nodes[i].id, id) == 0)
+			return i;
+	return -1;
+}
+
 /* Exact lookup by id or by the version's digits (binary search on digits). */
 static int
 find_exact(const PgmigGraph *g, const char *name)
@@ -46,8 +58,9 @@ find_exact(const PgmigGraph *g, const char *name)
 				hi = g->n - 1;
 	int			found = -1;
 
+	/* an id that is no version: Sqitch's changes, found by a scan */
 	if (key == NULL)
-		return -1;
+		return find_id(g, name);
 	while (lo <= hi)
 	{
 		int			mid = (lo + hi) / 2;
@@ -121,11 +134,65 @@ sort_by_version(PgmigNode *nodes, int n, PgmigError *err)
 }
 
 /*
+ * The nodes in the order of their ids, when some ids are no versions
+ * (Sqitch's changes): their parents are found by a binary search, not a
+ * scan each.
+ */
+typedef struct IdEntry
+{
+	const char *id;
+	int			node;
+} IdEntry;
+
+/* Order IdEntries by id. */
+static int
+id_cmp(const void *a, const void *b)
+{
+	return strcmp(((const IdEntry *) a)->id, ((const IdEntry *) b)->id);
+}
+
+/* The nodes by id (palloc'd) if some id is no version, else NULL. */
+static IdEntry *
+index_ids(const PgmigGraph *g)
+{
+	IdEntry    *by_id;
+	int			i;
+
+	for (i = 0; i < g->n; i++)
+		if (!isdigit((unsigned char) g->nodes[i].id[0]))
+			break;
+	if (i == g->n)
+		return NULL;
+	by_id = palloc(g->n * sizeof(IdEntry));
+	for (i = 0; i < g->n; i++)
+	{
+		by_id[i].id = g->nodes[i].id;
+		by_id[i].node = i;
+	}
+	qsort(by_id, g->n, sizeof(IdEntry), id_cmp);
+	return by_id;
+}
+
+/* The node whose id is "id", found in "by_id", or -1. */
+static int
+find_indexed(const PgmigGraph *g, const IdEntry *by_id, const char *id)
+{
+	IdEntry		key;
+	IdEntry    *hit;
+
+	key.id = id;
+	key.node = -1;
+	hit = bsearch(&key, by_id, g->n, sizeof(IdEntry), id_cmp);
+	return hit ? hit->node : -1;
+}
+
+/*
  * Resolve the parents of node "i" to indexes: the ones it declares, or
- * the previous revision in version order.
+ * the previous revision in version order.  "by_id" (or NULL) finds those
+ * that are no versions.
  */
 static bool
-resolve_parents(PgmigGraph *g, int i, PgmigError *err)
+resolve_parents(PgmigGraph *g, int i, const IdEntry *by_id, PgmigError *err)
 {
 	PgmigNode  *node = &g->nodes[i];
 	int			j;
@@ -141,7 +208,13 @@ resolve_parents(PgmigGraph *g, int i, PgmigError *err)
 	node->parents = palloc((node->nparents > 0 ? node->nparents : 1) * sizeof(int));
 	for (j = 0; j < node->nparents; j++)
 	{
-		int			p = find_exact(g, node->parent_ids[j]);
+		const char *id = node->parent_ids[j];
+		int			p;
+
+		if (by_id != NULL && !isdigit((unsigned char) id[0]))
+			p = find_indexed(g, by_id, id);
+		else
+			p = find_exact(g, id);
 
 		if (p < 0)
 		{
@@ -260,6 +333,7 @@ order_topologically(PgmigGraph *g, PgmigError *err)
 bool
 pgmig_graph_build(PgmigGraph *g, PgmigNode *nodes, int n, PgmigError *err)
 {
+	IdEntry    *by_id;
 	int			i;
 
 	g->n = n;
@@ -273,12 +347,17 @@ pgmig_graph_build(PgmigGraph *g, PgmigNode *nodes, int n, PgmigError *err)
 	}
 	if (!sort_by_version(nodes, n, err))
 		return false;
+	by_id = index_ids(g);
 	for (i = 0; i < n; i++)
-		if (!resolve_parents(g, i, err))
+		if (!resolve_parents(g, i, by_id, err))
 		{
+			if (by_id)
+				pfree(by_id);
 			graph_unbuild(g);
 			return false;
 		}
+	if (by_id)
+		pfree(by_id);
 	link_children(g);
 	if (!order_topologically(g, err))
 	{
@@ -314,9 +393,9 @@ pgmig_graph_find(const PgmigGraph *g, const char *name, PgmigError *err)
 	size_t		len = strlen(name);
 	char	   *digits;
 
-	for (i = 0; i < g->n; i++)
-		if (strcmp(g->nodes[i].id, name) == 0)
-			return i;
+	found = find_id(g, name);
+	if (found >= 0)
+		return found;
 	found = find_exact(g, name);
 	if (found >= 0)
 		return found;
@@ -500,9 +579,33 @@ parse_relative(const char *s, char sign)
 }
 
 /*
+ * "+N" or "-N" as one revision: the last that "up +N" would apply, or the
+ * last that "down -N" would revert.  -1 (and *err) if there is none.
+ */
+static int
+resolve_relative(const PgmigGraph *g, const char *target, PgmigError *err)
+{
+	bool		revert = target[0] == '-';
+	PgmigPlan	plan;
+	int			result = -1;
+
+	if (!pgmig_graph_plan(g, target, revert, &plan, err))
+		return -1;
+	if (plan.nsteps > 0)
+		result = plan.steps[plan.nsteps - 1];
+	else
+		pgmig_set_error(err, PGMIG_ERR_UNDEFINED, NULL, NULL,
+						revert ? "no revision is applied" : "no revision is pending");
+	pfree(plan.steps);
+	return result;
+}
+
+/*
  * The one revision a target names, for commands that show one: an id or a
- * unique prefix, "head" (the one head), "current" (the one applied head),
- * or "label@head".  -1 (and *err) if it names none, or several.
+ * unique prefix, "head" or "heads" (the one head), "current" (the one
+ * applied head), "+N" (the Nth pending: the last "up +N" applies), "-N"
+ * (the Nth applied from the top: the last "down -N" reverts), or
+ * "label@head".  -1 (and *err) if it names none, or several.
  */
 int
 pgmig_graph_resolve(const PgmigGraph *g, const char *target, PgmigError *err)
@@ -542,12 +645,17 @@ pgmig_graph_resolve(const PgmigGraph *g, const char *target, PgmigError *err)
 		pfree(label);
 		return result;
 	}
-	if (strcmp(target, "heads") == 0 || strcmp(target, "base") == 0 ||
-		parse_relative(target, '+') >= 0 || parse_relative(target, '-') >= 0)
+	if (strcmp(target, "heads") == 0)
+		return pgmig_graph_resolve(g, "head", err);
+	if (parse_relative(target, '+') > 0 || parse_relative(target, '-') > 0)
+		return resolve_relative(g, target, err);
+	if (strcmp(target, "base") == 0 ||
+		parse_relative(target, '+') == 0 || parse_relative(target, '-') == 0)
 	{
-		pgmig_set_error(err, PGMIG_ERR_TARGET, NULL,
-						"Name one revision: an id, a prefix of it, head, current or label@head.",
-						"target \"%s\" does not name one revision", target);
+		pgmig_set_error(err, PGMIG_ERR_TARGET,
+						"It stands for no revision: the schema before the first one, or the one there is now.",
+						"Name one revision: an id, a prefix of it, head, heads, current, +N, -N or label@head.",
+						"target \"%s\" does not name a revision", target);
 		return -1;
 	}
 	return pgmig_graph_find(g, target, err);
@@ -645,10 +753,22 @@ want_target(const PgmigGraph *g, const char *target, bool revert,
 	}
 	if (strcmp(target, "base") == 0)
 		return true;			/* nothing wanted */
+	if (strcmp(target, "current") == 0)
+	{
+		int		   *current;
+		int			ncurrent = pgmig_graph_current(g, &current);
+
+		/* what is applied stays: the current revisions and their ancestors */
+		for (i = 0; i < ncurrent; i++)
+			mark_ancestors(g, current[i], want);
+		pfree(current);
+		return true;
+	}
 	if ((rel = parse_relative(target, '+')) >= 0 ||
 		(rel = parse_relative(target, '-')) >= 0)
 		return want_relative(g, target, rel, revert, want, limit, err);
-	if ((at = strchr(target, '@')) != NULL)
+	/* Sqitch's reworked changes have ids name@tag */
+	if ((at = strchr(target, '@')) != NULL && find_id(g, target) < 0)
 		return want_label_head(g, target, at, want, err);
 	x = pgmig_graph_find(g, target, err);
 	if (x < 0)

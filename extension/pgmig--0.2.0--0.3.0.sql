@@ -1391,8 +1391,42 @@ COMMENT ON FUNCTION pgmig.import(text[], text) IS
 	'record revisions another migration tool applied, into a database without pgmig history';
 REVOKE EXECUTE ON FUNCTION pgmig.import(text[], text) FROM PUBLIC;
 
+-- Flyway's repeatable migrations (R__<description>.sql): registered apart
+-- from the revisions, having no version and no place in the graph, and
+-- applied after them whenever their script is not the one last applied.
+CREATE TABLE pgmig.repeatables (
+	file_name text PRIMARY KEY,
+	description text NOT NULL,
+	script text NOT NULL,
+	checksum text NOT NULL,			-- of the script as registered
+	applied_checksum text,			-- of the script last applied; NULL: never
+	applied_at timestamptz,
+	registered_at timestamptz NOT NULL DEFAULT now()
+);
+COMMENT ON TABLE pgmig.repeatables IS
+	'repeatable migrations: applied after the revisions, again whenever they change';
+SELECT pg_catalog.pg_extension_config_dump('pgmig.repeatables', '');
+REVOKE ALL ON pgmig.repeatables FROM PUBLIC;
+-- scripts may hold secrets: everything but their text is readable
+GRANT SELECT (file_name, description, checksum, applied_checksum, applied_at,
+			  registered_at)
+	ON pgmig.repeatables TO PUBLIC;
+CREATE FUNCTION @extschema@.mig_apply_repeatables()
+	RETURNS TABLE (file_name text, description text, duration interval)
+	AS 'MODULE_PATHNAME', 'pgmig_apply_repeatables' LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION @extschema@.mig_apply_repeatables() IS
+	'apply the repeatable migrations whose script changed since it was last applied (or never was)';
+REVOKE EXECUTE ON FUNCTION @extschema@.mig_apply_repeatables() FROM PUBLIC;
+CREATE FUNCTION pgmig.import_repeatables(file_names text[], source text)
+	RETURNS TABLE (file_name text, action text)
+	AS 'MODULE_PATHNAME', 'pgmig_import_repeatables' LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION pgmig.import_repeatables(text[], text) IS
+	'record repeatable migrations another migration tool applied as they are registered';
+REVOKE EXECUTE ON FUNCTION pgmig.import_repeatables(text[], text) FROM PUBLIC;
+
 -- roles that could record migrations keep doing so (their runs are noted
--- in pgmig.runs, their snapshots kept as rows), and may load schema files
+-- in pgmig.runs, their snapshots kept as rows), may load schema files,
+-- and record repeatable migrations
 DO $$
 DECLARE
 	r name;
@@ -1411,6 +1445,8 @@ BEGIN
 		EXECUTE pg_catalog.format('GRANT EXECUTE ON PROCEDURE pgmig.load_schema_each(text[], text[], boolean) TO %I', r);
 		EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION pgmig.update_map(boolean), pgmig.record_unrecorded() TO %I', r);
 		EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION pgmig.import(text[], text) TO %I', r);
+		EXECUTE pg_catalog.format('GRANT SELECT, INSERT, UPDATE, DELETE ON pgmig.repeatables TO %I', r);
+		EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION @extschema@.mig_apply_repeatables(), pgmig.import_repeatables(text[], text) TO %I', r);
 	END LOOP;
 END
 $$;

@@ -12,7 +12,9 @@
  *	##target head						a target to plan, both ways
  *
  * Text before the first record is the body of a file named "1_fuzz.sql",
- * so any migration file is an input too.  Every file goes through
+ * so any migration file is an input too.  A file named sqitch.plan makes
+ * a Sqitch project: it is parsed as a plan, and files deploy/<id>.sql
+ * (with revert/<id>.sql and verify/<id>.sql) become its changes.  Every file goes through
  * pgmig_parse_file_name, pgmig_parse_script and pgmig_section_checksums;
  * the ones that parse become the graph's nodes, which is built, searched
  * and planned for every target (by default head, heads, base, +1, -1, the
@@ -38,6 +40,7 @@
 #include "pgmig_checksum.h"
 #include "pgmig_format.h"
 #include "pgmig_graph.h"
+#include "pgmig_sqitch.h"
 #include "pgmig_version.h"
 #include "fuzz_check.h"
 
@@ -185,6 +188,8 @@ free_script(PgmigScript *s)
 		pfree(s->labels);
 	if (s->lock_timeout)
 		pfree(s->lock_timeout);
+	if (s->alembic)
+		pfree(s->alembic);
 	if (s->up)
 		pfree(s->up);
 	if (s->down)
@@ -431,6 +436,119 @@ parse_file(const InputFile *f, PgmigScript *s)
 	return ok;
 }
 
+/* The body of input file "name" (a NUL-terminated copy), or NULL. */
+static char *
+input_file(const Input *in, const char *name, size_t *len)
+{
+	int			i;
+
+	for (i = 0; i < in->nfiles; i++)
+		if (strcmp(in->files[i].name, name) == 0)
+		{
+			*len = in->files[i].len;
+			return copy_exact(in->files[i].body, in->files[i].len);
+		}
+	*len = 0;
+	return NULL;
+}
+
+/*
+ * Parse a Sqitch plan; true (with *plan filled in) if it parsed.  Every
+ * change has an id its scripts are found by, a first parent that is the
+ * change before it, and only earlier changes as parents.
+ */
+static bool
+parse_plan(const InputFile *f, PgmigSqitchPlan *plan)
+{
+	char	   *content = copy_exact(f->body, f->len);
+	PgmigError	err;
+	bool		ok;
+	int			i,
+				j,
+				k;
+
+	memset(&err, 0, sizeof(err));
+	ok = pgmig_sqitch_parse_plan(f->name, content, f->len, plan, &err);
+	if (!ok)
+	{
+		CHECK(err.message != NULL, "plan failure without a message");
+		check_error_location(f->name, content, &err);
+		pgmig_error_free(&err);
+		free(content);
+		return false;
+	}
+	CHECK(err.message == NULL && plan->project != NULL, "plan success with an error");
+	for (i = 0; i < plan->n; i++)
+	{
+		const PgmigSqitchChange *c = &plan->changes[i];
+		char	   *file = pgmig_sqitch_file(c, "deploy");
+
+		CHECK(pgmig_sqitch_find(plan, file) == i, "change %s not found by %s", c->id, file);
+		pfree(file);
+		CHECK(i == 0 ? c->nparents == 0 :
+			  c->nparents >= 1 && strcmp(c->parents[0], plan->changes[i - 1].id) == 0,
+			  "change %s does not follow %d", c->id, i);
+		for (k = 0; k < c->nparents; k++)
+		{
+			for (j = 0; j < i; j++)
+				if (strcmp(plan->changes[j].id, c->parents[k]) == 0)
+					break;
+			CHECK(j < i, "parent %s of %s is no earlier change", c->parents[k], c->id);
+		}
+	}
+	free(content);
+	return true;
+}
+
+/* Parse Sqitch's change of deploy file "f"; true (*s filled in) if it parsed. */
+static bool
+parse_change(const InputFile *f, const Input *in, const PgmigSqitchPlan *plan,
+			 PgmigScript *s)
+{
+	int			change = pgmig_sqitch_find(plan, f->name);
+	char	   *revert_name = pgmig_split_part_name(f->name, PGMIG_PART_DOWN);
+	char	   *verify_name = pgmig_split_part_name(f->name, PGMIG_PART_META);
+	size_t		rlen,
+				vlen;
+	char	   *deploy = copy_exact(f->body, f->len);
+	char	   *revert = input_file(in, revert_name, &rlen);
+	char	   *verify = input_file(in, verify_name, &vlen);
+	PgmigError	err;
+	bool		ok = false;
+
+	memset(&err, 0, sizeof(err));
+	memset(s, 0, sizeof(*s));
+	if (change >= 0)
+	{
+		ok = pgmig_sqitch_script(plan, change, deploy, f->len, revert, rlen,
+								 verify, vlen, s, &err);
+		if (ok)
+		{
+			char	   *key = psprintf("%d", change + 1);
+
+			CHECK(err.message == NULL, "change success with an error");
+			CHECK(strcmp(s->sortkey, key) == 0 && s->up_line == 1 &&
+				  strlen(s->up) <= strlen(deploy) && is_checksum(s->file_checksum) &&
+				  (revert == NULL) == (s->down == NULL),
+				  "change %s: sortkey %s, up_line %d", s->id, s->sortkey, s->up_line);
+			pgmig_section_checksums(s);
+			pfree(key);
+		}
+		else
+		{
+			CHECK(err.message != NULL, "change failure without a message");
+			pgmig_error_free(&err);
+			free_script(s);
+		}
+	}
+	free(deploy);
+	free(revert);
+	free(verify);
+	pfree(revert_name);
+	pfree(verify_name);
+	return ok;
+}
+
 /* Graph invariants after a successful build. */
 static void
 check_graph(const PgmigGraph *g)
@@ -632,13 +750,32 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	Input		in;
 	PgmigScript scripts[MAX_FILES];
+	PgmigSqitchPlan plan;
+	bool		sqitch = false;
 	int			n = 0;
 	int			i;
 
 	read_input((const char *) data, size, &in);
 	for (i = 0; i < in.nfiles; i++)
-		if (parse_file(&in.files[i], &scripts[n]))
+		if (strcmp(in.files[i].name, PGMIG_SQITCH_PLAN) == 0 && !sqitch)
+			sqitch = parse_plan(&in.files[i], &plan);
+	for (i = 0; i < in.nfiles; i++)
+	{
+		PgmigPart	part;
+
+		if (strcmp(in.files[i].name, PGMIG_SQITCH_PLAN) == 0)
+			continue;
+		if (pgmig_split_file(in.files[i].name, &part) == PGMIG_LAYOUT_SQITCH)
+		{
+			if (sqitch && part == PGMIG_PART_UP &&
+				parse_change(&in.files[i], &in, &plan, &scripts[n]))
+				n++;
+		}
+		else if (parse_file(&in.files[i], &scripts[n]))
 			n++;
+	}
+	if (sqitch)
+		pgmig_sqitch_free_plan(&plan);
 	for (i = 0; i < in.ntargets; i++)
 	{
 		char	   *key = pgmig_sortkey(in.targets[i]);

@@ -43,10 +43,14 @@ SELECT has_table_privilege('pgmig_upgrade_deployer', 'pgmig.runs', 'INSERT') AS 
 	   has_function_privilege('pgmig_upgrade_deployer', 'pgmig.update_map(boolean)', 'EXECUTE') AS update_map,
 	   has_function_privilege('pgmig_upgrade_deployer', 'pgmig.record_unrecorded()', 'EXECUTE') AS record_unrecorded,
 	   has_function_privilege('pgmig_upgrade_deployer', 'pgmig.import(text[], text)', 'EXECUTE') AS import;
+-- and Flyway's repeatable migrations
+SELECT has_table_privilege('pgmig_upgrade_deployer', 'pgmig.repeatables', 'UPDATE') AS repeatables,
+	   has_function_privilege('pgmig_upgrade_deployer', 'mig_apply_repeatables()', 'EXECUTE') AS apply_repeatables,
+	   has_function_privilege('pgmig_upgrade_deployer', 'pgmig.import_repeatables(text[], text)', 'EXECUTE') AS import_repeatables;
 REVOKE ALL ON ALL TABLES IN SCHEMA pgmig FROM pgmig_upgrade_deployer;
 REVOKE ALL ON FUNCTION pgmig.record_snapshot(text), pgmig.run_begin(text, text), pgmig.run_end(),
   pgmig.load_schema(text, text, boolean), pgmig.update_map(boolean), pgmig.record_unrecorded(),
-  pgmig.import(text[], text)
+  pgmig.import(text[], text), mig_apply_repeatables(), pgmig.import_repeatables(text[], text)
   FROM pgmig_upgrade_deployer;
 REVOKE ALL ON PROCEDURE pgmig.load_schema_each(text[], text[], boolean) FROM pgmig_upgrade_deployer;
 DROP ROLE pgmig_upgrade_deployer;

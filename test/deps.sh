@@ -36,6 +36,23 @@ packages=(
 	man-db
 	# --json outputs are validated against json-schema/ (t/150_json.pl)
 	python3-jsonschema
+	# make deb (test/deb.sh): debhelper, dpkg-buildpackage and the
+	# build-essential set it requires, and pg_buildext's debhelper support;
+	# the other build dependencies of debian/control.in are above
+	build-essential
+	debhelper
+	dpkg-dev
+	postgresql-server-dev-all
+	# the zsh completion is run by zsh's completion system (t/140_manual.pl)
+	zsh
+	# pgmig through a connection pooler (t/175_pgbouncer.pl)
+	pgbouncer
+	# databases the real Sqitch and Alembic migrated, imported
+	# (t/132_sqitch.pl, t/134_alembic.pl)
+	sqitch
+	libdbd-pg-perl
+	python3-alembic
+	python3-psycopg2
 	"$@"
 )
 

@@ -5,6 +5,9 @@
 #   pg_regress     sql/*.sql, expected/*.out         (one test per file)
 #   isolation      test/specs/*.spec, test/expected/  (one test per spec)
 #   TAP            test/t/*.pl, PostgreSQL::Test::Cluster (one test per assertion)
+#   deb            test/deb.sh: make deb, the packages installed, used and
+#                  removed (as root only; one test per check; named "deb"
+#                  for PGMIG_TEST_ONLY)
 #
 # Runs as root (servers and tests then run as the "postgres" OS user, since
 # initdb refuses root) or as a user allowed to run initdb.  The tests run
@@ -187,9 +190,9 @@ say "make uninstall removes everything make install put down"
 for d in sql expected test examples; do
 	if [ -d "$d" ]; then cp -r "$d" "$stage/"; fi
 done
-# the man page and the completion, which TAP tests read
+# the man page and the completions, which TAP tests read
 mkdir -p "$stage/cli"
-cp cli/pgmig.1 cli/pgmig.bash "$stage/cli/"
+cp cli/pgmig.1 cli/pgmig.bash cli/_pgmig "$stage/cli/"
 # the schemas of the --json outputs
 cp -r json-schema "$stage/"
 rm -rf "$stage/test/tmp_check"		# a developer's leftovers, if any
@@ -250,10 +253,30 @@ run_regress() {
 	record "$suite" "$passed" "$failed" "$note"
 }
 
+# record_totals SUITE OUT TAG RC PROGRAM IFNONE: record the counts of the
+# last "TAG passed=N failed=N" line in OUT, which PROGRAM printed before
+# it exited with status RC; with no such line, IFNONE failures.  A
+# non-zero status with no failure counted is one failure.
+record_totals() {
+	local suite=$1 out=$2 tag=$3 rc=$4 prog=$5 ifnone=$6 totals passed failed note=""
+	totals=$(grep "^$tag " "$out" | tail -n 1 || true)
+	if [ -z "$totals" ]; then
+		record "$suite" 0 "$ifnone" "$prog gave no totals, exit status $rc"
+		return
+	fi
+	passed=$(sed 's/.* passed=\([0-9]*\).*/\1/' <<<"$totals")
+	failed=$(sed 's/.* failed=\([0-9]*\).*/\1/' <<<"$totals")
+	if [ "$rc" -ne 0 ] && [ "$failed" -eq 0 ]; then
+		failed=1
+		note="$prog exited with status $rc"
+	fi
+	record "$suite" "$passed" "$failed" "$note"
+}
+
 # run_tap TEST...: run test/t/TEST.pl through tap-runner.pl, with the
 # environment PostgreSQL::Test::Cluster expects, and record its totals.
 run_tap() {
-	local t rc totals passed failed note=""
+	local t rc
 	local tap_files=()
 	for t in "$@"; do tap_files+=("t/$t.pl"); done
 	set +e
@@ -267,18 +290,7 @@ run_tap() {
 		-j "${PGMIG_TEST_JOBS:-1}" "${tap_files[@]}" 2>&1 | tee "$stage/tap.out"
 	rc=${PIPESTATUS[0]}
 	set -e
-	totals=$(grep '^TAP-TOTALS ' "$stage/tap.out" | tail -n 1 || true)
-	if [ -z "$totals" ]; then
-		record "TAP" 0 "$#" "tap-runner.pl gave no totals, exit status $rc"
-		return
-	fi
-	passed=$(sed 's/.* passed=\([0-9]*\).*/\1/' <<<"$totals")
-	failed=$(sed 's/.* failed=\([0-9]*\).*/\1/' <<<"$totals")
-	if [ "$rc" -ne 0 ] && [ "$failed" -eq 0 ]; then
-		failed=1
-		note="tap-runner.pl exited with status $rc"
-	fi
-	record "TAP" "$passed" "$failed" "$note"
+	record_totals TAP "$stage/tap.out" TAP-TOTALS "$rc" tap-runner.pl "$#"
 }
 
 # run_suite SUITE DIR EXT COMMAND...: run COMMAND with the names of the
@@ -311,5 +323,29 @@ run_suite isolation "$stage/test/specs" spec \
 as_pg "$bindir/pg_ctl" -D "$stage/data" -m fast -w stop >/dev/null
 
 run_suite TAP "$stage/test/t" pl run_tap
+
+# run_deb: build, install, use and remove the Debian packages
+# (test/deb.sh), and record its checks.  Last, because installing the
+# packages replaces the extension's files in the system's PostgreSQL for a
+# moment (deb.sh saves and restores them).
+run_deb() {
+	local rc out=$stage/deb.out
+	heading "deb (make deb, apt-get install, use, apt-get purge)"
+	mkdir -p "$stage/deb-test"
+	set +e
+	(cd "$repo" && bash test/deb.sh "$stage/deb-test" "$port") 2>&1 | tee "$out"
+	rc=${PIPESTATUS[0]}
+	set -e
+	mkdir -p "$checkdir/deb"
+	cp "$stage"/deb-test/*.log "$checkdir/deb/" 2>/dev/null || true
+	if grep -q '^DEB-SKIP ' "$out"; then
+		record "deb" 0 0 "skipped: $(sed -n 's/^DEB-SKIP //p' "$out")"
+		return
+	fi
+	record_totals deb "$out" DEB-TOTALS "$rc" test/deb.sh 1
+}
+if [ -z "${PGMIG_TEST_ONLY:-}" ] || grep -qE -- "$PGMIG_TEST_ONLY" <<<deb; then
+	run_deb
+fi
 
 finished=1

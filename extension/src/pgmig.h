@@ -184,6 +184,15 @@ extern void mig_log_event(const char *action, const char *revision,
 extern void mig_note_run_start(const char *action, const char *target);
 extern void mig_note_run_end(void);
 
+/* run.c */
+extern void mig_note_failure(const char *action, const char *revision,
+							 const char *file);
+
+/* repeatable.c */
+extern void mig_register_repeatables(PgmigScript *reps, int n,
+									 Tuplestorestate *tupstore,
+									 TupleDesc tupdesc);
+
 /* split.c */
 extern void mig_split_statements(MigScript *script);
 

@@ -24,6 +24,8 @@
 #include "utils/builtins.h"
 
 #include "pgmig.h"
+#include "pgmig_flyway.h"
+#include "pgmig_sqitch.h"
 #include "pgmig_version.h"
 
 static SPIPlanPtr plan_upsert = NULL;
@@ -216,7 +218,8 @@ override_applied(PgmigScript *s, Existing *e)
 
 /*
  * A file's name as registered: its base name, or for Diesel's layout its
- * folder and base name (<version>_<name>/up.sql).
+ * folder and base name (<version>_<name>/up.sql), for Sqitch's the whole
+ * name (deploy/<change>.sql).
  */
 static char *
 base_name(char *path)
@@ -225,7 +228,7 @@ base_name(char *path)
 	char	   *p;
 	PgmigPart	part;
 
-	if (last == NULL)
+	if (last == NULL || pgmig_split_file(path, &part) == PGMIG_LAYOUT_SQITCH)
 		return path;
 	for (p = last - 1; p > path && p[-1] != '/'; p--)
 		;
@@ -271,6 +274,105 @@ content_of(const NamedFile *sorted, int n, Datum *contents, const char *name)
 	return i < 0 ? NULL : TextDatumGetCString(contents[i]);
 }
 
+/*
+ * Parse Sqitch's revision whose deploy script is file "name" (contents[i])
+ * into *script, with the plan of the call, parsed into *plan the first
+ * time.  Errors out if there is no plan or the plan has no such change.
+ */
+static void
+parse_sqitch(const char *name, int i, Datum *contents, const NamedFile *sorted,
+			 int n, PgmigSqitchPlan *plan, PgmigScript *script)
+{
+	PgmigError	err;
+	char	   *revert_name;
+	char	   *verify_name;
+	char	   *deploy;
+	char	   *revert;
+	char	   *verify;
+	int			change;
+
+	if (plan->changes == NULL)
+	{
+		char	   *text = content_of(sorted, n, contents, PGMIG_SQITCH_PLAN);
+
+		if (text == NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("file \"%s\" comes without sqitch.plan", name),
+					 errdetail("The plan gives a Sqitch change its place and its parents."),
+					 errhint("Register the plan (file name \"%s\") in the same call.",
+							 PGMIG_SQITCH_PLAN)));
+		if (!pgmig_sqitch_parse_plan(PGMIG_SQITCH_PLAN, text, strlen(text), plan, &err))
+			mig_report(&err);
+		pfree(text);
+	}
+	change = pgmig_sqitch_find(plan, name);
+	if (change < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("file \"%s\" is no change of sqitch.plan", name),
+				 errhint("Add the change to the plan, or remove the file.")));
+	revert_name = pgmig_split_part_name(name, PGMIG_PART_DOWN);
+	verify_name = pgmig_split_part_name(name, PGMIG_PART_META);
+	deploy = TextDatumGetCString(contents[i]);
+	revert = content_of(sorted, n, contents, revert_name);
+	verify = content_of(sorted, n, contents, verify_name);
+	if (!pgmig_sqitch_script(plan, change, deploy, strlen(deploy),
+							 revert, revert ? strlen(revert) : 0,
+							 verify, verify ? strlen(verify) : 0, script, &err))
+		mig_report(&err);
+	pfree(deploy);
+	if (revert)
+		pfree(revert);
+	if (verify)
+		pfree(verify);
+	pfree(revert_name);
+	pfree(verify_name);
+}
+
+/*
+ * Sqitch's change "s" takes the place in the plan of registered revision
+ * "e", of another id: a change reworked since it was registered (its
+ * earlier instance became name@tag), or the plan reordered.  If "e" is
+ * not applied its registration goes (true); otherwise, as pgmig keeps an
+ * applied revision's id and place, either is an error, said as such.
+ */
+static bool
+sqitch_moved(const PgmigScript *s, const Existing *e)
+{
+	size_t		len = strlen(e->id);
+
+	/* not applied: the old registration goes, as an unregistered one */
+	if (!e->applied)
+	{
+		Oid			argtypes[1] = {TEXTOID};
+		Datum		values[1];
+
+		values[0] = CStringGetTextDatum(e->id);
+		if (SPI_execute_with_args("DELETE FROM pgmig.revisions WHERE id = $1",
+								  1, argtypes, values, NULL, false, 0) != SPI_OK_DELETE)
+			elog(ERROR, "could not unregister revision %s", e->id);
+		mig_log_event("unregister", e->id, NULL, true, NULL,
+					  psprintf("change %s of sqitch.plan took its place", s->id));
+		return true;
+	}
+
+	if (strncmp(s->id, e->id, len) == 0 && s->id[len] == '@')
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("change %s was reworked after it was registered", e->id),
+				 errdetail("Its instance registered as %s is %s in the plan now (file \"%s\"); pgmig keeps a revision's id.",
+						   e->id, s->id, s->file_name),
+				 errhint("Instead of \"sqitch rework\", add a new change that alters what %s made.",
+						 e->id)));
+	ereport(ERROR,
+			(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+			 errmsg("change %s took the place of registered change %s in sqitch.plan", s->id, e->id),
+			 errdetail("Change %s is number %s of the plan, as %s was when it was registered.",
+					   s->id, s->sortkey, e->id),
+			 errhint("Keep the plan's changes in their order: append new changes at its end.")));
+}
+
 /* Register a batch of files; shared by both forms of mig_register. */
 static void
 register_files(FunctionCallInfo fcinfo, Datum *names, Datum *contents, int n,
@@ -279,6 +381,8 @@ register_files(FunctionCallInfo fcinfo, Datum *names, Datum *contents, int n,
 	TupleDesc	tupdesc;
 	Tuplestorestate *tupstore = mig_init_srf(fcinfo, &tupdesc);
 	PgmigScript *scripts = palloc(n * sizeof(PgmigScript));
+	PgmigScript *reps = palloc(n * sizeof(PgmigScript));
+	int			nreps = 0;
 	Existing   *ex;
 	int			nex;
 	MigSettled	settled;
@@ -286,6 +390,7 @@ register_files(FunctionCallInfo fcinfo, Datum *names, Datum *contents, int n,
 	bool		touched_settled = false;
 	char	  **file_names;
 	NamedFile  *sorted;
+	PgmigSqitchPlan plan;
 	int			nscripts;
 	int			nestlevel;
 	int			i,
@@ -304,22 +409,46 @@ register_files(FunctionCallInfo fcinfo, Datum *names, Datum *contents, int n,
 	if (n > 1)
 		qsort(sorted, n, sizeof(NamedFile), named_cmp);
 	nscripts = 0;
+	memset(&plan, 0, sizeof(plan));
 	for (i = 0; i < n; i++)
 	{
 		char	   *name = file_names[i];
-		char	   *content;
+		char	   *content = NULL;
 		PgmigError	err;
 		PgmigScript *script = &scripts[nscripts];
 		PgmigPart	part;
+		PgmigLayout layout = pgmig_split_file(name, &part);
 
-		if (pgmig_split_file(name, &part) != PGMIG_LAYOUT_DBMATE)
+		/* Sqitch's plan comes with its changes' scripts */
+		if (strcmp(name, PGMIG_SQITCH_PLAN) == 0)
+			continue;
+		if (layout == PGMIG_LAYOUT_SQITCH && part == PGMIG_PART_UP)
+			parse_sqitch(name, i, contents, sorted, n, &plan, script);
+		else if (layout != PGMIG_LAYOUT_DBMATE)
 		{
-			/* golang-migrate's or Diesel's: an up file brings the others */
+			/* golang-migrate's, Diesel's or Flyway's: an up file brings the others */
 			char	   *down_name;
 			char	   *meta_name;
 			char	   *down;
 			char	   *meta;
 
+			if (part == PGMIG_PART_REFUSED)
+			{
+				/* the .conf of Flyway's undo or repeatable files */
+				(void) pgmig_flyway_refused(name, &err);
+				mig_report(&err);
+			}
+			if (part == PGMIG_PART_REPEATABLE)
+			{
+				/* Flyway's repeatable files: no revision (repeatable.c) */
+				content = TextDatumGetCString(contents[i]);
+				if (!pgmig_parse_repeatable(name, content, strlen(content),
+											&reps[nreps], &err))
+					mig_report(&err);
+				pfree(content);
+				nreps++;
+				continue;
+			}
 			if (part != PGMIG_PART_UP)
 			{
 				char	   *up_name = pgmig_split_up_name(name);
@@ -355,9 +484,12 @@ register_files(FunctionCallInfo fcinfo, Datum *names, Datum *contents, int n,
 		pgmig_section_checksums(script);
 		if (script->lock_timeout != NULL)
 			(void) mig_lock_timeout_ms(script->lock_timeout, name);
-		pfree(content);
+		if (content)
+			pfree(content);
 		nscripts++;
 	}
+	if (plan.n > 0)
+		pgmig_sqitch_free_plan(&plan);
 	n = nscripts;
 	if (n > 1)
 		qsort(scripts, n, sizeof(PgmigScript), script_cmp);
@@ -382,11 +514,19 @@ register_files(FunctionCallInfo fcinfo, Datum *names, Datum *contents, int n,
 		const char *action;
 		Datum		values[2];
 		bool		nulls[2] = {false, false};
+		PgmigPart	part;
 
 		for (j = 0; j < nex && e == NULL; j++)
 			if (strcmp(ex[j].sortkey, s->sortkey) == 0)
 				e = &ex[j];
 
+		if (e != NULL && strcmp(e->id, s->id) != 0 &&
+			pgmig_split_file(s->file_name, &part) == PGMIG_LAYOUT_SQITCH &&
+			sqitch_moved(s, e))
+		{
+			e = NULL;
+			touched_settled = true;
+		}
 		if (e != NULL && strcmp(e->id, s->id) != 0)
 			ereport(ERROR,
 					(errcode(ERRCODE_DUPLICATE_OBJECT),
@@ -430,6 +570,8 @@ register_files(FunctionCallInfo fcinfo, Datum *names, Datum *contents, int n,
 		values[1] = CStringGetTextDatum(action);
 		tuplestore_putvalues(tupstore, tupdesc, values, nulls);
 	}
+
+	mig_register_repeatables(reps, nreps, tupstore, tupdesc);
 
 	/*
 	 * The graph must still hold together: known parents, no cycles.  The

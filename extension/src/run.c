@@ -38,9 +38,12 @@ static char *failed_action = NULL;
 static char *failed_revision = NULL;
 static char *failed_file = NULL;
 
-/* Forget the last failure, or note one at revision "at" (NULL: none). */
-static void
-note_failure(const char *action, const PgmigNode *at)
+/*
+ * Forget the last failure (action NULL), or note one of "action" at
+ * "revision" of file "file" (each may be NULL), for pgmig.last_failure().
+ */
+void
+mig_note_failure(const char *action, const char *revision, const char *file)
 {
 	if (failed_action)
 		pfree(failed_action);
@@ -52,12 +55,18 @@ note_failure(const char *action, const PgmigNode *at)
 	if (action == NULL)
 		return;
 	failed_action = MemoryContextStrdup(TopMemoryContext, action);
-	if (at == NULL)
-		return;
-	failed_revision = MemoryContextStrdup(TopMemoryContext, at->id);
-	if (((MigRevision *) at->data)->source_file)
-		failed_file = MemoryContextStrdup(TopMemoryContext,
-										  ((MigRevision *) at->data)->source_file);
+	if (revision)
+		failed_revision = MemoryContextStrdup(TopMemoryContext, revision);
+	if (file)
+		failed_file = MemoryContextStrdup(TopMemoryContext, file);
+}
+
+/* Forget the last failure, or note one at revision "at" (NULL: none). */
+static void
+note_failure(const char *action, const PgmigNode *at)
+{
+	mig_note_failure(action, at ? at->id : NULL,
+					 at ? ((MigRevision *) at->data)->source_file : NULL);
 }
 
 /* Is "file" the up file of a revision of a layout that splits it? */
@@ -105,8 +114,8 @@ prepare_scripts(MigCatalog *cat, PgmigPlan *plan, bool client_split,
 			ereport(ERROR,
 					(errcode(ERRCODE_ACTIVE_SQL_TRANSACTION),
 					 errmsg("revision %s cannot run inside a transaction", node->id),
-					 errdetail("Its file \"%s\" marks it \"transaction:false\".",
-							   rev->source_file),
+					 errdetail("Its file \"%s\" marks it as a no-transaction revision (%s).",
+							   rev->source_file, pgmig_no_transaction_mark(rev->source_file)),
 					 errhint("Run it with the pgmig client, which runs its statements one at a time outside a transaction block.")));
 	}
 	for (i = 0; i < plan->nsteps; i++)
@@ -129,7 +138,8 @@ prepare_scripts(MigCatalog *cat, PgmigPlan *plan, bool client_split,
 							script->top_level_stmt),
 					 errcontext(PGMIG_SCRIPT_CONTEXT, plan->revert ? "down" : "up",
 								node->id, script->file, script->top_level_line),
-					 errhint("Mark the revision with \"-- migrate:up transaction:false\" and apply it with the pgmig client.")));
+					 errhint("Mark it as a no-transaction revision with %s, and apply it with the pgmig client.",
+							 pgmig_no_transaction_mark(rev->source_file))));
 		scripts[i] = script;
 	}
 	return scripts;

@@ -175,8 +175,17 @@ pgmig_fails(undef, $dir, [ 'show', '--offline', '9' ], qr/revision "9" does not 
 pgmig_ok(undef, $dir, [ 'show', '--offline', 'head' ], qr/^Revision: 003 /, 'show head');
 pgmig_fails(undef, $dir, [ 'show', '--offline', 'current' ], qr/no revision is applied/,
 	'show current: nothing applied offline');
-pgmig_fails(undef, $dir, [ 'show', '--offline', 'base' ], qr/target "base" does not name one revision/,
+pgmig_fails(undef, $dir, [ 'show', '--offline', 'base' ], qr/target "base" does not name a revision/,
 	'show base: names none');
+pgmig_fails(undef, $dir, [ 'show', '--offline', '+0' ], qr/target "\+0" does not name a revision/,
+	'show +0: names none');
+pgmig_ok(undef, $dir, [ 'show', '--offline', 'heads' ], qr/^Revision: 003 /, 'show heads: the one head');
+pgmig_ok(undef, $dir, [ 'show', '--offline', '+2' ], qr/^Revision: 002\n/,
+	'show +2: the last revision "up +2" applies');
+pgmig_ok(undef, $dir, [ 'show', '--offline', '+9' ], qr/^Revision: 003 /,
+	'show +9: the last revision "up +9" applies');
+pgmig_fails(undef, $dir, [ 'show', '--offline', '-1' ], qr/no revision is applied/,
+	'show -1: nothing applied offline');
 pgmig_fails(undef, $dir, [ 'show', '--offline', 'nolabel@head' ], qr/label "nolabel" does not exist/,
 	'show label@head: an unknown label');
 

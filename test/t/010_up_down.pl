@@ -120,6 +120,18 @@ is(scalar @catalog_reads, 1, 'no-op up: one read of the catalog');
 
 # down -1, down to a target, redo
 pgmig_ok($node, $dir, [ 'down', '-1' ], qr/^reverted 003 add name \([\d.]+ ms\)\n\z/, 'down -1');
+# "current" as a target keeps what is applied; +N and -N name one revision for show
+my $applied = "SELECT string_agg(id, ',' ORDER BY id) FROM pgmig.schema_migrations";
+pgmig_ok($node, $dir, [ 'up', 'current' ], undef, 'up current');
+is(sql_value($node, $applied), '001,002', 'up current applies nothing: 003 stays pending');
+pgmig_ok($node, $dir, [ 'down', 'current' ], undef, 'down current');
+is(sql_value($node, $applied), '001,002', 'down current reverts nothing');
+pgmig_ok($node, $dir, [ 'stamp', 'current' ], undef, 'stamp current');
+is(sql_value($node, $applied), '001,002', 'stamp current changes nothing');
+pgmig_ok($node, $dir, [ 'show', 'current' ], qr/^Revision: 002 \(current\)\n/, 'show current after down -1');
+pgmig_ok($node, $dir, [ 'show', '-1' ], qr/^Revision: 002 /, 'show -1: what "down -1" reverts');
+pgmig_ok($node, $dir, [ 'show', '-2' ], qr/^Revision: 001\n/, 'show -2: the last "down -2" reverts');
+pgmig_ok($node, $dir, [ 'show', '+1' ], qr/^Revision: 003 /, 'show +1: what "up +1" applies');
 pgmig_ok($node, $dir, [ 'down', 'base', '--commit-each' ],
 	qr/^reverted 002 create orders \([\d.]+ ms\)\nreverted 001 create customers \([\d.]+ ms\)\n\z/, 'down base --commit-each');
 is(sql_value($node, 'SELECT count(*) FROM pgmig.schema_migrations'), '0', 'nothing applied after down base');
@@ -257,7 +269,7 @@ pgmig_fails($node, $fail, ['up'],
 	'a psql meta-command in a script');
 write_migration($fail, '4_tx.sql', migration("CREATE INDEX CONCURRENTLY three_id ON three (id);"));
 pgmig_fails($node, $fail, ['up'],
-	qr/error: CREATE INDEX CONCURRENTLY cannot run inside a transaction block\nHINT:  Mark the revision with "-- migrate:up transaction:false" and apply it with the pgmig client\.\nCONTEXT:  up script of revision 4, file "4_tx\.sql" line 2\n/,
+	qr/error: CREATE INDEX CONCURRENTLY cannot run inside a transaction block\nHINT:  Mark it as a no-transaction revision with "-- migrate:up transaction:false", and apply it with the pgmig client\.\nCONTEXT:  up script of revision 4, file "4_tx\.sql" line 2\n/,
 	'a statement that needs transaction:false');
 is(fail_value("SELECT count(*) FROM pgmig.schema_migrations WHERE id = '4'"), '0', 'none of them was applied');
 

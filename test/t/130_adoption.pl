@@ -198,18 +198,8 @@ pgmig_ok($node, $dmt, [ 'up', '-d', 'empty' ], qr/^applied 20240102000000/m, 'an
 
 # --- other tools' catalogs, as their documentation defines them: up
 # refuses, import says it cannot take them yet
+# (Flyway's, Sqitch's and Alembic's are read: t/131, t/132, t/134)
 my %catalogs = (
-	'Flyway' => 'CREATE TABLE flyway_schema_history (installed_rank INT NOT NULL PRIMARY KEY,'
-		. ' version VARCHAR(50), description VARCHAR(200) NOT NULL, type VARCHAR(20) NOT NULL,'
-		. ' script VARCHAR(1000) NOT NULL, checksum INT, installed_by VARCHAR(100) NOT NULL,'
-		. ' installed_on TIMESTAMP NOT NULL DEFAULT now(), execution_time INT NOT NULL, success BOOLEAN NOT NULL);'
-		. " INSERT INTO flyway_schema_history VALUES (1, '1', 'init', 'SQL', 'V1__init.sql', 0, 'me', now(), 1, true)",
-	'Sqitch' => 'CREATE SCHEMA sqitch; CREATE TABLE sqitch.changes (change_id TEXT PRIMARY KEY,'
-		. ' script_hash TEXT, change TEXT NOT NULL, project TEXT NOT NULL, note TEXT NOT NULL DEFAULT \'\','
-		. ' committed_at TIMESTAMPTZ NOT NULL DEFAULT clock_timestamp());'
-		. " INSERT INTO sqitch.changes (change_id, change, project) VALUES ('abc', 'init', 'app')",
-	'Alembic' => 'CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL PRIMARY KEY);'
-		. " INSERT INTO alembic_version VALUES ('ae1027a6acf')",
 	'node-pg-migrate' => 'CREATE TABLE pgmigrations (id SERIAL PRIMARY KEY, name varchar(255) NOT NULL,'
 		. ' run_on timestamp NOT NULL); INSERT INTO pgmigrations (name, run_on) VALUES (\'1_init\', now())');
 my $n_db = 0;
@@ -293,7 +283,6 @@ ok(!-e "$init/migrations", 'init: no empty migrations/ beside it');
 # nor skipped
 my %offline = (env => { PGHOST => '/nonexistent', PGPORT => '1', DATABASE_URL => undef });
 my %layouts = (
-	'Flyway' => [ 'V1__init.sql', 'V1.1__more.sql', 'U1__init.sql', 'R__views.sql' ],
 );
 foreach my $tool (sort keys %layouts)
 {
@@ -375,11 +364,11 @@ pgmig_fails(undef, $gm_dir, [ 'check', '--offline', '--format', 'dbmate' ], qr/f
 	'--format dbmate: a pair file is refused', %offline);
 pgmig_ok(undef, $gm_dir, [ 'check', '--offline', '--format=golang-migrate' ], qr/format: golang-migrate/,
 	'--format golang-migrate: as the names say', %offline);
-pgmig_fails(undef, $gm_dir, [ 'check', '--offline', '--format=flyway' ], qr/--format must be dbmate, golang-migrate or diesel/,
-	'--format flyway: a usage error', status => 2, %offline);
-write_file("$gm_dir/pgmig.conf", "format = flyway\n");
-pgmig_fails(undef, $gm_dir, [ 'check', '--offline' ], qr/unknown format "flyway" in pgmig\.conf/,
-	'format = flyway: not a format pgmig reads', %offline);
+pgmig_fails(undef, $gm_dir, [ 'check', '--offline', '--format=liquibase' ], qr/--format must be dbmate, golang-migrate, diesel, flyway or sqitch/,
+	'--format liquibase: a usage error', status => 2, %offline);
+write_file("$gm_dir/pgmig.conf", "format = liquibase\n");
+pgmig_fails(undef, $gm_dir, [ 'check', '--offline' ], qr/unknown format "liquibase" in pgmig\.conf/,
+	'format = liquibase: not a format pgmig reads', %offline);
 unlink "$gm_dir/pgmig.conf";
 my $empty_gm = new_project('golang_empty');
 write_file("$empty_gm/pgmig.conf", "format = golang-migrate\n");
@@ -463,11 +452,6 @@ pgmig_ok($node, $dz, [ 'import', '-d', 'dzimp' ], qr/^imported 2 revisions from 
 pgmig_ok($node, $dz, [ 'up', '-d', 'dzimp' ], qr/^applied 2024-01-02-000000 index posts .*\napplied \d{4}-\d\d-\d\d-\d{6} add users /,
 	'Diesel: then up applies only what Diesel had not');
 
-my $sqitch = PostgreSQL::Test::Utils::tempdir('sqitch');
-make_path("$sqitch/deploy");
-write_file("$sqitch/sqitch.plan", "%project=app\n\ninit 2024-01-01T00:00:00Z A <a\@b> # init\n");
-my ($lst, $lout, $lerr) = pgmig(undef, $sqitch, [ 'check', '--offline' ], %offline);
-like($lerr, qr/This is a Sqitch project \(sqitch\.plan\), whose layout pgmig does not read yet/,
-	'layout Sqitch: named where no migrations folder is found');
+# Sqitch's layout and catalog: t/132_sqitch.pl
 
 pgmig_done();

@@ -1,8 +1,10 @@
 
-# The manual page and the bash completion (issue 13): the page renders
-# without a warning and names every command and every option the client's
-# help lists; the completion offers commands, a command's options, and the
-# folder's revision ids, asking the client it comes with.
+# The manual page and the bash and zsh completions (issue 13): the page
+# renders without a warning and names every command and every option the
+# client's help lists; the completions offer commands, a command's options,
+# and the folder's revision ids, asking the client they come with.  zsh's
+# is run by zsh's own completion system on a pseudo-terminal
+# (test/zsh-complete.zsh).
 use strict;
 use warnings;
 
@@ -79,5 +81,37 @@ write_file("$dir/tenants.txt", "app\n");
 is(complete('pgmig', 'up', '--databases', 'te'), 'tenants.txt', 'completion: --databases takes a file');
 is(complete('pgmig', 'status', '--databases', '=', 'te'), 'tenants.txt', 'completion: --databases=FILE too');
 is(complete('pgmig', 'up', '--dir', 'mi'), 'migrations', 'completion: --dir takes a folder');
+
+# --- the zsh completion: zsh's completion system, driven on a pseudo-terminal
+sub zsh_complete
+{
+	my ($line) = @_;
+	my $outfile = "$dir/zsh-candidates";
+	my ($zout, $zerr) = ('', '');
+	unlink $outfile;
+	my $cwd = Cwd::getcwd();
+	chdir $dir or die;
+	# a hang (no "--end--") is a failure, not the end of the test
+	eval {
+		IPC::Run::run([ 'zsh', '-f', "$src/test/zsh-complete.zsh", "$src/cli", $outfile, $line ],
+			'<', \'', '>', \$zout, '2>', \$zerr,
+			init => sub { $ENV{PGHOST} = '/nonexistent'; }, IPC::Run::timeout(60));
+	};
+	$zerr .= $@ if $@;
+	chdir $cwd;
+	my $candidates = -e $outfile ? read_file_text($outfile) : '';
+	note("zsh complete '$line': $candidates$zerr");
+	my %seen;
+	return join(' ', sort grep { $_ ne '--end--' && !$seen{$_}++ } split /\n/, $candidates);
+}
+is(zsh_complete('pgmig u'), 'up', 'zsh completion: a command');
+is(zsh_complete('pgmig st'), 'stamp status', 'zsh completion: the commands of a prefix');
+is(zsh_complete('pgmig up --c'), '--commit-each --confirm', "zsh completion: a command's options");
+is(zsh_complete('pgmig import --dr'), '--drop', 'zsh completion: import --drop');
+is(zsh_complete('pgmig show 0'), '001 002 010', "zsh completion: the folder's revision ids");
+is(zsh_complete('pgmig down b'), 'base', 'zsh completion: targets');
+is(zsh_complete('pgmig help h'), 'heads help history', 'zsh completion: help takes commands');
+is(zsh_complete('pgmig -d app --dir migrations st'), 'stamp status', 'zsh completion: options and their values before the command');
+is(zsh_complete('pgmig --d'), '--dir', 'zsh completion: a general option');
 
 pgmig_done();

@@ -60,7 +60,7 @@ is($standby->safe_psql('postgres', "SELECT count(*) FROM pg_tables WHERE tablena
 
 # --wait-for-replicas: the standby has the run when up returns
 write_migration($dir, '003_three.sql', migration('CREATE TABLE s3 (id int);', 'DROP TABLE s3;'));
-pgmig_ok($primary, $dir, [ 'up', '--wait-for-replicas=standby' ], qr/^applied 003 .*\nreplayed by standby$/m,
+pgmig_ok($primary, $dir, [ 'up', '--wait-for-replicas=standby' ], qr/^applied 003 .*\n(?:waiting for the standbys to replay the run \(WAL \S+\)\n)?replayed by standby$/m,
 	'primary: up --wait-for-replicas');
 is($standby->safe_psql('postgres', "SELECT to_regclass('s3') IS NOT NULL"), 't',
 	'standby: the run is replayed when up returns');

@@ -78,12 +78,17 @@ foreach my $case (
 # a bad databases file: every bad line named with its number, nothing runs
 my $bad = write_file("$dir/bad.txt",
 	"t01\n# fine\nhost=x port\nt02\nt01\npostgresql://u:pw\@[::1/db\n");
+my ($st, $out);
 my $err = pgmig_fails($node, $dir, [ 'up', '--databases', $bad ],
 	qr/pgmig:\Q$bad\E:3: error: invalid connection string "host=x port"/, 'bad file: line 3');
 like($err, qr/pgmig:\Q$bad\E:5: error: database "t01" is listed twice\n.*detail: It is on line 1 too/,
 	'bad file: a database listed twice');
 like($err, qr/pgmig:\Q$bad\E:6: error: invalid connection string/, 'bad file: line 6');
 unlike($err, qr/pw/, 'bad file: no password shown');
+my $doc_err;
+($st, $doc_err) = pgmig($node, $dir, [ 'up', '--databases', $bad, '--json' ]);
+is(validate_json($doc_err, 'error.json'), "valid\n", 'bad file, --json: the error document');
+like($doc_err, qr/"message":"invalid connection string \\"host=x port\\""/, 'bad file, --json: its first error');
 is(applied($node, 't01'), '', 'bad file: nothing ran');
 pgmig_fails($node, $dir, [ 'up', '--databases', write_file("$dir/empty.txt", "# none\n\n") ],
 	qr/error: no databases in /, 'an empty file');
@@ -91,7 +96,6 @@ pgmig_fails($node, $dir, [ 'up', '--databases', "$dir/nosuch.txt" ],
 	qr/could not .*nosuch\.txt/, 'a missing file');
 
 # the fleet: 21 databases, 4 at a time, one failing
-my ($st, $out);
 ($st, $out, $err) = pgmig($node, $dir, [ 'up', '--databases', $list, '--jobs', '4' ]);
 is($st, 1, 'up: exit status 1, one database failed');
 like($err, qr/error: 1 database failed: t07\n/, 'up: names the failed database');
