@@ -36,6 +36,14 @@ _pgmig()
 
 	for ((i = 1; i < COMP_CWORD; i++)); do
 		case ${COMP_WORDS[i]} in
+		# the options whose value is the next word
+		-d | -h | -p | -U | -m | -r | -j | --dbname | --host | --port | --username | \
+			--message | --revision | --dir | --format | --lock-timeout | --lock-retries | \
+			--schema | --shadow-url | --wait-for-replicas | --jobs | --databases)
+			# "--dir=x" comes as "--dir", "=", "x"
+			[ "${COMP_WORDS[i + 1]}" = "=" ] && ((i++))
+			((i++))
+			;;
 		-*) ;;
 		*)
 			cmd=${COMP_WORDS[i]}
