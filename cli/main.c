@@ -382,7 +382,6 @@ apply_option(int c, const char *arg, Options *opts)
 				strcmp(arg, "sqitch") != 0)
 				usage_error(NULL, "--format must be dbmate, golang-migrate, diesel, flyway or sqitch");
 			pg_free((char *) opts->format);
-	pg_free((char *) opts->replicas);
 			opts->format = pg_strdup(arg);
 			return 0;
 		case LONGOPT_SQL:
