@@ -166,10 +166,12 @@ run_step(Steps *s, int step)
 	Assert(script != NULL && script->current == -1);
 	s->current = script;
 	s->at = node;
+	mig_progress_start(script, step, s->plan->nsteps);
 	mig_run_script(script, s->search_path);
 	if (s->check_deferred)
 		mig_check_deferred(script);
 	s->durations[step] = mig_interval_since(start);
+	mig_progress_end(script, step, s->plan->nsteps, s->durations[step]);
 	mig_batch_add(s->batch, s->plan->revert ? "revert" : "apply", node->id,
 				  rev->description, rev->up_checksum, s->durations[step]);
 	node->applied = !s->plan->revert;
