@@ -111,6 +111,7 @@ info(const Options *opts, const char *fmt,...)
 
 	if (opts->quiet)
 		return;
+	progress_clear();
 	va_start(ap, fmt);
 	vprintf(fmt, ap);
 	va_end(ap);

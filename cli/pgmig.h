@@ -154,6 +154,14 @@ typedef struct CommandInfo
 } CommandInfo;
 
 /* The parsed command line. */
+/* How a run shows its progress on standard error (progress.c). */
+typedef enum ProgressMode
+{
+	PROGRESS_OFF,
+	PROGRESS_LINES,				/* a line as each revision starts and ends */
+	PROGRESS_LIVE				/* a line rewritten in place, on a terminal */
+} ProgressMode;
+
 typedef struct Options
 {
 	const CommandInfo *command;
@@ -177,6 +185,7 @@ typedef struct Options
 	bool		dry_run;
 	bool		commit_each;
 	bool		quiet;
+	ProgressMode progress;		/* from PGMIG_PROGRESS, -q and stderr */
 	bool		json;
 	bool		confirm;
 	bool		force;			/* up: accept edited applied files */
@@ -564,6 +573,22 @@ extern int	cmd_new_autogenerate(const Options *opts);
 
 /* newrev.c */
 extern bool write_revisions(Autogen *ag);
+
+/* progress.c */
+extern bool progress_mode(bool quiet, ProgressMode *mode);
+extern const char *progress_setting(ProgressMode mode);
+extern void progress_attach(PGconn *conn);
+extern void progress_begin(ProgressMode mode, PGconn *conn, const Step *steps,
+						   int n, bool dry_run);
+extern void progress_end(void);
+extern void progress_chunk(int first);
+extern void progress_step_start(int i);
+extern void progress_step_end(int i, double ms, const char *extra);
+extern void progress_statement(int stmt, int nstmts, int line);
+extern void progress_report(const char *msg, const char *detail);
+extern void progress_clear(void);
+extern PGresult *progress_exec(PGconn *conn, const char *sql, int nparams,
+							   const char *const *values);
 
 /* output.c */
 extern const char *shown(const char *text);

@@ -45,8 +45,9 @@ static PQExpBufferData done_lines;
 static void
 flush_lines(void)
 {
-	if (done_lines.data == NULL)
+	if (done_lines.data == NULL || done_lines.len == 0)
 		return;
+	progress_clear();
 	fputs(done_lines.data, stdout);
 	fflush(stdout);
 	resetPQExpBuffer(&done_lines);
@@ -233,9 +234,12 @@ progress(Run *run, const Step *step, const char *ms, const char *extra)
 		flush_lines();
 }
 
-/* Run k transactional steps with one pgmig.apply/revert call. */
+/*
+ * Run k transactional steps, from step "first" of the run, with one
+ * pgmig.apply/revert call.
+ */
 static bool
-run_chunk(Run *run, Step *steps, int k)
+run_chunk(Run *run, Step *steps, int first, int k)
 {
 	bool		revert = steps[0].revert;
 	char		nsteps[16];
@@ -250,12 +254,14 @@ run_chunk(Run *run, Step *steps, int k)
 	values[2] = run->engine_dry_run ? "t" : "f";
 
 	INSTR_TIME_SET_CURRENT(start);
-	res = PQexecParams(run->c->conn, revert ?
-					   "SELECT revision, description, " MILLISECONDS("duration")
-					   " FROM pgmig.revert($1, $2::pg_catalog.int4, $3::pg_catalog.bool)" :
-					   "SELECT revision, description, " MILLISECONDS("duration")
-					   " FROM pgmig.apply($1, $2::pg_catalog.int4, $3::pg_catalog.bool)",
-					   3, NULL, values, NULL, NULL, 0);
+	/* the server reports each step as it goes (progress.c) */
+	progress_chunk(first);
+	res = progress_exec(run->c->conn, revert ?
+						"SELECT revision, description, " MILLISECONDS("duration")
+						" FROM pgmig.revert($1, $2::pg_catalog.int4, $3::pg_catalog.bool)" :
+						"SELECT revision, description, " MILLISECONDS("duration")
+						" FROM pgmig.apply($1, $2::pg_catalog.int4, $3::pg_catalog.bool)",
+						3, values);
 	if (PQresultStatus(res) != PGRES_TUPLES_OK)
 	{
 		double		ms = elapsed_ms(start);
@@ -294,9 +300,10 @@ run_chunk(Run *run, Step *steps, int k)
 }
 
 /* Run the steps in order, cutting them into transactions. */
-bool
-run_steps(Run *run, Step *steps, int n)
+static bool
+run_steps_shown(Run *run, Step *steps, int n)
 {
+	bool		ran;
 	int			i = 0;
 	double		ms;
 	int			nstatements;
@@ -321,7 +328,7 @@ run_steps(Run *run, Step *steps, int n)
 					   steps[i + k].revert == steps[i].revert &&
 					   strcmp(steps[i + k].call_target, steps[i].call_target) == 0)
 					k++;
-			if (!ensure_tx(run) || !run_chunk(run, &steps[i], k))
+			if (!ensure_tx(run) || !run_chunk(run, &steps[i], i, k))
 				return false;
 			if (run->commit_each && !end_tx(run))
 				return false;
@@ -335,7 +342,13 @@ run_steps(Run *run, Step *steps, int n)
 							   steps[i].id);
 				break;
 			}
-			if (!end_tx(run) || !run_nontx(run->c, &steps[i], &ms, &nstatements))
+			ran = end_tx(run);
+			if (ran)
+			{
+				progress_step_start(i);
+				ran = run_nontx(run->c, &steps[i], &ms, &nstatements);
+			}
+			if (!ran)
 			{
 				/* run_nontx said where it stopped; say what came before */
 				if (run->ncommitted > 0)
@@ -345,6 +358,7 @@ run_steps(Run *run, Step *steps, int n)
 			snprintf(msbuf, sizeof(msbuf), "%.3f", ms);
 			snprintf(count, sizeof(count), "no transaction, %d statement%s",
 					 nstatements, nstatements == 1 ? "" : "s");
+			progress_step_end(i, ms, count);
 			progress(run, &steps[i], msbuf, count);
 			run->nrun++;
 			run->ncommitted = run->nrun;
@@ -361,6 +375,22 @@ run_steps(Run *run, Step *steps, int n)
 	if (run->rollback)
 		info(run->opts, "dry run: rolled back");
 	return true;
+}
+
+/*
+ * Run the steps in order, cutting them into transactions, with their
+ * progress shown as they go (progress.c).
+ */
+bool
+run_steps(Run *run, Step *steps, int n)
+{
+	bool		ok;
+
+	progress_begin(run->opts->progress, run->c->conn, steps, n,
+				   run->rollback);
+	ok = run_steps_shown(run, steps, n);
+	progress_end();
+	return ok;
 }
 
 /*
