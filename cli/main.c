@@ -571,13 +571,13 @@ parse_arguments(int argc, char **argv, Options *opts)
 	/* the seeds' variable confirms as PGMIG_CONFIRM does */
 	if (env_yes("PGMIG_CONFIRM") || env_yes("CONFIRM_PRODUCTION_MIGRATION"))
 		opts->confirm = true;
-	if (!progress_mode(opts->quiet, &opts->progress))
+	/* only runs show progress (and --sql runs nothing) */
+	opts->progress = PROGRESS_OFF;
+	if ((opts->command->cmd == CMD_UP || opts->command->cmd == CMD_DOWN ||
+		 opts->command->cmd == CMD_REDO) && !opts->sql &&
+		!progress_mode(opts->quiet, &opts->progress))
 		usage_error(opts, "invalid value \"%s\" for environment variable PGMIG_PROGRESS: use \"auto\", \"lines\" or \"off\"",
 					getenv("PGMIG_PROGRESS"));
-	/* only runs show progress (and --sql runs nothing) */
-	if ((opts->command->cmd != CMD_UP && opts->command->cmd != CMD_DOWN &&
-		 opts->command->cmd != CMD_REDO) || opts->sql)
-		opts->progress = PROGRESS_OFF;
 	check_production(opts);
 }
 

@@ -46,3 +46,6 @@ SELECT revision FROM mig_apply();
 
 SET pgmig.progress = 'sometimes';
 RESET pgmig.progress;
+SET pgmig.allow_drop = on;
+DROP EXTENSION pgmig;
+DROP TABLE progress_one, progress_two;
