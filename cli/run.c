@@ -19,7 +19,9 @@
  * could not keep.  The caller holds the session advisory lock throughout,
  * and the run is noted in pgmig.runs while it lasts, so that the next run
  * can tell if this one ended without a word.  A revision is said to be
- * applied (or reverted) only once its transaction has committed.
+ * applied (or reverted) only once its transaction has committed; what is
+ * happening meanwhile is shown on stderr by progress.c, from the server's
+ * reports during each call.
  *
  * Lock safety: the server runs transactional revisions with a lock_timeout
  * and retries them when it expires; nontx.c does the same for the
