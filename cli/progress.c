@@ -67,6 +67,9 @@ static struct
 	int			line;
 	instr_time	stmt_start;
 
+	PQExpBufferData lines;		/* plain lines not yet written */
+	bool		in_report;		/* reading a report: write them after it */
+
 	PGconn	   *conn;			/* the run's connection */
 	PGconn	   *monitor;		/* the second one, for the index build */
 	bool		monitor_failed; /* do not try again */
@@ -190,6 +193,20 @@ draw(const char *text)
 	pr.drawn = true;
 }
 
+/*
+ * Write the plain lines gathered, in one write: a report of the server
+ * may end one revision and start the next.
+ */
+static void
+write_lines(void)
+{
+	if (pr.in_report || pr.lines.data == NULL || pr.lines.len == 0)
+		return;
+	fwrite(pr.lines.data, 1, pr.lines.len, stderr);
+	fflush(stderr);
+	resetPQExpBuffer(&pr.lines);
+}
+
 /* Redraw the live line: now if "force", else unless it was just drawn. */
 static void
 redraw(bool force)
@@ -264,6 +281,7 @@ progress_begin(ProgressMode mode, PGconn *conn, const Step *steps, int n,
 	pr.base = 0;
 	pr.current = -1;
 	pr.conn = conn;
+	initPQExpBuffer(&pr.lines);
 	pg_logging_set_pre_callback(progress_clear);
 }
 
@@ -272,6 +290,7 @@ void
 progress_end(void)
 {
 	progress_clear();
+	termPQExpBuffer(&pr.lines);
 	if (pr.monitor)
 		PQfinish(pr.monitor);
 	pr.monitor = NULL;
@@ -305,9 +324,10 @@ progress_step_start(int i)
 	pr.stmt_start = pr.step_start;
 	if (pr.mode == PROGRESS_LINES)
 	{
-		fprintf(stderr, "%s %s %s\n", step->revert ? "reverting" : "applying",
-				step->id, shown(step->description));
-		fflush(stderr);
+		appendPQExpBuffer(&pr.lines, "%s %s %s\n",
+						  step->revert ? "reverting" : "applying",
+						  step->id, shown(step->description));
+		write_lines();
 	}
 	else
 		redraw(true);
@@ -332,11 +352,11 @@ progress_step_end(int i, double ms, const char *extra)
 
 		snprintf(msbuf, sizeof(msbuf), "%.3f", ms);
 		dur = format_ms(msbuf);
-		fprintf(stderr, "ran the %s script of %s %s (%s%s%s)\n",
-				step->revert ? "down" : "up", step->id,
-				shown(step->description), dur, extra ? ", " : "",
-				extra ? extra : "");
-		fflush(stderr);
+		appendPQExpBuffer(&pr.lines, "ran the %s script of %s %s (%s%s%s)\n",
+						  step->revert ? "down" : "up", step->id,
+						  shown(step->description), dur, extra ? ", " : "",
+						  extra ? extra : "");
+		write_lines();
 		pfree(dur);
 	}
 	pr.current = -1;
@@ -370,6 +390,22 @@ step_of(const char *id, int k)
 	return i;
 }
 
+/* Read a start report (PGMIG_PROGRESS_START), if it is one. */
+static void
+read_start(const char *msg)
+{
+	char		id[NAMEDATALEN * 2];
+	int			k,
+				n;
+
+	if (strncmp(msg, "applying revision ", 18) != 0 &&
+		strncmp(msg, "reverting revision ", 19) != 0)
+		return;
+	if (sscanf(strchr(msg, ' ') + strlen(" revision "), "%127s (%d of %d)",
+			   id, &k, &n) == 3 && step_of(id, k) >= 0)
+		progress_step_start(step_of(id, k));
+}
+
 /*
  * Read a progress report of the server, its message and detail (see
  * PGMIG_PROGRESS_START and the others); one that does not fit the plan is
@@ -385,28 +421,31 @@ progress_report(const char *msg, const char *detail)
 				nstmts,
 				line;
 	double		ms;
+	const char *then;
 
 	if (pr.mode == PROGRESS_OFF || pr.steps == NULL)
 		return;
-	if (strncmp(msg, "applying revision ", 18) == 0 ||
-		strncmp(msg, "reverting revision ", 19) == 0)
+	pr.in_report = true;
+	if (strncmp(msg, "ran revision ", 13) == 0)
 	{
-		if (sscanf(strchr(msg, ' ') + strlen(" revision "), "%127s (%d of %d)",
-				   id, &k, &n) == 3 && step_of(id, k) >= 0)
-			progress_step_start(step_of(id, k));
-	}
-	else if (strncmp(msg, "ran revision ", 13) == 0)
-	{
+		/* the end of one step, maybe with the start of the next */
 		if (sscanf(msg + 13, "%127s (%d of %d)", id, &k, &n) == 3 &&
-			detail != NULL && sscanf(detail, "It took %lf ms.", &ms) == 1 &&
+			detail != NULL && sscanf(detail, "Revision %*s took %lf ms.", &ms) == 1 &&
 			step_of(id, k) >= 0)
 			progress_step_end(step_of(id, k), ms, pr.dry_run ? "dry run" : NULL);
+		then = strstr(msg, PGMIG_PROGRESS_THEN);
+		if (then != NULL)
+			read_start(then + strlen(PGMIG_PROGRESS_THEN));
 	}
 	else if (strncmp(msg, "revision ", 9) == 0 &&
 			 sscanf(msg + 9, "%127[^:]: statement %d of %d, line %d",
 					id, &stmt, &nstmts, &line) == 4 &&
 			 pr.current >= 0 && strcmp(pr.steps[pr.current].id, id) == 0)
 		progress_statement(stmt, nstmts, line);
+	else
+		read_start(msg);
+	pr.in_report = false;
+	write_lines();
 }
 
 /*

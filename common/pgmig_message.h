@@ -52,13 +52,18 @@ typedef struct PgmigError
  * is not translated: the client reads the numbers in it.  A revision
  * starts ("applying" or "reverting", its id, its place in the run) and
  * ends (the same, its duration in the detail, so that a test with psql's
- * VERBOSITY terse shows the same output every time); with "statements",
- * each statement of its script says where it starts in the file.
+ * VERBOSITY terse shows the same output every time); the end of one and
+ * the start of the next, which come together, are one message
+ * (PGMIG_PROGRESS_END ", then " PGMIG_PROGRESS_START), so that a run of
+ * short revisions costs the client one wakeup a revision.  With
+ * "statements", each statement of a script says where it starts in the
+ * file.
  */
 #define PGMIG_PROGRESS_SQLSTATE "00M01"
 #define PGMIG_PROGRESS_START "%s revision %s (%d of %d)"
 #define PGMIG_PROGRESS_END "ran revision %s (%d of %d)"
-#define PGMIG_PROGRESS_END_DETAIL "It took %.3f ms."
+#define PGMIG_PROGRESS_THEN ", then "
+#define PGMIG_PROGRESS_END_DETAIL "Revision %s took %.3f ms."
 #define PGMIG_PROGRESS_STATEMENT "revision %s: statement %d of %d, line %d of file \"%s\""
 
 /* Where in a schema file (pgmig.load_schema) an error happened. */

@@ -217,7 +217,7 @@ extern int	mig_statement_line(MigScript *script, int stmt);
 /* progress.c */
 extern void mig_progress_start(MigScript *script, int step, int nsteps);
 extern void mig_progress_end(MigScript *script, int step, int nsteps,
-							 const Interval *duration);
+							 const Interval *duration, bool now);
 extern void mig_progress_statement(MigScript *script, int stmt);
 
 /* locks.c */

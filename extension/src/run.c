@@ -145,6 +145,7 @@ typedef struct Steps
 	MigBatch   *batch;
 	Interval  **durations;		/* by step */
 	bool		check_deferred; /* after each script (mig_check_deferred) */
+	bool		commit_each;	/* mig_apply_each: a transaction a step */
 	MigScript  *current;		/* the script running */
 	const PgmigNode *at;		/* the revision at hand, for note_failure */
 } Steps;
@@ -171,7 +172,9 @@ run_step(Steps *s, int step)
 	if (s->check_deferred)
 		mig_check_deferred(script);
 	s->durations[step] = mig_interval_since(start);
-	mig_progress_end(script, step, s->plan->nsteps, s->durations[step]);
+	/* a procedure commits before the next step: no waiting for its start */
+	mig_progress_end(script, step, s->plan->nsteps, s->durations[step],
+					 s->commit_each);
 	mig_batch_add(s->batch, s->plan->revert ? "revert" : "apply", node->id,
 				  rev->description, rev->up_checksum, s->durations[step]);
 	node->applied = !s->plan->revert;
@@ -512,6 +515,7 @@ pgmig_apply_each(PG_FUNCTION_ARGS)
 	s.batch = mig_batch_create();
 	s.plan = &plan;
 	s.check_deferred = true;	/* each revision is a transaction of its own */
+	s.commit_each = true;
 
 	SPI_commit();
 	mig_lock_session();
