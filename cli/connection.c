@@ -123,6 +123,8 @@ connect_db(const Options *opts, Conn *c)
 		exit(error_exit_status);
 	}
 	c->conn = conn;
+	/* progress reports go to the display, other notices are printed */
+	progress_attach(conn);
 
 	/* Ctrl-C cancels the running statement */
 	setup_cancel_handler(NULL);
@@ -467,8 +469,9 @@ handshake(Conn *c, bool create)
 }
 
 /*
- * Session settings from the command line: pgmig.confirm (--confirm) and
- * the lock settings (--lock-timeout, --lock-retries).  Each is set only in
+ * Session settings from the command line: pgmig.confirm (--confirm), the
+ * lock settings (--lock-timeout, --lock-retries), and the progress reports
+ * the display needs (pgmig.progress, see progress.c).  Each is set only in
  * the server process that handshake saw: behind a pooler that shares
  * server sessions (pooler.c), another client's must not get them.  False
  * (reported) on error.
@@ -476,10 +479,11 @@ handshake(Conn *c, bool create)
 bool
 set_session_options(Conn *c)
 {
-	const char *settings[3][2] = {
+	const char *settings[4][2] = {
 		{"pgmig.confirm", c->opts->confirm ? "yes" : NULL},
 		{"pgmig.lock_timeout", c->opts->lock_timeout},
-		{"pgmig.lock_retries", c->opts->lock_retries}
+		{"pgmig.lock_retries", c->opts->lock_retries},
+		{"pgmig.progress", progress_setting(c->opts->progress)}
 	};
 	char		pid[16];
 	int			i;

@@ -371,6 +371,11 @@ run_child(Fleet *fl, FleetDb *db, int repfd)
 	/* the fleet's JSON has the output, as text */
 	opts.json = false;
 	json_stop();
+	/*
+	 * no progress lines: the output is shown once the database is done,
+	 * and the fleet's own line says meanwhile what runs
+	 */
+	opts.progress = PROGRESS_OFF;
 	/* nobody could answer a prompt: -W was asked once, by the parent */
 	opts.prompt_password = TRI_NO;
 	if (fl->password)

@@ -627,6 +627,13 @@ parse_arguments(int argc, char **argv, Options *opts)
 	/* the seeds' variable confirms as PGMIG_CONFIRM does */
 	if (env_yes("PGMIG_CONFIRM") || env_yes("CONFIRM_PRODUCTION_MIGRATION"))
 		opts->confirm = true;
+	/* only runs show progress (and --sql runs nothing) */
+	opts->progress = PROGRESS_OFF;
+	if ((opts->command->cmd == CMD_UP || opts->command->cmd == CMD_DOWN ||
+		 opts->command->cmd == CMD_REDO) && !opts->sql &&
+		!progress_mode(opts->quiet, &opts->progress))
+		usage_error(opts, "invalid value \"%s\" for environment variable PGMIG_PROGRESS: use \"auto\", \"lines\" or \"off\"",
+					getenv("PGMIG_PROGRESS"));
 	check_production(opts);
 }
 

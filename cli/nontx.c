@@ -47,11 +47,14 @@ typedef struct LockPolicy
 	long		delay_ms;		/* pause before the first retry */
 } LockPolicy;
 
-/* Run a statement at top level; false if it failed (res kept for the caller). */
+/*
+ * Run a statement at top level, showing progress while it runs; false if
+ * it failed (res kept for the caller).
+ */
 static bool
 run_toplevel(PGconn *conn, const char *sql, PGresult **resp)
 {
-	PGresult   *res = PQexec(conn, sql);
+	PGresult   *res = progress_exec(conn, sql, -1, NULL);
 	ExecStatusType st = PQresultStatus(res);
 
 	if (st == PGRES_COPY_IN)
@@ -406,6 +409,10 @@ run_nontx(Conn *c, Step *step, double *ms, int *nstatements)
 				res = NULL;
 				break;
 			}
+			if (strcmp(mode, "transaction") == 0 || strcmp(mode, "top level") == 0)
+				progress_statement(atoi(PQgetvalue(plan, i, PLAN_STMT)),
+								   atoi(PQgetvalue(plan, i, PLAN_TOTAL)),
+								   atoi(PQgetvalue(plan, i, PLAN_LINE)));
 			if (!run_command(c, step, plan, i, &res))
 				break;
 			PQclear(res);

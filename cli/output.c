@@ -112,6 +112,7 @@ info(const Options *opts, const char *fmt,...)
 
 	if (opts->quiet)
 		return;
+	progress_clear();
 	va_start(ap, fmt);
 	vfprintf(progress_stream(), fmt, ap);
 	va_end(ap);

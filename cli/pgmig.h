@@ -176,6 +176,14 @@ typedef struct CommandInfo
 } CommandInfo;
 
 /* The parsed command line. */
+/* How a run shows its progress on standard error (progress.c). */
+typedef enum ProgressMode
+{
+	PROGRESS_OFF,
+	PROGRESS_LINES,				/* a line as each revision starts and ends */
+	PROGRESS_LIVE				/* a line rewritten in place, on a terminal */
+} ProgressMode;
+
 typedef struct Options
 {
 	const CommandInfo *command;
@@ -199,6 +207,7 @@ typedef struct Options
 	bool		dry_run;
 	bool		commit_each;
 	bool		quiet;
+	ProgressMode progress;		/* from PGMIG_PROGRESS, -q and stderr */
 	bool		json;
 	bool		confirm;
 	bool		force;			/* up: accept edited applied files */
@@ -653,6 +662,21 @@ extern void json_append_current(PQExpBuffer buf, Conn *c);
 extern void json_run_begin(Conn *c);
 extern void print_run_json(Conn *c, const char *target);
 extern void print_stamp_json(Conn *c, const char *target, const PGresult *res);
+/* progress.c */
+extern bool progress_mode(bool quiet, ProgressMode *mode);
+extern const char *progress_setting(ProgressMode mode);
+extern void progress_attach(PGconn *conn);
+extern void progress_begin(ProgressMode mode, PGconn *conn, const Step *steps,
+						   int n, bool dry_run);
+extern void progress_end(void);
+extern void progress_chunk(int first);
+extern void progress_step_start(int i);
+extern void progress_step_end(int i, double ms, const char *extra);
+extern void progress_statement(int stmt, int nstmts, int line);
+extern void progress_report(const char *msg, const char *detail);
+extern void progress_clear(void);
+extern PGresult *progress_exec(PGconn *conn, const char *sql, int nparams,
+							   const char *const *values);
 
 /* output.c */
 extern const char *shown(const char *text);

@@ -19,7 +19,9 @@
  * could not keep.  The caller holds the session advisory lock throughout,
  * and the run is noted in pgmig.runs while it lasts, so that the next run
  * can tell if this one ended without a word.  A revision is said to be
- * applied (or reverted) only once its transaction has committed.
+ * applied (or reverted) only once its transaction has committed; what is
+ * happening meanwhile is shown on stderr by progress.c, from the server's
+ * reports during each call.
  *
  * Lock safety: the server runs transactional revisions with a lock_timeout
  * and retries them when it expires; nontx.c does the same for the
@@ -45,8 +47,9 @@ static PQExpBufferData done_lines;
 static void
 flush_lines(void)
 {
-	if (done_lines.data == NULL)
+	if (done_lines.data == NULL || done_lines.len == 0)
 		return;
+	progress_clear();
 	fputs(done_lines.data, progress_stream());
 	fflush(progress_stream());
 	resetPQExpBuffer(&done_lines);
@@ -238,9 +241,12 @@ progress(Run *run, const Step *step, const char *ms, const char *extra)
 		flush_lines();
 }
 
-/* Run k transactional steps with one pgmig.apply/revert call. */
+/*
+ * Run k transactional steps, from step "first" of the run, with one
+ * pgmig.apply/revert call.
+ */
 static bool
-run_chunk(Run *run, Step *steps, int k)
+run_chunk(Run *run, Step *steps, int first, int k)
 {
 	bool		revert = steps[0].revert;
 	char		nsteps[16];
@@ -255,12 +261,14 @@ run_chunk(Run *run, Step *steps, int k)
 	values[2] = run->engine_dry_run ? "t" : "f";
 
 	INSTR_TIME_SET_CURRENT(start);
-	res = PQexecParams(run->c->conn, revert ?
-					   "SELECT revision, description, " MILLISECONDS("duration")
-					   " FROM pgmig.revert($1, $2::pg_catalog.int4, $3::pg_catalog.bool)" :
-					   "SELECT revision, description, " MILLISECONDS("duration")
-					   " FROM pgmig.apply($1, $2::pg_catalog.int4, $3::pg_catalog.bool)",
-					   3, NULL, values, NULL, NULL, 0);
+	/* the server reports each step as it goes (progress.c) */
+	progress_chunk(first);
+	res = progress_exec(run->c->conn, revert ?
+						"SELECT revision, description, " MILLISECONDS("duration")
+						" FROM pgmig.revert($1, $2::pg_catalog.int4, $3::pg_catalog.bool)" :
+						"SELECT revision, description, " MILLISECONDS("duration")
+						" FROM pgmig.apply($1, $2::pg_catalog.int4, $3::pg_catalog.bool)",
+						3, values);
 	if (PQresultStatus(res) != PGRES_TUPLES_OK)
 	{
 		double		ms = elapsed_ms(start);
@@ -358,9 +366,10 @@ run_repeatables(Run *run)
 }
 
 /* Run the steps in order, cutting them into transactions. */
-bool
-run_steps(Run *run, Step *steps, int n)
+static bool
+run_steps_shown(Run *run, Step *steps, int n)
 {
+	bool		ran;
 	int			i = 0;
 	double		ms;
 	int			nstatements;
@@ -385,7 +394,7 @@ run_steps(Run *run, Step *steps, int n)
 					   steps[i + k].revert == steps[i].revert &&
 					   strcmp(steps[i + k].call_target, steps[i].call_target) == 0)
 					k++;
-			if (!ensure_tx(run) || !run_chunk(run, &steps[i], k))
+			if (!ensure_tx(run) || !run_chunk(run, &steps[i], i, k))
 				return false;
 			if (run->commit_each && !end_tx(run))
 				return false;
@@ -399,7 +408,13 @@ run_steps(Run *run, Step *steps, int n)
 							   steps[i].id);
 				break;
 			}
-			if (!end_tx(run) || !run_nontx(run->c, &steps[i], &ms, &nstatements))
+			ran = end_tx(run);
+			if (ran)
+			{
+				progress_step_start(i);
+				ran = run_nontx(run->c, &steps[i], &ms, &nstatements);
+			}
+			if (!ran)
 			{
 				/* run_nontx said where it stopped; say what came before */
 				if (run->ncommitted > 0)
@@ -409,6 +424,7 @@ run_steps(Run *run, Step *steps, int n)
 			snprintf(msbuf, sizeof(msbuf), "%.3f", ms);
 			snprintf(count, sizeof(count), "no transaction, %d statement%s",
 					 nstatements, nstatements == 1 ? "" : "s");
+			progress_step_end(i, ms, count);
 			progress(run, &steps[i], msbuf, count);
 			report_step(&steps[i], ms, nstatements);
 			report_steps_end(true);
@@ -429,6 +445,22 @@ run_steps(Run *run, Step *steps, int n)
 	if (run->rollback)
 		info(run->opts, "dry run: rolled back");
 	return true;
+}
+
+/*
+ * Run the steps in order, cutting them into transactions, with their
+ * progress shown as they go (progress.c).
+ */
+bool
+run_steps(Run *run, Step *steps, int n)
+{
+	bool		ok;
+
+	progress_begin(run->opts->progress, run->c->conn, steps, n,
+				   run->rollback);
+	ok = run_steps_shown(run, steps, n);
+	progress_end();
+	return ok;
 }
 
 /*

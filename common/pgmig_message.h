@@ -45,6 +45,27 @@ typedef struct PgmigError
  */
 #define PGMIG_SCRIPT_CONTEXT "%s script of revision %s, file \"%s\" line %d"
 
+/*
+ * Progress reports (the pgmig.progress setting): INFO messages, which the
+ * server sends whatever client_min_messages says, with this SQLSTATE, so
+ * that the client tells them from a script's own RAISE INFO.  Their text
+ * is not translated: the client reads the numbers in it.  A revision
+ * starts ("applying" or "reverting", its id, its place in the run) and
+ * ends (the same, its duration in the detail, so that a test with psql's
+ * VERBOSITY terse shows the same output every time); the end of one and
+ * the start of the next, which come together, are one message
+ * (PGMIG_PROGRESS_END ", then " PGMIG_PROGRESS_START), so that a run of
+ * short revisions costs the client one wakeup a revision.  With
+ * "statements", each statement of a script says where it starts in the
+ * file.
+ */
+#define PGMIG_PROGRESS_SQLSTATE "00M01"
+#define PGMIG_PROGRESS_START "%s revision %s (%d of %d)"
+#define PGMIG_PROGRESS_END "ran revision %s (%d of %d)"
+#define PGMIG_PROGRESS_THEN ", then "
+#define PGMIG_PROGRESS_END_DETAIL "Revision %s took %.3f ms."
+#define PGMIG_PROGRESS_STATEMENT "revision %s: statement %d of %d, line %d of file \"%s\""
+
 /* Where in a schema file (pgmig.load_schema) an error happened. */
 #define PGMIG_SCHEMA_CONTEXT "schema file \"%s\" line %d"
 

@@ -15,6 +15,8 @@ packages=(
 	"postgresql-server-dev-$PG_MAJOR"
 	# PostgreSQL::Test::Utils runs its commands with IPC::Run
 	libipc-run-perl
+	# t/170_progress.pl reads the client's live line on a pseudo-terminal
+	libio-pty-perl
 	# the toolchain
 	make
 	gcc

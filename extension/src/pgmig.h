@@ -107,6 +107,11 @@ typedef struct MigScript
 	bool		commit_each;	/* commit after each statement (a procedure's
 								 * nonatomic SPI connection); the settings
 								 * the script makes stay for the session */
+	bool		report_statements;	/* send a progress report as each
+									 * statement starts (progress.c) */
+	int			report_offset;	/* where the last report was, so that the
+								 * next counts lines from there */
+	int			report_line;
 } MigScript;
 
 /*
@@ -127,6 +132,15 @@ extern bool pgmig_track_drift;
 extern bool pgmig_check_map;
 extern bool pgmig_check_catalog;
 extern bool pgmig_allow_drop;
+
+/* pgmig.progress: which progress reports a run sends (progress.c) */
+typedef enum MigProgressLevel
+{
+	MIG_PROGRESS_OFF,
+	MIG_PROGRESS_REVISIONS,
+	MIG_PROGRESS_STATEMENTS
+} MigProgressLevel;
+extern int	pgmig_progress;
 extern void mig_define_settings(void);
 extern void mig_restore_stored_settings(void);
 extern void mig_check_confirmed(const char *action);
@@ -208,6 +222,12 @@ extern int	mig_run_script(MigScript *script, const char *caller_search_path);
 extern bool mig_deferred_satisfied(void);
 extern void mig_check_deferred(MigScript *script);
 extern int	mig_statement_line(MigScript *script, int stmt);
+
+/* progress.c */
+extern void mig_progress_start(MigScript *script, int step, int nsteps);
+extern void mig_progress_end(MigScript *script, int step, int nsteps,
+							 const Interval *duration, bool now);
+extern void mig_progress_statement(MigScript *script, int stmt);
 
 /* locks.c */
 extern void mig_lock(void);

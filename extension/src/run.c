@@ -155,6 +155,7 @@ typedef struct Steps
 	MigBatch   *batch;
 	Interval  **durations;		/* by step */
 	bool		check_deferred; /* after each script (mig_check_deferred) */
+	bool		commit_each;	/* mig_apply_each: a transaction a step */
 	MigScript  *current;		/* the script running */
 	const PgmigNode *at;		/* the revision at hand, for note_failure */
 } Steps;
@@ -176,10 +177,14 @@ run_step(Steps *s, int step)
 	Assert(script != NULL && script->current == -1);
 	s->current = script;
 	s->at = node;
+	mig_progress_start(script, step, s->plan->nsteps);
 	mig_run_script(script, s->search_path);
 	if (s->check_deferred)
 		mig_check_deferred(script);
 	s->durations[step] = mig_interval_since(start);
+	/* a procedure commits before the next step: no waiting for its start */
+	mig_progress_end(script, step, s->plan->nsteps, s->durations[step],
+					 s->commit_each);
 	mig_batch_add(s->batch, s->plan->revert ? "revert" : "apply", node->id,
 				  rev->description, rev->up_checksum, s->durations[step]);
 	node->applied = !s->plan->revert;
@@ -520,6 +525,7 @@ pgmig_apply_each(PG_FUNCTION_ARGS)
 	s.batch = mig_batch_create();
 	s.plan = &plan;
 	s.check_deferred = true;	/* each revision is a transaction of its own */
+	s.commit_each = true;
 
 	SPI_commit();
 	mig_lock_session();

@@ -619,6 +619,7 @@ mig_run_script(MigScript *script, const char *caller_search_path)
 		ctx.stmt = i;
 		ctx.stmt_text = buf;
 		script->current = i;
+		mig_progress_statement(script, i);
 #if PG_VERSION_NUM >= 140000
 		ret = SPI_execute_extended(buf, &options);
 #else

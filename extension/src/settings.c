@@ -48,6 +48,14 @@ bool		pgmig_track_drift = true;
 bool		pgmig_check_map = false;
 bool		pgmig_check_catalog = false;
 bool		pgmig_allow_drop = false;
+int			pgmig_progress = MIG_PROGRESS_OFF;
+
+static const struct config_enum_entry progress_options[] = {
+	{"off", MIG_PROGRESS_OFF, false},
+	{"revisions", MIG_PROGRESS_REVISIONS, false},
+	{"statements", MIG_PROGRESS_STATEMENTS, false},
+	{NULL, 0, false}
+};
 
 /*
  * Define the pgmig.* settings; called once from _PG_init().  The ones that
@@ -129,6 +137,15 @@ mig_define_settings(void)
 							 &pgmig_allow_drop,
 							 false,
 							 PGC_SUSET,
+							 0,
+							 NULL, NULL, NULL);
+	DefineCustomEnumVariable("pgmig.progress",
+							 "Sends progress reports as a run goes: each revision's start and end, or each statement's start too.",
+							 "They are INFO messages with SQLSTATE 00M01, which the pgmig client sets this for and shows as progress.",
+							 &pgmig_progress,
+							 MIG_PROGRESS_OFF,
+							 progress_options,
+							 PGC_USERSET,
 							 0,
 							 NULL, NULL, NULL);
 #if PG_VERSION_NUM >= 150000

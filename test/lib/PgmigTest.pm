@@ -153,7 +153,9 @@ sub node_env
 }
 
 # Run pgmig in "dir" against "node" (undef: no server); returns
-# (exit status, stdout, stderr).  %opts: env => {VAR => value or undef},
+# (exit status, stdout, stderr).  Progress lines are off (PGMIG_PROGRESS),
+# so that stderr holds only what the tests look for; t/170_progress.pl
+# turns them on.  %opts: env => {VAR => value or undef},
 # stdin => text, setsid => 1 (no controlling terminal, so that a password
 # prompt reads stdin).
 sub pgmig
@@ -164,7 +166,7 @@ sub pgmig
 	my @cmd = (pgmig_command(), @$args);
 
 	unshift @cmd, 'setsid', '--wait' if $opts{setsid};
-	local %ENV = %ENV;
+	local %ENV = (%ENV, PGMIG_PROGRESS => 'off');
 	%ENV = (%ENV, node_env($node)) if $node;
 	foreach my $k (keys %{ $opts{env} || {} })
 	{
@@ -210,7 +212,7 @@ sub pgmig_start
 	my ($node, $dir, $args) = @_;
 	my %h = (out => '', err => '', args => $args);
 	my @cmd = (pgmig_command(), @$args);
-	local %ENV = (%ENV, node_env($node));
+	local %ENV = (%ENV, PGMIG_PROGRESS => 'off', node_env($node));
 	my $cwd = getcwd();
 	chdir $dir or die "chdir $dir: $!";
 	$h{run} = IPC::Run::start(\@cmd, '<', \'', '>', \$h{out}, '2>', \$h{err});

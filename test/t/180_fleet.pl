@@ -187,8 +187,11 @@ foreach my $db (@names)
 write_migration($dir, '005_e.sql', migration('CREATE TABLE e (id int);', 'DROP TABLE e;'));
 $node->safe_psql('postgres', "ALTER DATABASE t03 SET pgmig.environment = 'production'");
 my $three = write_file("$dir/three.txt", "t02\nt03\nt04\n");
-($st, $out, $err) = pgmig($node, $dir, [ 'up', '--databases', $three, '-j', '2' ]);
+($st, $out, $err) = pgmig($node, $dir, [ 'up', '--databases', $three, '-j', '2' ],
+	env => { PGMIG_PROGRESS => 'lines' });
 is($st, 1, 'production: exit status 1');
+like($err, qr/^t04: applied 005 /m, 'a fleet shows what each database applied');
+unlike($err, qr/applying 005|ran the up script/, 'a fleet shows no progress lines of its databases');
 like($err, qr/^t03: pgmig: error: apply refused in a production database/m, 'production: t03 refuses');
 is(applied($node, 't04'), '001,002,003,004,005', 'production: t04 migrated');
 pgmig_ok($node, $dir, [ 'up', '--databases', $three, '--confirm' ], qr/^t03\s+004\s+005\s.*ok$/m,
