@@ -26,6 +26,7 @@
 
 #include "pgmig_flyway.h"
 #include "pgmig_format.h"
+#include "pgmig_node.h"
 #include "pgmig_version.h"
 
 /* Parse a file name into id, sort key and description. */
@@ -123,8 +124,8 @@ pgmig_line_at(const char *text, int offset, int first)
 /* ---------- the file format ---------- */
 
 /* Is this buffer valid UTF-8 (no NUL bytes)? */
-static bool
-utf8_valid(const char *s, size_t len)
+bool
+pgmig_utf8_valid(const char *s, size_t len)
 {
 	const unsigned char *p = (const unsigned char *) s;
 	const unsigned char *end = p + len;
@@ -575,6 +576,25 @@ read_line(Reader *r, const char *line, size_t next, PgmigError *err)
 	return true;
 }
 
+/*
+ * Check that a whole migration file is text, normalize its newlines in
+ * place (*len follows) and take its checksum into out->file_checksum.
+ */
+bool
+pgmig_script_text(const char *file_name, char *content, size_t *len,
+				  PgmigScript *out, PgmigError *err)
+{
+	if (strlen(content) != *len)
+		return pgmig_set_error(err, PGMIG_ERR_FILE,
+							   "The file contains a NUL byte; migration files are UTF-8 text.",
+							   NULL, "file \"%s\" is not a text file", file_name);
+	*len = pgmig_normalize_newlines(content, *len);
+	if (!pgmig_checksum(content, *len, out->file_checksum))
+		return pgmig_set_error(err, PGMIG_ERR_FILE, NULL, NULL,
+							   "could not compute checksum of file \"%s\"", file_name);
+	return true;
+}
+
 /* Parse a migration file (see header). */
 bool
 pgmig_parse_script(const char *file_name, char *content, size_t len,
@@ -583,21 +603,16 @@ pgmig_parse_script(const char *file_name, char *content, size_t len,
 	Reader		r;
 	char	   *p;
 
+	/* node-pg-migrate's markers, and no "-- migrate:" line */
+	if (pgmig_node_file(content))
+		return pgmig_node_parse(file_name, content, len, out, err);
 	memset(out, 0, sizeof(*out));
 	if (!pgmig_parse_file_name(file_name, &out->id, &out->sortkey,
 							   &out->description, err))
 		return false;
 	out->file_name = pstrdup(file_name);
-
-	if (strlen(content) != len)
-		return pgmig_set_error(err, PGMIG_ERR_FILE,
-							   "The file contains a NUL byte; migration files are UTF-8 text.",
-							   NULL, "file \"%s\" is not a text file", file_name);
-	len = pgmig_normalize_newlines(content, len);
-
-	if (!pgmig_checksum(content, len, out->file_checksum))
-		return pgmig_set_error(err, PGMIG_ERR_FILE, NULL, NULL,
-							   "could not compute checksum of file \"%s\"", file_name);
+	if (!pgmig_script_text(file_name, content, &len, out, err))
+		return false;
 
 	memset(&r, 0, sizeof(r));
 	r.out = out;
@@ -611,7 +626,7 @@ pgmig_parse_script(const char *file_name, char *content, size_t len,
 		bool		ok;
 
 		r.lineno++;
-		if (!utf8_valid(p, linelen))
+		if (!pgmig_utf8_valid(p, linelen))
 		{
 			pgmig_set_error(err, PGMIG_ERR_FILE,
 							"Migration files must be encoded in UTF-8.", NULL,
@@ -842,7 +857,7 @@ pair_text(const char *name, char *content, size_t *len, PgmigLayout layout,
 		bool		section;
 
 		lineno++;
-		if (!utf8_valid(p, linelen))
+		if (!pgmig_utf8_valid(p, linelen))
 		{
 			pgmig_set_error(err, PGMIG_ERR_FILE,
 							"Migration files must be encoded in UTF-8.", NULL,

@@ -196,27 +196,8 @@ $node->safe_psql('postgres', 'CREATE DATABASE empty');
 $node->safe_psql('empty', 'CREATE TABLE schema_migrations (version varchar PRIMARY KEY); CREATE EXTENSION pgmig');
 pgmig_ok($node, $dmt, [ 'up', '-d', 'empty' ], qr/^applied 20240102000000/m, 'an empty dbmate table: up runs');
 
-# --- other tools' catalogs, as their documentation defines them: up
-# refuses, import says it cannot take them yet
-# (Flyway's, Sqitch's and Alembic's are read: t/131, t/132, t/134)
-my %catalogs = (
-	'node-pg-migrate' => 'CREATE TABLE pgmigrations (id SERIAL PRIMARY KEY, name varchar(255) NOT NULL,'
-		. ' run_on timestamp NOT NULL); INSERT INTO pgmigrations (name, run_on) VALUES (\'1_init\', now())');
-my $n_db = 0;
-foreach my $tool (sort keys %catalogs)
-{
-	my $db = 'other' . ++$n_db;
-	$node->safe_psql('postgres', "CREATE DATABASE $db");
-	$node->safe_psql($db, $catalogs{$tool} . '; CREATE EXTENSION pgmig');
-	my $proj = dbmate_project("other$n_db", 1);
-	($st, $out, $err) = pgmig($node, $proj, [ 'up', '-d', $db ]);
-	is($st, 1, "catalog $tool: up exits 1");
-	like($err, qr/was migrated by \Q$tool\E, and pgmig has no history of it/, "catalog $tool: named");
-	like($err, qr/pgmig cannot import \Q$tool\E's history yet: .*"pgmig stamp REV"/, "catalog $tool: says to stamp");
-	is($node->safe_psql($db, 'SELECT count(*) FROM pgmig.revisions'), '0', "catalog $tool: nothing done");
-	($st, $out, $err) = pgmig($node, $proj, [ 'import', '-d', $db ]);
-	like($err, qr/pgmig cannot import \Q$tool\E's history yet/, "catalog $tool: import says it cannot");
-}
+# (other tools' catalogs: Flyway's t/131, Sqitch's t/132, node-pg-migrate's
+# t/133, Alembic's t/134)
 
 # --- connection strings: no message shows the password
 my $secret = 'Sekr3t-pw';
@@ -364,7 +345,7 @@ pgmig_fails(undef, $gm_dir, [ 'check', '--offline', '--format', 'dbmate' ], qr/f
 	'--format dbmate: a pair file is refused', %offline);
 pgmig_ok(undef, $gm_dir, [ 'check', '--offline', '--format=golang-migrate' ], qr/format: golang-migrate/,
 	'--format golang-migrate: as the names say', %offline);
-pgmig_fails(undef, $gm_dir, [ 'check', '--offline', '--format=liquibase' ], qr/--format must be dbmate, golang-migrate, diesel, flyway or sqitch/,
+pgmig_fails(undef, $gm_dir, [ 'check', '--offline', '--format=liquibase' ], qr/--format must be dbmate, golang-migrate, diesel, flyway, sqitch or node-pg-migrate/,
 	'--format liquibase: a usage error', status => 2, %offline);
 write_file("$gm_dir/pgmig.conf", "format = liquibase\n");
 pgmig_fails(undef, $gm_dir, [ 'check', '--offline' ], qr/unknown format "liquibase" in pgmig\.conf/,
