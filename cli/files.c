@@ -545,6 +545,8 @@ load_file(const Project *project, const DirEntry *entry,
 			parts != NULL ?
 			pgmig_parse_pair(name, content, len, parts[0] ? parts[0]->name : NULL,
 							 down, down_len, meta, &f->script, &err) :
+			project->want_format != NULL && strcmp(project->want_format, "sqlx") == 0 ?
+			pgmig_parse_simple(name, content, len, &f->script, &err) :
 			pgmig_parse_script(name, content, len, &f->script, &err);
 		if (!parsed)
 		{
@@ -698,6 +700,8 @@ layout_hint(const char *format)
 		"dbmate's files are <version>_<title>.sql, with \"-- migrate:up\" and \"-- migrate:down\" sections." :
 		strcmp(format, "diesel") == 0 ?
 		"Diesel's migrations are folders <version>_<name> with up.sql, down.sql and metadata.toml." :
+		strcmp(format, "sqlx") == 0 ?
+		"sqlx's migrations are <version>_<description>.sql (up only) or <version>_<description>.up.sql and .down.sql." :
 		strcmp(format, "node-pg-migrate") == 0 ?
 		"node-pg-migrate's SQL files are <number>_<name>.sql, with \"-- Up Migration\" and \"-- Down Migration\" sections." :
 		strcmp(format, "flyway") == 0 ?
@@ -732,7 +736,9 @@ check_one_layout(const Project *project, const DirEntry *entries, int n)
 	if (project->want_format != NULL)
 		for (i = 0; i < NUM_LAYOUTS; i++)
 			if (first[i] != NULL && strcmp(layout_name(i), project->want_format) != 0 &&
-				!(i == PGMIG_LAYOUT_DBMATE && strcmp(project->want_format, "node-pg-migrate") == 0))
+				!(i == PGMIG_LAYOUT_DBMATE && strcmp(project->want_format, "node-pg-migrate") == 0) &&
+				!((i == PGMIG_LAYOUT_DBMATE || i == PGMIG_LAYOUT_GOLANG) &&
+				  strcmp(project->want_format, "sqlx") == 0))
 			{
 				pg_log_error("file \"%s/%s\" is not in %s's layout",
 							 display_path(dir), shown(first[i]), project->want_format);
@@ -740,6 +746,9 @@ check_one_layout(const Project *project, const DirEntry *entries, int n)
 				pg_log_error_hint("%s", layout_hint(project->want_format));
 				return false;
 			}
+	/* sqlx's: up-only files and golang-migrate's pairs */
+	if (project->want_format != NULL && strcmp(project->want_format, "sqlx") == 0)
+		return true;
 	for (a = 0; a < NUM_LAYOUTS; a++)
 		for (b = a + 1; b < NUM_LAYOUTS; b++)
 			if (first[a] != NULL && first[b] != NULL)
@@ -748,7 +757,10 @@ check_one_layout(const Project *project, const DirEntry *entries, int n)
 							 display_path(dir), layout_name(a), layout_name(b));
 				pg_log_error_detail("\"%s\" is %s's, \"%s\" %s's.",
 									shown(first[a]), layout_name(a), shown(first[b]), layout_name(b));
-				pg_log_error_hint("Keep one layout in the folder: the order of revisions and how a file is read depend on it.");
+				if (a == PGMIG_LAYOUT_DBMATE && b == PGMIG_LAYOUT_GOLANG)
+					pg_log_error_hint("Keep one layout in the folder: the order of revisions and how a file is read depend on it. sqlx's folders of up-only files and pairs are read with format = sqlx.");
+				else
+					pg_log_error_hint("Keep one layout in the folder: the order of revisions and how a file is read depend on it.");
 				return false;
 			}
 	return true;
@@ -883,7 +895,8 @@ load_files(Project *project)
 		if (layout != PGMIG_LAYOUT_DBMATE)
 		{
 			/* golang-migrate's, Diesel's or Flyway's: the up file brings the others */
-			project->format = layout_name(layout);
+			if (project->want_format == NULL || strcmp(project->want_format, "sqlx") != 0)
+				project->format = layout_name(layout);
 			if (part == PGMIG_PART_REPEATABLE)
 			{
 				/* Flyway's repeatable migrations: apart from the graph */

@@ -392,8 +392,9 @@ usage(void)
 		   "                            current directory to a folder that holds\n"
 		   "                            migrations/ or pgmig.conf)\n");
 	printf("      --format=FORMAT       the folder's layout: dbmate, golang-migrate,\n"
-		   "                            diesel, flyway, sqitch or node-pg-migrate\n"
-		   "                            (default: told by the files)\n");
+		   "                            sqlx, diesel, flyway, sqitch or\n"
+		   "                            node-pg-migrate (default: told by the files;\n"
+		   "                            sqlx's up-only files only with sqlx)\n");
 	printf("  -q, --quiet               print no progress messages\n");
 	printf("  -V, --version             output version information, then exit\n");
 	printf("  -?, --help                show this help (or a command's), then exit\n\n");
@@ -427,8 +428,8 @@ command_usage(const CommandInfo *cmd)
 	{
 		printf("\nGeneral options:\n");
 		printf("      --dir=DIR             migrations folder\n");
-		printf("      --format=FORMAT       its layout: dbmate, golang-migrate, diesel,\n"
-			   "                            flyway, sqitch or node-pg-migrate\n");
+		printf("      --format=FORMAT       its layout: dbmate, golang-migrate, sqlx,\n"
+			   "                            diesel, flyway, sqitch or node-pg-migrate\n");
 		printf("  -q, --quiet               print no progress messages\n");
 	}
 }

@@ -99,6 +99,9 @@ extern PgmigLayout pgmig_split_file(const char *name, PgmigPart *part);
 extern bool pgmig_split_up_file(const char *name);
 extern char *pgmig_split_part_name(const char *up_name, PgmigPart part);
 extern char *pgmig_split_up_name(const char *name);
+extern bool pgmig_sqlx_no_transaction(const char *text);
+extern bool pgmig_parse_simple(const char *name, char *content, size_t len,
+							   PgmigScript *out, PgmigError *err);
 extern bool pgmig_parse_repeatable(const char *name, char *content, size_t len,
 								   PgmigScript *out, PgmigError *err);
 extern bool pgmig_parse_pair(const char *up_name, char *up, size_t up_len,

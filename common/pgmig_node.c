@@ -266,9 +266,7 @@ pgmig_node_parse(const char *file_name, char *content, size_t len,
 
 	if (!pgmig_script_text(file_name, content, &len, out, err))
 		return false;
-	out->transactional = !(strncmp(content, "-- no-transaction", 17) == 0 &&
-						   (content[17] == '\0' || content[17] == '\n' ||
-							content[17] == ' ' || content[17] == '\t'));
+	out->transactional = !pgmig_sqlx_no_transaction(content);
 
 	for (p = content; *p != '\0';)
 	{
