@@ -862,8 +862,9 @@ diesel_no_transaction(const char *meta)
 
 /*
  * Check the text of a file of the pair layout and normalize its newlines
- * in place (*len follows): text, UTF-8, and no "-- migrate:" line, which
- * would mean a file of dbmate's format named as a pair's (its down section
+ * in place (*len follows): text, UTF-8, and no "-- migrate:" line or
+ * node-pg-migrate's "-- Down Migration", which would mean a file of
+ * dbmate's or node-pg-migrate's format named as a pair's (its down section
  * would run going up).
  */
 static bool
@@ -894,7 +895,8 @@ pair_text(const char *name, char *content, size_t *len, PgmigLayout layout,
 			return pgmig_error_at(err, name, lineno);
 		}
 		p[linelen] = '\0';
-		section = comment_directive(p, "migrate:") != NULL;
+		section = comment_directive(p, "migrate:") != NULL ||
+			pgmig_node_down_marker(p);
 		p[linelen] = save;
 		if (section)
 		{

@@ -98,6 +98,13 @@ dbmate_line(const char *line)
 	return strncmp(line, "migrate:", 8) == 0;
 }
 
+/* Is the line starting at "line" node-pg-migrate's "-- Down Migration"? */
+bool
+pgmig_node_down_marker(const char *line)
+{
+	return line_marker(line) == MARKER_DOWN;
+}
+
 /* Is "content" a node-pg-migrate SQL migration (see header)? */
 bool
 pgmig_node_file(const char *content)

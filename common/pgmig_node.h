@@ -19,6 +19,9 @@
  */
 extern bool pgmig_node_file(const char *content);
 
+/* Is the line starting at "line" node-pg-migrate's "-- Down Migration"? */
+extern bool pgmig_node_down_marker(const char *line);
+
 /* Parse a file that pgmig_node_file() says is node-pg-migrate's. */
 extern bool pgmig_node_parse(const char *file_name, char *content, size_t len,
 							 PgmigScript *out, PgmigError *err);

@@ -99,6 +99,14 @@ $p = project('bad', %base, '20231114221320000_again.sql' => "-- Up Migration\nSE
 pgmig_fails(undef, $p, [ 'check', '--offline' ], qr/1700000000000_users\.sql.*20231114221320000_again\.sql|20231114221320000_again\.sql.*1700000000000_users\.sql/s,
 	'two files of one time are a duplicate', %offline);
 
+# a file of node-pg-migrate's named as a pair's would run its down going up
+$p = project('pair', '1_x.up.sql' => "-- Up Migration\nSELECT 1;\n-- Down Migration\nSELECT 2;\n");
+pgmig_fails(undef, $p, [ 'check', '--offline' ], qr/section line in a file of golang-migrate's layout.*CONTEXT:  file "1_x\.up\.sql" line 3/s,
+	'a pair file with "-- Down Migration" is refused', %offline);
+$p = project('sqlx', '1_x.sql' => "-- Up Migration\nSELECT 1;\n-- Down Migration\nSELECT 2;\n");
+pgmig_fails(undef, $p, [ 'check', '--offline', '--format=sqlx' ], qr/file "1_x\.sql" has node-pg-migrate's sections/,
+	'--format=sqlx refuses a node-pg-migrate file', %offline);
+
 # JavaScript and TypeScript migrations: an error naming them, never skipped
 $p = project('js', %base, '1700000000005_more.js' => "exports.up = (pgm) => {};\n",
 	'1700000000006_more.ts' => "export const up = () => {};\n");
