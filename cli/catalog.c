@@ -112,7 +112,8 @@ read_catalog(Conn *c, Project *project, Catalog *cat)
 				   " COALESCE(r.description, m.description),"
 				   " r.file_checksum, %s, r.source_file, r.parents,"
 				   " r.labels, COALESCE(r.transactional, true),"
-				   " %s, m.state, %s, %s, %s, %s, m.statements_done"
+				   " %s, m.state, %s, %s, %s, %s, m.statements_done,"
+				   " CASE WHEN r.sortkey OPERATOR(pg_catalog.=) r.id THEN NULL ELSE r.sortkey END"
 				   " FROM pgmig.revisions r"
 				   " FULL JOIN pgmig.schema_migrations m"
 				   " ON m.id OPERATOR(pg_catalog.=) r.id",
@@ -155,6 +156,7 @@ read_catalog(Conn *c, Project *project, Catalog *cat)
 		d->duration = field(res, i, 15);
 		d->statements_done = PQgetisnull(res, i, 16) ? -1 :
 			atoi(PQgetvalue(res, i, 16));
+		d->sortkey = field(res, i, 17);
 	}
 	PQclear(res);
 	if (cat->n > 1)
@@ -465,7 +467,8 @@ build_view(Project *project, Catalog *cat, View *view)
 
 		if (d->has_file || !d->applied)
 			continue;
-		node->sortkey = pgmig_sortkey(d->id);
+		/* the key registered (Flyway's, Sqitch's), or the id's digits */
+		node->sortkey = d->sortkey ? pg_strdup(d->sortkey) : pgmig_sortkey(d->id);
 		if (node->sortkey == NULL)
 		{
 			pg_log_warning("ignoring applied revision \"%s\": it is not a version",
@@ -527,6 +530,7 @@ free_catalog(Catalog *cat)
 		pg_free(d->applied_by);
 		pg_free(d->method);
 		pg_free(d->duration);
+		pg_free(d->sortkey);
 	}
 	pg_free(cat->revs);
 	memset(cat, 0, sizeof(*cat));

@@ -23,7 +23,7 @@
 #include "port/pg_bswap.h"
 
 /* Ask for a password on the terminal (malloc'd). */
-static char *
+char *
 prompt_password(void)
 {
 #if PG_VERSION_NUM >= 140000

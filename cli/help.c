@@ -31,6 +31,16 @@
 "                            is tried again, after a pause that doubles each\n" \
 "                            time (pgmig.lock_retries, pgmig.lock_retry_delay)\n"
 
+#define FLEET_HELP \
+"Many databases (one child process each, run as a single run would be):\n" \
+"      --databases=FILE      the databases listed in FILE, one connection string,\n" \
+"                            URL or \"service=NAME\" a line (# comments)\n" \
+"      --all-databases       every database of the server the connection options\n" \
+"                            name that has the pgmig extension\n" \
+"  -j, --jobs=N              run N databases at a time (default: 1)\n" \
+"      --fail-fast           start no more databases after one failed\n" \
+"With --json, the final table of the databases as JSON (json-schema/fleet.json).\n"
+
 static const CommandInfo commands[] = {
 	{"init", CMD_INIT, 0, 0, OPT_CONN,
 		"[OPTION]...",
@@ -110,7 +120,7 @@ static const CommandInfo commands[] = {
 		"      --privileges          compare owners and grants too\n"
 		"      --shadow-url=URL      the server for the shadow databases\n"
 		"  -v, --verbose             say how long each step took (on stderr)\n"},
-	{"up", CMD_UP, 0, 1, OPT_CONN | OPT_SQL | OPT_DRY_RUN | OPT_COMMIT_EACH | OPT_CONFIRM | OPT_LOCK | OPT_VERBOSE | OPT_FORCE | OPT_REPLICAS | OPT_JSON,
+	{"up", CMD_UP, 0, 1, OPT_CONN | OPT_SQL | OPT_DRY_RUN | OPT_COMMIT_EACH | OPT_CONFIRM | OPT_LOCK | OPT_VERBOSE | OPT_FORCE | OPT_REPLICAS | OPT_JSON | OPT_FLEET,
 		"[TARGET] [OPTION]...",
 		"apply pending revisions up to TARGET (default: head)",
 		"Registers new and changed migration files with the database, then applies\n"
@@ -149,8 +159,9 @@ static const CommandInfo commands[] = {
 		"                            then wait until these standbys (application_name,\n"
 		"                            comma-separated) have replayed the run\n"
 		LOCK_HELP
-		"  -v, --verbose             list the files registered (new, updated)\n"},
-	{"down", CMD_DOWN, 1, 1, OPT_CONN | OPT_SQL | OPT_DRY_RUN | OPT_COMMIT_EACH | OPT_CONFIRM | OPT_LOCK | OPT_VERBOSE | OPT_JSON,
+		"  -v, --verbose             list the files registered (new, updated)\n"
+		FLEET_HELP},
+	{"down", CMD_DOWN, 1, 1, OPT_CONN | OPT_SQL | OPT_DRY_RUN | OPT_COMMIT_EACH | OPT_CONFIRM | OPT_LOCK | OPT_VERBOSE | OPT_JSON | OPT_FLEET,
 		"TARGET [OPTION]...",
 		"revert applied revisions down to TARGET",
 		"Reverts, children before parents, every applied revision that is not an\n"
@@ -164,7 +175,8 @@ static const CommandInfo commands[] = {
 		"      --json                print what was run as JSON (json-schema/run.json)\n"
 		"      --confirm             confirm a run on a production database\n"
 		LOCK_HELP
-		"  -v, --verbose             list the files registered (new, updated)\n"},
+		"  -v, --verbose             list the files registered (new, updated)\n"
+		FLEET_HELP},
 	{"redo", CMD_REDO, 0, 1, OPT_CONN | OPT_DRY_RUN | OPT_CONFIRM | OPT_LOCK | OPT_VERBOSE | OPT_JSON,
 		"[TARGET] [OPTION]...",
 		"revert to TARGET (default: -1), then apply the same revisions again",
@@ -183,7 +195,7 @@ static const CommandInfo commands[] = {
 		"      --confirm             confirm a run on a production database\n"
 		LOCK_HELP
 		"  -v, --verbose             list the files registered and the check's results\n"},
-	{"verify", CMD_VERIFY, 0, 1, OPT_CONN | OPT_LOCK | OPT_VERBOSE | OPT_JSON,
+	{"verify", CMD_VERIFY, 0, 1, OPT_CONN | OPT_LOCK | OPT_VERBOSE | OPT_JSON | OPT_FLEET,
 		"[TARGET] [OPTION]...",
 		"prove the down scripts of pending revisions, changing nothing",
 		"Registers the migration files as \"pgmig up\" does, then, for each pending\n"
@@ -203,8 +215,9 @@ static const CommandInfo commands[] = {
 		"\n"
 		"      --json                print the results as JSON (json-schema/verify.json)\n"
 		LOCK_HELP
-		"  -v, --verbose             list the files registered (new, updated)\n"},
-	{"status", CMD_STATUS, 0, 0, OPT_CONN | OPT_JSON,
+		"  -v, --verbose             list the files registered (new, updated)\n"
+		FLEET_HELP},
+	{"status", CMD_STATUS, 0, 0, OPT_CONN | OPT_JSON | OPT_FLEET,
 		"[OPTION]...",
 		"list revisions: applied, pending, changed, half-done",
 		"Lists every revision of the folder and of the database with its state:\n"
@@ -213,7 +226,8 @@ static const CommandInfo commands[] = {
 		"files changed after they were applied, files missing), and drift: objects\n"
 		"of the schema changed outside migrations since the last run.  Read only.\n"
 		"\n"
-		"      --json                print JSON instead\n"},
+		"      --json                print JSON instead\n"
+		FLEET_HELP},
 	{"current", CMD_CURRENT, 0, 0, OPT_CONN | OPT_JSON,
 		"[OPTION]...",
 		"print the applied head revision(s) of the database",
@@ -286,7 +300,7 @@ static const CommandInfo commands[] = {
 		"\n"
 		"  -m, --message=MESSAGE     description; it becomes the file's slug\n"
 		"  -r, --revision=REV        a revision to join (repeat it)\n"},
-	{"check", CMD_CHECK, 0, 0, OPT_CONN | OPT_OFFLINE | OPT_DRIFT | OPT_JSON,
+	{"check", CMD_CHECK, 0, 0, OPT_CONN | OPT_OFFLINE | OPT_DRIFT | OPT_JSON | OPT_FLEET,
 		"[OPTION]...",
 		"validate the folder and its agreement with the database",
 		"Parses every file, scans its scripts as the server will (unterminated\n"
@@ -299,7 +313,8 @@ static const CommandInfo commands[] = {
 		"      --drift               also list the objects of the schema changed outside\n"
 		"                            migrations since the last run (a problem too)\n"
 		"      --json                print what was found as JSON (json-schema/check.json)\n"
-		"      --offline             read the folder only, do not connect\n"},
+		"      --offline             read the folder only, do not connect\n"
+		FLEET_HELP},
 	{"help", CMD_HELP, 0, 1, 0,
 		"[COMMAND]",
 		"show help for a command",
@@ -369,6 +384,8 @@ option_name(int opt)
 			return "--drop";
 		case OPT_REPLICAS:
 			return "--wait-for-replicas";
+		case OPT_FLEET:
+			return "--databases/--all-databases/--jobs/--fail-fast";
 	}
 	return "?";
 }

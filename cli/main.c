@@ -50,7 +50,10 @@ enum
 	LONGOPT_FORCE,
 	LONGOPT_DROP,
 	LONGOPT_FORMAT,
-	LONGOPT_REPLICAS
+	LONGOPT_REPLICAS,
+	LONGOPT_DATABASES,
+	LONGOPT_ALL_DATABASES,
+	LONGOPT_FAIL_FAST
 };
 
 /* After a usage error: the hint where to read more, and exit with status 2. */
@@ -205,7 +208,8 @@ takes_value(const char *s)
 	static const char *const with_value[] = {
 		"-d", "-h", "-p", "-U", "-m", "-r", "--dbname", "--host", "--port",
 		"--username", "--message", "--revision", "--dir", "--lock-timeout",
-		"--lock-retries", "--schema", "--shadow-url", NULL
+		"--lock-retries", "--schema", "--shadow-url", "-j", "--jobs",
+		"--databases", NULL
 	};
 
 	return one_of(s, with_value);
@@ -298,6 +302,27 @@ apply_autogen_option(int c, const char *arg, Options *opts)
 			pg_free((char *) opts->replicas);
 			opts->replicas = pg_strdup(arg);
 			return OPT_REPLICAS;
+		case LONGOPT_DATABASES:
+			if (arg[0] == '\0')
+				usage_error(NULL, "--databases needs a file");
+			pg_free((char *) opts->databases);
+			opts->databases = pg_strdup(arg);
+			return OPT_FLEET;
+		case LONGOPT_ALL_DATABASES:
+			opts->all_databases = true;
+			return OPT_FLEET;
+		case 'j':
+			{
+				const char *jobs = pg_strdup(arg);
+
+				check_int_option(NULL, "-j/--jobs", &jobs, 1, 1000);
+				opts->jobs = atoi(jobs);
+				pg_free((char *) jobs);
+				return OPT_FLEET;
+			}
+		case LONGOPT_FAIL_FAST:
+			opts->fail_fast = true;
+			return OPT_FLEET;
 	}
 	usage_error(NULL, "invalid command line option");
 }
@@ -358,7 +383,6 @@ apply_option(int c, const char *arg, Options *opts)
 				strcmp(arg, "sqlx") != 0)
 				usage_error(NULL, "--format must be dbmate, golang-migrate, sqlx, diesel, flyway, sqitch or node-pg-migrate");
 			pg_free((char *) opts->format);
-	pg_free((char *) opts->replicas);
 			opts->format = pg_strdup(arg);
 			return 0;
 		case LONGOPT_SQL:
@@ -437,14 +461,19 @@ read_options(int argc, char **argv, Options *opts)
 		{"drop", no_argument, NULL, LONGOPT_DROP},
 		{"format", required_argument, NULL, LONGOPT_FORMAT},
 		{"wait-for-replicas", required_argument, NULL, LONGOPT_REPLICAS},
+		{"databases", required_argument, NULL, LONGOPT_DATABASES},
+		{"all-databases", no_argument, NULL, LONGOPT_ALL_DATABASES},
+		{"jobs", required_argument, NULL, 'j'},
+		{"fail-fast", no_argument, NULL, LONGOPT_FAIL_FAST},
 		{NULL, 0, NULL, 0}
 	};
 	int			seen = 0;
 	int			c;
 
 	opts->prompt_password = TRI_DEFAULT;
+	opts->jobs = 1;
 	opts->revisions = pg_malloc(argc * sizeof(char *));
-	while ((c = getopt_long(argc, argv, "d:h:p:U:wWm:r:vqV", long_options, NULL)) != -1)
+	while ((c = getopt_long(argc, argv, "d:h:p:U:wWm:r:vqVj:", long_options, NULL)) != -1)
 		seen |= apply_option(c, optarg, opts);
 	return seen;
 }
@@ -509,6 +538,27 @@ check_autogen_usage(const Options *opts, int seen)
 		usage_error(opts, "--shadow-url needs a URL");
 }
 
+/* Check the options of fleets against the others; exits if wrong. */
+static void
+check_fleet_usage(const Options *opts, int seen)
+{
+	if (!(seen & OPT_FLEET))
+		return;
+	if (opts->databases && opts->all_databases)
+		usage_error(opts, "--databases and --all-databases cannot be used together");
+	if (!is_fleet(opts))
+		usage_error(opts, "%s needs --databases or --all-databases",
+					opts->fail_fast ? "--fail-fast" : "-j/--jobs");
+	if (opts->databases && opts->dbname)
+		usage_error(opts, "-d/--dbname cannot be used with --databases");
+	if (opts->offline)
+		usage_error(opts, "--offline cannot be used with %s",
+					opts->databases ? "--databases" : "--all-databases");
+	if (opts->sql)
+		usage_error(opts, "--sql cannot be used with %s",
+					opts->databases ? "--databases" : "--all-databases");
+}
+
 /* Check the arguments and options "seen" against the command's; exits if wrong. */
 static void
 check_usage(Options *opts, int seen)
@@ -528,6 +578,7 @@ check_usage(Options *opts, int seen)
 			usage_error(opts, "%s cannot be used with command \"%s\"",
 						option_name(bit), cmd->name);
 	check_autogen_usage(opts, seen);
+	check_fleet_usage(opts, seen);
 
 	if (opts->sql && opts->json)
 		usage_error(opts, "--sql and --json cannot be used together");
@@ -597,6 +648,7 @@ free_options(Options *opts)
 	pg_free((char *) opts->lock_retries);
 	pg_free((char *) opts->schema);
 	pg_free((char *) opts->shadow_url);
+	pg_free((char *) opts->databases);
 	for (i = 0; i < opts->nrevisions; i++)
 		pg_free((char *) opts->revisions[i]);
 	pg_free(opts->revisions);
@@ -677,7 +729,10 @@ main(int argc, char **argv)
 	progname = get_progname(argv[0]);
 
 	parse_arguments(argc, argv, &opts);
-	status = dispatch(&opts);
+	if (is_fleet(&opts))
+		status = run_fleet(&opts, dispatch);
+	else
+		status = dispatch(&opts);
 	free_options(&opts);
 	return status;
 }

@@ -36,6 +36,14 @@ _pgmig()
 
 	for ((i = 1; i < COMP_CWORD; i++)); do
 		case ${COMP_WORDS[i]} in
+		# the options whose value is the next word
+		-d | -h | -p | -U | -m | -r | -j | --dbname | --host | --port | --username | \
+			--message | --revision | --dir | --format | --lock-timeout | --lock-retries | \
+			--schema | --shadow-url | --wait-for-replicas | --jobs | --databases)
+			# "--dir=x" comes as "--dir", "=", "x"
+			[ "${COMP_WORDS[i + 1]}" = "=" ] && ((i++))
+			((i++))
+			;;
 		-*) ;;
 		*)
 			cmd=${COMP_WORDS[i]}
@@ -52,6 +60,19 @@ _pgmig()
 		fi
 		return 0
 	fi
+	# the value of an option that names a file or a folder
+	local prev=${COMP_WORDS[COMP_CWORD - 1]}
+	[ "$prev" = "=" ] && [ "$COMP_CWORD" -ge 2 ] && prev=${COMP_WORDS[COMP_CWORD - 2]}
+	case $prev in
+	--databases)
+		mapfile -t COMPREPLY < <(compgen -f -- "$cur")
+		return 0
+		;;
+	--dir)
+		mapfile -t COMPREPLY < <(compgen -d -- "$cur")
+		return 0
+		;;
+	esac
 	if [[ $cur == -* ]]; then
 		mapfile -t COMPREPLY < <(compgen -W "$(_pgmig_options "$cmd")" -- "$cur")
 		return 0

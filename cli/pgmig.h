@@ -153,7 +153,9 @@ typedef enum Command
 #define OPT_FORCE		(1 << 19)	/* up --force */
 #define OPT_DROP		(1 << 20)	/* import --drop */
 #define OPT_REPLICAS	(1 << 21)	/* --wait-for-replicas */
-#define OPT_LAST		OPT_REPLICAS
+#define OPT_FLEET		(1 << 22)	/* --databases --all-databases --jobs
+									 * --fail-fast */
+#define OPT_LAST		OPT_FLEET
 
 /* The options of autogenerate, which "new" takes only with --autogenerate. */
 #define OPT_AUTOGEN_ONLY \
@@ -219,6 +221,12 @@ typedef struct Options
 	bool		concurrently;
 	bool		from_database;
 	bool		down;			/* diff --down */
+
+	/* fleets (fleet.c): one command over many databases */
+	const char *databases;		/* --databases FILE, or NULL */
+	bool		all_databases;
+	int			jobs;			/* --jobs: databases run at a time */
+	bool		fail_fast;
 } Options;
 
 /* One migration file, parsed and checksummed. */
@@ -287,6 +295,7 @@ typedef struct DbRev
 	char	   *method;			/* applied, stamped */
 	char	   *duration;		/* milliseconds as text, or NULL */
 	int			statements_done;	/* -1: NULL */
+	char	   *sortkey;		/* as registered, if not the id itself */
 } DbRev;
 
 /* The catalog as read in one query, sorted by id. */
@@ -509,6 +518,7 @@ extern char *masked_conninfo(const char *s);
 extern bool check_conninfo(const char *given, const char *conninfo);
 
 /* connection.c */
+extern char *prompt_password(void);
 extern void connect_db(const Options *opts, Conn *c);
 extern PGconn *connect_like(PGconn *conn, const char *dbname);
 extern bool handshake(Conn *c, bool create);
@@ -554,6 +564,10 @@ extern int	run_plan(Conn *c, Project *project, const char *target,
 /* verify.c */
 extern int	run_redo(Conn *c, Project *project, const char *target);
 extern int	run_verify(Conn *c, Project *project, const char *target);
+
+/* fleet.c */
+extern bool is_fleet(const Options *opts);
+extern int	run_fleet(const Options *opts, int (*run_one) (const Options *opts));
 
 /* commands.c */
 extern int	cmd_init(const Options *opts);
@@ -625,6 +639,7 @@ extern bool write_revisions(Autogen *ag);
 
 /* report.c */
 extern void json_start(void);
+extern void json_stop(void);
 extern FILE *progress_stream(void);
 extern void note_error(const char *message, const char *detail,
 					   const char *hint, const char *sqlstate,

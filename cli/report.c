@@ -73,6 +73,16 @@ json_start(void)
 	atexit(json_at_exit);
 }
 
+/*
+ * No document after all: a child of a fleet (fleet.c), whose output the
+ * parent shows as text and whose table is the document.
+ */
+void
+json_stop(void)
+{
+	json_mode = false;
+}
+
 /* Where the progress lines go: stdout, but stderr under --json. */
 FILE *
 progress_stream(void)

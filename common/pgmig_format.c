@@ -761,6 +761,30 @@ pgmig_split_file(const char *name, PgmigPart *part)
 	return PGMIG_LAYOUT_GOLANG;
 }
 
+/*
+ * How the layout of revision file "name" marks a no-transaction revision,
+ * for hints: "-- migrate:up transaction:false" in dbmate's files.
+ */
+const char *
+pgmig_no_transaction_mark(const char *name)
+{
+	PgmigPart	part;
+
+	switch (pgmig_split_file(name, &part))
+	{
+		case PGMIG_LAYOUT_DIESEL:
+			return "\"run_in_transaction = false\" in its metadata.toml";
+		case PGMIG_LAYOUT_FLYWAY:
+			return "\"executeInTransaction=false\" in its .sql.conf file";
+		case PGMIG_LAYOUT_GOLANG:
+		case PGMIG_LAYOUT_SQITCH:
+			return "a first line \"-- no-transaction\" in its up script";
+		case PGMIG_LAYOUT_DBMATE:
+			break;
+	}
+	return "\"-- migrate:up transaction:false\"";
+}
+
 /* Is "name" the up file of a revision of a split layout? */
 bool
 pgmig_split_up_file(const char *name)

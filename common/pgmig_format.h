@@ -97,6 +97,7 @@ typedef enum PgmigPart
 
 extern PgmigLayout pgmig_split_file(const char *name, PgmigPart *part);
 extern bool pgmig_split_up_file(const char *name);
+extern const char *pgmig_no_transaction_mark(const char *name);
 extern char *pgmig_split_part_name(const char *up_name, PgmigPart part);
 extern char *pgmig_split_up_name(const char *name);
 extern bool pgmig_sqlx_no_transaction(const char *text);

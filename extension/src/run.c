@@ -114,8 +114,8 @@ prepare_scripts(MigCatalog *cat, PgmigPlan *plan, bool client_split,
 			ereport(ERROR,
 					(errcode(ERRCODE_ACTIVE_SQL_TRANSACTION),
 					 errmsg("revision %s cannot run inside a transaction", node->id),
-					 errdetail("Its file \"%s\" marks it \"transaction:false\".",
-							   rev->source_file),
+					 errdetail("Its file \"%s\" marks it as a no-transaction revision (%s).",
+							   rev->source_file, pgmig_no_transaction_mark(rev->source_file)),
 					 errhint("Run it with the pgmig client, which runs its statements one at a time outside a transaction block.")));
 	}
 	for (i = 0; i < plan->nsteps; i++)
@@ -138,7 +138,8 @@ prepare_scripts(MigCatalog *cat, PgmigPlan *plan, bool client_split,
 							script->top_level_stmt),
 					 errcontext(PGMIG_SCRIPT_CONTEXT, plan->revert ? "down" : "up",
 								node->id, script->file, script->top_level_line),
-					 errhint("Mark the revision with \"-- migrate:up transaction:false\" and apply it with the pgmig client.")));
+					 errhint("Mark it as a no-transaction revision with %s, and apply it with the pgmig client.",
+							 pgmig_no_transaction_mark(rev->source_file))));
 		scripts[i] = script;
 	}
 	return scripts;

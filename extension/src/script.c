@@ -468,7 +468,10 @@ check_statements(MigScript *script, ScriptErrorContext *ctx)
 						(errcode(ERRCODE_INVALID_TRANSACTION_TERMINATION),
 						 errmsg("transaction control statements are not allowed in migration scripts"),
 						 errdetail("pgmig runs every script inside a transaction of its own."),
-						 errhint("Remove BEGIN, COMMIT and ROLLBACK from the script; mark it \"transaction:false\" if it must not run in a transaction.")));
+						 script->schema_file || script->file == NULL ?
+						 errhint("Remove BEGIN, COMMIT and ROLLBACK from the script.") :
+						 errhint("Remove BEGIN, COMMIT and ROLLBACK from the script; mark it as a no-transaction revision with %s if it must not run in a transaction.",
+								 pgmig_no_transaction_mark(script->file))));
 			if (IsA(stmt, CopyStmt) && ((CopyStmt *) stmt)->filename == NULL &&
 				!((CopyStmt *) stmt)->is_program)
 				ereport(ERROR,

@@ -15,7 +15,7 @@ use warnings;
 
 use Cwd qw(getcwd);
 use Exporter 'import';
-use File::Basename qw(basename);
+use File::Basename qw(basename dirname);
 use File::Path qw(make_path);
 use File::Spec;
 use IPC::Run;
@@ -26,7 +26,7 @@ use Test::More;
 our @EXPORT = qw(
   new_node new_project write_migration write_file migration read_file_text
   pgmig pgmig_ok pgmig_fails pgmig_start pgmig_finish
-  sql_value at_file_line pgmig_done
+  sql_value at_file_line validate_json pgmig_done
 );
 
 # Where valgrind writes its reports.
@@ -242,6 +242,19 @@ sub at_file_line
 {
 	my ($message, $file, $line) = @_;
 	return qr/$message\n(?:(?:DETAIL|HINT):  [^\n]*\n)*CONTEXT:  file "\Q$file\E" line $line(?:\n|\z)/;
+}
+
+# Validate "json" against json-schema/SCHEMA with test/validate-json.py;
+# returns the validator's word: "valid\n", or "invalid: ..." and why.
+sub validate_json
+{
+	my ($json, $schema) = @_;
+	my $src = $ENV{PGMIG_SRCDIR} // File::Spec->catdir(dirname(__FILE__), '..', '..');
+	my ($out, $err) = ('', '');
+	IPC::Run::run([ '/usr/bin/python3', "$src/test/validate-json.py", "$src/json-schema", $schema ],
+		'<', \$json, '>', \$out, '2>', \$err);
+	note("validate $schema: $out$err");
+	return $out . $err;
 }
 
 # End the test: with PGMIG_VALGRIND, check valgrind's reports first.

@@ -393,4 +393,31 @@ like($rjson, qr/\{"revision":"R__b_view\.sql","description":"b view","action":"a
 	'repeatable: up --json lists it, committed, as a repeatable migration');
 is($node->safe_psql('fwrepimp', 'SELECT two FROM rv'), '3', 'repeatable: the changed view is there');
 
+# CREATE INDEX CONCURRENTLY in an ordinary revision: the hint says how
+# Flyway's layout marks a no-transaction revision
+my $fw_cic = new_project('flyway_cic');
+write_file("$fw_cic/migrations/V1__t.sql", "CREATE TABLE cic (id int);\n");
+write_file("$fw_cic/migrations/V2__index.sql", "CREATE INDEX CONCURRENTLY cic_id ON cic (id);\n");
+$node->safe_psql('postgres', 'CREATE DATABASE fwcic');
+$node->safe_psql('fwcic', 'CREATE EXTENSION pgmig');
+pgmig_fails($node, $fw_cic, [ 'up', '-d', 'fwcic' ],
+	qr/CREATE INDEX CONCURRENTLY cannot run inside a transaction block\nHINT:  Mark it as a no-transaction revision with "executeInTransaction=false" in its \.sql\.conf file, and apply it with the pgmig client\./,
+	'CREATE INDEX CONCURRENTLY: the hint names Flyway\'s .conf setting');
+is($node->safe_psql('fwcic', 'SELECT count(*) FROM pgmig.schema_migrations'), '0', 'CREATE INDEX CONCURRENTLY: nothing applied');
+
+# an applied revision whose file is gone keeps the sort key it was
+# registered with: 1_2 (1.2) stays between 1 and 1.10
+my $fw_gone = new_project('flyway_gone');
+write_file("$fw_gone/migrations/V1__a.sql", "CREATE TABLE ga (id int);\n");
+write_file("$fw_gone/migrations/V1_2__b.sql", "CREATE TABLE gb (id int);\n");
+write_file("$fw_gone/migrations/V1_10__c.sql", "CREATE TABLE gc (id int);\n");
+$node->safe_psql('postgres', 'CREATE DATABASE fwgone');
+$node->safe_psql('fwgone', 'CREATE EXTENSION pgmig');
+pgmig_ok($node, $fw_gone, [ 'up', '-d', 'fwgone' ], undef, 'a file gone: up');
+unlink "$fw_gone/migrations/V1_2__b.sql";
+my ($gst, $gout, $gerr) = pgmig($node, $fw_gone, [ 'status', '-d', 'fwgone' ]);
+like($gout, qr/^\[X\] V1__a\.sql\n\[X\] 1_2 b  \(file missing\)\n\[X\] V1_10__c\.sql  \(head\)\n\nApplied: 3\n/,
+	'a file gone: status keeps its applied revision, in version order');
+unlike($gerr, qr/ignoring applied revision/, 'a file gone: its registered sort key is used');
+
 pgmig_done();

@@ -76,6 +76,14 @@ is(complete('pgmig', 'import', '--dr'), '--drop', 'completion: import --drop');
 is(complete('pgmig', 'show', '0'), '001 002 010', "completion: the folder's revision ids");
 is(complete('pgmig', 'down', 'b'), 'base', 'completion: targets');
 is(complete('pgmig', 'help', 'h'), 'heads help history', 'completion: help takes commands');
+is(complete('pgmig', 'up', '--all'), '--all-databases', 'completion: up --all-databases');
+write_file("$dir/tenants.txt", "app\n");
+is(complete('pgmig', 'up', '--databases', 'te'), 'tenants.txt', 'completion: --databases takes a file');
+is(complete('pgmig', 'status', '--databases', '=', 'te'), 'tenants.txt', 'completion: --databases=FILE too');
+is(complete('pgmig', 'up', '--dir', 'mi'), 'migrations', 'completion: --dir takes a folder');
+is(complete('pgmig', '--databases', 'tenants.txt', '-j', '2', 'st'), 'stamp status',
+	'completion: fleet options and their values before the command');
+is(complete('pgmig', '--databases', '=', 'tenants.txt', 'st'), 'stamp status', 'completion: and --databases=FILE');
 
 # --- the zsh completion: zsh's completion system, driven on a pseudo-terminal
 sub zsh_complete
@@ -108,5 +116,8 @@ is(zsh_complete('pgmig down b'), 'base', 'zsh completion: targets');
 is(zsh_complete('pgmig help h'), 'heads help history', 'zsh completion: help takes commands');
 is(zsh_complete('pgmig -d app --dir migrations st'), 'stamp status', 'zsh completion: options and their values before the command');
 is(zsh_complete('pgmig --d'), '--dir', 'zsh completion: a general option');
+is(zsh_complete('pgmig up --all'), '--all-databases', 'zsh completion: up --all-databases');
+is(zsh_complete('pgmig up --databases te'), 'tenants.txt', 'zsh completion: --databases takes a file');
+is(zsh_complete('pgmig --databases tenants.txt -j 2 st'), 'stamp status', 'zsh completion: fleet options before the command');
 
 pgmig_done();

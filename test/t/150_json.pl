@@ -10,29 +10,13 @@
 use strict;
 use warnings;
 
-use File::Basename qw(dirname);
-use IPC::Run;
 use PgmigTest;
 use PostgreSQL::Test::Utils;
 use Test::More;
 
-my $src = $ENV{PGMIG_SRCDIR} // dirname(__FILE__) . '/../..';
-my $schemas = "$src/json-schema";
-my $validator = "$src/test/validate-json.py";
-
 my $node = new_node('json');
 $node->safe_psql('postgres', 'CREATE EXTENSION pgmig');
 my $dir = new_project('json');
-
-# validate "json" against schema file "schema"; returns the validator's word
-sub validate
-{
-	my ($json, $schema) = @_;
-	my ($out, $err) = ('', '');
-	IPC::Run::run([ '/usr/bin/python3', $validator, $schemas, $schema ], '<', \$json, '>', \$out, '2>', \$err);
-	note("validate $schema: $out$err");
-	return $out . $err;
-}
 
 # every output of the inspecting commands, validated
 sub validate_all
@@ -50,14 +34,14 @@ sub validate_all
 	{
 		my ($st, $out, $err) = pgmig($node, $dir, [ split / /, $cmd ]);
 		is($st, 0, "$when: $cmd exits 0");
-		like(validate($out, $commands{$cmd}), qr/^valid$/, "$when: $cmd matches json-schema/$commands{$cmd}");
+		like(validate_json($out, $commands{$cmd}), qr/^valid$/, "$when: $cmd matches json-schema/$commands{$cmd}");
 	}
 }
 
 # the validator works: a field the schema does not know is refused
-like(validate('[{"revision":"1","description":"x","head":true,"state":"complete","colour":"blue"}]', 'heads.json'),
+like(validate_json('[{"revision":"1","description":"x","head":true,"state":"complete","colour":"blue"}]', 'heads.json'),
 	qr/^invalid: Additional properties are not allowed/, 'the validator refuses an unknown field');
-like(validate('[{"revision":"1","description":"x","head":true,"state":"sleeping"}]', 'heads.json'),
+like(validate_json('[{"revision":"1","description":"x","head":true,"state":"sleeping"}]', 'heads.json'),
 	qr/^invalid:/, 'the validator refuses an unknown state');
 
 # an empty database
@@ -89,19 +73,19 @@ like($out, qr/"file":null/, 'and the gone file');
 # the first database, in its troubled state: check and show report it
 ($st, $out) = pgmig($node, $dir, [ 'check', '--json' ]);
 is($st, 1, 'check --json: exit status 1 for the problems found');
-like(validate($out, 'check.json'), qr/^valid$/, 'check --json matches json-schema/check.json');
+like(validate_json($out, 'check.json'), qr/^valid$/, 'check --json matches json-schema/check.json');
 like($out, qr/"ok":false/, 'check --json: not ok');
 like($out, qr/\{"problem":"halfway","revision":"004"\}/, 'check --json: the half-done revision is a problem');
 like($out, qr/\{"problem":"missing","revision":"005"\}/, 'check --json: and the gone file');
 like($out, qr/"out_of_order":\["004"\]/, 'check --json: the out-of-order revision');
 ($st, $out) = pgmig($node, $dir, [ 'check', '--json', '--drift' ]);
-like(validate($out, 'check.json'), qr/^valid$/, 'check --json --drift matches json-schema/check.json');
+like(validate_json($out, 'check.json'), qr/^valid$/, 'check --json --drift matches json-schema/check.json');
 like($out, qr/"drift":\[\{"change":"added","object":"table public\.outside_migrations"\}\]/, 'check --json --drift: the drift');
 foreach my $cmd ('show 004 --json', 'show 005 --json', 'show left@head --json', 'show 002 --offline --json')
 {
 	($st, $out) = pgmig($node, $dir, [ split / /, $cmd ]);
 	is($st, 0, "$cmd exits 0");
-	like(validate($out, 'show.json'), qr/^valid$/, "$cmd matches json-schema/show.json");
+	like(validate_json($out, 'show.json'), qr/^valid$/, "$cmd matches json-schema/show.json");
 }
 
 # the commands that run migrations, in a database of their own
@@ -116,7 +100,7 @@ sub json_run
 	my ($st, $out, $err) = pgmig($node, $rdir, [ (split / /, $cmd), '--json', ($cmd =~ / -d / ? () : @db) ]);
 	is($st, $want, "$cmd --json: exit status $want");
 	like($out, qr/\A[^\n]+\n\z/, "$cmd --json: one line on stdout");
-	like(validate($out, $schema), qr/^valid$/, "$cmd --json matches json-schema/$schema");
+	like(validate_json($out, $schema), qr/^valid$/, "$cmd --json matches json-schema/$schema");
 	return ($out, $err);
 }
 
