@@ -63,7 +63,7 @@ line_marker(const char *line)
 	if (line[0] != '-' || line[1] != '-')
 		return MARKER_NONE;
 	line += 2;
-	while (*line == ' ' || *line == '\t' || *line == '-' || *line == '\r')
+	while (*line == ' ' || *line == '\t' || *line == '-')
 		line++;
 	if (starts_with_ci(line, "up"))
 	{
@@ -105,22 +105,25 @@ pgmig_node_down_marker(const char *line)
 	return line_marker(line) == MARKER_DOWN;
 }
 
-/* Is "content" a node-pg-migrate SQL migration (see header)? */
+/*
+ * Is "content" a node-pg-migrate SQL migration (see header)?  It is read
+ * before its newlines are normalized, so a CR ends a line too, as it will.
+ */
 bool
 pgmig_node_file(const char *content)
 {
-	const char *p;
+	const char *p = content;
 	bool		marker = false;
 
-	for (p = content; p != NULL && *p != '\0';)
+	while (*p != '\0')
 	{
-		const char *eol = strchr(p, '\n');
-
 		if (dbmate_line(p))
 			return false;
 		if (line_marker(p) != MARKER_NONE)
 			marker = true;
-		p = eol ? eol + 1 : NULL;
+		p += strcspn(p, "\r\n");
+		if (*p != '\0')
+			p++;
 	}
 	return marker;
 }
