@@ -4,8 +4,9 @@
 # with "pgmig import" (the real dbmate, from the npm registry), "up"
 # refusing such a database until then, golang-migrate's catalog, the
 # connection strings of SQLAlchemy and JDBC (never showing a password),
-# DATABASE_URL from .env, the seeds' ENVIRONMENT=production guard, and
-# "up --sql" on a database without pgmig.
+# DATABASE_URL from .env, the seeds' ENVIRONMENT=production guard,
+# "up --sql" on a database without pgmig, golang-migrate's and sqlx's
+# pairs, sqlx's up-only files (format = sqlx) and Diesel's folders.
 use strict;
 use warnings;
 
