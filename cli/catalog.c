@@ -293,6 +293,9 @@ register_files(Conn *c, Project *project, const Catalog *cat)
 	}
 	if (bytes >= LARGE_REGISTRATION && !set_plan_cache_mode(c, NULL, &old_mode))
 		ok = false;
+	/* sqlx's simple files: only the setting tells them from broken dbmate files */
+	if (n > 0 && ok && project->format != NULL && strcmp(project->format, "sqlx") == 0)
+		ok = command(c, "SELECT pg_catalog.set_config('pgmig.format', 'sqlx', true)");
 	if (n > 0 && ok)
 	{
 		char	   *sql = psprintf("SELECT revision, action FROM %s.mig_register($1::pg_catalog.text[], $2::pg_catalog.text[], $3::pg_catalog.bool)",

@@ -22,6 +22,7 @@
 #include "fe_utils/psqlscan.h"
 #include "mb/pg_wchar.h"
 #include "pgmig_flyway.h"
+#include "pgmig_node.h"
 #include "pgmig_version.h"
 
 /* Longest slug written by "new", in bytes. */
@@ -359,7 +360,8 @@ diesel_dir(const char *dir, const char *name)
 
 /*
  * The names ending in ".sql" in the folder "dir" (hidden ones aside),
- * sorted; -1 (reported) if the folder cannot be read.
+ * Flyway's .conf files, Diesel's folders' files and node-pg-migrate's
+ * JavaScript migrations, sorted; -1 (reported) if the folder cannot be read.
  */
 static int
 read_entries(const char *dir, DirEntry **entriesp)
@@ -383,8 +385,10 @@ read_entries(const char *dir, DirEntry **entriesp)
 		if (de->d_name[0] == '.')
 			continue;
 		/* Flyway's .conf files are read with their scripts */
+		/* node-pg-migrate's JavaScript ones are named to be refused */
 		if ((len < 4 || strcmp(de->d_name + len - 4, ".sql") != 0) &&
-			pgmig_flyway_kind(de->d_name) == PGMIG_FLYWAY_NONE)
+			pgmig_flyway_kind(de->d_name) == PGMIG_FLYWAY_NONE &&
+			!pgmig_node_script_name(de->d_name))
 		{
 #ifdef DT_DIR
 			if ((de->d_type == DT_DIR || de->d_type == DT_UNKNOWN) &&
@@ -541,6 +545,8 @@ load_file(const Project *project, const DirEntry *entry,
 			parts != NULL ?
 			pgmig_parse_pair(name, content, len, parts[0] ? parts[0]->name : NULL,
 							 down, down_len, meta, &f->script, &err) :
+			project->want_format != NULL && strcmp(project->want_format, "sqlx") == 0 ?
+			pgmig_parse_simple(name, content, len, &f->script, &err) :
 			pgmig_parse_script(name, content, len, &f->script, &err);
 		if (!parsed)
 		{
@@ -694,6 +700,10 @@ layout_hint(const char *format)
 		"dbmate's files are <version>_<title>.sql, with \"-- migrate:up\" and \"-- migrate:down\" sections." :
 		strcmp(format, "diesel") == 0 ?
 		"Diesel's migrations are folders <version>_<name> with up.sql, down.sql and metadata.toml." :
+		strcmp(format, "sqlx") == 0 ?
+		"sqlx's migrations are <version>_<description>.sql (up only) or <version>_<description>.up.sql and .down.sql." :
+		strcmp(format, "node-pg-migrate") == 0 ?
+		"node-pg-migrate's SQL files are <number>_<name>.sql, with \"-- Up Migration\" and \"-- Down Migration\" sections." :
 		strcmp(format, "flyway") == 0 ?
 		"Flyway's files are V<version>__<description>.sql, with an optional undo file U<version>__<description>.sql and configuration V<version>__<description>.sql.conf." :
 		"golang-migrate's files are <version>_<title>.up.sql and <version>_<title>.down.sql.";
@@ -725,7 +735,10 @@ check_one_layout(const Project *project, const DirEntry *entries, int n)
 	/* pgmig.conf's format: a file of another layout is no migration */
 	if (project->want_format != NULL)
 		for (i = 0; i < NUM_LAYOUTS; i++)
-			if (first[i] != NULL && strcmp(layout_name(i), project->want_format) != 0)
+			if (first[i] != NULL && strcmp(layout_name(i), project->want_format) != 0 &&
+				!(i == PGMIG_LAYOUT_DBMATE && strcmp(project->want_format, "node-pg-migrate") == 0) &&
+				!((i == PGMIG_LAYOUT_DBMATE || i == PGMIG_LAYOUT_GOLANG) &&
+				  strcmp(project->want_format, "sqlx") == 0))
 			{
 				pg_log_error("file \"%s/%s\" is not in %s's layout",
 							 display_path(dir), shown(first[i]), project->want_format);
@@ -733,6 +746,9 @@ check_one_layout(const Project *project, const DirEntry *entries, int n)
 				pg_log_error_hint("%s", layout_hint(project->want_format));
 				return false;
 			}
+	/* sqlx's: up-only files and golang-migrate's pairs */
+	if (project->want_format != NULL && strcmp(project->want_format, "sqlx") == 0)
+		return true;
 	for (a = 0; a < NUM_LAYOUTS; a++)
 		for (b = a + 1; b < NUM_LAYOUTS; b++)
 			if (first[a] != NULL && first[b] != NULL)
@@ -741,9 +757,92 @@ check_one_layout(const Project *project, const DirEntry *entries, int n)
 							 display_path(dir), layout_name(a), layout_name(b));
 				pg_log_error_detail("\"%s\" is %s's, \"%s\" %s's.",
 									shown(first[a]), layout_name(a), shown(first[b]), layout_name(b));
-				pg_log_error_hint("Keep one layout in the folder: the order of revisions and how a file is read depend on it.");
+				if (a == PGMIG_LAYOUT_DBMATE && b == PGMIG_LAYOUT_GOLANG)
+					pg_log_error_hint("Keep one layout in the folder: the order of revisions and how a file is read depend on it. sqlx's folders of up-only files and pairs are read with format = sqlx.");
+				else
+					pg_log_error_hint("Keep one layout in the folder: the order of revisions and how a file is read depend on it.");
 				return false;
 			}
+	return true;
+}
+
+/*
+ * node-pg-migrate's JavaScript and TypeScript migrations are code pgmig
+ * cannot run: false (reported, naming them) if the folder has any.
+ */
+static bool
+check_node_scripts(const Project *project, const DirEntry *entries, int n)
+{
+	PQExpBufferData names;
+	int			nfound = 0;
+	int			i;
+
+	initPQExpBuffer(&names);
+	for (i = 0; i < n; i++)
+		if (pgmig_node_script_name(entries[i].name))
+		{
+			if (nfound < 10)
+				appendPQExpBuffer(&names, "%s\"%s\"", nfound > 0 ? ", " : "",
+								  shown(entries[i].name));
+			nfound++;
+		}
+	if (nfound > 0)
+	{
+		pg_log_error("migrations folder \"%s\" has %d JavaScript or TypeScript migration%s",
+					 display_path(project->dir), nfound, nfound == 1 ? "" : "s");
+		pg_log_error_detail("pgmig runs SQL only: %s%s.", names.data, nfound > 10 ? ", ..." : "");
+		pg_log_error_hint("Convert them to SQL files of the same name ending in .sql, with \"-- Up Migration\" and \"-- Down Migration\" sections as node-pg-migrate writes them (\"node-pg-migrate create NAME --migration-file-language sql\"); node-pg-migrate runs those too, and \"pgmig import\" matches them by name.");
+	}
+	termPQExpBuffer(&names);
+	return nfound == 0;
+}
+
+/*
+ * Files of dbmate's names are dbmate's or node-pg-migrate's, as their
+ * markers say (pgmig_node_file): one of them, and pgmig.conf's "format"
+ * if it names one.  Sets project->format; false (reported) if they mix.
+ */
+static bool
+check_node_layout(Project *project)
+{
+	const char *dir = display_path(project->dir);
+	const MigFile *dbmate = NULL;
+	const MigFile *node = NULL;
+	int			i;
+
+	if (strcmp(project->format, "dbmate") != 0 &&
+		strcmp(project->format, "node-pg-migrate") != 0)
+		return true;
+	for (i = 0; i < project->nfiles; i++)
+	{
+		const MigFile *f = &project->files[i];
+
+		if (f->script.node_pg_migrate && node == NULL)
+			node = f;
+		else if (!f->script.node_pg_migrate && dbmate == NULL)
+			dbmate = f;
+	}
+	if (node != NULL && dbmate != NULL)
+	{
+		pg_log_error("migrations folder \"%s\" mixes dbmate's layout and node-pg-migrate's", dir);
+		pg_log_error_detail("\"%s\" has \"-- migrate:up\", \"%s\" \"-- Up Migration\".",
+							shown(dbmate->script.file_name), shown(node->script.file_name));
+		pg_log_error_hint("Keep one layout in the folder: the order of revisions and how a file is read depend on it.");
+		return false;
+	}
+	if (project->want_format != NULL &&
+		(strcmp(project->want_format, "node-pg-migrate") == 0 ? dbmate : node) != NULL)
+	{
+		const MigFile *f = dbmate ? dbmate : node;
+
+		pg_log_error("file \"%s/%s\" is not in %s's layout", dir,
+					 shown(f->script.file_name), project->want_format);
+		pg_log_error_detail("pgmig.conf sets format = %s.", project->want_format);
+		pg_log_error_hint("%s", layout_hint(project->want_format));
+		return false;
+	}
+	if (node != NULL)
+		project->format = "node-pg-migrate";
 	return true;
 }
 
@@ -775,7 +874,8 @@ load_files(Project *project)
 	nentries = read_entries(project->dir, &entries);
 	if (nentries < 0)
 		return false;
-	if (!check_one_layout(project, entries, nentries))
+	if (!check_node_scripts(project, entries, nentries) ||
+		!check_one_layout(project, entries, nentries))
 	{
 		free_entries(entries, nentries);
 		return false;
@@ -795,7 +895,8 @@ load_files(Project *project)
 		if (layout != PGMIG_LAYOUT_DBMATE)
 		{
 			/* golang-migrate's, Diesel's or Flyway's: the up file brings the others */
-			project->format = layout_name(layout);
+			if (project->want_format == NULL || strcmp(project->want_format, "sqlx") != 0)
+				project->format = layout_name(layout);
 			if (part == PGMIG_PART_REPEATABLE)
 			{
 				/* Flyway's repeatable migrations: apart from the graph */
@@ -856,7 +957,7 @@ load_files(Project *project)
 
 	if (project->nfiles > 1)
 		qsort(project->files, project->nfiles, sizeof(MigFile), file_cmp);
-	return ok;
+	return check_node_layout(project) && ok;
 }
 
 /* Free what the shared parser allocated for a script. */
@@ -974,6 +1075,14 @@ new_version(const Project *project)
 	time_t		now = time(NULL);
 	struct tm	tm;
 
+	if (project->format != NULL && strcmp(project->format, "node-pg-migrate") == 0)
+	{
+		/* node-pg-migrate's default names: milliseconds since 1970 */
+		snprintf(stamp, sizeof(stamp), "%lld000", (long long) now);
+		if (last && pgmig_sortkey_cmp(stamp, last->script.sortkey) <= 0)
+			return increment_digits(last->script.sortkey);
+		return pg_strdup(stamp);
+	}
 	if (last && strspn(last->script.id, "0123456789") == strlen(last->script.id) &&
 		strlen(last->script.id) < 14)
 		return increment_digits(last->script.id);
@@ -1122,6 +1231,25 @@ write_migration(const Project *project, const char *version,
 		pg_log_error_detail("A change is a line of sqitch.plan and its deploy, revert and verify scripts.");
 		pg_log_error_hint("Add it with \"sqitch add NAME\", or append its line to the plan and write deploy/NAME.sql and revert/NAME.sql.");
 		return false;
+	}
+	if (project->format != NULL && strcmp(project->format, "node-pg-migrate") == 0)
+	{
+		/* node-pg-migrate's template: a linear history, so no parents */
+		if (nparents > 1)
+		{
+			pfree(name);
+			pg_log_error("node-pg-migrate's layout has no merge revisions");
+			pg_log_error_detail("Its revisions follow each other in version order; there are %d heads.", nparents);
+			return false;
+		}
+		initPQExpBuffer(&buf);
+		if (comment)
+			appendPQExpBuffer(&buf, "-- %s\n", comment);
+		appendPQExpBufferStr(&buf, "-- Up Migration\n\n-- Down Migration\n");
+		ok = write_new_file(project, name, buf.data, quiet);
+		termPQExpBuffer(&buf);
+		pfree(name);
+		return ok;
 	}
 	if (project->format != NULL && strcmp(project->format, "dbmate") != 0)
 	{

@@ -284,8 +284,9 @@ static const CommandInfo commands[] = {
 		"applied (schema_migrations on the search_path, or DBMATE_MIGRATIONS_TABLE),\n"
 		"Diesel's __diesel_schema_migrations, Flyway's flyway_schema_history,\n"
 		"Sqitch's sqitch.changes (matched to sqitch.plan, script hashes compared)\n"
-		"or Alembic's alembic_version (heads matched to files with\n"
-		"\"-- pgmig:alembic REV\"), registers the files, and records the revisions\n"
+		"Alembic's alembic_version (heads matched to files with\n"
+		"\"-- pgmig:alembic REV\") or node-pg-migrate's pgmigrations (names matched\n"
+		"to file names), registers the files, and records the revisions\n"
 		"of those versions as applied without running them, with an \"import\"\n"
 		"event each.  A version without a file, a failed Flyway migration, or a\n"
 		"file edited since the other tool ran it (Flyway's checksum, Sqitch's\n"
@@ -413,8 +414,9 @@ usage(void)
 		   "                            current directory to a folder that holds\n"
 		   "                            migrations/ or pgmig.conf)\n");
 	printf("      --format=FORMAT       the folder's layout: dbmate, golang-migrate,\n"
-		   "                            diesel, flyway or sqitch (default: told by\n"
-		   "                            the files)\n");
+		   "                            sqlx, diesel, flyway, sqitch or\n"
+		   "                            node-pg-migrate (default: told by the files;\n"
+		   "                            sqlx's up-only files only with sqlx)\n");
 	printf("  -q, --quiet               print no progress messages\n");
 	printf("  -V, --version             output version information, then exit\n");
 	printf("  -?, --help                show this help (or a command's), then exit\n\n");
@@ -448,8 +450,8 @@ command_usage(const CommandInfo *cmd)
 	{
 		printf("\nGeneral options:\n");
 		printf("      --dir=DIR             migrations folder\n");
-		printf("      --format=FORMAT       its layout: dbmate, golang-migrate, diesel,\n"
-			   "                            flyway or sqitch\n");
+		printf("      --format=FORMAT       its layout: dbmate, golang-migrate, sqlx,\n"
+			   "                            diesel, flyway, sqitch or node-pg-migrate\n");
 		printf("  -q, --quiet               print no progress messages\n");
 	}
 }

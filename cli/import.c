@@ -11,8 +11,10 @@
  * being applied too; Diesel keeps every version applied in
  * __diesel_schema_migrations; Sqitch deploys the changes of sqitch.plan
  * and records them in sqitch.changes (sqitch.c), Alembic its heads in
- * alembic_version (alembic.c).  "pgmig import" reads that table, matches each
- * version to a file of the folder by version (leading zeros aside), and
+ * alembic_version (alembic.c), node-pg-migrate each migration it ran by
+ * name (the file name without its extension) in pgmigrations.  "pgmig
+ * import" reads that table, matches each version to a file of the folder
+ * by version (leading zeros aside), or each name to a file by name, and
  * has the server record those revisions as applied without running them
  * (pgmig.import).  A version without a file, or a golang-migrate version
  * left dirty by a failed run, is reported and nothing is imported: the
@@ -20,11 +22,9 @@
  * it is, unless --drop drops it in the same transaction.
  *
  * "pgmig up" on a database whose pgmig history is empty while such a
- * table, or another tool's catalog (node-pg-migrate), has rows refuses
- * before running anything and says to
- * import, or to stamp where pgmig cannot import yet: running every
- * revision again would fail on the objects they made, or worse, succeed
- * halfway.
+ * table has rows refuses before running anything and says to import:
+ * running every revision again would fail on the objects they made, or
+ * worse, succeed halfway.
  *
  *-------------------------------------------------------------------------
  */
@@ -37,7 +37,6 @@ typedef struct OtherTool
 {
 	char	   *tool;			/* as messages name it; NULL: none */
 	char	   *table;			/* schema-qualified, quoted as needed */
-	bool		importable;		/* pgmig reads it */
 } OtherTool;
 
 /*
@@ -47,9 +46,8 @@ typedef struct OtherTool
  * schema_migrations (version; golang-migrate's has "dirty"), Diesel's
  * __diesel_schema_migrations, Flyway's flyway_schema_history, Sqitch's
  * sqitch.changes, Alembic's alembic_version, node-pg-migrate's
- * pgmigrations; each on the search_path but Sqitch's.  All but
- * node-pg-migrate's can be imported so far (Flyway's in import_flyway.c).
- * False (reported) on error.
+ * pgmigrations; each on the search_path but Sqitch's.  False (reported)
+ * on error.
  */
 static bool
 find_other_tool(Conn *c, OtherTool *t)
@@ -102,9 +100,6 @@ find_other_tool(Conn *c, OtherTool *t)
 
 			t->tool = pg_strdup(golang ? "golang-migrate" : PQgetvalue(res, i, 0));
 			t->table = pg_strdup(PQgetvalue(res, i, 1));
-			t->importable = golang || strcmp(t->tool, "dbmate") == 0 ||
-				strcmp(t->tool, "Diesel") == 0 || strcmp(t->tool, "Flyway") == 0 ||
-				strcmp(t->tool, "Sqitch") == 0 || strcmp(t->tool, "Alembic") == 0;
 		}
 		if (rows)
 			PQclear(rows);
@@ -155,12 +150,8 @@ check_other_tool(Conn *c, const Project *project, const Catalog *cat)
 				 PQdb(c->conn), t.tool);
 	pg_log_error_detail("Table %s records what %s applied; running it again would fail on what it made.",
 						shown(t.table), t.tool);
-	if (t.importable)
-		pg_log_error_hint("Run \"%s import\" first: it records the revisions %s applied, without running them.",
-						  progname, t.tool);
-	else
-		pg_log_error_hint("pgmig cannot import %s's history yet: once the files are in dbmate's layout, record what %s applied with \"%s stamp REV\", which runs nothing.",
-						  t.tool, t.tool, progname);
+	pg_log_error_hint("Run \"%s import\" first: it records the revisions %s applied, without running them.",
+					  progname, t.tool);
 	pg_free(t.tool);
 	pg_free(t.table);
 	return false;
@@ -190,6 +181,87 @@ file_of_version(const Project *project, const char *version)
 	return found;
 }
 
+/* Add "name" to a list of at most ten names without a file, counting it. */
+static void
+add_missing(PQExpBuffer missing, int *nmissing, const char *name)
+{
+	if (*nmissing < 10)
+		appendPQExpBuffer(missing, "%s%s", *nmissing > 0 ? ", " : "", shown(name));
+	(*nmissing)++;
+}
+
+/*
+ * "ids" if no version (or name, "names") the other tool applied is
+ * missing from the folder; else report the missing ones and NULL.  Frees
+ * "missing", and "ids" if it reports.
+ */
+static const char **
+missing_files(const Project *project, const char *tool, bool names,
+			  PQExpBuffer missing, int nmissing, const char **ids)
+{
+	if (nmissing > 0)
+	{
+		pg_log_error("%d %s%s that %s %s %s no file in \"%s\"",
+					 nmissing, names ? "migration" : "version", nmissing == 1 ? "" : "s",
+					 tool, names ? "ran" : "applied",
+					 nmissing == 1 ? "has" : "have", display_path(project->dir));
+		pg_log_error_detail("%s without a file: %s%s. Nothing was imported.",
+							names ? "Names" : "Versions", missing->data,
+							nmissing > 10 ? ", ..." : "");
+		pg_log_error_hint("Put their files back in the folder: pgmig records only revisions it has the scripts of.");
+		pg_free(ids);
+		ids = NULL;
+	}
+	termPQExpBuffer(missing);
+	return ids;
+}
+
+/*
+ * The ids of the revisions node-pg-migrate ran, each name of table
+ * "table" matched to the file of that name without its extension; *n gets
+ * the count.  NULL (reported, listing them) if a name has no file.
+ */
+static const char **
+node_applied(Conn *c, Project *project, const char *table, int *n)
+{
+	char	   *sql = psprintf("SELECT name FROM %s ORDER BY run_on, id", table);
+	PGresult   *res = query(c, sql, 0, NULL);
+	const char **ids;
+	PQExpBufferData missing;
+	int			nmissing = 0;
+	int			i,
+				j;
+
+	pfree(sql);
+	*n = 0;
+	if (res == NULL)
+		return NULL;
+	ids = pg_malloc((PQntuples(res) + 1) * sizeof(char *));
+	initPQExpBuffer(&missing);
+	for (i = 0; i < PQntuples(res); i++)
+	{
+		const char *name = PQgetvalue(res, i, 0);
+		size_t		len = strlen(name);
+		MigFile    *f = NULL;
+
+		for (j = 0; j < project->nfiles && f == NULL; j++)
+		{
+			const char *file = project->files[j].script.file_name;
+			const char *dot = strrchr(file, '.');
+
+			if (dot != NULL && (size_t) (dot - file) == len &&
+				strncmp(file, name, len) == 0)
+				f = &project->files[j];
+		}
+		if (f != NULL)
+			ids[(*n)++] = f->script.id;
+		else
+			add_missing(&missing, &nmissing, name);
+	}
+	PQclear(res);
+	return missing_files(project, "node-pg-migrate", true, &missing, nmissing, ids);
+}
+
 /*
  * The ids of the revisions the other tool applied, matched to the files;
  * *n gets the count.  NULL (reported) if a version has no file, or the
@@ -212,6 +284,9 @@ match_versions(Conn *c, Project *project, const OtherTool *t, int *n)
 	/* Alembic's heads: the files naming them, and their ancestors (alembic.c) */
 	if (strcmp(t->tool, "Alembic") == 0)
 		return alembic_applied(c, project, t->table, n);
+	/* node-pg-migrate's migrations: by name */
+	if (strcmp(t->tool, "node-pg-migrate") == 0)
+		return node_applied(c, project, t->table, n);
 	sql = golang ?
 		psprintf("SELECT version::pg_catalog.text, dirty FROM %s", t->table) :
 		psprintf("SELECT version::pg_catalog.text, false FROM %s ORDER BY 1", t->table);
@@ -240,9 +315,7 @@ match_versions(Conn *c, Project *project, const OtherTool *t, int *n)
 		}
 		if (f == NULL)
 		{
-			if (nmissing < 10)
-				appendPQExpBuffer(&missing, "%s%s", nmissing > 0 ? ", " : "", shown(version));
-			nmissing++;
+			add_missing(&missing, &nmissing, version);
 			continue;
 		}
 		if (!golang)
@@ -260,20 +333,7 @@ match_versions(Conn *c, Project *project, const OtherTool *t, int *n)
 		}
 	}
 	PQclear(res);
-	if (nmissing > 0)
-	{
-		pg_log_error("%d version%s that %s applied %s no file in \"%s\"",
-					 nmissing, nmissing == 1 ? "" : "s", t->tool,
-					 nmissing == 1 ? "has" : "have", display_path(project->dir));
-		pg_log_error_detail("Versions without a file: %s%s. Nothing was imported.",
-							missing.data, nmissing > 10 ? ", ..." : "");
-		pg_log_error_hint("Put their files back in the folder: pgmig records only revisions it has the scripts of.");
-		termPQExpBuffer(&missing);
-		pg_free(ids);
-		return NULL;
-	}
-	termPQExpBuffer(&missing);
-	return ids;
+	return missing_files(project, t->tool, false, &missing, nmissing, ids);
 }
 
 /*
@@ -300,15 +360,7 @@ import_history(Conn *c, Project *project)
 	if (ok && t.tool == NULL)
 	{
 		pg_log_error("no history of another migration tool in database \"%s\"", PQdb(c->conn));
-		pg_log_error_detail("pgmig reads dbmate's and golang-migrate's table schema_migrations (or DBMATE_MIGRATIONS_TABLE), Diesel's __diesel_schema_migrations, Flyway's flyway_schema_history and Alembic's alembic_version on the search_path, and Sqitch's sqitch.changes; none has rows.");
-		ok = false;
-	}
-	if (ok && !t.importable)
-	{
-		pg_log_error("pgmig cannot import %s's history yet", t.tool);
-		pg_log_error_detail("It is in %s; pgmig imports dbmate's, golang-migrate's, Diesel's, Flyway's, Sqitch's and Alembic's so far.", shown(t.table));
-		pg_log_error_hint("Once the files are in dbmate's layout, record what %s applied with \"%s stamp REV\", which runs nothing.",
-						  t.tool, progname);
+		pg_log_error_detail("pgmig reads dbmate's and golang-migrate's table schema_migrations (or DBMATE_MIGRATIONS_TABLE), Diesel's __diesel_schema_migrations, Flyway's flyway_schema_history, Alembic's alembic_version and node-pg-migrate's pgmigrations on the search_path, and Sqitch's sqitch.changes; none has rows.");
 		ok = false;
 	}
 	if (ok && c->opts->drop && strcmp(t.tool, "Sqitch") == 0)

@@ -379,8 +379,9 @@ apply_option(int c, const char *arg, Options *opts)
 		case LONGOPT_FORMAT:
 			if (strcmp(arg, "dbmate") != 0 && strcmp(arg, "golang-migrate") != 0 &&
 				strcmp(arg, "diesel") != 0 && strcmp(arg, "flyway") != 0 &&
-				strcmp(arg, "sqitch") != 0)
-				usage_error(NULL, "--format must be dbmate, golang-migrate, diesel, flyway or sqitch");
+				strcmp(arg, "sqitch") != 0 && strcmp(arg, "node-pg-migrate") != 0 &&
+				strcmp(arg, "sqlx") != 0)
+				usage_error(NULL, "--format must be dbmate, golang-migrate, sqlx, diesel, flyway, sqitch or node-pg-migrate");
 			pg_free((char *) opts->format);
 			opts->format = pg_strdup(arg);
 			return 0;

@@ -134,24 +134,27 @@ read_conf(const char *root, Project *project)
 		else if (strcmp(key, "format") == 0 &&
 				 (strcmp(value, "dbmate") == 0 || strcmp(value, "golang-migrate") == 0 ||
 				  strcmp(value, "diesel") == 0 || strcmp(value, "flyway") == 0 ||
-				  strcmp(value, "sqitch") == 0))
+				  strcmp(value, "sqitch") == 0 || strcmp(value, "node-pg-migrate") == 0 ||
+				  strcmp(value, "sqlx") == 0))
 		{
 			/* the layout is told by the names; this insists on one */
 			project->want_format = strcmp(value, "dbmate") == 0 ? "dbmate" :
 				strcmp(value, "diesel") == 0 ? "diesel" :
 				strcmp(value, "flyway") == 0 ? "flyway" :
-				strcmp(value, "sqitch") == 0 ? "sqitch" : "golang-migrate";
+				strcmp(value, "sqitch") == 0 ? "sqitch" :
+				strcmp(value, "node-pg-migrate") == 0 ? "node-pg-migrate" :
+				strcmp(value, "sqlx") == 0 ? "sqlx" : "golang-migrate";
 		}
 		else if (strcmp(key, "format") == 0)
 		{
 			ok = conf_error(path, lineno, psprintf("unknown format \"%s\" in pgmig.conf", shown(value)),
-							NULL, "The formats pgmig reads are \"dbmate\", \"golang-migrate\" (also sqlx's pairs), \"diesel\", \"flyway\" and \"sqitch\".");
+							NULL, "The formats pgmig reads are \"dbmate\", \"golang-migrate\" (also sqlx's pairs), \"sqlx\" (its pairs and up-only files), \"diesel\", \"flyway\", \"sqitch\" and \"node-pg-migrate\".");
 			break;
 		}
 		else
 		{
 			ok = conf_error(path, lineno, psprintf("unknown setting \"%s\" in pgmig.conf", shown(key)),
-							NULL, "The settings are \"dir\" (the migrations folder), \"format\" (its layout: dbmate, golang-migrate, diesel, flyway or sqitch), \"schema\" (the schema file of autogenerate) and \"shadow\" (the server for its shadow databases).");
+							NULL, "The settings are \"dir\" (the migrations folder), \"format\" (its layout: dbmate, golang-migrate, sqlx, diesel, flyway, sqitch or node-pg-migrate), \"schema\" (the schema file of autogenerate) and \"shadow\" (the server for its shadow databases).");
 			break;
 		}
 	}

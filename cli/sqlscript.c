@@ -216,7 +216,11 @@ append_registration(PQExpBuffer buf, const Project *project, bool force)
 {
 	int			i;
 
-	appendPQExpBufferStr(buf, "BEGIN;\nSELECT revision, action FROM :\"pgmig_schema\".mig_register(\n  ARRAY[");
+	appendPQExpBufferStr(buf, "BEGIN;\n");
+	/* sqlx's simple files: only the setting tells them from broken dbmate files */
+	if (project->format != NULL && strcmp(project->format, "sqlx") == 0)
+		appendPQExpBufferStr(buf, "SET LOCAL pgmig.format = 'sqlx';\n");
+	appendPQExpBufferStr(buf, "SELECT revision, action FROM :\"pgmig_schema\".mig_register(\n  ARRAY[");
 	for (i = 0; i < project->nfiles; i++)
 	{
 		appendPQExpBufferStr(buf, i > 0 ? ",\n    " : "\n    ");

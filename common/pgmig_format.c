@@ -26,6 +26,7 @@
 
 #include "pgmig_flyway.h"
 #include "pgmig_format.h"
+#include "pgmig_node.h"
 #include "pgmig_version.h"
 
 /* Parse a file name into id, sort key and description. */
@@ -123,8 +124,8 @@ pgmig_line_at(const char *text, int offset, int first)
 /* ---------- the file format ---------- */
 
 /* Is this buffer valid UTF-8 (no NUL bytes)? */
-static bool
-utf8_valid(const char *s, size_t len)
+bool
+pgmig_utf8_valid(const char *s, size_t len)
 {
 	const unsigned char *p = (const unsigned char *) s;
 	const unsigned char *end = p + len;
@@ -311,7 +312,32 @@ typedef struct Reader
 	size_t		up_end;
 	size_t		down_start;
 	size_t		down_end;
+	const char *content;		/* the whole file */
+	size_t		len;
 } Reader;
+
+/* The hint for a file without sections, which may be one of sqlx's. */
+#define SQLX_HINT "If it is one of sqlx's up-only migrations, say the folder is sqlx's: format = sqlx in pgmig.conf, --format=sqlx, or SET pgmig.format = 'sqlx' before mig_register()."
+
+/*
+ * Does "content" ("len" bytes) have no "-- migrate:" line at all?  A NUL
+ * ends a line too: read_line() reads its line cut there.
+ */
+static bool
+no_section_line(const char *content, size_t len)
+{
+	size_t		i = 0;
+
+	while (i < len)
+	{
+		if (comment_directive(content + i, "migrate:") != NULL)
+			return false;
+		while (i < len && content[i] != '\n' && content[i] != '\0')
+			i++;
+		i++;
+	}
+	return true;
+}
 
 /* Parse the options after "-- migrate:up" / "-- migrate:down". */
 static bool
@@ -566,12 +592,33 @@ read_line(Reader *r, const char *line, size_t next, PgmigError *err)
 	}
 	if (r->section == HEADER && !line_is_comment(line))
 		return pgmig_set_error(err, PGMIG_ERR_FILE, NULL,
+							   no_section_line(r->content, r->len) ?
+							   "Put statements after a \"-- migrate:up\" line. " SQLX_HINT :
 							   "Put statements after a \"-- migrate:up\" line.",
 							   "statement before \"-- migrate:up\"");
 	if (r->section == UP)
 		r->up_end = next;
 	else if (r->section == DOWN)
 		r->down_end = next;
+	return true;
+}
+
+/*
+ * Check that a whole migration file is text, normalize its newlines in
+ * place (*len follows) and take its checksum into out->file_checksum.
+ */
+bool
+pgmig_script_text(const char *file_name, char *content, size_t *len,
+				  PgmigScript *out, PgmigError *err)
+{
+	if (strlen(content) != *len)
+		return pgmig_set_error(err, PGMIG_ERR_FILE,
+							   "The file contains a NUL byte; migration files are UTF-8 text.",
+							   NULL, "file \"%s\" is not a text file", file_name);
+	*len = pgmig_normalize_newlines(content, *len);
+	if (!pgmig_checksum(content, *len, out->file_checksum))
+		return pgmig_set_error(err, PGMIG_ERR_FILE, NULL, NULL,
+							   "could not compute checksum of file \"%s\"", file_name);
 	return true;
 }
 
@@ -583,25 +630,22 @@ pgmig_parse_script(const char *file_name, char *content, size_t len,
 	Reader		r;
 	char	   *p;
 
+	/* node-pg-migrate's markers, and no "-- migrate:" line */
+	if (pgmig_node_file(content))
+		return pgmig_node_parse(file_name, content, len, out, err);
 	memset(out, 0, sizeof(*out));
 	if (!pgmig_parse_file_name(file_name, &out->id, &out->sortkey,
 							   &out->description, err))
 		return false;
 	out->file_name = pstrdup(file_name);
-
-	if (strlen(content) != len)
-		return pgmig_set_error(err, PGMIG_ERR_FILE,
-							   "The file contains a NUL byte; migration files are UTF-8 text.",
-							   NULL, "file \"%s\" is not a text file", file_name);
-	len = pgmig_normalize_newlines(content, len);
-
-	if (!pgmig_checksum(content, len, out->file_checksum))
-		return pgmig_set_error(err, PGMIG_ERR_FILE, NULL, NULL,
-							   "could not compute checksum of file \"%s\"", file_name);
+	if (!pgmig_script_text(file_name, content, &len, out, err))
+		return false;
 
 	memset(&r, 0, sizeof(r));
 	r.out = out;
 	r.section = HEADER;
+	r.content = content;
+	r.len = len;
 	for (p = content; *p != '\0';)
 	{
 		char	   *eol = strchr(p, '\n');
@@ -611,7 +655,7 @@ pgmig_parse_script(const char *file_name, char *content, size_t len,
 		bool		ok;
 
 		r.lineno++;
-		if (!utf8_valid(p, linelen))
+		if (!pgmig_utf8_valid(p, linelen))
 		{
 			pgmig_set_error(err, PGMIG_ERR_FILE,
 							"Migration files must be encoded in UTF-8.", NULL,
@@ -629,7 +673,7 @@ pgmig_parse_script(const char *file_name, char *content, size_t len,
 	if (!r.has_up)
 		return pgmig_set_error(err, PGMIG_ERR_FILE,
 							   "Every migration file has a \"-- migrate:up\" line followed by its statements.",
-							   NULL, "file \"%s\" has no \"-- migrate:up\" section",
+							   SQLX_HINT, "file \"%s\" has no \"-- migrate:up\" section",
 							   file_name);
 
 	out->up = pnstrdup(content + r.up_start, r.up_end - r.up_start);
@@ -842,8 +886,9 @@ diesel_no_transaction(const char *meta)
 
 /*
  * Check the text of a file of the pair layout and normalize its newlines
- * in place (*len follows): text, UTF-8, and no "-- migrate:" line, which
- * would mean a file of dbmate's format named as a pair's (its down section
+ * in place (*len follows): text, UTF-8, and no "-- migrate:" line or
+ * node-pg-migrate's "-- Down Migration", which would mean a file of
+ * dbmate's or node-pg-migrate's format named as a pair's (its down section
  * would run going up).
  */
 static bool
@@ -866,7 +911,7 @@ pair_text(const char *name, char *content, size_t *len, PgmigLayout layout,
 		bool		section;
 
 		lineno++;
-		if (!utf8_valid(p, linelen))
+		if (!pgmig_utf8_valid(p, linelen))
 		{
 			pgmig_set_error(err, PGMIG_ERR_FILE,
 							"Migration files must be encoded in UTF-8.", NULL,
@@ -874,16 +919,20 @@ pair_text(const char *name, char *content, size_t *len, PgmigLayout layout,
 			return pgmig_error_at(err, name, lineno);
 		}
 		p[linelen] = '\0';
-		section = comment_directive(p, "migrate:") != NULL;
+		section = comment_directive(p, "migrate:") != NULL ||
+			pgmig_node_down_marker(p);
 		p[linelen] = save;
 		if (section)
 		{
 			pgmig_set_error(err, PGMIG_ERR_FILE,
 							"A file of golang-migrate's layout (<version>_<title>.up.sql, .down.sql), Diesel's (<version>_<name>/up.sql, down.sql) or Flyway's (V<version>__<description>.sql, U<version>__<description>.sql) holds one script.",
+							layout == PGMIG_LAYOUT_DBMATE ?
+							"Under format = sqlx a file without a pair is one up script; a folder of dbmate's files needs no format." :
 							"If it is in dbmate's format, name it <version>_<title>.sql.",
 							"section line in a file of %s's layout",
 							layout == PGMIG_LAYOUT_FLYWAY ? "Flyway" :
-							layout == PGMIG_LAYOUT_DIESEL ? "Diesel" : "golang-migrate");
+							layout == PGMIG_LAYOUT_DIESEL ? "Diesel" :
+							layout == PGMIG_LAYOUT_DBMATE ? "sqlx" : "golang-migrate");
 			return pgmig_error_at(err, name, lineno);
 		}
 		p = eol ? eol + 1 : p + linelen;
@@ -945,8 +994,7 @@ pgmig_parse_pair(const char *up_name, char *up, size_t up_len,
 			return false;
 	}
 	else
-		out->transactional = !(strncmp(up, "-- no-transaction", 17) == 0 &&
-							   (up[17] == '\0' || up[17] == '\n' || up[17] == ' ' || up[17] == '\t')) &&
+		out->transactional = !pgmig_sqlx_no_transaction(up) &&
 			!(meta != NULL && diesel_no_transaction(meta));
 	out->up = pstrdup(up);
 	out->up_line = 1;
@@ -979,6 +1027,52 @@ pgmig_parse_pair(const char *up_name, char *up, size_t up_len,
 	if (!ok)
 		return pgmig_set_error(err, PGMIG_ERR_FILE, NULL, NULL,
 							   "could not compute checksum of file \"%s\"", up_name);
+	return true;
+}
+
+/* Is "-- no-transaction" the first line of "text" (sqlx's marker)? */
+bool
+pgmig_sqlx_no_transaction(const char *text)
+{
+	return strncmp(text, "-- no-transaction", 17) == 0 &&
+		(text[17] == '\0' || text[17] == '\n' || text[17] == ' ' || text[17] == '\t');
+}
+
+/*
+ * Parse one of sqlx's simple migrations, <version>_<description>.sql
+ * without sections: the whole file is the up script, from line 1, and
+ * there is no down script; "-- no-transaction" as the first line makes a
+ * no-transaction revision.  The version is digits, as sqlx reads it.  A
+ * section line of dbmate's or node-pg-migrate's is refused: run whole, the
+ * file would run its down section going up.  Only a folder said to be
+ * sqlx's (format = sqlx, pgmig.format) is read so: a file that lost its
+ * "-- migrate:up" line looks the same.  The content is normalized in place.
+ */
+bool
+pgmig_parse_simple(const char *name, char *content, size_t len,
+				   PgmigScript *out, PgmigError *err)
+{
+	memset(out, 0, sizeof(*out));
+	if (!pgmig_parse_file_name(name, &out->id, &out->sortkey, &out->description, err))
+		return false;
+	out->file_name = pstrdup(name);
+	if (strspn(out->id, "0123456789") != strlen(out->id))
+		return pgmig_set_error(err, PGMIG_ERR_FILE,
+							   "sqlx's migrations are <version>_<description>.sql, where the version is a number.",
+							   NULL, "file name \"%s\" has a version that is not a number", name);
+	if (pgmig_node_file(content))
+		return pgmig_set_error(err, PGMIG_ERR_FILE,
+							   "sqlx runs a simple migration whole, so its \"-- Down Migration\" section would run going up.",
+							   "Read the folder as node-pg-migrate's (no format, or format = node-pg-migrate), or keep the up statements only.",
+							   "file \"%s\" has node-pg-migrate's sections", name);
+	if (!pair_text(name, content, &len, PGMIG_LAYOUT_DBMATE, err))
+		return false;
+	out->transactional = !pgmig_sqlx_no_transaction(content);
+	out->up = pstrdup(content);
+	out->up_line = 1;
+	if (!pgmig_checksum(content, len, out->file_checksum))
+		return pgmig_set_error(err, PGMIG_ERR_FILE, NULL, NULL,
+							   "could not compute checksum of file \"%s\"", name);
 	return true;
 }
 

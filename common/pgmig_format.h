@@ -29,6 +29,7 @@ typedef struct PgmigScript
 	char	   *alembic;		/* "-- pgmig:alembic": the Alembic revision
 								 * it was converted from, or NULL */
 	bool		transactional;	/* false: "transaction:false" on either section */
+	bool		node_pg_migrate;	/* read by node-pg-migrate's markers */
 	char	   *up;				/* text after "-- migrate:up" */
 	int			up_line;		/* file line where the up text starts */
 	char	   *down;			/* text after "-- migrate:down", or NULL */
@@ -57,6 +58,10 @@ extern bool pgmig_parse_ms(const char *value, int *ms);
  */
 extern bool pgmig_parse_script(const char *file_name, char *content,
 							   size_t len, PgmigScript *out, PgmigError *err);
+
+/* Check, normalize and checksum the text of a whole file (pgmig_format.c). */
+extern bool pgmig_script_text(const char *file_name, char *content, size_t *len,
+							  PgmigScript *out, PgmigError *err);
 
 /* Fill in up_checksum and down_checksum of a parsed script. */
 extern void pgmig_section_checksums(PgmigScript *script);
@@ -95,11 +100,17 @@ extern bool pgmig_split_up_file(const char *name);
 extern const char *pgmig_no_transaction_mark(const char *name);
 extern char *pgmig_split_part_name(const char *up_name, PgmigPart part);
 extern char *pgmig_split_up_name(const char *name);
+extern bool pgmig_sqlx_no_transaction(const char *text);
+extern bool pgmig_parse_simple(const char *name, char *content, size_t len,
+							   PgmigScript *out, PgmigError *err);
 extern bool pgmig_parse_repeatable(const char *name, char *content, size_t len,
 								   PgmigScript *out, PgmigError *err);
 extern bool pgmig_parse_pair(const char *up_name, char *up, size_t up_len,
 							 const char *down_name, char *down, size_t down_len,
 							 const char *meta, PgmigScript *out, PgmigError *err);
+
+/* Is this buffer valid UTF-8 (no NUL bytes)? */
+extern bool pgmig_utf8_valid(const char *s, size_t len);
 
 /* Strip leading and trailing white space in place; returns "s" past the leading. */
 extern char *pgmig_trim(char *s);

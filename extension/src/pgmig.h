@@ -125,6 +125,7 @@ typedef struct MigScript
 /* settings.c */
 extern char *pgmig_environment;
 extern char *pgmig_confirm;
+extern char *pgmig_format;
 extern int	pgmig_lock_timeout;
 extern int	pgmig_lock_retries;
 extern int	pgmig_lock_retry_delay;

@@ -477,8 +477,13 @@ register_files(FunctionCallInfo fcinfo, Datum *names, Datum *contents, int n,
 		}
 		else
 		{
+			/* sqlx's simple files are told only by pgmig.format */
+			bool		sqlx = pgmig_format != NULL && strcmp(pgmig_format, "sqlx") == 0;
+
 			content = TextDatumGetCString(contents[i]);
-			if (!pgmig_parse_script(name, content, strlen(content), script, &err))
+			if (!(sqlx ?
+				  pgmig_parse_simple(name, content, strlen(content), script, &err) :
+				  pgmig_parse_script(name, content, strlen(content), script, &err)))
 				mig_report(&err);
 		}
 		pgmig_section_checksums(script);

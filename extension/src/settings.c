@@ -41,6 +41,7 @@
 
 char	   *pgmig_environment = NULL;
 char	   *pgmig_confirm = NULL;
+char	   *pgmig_format = NULL;
 int			pgmig_lock_timeout = 5000;
 int			pgmig_lock_retries = 3;
 int			pgmig_lock_retry_delay = 1000;
@@ -56,6 +57,16 @@ static const struct config_enum_entry progress_options[] = {
 	{"statements", MIG_PROGRESS_STATEMENTS, false},
 	{NULL, 0, false}
 };
+
+/* pgmig.format: empty, or the one layout only a setting tells, sqlx's. */
+static bool
+check_format(char **newval, void **extra, GucSource source)
+{
+	if (**newval == '\0' || strcmp(*newval, "sqlx") == 0)
+		return true;
+	GUC_check_errdetail("The only format a setting tells is \"sqlx\"; the others are told by their files.");
+	return false;
+}
 
 /*
  * Define the pgmig.* settings; called once from _PG_init().  The ones that
@@ -83,6 +94,14 @@ mig_define_settings(void)
 							   PGC_USERSET,
 							   0,
 							   NULL, NULL, NULL);
+	DefineCustomStringVariable("pgmig.format",
+							   "Set to \"sqlx\" to register files without sections as sqlx's up-only migrations.",
+							   "pgmig.conf's format = sqlx; the client sets it for mig_register().",
+							   &pgmig_format,
+							   "",
+							   PGC_USERSET,
+							   0,
+							   check_format, NULL, NULL);
 	DefineCustomIntVariable("pgmig.lock_timeout",
 							"Longest wait for a lock by a statement of a migration script.",
 							"A revision's \"-- pgmig:lock_timeout\" directive overrides it; 0 waits indefinitely, -1 keeps the session's lock_timeout.",

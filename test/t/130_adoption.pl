@@ -4,8 +4,9 @@
 # with "pgmig import" (the real dbmate, from the npm registry), "up"
 # refusing such a database until then, golang-migrate's catalog, the
 # connection strings of SQLAlchemy and JDBC (never showing a password),
-# DATABASE_URL from .env, the seeds' ENVIRONMENT=production guard, and
-# "up --sql" on a database without pgmig.
+# DATABASE_URL from .env, the seeds' ENVIRONMENT=production guard,
+# "up --sql" on a database without pgmig, golang-migrate's and sqlx's
+# pairs, sqlx's up-only files (format = sqlx) and Diesel's folders.
 use strict;
 use warnings;
 
@@ -196,27 +197,8 @@ $node->safe_psql('postgres', 'CREATE DATABASE empty');
 $node->safe_psql('empty', 'CREATE TABLE schema_migrations (version varchar PRIMARY KEY); CREATE EXTENSION pgmig');
 pgmig_ok($node, $dmt, [ 'up', '-d', 'empty' ], qr/^applied 20240102000000/m, 'an empty dbmate table: up runs');
 
-# --- other tools' catalogs, as their documentation defines them: up
-# refuses, import says it cannot take them yet
-# (Flyway's, Sqitch's and Alembic's are read: t/131, t/132, t/134)
-my %catalogs = (
-	'node-pg-migrate' => 'CREATE TABLE pgmigrations (id SERIAL PRIMARY KEY, name varchar(255) NOT NULL,'
-		. ' run_on timestamp NOT NULL); INSERT INTO pgmigrations (name, run_on) VALUES (\'1_init\', now())');
-my $n_db = 0;
-foreach my $tool (sort keys %catalogs)
-{
-	my $db = 'other' . ++$n_db;
-	$node->safe_psql('postgres', "CREATE DATABASE $db");
-	$node->safe_psql($db, $catalogs{$tool} . '; CREATE EXTENSION pgmig');
-	my $proj = dbmate_project("other$n_db", 1);
-	($st, $out, $err) = pgmig($node, $proj, [ 'up', '-d', $db ]);
-	is($st, 1, "catalog $tool: up exits 1");
-	like($err, qr/was migrated by \Q$tool\E, and pgmig has no history of it/, "catalog $tool: named");
-	like($err, qr/pgmig cannot import \Q$tool\E's history yet: .*"pgmig stamp REV"/, "catalog $tool: says to stamp");
-	is($node->safe_psql($db, 'SELECT count(*) FROM pgmig.revisions'), '0', "catalog $tool: nothing done");
-	($st, $out, $err) = pgmig($node, $proj, [ 'import', '-d', $db ]);
-	like($err, qr/pgmig cannot import \Q$tool\E's history yet/, "catalog $tool: import says it cannot");
-}
+# (other tools' catalogs: Flyway's t/131, Sqitch's t/132, node-pg-migrate's
+# t/133, Alembic's t/134)
 
 # --- connection strings: no message shows the password
 my $secret = 'Sekr3t-pw';
@@ -364,7 +346,7 @@ pgmig_fails(undef, $gm_dir, [ 'check', '--offline', '--format', 'dbmate' ], qr/f
 	'--format dbmate: a pair file is refused', %offline);
 pgmig_ok(undef, $gm_dir, [ 'check', '--offline', '--format=golang-migrate' ], qr/format: golang-migrate/,
 	'--format golang-migrate: as the names say', %offline);
-pgmig_fails(undef, $gm_dir, [ 'check', '--offline', '--format=liquibase' ], qr/--format must be dbmate, golang-migrate, diesel, flyway or sqitch/,
+pgmig_fails(undef, $gm_dir, [ 'check', '--offline', '--format=liquibase' ], qr/--format must be dbmate, golang-migrate, sqlx, diesel, flyway, sqitch or node-pg-migrate/,
 	'--format liquibase: a usage error', status => 2, %offline);
 write_file("$gm_dir/pgmig.conf", "format = liquibase\n");
 pgmig_fails(undef, $gm_dir, [ 'check', '--offline' ], qr/unknown format "liquibase" in pgmig\.conf/,
@@ -396,6 +378,58 @@ pgmig_ok($node, $gm_dir, [ 'import', '-d', 'gmimp' ], qr/^imported 2 revisions f
 	'golang-migrate: import of its own catalog');
 pgmig_ok($node, $gm_dir, [ 'up', '-d', 'gmimp' ], qr/^applied 10 more .*\napplied 11 add users /,
 	'golang-migrate: then up applies only what it had not');
+
+# --- sqlx's simple (up-only) files: told from a dbmate file that lost its
+# "-- migrate:up" line only by format = sqlx
+my $sx = new_project('sqlx');
+write_file("$sx/migrations/1_init.sql", "CREATE TABLE sx1 (id int);\n");
+write_file("$sx/migrations/2_index.sql", "-- no-transaction\nCREATE INDEX CONCURRENTLY sx1_id ON sx1 (id);\n");
+pgmig_fails(undef, $sx, [ 'check', '--offline' ],
+	qr/statement before "-- migrate:up"\nHINT:  .*If it is one of sqlx's up-only migrations, say the folder is sqlx's: format = sqlx.*\nCONTEXT:  file "1_init\.sql" line 1/,
+	'sqlx: a simple file without format = sqlx is a dbmate file without its section, hinting at sqlx', %offline);
+write_file("$sx/migrations/10_more.up.sql", "CREATE TABLE sx10 (id int);\n");
+write_file("$sx/migrations/10_more.down.sql", "DROP TABLE sx10;\n");
+pgmig_fails(undef, $sx, [ 'check', '--offline' ], qr/mixes dbmate's layout and golang-migrate's.*hint: .*format = sqlx/s,
+	'sqlx: simple files and pairs without format = sqlx are a mix, hinting at sqlx', %offline);
+write_file("$sx/pgmig.conf", "format = sqlx\n");
+pgmig_ok(undef, $sx, [ 'check', '--offline' ], qr/^ok: 3 revisions, head 10; format: sqlx$/,
+	'format = sqlx: simple files and pairs, named', %offline);
+$node->safe_psql('postgres', 'CREATE DATABASE sxdb');
+$node->safe_psql('sxdb', 'CREATE EXTENSION pgmig');
+pgmig_ok($node, $sx, [ 'up', '-d', 'sxdb' ], qr/^applied 1 init .*\napplied 2 index .*\napplied 10 more /,
+	'format = sqlx: up in version order (10 after 2)');
+is($node->safe_psql('sxdb', "SELECT count(*) FROM pg_indexes WHERE indexname = 'sx1_id'"), '1',
+	'format = sqlx: -- no-transaction honoured, the index built concurrently');
+is($node->safe_psql('sxdb', "SELECT string_agg(id || ':' || (down_script IS NOT NULL), ' ' ORDER BY length(sortkey), sortkey) FROM pgmig.revisions"),
+	'1:false 2:false 10:true', 'format = sqlx: simple files are irreversible, the pair is not');
+pgmig_ok($node, $sx, [ 'down', '2', '-d', 'sxdb' ], qr/^reverted 10 /, 'format = sqlx: down reverts the pair');
+pgmig_fails($node, $sx, [ 'down', '1', '-d', 'sxdb' ], qr/irreversible|no down/i, 'format = sqlx: a simple file is irreversible');
+# up --sql says the format to the server too
+$node->safe_psql('postgres', 'CREATE DATABASE sxsql');
+($st, $out, $err) = pgmig(undef, $sx, [ 'up', '--sql' ]);
+like($out, qr/SET LOCAL pgmig\.format = 'sqlx';/, 'format = sqlx: up --sql sets pgmig.format');
+my $sx_script = write_file("$sx/up.sql", $out);
+IPC::Run::run([ 'psql', '-X', '-h', $node->host, '-p', $node->port, '-d', 'sxsql', '-v', 'ON_ERROR_STOP=1',
+	'-f', $sx_script ], '<', \'', '>', \my $sxout, '2>', \my $sxerr);
+is($? >> 8, 0, 'format = sqlx: up --sql runs') or diag($sxerr);
+is($node->safe_psql('sxsql', 'SELECT count(*) FROM pgmig.schema_migrations'), '3', 'format = sqlx: up --sql applied all');
+unlink "$sx/up.sql";
+# malformed: a dbmate file, a version that is no number
+write_file("$sx/migrations/11_dbmate.sql", migration('SELECT 1;', 'SELECT 2;'));
+pgmig_fails(undef, $sx, [ 'check', '--offline' ], qr/section line in a file of sqlx's layout.*CONTEXT:  file "11_dbmate\.sql" line 1/s,
+	'format = sqlx: a dbmate file is refused, its down would run going up', %offline);
+unlink "$sx/migrations/11_dbmate.sql";
+write_file("$sx/migrations/1.5_x.sql", "SELECT 1;\n");
+pgmig_fails(undef, $sx, [ 'check', '--offline' ], qr/file name "1\.5_x\.sql" has a version that is not a number/,
+	'format = sqlx: a version that is no number', %offline);
+unlink "$sx/migrations/1.5_x.sql";
+# the server reads them only under pgmig.format = sqlx
+($st, $out, $err) = $node->psql('sxdb', "SELECT * FROM mig_register('3_x.sql', 'SELECT 3;')");
+like($err, qr/statement before "-- migrate:up"/, 'mig_register: a simple file needs pgmig.format');
+is($node->safe_psql('sxdb', "SET pgmig.format = 'sqlx'; SELECT action FROM mig_register('3_x.sql', 'SELECT 3;')"), 'new',
+	'mig_register: under pgmig.format = sqlx it is read');
+($st, $out, $err) = $node->psql('sxdb', "LOAD 'pgmig'; SET pgmig.format = 'flyway'");
+like($err, qr/invalid value for parameter "pgmig\.format"/, 'pgmig.format: only sqlx');
 
 # --- Diesel's layout: a folder per revision
 my $dz = new_project('diesel');
