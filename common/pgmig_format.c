@@ -763,7 +763,9 @@ pgmig_split_file(const char *name, PgmigPart *part)
 
 /*
  * How the layout of revision file "name" marks a no-transaction revision,
- * for hints: "-- migrate:up transaction:false" in dbmate's files.
+ * for hints: "-- migrate:up transaction:false" in dbmate's files.  The
+ * name cannot tell dbmate's from node-pg-migrate's or sqlx's simple
+ * files, so such a hint names both markers.
  */
 const char *
 pgmig_no_transaction_mark(const char *name)
@@ -782,7 +784,8 @@ pgmig_no_transaction_mark(const char *name)
 		case PGMIG_LAYOUT_DBMATE:
 			break;
 	}
-	return "\"-- migrate:up transaction:false\"";
+	/* node-pg-migrate's and sqlx's simple files are named as dbmate's */
+	return "\"-- migrate:up transaction:false\" (in node-pg-migrate's and sqlx's files, a first line \"-- no-transaction\")";
 }
 
 /* Is "name" the up file of a revision of a split layout? */

@@ -114,8 +114,8 @@ prepare_scripts(MigCatalog *cat, PgmigPlan *plan, bool client_split,
 			ereport(ERROR,
 					(errcode(ERRCODE_ACTIVE_SQL_TRANSACTION),
 					 errmsg("revision %s cannot run inside a transaction", node->id),
-					 errdetail("Its file \"%s\" marks it as a no-transaction revision (%s).",
-							   rev->source_file, pgmig_no_transaction_mark(rev->source_file)),
+					 errdetail("Its file \"%s\" marks it as a no-transaction revision.",
+							   rev->source_file),
 					 errhint("Run it with the pgmig client, which runs its statements one at a time outside a transaction block.")));
 	}
 	for (i = 0; i < plan->nsteps; i++)

@@ -269,7 +269,7 @@ pgmig_fails($node, $fail, ['up'],
 	'a psql meta-command in a script');
 write_migration($fail, '4_tx.sql', migration("CREATE INDEX CONCURRENTLY three_id ON three (id);"));
 pgmig_fails($node, $fail, ['up'],
-	qr/error: CREATE INDEX CONCURRENTLY cannot run inside a transaction block\nHINT:  Mark it as a no-transaction revision with "-- migrate:up transaction:false", and apply it with the pgmig client\.\nCONTEXT:  up script of revision 4, file "4_tx\.sql" line 2\n/,
+	qr/error: CREATE INDEX CONCURRENTLY cannot run inside a transaction block\nHINT:  Mark it as a no-transaction revision with "-- migrate:up transaction:false" \(in node-pg-migrate's and sqlx's files, a first line "-- no-transaction"\), and apply it with the pgmig client\.\nCONTEXT:  up script of revision 4, file "4_tx\.sql" line 2\n/,
 	'a statement that needs transaction:false');
 is(fail_value("SELECT count(*) FROM pgmig.schema_migrations WHERE id = '4'"), '0', 'none of them was applied');
 
