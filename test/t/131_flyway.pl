@@ -10,7 +10,6 @@ use strict;
 use warnings;
 
 use Compress::Zlib qw(crc32);
-use File::Basename qw(dirname);
 use File::Path qw(make_path);
 use IPC::Run;
 use PgmigTest;
@@ -75,18 +74,15 @@ is($node->safe_psql('fwdb', "SELECT indisvalid FROM pg_index WHERE indexrelid = 
 	'the concurrent index was built outside a transaction');
 
 # status names the layout, and its JSON matches its schema
-my $src = $ENV{PGMIG_SRCDIR} // dirname(__FILE__) . '/../..';
 my ($st, $json, $sql);
 ($st, $json) = pgmig($node, $fw, [ 'status', '--json', '-d', 'fwdb' ]);
 like($json, qr/"format":\s*"flyway"/, 'status --json: format flyway');
-my ($vout, $verr) = ('', '');
-IPC::Run::run([ '/usr/bin/python3', "$src/test/validate-json.py", "$src/json-schema", 'status.json' ],
-	'<', \$json, '>', \$vout, '2>', \$verr);
-is("$vout$verr", "valid\n", 'status --json: matches json-schema/status.json');
+is(validate_json($json, 'status.json'), "valid\n", 'status --json: matches json-schema/status.json');
 
 # up --sql: the script registers the undo files and the .conf files too
 $node->safe_psql('postgres', 'CREATE DATABASE fwsql');
-my ($sst, $sql) = pgmig(undef, $fw, [ 'up', '--sql' ], %offline);
+my $sst;
+($sst, $sql) = pgmig(undef, $fw, [ 'up', '--sql' ], %offline);
 is($sst, 0, 'up --sql: exit 0');
 my $script = write_file("$fw/up.sql", $sql);
 my ($pout, $perr) = ('', '');
@@ -385,10 +381,7 @@ pgmig_ok($node, $rp, [ 'import', '-d', 'fwrepdel' ], qr/^imported 1 revision fro
 write_file("$rp/migrations/R__b_view.sql", "CREATE OR REPLACE VIEW rv AS SELECT count(*) AS n, 3 AS two FROM rt;\n");
 my ($rjst, $rjson) = pgmig($node, $rp, [ 'up', '--json', '-d', 'fwrepimp' ]);
 is($rjst, 0, 'repeatable: up --json exits 0');
-($vout, $verr) = ('', '');
-IPC::Run::run([ '/usr/bin/python3', "$src/test/validate-json.py", "$src/json-schema", 'run.json' ],
-	'<', \$rjson, '>', \$vout, '2>', \$verr);
-is("$vout$verr", "valid\n", 'repeatable: up --json matches json-schema/run.json');
+is(validate_json($rjson, 'run.json'), "valid\n", 'repeatable: up --json matches json-schema/run.json');
 like($rjson, qr/\{"revision":"R__b_view\.sql","description":"b view","action":"applied","transactional":true,"repeatable":true,[^}]*"committed":true\}/,
 	'repeatable: up --json lists it, committed, as a repeatable migration');
 is($node->safe_psql('fwrepimp', 'SELECT two FROM rv'), '3', 'repeatable: the changed view is there');
