@@ -277,13 +277,13 @@ static const CommandInfo commands[] = {
 		"      --confirm             confirm on a production database\n"
 		"      --json                print what was marked as JSON (json-schema/stamp.json)\n"
 		"  -v, --verbose             list the files registered (new, updated)\n"},
-	{"import", CMD_IMPORT, 0, 0, OPT_CONN | OPT_CONFIRM | OPT_VERBOSE | OPT_DROP,
+	{"import", CMD_IMPORT, 0, 0, OPT_CONN | OPT_CONFIRM | OPT_VERBOSE | OPT_DROP | OPT_JSON,
 		"[OPTION]...",
 		"take over the history another migration tool recorded",
 		"Reads the table in which dbmate or golang-migrate recorded the versions it\n"
 		"applied (schema_migrations on the search_path, or DBMATE_MIGRATIONS_TABLE),\n"
 		"Diesel's __diesel_schema_migrations, Flyway's flyway_schema_history,\n"
-		"Sqitch's sqitch.changes (matched to sqitch.plan, script hashes compared)\n"
+		"Sqitch's sqitch.changes (matched to sqitch.plan, script hashes compared),\n"
 		"Alembic's alembic_version (heads matched to files with\n"
 		"\"-- pgmig:alembic REV\") or node-pg-migrate's pgmigrations (names matched\n"
 		"to file names), registers the files, and records the revisions\n"
@@ -295,6 +295,7 @@ static const CommandInfo commands[] = {
 		"\n"
 		"      --confirm             confirm on a production database\n"
 		"      --drop                drop the other tool's table, in the same transaction\n"
+		"      --json                print what was imported as JSON (json-schema/import.json)\n"
 		"  -v, --verbose             list the revisions imported\n"},
 	{"merge", CMD_MERGE, 0, 0, OPT_MESSAGE | OPT_REVISION,
 		"-m MESSAGE [-r REV]... [OPTION]...",

@@ -404,6 +404,8 @@ import_history(Conn *c, Project *project)
 			command(c, "COMMIT");
 		if (ok)
 		{
+			if (c->opts->json)
+				print_import_json(t.tool, t.table, c->opts->drop, res);
 			if (c->opts->verbose)
 				for (i = 0; i < PQntuples(res); i++)
 					info(c->opts, "%s %s", PQgetvalue(res, i, 1), PQgetvalue(res, i, 0));

@@ -662,6 +662,8 @@ extern void json_append_current(PQExpBuffer buf, Conn *c);
 extern void json_run_begin(Conn *c);
 extern void print_run_json(Conn *c, const char *target);
 extern void print_stamp_json(Conn *c, const char *target, const PGresult *res);
+extern void print_import_json(const char *tool, const char *table, bool dropped,
+							  const PGresult *res);
 /* progress.c */
 extern bool progress_mode(bool quiet, ProgressMode *mode);
 extern const char *progress_setting(ProgressMode mode);

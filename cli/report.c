@@ -433,6 +433,45 @@ print_run_json(Conn *c, const char *target)
 }
 
 /*
+ * Print the document of an import (json-schema/import.json): the other
+ * tool and its table, whether it was dropped, and the revisions recorded
+ * (pgmig.import's rows: revision, action).
+ */
+void
+print_import_json(const char *tool, const char *table, bool dropped,
+				  const PGresult *res)
+{
+	PQExpBufferData buf;
+	bool		first = true;
+	int			i;
+
+	json_open_document(&buf, &first, "import", NULL);
+	json_key(&buf, &first, "tool");
+	json_string(&buf, tool);
+	json_key(&buf, &first, "table");
+	json_string(&buf, table);
+	json_bool(&buf, &first, "dropped", dropped);
+	json_key(&buf, &first, "revisions");
+	appendPQExpBufferChar(&buf, '[');
+	for (i = 0; i < PQntuples(res); i++)
+	{
+		bool		f = true;
+
+		if (i > 0)
+			appendPQExpBufferChar(&buf, ',');
+		appendPQExpBufferChar(&buf, '{');
+		json_key(&buf, &f, "revision");
+		json_string(&buf, PQgetvalue(res, i, 0));
+		json_key(&buf, &f, "action");
+		json_string(&buf, PQgetvalue(res, i, 1));
+		appendPQExpBufferChar(&buf, '}');
+	}
+	appendPQExpBufferStr(&buf, "]}");
+	json_print(&buf);
+	termPQExpBuffer(&buf);
+}
+
+/*
  * Print the document of a stamp (json-schema/stamp.json): its target, the
  * revisions it marked (mig_stamp's rows: revision, action), and where the
  * database was before and is after.

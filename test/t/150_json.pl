@@ -159,4 +159,17 @@ like($rout, qr/"message":"[^\n]*no_such_database[^\n]*","detail":null,"hint":nul
 ($st, $out) = pgmig($node, $rdir, [ 'status', '-d', 'postgresql:///no_such_database' ]);
 is($out, '', 'without --json, a failure prints nothing on stdout');
 
+# import: the other tool, its table, what was recorded; and its refusal
+$node->safe_psql('postgres', 'CREATE DATABASE imp');
+$node->safe_psql('imp', "CREATE TABLE schema_migrations (version varchar(128) PRIMARY KEY);"
+	  . " INSERT INTO schema_migrations VALUES ('001'), ('002'); CREATE EXTENSION pgmig");
+unlink "$rdir/migrations/004_fails.sql";
+($rout) = json_run('import -d imp --drop', 0, 'import.json');
+like($rout, qr/^\{"command":"import","tool":"dbmate","table":"public\.schema_migrations","dropped":true,"revisions":\[\{"revision":"001","action":"[a-z]+"\},\{"revision":"002","action":"[a-z]+"\}\]\}$/,
+	'import --json: the tool, its table, the revisions recorded');
+is($node->safe_psql('imp', "SELECT string_agg(id, ',' ORDER BY id) FROM pgmig.schema_migrations"), '001,002',
+	'import --json: and they are recorded');
+($rout) = json_run('import -d imp', 1, 'error.json');
+like($rout, qr/"message":"no history of another migration tool in database \\"imp\\""/, 'import --json: a refusal is an error document');
+
 pgmig_done();
