@@ -432,6 +432,29 @@ print_run_json(Conn *c, const char *target)
 	termPQExpBuffer(&buf);
 }
 
+/* Append the rows of "res" (revision, action) as an array of objects. */
+static void
+json_append_actions(PQExpBuffer buf, const PGresult *res)
+{
+	int			i;
+
+	appendPQExpBufferChar(buf, '[');
+	for (i = 0; i < PQntuples(res); i++)
+	{
+		bool		first = true;
+
+		if (i > 0)
+			appendPQExpBufferChar(buf, ',');
+		appendPQExpBufferChar(buf, '{');
+		json_key(buf, &first, "revision");
+		json_string(buf, PQgetvalue(res, i, 0));
+		json_key(buf, &first, "action");
+		json_string(buf, PQgetvalue(res, i, 1));
+		appendPQExpBufferChar(buf, '}');
+	}
+	appendPQExpBufferChar(buf, ']');
+}
+
 /*
  * Print the document of an import (json-schema/import.json): the other
  * tool and its table, whether it was dropped, and the revisions recorded
@@ -443,7 +466,6 @@ print_import_json(const char *tool, const char *table, bool dropped,
 {
 	PQExpBufferData buf;
 	bool		first = true;
-	int			i;
 
 	json_open_document(&buf, &first, "import", NULL);
 	json_key(&buf, &first, "tool");
@@ -452,21 +474,8 @@ print_import_json(const char *tool, const char *table, bool dropped,
 	json_string(&buf, table);
 	json_bool(&buf, &first, "dropped", dropped);
 	json_key(&buf, &first, "revisions");
-	appendPQExpBufferChar(&buf, '[');
-	for (i = 0; i < PQntuples(res); i++)
-	{
-		bool		f = true;
-
-		if (i > 0)
-			appendPQExpBufferChar(&buf, ',');
-		appendPQExpBufferChar(&buf, '{');
-		json_key(&buf, &f, "revision");
-		json_string(&buf, PQgetvalue(res, i, 0));
-		json_key(&buf, &f, "action");
-		json_string(&buf, PQgetvalue(res, i, 1));
-		appendPQExpBufferChar(&buf, '}');
-	}
-	appendPQExpBufferStr(&buf, "]}");
+	json_append_actions(&buf, res);
+	appendPQExpBufferChar(&buf, '}');
 	json_print(&buf);
 	termPQExpBuffer(&buf);
 }
@@ -481,7 +490,6 @@ print_stamp_json(Conn *c, const char *target, const PGresult *res)
 {
 	PQExpBufferData buf;
 	bool		first = true;
-	int			i;
 
 	json_open_document(&buf, &first, "stamp", target);
 	json_key(&buf, &first, "before");
@@ -489,21 +497,8 @@ print_stamp_json(Conn *c, const char *target, const PGresult *res)
 	json_key(&buf, &first, "after");
 	json_append_current(&buf, c);
 	json_key(&buf, &first, "revisions");
-	appendPQExpBufferChar(&buf, '[');
-	for (i = 0; i < PQntuples(res); i++)
-	{
-		bool		f = true;
-
-		if (i > 0)
-			appendPQExpBufferChar(&buf, ',');
-		appendPQExpBufferChar(&buf, '{');
-		json_key(&buf, &f, "revision");
-		json_string(&buf, PQgetvalue(res, i, 0));
-		json_key(&buf, &f, "action");
-		json_string(&buf, PQgetvalue(res, i, 1));
-		appendPQExpBufferChar(&buf, '}');
-	}
-	appendPQExpBufferStr(&buf, "]}");
+	json_append_actions(&buf, res);
+	appendPQExpBufferChar(&buf, '}');
 	json_print(&buf);
 	termPQExpBuffer(&buf);
 }
