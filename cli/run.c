@@ -223,9 +223,15 @@ report_aftermath(Run *run, bool revert)
 					run->ncommitted == 1 ? "s" : "");
 }
 
-/* Print the progress line of one revision. */
+/*
+ * A revision ran in "ms" (as the server or the client timed it; "extra"
+ * says more, or is NULL): its line for stdout and its entry of the --json
+ * document, both kept until its transaction commits, and the count of
+ * steps run.  "nstatements" is those of a no-transaction revision, else -1.
+ */
 static void
-progress(Run *run, const Step *step, const char *ms, const char *extra)
+step_done(Run *run, const Step *step, const char *ms, const char *extra,
+		  int nstatements)
 {
 	char	   *dur = format_ms(ms);
 
@@ -237,6 +243,8 @@ progress(Run *run, const Step *step, const char *ms, const char *extra)
 						  shown(step->description), dur, extra ? ", " : "",
 						  extra ? extra : "");
 	pfree(dur);
+	report_step(step, strtod(ms, NULL), nstatements);
+	run->nrun++;
 	if (!run->in_tx)
 		flush_lines();
 }
@@ -298,10 +306,8 @@ run_chunk(Run *run, Step *steps, int first, int k)
 			report_aftermath(run, revert);
 			return false;
 		}
-		progress(run, &steps[j], PQgetvalue(res, j, 2),
-				 run->rollback ? "dry run" : NULL);
-		report_step(&steps[j], strtod(PQgetvalue(res, j, 2), NULL), -1);
-		run->nrun++;
+		step_done(run, &steps[j], PQgetvalue(res, j, 2),
+				  run->rollback ? "dry run" : NULL, -1);
 	}
 	PQclear(res);
 	return true;
@@ -356,9 +362,7 @@ run_repeatables(Run *run)
 			info(run->opts, "dry run: repeatable migration %s not run", shown(step.id));
 		else
 		{
-			progress(run, &step, PQgetvalue(res, i, 2), "repeatable");
-			report_step(&step, strtod(PQgetvalue(res, i, 2), NULL), -1);
-			run->nrun++;
+			step_done(run, &step, PQgetvalue(res, i, 2), "repeatable", -1);
 		}
 	}
 	PQclear(res);
@@ -424,11 +428,10 @@ run_steps_shown(Run *run, Step *steps, int n)
 			snprintf(msbuf, sizeof(msbuf), "%.3f", ms);
 			snprintf(count, sizeof(count), "no transaction, %d statement%s",
 					 nstatements, nstatements == 1 ? "" : "s");
+			/* the client ran it: its end is not in a report of the server */
 			progress_step_end(i, ms, count);
-			progress(run, &steps[i], msbuf, count);
-			report_step(&steps[i], ms, nstatements);
+			step_done(run, &steps[i], msbuf, count, nstatements);
 			report_steps_end(true);
-			run->nrun++;
 			run->ncommitted = run->nrun;
 			i++;
 		}
