@@ -272,20 +272,23 @@ progress_begin(ProgressMode mode, PGconn *conn, const Step *steps, int n,
 	const char *term = getenv("TERM");
 	const char *no_color = getenv("NO_COLOR");
 
+	memset(&pr, 0, sizeof(pr));
 	pr.mode = mode;
 	pr.erase = !(no_color != NULL && no_color[0] != '\0') &&
 		!(term != NULL && strcmp(term, "dumb") == 0);
 	pr.steps = steps;
 	pr.nsteps = n;
 	pr.dry_run = dry_run;
-	pr.base = 0;
 	pr.current = -1;
 	pr.conn = conn;
 	initPQExpBuffer(&pr.lines);
 	pg_logging_set_pre_callback(progress_clear);
 }
 
-/* The run ends: the live line goes, and the second connection. */
+/*
+ * The run ends: the live line goes, and the second connection; reports
+ * that come later are ignored (progress_begin sets up the next run).
+ */
 void
 progress_end(void)
 {
@@ -294,10 +297,6 @@ progress_end(void)
 	if (pr.monitor)
 		PQfinish(pr.monitor);
 	pr.monitor = NULL;
-	pr.monitor_failed = false;
-	pr.steps = NULL;
-	pr.nsteps = 0;
-	pr.current = -1;
 	pr.mode = PROGRESS_OFF;
 }
 
@@ -423,7 +422,7 @@ progress_report(const char *msg, const char *detail)
 	double		ms;
 	const char *then;
 
-	if (pr.mode == PROGRESS_OFF || pr.steps == NULL)
+	if (pr.mode == PROGRESS_OFF)
 		return;
 	pr.in_report = true;
 	if (strncmp(msg, "ran revision ", 13) == 0)
