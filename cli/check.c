@@ -190,16 +190,8 @@ print_check_json(const Check *chk, const Drift *drift, int problems)
 	json_key(&buf, &first, "pending");
 	appendPQExpBuffer(&buf, in->online ? "%d" : "null", in->counts.npending);
 	json_key(&buf, &first, "heads");
-	appendPQExpBufferChar(&buf, '[');
-	for (i = 0; i < g->n; i++)
-		if (in->facts[i].head)
-		{
-			json_string(&buf, g->nodes[i].id);
-			appendPQExpBufferChar(&buf, ',');
-		}
-	if (buf.data[buf.len - 1] == ',')
-		buf.data[--buf.len] = '\0';
-	appendPQExpBufferStr(&buf, "],\"problems\":[");
+	json_id_list(&buf, in, false);
+	appendPQExpBufferStr(&buf, ",\"problems\":[");
 	if (chk->nheads > 1)
 		json_problem(&buf, &fp, "several heads", NULL);
 	for (i = 0; in->online && i < g->n; i++)
@@ -226,24 +218,10 @@ print_check_json(const Check *chk, const Drift *drift, int problems)
 			json_string(&buf, in->facts[i].rev->id);
 		}
 	appendPQExpBufferStr(&buf, "],\"drift\":");
-	if (drift == NULL || !drift->tracked)
+	if (drift == NULL)
 		appendPQExpBufferStr(&buf, "null");
 	else
-	{
-		appendPQExpBufferChar(&buf, '[');
-		for (i = 0; i < drift->n; i++)
-		{
-			bool		f = true;
-
-			appendPQExpBufferStr(&buf, i > 0 ? ",{" : "{");
-			json_key(&buf, &f, "change");
-			json_string(&buf, DRIFT_CHANGE(drift, i));
-			json_key(&buf, &f, "object");
-			json_string(&buf, DRIFT_OBJECT(drift, i));
-			appendPQExpBufferChar(&buf, '}');
-		}
-		appendPQExpBufferChar(&buf, ']');
-	}
+		json_drift(&buf, drift);
 	appendPQExpBufferChar(&buf, '}');
 	json_print(&buf);
 	termPQExpBuffer(&buf);

@@ -600,6 +600,8 @@ extern void free_drift(Drift *drift);
 
 /* status.c */
 extern int	cmd_status(const Options *opts);
+extern void json_id_list(PQExpBuffer buf, const Inspect *in, bool current);
+extern void json_drift(PQExpBuffer buf, const Drift *drift);
 extern int	cmd_current(const Options *opts);
 extern int	cmd_heads(const Options *opts);
 

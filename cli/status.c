@@ -271,7 +271,7 @@ json_status_revision(PQExpBuffer buf, const RevFacts *f)
 }
 
 /* Append a JSON array of the ids of the heads, or of the current revisions. */
-static void
+void
 json_id_list(PQExpBuffer buf, const Inspect *in, bool current)
 {
 	bool		first = true;
@@ -290,7 +290,7 @@ json_id_list(PQExpBuffer buf, const Inspect *in, bool current)
 }
 
 /* Append the drift as a JSON array; null when the database does not track it. */
-static void
+void
 json_drift(PQExpBuffer buf, const Drift *drift)
 {
 	int			i;
