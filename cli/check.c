@@ -185,10 +185,8 @@ print_check_json(const Check *chk, const Drift *drift, int problems)
 	json_key(&buf, &first, "format");
 	json_string(&buf, in->project.format ? in->project.format : "dbmate");
 	json_int(&buf, &first, "revisions", g->n);
-	json_key(&buf, &first, "applied");
-	appendPQExpBuffer(&buf, in->online ? "%d" : "null", in->counts.napplied);
-	json_key(&buf, &first, "pending");
-	appendPQExpBuffer(&buf, in->online ? "%d" : "null", in->counts.npending);
+	json_count(&buf, &first, "applied", in->online ? in->counts.napplied : -1);
+	json_count(&buf, &first, "pending", in->online ? in->counts.npending : -1);
 	json_key(&buf, &first, "heads");
 	json_id_list(&buf, in, false);
 	appendPQExpBufferStr(&buf, ",\"problems\":[");

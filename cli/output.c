@@ -248,6 +248,19 @@ json_int(PQExpBuffer buf, bool *first, const char *key, int value)
 	appendPQExpBuffer(buf, "%d", value);
 }
 
+/* Append "key": a count, or null (value < 0), to an object. */
+void
+json_count(PQExpBuffer buf, bool *first, const char *key, int value)
+{
+	if (value < 0)
+	{
+		json_key(buf, first, key);
+		appendPQExpBufferStr(buf, "null");
+	}
+	else
+		json_int(buf, first, key, value);
+}
+
 /* A revision's state as the --json outputs say it (json-schema/common.json). */
 const char *
 json_rev_state(const RevFacts *f)

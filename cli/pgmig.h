@@ -694,6 +694,7 @@ extern void json_open_document(PQExpBuffer buf, bool *first,
 extern void json_bool(PQExpBuffer buf, bool *first, const char *key,
 					  bool value);
 extern void json_int(PQExpBuffer buf, bool *first, const char *key, int value);
+extern void json_count(PQExpBuffer buf, bool *first, const char *key, int value);
 extern void json_string_array(PQExpBuffer buf, int n, char *const *items);
 extern const char *json_rev_state(const RevFacts *f);
 extern void json_open_revision(PQExpBuffer buf, bool *first, const Rev *rev);

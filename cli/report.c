@@ -236,17 +236,6 @@ json_print(PQExpBuffer buf)
 	json_printed = true;
 }
 
-/* Append "key": an integer or null (value < 0) to an object. */
-static void
-json_count(PQExpBuffer buf, bool *first, const char *key, int value)
-{
-	json_key(buf, first, key);
-	if (value < 0)
-		appendPQExpBufferStr(buf, "null");
-	else
-		appendPQExpBuffer(buf, "%d", value);
-}
-
 /* At exit: the error document, if there was an error and nothing printed. */
 static void
 json_at_exit(void)

@@ -253,11 +253,8 @@ json_status_revision(PQExpBuffer buf, const RevFacts *f)
 	json_bool(buf, &first, "applied", f->complete);
 	json_key(buf, &first, "state");
 	json_string(buf, json_rev_state(f));
-	json_key(buf, &first, "statements_done");
-	if (f->applied && rev->db->statements_done >= 0)
-		appendPQExpBuffer(buf, "%d", rev->db->statements_done);
-	else
-		appendPQExpBufferStr(buf, "null");
+	json_count(buf, &first, "statements_done",
+			   f->applied ? rev->db->statements_done : -1);
 	json_key(buf, &first, "method");
 	json_string(buf, f->applied ? rev->db->method : NULL);
 	json_key(buf, &first, "applied_at");
