@@ -105,7 +105,9 @@ mig_progress_start(MigScript *script, int step, int nsteps)
 
 		pfree(msg);
 		msg = both;
-		detail = pstrdup(pending_detail);
+		/* report frees it, from whichever context */
+		detail = pending_detail;
+		pending_detail = NULL;
 		forget_pending();
 	}
 	report(msg, detail);
@@ -119,6 +121,8 @@ void
 mig_progress_end(MigScript *script, int step, int nsteps,
 				 const Interval *duration, bool now)
 {
+	bool		wait = !now && step < nsteps - 1;
+	MemoryContext oldcxt;
 	char	   *msg;
 	char	   *detail;
 
@@ -126,18 +130,19 @@ mig_progress_end(MigScript *script, int step, int nsteps,
 	forget_pending();
 	if (pgmig_progress < MIG_PROGRESS_REVISIONS)
 		return;
+	/* one that waits is kept across the next step's script */
+	oldcxt = MemoryContextSwitchTo(wait ? TopMemoryContext : CurrentMemoryContext);
 	msg = psprintf(PGMIG_PROGRESS_END, script->revision, step + 1, nsteps);
 	detail = psprintf(PGMIG_PROGRESS_END_DETAIL, script->revision,
 					  duration->time / 1000.0);
-	if (now || step == nsteps - 1)
+	MemoryContextSwitchTo(oldcxt);
+	if (!wait)
 	{
 		report(msg, detail);
 		return;
 	}
-	pending_end = MemoryContextStrdup(TopMemoryContext, msg);
-	pending_detail = MemoryContextStrdup(TopMemoryContext, detail);
-	pfree(msg);
-	pfree(detail);
+	pending_end = msg;
+	pending_detail = detail;
 }
 
 /*
