@@ -917,8 +917,7 @@ pgmig_sqitch_script(const PgmigSqitchPlan *plan, int i,
 	for (k = 0; k < c->nparents; k++)
 		out->parents[k] = pstrdup(c->parents[k]);
 	/* sqlx's marker: the one way to say a Sqitch change needs no transaction */
-	out->transactional = !(strncmp(deploy, "-- no-transaction", 17) == 0 &&
-						   (deploy[17] == '\0' || isspace((unsigned char) deploy[17])));
+	out->transactional = !pgmig_sqlx_no_transaction(deploy);
 
 	/*
 	 * The checksum covers what makes the revision: its place in the plan, its
