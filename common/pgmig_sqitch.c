@@ -43,7 +43,6 @@ typedef struct Tag
 typedef struct Dep
 {
 	bool		conflict;		/* !name */
-	char	   *project;		/* project:name, or NULL */
 	char	   *name;			/* "" for @tag alone */
 	char	   *tag;			/* name@tag, or NULL */
 } Dep;
@@ -145,6 +144,22 @@ parse_signature(const char *p, char **note, PgmigError *err)
 							   "A note follows the planner after \"#\".",
 							   NULL, "text after the planner's email");
 	return true;
+}
+
+/* Free the dependencies of a change as read. */
+static void
+free_raw(RawChange *raw)
+{
+	int			i;
+
+	for (i = 0; i < raw->ndeps; i++)
+	{
+		pfree(raw->deps[i].name);
+		if (raw->deps[i].tag)
+			pfree(raw->deps[i].tag);
+	}
+	if (raw->deps)
+		pfree(raw->deps);
 }
 
 /* Parse one dependency word ("!proj:name@tag") into *dep. */
@@ -371,18 +386,7 @@ read_change(PlanReader *r, const char *line, PgmigError *err)
 	return true;
 
 fail:
-	{
-		int			i;
-
-		for (i = 0; i < raw.ndeps; i++)
-		{
-			pfree(raw.deps[i].name);
-			if (raw.deps[i].tag)
-				pfree(raw.deps[i].tag);
-		}
-		if (raw.deps)
-			pfree(raw.deps);
-	}
+	free_raw(&raw);
 	return false;
 }
 
@@ -624,20 +628,10 @@ assign_parents(PlanReader *r, PgmigError *err)
 static void
 free_reader(PlanReader *r)
 {
-	int			i,
-				k;
+	int			i;
 
 	for (i = 0; i < r->plan->n; i++)
-	{
-		for (k = 0; k < r->raw[i].ndeps; k++)
-		{
-			pfree(r->raw[i].deps[k].name);
-			if (r->raw[i].deps[k].tag)
-				pfree(r->raw[i].deps[k].tag);
-		}
-		if (r->raw[i].deps)
-			pfree(r->raw[i].deps);
-	}
+		free_raw(&r->raw[i]);
 	if (r->raw)
 		pfree(r->raw);
 	if (r->by_name)
