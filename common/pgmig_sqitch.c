@@ -683,8 +683,9 @@ pgmig_sqitch_parse_plan(const char *file_name, char *text, size_t len,
 	{
 		char	   *eol = strchr(p, '\n');
 		size_t		linelen = eol ? (size_t) (eol - p) : strlen(p);
-		char		save = p[linelen];
+		char		save;
 		const char *line;
+		const char *control;
 		size_t		end = linelen;
 
 		r.lineno++;
@@ -693,8 +694,8 @@ pgmig_sqitch_parse_plan(const char *file_name, char *text, size_t len,
 		save = p[end];
 		p[end] = '\0';
 		line = skip_blank(p);
-		if (pgmig_find_control(line) != NULL &&
-			*pgmig_find_control(line) != '\t')
+		control = pgmig_find_control(line);
+		if (control != NULL && *control != '\t')
 			ok = pgmig_set_error(err, PGMIG_ERR_FILE, NULL, NULL,
 								 "control character in the plan");
 		else if (*line == '\0' || *line == '#')
