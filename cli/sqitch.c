@@ -62,27 +62,25 @@ is_sqitch_project(const char *dir)
 static char *
 conf_value(char *s)
 {
-	char	   *end;
+	char	   *p;
 	bool		quoted = false;
+	size_t		len;
 
-	while (*s == ' ' || *s == '\t')
-		s++;
-	for (end = s; *end != '\0'; end++)
+	for (p = s; *p != '\0'; p++)
 	{
-		if (*end == '"')
+		if (*p == '"')
 			quoted = !quoted;
-		else if (!quoted && (*end == '#' || *end == ';'))
+		else if (!quoted && (*p == '#' || *p == ';'))
 		{
-			*end = '\0';
+			*p = '\0';
 			break;
 		}
 	}
-	end = s + strlen(s);
-	while (end > s && isspace((unsigned char) end[-1]))
-		*--end = '\0';
-	if (end - s >= 2 && s[0] == '"' && end[-1] == '"')
+	s = pgmig_trim(s);
+	len = strlen(s);
+	if (len >= 2 && s[0] == '"' && s[len - 1] == '"')
 	{
-		end[-1] = '\0';
+		s[len - 1] = '\0';
 		s++;
 	}
 	return s;
