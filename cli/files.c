@@ -996,7 +996,6 @@ free_project(Project *project)
 		pg_free(project->files[i].content);
 		pg_free(project->files[i].down_content);
 		pg_free(project->files[i].meta_content);
-		pg_free(project->files[i].sqitch_hash);
 	}
 	pg_free(project->sqitch_plan);
 	pg_free(project->files);

@@ -249,8 +249,6 @@ typedef struct MigFile
 								 * up file's) */
 	char	   *meta_content;	/* Diesel's metadata.toml, Sqitch's verify
 								 * script, or NULL */
-	char	   *sqitch_hash;	/* Sqitch's script_hash of the deploy
-								 * script (hex SHA-1 of the file), or NULL */
 	PgmigScript script;
 } MigFile;
 
@@ -497,7 +495,6 @@ extern const char **alembic_applied(Conn *c, Project *project, const char *table
 /* sqitch.c */
 extern bool is_sqitch_project(const char *dir);
 extern bool load_sqitch(Project *project);
-extern void sha1_hex(const char *data, size_t len, char out[41]);
 extern const char **sqitch_deployed(Conn *c, Project *project, int *n);
 extern bool sqitch_has_deployed(Conn *c, const Project *project, bool *deployed);
 

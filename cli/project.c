@@ -73,6 +73,23 @@ conf_error(const char *path, int lineno, char *message, const char *detail,
 	return false;
 }
 
+/* The layouts pgmig.conf's "format" may insist on. */
+static const char *const formats[] = {
+	"dbmate", "golang-migrate", "sqlx", "diesel", "flyway", "sqitch", "node-pg-migrate"
+};
+
+/* "name" as the static string of a known format, or NULL. */
+static const char *
+known_format(const char *name)
+{
+	int			i;
+
+	for (i = 0; i < (int) lengthof(formats); i++)
+		if (strcmp(name, formats[i]) == 0)
+			return formats[i];
+	return NULL;
+}
+
 /* Read pgmig.conf in "root"; sets project->dir.  False on errors. */
 static bool
 read_conf(const char *root, Project *project)
@@ -131,19 +148,10 @@ read_conf(const char *root, Project *project)
 			pg_free(project->shadow_url);
 			project->shadow_url = pg_strdup(value);
 		}
-		else if (strcmp(key, "format") == 0 &&
-				 (strcmp(value, "dbmate") == 0 || strcmp(value, "golang-migrate") == 0 ||
-				  strcmp(value, "diesel") == 0 || strcmp(value, "flyway") == 0 ||
-				  strcmp(value, "sqitch") == 0 || strcmp(value, "node-pg-migrate") == 0 ||
-				  strcmp(value, "sqlx") == 0))
+		else if (strcmp(key, "format") == 0 && known_format(value) != NULL)
 		{
 			/* the layout is told by the names; this insists on one */
-			project->want_format = strcmp(value, "dbmate") == 0 ? "dbmate" :
-				strcmp(value, "diesel") == 0 ? "diesel" :
-				strcmp(value, "flyway") == 0 ? "flyway" :
-				strcmp(value, "sqitch") == 0 ? "sqitch" :
-				strcmp(value, "node-pg-migrate") == 0 ? "node-pg-migrate" :
-				strcmp(value, "sqlx") == 0 ? "sqlx" : "golang-migrate";
+			project->want_format = known_format(value);
 		}
 		else if (strcmp(key, "format") == 0)
 		{

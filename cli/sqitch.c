@@ -62,27 +62,25 @@ is_sqitch_project(const char *dir)
 static char *
 conf_value(char *s)
 {
-	char	   *end;
+	char	   *p;
 	bool		quoted = false;
+	size_t		len;
 
-	while (*s == ' ' || *s == '\t')
-		s++;
-	for (end = s; *end != '\0'; end++)
+	for (p = s; *p != '\0'; p++)
 	{
-		if (*end == '"')
+		if (*p == '"')
 			quoted = !quoted;
-		else if (!quoted && (*end == '#' || *end == ';'))
+		else if (!quoted && (*p == '#' || *p == ';'))
 		{
-			*end = '\0';
+			*p = '\0';
 			break;
 		}
 	}
-	end = s + strlen(s);
-	while (end > s && isspace((unsigned char) end[-1]))
-		*--end = '\0';
-	if (end - s >= 2 && s[0] == '"' && end[-1] == '"')
+	s = pgmig_trim(s);
+	len = strlen(s);
+	if (len >= 2 && s[0] == '"' && s[len - 1] == '"')
 	{
-		end[-1] = '\0';
+		s[len - 1] = '\0';
 		s++;
 	}
 	return s;
@@ -160,6 +158,17 @@ read_sqitch_conf(const char *dir, SqitchDirs *d)
 		d->verify_dir = join_path(d->top_dir, "verify");
 }
 
+/* Free what read_sqitch_conf set. */
+static void
+free_sqitch_dirs(SqitchDirs *d)
+{
+	pg_free(d->top_dir);
+	pg_free(d->plan_file);
+	pg_free(d->deploy_dir);
+	pg_free(d->revert_dir);
+	pg_free(d->verify_dir);
+}
+
 /* ---------- SHA-1, for Sqitch's script_hash ---------- */
 
 /* Rotate left. */
@@ -211,7 +220,7 @@ sha1_block(uint32 h[5], const uint8 *p)
 }
 
 /* Hex SHA-1 of "data" (41 bytes out), as Sqitch's script_hash. */
-void
+static void
 sha1_hex(const char *data, size_t len, char out[41])
 {
 	uint32		h[5] = {0x67452301, 0xEFCDAB89, 0x98BADCFE, 0x10325476, 0xC3D2E1F0};
@@ -240,15 +249,15 @@ sha1_hex(const char *data, size_t len, char out[41])
 /* ---------- the scripts ---------- */
 
 /*
- * Read the script of change "c" in folder "dir" (shown under its own
+ * Read the script of change "id" in folder "dir" (shown under its own
  * name); NULL if there is none (no error), or *failed (reported) if it
  * cannot be read.
  */
 static char *
-read_script(const char *dir, const PgmigSqitchChange *c, size_t *len,
+read_script(const char *dir, const char *id, size_t *len,
 			char **display, bool *failed)
 {
-	char	   *base = psprintf("%s.sql", c->id);
+	char	   *base = psprintf("%s.sql", id);
 	char	   *path = join_path(dir, base);
 	struct stat st;
 	char	   *text = NULL;
@@ -333,9 +342,9 @@ load_change(const Project *project, const SqitchDirs *dirs,
 	char	   *verify;
 	PgmigError	err;
 
-	deploy = read_script(dirs->deploy_dir, c, &len, &f->path, &failed);
-	revert = read_script(dirs->revert_dir, c, &rlen, &rshow, &failed);
-	verify = read_script(dirs->verify_dir, c, &vlen, &vshow, &failed);
+	deploy = read_script(dirs->deploy_dir, c->id, &len, &f->path, &failed);
+	revert = read_script(dirs->revert_dir, c->id, &rlen, &rshow, &failed);
+	verify = read_script(dirs->verify_dir, c->id, &vlen, &vshow, &failed);
 	pg_free(rshow);
 	pg_free(vshow);
 	if (deploy == NULL && !failed)
@@ -352,9 +361,6 @@ load_change(const Project *project, const SqitchDirs *dirs,
 	}
 	if (!failed)
 	{
-		/* Sqitch hashes the file as it is, before newlines are normalized */
-		f->sqitch_hash = pg_malloc(41);
-		sha1_hex(deploy, len, f->sqitch_hash);
 		memset(&err, 0, sizeof(err));
 		if (!pgmig_sqitch_script(plan, i, deploy, len, revert, rlen, verify, vlen,
 								 &f->script, &err))
@@ -370,8 +376,7 @@ load_change(const Project *project, const SqitchDirs *dirs,
 		pg_free(revert);
 		pg_free(verify);
 		pg_free(f->path);
-		pg_free(f->sqitch_hash);
-		f->path = f->sqitch_hash = NULL;
+		f->path = NULL;
 		return false;
 	}
 	if (project->inspecting)
@@ -441,11 +446,7 @@ load_sqitch(Project *project)
 		ok = check_orphans(dirs.verify_dir, NULL, &plan, "verify") && ok;
 		pgmig_sqitch_free_plan(&plan);
 	}
-	pg_free(dirs.top_dir);
-	pg_free(dirs.plan_file);
-	pg_free(dirs.deploy_dir);
-	pg_free(dirs.revert_dir);
-	pg_free(dirs.verify_dir);
+	free_sqitch_dirs(&dirs);
 	return ok;
 }
 
@@ -506,6 +507,29 @@ sqitch_has_deployed(Conn *c, const Project *project, bool *deployed)
 }
 
 /*
+ * The hex SHA-1 of change "id"'s deploy script in "dirs" as the file is,
+ * before newlines are normalized, as Sqitch hashes it (41 bytes out).
+ * Only import needs it, so it is not taken when the project is loaded.
+ * False (reported) if the file cannot be read.
+ */
+static bool
+deploy_hash(const SqitchDirs *dirs, const char *id, char out[41])
+{
+	size_t		len = 0;
+	char	   *display;
+	bool		failed = false;
+	char	   *text = read_script(dirs->deploy_dir, id, &len, &display, &failed);
+
+	if (text == NULL && !failed)
+		pg_log_error("could not open file \"%s\": %s", display, strerror(ENOENT));
+	if (text != NULL)
+		sha1_hex(text, len, out);
+	pg_free(text);
+	pg_free(display);
+	return text != NULL;
+}
+
+/*
  * The ids of the changes Sqitch deployed (sqitch.changes of the plan's
  * project, in the order it deployed them), matched to the plan's changes
  * in plan order, as Sqitch deploys them; *n gets the count.  A change
@@ -520,6 +544,7 @@ sqitch_deployed(Conn *c, Project *project, int *n)
 	const char *values[1];
 	PGresult   *res;
 	const char **ids;
+	SqitchDirs	dirs;
 	int			nbad = 0;
 	int			i;
 
@@ -563,9 +588,12 @@ sqitch_deployed(Conn *c, Project *project, int *n)
 	if (res == NULL)
 		return NULL;
 	ids = pg_malloc((PQntuples(res) + 1) * sizeof(char *));
+	memset(&dirs, 0, sizeof(dirs));
+	read_sqitch_conf(project->dir, &dirs);
 	for (i = 0; i < PQntuples(res) && nbad < 10; i++)
 	{
 		const char *change = PQgetvalue(res, i, 0);
+		char		hash[41];
 		const MigFile *f = i < project->nfiles ? &project->files[i] : NULL;
 		const char *name = f ? f->script.id : NULL;
 		size_t		namelen = name ? strcspn(name, "@") : 0;
@@ -582,18 +610,25 @@ sqitch_deployed(Conn *c, Project *project, int *n)
 			nbad++;
 			continue;
 		}
-		if (!PQgetisnull(res, i, 1) && f->sqitch_hash != NULL &&
-			strcmp(PQgetvalue(res, i, 1), f->sqitch_hash) != 0)
+		if (PQgetisnull(res, i, 1))
+			;					/* no script_hash recorded: nothing to compare */
+		else if (!deploy_hash(&dirs, f->script.id, hash))
+		{
+			nbad++;
+			continue;
+		}
+		else if (strcmp(PQgetvalue(res, i, 1), hash) != 0)
 		{
 			pg_log_error("file \"%s\" is not the script Sqitch deployed as change \"%s\"",
 						 f->path, shown(f->script.id));
 			pg_log_error_detail("Its SHA-1 is %s; sqitch.changes recorded script_hash %s.",
-								f->sqitch_hash, shown(PQgetvalue(res, i, 1)));
+								hash, shown(PQgetvalue(res, i, 1)));
 			nbad++;
 			continue;
 		}
 		ids[(*n)++] = f->script.id;
 	}
+	free_sqitch_dirs(&dirs);
 	if (nbad > 0)
 	{
 		pg_log_error_hint("Nothing was imported. Put the files back as Sqitch deployed them (or deploy the edited change as a new one).");

@@ -38,16 +38,6 @@ typedef enum NodeMarker
 	MARKER_DOWN
 } NodeMarker;
 
-/* Does "line" (up to its newline) start with "word" in any case? */
-static bool
-starts_with_ci(const char *line, const char *word)
-{
-	for (; *word; word++, line++)
-		if (tolower((unsigned char) *line) != *word)
-			return false;
-	return true;
-}
-
 /*
  * Which marker the line starting at "line" is, as node-pg-migrate's
  * expression finds them within one line: blanks, "--", blanks and dashes,
@@ -65,12 +55,12 @@ line_marker(const char *line)
 	line += 2;
 	while (*line == ' ' || *line == '\t' || *line == '-')
 		line++;
-	if (starts_with_ci(line, "up"))
+	if (pg_strncasecmp(line, "up", 2) == 0)
 	{
 		marker = MARKER_UP;
 		line += 2;
 	}
-	else if (starts_with_ci(line, "down"))
+	else if (pg_strncasecmp(line, "down", 4) == 0)
 	{
 		marker = MARKER_DOWN;
 		line += 4;
@@ -81,7 +71,7 @@ line_marker(const char *line)
 		return MARKER_NONE;
 	while (*line == ' ' || *line == '\t')
 		line++;
-	return starts_with_ci(line, "migration") ? marker : MARKER_NONE;
+	return pg_strncasecmp(line, "migration", 9) == 0 ? marker : MARKER_NONE;
 }
 
 /* Is the line starting at "line" one of dbmate's "-- migrate:" lines? */

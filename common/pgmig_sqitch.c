@@ -43,7 +43,6 @@ typedef struct Tag
 typedef struct Dep
 {
 	bool		conflict;		/* !name */
-	char	   *project;		/* project:name, or NULL */
 	char	   *name;			/* "" for @tag alone */
 	char	   *tag;			/* name@tag, or NULL */
 } Dep;
@@ -145,6 +144,22 @@ parse_signature(const char *p, char **note, PgmigError *err)
 							   "A note follows the planner after \"#\".",
 							   NULL, "text after the planner's email");
 	return true;
+}
+
+/* Free the dependencies of a change as read. */
+static void
+free_raw(RawChange *raw)
+{
+	int			i;
+
+	for (i = 0; i < raw->ndeps; i++)
+	{
+		pfree(raw->deps[i].name);
+		if (raw->deps[i].tag)
+			pfree(raw->deps[i].tag);
+	}
+	if (raw->deps)
+		pfree(raw->deps);
 }
 
 /* Parse one dependency word ("!proj:name@tag") into *dep. */
@@ -371,18 +386,7 @@ read_change(PlanReader *r, const char *line, PgmigError *err)
 	return true;
 
 fail:
-	{
-		int			i;
-
-		for (i = 0; i < raw.ndeps; i++)
-		{
-			pfree(raw.deps[i].name);
-			if (raw.deps[i].tag)
-				pfree(raw.deps[i].tag);
-		}
-		if (raw.deps)
-			pfree(raw.deps);
-	}
+	free_raw(&raw);
 	return false;
 }
 
@@ -624,20 +628,10 @@ assign_parents(PlanReader *r, PgmigError *err)
 static void
 free_reader(PlanReader *r)
 {
-	int			i,
-				k;
+	int			i;
 
 	for (i = 0; i < r->plan->n; i++)
-	{
-		for (k = 0; k < r->raw[i].ndeps; k++)
-		{
-			pfree(r->raw[i].deps[k].name);
-			if (r->raw[i].deps[k].tag)
-				pfree(r->raw[i].deps[k].tag);
-		}
-		if (r->raw[i].deps)
-			pfree(r->raw[i].deps);
-	}
+		free_raw(&r->raw[i]);
 	if (r->raw)
 		pfree(r->raw);
 	if (r->by_name)
@@ -689,8 +683,9 @@ pgmig_sqitch_parse_plan(const char *file_name, char *text, size_t len,
 	{
 		char	   *eol = strchr(p, '\n');
 		size_t		linelen = eol ? (size_t) (eol - p) : strlen(p);
-		char		save = p[linelen];
+		char		save;
 		const char *line;
+		const char *control;
 		size_t		end = linelen;
 
 		r.lineno++;
@@ -699,8 +694,8 @@ pgmig_sqitch_parse_plan(const char *file_name, char *text, size_t len,
 		save = p[end];
 		p[end] = '\0';
 		line = skip_blank(p);
-		if (pgmig_find_control(line) != NULL &&
-			*pgmig_find_control(line) != '\t')
+		control = pgmig_find_control(line);
+		if (control != NULL && *control != '\t')
 			ok = pgmig_set_error(err, PGMIG_ERR_FILE, NULL, NULL,
 								 "control character in the plan");
 		else if (*line == '\0' || *line == '#')
@@ -917,8 +912,7 @@ pgmig_sqitch_script(const PgmigSqitchPlan *plan, int i,
 	for (k = 0; k < c->nparents; k++)
 		out->parents[k] = pstrdup(c->parents[k]);
 	/* sqlx's marker: the one way to say a Sqitch change needs no transaction */
-	out->transactional = !(strncmp(deploy, "-- no-transaction", 17) == 0 &&
-						   (deploy[17] == '\0' || isspace((unsigned char) deploy[17])));
+	out->transactional = !pgmig_sqlx_no_transaction(deploy);
 
 	/*
 	 * The checksum covers what makes the revision: its place in the plan, its
