@@ -471,7 +471,7 @@ handshake(Conn *c, bool create)
 /*
  * Session settings from the command line: pgmig.confirm (--confirm), the
  * lock settings (--lock-timeout, --lock-retries), and the progress reports
- * the display needs (pgmig.progress, see progress.c).  Each is set only in
+ * the display needs (pgmig.progress, see progress.c).  They are set only in
  * the server process that handshake saw: behind a pooler that shares
  * server sessions (pooler.c), another client's must not get them.  False
  * (reported) on error.
@@ -479,38 +479,46 @@ handshake(Conn *c, bool create)
 bool
 set_session_options(Conn *c)
 {
-	const char *settings[4][2] = {
-		{"pgmig.confirm", c->opts->confirm ? "yes" : NULL},
-		{"pgmig.lock_timeout", c->opts->lock_timeout},
-		{"pgmig.lock_retries", c->opts->lock_retries},
-		{"pgmig.progress", progress_setting(c->opts->progress)}
+	/* $1 the server process, then the values (NULL: not set) */
+	const char *values[5] = {
+		NULL,
+		c->opts->confirm ? "yes" : NULL,
+		c->opts->lock_timeout,
+		c->opts->lock_retries,
+		progress_setting(c->opts->progress)
 	};
 	char		pid[16];
+	bool		any = false;
+	PGresult   *res;
 	int			i;
 
+	for (i = 1; i < (int) lengthof(values); i++)
+		any |= values[i] != NULL;
+	if (!any)
+		return true;
+
+	/* all in one round trip: the no-op "pgmig up" pays it */
 	Assert(c->server_pid != 0);
 	snprintf(pid, sizeof(pid), "%d", c->server_pid);
-	for (i = 0; i < (int) lengthof(settings); i++)
+	values[0] = pid;
+	res = query(c, "SELECT p, CASE WHEN p OPERATOR(pg_catalog.=) $1::pg_catalog.int4 THEN"
+				" (SELECT pg_catalog.count(pg_catalog.set_config(s.name, s.value, false))"
+				" FROM (VALUES ('pgmig.confirm', $2::pg_catalog.text),"
+				" ('pgmig.lock_timeout', $3::pg_catalog.text),"
+				" ('pgmig.lock_retries', $4::pg_catalog.text),"
+				" ('pgmig.progress', $5::pg_catalog.text)) s (name, value)"
+				" WHERE s.value IS NOT NULL) END"
+				" FROM pg_catalog.pg_backend_pid() p",
+				lengthof(values), values);
+	if (res == NULL)
+		return false;
+	if (strcmp(PQgetvalue(res, 0, 0), pid) != 0)
 	{
-		const char *values[3] = {settings[i][0], settings[i][1], pid};
-		PGresult   *res;
-
-		if (settings[i][1] == NULL)
-			continue;
-		res = query(c, "SELECT p, CASE WHEN p OPERATOR(pg_catalog.=) $3::pg_catalog.int4"
-					" THEN pg_catalog.set_config($1, $2, false) END"
-					" FROM pg_catalog.pg_backend_pid() p",
-					3, values);
-		if (res == NULL)
-			return false;
-		if (strcmp(PQgetvalue(res, 0, 0), pid) != 0)
-		{
-			report_session_moved(c, atoi(PQgetvalue(res, 0, 0)));
-			PQclear(res);
-			return false;
-		}
+		report_session_moved(c, atoi(PQgetvalue(res, 0, 0)));
 		PQclear(res);
+		return false;
 	}
+	PQclear(res);
 	return true;
 }
 
