@@ -64,7 +64,7 @@ connect_db(const Options *opts, Conn *c)
 	{
 		char	   *conninfo = libpq_conninfo(dbname);
 
-		if (conninfo == NULL || !check_conninfo(dbname, conninfo))
+		if (conninfo == NULL)
 			exit(error_exit_status);
 		dbname = conninfo;
 	}

@@ -131,23 +131,6 @@ add_db(Fleet *fl, char *conninfo, char *label)
 }
 
 /*
- * Check one line of the databases file, already trimmed; false (reported
- * with the file and line) if libpq cannot read it.
- */
-static bool
-check_line(const char *line)
-{
-	char	   *conninfo = libpq_conninfo(line);
-	bool		ok;
-
-	if (conninfo == NULL)
-		return false;
-	ok = check_conninfo(line, conninfo);
-	pg_free(conninfo);
-	return ok;
-}
-
-/*
  * Read --databases FILE: one connection string, URL or database name a
  * line; blank lines and lines whose first non-blank is "#" are skipped.
  * Every line is checked, and every bad one reported with its line number,
@@ -161,6 +144,7 @@ read_databases_file(Fleet *fl, const char *path)
 	char	   *line;
 	char	   *next;
 	char	   *masked;
+	char	   *conninfo;
 	int			lineno = 0;
 	int		   *linenos = NULL;
 	bool		ok = true;
@@ -192,12 +176,15 @@ read_databases_file(Fleet *fl, const char *path)
 		if (*line == '\0' || *line == '#')
 			continue;
 
+		/* libpq must read it: reported with the file and line if not */
 		locus_line = lineno;
-		if (!check_line(line))
+		conninfo = libpq_conninfo(line);
+		if (conninfo == NULL)
 		{
 			ok = false;
 			continue;
 		}
+		pg_free(conninfo);
 		for (i = 0; i < fl->n; i++)
 			if (strcmp(fl->dbs[i].conninfo, line) == 0)
 				break;

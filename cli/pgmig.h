@@ -524,7 +524,6 @@ extern bool begin_tx(Conn *c);
 /* conninfo.c */
 extern char *libpq_conninfo(const char *s);
 extern char *masked_conninfo(const char *s);
-extern bool check_conninfo(const char *given, const char *conninfo);
 
 /* connection.c */
 extern char *prompt_password(void);
