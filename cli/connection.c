@@ -132,46 +132,51 @@ connect_db(const Options *opts, Conn *c)
 }
 
 /*
- * A new connection made as "conn" is (host, port, user, password, SSL
- * settings...), to database "dbname" (NULL: the same one).  The caller
- * checks its status.
+ * The connection string of a new connection made as "conn" is (host, port,
+ * user, password, SSL settings...), to database "dbname" (NULL: the same
+ * one); palloc'd.
  */
-PGconn *
-connect_like(PGconn *conn, const char *dbname)
+char *
+conninfo_like(PGconn *conn, const char *dbname)
 {
 	PQconninfoOption *info = PQconninfo(conn);
 	PQconninfoOption *o;
-	const char **keywords;
-	const char **values;
-	PGconn	   *new_conn;
-	int			n = 0;
+	PQExpBufferData buf;
 
 	if (info == NULL)
 		pg_fatal("out of memory");
-	for (o = info; o->keyword; o++)
-		n++;
-	keywords = pg_malloc((n + 2) * sizeof(char *));
-	values = pg_malloc((n + 2) * sizeof(char *));
-	n = 0;
+	initPQExpBuffer(&buf);
 	for (o = info; o->keyword; o++)
 	{
 		if (o->val == NULL || o->val[0] == '\0' ||
 			(dbname != NULL && strcmp(o->keyword, "dbname") == 0))
 			continue;
-		keywords[n] = o->keyword;
-		values[n++] = o->val;
+		appendPQExpBuffer(&buf, "%s=", o->keyword);
+		appendConnStrVal(&buf, o->val);
+		appendPQExpBufferChar(&buf, ' ');
 	}
 	if (dbname != NULL)
 	{
-		keywords[n] = "dbname";
-		values[n++] = dbname;
+		appendPQExpBufferStr(&buf, "dbname=");
+		appendConnStrVal(&buf, dbname);
 	}
-	keywords[n] = NULL;
-	values[n] = NULL;
-	new_conn = PQconnectdbParams(keywords, values, false);
-	pg_free(keywords);
-	pg_free(values);
 	PQconninfoFree(info);
+	if (PQExpBufferBroken(&buf))
+		pg_fatal("out of memory");
+	return buf.data;
+}
+
+/*
+ * A new connection made as "conn" is, to database "dbname" (NULL: the
+ * same one).  The caller checks its status.
+ */
+PGconn *
+connect_like(PGconn *conn, const char *dbname)
+{
+	char	   *conninfo = conninfo_like(conn, dbname);
+	PGconn	   *new_conn = PQconnectdb(conninfo);
+
+	pg_free(conninfo);
 	return new_conn;
 }
 

@@ -31,7 +31,6 @@
 #include <sys/wait.h>
 
 #include "fe_utils/cancel.h"
-#include "fe_utils/string_utils.h"
 
 /* Where a database is. */
 typedef enum FleetResult
@@ -225,8 +224,6 @@ list_server_databases(Fleet *fl)
 {
 	Conn		c;
 	PGresult   *res;
-	PQconninfoOption *options;
-	PQconninfoOption *o;
 	int			i;
 
 	connect_db(fl->opts, &c);
@@ -239,29 +236,12 @@ list_server_databases(Fleet *fl)
 		disconnect_db(&c);
 		exit(EXIT_ERROR);
 	}
-	options = PQconninfo(c.conn);
-	if (options == NULL)
-		pg_fatal("out of memory");
 	for (i = 0; i < PQntuples(res); i++)
 	{
-		PQExpBufferData buf;
 		const char *datname = PQgetvalue(res, i, 0);
 
-		initPQExpBuffer(&buf);
-		for (o = options; o->keyword; o++)
-		{
-			if (o->val == NULL || o->val[0] == '\0' ||
-				strcmp(o->keyword, "dbname") == 0)
-				continue;
-			appendPQExpBuffer(&buf, "%s=", o->keyword);
-			appendConnStrVal(&buf, o->val);
-			appendPQExpBufferChar(&buf, ' ');
-		}
-		appendPQExpBufferStr(&buf, "dbname=");
-		appendConnStrVal(&buf, datname);
-		add_db(fl, buf.data, pg_strdup(shown(datname)));
+		add_db(fl, conninfo_like(c.conn, datname), pg_strdup(shown(datname)));
 	}
-	PQconninfoFree(options);
 	PQclear(res);
 	disconnect_db(&c);
 }

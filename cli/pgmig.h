@@ -528,6 +528,7 @@ extern char *masked_conninfo(const char *s);
 /* connection.c */
 extern char *prompt_password(void);
 extern void connect_db(const Options *opts, Conn *c);
+extern char *conninfo_like(PGconn *conn, const char *dbname);
 extern PGconn *connect_like(PGconn *conn, const char *dbname);
 extern bool handshake(Conn *c, bool create);
 extern void report_error(const PGresult *res, PGconn *conn,
