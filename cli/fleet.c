@@ -54,6 +54,7 @@ typedef struct FleetDb
 	char	   *conninfo;		/* what its run connects with (-d) */
 	char	   *label;			/* how it is shown: never a password, no
 								 * control characters */
+	int			lineno;			/* its line in the --databases file */
 	FleetResult result;
 	pid_t		pid;			/* the child, while it runs */
 	int			outfd;			/* its output; -1 once read to the end */
@@ -145,7 +146,6 @@ read_databases_file(Fleet *fl, const char *path)
 	char	   *masked;
 	char	   *conninfo;
 	int			lineno = 0;
-	int		   *linenos = NULL;
 	bool		ok = true;
 	int			i;
 
@@ -190,14 +190,13 @@ read_databases_file(Fleet *fl, const char *path)
 		if (i < fl->n)
 		{
 			pg_log_error("database \"%s\" is listed twice", fl->dbs[i].label);
-			pg_log_error_detail("It is on line %d too.", linenos[i]);
+			pg_log_error_detail("It is on line %d too.", fl->dbs[i].lineno);
 			ok = false;
 			continue;
 		}
-		linenos = pg_realloc(linenos, (fl->n + 1) * sizeof(int));
-		linenos[fl->n] = lineno;
 		masked = masked_conninfo(line);
 		add_db(fl, pg_strdup(line), pg_strdup(shown(masked)));
+		fl->dbs[fl->n - 1].lineno = lineno;
 		pfree(masked);
 	}
 	pg_logging_set_locus_callback(NULL);
@@ -207,7 +206,6 @@ read_databases_file(Fleet *fl, const char *path)
 		pg_log_error_hint("List one connection string, URL or database name a line.");
 		ok = false;
 	}
-	pg_free(linenos);
 	pg_free(text);
 	return ok;
 }
