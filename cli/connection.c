@@ -64,7 +64,7 @@ connect_db(const Options *opts, Conn *c)
 	{
 		char	   *conninfo = libpq_conninfo(dbname);
 
-		if (conninfo == NULL || !check_conninfo(dbname, conninfo))
+		if (conninfo == NULL)
 			exit(error_exit_status);
 		dbname = conninfo;
 	}
@@ -132,46 +132,51 @@ connect_db(const Options *opts, Conn *c)
 }
 
 /*
- * A new connection made as "conn" is (host, port, user, password, SSL
- * settings...), to database "dbname" (NULL: the same one).  The caller
- * checks its status.
+ * The connection string of a new connection made as "conn" is (host, port,
+ * user, password, SSL settings...), to database "dbname" (NULL: the same
+ * one); palloc'd.
  */
-PGconn *
-connect_like(PGconn *conn, const char *dbname)
+char *
+conninfo_like(PGconn *conn, const char *dbname)
 {
 	PQconninfoOption *info = PQconninfo(conn);
 	PQconninfoOption *o;
-	const char **keywords;
-	const char **values;
-	PGconn	   *new_conn;
-	int			n = 0;
+	PQExpBufferData buf;
 
 	if (info == NULL)
 		pg_fatal("out of memory");
-	for (o = info; o->keyword; o++)
-		n++;
-	keywords = pg_malloc((n + 2) * sizeof(char *));
-	values = pg_malloc((n + 2) * sizeof(char *));
-	n = 0;
+	initPQExpBuffer(&buf);
 	for (o = info; o->keyword; o++)
 	{
 		if (o->val == NULL || o->val[0] == '\0' ||
 			(dbname != NULL && strcmp(o->keyword, "dbname") == 0))
 			continue;
-		keywords[n] = o->keyword;
-		values[n++] = o->val;
+		appendPQExpBuffer(&buf, "%s=", o->keyword);
+		appendConnStrVal(&buf, o->val);
+		appendPQExpBufferChar(&buf, ' ');
 	}
 	if (dbname != NULL)
 	{
-		keywords[n] = "dbname";
-		values[n++] = dbname;
+		appendPQExpBufferStr(&buf, "dbname=");
+		appendConnStrVal(&buf, dbname);
 	}
-	keywords[n] = NULL;
-	values[n] = NULL;
-	new_conn = PQconnectdbParams(keywords, values, false);
-	pg_free(keywords);
-	pg_free(values);
 	PQconninfoFree(info);
+	if (PQExpBufferBroken(&buf))
+		pg_fatal("out of memory");
+	return buf.data;
+}
+
+/*
+ * A new connection made as "conn" is, to database "dbname" (NULL: the
+ * same one).  The caller checks its status.
+ */
+PGconn *
+connect_like(PGconn *conn, const char *dbname)
+{
+	char	   *conninfo = conninfo_like(conn, dbname);
+	PGconn	   *new_conn = PQconnectdb(conninfo);
+
+	pg_free(conninfo);
 	return new_conn;
 }
 
@@ -471,7 +476,7 @@ handshake(Conn *c, bool create)
 /*
  * Session settings from the command line: pgmig.confirm (--confirm), the
  * lock settings (--lock-timeout, --lock-retries), and the progress reports
- * the display needs (pgmig.progress, see progress.c).  Each is set only in
+ * the display needs (pgmig.progress, see progress.c).  They are set only in
  * the server process that handshake saw: behind a pooler that shares
  * server sessions (pooler.c), another client's must not get them.  False
  * (reported) on error.
@@ -479,38 +484,46 @@ handshake(Conn *c, bool create)
 bool
 set_session_options(Conn *c)
 {
-	const char *settings[4][2] = {
-		{"pgmig.confirm", c->opts->confirm ? "yes" : NULL},
-		{"pgmig.lock_timeout", c->opts->lock_timeout},
-		{"pgmig.lock_retries", c->opts->lock_retries},
-		{"pgmig.progress", progress_setting(c->opts->progress)}
+	/* $1 the server process, then the values (NULL: not set) */
+	const char *values[5] = {
+		NULL,
+		c->opts->confirm ? "yes" : NULL,
+		c->opts->lock_timeout,
+		c->opts->lock_retries,
+		progress_setting(c->opts->progress)
 	};
 	char		pid[16];
+	bool		any = false;
+	PGresult   *res;
 	int			i;
 
+	for (i = 1; i < (int) lengthof(values); i++)
+		any |= values[i] != NULL;
+	if (!any)
+		return true;
+
+	/* all in one round trip: the no-op "pgmig up" pays it */
 	Assert(c->server_pid != 0);
 	snprintf(pid, sizeof(pid), "%d", c->server_pid);
-	for (i = 0; i < (int) lengthof(settings); i++)
+	values[0] = pid;
+	res = query(c, "SELECT p, CASE WHEN p OPERATOR(pg_catalog.=) $1::pg_catalog.int4 THEN"
+				" (SELECT pg_catalog.count(pg_catalog.set_config(s.name, s.value, false))"
+				" FROM (VALUES ('pgmig.confirm', $2::pg_catalog.text),"
+				" ('pgmig.lock_timeout', $3::pg_catalog.text),"
+				" ('pgmig.lock_retries', $4::pg_catalog.text),"
+				" ('pgmig.progress', $5::pg_catalog.text)) s (name, value)"
+				" WHERE s.value IS NOT NULL) END"
+				" FROM pg_catalog.pg_backend_pid() p",
+				lengthof(values), values);
+	if (res == NULL)
+		return false;
+	if (strcmp(PQgetvalue(res, 0, 0), pid) != 0)
 	{
-		const char *values[3] = {settings[i][0], settings[i][1], pid};
-		PGresult   *res;
-
-		if (settings[i][1] == NULL)
-			continue;
-		res = query(c, "SELECT p, CASE WHEN p OPERATOR(pg_catalog.=) $3::pg_catalog.int4"
-					" THEN pg_catalog.set_config($1, $2, false) END"
-					" FROM pg_catalog.pg_backend_pid() p",
-					3, values);
-		if (res == NULL)
-			return false;
-		if (strcmp(PQgetvalue(res, 0, 0), pid) != 0)
-		{
-			report_session_moved(c, atoi(PQgetvalue(res, 0, 0)));
-			PQclear(res);
-			return false;
-		}
+		report_session_moved(c, atoi(PQgetvalue(res, 0, 0)));
 		PQclear(res);
+		return false;
 	}
+	PQclear(res);
 	return true;
 }
 

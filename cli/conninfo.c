@@ -267,12 +267,11 @@ append_rewritten(PQExpBuffer out, const char *rest, bool jdbc, const char *what)
 }
 
 /*
- * The connection string for libpq of "s" as the user gave it: SQLAlchemy
- * and JDBC URLs rewritten, anything else as it is (palloc'd).  NULL
- * (reported) if it cannot be rewritten.
+ * "s" with SQLAlchemy and JDBC URLs rewritten for libpq, anything else as
+ * it is (palloc'd).  NULL (reported) if it cannot be rewritten.
  */
-char *
-libpq_conninfo(const char *s)
+static char *
+rewritten_conninfo(const char *s)
 {
 	PQExpBufferData buf;
 	const char *rest;
@@ -399,7 +398,7 @@ masked_conninfo(const char *s)
  * detail libpq gave without the string or the password.  False if it
  * cannot.
  */
-bool
+static bool
 check_conninfo(const char *given, const char *conninfo)
 {
 	char	   *err = NULL;
@@ -441,4 +440,23 @@ check_conninfo(const char *given, const char *conninfo)
 	pg_log_error_hint("Connection strings are libpq's: postgresql://user@host:port/dbname, or host=... dbname=...; SQLAlchemy and JDBC URLs are read too.");
 	pg_free(masked);
 	return false;
+}
+
+/*
+ * The connection string for libpq of "s" as the user gave it: SQLAlchemy
+ * and JDBC URLs rewritten, anything else as it is (palloc'd).  NULL
+ * (reported, the password masked) if it cannot be rewritten or libpq
+ * cannot read it.
+ */
+char *
+libpq_conninfo(const char *s)
+{
+	char	   *conninfo = rewritten_conninfo(s);
+
+	if (conninfo != NULL && !check_conninfo(s, conninfo))
+	{
+		pg_free(conninfo);
+		return NULL;
+	}
+	return conninfo;
 }

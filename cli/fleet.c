@@ -31,7 +31,6 @@
 #include <sys/wait.h>
 
 #include "fe_utils/cancel.h"
-#include "fe_utils/string_utils.h"
 
 /* Where a database is. */
 typedef enum FleetResult
@@ -55,6 +54,7 @@ typedef struct FleetDb
 	char	   *conninfo;		/* what its run connects with (-d) */
 	char	   *label;			/* how it is shown: never a password, no
 								 * control characters */
+	int			lineno;			/* its line in the --databases file */
 	FleetResult result;
 	pid_t		pid;			/* the child, while it runs */
 	int			outfd;			/* its output; -1 once read to the end */
@@ -131,23 +131,6 @@ add_db(Fleet *fl, char *conninfo, char *label)
 }
 
 /*
- * Check one line of the databases file, already trimmed; false (reported
- * with the file and line) if libpq cannot read it.
- */
-static bool
-check_line(const char *line)
-{
-	char	   *conninfo = libpq_conninfo(line);
-	bool		ok;
-
-	if (conninfo == NULL)
-		return false;
-	ok = check_conninfo(line, conninfo);
-	pg_free(conninfo);
-	return ok;
-}
-
-/*
  * Read --databases FILE: one connection string, URL or database name a
  * line; blank lines and lines whose first non-blank is "#" are skipped.
  * Every line is checked, and every bad one reported with its line number,
@@ -161,8 +144,8 @@ read_databases_file(Fleet *fl, const char *path)
 	char	   *line;
 	char	   *next;
 	char	   *masked;
+	char	   *conninfo;
 	int			lineno = 0;
-	int		   *linenos = NULL;
 	bool		ok = true;
 	int			i;
 
@@ -192,26 +175,28 @@ read_databases_file(Fleet *fl, const char *path)
 		if (*line == '\0' || *line == '#')
 			continue;
 
+		/* libpq must read it: reported with the file and line if not */
 		locus_line = lineno;
-		if (!check_line(line))
+		conninfo = libpq_conninfo(line);
+		if (conninfo == NULL)
 		{
 			ok = false;
 			continue;
 		}
+		pg_free(conninfo);
 		for (i = 0; i < fl->n; i++)
 			if (strcmp(fl->dbs[i].conninfo, line) == 0)
 				break;
 		if (i < fl->n)
 		{
 			pg_log_error("database \"%s\" is listed twice", fl->dbs[i].label);
-			pg_log_error_detail("It is on line %d too.", linenos[i]);
+			pg_log_error_detail("It is on line %d too.", fl->dbs[i].lineno);
 			ok = false;
 			continue;
 		}
-		linenos = pg_realloc(linenos, (fl->n + 1) * sizeof(int));
-		linenos[fl->n] = lineno;
 		masked = masked_conninfo(line);
 		add_db(fl, pg_strdup(line), pg_strdup(shown(masked)));
+		fl->dbs[fl->n - 1].lineno = lineno;
 		pfree(masked);
 	}
 	pg_logging_set_locus_callback(NULL);
@@ -221,7 +206,6 @@ read_databases_file(Fleet *fl, const char *path)
 		pg_log_error_hint("List one connection string, URL or database name a line.");
 		ok = false;
 	}
-	pg_free(linenos);
 	pg_free(text);
 	return ok;
 }
@@ -238,8 +222,6 @@ list_server_databases(Fleet *fl)
 {
 	Conn		c;
 	PGresult   *res;
-	PQconninfoOption *options;
-	PQconninfoOption *o;
 	int			i;
 
 	connect_db(fl->opts, &c);
@@ -252,29 +234,12 @@ list_server_databases(Fleet *fl)
 		disconnect_db(&c);
 		exit(EXIT_ERROR);
 	}
-	options = PQconninfo(c.conn);
-	if (options == NULL)
-		pg_fatal("out of memory");
 	for (i = 0; i < PQntuples(res); i++)
 	{
-		PQExpBufferData buf;
 		const char *datname = PQgetvalue(res, i, 0);
 
-		initPQExpBuffer(&buf);
-		for (o = options; o->keyword; o++)
-		{
-			if (o->val == NULL || o->val[0] == '\0' ||
-				strcmp(o->keyword, "dbname") == 0)
-				continue;
-			appendPQExpBuffer(&buf, "%s=", o->keyword);
-			appendConnStrVal(&buf, o->val);
-			appendPQExpBufferChar(&buf, ' ');
-		}
-		appendPQExpBufferStr(&buf, "dbname=");
-		appendConnStrVal(&buf, datname);
-		add_db(fl, buf.data, pg_strdup(shown(datname)));
+		add_db(fl, conninfo_like(c.conn, datname), pg_strdup(shown(datname)));
 	}
-	PQconninfoFree(options);
 	PQclear(res);
 	disconnect_db(&c);
 }

@@ -521,11 +521,11 @@ extern bool begin_tx(Conn *c);
 /* conninfo.c */
 extern char *libpq_conninfo(const char *s);
 extern char *masked_conninfo(const char *s);
-extern bool check_conninfo(const char *given, const char *conninfo);
 
 /* connection.c */
 extern char *prompt_password(void);
 extern void connect_db(const Options *opts, Conn *c);
+extern char *conninfo_like(PGconn *conn, const char *dbname);
 extern PGconn *connect_like(PGconn *conn, const char *dbname);
 extern bool handshake(Conn *c, bool create);
 extern void report_error(const PGresult *res, PGconn *conn,

@@ -34,6 +34,9 @@ wait_for_replicas(Conn *c, const char *names)
 	char	   *lsn;
 	instr_time	start;
 	bool		told = false;
+	bool		ok = true;
+	PQExpBufferData missing,
+				behind;
 
 	res = query(c, "SELECT pg_catalog.pg_current_wal_insert_lsn()::pg_catalog.text", 0, NULL);
 	if (res == NULL)
@@ -42,14 +45,12 @@ wait_for_replicas(Conn *c, const char *names)
 	PQclear(res);
 	values[0] = names;
 	values[1] = lsn;
+	initPQExpBuffer(&missing);
+	initPQExpBuffer(&behind);
 	INSTR_TIME_SET_CURRENT(start);
 	for (;;)
 	{
-		int			nmissing = 0,
-					nbehind = 0,
-					i;
-		PQExpBufferData missing,
-					behind;
+		int			i;
 
 		/* each name: connected at all, and replayed up to the run */
 		res = query(c,
@@ -62,54 +63,47 @@ wait_for_replicas(Conn *c, const char *names)
 					2, values);
 		if (res == NULL)
 		{
-			pg_free(lsn);
-			return false;
+			ok = false;
+			break;
 		}
-		initPQExpBuffer(&missing);
-		initPQExpBuffer(&behind);
+		resetPQExpBuffer(&missing);
+		resetPQExpBuffer(&behind);
 		for (i = 0; i < PQntuples(res); i++)
 		{
 			PQExpBuffer list = NULL;
 
 			if (strcmp(PQgetvalue(res, i, 1), "t") != 0)
-			{
 				list = &missing;
-				nmissing++;
-			}
 			else if (strcmp(PQgetvalue(res, i, 2), "t") != 0)
-			{
 				list = &behind;
-				nbehind++;
-			}
 			if (list)
 				appendPQExpBuffer(list, "%s\"%s\"", list->len > 0 ? ", " : "",
 								  shown(PQgetvalue(res, i, 0)));
 		}
 		PQclear(res);
-		if (nmissing > 0 || (nbehind > 0 && elapsed_ms(start) > REPLICA_TIMEOUT_S * 1000.0))
+		if (missing.len > 0 || (behind.len > 0 && elapsed_ms(start) > REPLICA_TIMEOUT_S * 1000.0))
 		{
-			if (nmissing > 0)
+			if (missing.len > 0)
 				pg_log_error("no standby named %s is connected to the primary", missing.data);
 			else
 				pg_log_error("standby %s has not replayed the run after %d s", behind.data,
 							 REPLICA_TIMEOUT_S);
 			pg_log_error_detail("The run is committed on the primary (WAL %s); the standbys get it as they replay.", lsn);
 			pg_log_error_hint("The names are application_name of pg_stat_replication on the primary.");
-			termPQExpBuffer(&missing);
-			termPQExpBuffer(&behind);
-			pg_free(lsn);
-			return false;
+			ok = false;
+			break;
 		}
-		termPQExpBuffer(&missing);
-		termPQExpBuffer(&behind);
-		if (nbehind == 0)
+		if (behind.len == 0)
 			break;
 		if (!told)
 			info(c->opts, "waiting for the standbys to replay the run (WAL %s)", lsn);
 		told = true;
 		pg_usleep(100000L);
 	}
-	info(c->opts, "replayed by %s", names);
+	if (ok)
+		info(c->opts, "replayed by %s", names);
+	termPQExpBuffer(&missing);
+	termPQExpBuffer(&behind);
 	pg_free(lsn);
-	return true;
+	return ok;
 }

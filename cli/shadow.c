@@ -79,7 +79,7 @@ connect_url(const Options *opts, const char *url, Conn *c)
 	char	   *conninfo = libpq_conninfo(url);
 	const char *values[] = {conninfo, progname, "UTF8", NULL};
 
-	if (conninfo == NULL || !check_conninfo(url, conninfo))
+	if (conninfo == NULL)
 		exit(error_exit_status);
 	memset(c, 0, sizeof(*c));
 	c->opts = opts;
