@@ -256,14 +256,13 @@ read_current(const Options *opts, bool *has_extension)
 	Conn		c;
 	PGresult   *res;
 	char	   *schema;
-	char	   *sql;
 	char	   *current = NULL;
 
 	*has_extension = true;
 	connect_db(opts, &c);
 	res = PQexec(c.conn, "SELECT n.nspname FROM pg_catalog.pg_extension e "
-				 "JOIN pg_catalog.pg_namespace n ON n.oid = e.extnamespace "
-				 "WHERE e.extname = 'pgmig'");
+				 "JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) e.extnamespace "
+				 "WHERE e.extname OPERATOR(pg_catalog.=) 'pgmig'");
 	if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 0)
 		*has_extension = false;
 	else if (PQresultStatus(res) == PGRES_TUPLES_OK)
@@ -272,15 +271,20 @@ read_current(const Options *opts, bool *has_extension)
 									strlen(PQgetvalue(res, 0, 0)));
 		if (schema == NULL)
 			pg_fatal("out of memory");
-		sql = psprintf("WITH r AS (SELECT revision, parents FROM %s.mig_revisions() WHERE applied) "
-					   "SELECT pg_catalog.string_agg(revision, ',' ORDER BY revision) FROM r "
-					   "WHERE NOT EXISTS (SELECT FROM r AS child WHERE r.revision = ANY (child.parents))",
-					   schema);
 		PQclear(res);
-		res = PQexec(c.conn, sql);
-		if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1)
-			current = pg_strdup(PQgetvalue(res, 0, 0));
-		pfree(sql);
+		res = query_current(c.conn, schema);
+		if (PQresultStatus(res) == PGRES_TUPLES_OK)
+		{
+			PQExpBufferData ids;
+			int			i;
+
+			/* empty when none is applied: "base" in the table */
+			initPQExpBuffer(&ids);
+			for (i = 0; i < PQntuples(res); i++)
+				appendPQExpBuffer(&ids, "%s%s", i > 0 ? "," : "", PQgetvalue(res, i, 0));
+			current = pg_strdup(ids.data);
+			termPQExpBuffer(&ids);
+		}
 		PQfreemem(schema);
 	}
 	PQclear(res);

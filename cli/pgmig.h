@@ -657,6 +657,7 @@ extern void report_step(const Step *step, double ms, int nstatements);
 extern void report_steps_end(bool committed);
 extern void report_steps_drop(void);
 extern void json_append_steps(PQExpBuffer buf);
+extern PGresult *query_current(PGconn *conn, const char *extschema);
 extern void json_append_current(PQExpBuffer buf, Conn *c);
 extern void json_run_begin(Conn *c);
 extern void print_run_json(Conn *c, const char *target);

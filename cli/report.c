@@ -353,21 +353,34 @@ json_append_steps(PQExpBuffer buf)
 }
 
 /*
+ * The current revisions of the database (applied, without an applied
+ * child), one a row, in C order; "extschema" is the extension's schema,
+ * quoted.  The caller checks the result's status and clears it.
+ */
+PGresult *
+query_current(PGconn *conn, const char *extschema)
+{
+	char	   *sql = psprintf("WITH r AS MATERIALIZED (SELECT revision, parents, applied FROM %s.mig_revisions())"
+							   " SELECT r.revision FROM r WHERE r.applied AND NOT EXISTS"
+							   " (SELECT FROM r c WHERE c.applied AND r.revision OPERATOR(pg_catalog.=) ANY (c.parents))"
+							   " ORDER BY r.revision COLLATE \"C\"",
+							   extschema);
+	PGresult   *res = PQexec(conn, sql);
+
+	pfree(sql);
+	return res;
+}
+
+/*
  * Append the revisions the database is at (applied, without an applied
  * child) as a JSON array of ids, read now; null if they cannot be read.
  */
 void
 json_append_current(PQExpBuffer buf, Conn *c)
 {
-	char	   *sql = psprintf("WITH r AS MATERIALIZED (SELECT revision, parents, applied FROM %s.mig_revisions())"
-							   " SELECT r.revision FROM r WHERE r.applied AND NOT EXISTS"
-							   " (SELECT FROM r c WHERE c.applied AND r.revision OPERATOR(pg_catalog.=) ANY (c.parents))"
-							   " ORDER BY r.revision COLLATE \"C\"",
-							   c->extschema);
-	PGresult   *res = PQexec(c->conn, sql);
+	PGresult   *res = query_current(c->conn, c->extschema);
 	int			i;
 
-	pfree(sql);
 	if (PQresultStatus(res) != PGRES_TUPLES_OK)
 		appendPQExpBufferStr(buf, "null");
 	else
