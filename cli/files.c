@@ -616,25 +616,16 @@ prefetch_files(const char *dir, DirEntry *entries, int nentries)
 		readers[i].start = i;
 		readers[i].step = nreaders;
 	}
-	/* the reads the threads could not take are done below */
 	for (i = 1; i < nreaders; i++)
 	{
 		if (pthread_create(&readers[i].thread, NULL, read_share, &readers[i]) != 0)
 			break;
 		started++;
 	}
-	for (i = 0; i < nentries; i++)
-		if (i % nreaders == 0 || i % nreaders > started)
-		{
-			if (entries[i].regular)
-			{
-				char	   *path = join_path(dir, entries[i].name);
-
-				read_file_into(path, &entries[i].read);
-				entries[i].prefetched = true;
-				pfree(path);
-			}
-		}
+	/* this thread reads the first share, and those no thread could take */
+	(void) read_share(&readers[0]);
+	for (i = started + 1; i < nreaders; i++)
+		(void) read_share(&readers[i]);
 	for (i = 1; i <= started; i++)
 		pthread_join(readers[i].thread, NULL);
 }
