@@ -233,6 +233,42 @@ set_plan_cache_mode(Conn *c, const char *value, char **old)
 }
 
 /*
+ * Which of Flyway's repeatable migrations the catalog lacks or holds with
+ * another checksum: a malloc'd flag each in *changed.  A no-op "pgmig up"
+ * then reads their checksums instead of sending every script to
+ * mig_register().  False (reported) on error.
+ */
+static bool
+changed_repeatables(Conn *c, const Project *project, bool **changed)
+{
+	PGresult   *res;
+	int			i;
+	int			j;
+
+	*changed = NULL;
+	if (project->nrepeatables == 0)
+		return true;
+	res = query(c, "SELECT file_name, checksum FROM pgmig.repeatables", 0, NULL);
+	if (res == NULL)
+		return false;
+	*changed = pg_malloc(project->nrepeatables * sizeof(bool));
+	for (i = 0; i < project->nrepeatables; i++)
+	{
+		const PgmigScript *s = &project->repeatables[i].script;
+
+		(*changed)[i] = true;
+		for (j = 0; j < PQntuples(res); j++)
+			if (strcmp(PQgetvalue(res, j, 0), s->file_name) == 0)
+			{
+				(*changed)[i] = strcmp(PQgetvalue(res, j, 1), s->up_checksum) != 0;
+				break;
+			}
+	}
+	PQclear(res);
+	return true;
+}
+
+/*
  * Register the new and changed files in one mig_register() call.  False
  * (reported) on error.
  */
@@ -250,8 +286,9 @@ register_files(Conn *c, Project *project, const Catalog *cat)
 	char	  **down_names = pg_malloc0(2 * project->nfiles * sizeof(char *));
 	size_t		bytes = 0;
 	char	   *old_mode = NULL;
+	bool	   *rep_changed;
 	int			n = 0;
-	bool		ok = true;
+	bool		ok;
 	int			i;
 
 	for (i = 0; i < project->nfiles; i++)
@@ -278,9 +315,11 @@ register_files(Conn *c, Project *project, const Catalog *cat)
 			bytes += strlen(f->meta_content);
 		}
 	}
-	/* every time: the server tells a changed one (a few small files) */
-	for (i = 0; i < project->nrepeatables; i++)
+	ok = changed_repeatables(c, project, &rep_changed);
+	for (i = 0; ok && i < project->nrepeatables; i++)
 	{
+		if (!rep_changed[i])
+			continue;
 		names[n] = project->repeatables[i].script.file_name;
 		contents[n++] = project->repeatables[i].content;
 		bytes += strlen(project->repeatables[i].content);
@@ -291,7 +330,7 @@ register_files(Conn *c, Project *project, const Catalog *cat)
 		contents[n++] = project->sqitch_plan;
 		bytes += strlen(project->sqitch_plan);
 	}
-	if (bytes >= LARGE_REGISTRATION && !set_plan_cache_mode(c, NULL, &old_mode))
+	if (ok && bytes >= LARGE_REGISTRATION && !set_plan_cache_mode(c, NULL, &old_mode))
 		ok = false;
 	/* sqlx's simple files: only the setting tells them from broken dbmate files */
 	if (n > 0 && ok && project->format != NULL && strcmp(project->format, "sqlx") == 0)
@@ -347,6 +386,7 @@ register_files(Conn *c, Project *project, const Catalog *cat)
 	for (i = 0; i < 2 * project->nfiles; i++)
 		pg_free(down_names[i]);
 	pg_free(down_names);
+	pg_free(rep_changed);
 	pg_free(names);
 	pg_free(contents);
 	return ok;

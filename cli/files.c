@@ -322,15 +322,14 @@ skip_digits(const char **p)
 	return *p > start;
 }
 
-/* Is folder entry "name" of "dir" one of Diesel's migrations? */
+/*
+ * Is folder entry "name" named as Diesel's migrations are?  It is one if it
+ * is a folder with any of their files (read_entries looks).
+ */
 static bool
-diesel_dir(const char *dir, const char *name)
+diesel_name(const char *name)
 {
 	const char *p = name;
-	char	   *sub;
-	char	   *up;
-	struct stat st;
-	bool		found;
 
 	/* 2024-01-01-000000_name, or 20240101000000_name */
 	if (!skip_digits(&p))
@@ -341,21 +340,7 @@ diesel_dir(const char *dir, const char *name)
 		if (!skip_digits(&p))
 			return false;
 	}
-	if (*p != '_')
-		return false;
-	/* a folder of such a name with any of the files: its up.sql may be missing */
-	sub = join_path(dir, name);
-	up = join_path(sub, "up.sql");
-	found = lstat(up, &st) == 0;
-	pfree(up);
-	up = join_path(sub, "down.sql");
-	found = found || lstat(up, &st) == 0;
-	pfree(up);
-	up = join_path(sub, "metadata.toml");
-	found = found || lstat(up, &st) == 0;
-	pfree(up);
-	pfree(sub);
-	return found;
+	return *p == '_';
 }
 
 /*
@@ -392,12 +377,15 @@ read_entries(const char *dir, DirEntry **entriesp)
 		{
 #ifdef DT_DIR
 			if ((de->d_type == DT_DIR || de->d_type == DT_UNKNOWN) &&
-					 diesel_dir(dir, de->d_name))
+				diesel_name(de->d_name))
 #else
-			if (diesel_dir(dir, de->d_name))
+			if (diesel_name(de->d_name))
 #endif
 			{
-				/* Diesel's: the files of the folder are the entries */
+				/*
+				 * Diesel's: the files of the folder are the entries (its
+				 * up.sql may be missing); one without any is no migration
+				 */
 				static const char *const parts[] = {"up.sql", "down.sql", "metadata.toml"};
 				int			k;
 
@@ -496,13 +484,10 @@ load_file(const Project *project, const DirEntry *entry,
 	const char *name = entry->name;
 	PgmigError	err;
 	size_t		len = 0;
-	size_t		down_len = 0;
-	size_t		meta_len = 0;
 	char	   *content;
-	char	   *down = NULL;
-	char	   *meta = NULL;
-	char	   *down_path = NULL;
-	char	   *meta_path = NULL;
+	char	   *texts[2] = {NULL, NULL};	/* down file, metadata */
+	size_t		lens[2] = {0, 0};
+	int			k;
 
 	/*
 	 * Messages show the path with its control characters escaped: text to
@@ -510,25 +495,20 @@ load_file(const Project *project, const DirEntry *entry,
 	 */
 	f->path = psprintf("%s/%s", display_path(project->dir), shown(name));
 	content = entry_text(project, entry, f->path, &len);
-	if (content != NULL && parts != NULL && parts[0] != NULL)
+	for (k = 0; content != NULL && parts != NULL && k < 2; k++)
 	{
-		down_path = psprintf("%s/%s", display_path(project->dir), shown(parts[0]->name));
-		down = entry_text(project, parts[0], down_path, &down_len);
-		if (down == NULL)
+		char	   *display;
+
+		if (parts[k] == NULL)
+			continue;
+		display = psprintf("%s/%s", display_path(project->dir), shown(parts[k]->name));
+		texts[k] = entry_text(project, parts[k], display, &lens[k]);
+		pfree(display);
+		if (texts[k] == NULL)
 		{
 			pg_free(content);
-			content = NULL;
-		}
-	}
-	if (content != NULL && parts != NULL && parts[1] != NULL)
-	{
-		meta_path = psprintf("%s/%s", display_path(project->dir), shown(parts[1]->name));
-		meta = entry_text(project, parts[1], meta_path, &meta_len);
-		if (meta == NULL)
-		{
-			pg_free(content);
-			pg_free(down);
-			content = down = NULL;
+			pg_free(texts[0]);
+			content = texts[0] = NULL;
 		}
 	}
 	if (content != NULL)
@@ -544,7 +524,7 @@ load_file(const Project *project, const DirEntry *entry,
 			pgmig_parse_repeatable(name, content, len, &f->script, &err) :
 			parts != NULL ?
 			pgmig_parse_pair(name, content, len, parts[0] ? parts[0]->name : NULL,
-							 down, down_len, meta, &f->script, &err) :
+							 texts[0], lens[0], texts[1], &f->script, &err) :
 			project->want_format != NULL && strcmp(project->want_format, "sqlx") == 0 ?
 			pgmig_parse_simple(name, content, len, &f->script, &err) :
 			pgmig_parse_script(name, content, len, &f->script, &err);
@@ -553,13 +533,11 @@ load_file(const Project *project, const DirEntry *entry,
 			report_pgmig_error(&err);
 			free_script(&f->script);
 			pg_free(content);
-			pg_free(down);
-			pg_free(meta);
-			content = down = meta = NULL;
+			pg_free(texts[0]);
+			pg_free(texts[1]);
+			content = texts[0] = texts[1] = NULL;
 		}
 	}
-	pg_free(meta_path);
-	pg_free(down_path);
 	if (content == NULL)
 	{
 		pfree(f->path);
@@ -575,8 +553,8 @@ load_file(const Project *project, const DirEntry *entry,
 		pg_free(f->script.down);
 		f->script.up = f->script.down = NULL;
 	}
-	f->down_content = down;
-	f->meta_content = meta;
+	f->down_content = texts[0];
+	f->meta_content = texts[1];
 	/* the parser normalized the text in place; that is what we send */
 	f->content = content;
 	return !project->checking || check_file_scripts(f);
@@ -638,25 +616,16 @@ prefetch_files(const char *dir, DirEntry *entries, int nentries)
 		readers[i].start = i;
 		readers[i].step = nreaders;
 	}
-	/* the reads the threads could not take are done below */
 	for (i = 1; i < nreaders; i++)
 	{
 		if (pthread_create(&readers[i].thread, NULL, read_share, &readers[i]) != 0)
 			break;
 		started++;
 	}
-	for (i = 0; i < nentries; i++)
-		if (i % nreaders == 0 || i % nreaders > started)
-		{
-			if (entries[i].regular)
-			{
-				char	   *path = join_path(dir, entries[i].name);
-
-				read_file_into(path, &entries[i].read);
-				entries[i].prefetched = true;
-				pfree(path);
-			}
-		}
+	/* this thread reads the first share, and those no thread could take */
+	(void) read_share(&readers[0]);
+	for (i = started + 1; i < nreaders; i++)
+		(void) read_share(&readers[i]);
 	for (i = 1; i <= started; i++)
 		pthread_join(readers[i].thread, NULL);
 }

@@ -165,9 +165,16 @@ sortkey_file_cmp(const void *key, const void *file)
 }
 
 /*
- * The file of version "version" (by sort key), or NULL: the files are in
- * version order, without duplicates (load_files, check_duplicates).
+ * The file of sort key "key", or NULL: the files are in version order,
+ * without duplicates (load_files, check_duplicates).
  */
+MigFile *
+file_of_sortkey(const Project *project, const char *key)
+{
+	return bsearch(key, project->files, project->nfiles, sizeof(MigFile), sortkey_file_cmp);
+}
+
+/* The file of version "version" (by sort key), or NULL. */
 MigFile *
 file_of_version(const Project *project, const char *version)
 {
@@ -176,18 +183,18 @@ file_of_version(const Project *project, const char *version)
 
 	if (key == NULL)
 		return NULL;
-	found = bsearch(key, project->files, project->nfiles, sizeof(MigFile), sortkey_file_cmp);
+	found = file_of_sortkey(project, key);
 	pfree(key);
 	return found;
 }
 
-/* Add "name" to a list of at most ten names without a file, counting it. */
-static void
-add_missing(PQExpBuffer missing, int *nmissing, const char *name)
+/* Add "item" to a list that shows at most ten, counting it. */
+void
+add_listed(PQExpBuffer list, int *n, const char *item)
 {
-	if (*nmissing < 10)
-		appendPQExpBuffer(missing, "%s%s", *nmissing > 0 ? ", " : "", shown(name));
-	(*nmissing)++;
+	if (*n < 10)
+		appendPQExpBuffer(list, "%s%s", *n > 0 ? ", " : "", item);
+	(*n)++;
 }
 
 /*
@@ -256,7 +263,7 @@ node_applied(Conn *c, Project *project, const char *table, int *n)
 		if (f != NULL)
 			ids[(*n)++] = f->script.id;
 		else
-			add_missing(&missing, &nmissing, name);
+			add_listed(&missing, &nmissing, shown(name));
 	}
 	PQclear(res);
 	return missing_files(project, "node-pg-migrate", true, &missing, nmissing, ids);
@@ -315,7 +322,7 @@ match_versions(Conn *c, Project *project, const OtherTool *t, int *n)
 		}
 		if (f == NULL)
 		{
-			add_missing(&missing, &nmissing, version);
+			add_listed(&missing, &nmissing, shown(version));
 			continue;
 		}
 		if (!golang)

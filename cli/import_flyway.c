@@ -58,15 +58,6 @@ typedef struct FlywayProblems
 	int			nchanged;
 } FlywayProblems;
 
-/* Add an item to a list of problems. */
-static void
-add_problem(PQExpBuffer list, int *n, const char *item)
-{
-	if (*n < 10)
-		appendPQExpBuffer(list, "%s%s", *n > 0 ? ", " : "", item);
-	(*n)++;
-}
-
 /* The entry of version key "key" in "vs", added if new. */
 static FlywayVersion *
 version_entry(FlywayVersion *vs, int *nvs, const char *key)
@@ -79,13 +70,6 @@ version_entry(FlywayVersion *vs, int *nvs, const char *key)
 	memset(&vs[*nvs], 0, sizeof(FlywayVersion));
 	vs[*nvs].key = pg_strdup(key);
 	return &vs[(*nvs)++];
-}
-
-/* Compare a sort key with a file's, for bsearch. */
-static int
-key_file_cmp(const void *key, const void *file)
-{
-	return strcmp((const char *) key, ((const MigFile *) file)->script.sortkey);
 }
 
 /*
@@ -134,7 +118,7 @@ read_flyway_history(Conn *c, const char *table, FlywayVersion **vsp, int *nvs,
 		if (!success)
 		{
 			item = psprintf("%s (rank %s)", shown(script), rank);
-			add_problem(&p->failed, &p->nfailed, item);
+			add_listed(&p->failed, &p->nfailed, item);
 			pfree(item);
 		}
 		else if (strcmp(type, "BASELINE") == 0 && key != NULL)
@@ -183,7 +167,7 @@ read_flyway_history(Conn *c, const char *table, FlywayVersion **vsp, int *nvs,
 		{
 			/* Java, a script, or a version pgmig cannot order */
 			item = psprintf("%s (rank %s, type %s)", shown(script), rank, shown(type));
-			add_problem(&p->unsupported, &p->nunsupported, item);
+			add_listed(&p->unsupported, &p->nunsupported, item);
 			pfree(item);
 		}
 		pg_free(key);
@@ -219,7 +203,7 @@ match_repeatables(Project *project, FlywayRepeatable *rs, int nrs,
 				f = &project->repeatables[j];
 		if (f == NULL)
 		{
-			add_problem(&p->missing, &p->nmissing, shown(rs[i].script));
+			add_listed(&p->missing, &p->nmissing, shown(rs[i].script));
 			continue;
 		}
 		snprintf(sum, sizeof(sum), "%d",
@@ -280,10 +264,10 @@ flyway_match_history(Conn *c, Project *project, const char *table, int *n,
 
 		if (!vs[i].applied)
 			continue;
-		f = bsearch(vs[i].key, project->files, project->nfiles, sizeof(MigFile), key_file_cmp);
+		f = file_of_sortkey(project, vs[i].key);
 		if (f == NULL)
 		{
-			add_problem(&p.missing, &p.nmissing, shown(vs[i].version));
+			add_listed(&p.missing, &p.nmissing, shown(vs[i].version));
 			continue;
 		}
 		snprintf(sum, sizeof(sum), "%d",
@@ -292,7 +276,7 @@ flyway_match_history(Conn *c, Project *project, const char *table, int *n,
 		{
 			char	   *item = psprintf("%s (recorded %s, file %s)", f->path, vs[i].checksum, sum);
 
-			add_problem(&p.changed, &p.nchanged, item);
+			add_listed(&p.changed, &p.nchanged, item);
 			pfree(item);
 			continue;
 		}

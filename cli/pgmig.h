@@ -501,7 +501,9 @@ extern bool sqitch_has_deployed(Conn *c, const Project *project, bool *deployed)
 /* import.c */
 extern bool check_other_tool(Conn *c, const Project *project, const Catalog *cat);
 extern bool import_history(Conn *c, Project *project);
+extern MigFile *file_of_sortkey(const Project *project, const char *key);
 extern MigFile *file_of_version(const Project *project, const char *version);
+extern void add_listed(PQExpBuffer list, int *n, const char *item);
 
 /* import_flyway.c */
 extern const char **flyway_match_history(Conn *c, Project *project,

@@ -38,8 +38,8 @@ node_cmp(const void *a, const void *b)
 }
 
 /* The revision whose id is "id" exactly, or -1. */
-static int
-find_id(const PgmigGraph *g, const char *id)
+int
+pgmig_graph_find_id(const PgmigGraph *g, const char *id)
 {
 	int			i;
 
@@ -60,7 +60,7 @@ find_exact(const PgmigGraph *g, const char *name)
 
 	/* an id that is no version: Sqitch's changes, found by a scan */
 	if (key == NULL)
-		return find_id(g, name);
+		return pgmig_graph_find_id(g, name);
 	while (lo <= hi)
 	{
 		int			mid = (lo + hi) / 2;
@@ -393,7 +393,7 @@ pgmig_graph_find(const PgmigGraph *g, const char *name, PgmigError *err)
 	size_t		len = strlen(name);
 	char	   *digits;
 
-	found = find_id(g, name);
+	found = pgmig_graph_find_id(g, name);
 	if (found >= 0)
 		return found;
 	found = find_exact(g, name);
@@ -768,7 +768,7 @@ want_target(const PgmigGraph *g, const char *target, bool revert,
 		(rel = parse_relative(target, '-')) >= 0)
 		return want_relative(g, target, rel, revert, want, limit, err);
 	/* Sqitch's reworked changes have ids name@tag */
-	if ((at = strchr(target, '@')) != NULL && find_id(g, target) < 0)
+	if ((at = strchr(target, '@')) != NULL && pgmig_graph_find_id(g, target) < 0)
 		return want_label_head(g, target, at, want, err);
 	x = pgmig_graph_find(g, target, err);
 	if (x < 0)

@@ -67,6 +67,9 @@ extern int	pgmig_graph_resolve(const PgmigGraph *g, const char *target,
 extern int	pgmig_graph_find(const PgmigGraph *g, const char *name,
 							 PgmigError *err);
 
+/* The revision whose id is "id" exactly (no prefix, no digits); -1 if none. */
+extern int	pgmig_graph_find_id(const PgmigGraph *g, const char *id);
+
 /* Number of heads, and their indexes into "heads" (palloc'd) if not NULL. */
 extern int	pgmig_graph_heads(const PgmigGraph *g, int **heads);
 

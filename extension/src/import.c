@@ -22,18 +22,6 @@
 
 #include "pgmig.h"
 
-/* The node of revision "id" exactly (no prefix), or -1. */
-static int
-find_exact(const PgmigGraph *g, const char *id)
-{
-	int			i;
-
-	for (i = 0; i < g->n; i++)
-		if (strcmp(g->nodes[i].id, id) == 0)
-			return i;
-	return -1;
-}
-
 PG_FUNCTION_INFO_V1(pgmig_import);
 
 /* pgmig.import(revisions text[], source text): record another tool's history. */
@@ -77,7 +65,7 @@ pgmig_import(PG_FUNCTION_ARGS)
 	for (i = 0; i < n; i++)
 	{
 		char	   *id = TextDatumGetCString(ids[i]);
-		int			x = find_exact(&cat->graph, id);
+		int			x = pgmig_graph_find_id(&cat->graph, id);
 		PgmigNode  *node;
 		MigRevision *rev;
 		Datum		values[2];
